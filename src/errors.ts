@@ -1,0 +1,65 @@
+/**
+ * Typed errors. Each carries what a user needs to find the problem (file, node, value, field) and
+ * the CLI prints `message` as one line; `exitCode` is 2 for "could not run".
+ */
+export class WorkbenchError extends Error {
+  readonly exitCode: number = 2;
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The file is not a readable ONNX model (truncated, corrupt, not protobuf, unsupported version). */
+export class ModelFormatError extends WorkbenchError {
+  constructor(readonly file: string, readonly field: string, detail: string, options?: { cause?: unknown }) {
+    super(`${file}: ${field}: ${detail}`, options);
+  }
+}
+
+/** A graph breaks an invariant (dangling input, two producers, cycle, duplicate name). */
+export class GraphInvariantError extends WorkbenchError {
+  constructor(
+    readonly nodeName: string | undefined,
+    readonly valueName: string | undefined,
+    detail: string,
+    readonly where = '',
+  ) {
+    super(`${where ? `${where}: ` : ''}${nodeName !== undefined ? `node '${nodeName}'` : `value '${valueName ?? ''}'`}: ${detail}`);
+  }
+}
+
+/** A rewrite pass failed or left the graph broken. */
+export class PassError extends WorkbenchError {
+  constructor(readonly pass: string, readonly nodeName: string | undefined, detail: string, options?: { cause?: unknown }) {
+    super(`pass ${pass}${nodeName ? `, node '${nodeName}'` : ''}: ${detail}`, options);
+  }
+}
+
+/** Shape or type inference could not proceed. */
+export class ShapeInferenceError extends WorkbenchError {
+  constructor(readonly nodeName: string, readonly opType: string, detail: string) {
+    super(`shape inference, node '${nodeName}' (${opType}): ${detail}`);
+  }
+}
+
+/** Bad command-line or configuration input. */
+export class UsageError extends WorkbenchError {}
+
+/** The runtime (onnxruntime-node, an execution provider) failed. */
+export class RuntimeError extends WorkbenchError {
+  constructor(readonly provider: string, detail: string, options?: { cause?: unknown }) {
+    super(`${provider}: ${detail}`, options);
+  }
+}
+
+/** A manifest is missing a role, points at a missing file or has shapes that do not match. */
+export class ManifestError extends WorkbenchError {
+  constructor(readonly file: string, readonly field: string, detail: string) {
+    super(`${file}: ${field}: ${detail}`);
+  }
+}
+
+export function isWorkbenchError(e: unknown): e is WorkbenchError {
+  return e instanceof WorkbenchError;
+}

@@ -1,0 +1,145 @@
+/**
+ * Reads an ONNX file (and its external data) into the graph model. Every failure is a ModelFormatError
+ * naming the file and the field; the input files are only ever opened for reading.
+ */
+import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { ModelFormatError } from '../errors.js';
+import { DecodeError, decodeModel } from './proto/decode.js';
+import { WireError } from './proto/wire.js';
+import type { Model, Tensor } from './types.js';
+import { verifyModel } from './verify.js';
+
+/** The newest IR version ONNX Runtime 1.29 loads. */
+export const MAX_IR_VERSION = 13;
+/** The newest default-domain opset ONNX Runtime 1.29 implements. */
+export const MAX_DEFAULT_OPSET = 24;
+
+export interface ReadOptions {
+  /** Load external-data bytes (default true). `false` keeps only their locations: enough for inspect. */
+  loadExternalData?: boolean;
+  /** Check graph invariants after reading (default true). */
+  verify?: boolean;
+  /** Reject IR versions and opsets newer than ONNX Runtime 1.29 accepts (default true). */
+  checkVersions?: boolean;
+}
+
+export interface LoadedModel {
+  model: Model;
+  path: string;
+  /** Size of the .onnx file itself. */
+  fileBytes: number;
+  /** External data files by location, with their sizes. */
+  externalFiles: Map<string, number>;
+}
+
+function readWhole(path: string): Buffer {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ModelFormatError(path, 'file', code === 'ENOENT' ? 'no such file' : `cannot open (${code ?? String(e)})`);
+  }
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0) throw new ModelFormatError(path, 'file', 'empty file, expected an ONNX ModelProto');
+    const buf = Buffer.allocUnsafe(size);
+    let off = 0;
+    while (off < size) {
+      const n = readSync(fd, buf, off, Math.min(size - off, 1 << 30), off);
+      if (n === 0) break;
+      off += n;
+    }
+    return buf;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Parses bytes that are an ONNX model; `path` names it in errors. */
+export function parseModel(bytes: Uint8Array, path: string): Model {
+  try {
+    return decodeModel(bytes).model;
+  } catch (e) {
+    throw wrapDecodeError(e, path);
+  }
+}
+
+function wrapDecodeError(e: unknown, path: string): Error {
+  if (e instanceof DecodeError) return new ModelFormatError(path, e.field, e.message, { cause: e });
+  if (e instanceof WireError || e instanceof RangeError)
+    return new ModelFormatError(path, 'protobuf', `not a valid ONNX file (truncated or corrupt): ${e.message}`, { cause: e });
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+export function checkVersions(model: Model, path: string): void {
+  if (model.irVersion > MAX_IR_VERSION)
+    throw new ModelFormatError(path, 'ir_version', `IR version ${model.irVersion} is newer than ONNX Runtime 1.29 accepts (at most ${MAX_IR_VERSION}); re-export with ir_version=${MAX_IR_VERSION} or lower`);
+  if (model.irVersion < 1) throw new ModelFormatError(path, 'ir_version', `invalid IR version ${model.irVersion}`);
+  for (const o of model.opsetImports) {
+    if ((o.domain === '' || o.domain === 'ai.onnx') && o.version > MAX_DEFAULT_OPSET)
+      throw new ModelFormatError(path, 'opset_import', `default-domain opset ${o.version} is newer than ONNX Runtime 1.29 implements (at most ${MAX_DEFAULT_OPSET})`);
+  }
+}
+
+/** Reads a model file. Throws ModelFormatError / GraphInvariantError with the file named. */
+export function readModel(path: string, options: ReadOptions = {}): LoadedModel {
+  const bytes = readWhole(path);
+  let decoded;
+  try {
+    decoded = decodeModel(bytes);
+  } catch (e) {
+    throw wrapDecodeError(e, path);
+  }
+  const { model, external } = decoded;
+  if (options.checkVersions !== false) checkVersions(model, path);
+  const externalFiles = loadExternal(path, external, options.loadExternalData !== false);
+  if (options.verify !== false) verifyModel(model, path);
+  return { model, path, fileBytes: bytes.length, externalFiles };
+}
+
+function loadExternal(modelPath: string, tensors: Tensor[], load: boolean): Map<string, number> {
+  const files = new Map<string, number>();
+  const base = dirname(modelPath);
+  const fds = new Map<string, number>();
+  try {
+    for (const t of tensors) {
+      const ext = t.external;
+      if (!ext) continue;
+      if (isAbsolute(ext.location) || ext.location.split(/[\\/]/).includes('..'))
+        throw new ModelFormatError(modelPath, `tensor '${t.name}'.external_data.location`, `'${ext.location}' must be a relative path inside the model's folder`);
+      const file = resolve(base, ext.location);
+      let size = files.get(ext.location);
+      if (size === undefined) {
+        try {
+          size = statSync(file).size;
+        } catch {
+          throw new ModelFormatError(modelPath, `tensor '${t.name}'.external_data`, `external data file '${ext.location}' not found next to the model`);
+        }
+        files.set(ext.location, size);
+      }
+      const length = ext.length >= 0 ? ext.length : size - ext.offset;
+      if (ext.offset + length > size)
+        throw new ModelFormatError(modelPath, `tensor '${t.name}'.external_data`, `offset ${ext.offset} + length ${length} is past the end of '${ext.location}' (${size} bytes)`);
+      ext.length = length;
+      if (!load) continue;
+      let fd = fds.get(file);
+      if (fd === undefined) {
+        fd = openSync(file, 'r');
+        fds.set(file, fd);
+      }
+      const buf = Buffer.allocUnsafe(length);
+      let off = 0;
+      while (off < length) {
+        const n = readSync(fd, buf, off, Math.min(length - off, 1 << 30), ext.offset + off);
+        if (n === 0) break;
+        off += n;
+      }
+      t.data = new Uint8Array(buf.buffer, buf.byteOffset, length);
+    }
+  } finally {
+    for (const fd of fds.values()) closeSync(fd);
+  }
+  return files;
+}

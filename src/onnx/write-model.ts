@@ -1,0 +1,147 @@
+/**
+ * Writes the graph model to an .onnx file, optionally moving large tensors into one external-data file.
+ * Streams chunk by chunk (no second copy of the weights in memory) into temporary files that are renamed
+ * into place only when complete, so a failure never leaves a partial model behind.
+ */
+import { closeSync, existsSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { ModelFormatError, UsageError } from '../errors.js';
+import { type ExternalPlacer, encodeModel } from './proto/encode.js';
+import type { WireWriter } from './proto/wire.js';
+import type { Model, Tensor } from './types.js';
+import { verifyModel } from './verify.js';
+
+/** Protobuf messages are limited to 2 GiB. */
+const PROTO_LIMIT = 2 ** 31 - 1;
+
+export interface WriteOptions {
+  /**
+   * Tensors of at least this many bytes go to an external-data file named `<model file>.data`
+   * (default: none; every tensor is stored inside the model).
+   */
+  externalDataThreshold?: number;
+  /** Name of the external-data file, relative to the model (default `<basename>.data`). */
+  externalDataLocation?: string;
+  /** Check graph invariants before writing (default true). */
+  verify?: boolean;
+}
+
+export interface WriteResult {
+  path: string;
+  modelBytes: number;
+  externalDataPath?: string;
+  externalBytes: number;
+  externalTensors: number;
+}
+
+const PAGE = 4096;
+
+/** Serialises to bytes (small models, tests, handing a model to the runtime from memory). */
+export function serializeModel(model: Model): Uint8Array {
+  const w = encodeModel(model);
+  if (w.length > PROTO_LIMIT) throw new UsageError(`model is ${w.length} bytes, over protobuf's 2 GiB limit: write it with external data`);
+  return w.finish();
+}
+
+export function writeModel(model: Model, path: string, options: WriteOptions = {}): WriteResult {
+  if (options.verify !== false) verifyModel(model, path);
+  const out = resolve(path);
+  const threshold = options.externalDataThreshold;
+  const location = options.externalDataLocation ?? `${basename(out)}.data`;
+  const dataPath = join(dirname(out), location);
+  const placed: { t: Tensor; offset: number }[] = [];
+  let dataEnd = 0;
+  const seen = new Map<Uint8Array, number>();
+  const placer: ExternalPlacer | undefined =
+    threshold === undefined
+      ? undefined
+      : (t) => {
+          if (t.data.length < threshold || t.data.length === 0) return undefined;
+          // The same tensor object can be encoded more than once (shared weights): place its bytes once.
+          const prior = seen.get(t.data);
+          if (prior !== undefined) return { location, offset: prior, length: t.data.length };
+          const align = t.data.length >= 1 << 20 ? PAGE : 64;
+          const offset = Math.ceil(dataEnd / align) * align;
+          dataEnd = offset + t.data.length;
+          seen.set(t.data, offset);
+          placed.push({ t, offset });
+          return { location, offset, length: t.data.length };
+        };
+  for (const t of listUnloadedTensors(model))
+    throw new UsageError(`tensor '${t.name}' has no data loaded (read the model with external data loaded before writing it)`);
+  const encoded = encodeModel(model, placer ? { placeExternal: placer } : {});
+  if (encoded.length > PROTO_LIMIT)
+    throw new UsageError(`${path}: the model would be ${(encoded.length / 2 ** 30).toFixed(2)} GiB inside one protobuf, over the 2 GiB limit: write it with external data (--external-data)`);
+  const tmpModel = `${out}.tmp-${process.pid}`;
+  const tmpData = `${dataPath}.tmp-${process.pid}`;
+  try {
+    writeChunks(tmpModel, encoded);
+    if (placed.length) writePlaced(tmpData, placed);
+    if (placed.length) renameSync(tmpData, dataPath);
+    else if (existsSync(dataPath) && threshold !== undefined) rmSync(dataPath);
+    renameSync(tmpModel, out);
+  } catch (e) {
+    rmSync(tmpModel, { force: true });
+    rmSync(tmpData, { force: true });
+    throw e instanceof ModelFormatError || e instanceof UsageError ? e : new UsageError(`${path}: cannot write: ${(e as Error).message}`, { cause: e });
+  }
+  const result: WriteResult = { path: out, modelBytes: encoded.length, externalBytes: dataEnd, externalTensors: placed.length };
+  if (placed.length) result.externalDataPath = dataPath;
+  return result;
+}
+
+function* listUnloadedTensors(model: Model): Generator<Tensor> {
+  for (const v of model.graph.initializers) {
+    const t = v.initializer;
+    if (t && (t.placeholder || (t.storage === 'external' && t.data.length === 0 && (t.external?.length ?? 0) > 0))) yield t;
+  }
+}
+
+function writeChunks(path: string, w: WireWriter): void {
+  const fd = openSync(path, 'w');
+  try {
+    let pending: Uint8Array[] = [];
+    let pendingBytes = 0;
+    const flush = (): void => {
+      if (pending.length === 0) return;
+      if (pending.length === 1) writeAll(fd, pending[0] as Uint8Array);
+      else {
+        const merged = Buffer.concat(pending, pendingBytes);
+        writeAll(fd, merged);
+      }
+      pending = [];
+      pendingBytes = 0;
+    };
+    // Small chunks are batched into ~1 MiB writes; large ones go straight from the tensor's memory.
+    w.forEachChunk((c) => {
+      if (c.length >= 1 << 16) {
+        flush();
+        writeAll(fd, c);
+      } else {
+        pending.push(c);
+        pendingBytes += c.length;
+        if (pendingBytes >= 1 << 20) flush();
+      }
+    });
+    flush();
+  } finally {
+    closeSync(fd);
+  }
+}
+
+function writeAll(fd: number, c: Uint8Array): void {
+  let off = 0;
+  while (off < c.length) off += writeSync(fd, c, off, Math.min(c.length - off, 1 << 30));
+}
+
+function writePlaced(path: string, placed: { t: Tensor; offset: number }[]): void {
+  const fd = openSync(path, 'w');
+  try {
+    for (const { t, offset } of placed) {
+      let off = 0;
+      while (off < t.data.length) off += writeSync(fd, t.data, off, Math.min(t.data.length - off, 1 << 30), offset + off);
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
