@@ -1,0 +1,40 @@
+/**
+ * The commander program: one file per subcommand under ./commands, each exporting a Command factory.
+ * Exported for in-process tests: `await createProgram().parseAsync(['node', 'workbench', 'inspect', f])`.
+ */
+import { Command } from 'commander';
+import { convertCommand } from './commands/convert.js';
+import { devicePeaksCommand } from './commands/device-peaks.js';
+import { gateCommand } from './commands/gate.js';
+import { inspectCommand } from './commands/inspect.js';
+import { modelsCommand } from './commands/models.js';
+import { optimizeCommand } from './commands/optimize.js';
+import { profileCommand } from './commands/profile.js';
+import { projectCommand } from './commands/project.js';
+import { reportCommand } from './commands/report.js';
+import { runCommand } from './commands/run.js';
+import { setupCudaCommand } from './commands/setup-cuda.js';
+import { sweepCommand } from './commands/sweep.js';
+
+export function createProgram(): Command {
+  const program = new Command('workbench')
+    .description('Profile, rewrite and verify the XTTS-v2 → Ditto talking-avatar pipeline on ONNX Runtime')
+    .version('0.1.0')
+    .option('--verbose', 'print stack traces with errors')
+    .showHelpAfterError();
+  for (const make of [
+    inspectCommand,
+    convertCommand,
+    modelsCommand,
+    profileCommand,
+    optimizeCommand,
+    runCommand,
+    sweepCommand,
+    reportCommand,
+    gateCommand,
+    projectCommand,
+    devicePeaksCommand,
+    setupCudaCommand,
+  ]) program.addCommand(make());
+  return program;
+}
