@@ -60,6 +60,13 @@ export class ManifestError extends WorkbenchError {
   }
 }
 
+/** An ONNX Runtime profiling trace is not in the expected format (file, event index and field named). */
+export class TraceFormatError extends WorkbenchError {
+  constructor(readonly file: string, readonly field: string, detail: string, options?: { cause?: unknown }) {
+    super(`${file}: ${field}: ${detail}`, options);
+  }
+}
+
 export function isWorkbenchError(e: unknown): e is WorkbenchError {
   return e instanceof WorkbenchError;
 }

@@ -105,6 +105,8 @@ export interface Manifest {
   /** Real exports or seeded reference weights. */
   source: 'reference' | 'export';
   seed?: number;
+  /** Reference sets: hash of (scale, seed, builder source); the build is skipped when it and every sha256 match. */
+  buildKey?: string;
   roles: Partial<Record<Role, RoleSpec>>;
   config: PipelineConfig;
   /** Optional BPE vocabulary (XTTS vocab.json), relative to the manifest. */

@@ -24,6 +24,70 @@ export interface WriteOptions {
   externalDataLocation?: string;
   /** Check graph invariants before writing (default true). */
   verify?: boolean;
+  /**
+   * A shared external-data file (see {@link createExternalDataSink}): several models written with the same
+   * sink store each distinct tensor once (e.g. the GPT prefill and decode graphs share their weights).
+   * Overrides externalDataThreshold/Location.
+   */
+  externalData?: ExternalDataSink;
+}
+
+/** One external-data file shared by several models; call close() after the last writeModel. */
+export interface ExternalDataSink {
+  readonly location: string;
+  readonly path: string;
+  readonly threshold: number;
+  /** Offset of a tensor's bytes, writing them on first sight. */
+  place(data: Uint8Array): number;
+  readonly bytes: number;
+  readonly tensors: number;
+  /** Moves the data file into place; until then it lives under a temporary name. */
+  close(): void;
+  /** Removes the temporary file (on failure). */
+  abort(): void;
+}
+
+export function createExternalDataSink(dir: string, location: string, threshold = 1024): ExternalDataSink {
+  const path = join(resolve(dir), location);
+  const tmp = `${path}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w');
+  let end = 0;
+  let open = true;
+  const seen = new Map<Uint8Array, number>();
+  return {
+    location,
+    path,
+    threshold,
+    get bytes() {
+      return end;
+    },
+    get tensors() {
+      return seen.size;
+    },
+    place(data) {
+      const prior = seen.get(data);
+      if (prior !== undefined) return prior;
+      if (!open) throw new UsageError(`external data sink '${location}' is closed`);
+      const align = data.length >= 1 << 20 ? PAGE : 64;
+      const offset = Math.ceil(end / align) * align;
+      let off = 0;
+      while (off < data.length) off += writeSync(fd, data, off, Math.min(data.length - off, 1 << 30), offset + off);
+      end = offset + data.length;
+      seen.set(data, offset);
+      return offset;
+    },
+    close() {
+      if (!open) return;
+      open = false;
+      closeSync(fd);
+      renameSync(tmp, path);
+    },
+    abort() {
+      if (open) closeSync(fd);
+      open = false;
+      rmSync(tmp, { force: true });
+    },
+  };
 }
 
 export interface WriteResult {
@@ -52,8 +116,10 @@ export function writeModel(model: Model, path: string, options: WriteOptions = {
   const placed: { t: Tensor; offset: number }[] = [];
   let dataEnd = 0;
   const seen = new Map<Uint8Array, number>();
-  const placer: ExternalPlacer | undefined =
-    threshold === undefined
+  const sink = options.externalData;
+  const placer: ExternalPlacer | undefined = sink
+    ? (t) => (t.data.length >= sink.threshold && t.data.length > 0 ? { location: sink.location, offset: sink.place(t.data), length: t.data.length } : undefined)
+    : threshold === undefined
       ? undefined
       : (t) => {
           if (t.data.length < threshold || t.data.length === 0) return undefined;

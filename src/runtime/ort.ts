@@ -2,9 +2,9 @@
  * The only module that imports onnxruntime-node. It maps the workbench's session options to ORT's,
  * owns execution-provider selection (and the clear error when CUDA is not usable), and converts tensors.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { RuntimeError, UsageError } from '../errors.js';
 
@@ -78,8 +78,84 @@ function sessionOptions(c: SessionConfig): ort.InferenceSession.SessionOptions {
     o.profileFilePrefix = c.profileFilePrefix ?? 'ort-profile';
   }
   o.logSeverityLevel = c.logSeverity ?? 3;
-  if (c.extra && Object.keys(c.extra).length) (o as { extra?: unknown }).extra = { session: { ...c.extra } };
+  // The binding joins nested keys with '.', so full config keys ('session.x', 'optimization.y') pass flat;
+  // a bare key is taken as a 'session.' entry.
+  if (c.extra && Object.keys(c.extra).length) {
+    const extra: Record<string, string> = {};
+    for (const [k, v] of Object.entries(c.extra)) extra[k.includes('.') ? k : `session.${k}`] = v;
+    (o as { extra?: unknown }).extra = extra;
+  }
   return o;
+}
+
+/** How one requested session option reaches ONNX Runtime through onnxruntime-node 1.29. */
+export interface AppliedSessionOption {
+  key: string;
+  value: string;
+  /** 'yes': set through the binding; 'env': through an environment variable of the process; 'no': the binding cannot pass it. */
+  applied: 'yes' | 'env' | 'no';
+  how: string;
+}
+
+/**
+ * What each option of `c` does in onnxruntime-node 1.29. Its binding (js/node/src/session_options_helper.cc)
+ * reads only `deviceId` from a CUDA provider entry: cudnn_conv_algo_search, prefer_nhwc and enable_cuda_graph
+ * cannot be set from Node (the strings are not even in onnxruntime_binding.node). TF32 can be switched off for
+ * the whole process with NVIDIA_TF32_OVERRIDE=0 (honoured by cuBLAS and cuDNN), see {@link cudaEnvFor}.
+ * IO binding: `preferredOutputLocation: 'gpu-buffer'` binds outputs to WebGPU buffers only, so CUDA outputs
+ * always come back to the host and end-to-end times include the device-to-host copies.
+ */
+export function describeSessionConfig(c: SessionConfig, env: NodeJS.ProcessEnv = process.env): AppliedSessionOption[] {
+  const r: AppliedSessionOption[] = [];
+  const no = 'onnxruntime-node 1.29 forwards only deviceId to the CUDA provider; recorded, not applied';
+  r.push({ key: 'ep', value: c.ep, applied: 'yes', how: 'executionProviders' });
+  r.push({ key: 'graph_optimization_level', value: c.graphOptimizationLevel ?? 'all (ORT default)', applied: 'yes', how: 'graphOptimizationLevel' });
+  if (c.ep === 'cpu' && c.intraOpThreads) r.push({ key: 'intra_op_num_threads', value: String(c.intraOpThreads), applied: 'yes', how: 'intraOpNumThreads' });
+  if (c.ep === 'cuda') {
+    r.push({ key: 'device_id', value: String(c.deviceId ?? 0), applied: 'yes', how: 'executionProviders[0].deviceId' });
+    if (c.cudnnConvAlgoSearch) r.push({ key: 'cudnn_conv_algo_search', value: c.cudnnConvAlgoSearch, applied: 'no', how: no });
+    if (c.useTf32 !== undefined) {
+      const off = env.NVIDIA_TF32_OVERRIDE === '0';
+      if (c.useTf32) r.push({ key: 'use_tf32', value: '1', applied: off ? 'no' : 'yes', how: off ? 'NVIDIA_TF32_OVERRIDE=0 is set in this process and wins' : 'ORT default (TF32 allowed)' });
+      else r.push({ key: 'use_tf32', value: '0', applied: off ? 'env' : 'no', how: off ? 'NVIDIA_TF32_OVERRIDE=0 (cuBLAS/cuDNN)' : 'needs NVIDIA_TF32_OVERRIDE=0 before CUDA loads; not set in this process' });
+    }
+    if (c.cudaGraph) r.push({ key: 'enable_cuda_graph', value: '1', applied: 'no', how: no });
+    if (c.preferNhwc) r.push({ key: 'prefer_nhwc', value: '1', applied: 'no', how: no });
+  }
+  for (const [k, v] of Object.entries(c.extra ?? {})) r.push({ key: k.includes('.') ? k : `session.${k}`, value: v, applied: 'yes', how: 'session config entry (extra)' });
+  if (c.enableProfiling) r.push({ key: 'enable_profiling', value: '1', applied: 'yes', how: `profileFilePrefix=${c.profileFilePrefix ?? 'ort-profile'}` });
+  return r;
+}
+
+/** Environment a fresh process needs (before CUDA loads) so that `c` takes effect: TF32 off → NVIDIA_TF32_OVERRIDE=0. */
+export function cudaEnvFor(c: SessionConfig): Record<string, string> {
+  return c.ep === 'cuda' && c.useTf32 === false ? { NVIDIA_TF32_OVERRIDE: '0' } : {};
+}
+
+/**
+ * The trace file ORT wrote for `prefix` (`<prefix>_<date>_<time>.json`, relative prefixes resolve against the
+ * working directory): the newest one modified at or after `sinceMs`. onnxruntime-node's endProfiling returns
+ * nothing, so the file is found on disk.
+ */
+export function findProfileFile(prefix: string, sinceMs = 0): string | undefined {
+  const full = resolve(prefix);
+  const dir = dirname(full);
+  const base = `${basename(full)}_`;
+  let best: { file: string; mtime: number } | undefined;
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return undefined;
+  }
+  for (const n of names) {
+    if (!n.startsWith(base) || !n.endsWith('.json')) continue;
+    const file = join(dir, n);
+    const mtime = statSync(file).mtimeMs;
+    if (mtime + 1000 < sinceMs) continue;
+    if (!best || mtime > best.mtime) best = { file, mtime };
+  }
+  return best?.file;
 }
 
 const TYPE_MAP: Record<string, HostTensor['type']> = {
@@ -126,6 +202,7 @@ export async function createSession(model: string | Uint8Array, config: SessionC
     if (why) throw new RuntimeError('cuda', why);
   }
   let s: ort.InferenceSession;
+  const createdAt = Date.now();
   try {
     s = typeof model === 'string'
       ? await ort.InferenceSession.create(model, sessionOptions(config))
@@ -165,8 +242,8 @@ export async function createSession(model: string | Uint8Array, config: SessionC
     },
     endProfiling() {
       if (!config.enableProfiling) return undefined;
-      const file = (s as unknown as { endProfiling(): string | undefined }).endProfiling();
-      return typeof file === 'string' ? file : undefined;
+      const file = (s as unknown as { endProfiling(): unknown }).endProfiling();
+      return typeof file === 'string' ? file : findProfileFile(config.profileFilePrefix ?? 'ort-profile', createdAt);
     },
     async release() {
       await s.release();

@@ -1,9 +1,112 @@
-// Placeholder: being implemented in this session (replaced by the real command).
-import { Command } from 'commander';
+/**
+ * `workbench run`: the XTTS-v2 → Ditto pipeline end to end (or N concurrent renderers with --workers),
+ * writing the wav, frames and a typed run.json to --out; --baseline compares against an earlier run.
+ */
+import { Command, Option } from 'commander';
 import { UsageError } from '../../errors.js';
+import { ALL_ROLES, type Role } from '../../models/manifest.js';
+import { runPipeline, type RunOptions } from '../../runner/run-pipeline.js';
+import { runWorkerPool } from '../../runner/worker-pool.js';
+import { out } from '../state.js';
+
+interface RunFlags {
+  manifest: string;
+  variant?: string;
+  roleFile: string[];
+  text?: string;
+  audio?: string;
+  refVoice?: string;
+  image?: string;
+  ep: 'cpu' | 'cuda';
+  steps: string;
+  workers: string;
+  seed: string;
+  out: string;
+  baseline?: string;
+  stageTimeout?: string;
+  loadTimeout?: string;
+  threads: string;
+  json?: boolean;
+}
+
+function int(name: string, v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new UsageError(`--${name}: expected an integer, got '${v}'`);
+  return n;
+}
+
+function parseRoleFiles(list: string[]): Partial<Record<Role, string>> {
+  const r: Partial<Record<Role, string>> = {};
+  for (const item of list) {
+    const eq = item.indexOf('=');
+    const role = item.slice(0, eq) as Role;
+    if (eq < 1 || !ALL_ROLES.includes(role)) throw new UsageError(`--role-file: expected ROLE=FILE with ROLE one of ${ALL_ROLES.join(', ')}, got '${item}'`);
+    r[role] = item.slice(eq + 1);
+  }
+  return r;
+}
+
+const fmt = (x: number | null | undefined, digits = 3): string => (x === null || x === undefined ? '-' : Number.isFinite(x) ? x.toFixed(digits) : String(x));
 
 export function runCommand(): Command {
-  return new Command('run').description('run the XTTS → Ditto pipeline').allowUnknownOption().action(() => {
-    throw new UsageError('run: not implemented yet');
-  });
+  return new Command('run')
+    .description('run the XTTS-v2 → Ditto pipeline: wav, frames and run.json (timings, RTF, memory, quality vs a baseline)')
+    .option('--manifest <file>', 'pipeline manifest', 'models/reference/tiny/manifest.json')
+    .option('--variant <name>', 'label recorded in run.json')
+    .option('--role-file <role=file>', 'run a role from another model file (repeatable; how a variant is run)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--text <text>', 'text to speak')
+    .option('--audio <wav>', 'drive the avatar with this WAV instead of TTS')
+    .option('--ref-voice <wav>', 'reference voice (default: a synthetic 3 s voice)')
+    .option('--image <png>', 'source face image (default: a synthetic face)')
+    .addOption(new Option('--ep <ep>', 'execution provider').choices(['cpu', 'cuda']).default('cpu'))
+    .option('--steps <n>', 'DDIM sampling steps', '50')
+    .option('--workers <n>', 'concurrent renderers sharing one TTS (1 = a single pipeline run)', '1')
+    .option('--seed <n>', 'seed for sampling and diffusion noise', '0')
+    .option('--out <dir>', 'run directory', 'runs/latest')
+    .option('--baseline <dir>', 'an earlier run to compare quality against')
+    .option('--stage-timeout <ms>', 'limit per stage step (a stalled worker is reported and terminated)')
+    .option('--load-timeout <ms>', 'limit per session load')
+    .option('--threads <n>', 'CPU intra-op threads (0 = ORT default)', '0')
+    .option('--json', 'print the result JSON')
+    .action(async (f: RunFlags) => {
+      const o: RunOptions = {
+        manifest: f.manifest,
+        ep: f.ep,
+        steps: int('steps', f.steps),
+        seed: int('seed', f.seed),
+        out: f.out,
+        intraOpThreads: int('threads', f.threads),
+        ...(f.variant !== undefined ? { variant: f.variant } : {}),
+        ...(f.roleFile.length ? { roleFiles: parseRoleFiles(f.roleFile) } : {}),
+        ...(f.text !== undefined ? { text: f.text } : {}),
+        ...(f.audio !== undefined ? { audio: f.audio } : {}),
+        ...(f.refVoice !== undefined ? { refVoice: f.refVoice } : {}),
+        ...(f.image !== undefined ? { image: f.image } : {}),
+        ...(f.baseline !== undefined ? { baseline: f.baseline } : {}),
+        ...(f.stageTimeout !== undefined ? { stageTimeoutMs: int('stage-timeout', f.stageTimeout) } : {}),
+        ...(f.loadTimeout !== undefined ? { loadTimeoutMs: int('load-timeout', f.loadTimeout) } : {}),
+      };
+      const workers = int('workers', f.workers);
+      if (workers > 1) {
+        const r = await runWorkerPool({ ...o, workers });
+        if (f.json) return out.write(`${JSON.stringify(r, null, 2)}\n`);
+        out.write(`workers: ${r.okWorkers}/${r.requestedWorkers} ok, fit ${r.maxWorkersFit}; throughput ${fmt(r.throughputAudioSecondsPerSecond)} audio s/s over ${fmt(r.audioSeconds, 2)} s of audio\n`);
+        for (const w of r.workers)
+          out.write(`  worker ${w.index}: ${w.status}${w.failure ? ` at ${w.failure.stage} (${w.failure.reason}: ${w.failure.message})` : ''}${w.rtf !== null ? `, RTF ${fmt(w.rtf)}` : ''}${w.deviceBytes !== null ? `, device ${(w.deviceBytes / 2 ** 20).toFixed(0)} MiB` : ''}\n`);
+        out.write(`wrote ${f.out}/workers.json\n`);
+        return;
+      }
+      const r = await runPipeline(o);
+      if (f.json) return out.write(`${JSON.stringify(r, null, 2)}\n`);
+      const t = r.timing;
+      out.write(`audio ${fmt(r.audio.seconds, 2)} s, ${r.video.frames} frames ${r.video.width}x${r.video.height}; RTF (processing/audio) end-to-end ${fmt(t.rtf.endToEnd)}, tts ${fmt(t.rtf.tts)}, ditto ${fmt(t.rtf.ditto)}\n`);
+      out.write(`first audio ${fmt(t.timeToFirstAudioMs, 0)} ms, first frame ${fmt(t.timeToFirstFrameMs, 0)} ms; peak RSS ${(r.memory.peakHostRssBytes / 2 ** 20).toFixed(0)} MiB\n`);
+      for (const [role, s] of Object.entries(r.roles)) out.write(`  ${role.padEnd(20)} ${String(s.calls).padStart(5)} calls  ${fmt(s.totalMs, 1).padStart(9)} ms  median ${fmt(s.medianMs, 2)} ms\n`);
+      const q = r.quality;
+      if (q) {
+        out.write(`vs ${q.baseline}: PSNR ${fmt(q.frames?.psnrMean, 2)} dB (worst ${fmt(q.frames?.psnrWorst, 2)}), SSIM ${fmt(q.frames?.ssimMean, 4)} (worst ${fmt(q.frames?.ssimWorst, 4)}), audio SNR ${fmt(q.audio?.snrDb, 2)} dB, log-mel ${fmt(q.audio?.logMelDistanceDb, 3)} dB, motion RMSE ${fmt(q.motion?.rmse, 5)}; first divergent role: ${q.firstDivergentRole ?? 'none'}\n`);
+        for (const w of q.warnings) out.write(`  warning: ${w}\n`);
+      }
+      out.write(`wrote ${f.out}/run.json\n`);
+    });
 }

@@ -1,0 +1,20 @@
+/** Small helpers shared by the reference build and the manifest loader. */
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dataTypeName } from '../onnx/dtype.js';
+import type { Value } from '../onnx/types.js';
+import type { ElemTypeName, TensorSpec } from './manifest.js';
+
+const ELEM_NAMES: Record<string, ElemTypeName> = { float32: 'float32', float16: 'float16', int64: 'int64', int32: 'int32', uint8: 'uint8', bool: 'bool' };
+
+/** The manifest's spec of a graph input/output (unknown dims get a name of their own). */
+export function tensorSpecOf(v: Value): TensorSpec {
+  const t = v.tensorType;
+  const name = t ? ELEM_NAMES[dataTypeName(t.elemType)] : undefined;
+  return { type: name ?? 'float32', shape: (t?.shape ?? []).map((d, i) => d ?? `${v.name}_${i}`) };
+}
+
+/** sha256 (hex) of a file's bytes. */
+export function sha256File(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}

@@ -1,0 +1,393 @@
+/**
+ * `workbench profile`: profiles a model, or every role of a manifest with its pipeline shapes, and returns
+ * the typed ProfileReport (profile.json). Per role: an end-to-end pass without profiling (median `run()` time
+ * after warm-up) and a node pass with ORT profiling; on CUDA both run in child processes, the node pass with
+ * CUDA_LAUNCH_BLOCKING=1 ('sync-launch') unless the trace carries CUPTI kernel events ('cupti').
+ */
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { costOf as defaultCostOf } from '../analysis/node-cost.js';
+import { ManifestError, RuntimeError, UsageError } from '../errors.js';
+import type { Manifest, RoleSpec } from '../models/manifest.js';
+import { dataTypeName } from '../onnx/dtype.js';
+import { readModel } from '../onnx/read-model.js';
+import type { Graph, Node } from '../onnx/types.js';
+import {
+  cudaEnvFor,
+  describeSessionConfig,
+  diagnoseCuda,
+  onnxruntimeVersion,
+  type ExecutionProvider,
+  type SessionConfig,
+} from '../runtime/ort.js';
+import { aggregateTrace, type NodeAggregate } from './aggregate.js';
+import { computePeakFor, detectGpus, findDevicePeaks, type DevicePeaks } from './devices.js';
+import { flagsOf, totalFlags } from './flags.js';
+import { watchGpuMemory, type GpuMemoryReport } from './gpu-memory.js';
+import { emptyOverrides, overridesForRole, planInputs, type InputOverrides, type InputPlanEntry } from './inputs.js';
+import { costTracedNode, indexGraphNodes, type CostFn } from './node-costs.js';
+import { runPass, type PassJob, type PassResult } from './passes.js';
+import {
+  PROFILE_SCHEMA_VERSION,
+  type DeviceInfo,
+  type MethodInfo,
+  type NodeRow,
+  type OpTypeRow,
+  type ProfileReport,
+  type RoleProfile,
+} from './profile-report.js';
+import { rooflinePoint } from './roofline.js';
+import { parseSessionOptions } from './session-options.js';
+import { scaleStats, timeStats } from './stats.js';
+import { readTrace, type TraceShape } from './trace.js';
+import { runPassInChild, type WorkerLaunch } from './worker.js';
+
+export interface ProfileOptions {
+  /** A model file or a manifest (.json). */
+  target: string;
+  ep?: ExecutionProvider;
+  /** Counted runs (default 20). */
+  runs?: number;
+  /** Warm-up runs, excluded from every statistic (default 5 on CUDA: cuDNN autotuning; 3 on the CPU). */
+  warmup?: number;
+  inputs?: InputOverrides;
+  /** `key=value` session options. */
+  sessionOptions?: readonly string[];
+  seed?: number;
+  /** Manifest roles to profile (default all). */
+  roles?: readonly string[];
+  /** Run passes in child processes: 'auto' = on CUDA only. */
+  childProcess?: 'auto' | 'always' | 'never';
+  launch?: WorkerLaunch;
+  costOf?: CostFn;
+  /** Device peaks to use instead of the detected GPU (an id of DEVICE_PEAKS). */
+  device?: string;
+  /** Copy each role's ORT trace here (`<role>.trace.json`). */
+  keepTraceDir?: string;
+  log?: (line: string) => void;
+}
+
+interface RoleTarget {
+  role: string;
+  modelPath: string;
+  spec?: RoleSpec;
+}
+
+/** Reads a manifest and lists its roles with resolved model paths. */
+export function loadManifestRoles(file: string, only?: readonly string[]): RoleTarget[] {
+  let m: Manifest;
+  try {
+    m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+  } catch (e) {
+    throw new ManifestError(file, 'file', `cannot read the manifest (${(e as Error).message})`);
+  }
+  if (!m || typeof m !== 'object' || !m.roles || typeof m.roles !== 'object') throw new ManifestError(file, 'roles', 'missing');
+  const base = dirname(resolve(file));
+  const all = Object.entries(m.roles) as [string, RoleSpec | undefined][];
+  const out: RoleTarget[] = [];
+  for (const [role, spec] of all) {
+    if (!spec) continue;
+    if (only && only.length && !only.includes(role)) continue;
+    if (typeof spec.file !== 'string') throw new ManifestError(file, `roles.${role}.file`, 'missing');
+    out.push({ role, modelPath: resolve(base, spec.file), spec });
+  }
+  if (only) for (const r of only) if (!all.some(([k]) => k === r)) throw new ManifestError(file, `roles.${r}`, `no such role (has ${all.map(([k]) => k).join(', ')})`);
+  if (out.length === 0) throw new ManifestError(file, 'roles', 'no roles to profile');
+  return out;
+}
+
+/** The device the profile ran on and the peaks its roofline uses. */
+export function describeDevice(ep: ExecutionProvider, config: SessionConfig, override?: string): DeviceInfo {
+  const tf32 = ep === 'cuda' && config.useTf32 !== false;
+  if (ep === 'cpu') {
+    const c = cpus();
+    return { kind: 'cpu', name: `${c[0]?.model ?? 'CPU'} (${c.length} logical cores)`, detectedBy: 'os.cpus()', tf32: false };
+  }
+  const gpus = detectGpus();
+  const g = gpus[config.deviceId ?? 0];
+  let peaks: DevicePeaks | undefined = g?.peaks;
+  let detectedBy = g ? 'nvidia-smi --query-gpu=name,memory.total' : 'nvidia-smi unavailable';
+  if (override) {
+    peaks = findDevicePeaks(override);
+    if (!peaks) throw new UsageError(`--device ${override}: unknown device (see src/profiler/devices.ts)`);
+    detectedBy += `; peaks from --device ${override}`;
+  }
+  const d: DeviceInfo = { kind: 'gpu', name: g?.name ?? peaks?.name ?? 'unknown GPU', detectedBy, tf32 };
+  if (g) d.memoryBytes = g.memoryMiB * 1024 * 1024;
+  if (peaks) {
+    const { match: _m, ...rest } = peaks;
+    d.peaks = rest;
+  }
+  return d;
+}
+
+/** Model inputs from the graph (non-initializer graph inputs), for planning without a session. */
+function graphInputs(g: Graph): { name: string; type?: string; shape?: (number | string | undefined)[] }[] {
+  const inits = new Set(g.initializers.map((v) => v.name));
+  return g.inputs
+    .filter((v) => !inits.has(v.name))
+    .map((v) => {
+      const t = v.tensorType;
+      const r: { name: string; type?: string; shape?: (number | string | undefined)[] } = { name: v.name };
+      if (t) r.type = dataTypeName(t.elemType);
+      if (t?.shape) r.shape = t.shape;
+      return r;
+    });
+}
+
+function nullableShapes(s: (TraceShape | undefined)[]): ({ type: string; dims: number[] } | null)[] {
+  return s.map((x) => (x ? { type: x.type, dims: x.dims } : null));
+}
+
+const METHOD_TEXT: Record<MethodInfo['nodeTime'], string> = {
+  host: 'CPU EP: each node\'s _kernel_time is its compute on the host (ORT profiling trace).',
+  'sync-launch':
+    'CUDA EP: the node pass ran in a child process with CUDA_LAUNCH_BLOCKING=1, so every kernel launch is synchronous and each node\'s host-measured _kernel_time covers its GPU work (plus launch latency, without overlap). The end-to-end time is a separate pass without profiling and without launch blocking.',
+  cupti: 'CUDA EP with CUPTI: per-node time is the sum of the node\'s Kernel events (GPU timestamps) from the ORT trace.',
+};
+
+/** Profiles a model or a manifest. */
+export async function profileTarget(o: ProfileOptions): Promise<ProfileReport> {
+  const ep = o.ep ?? 'cpu';
+  if (ep === 'cuda') {
+    const why = diagnoseCuda();
+    if (why) throw new RuntimeError('cuda', `--ep cuda cannot run: ${why}`);
+  }
+  const runs = o.runs ?? 20;
+  const warmup = o.warmup ?? (ep === 'cuda' ? 5 : 3);
+  if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs ${runs}: at least 1`);
+  if (!Number.isInteger(warmup) || warmup < 0) throw new UsageError(`--warmup ${warmup}: a non-negative integer`);
+  const config = parseSessionOptions(o.sessionOptions ?? [], { ep });
+  const isManifest = /\.json$/i.test(o.target);
+  const targets: RoleTarget[] = isManifest ? loadManifestRoles(o.target, o.roles) : [{ role: 'model', modelPath: resolve(o.target) }];
+  const device = describeDevice(ep, config, o.device);
+  const report: ProfileReport = {
+    schemaVersion: PROFILE_SCHEMA_VERSION,
+    tool: 'workbench profile',
+    createdAt: new Date().toISOString(),
+    target: o.target,
+    targetKind: isManifest ? 'manifest' : 'model',
+    onnxruntime: onnxruntimeVersion(),
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    requestedEp: ep,
+    device,
+    roles: [],
+    notes: [
+      'Times in ms, sizes in bytes, rates per second. Statistics exclude the warm-up runs.',
+      'onnxruntime-node 1.29 cannot bind CUDA outputs to device memory (IO binding is WebGPU-only), so end-to-end times include host<->device copies of inputs and outputs.',
+    ],
+  };
+  if (ep === 'cuda' && !device.peaks) report.notes.push(`no peak figures for '${device.name}': roofline fields are null; pass --device <id> to choose a table entry`);
+  for (const t of targets) {
+    o.log?.(`profiling ${t.role}: ${t.modelPath}`);
+    report.roles.push(await profileRole(t, { ...o, ep, runs, warmup }, config, device));
+  }
+  return report;
+}
+
+async function profileRole(t: RoleTarget, o: ProfileOptions & { ep: ExecutionProvider; runs: number; warmup: number }, config: SessionConfig, device: DeviceInfo): Promise<RoleProfile> {
+  const warnings: string[] = [];
+  let graph: Graph | undefined;
+  try {
+    graph = readModel(t.modelPath, { loadExternalData: false, verify: false }).model.graph;
+  } catch (e) {
+    if (!t.spec) throw e;
+    warnings.push(`could not read the model graph (${(e as Error).message}); costs from the trace only`);
+  }
+  // Inputs: the manifest's contract (pipeline shapes) or the graph's inputs.
+  const overrides = overridesForRole(o.inputs ?? emptyOverrides(), t.role);
+  const declared = t.spec
+    ? Object.entries(t.spec.inputs).map(([name, s]) => ({ name, type: s.type, shape: s.shape }))
+    : graph
+      ? graphInputs(graph)
+      : [];
+  const dims = { ...(t.spec?.profileDims ?? {}), ...overrides.dims };
+  const { plan, warnings: w } = planInputs(declared, { ...overrides, dims }, o.seed ?? 1, t.role);
+  warnings.push(...w);
+
+  const child = o.childProcess === 'always' || (o.childProcess !== 'never' && o.ep === 'cuda');
+  const traceDir = mkdtempSync(join(tmpdir(), 'wb-profile-trace-'));
+  try {
+    const base: Omit<PassJob, 'kind'> = { modelPath: t.modelPath, config, plan, warmup: o.warmup, runs: o.runs, traceDir };
+    let gpuMem: GpuMemoryReport | undefined;
+    let e2e: PassResult;
+    if (child) {
+      let watch: ReturnType<typeof watchGpuMemory> | undefined;
+      try {
+        e2e = await runPassInChild({ ...base, kind: 'e2e' }, {
+          env: { ...cudaEnvFor(config), CUDA_LAUNCH_BLOCKING: '0' },
+          ...(o.launch ? { launch: o.launch } : {}),
+          onSpawn: (pid) => {
+            if (o.ep === 'cuda') watch = watchGpuMemory(pid);
+          },
+        });
+      } finally {
+        const w2 = watch as ReturnType<typeof watchGpuMemory> | undefined;
+        if (w2) gpuMem = await w2.stop();
+      }
+    } else e2e = await runPass({ ...base, kind: 'e2e' });
+    const nodesPass = child
+      ? await runPassInChild({ ...base, kind: 'nodes' }, {
+        env: { ...cudaEnvFor(config), ...(o.ep === 'cuda' ? { CUDA_LAUNCH_BLOCKING: '1' } : {}) },
+        ...(o.launch ? { launch: o.launch } : {}),
+      })
+      : await runPass({ ...base, kind: 'nodes' });
+    if (!nodesPass.traceFile) throw new RuntimeError(o.ep, `${t.modelPath}: ONNX Runtime wrote no profiling trace (looked for ort-trace-${nodesPass.pid}_*.json in ${traceDir})`);
+    const trace = readTrace(nodesPass.traceFile);
+    let keptTrace: string | undefined;
+    if (o.keepTraceDir) {
+      mkdirSync(o.keepTraceDir, { recursive: true });
+      keptTrace = join(o.keepTraceDir, `${t.role}.trace.json`);
+      copyFileSync(nodesPass.traceFile, keptTrace);
+    }
+    const nodeTime: MethodInfo['nodeTime'] = o.ep === 'cpu' ? 'host' : trace.hasKernelEvents ? 'cupti' : 'sync-launch';
+    const agg = aggregateTrace(trace, { warmupRuns: o.warmup, timeSource: nodeTime === 'cupti' ? 'kernel' : 'node' });
+    if (trace.possiblyTruncated) warnings.push('the trace reached ORT\'s 1,000,000-event cap: later runs may be missing; use fewer --runs');
+    if (o.ep === 'cuda' && !trace.nodes.some((n) => n.provider === 'CUDAExecutionProvider'))
+      warnings.push('no node ran on CUDAExecutionProvider although --ep cuda was asked for');
+
+    // Costs, roofline and flags per node.
+    const graphNodes = graph ? indexGraphNodes(graph) : new Map<string, Node>();
+    const graphOps = new Set<string>();
+    for (const n of graphNodes.values()) graphOps.add(n.opType);
+    const costFn = o.costOf ?? defaultCostOf;
+    const sumOfMediansUs = agg.nodes.reduce((s, n) => s + n.stats.median, 0);
+    const rows = agg.nodes.map((n) => nodeRow(n, graphNodes, graphOps, costFn, o.ep, device, sumOfMediansUs));
+    const unmatched = rows.filter((r) => r.costSource === 'trace-only').length;
+    if (graph && unmatched) warnings.push(`${unmatched} of ${rows.length} traced nodes have no node of that name in the model (ORT fused or renamed them); they were costed from the trace alone`);
+
+    const opTypes: OpTypeRow[] = agg.opTypes.map((op) => {
+      const members = rows.filter((r) => r.opType === op.opType);
+      const flops = members.reduce((s, r) => s + r.flops * r.executionsPerRun, 0);
+      const bytes = members.reduce((s, r) => s + (r.bytesRead + r.bytesWritten) * r.executionsPerRun, 0);
+      const ms = op.stats.median / 1000;
+      return {
+        opType: op.opType,
+        providers: op.providers,
+        nodes: op.nodes,
+        time: scaleStats(op.stats, 1e-3),
+        share: sumOfMediansUs > 0 ? op.stats.median / sumOfMediansUs : 0,
+        flops,
+        bytes,
+        achievedFlops: ms > 0 && flops > 0 ? flops / (ms / 1000) : null,
+      };
+    });
+
+    const e2eTimes = e2e.timesMs.slice(e2e.warmup);
+    const e2eStats = timeStats(e2eTimes);
+    const perNodeSumMs = agg.perNodeSum.median / 1000;
+    const ratio = e2eStats.median > 0 ? perNodeSumMs / e2eStats.median : Number.NaN;
+    const method: MethodInfo = {
+      nodeTime,
+      description: METHOD_TEXT[nodeTime],
+      warmupRuns: agg.warmupRuns,
+      countedRuns: agg.countedRuns.length,
+      launchBlocking: nodesPass.env.CUDA_LAUNCH_BLOCKING === '1',
+      childProcess: child,
+      runsFrom: agg.runsFrom,
+    };
+    const coverageNote = nodeTime === 'host'
+      ? 'The rest of run() is ORT\'s executor, input/output handling and the JS tensor conversion.'
+      : nodeTime === 'sync-launch'
+        ? 'Launch blocking adds per-kernel launch latency and removes CPU/GPU overlap: a ratio above 1 means launch-bound nodes (many small kernels); below 1, time outside nodes (copies, executor).'
+        : 'Kernel time excludes launch gaps between kernels; a ratio well below 1 means the GPU idles between launches.';
+
+    // Memory: the trace's mem_* fields (the allocator of each node's provider), else nvidia-smi.
+    const devProvider = o.ep === 'cuda' ? 'CUDAExecutionProvider' : 'CPUExecutionProvider';
+    let tracePeak: number | undefined;
+    for (const n of agg.nodes) {
+      if (n.provider !== devProvider) continue;
+      const p = n.mem.mem_in_use_peak ?? n.mem.mem_bytes_in_use;
+      if (p !== undefined) tracePeak = Math.max(tracePeak ?? 0, p);
+    }
+    const deviceMem: RoleProfile['memory']['device'] = tracePeak !== undefined
+      ? { peakBytes: tracePeak, source: 'trace', traceArenaPeakBytes: tracePeak }
+      : gpuMem?.source === 'nvidia-smi'
+        ? { peakBytes: gpuMem.peakBytes ?? gpuMem.allProcessesPeakBytes ?? null, source: 'nvidia-smi' }
+        : { peakBytes: null, source: 'unavailable' };
+    if (gpuMem) deviceMem.nvidiaSmi = gpuMem;
+
+    const profile: RoleProfile = {
+      role: t.role,
+      model: t.modelPath,
+      session: { config, applied: describeSessionConfig(config, { ...process.env, ...cudaEnvFor(config) }) },
+      inputs: plan.map((p: InputPlanEntry) => ({ name: p.name, type: p.type, dims: p.dims, fill: p.fill, ...(p.note ? { note: p.note } : {}) })),
+      method,
+      endToEnd: {
+        description: `median wall time of session.run() without profiling${child ? ' (child process' + (o.ep === 'cuda' ? ', no launch blocking)' : ')') : ''}, host to host, after ${e2e.warmup} warm-up runs`,
+        warmup: e2e.warmup,
+        time: e2eStats,
+        sessionCreateMs: e2e.sessionCreateMs,
+      },
+      profiledRun: { modelRun: scaleStats(agg.runStats, 1e-3), wall: timeStats(nodesPass.timesMs.slice(nodesPass.warmup)) },
+      coverage: { perNodeSumMs, endToEndMs: e2eStats.median, ratio, withinTenPercent: Math.abs(ratio - 1) <= 0.1, note: coverageNote },
+      nodes: rows,
+      opTypes,
+      flags: totalFlags(rows.map((r) => ({ name: r.name, flags: r.flags, medianMs: r.time.median })), sumOfMediansUs / 1000),
+      memory: { device: deviceMem, host: { endToEnd: e2e.host, nodes: nodesPass.host } },
+      trace: { events: trace.eventCount, kernelEvents: trace.hasKernelEvents, indexFormat: trace.indexFormat, possiblyTruncated: trace.possiblyTruncated, ...(keptTrace ? { file: keptTrace } : {}) },
+      totals: {
+        flops: rows.reduce((s, r) => s + r.flops * r.executionsPerRun, 0),
+        bytes: rows.reduce((s, r) => s + (r.bytesRead + r.bytesWritten) * r.executionsPerRun, 0),
+        params: rows.reduce((s, r) => s + r.parameterBytes, 0),
+      },
+      warnings,
+    };
+    return profile;
+  } finally {
+    rmSync(traceDir, { recursive: true, force: true });
+  }
+}
+
+function nodeRow(n: NodeAggregate, graphNodes: Map<string, Node>, graphOps: Set<string>, costFn: CostFn, ep: ExecutionProvider, device: DeviceInfo, sumOfMediansUs: number): NodeRow {
+  const info = {
+    name: n.name,
+    opType: n.opType,
+    inputShapes: n.inputShapes,
+    outputShapes: n.outputShapes,
+    ...(n.parameterBytes !== undefined ? { parameterBytes: n.parameterBytes } : {}),
+    ...(n.activationBytes !== undefined ? { activationBytes: n.activationBytes } : {}),
+    ...(n.outputBytes !== undefined ? { outputBytes: n.outputBytes } : {}),
+  };
+  const c = costTracedNode(info, graphNodes, graphOps, costFn);
+  const time = scaleStats(n.stats, 1e-3);
+  const execs = n.executionsPerRun || 1;
+  const bytes = (c.bytesRead + c.bytesWritten) * execs;
+  const flops = c.flops * execs;
+  let roofline: NodeRow['roofline'] = null;
+  const onDevice = ep === 'cuda' && n.provider === 'CUDAExecutionProvider';
+  if (onDevice && device.peaks) {
+    const elem = n.inputShapes[0]?.type ?? n.outputShapes[0]?.type ?? 'float';
+    const peak = computePeakFor(device.peaks, elem, n.opType, device.tf32);
+    const p = rooflinePoint(flops, bytes, time.median / 1000, peak.flops, peak.unit, device.peaks.memoryBandwidth);
+    if (p) roofline = { intensity: p.intensity, achievedFlops: p.achievedFlops, achievedBytesPerS: p.achievedBytesPerS, peakFlops: p.peakFlops, peakUnit: p.peakUnit, peakBytesPerS: p.peakBytesPerS, bound: p.bound, fractionOfBound: p.fractionOfBound };
+  }
+  const row: NodeRow = {
+    name: n.name,
+    opType: n.opType,
+    provider: n.provider,
+    inputShapes: nullableShapes(n.inputShapes),
+    outputShapes: nullableShapes(n.outputShapes),
+    activationBytes: n.activationBytes ?? c.activationBytes,
+    parameterBytes: n.parameterBytes ?? c.paramBytes,
+    outputBytes: n.outputBytes ?? c.bytesWritten,
+    time,
+    share: sumOfMediansUs > 0 ? n.stats.median / sumOfMediansUs : 0,
+    executionsPerRun: n.executionsPerRun,
+    macs: c.macs,
+    flops: c.flops,
+    bytesRead: c.bytesRead,
+    bytesWritten: c.bytesWritten,
+    costSource: c.source,
+    fused: c.fused,
+    roofline,
+    flags: flagsOf({ opType: n.opType, provider: n.provider, inputShapes: n.inputShapes, outputShapes: n.outputShapes, ...(c.perm ? { perm: c.perm } : {}) }, ep),
+  };
+  if (n.nodeIndex !== undefined) row.nodeIndex = n.nodeIndex;
+  if (c.note) row.costNote = c.note;
+  if (Object.keys(n.mem).length) row.memory = n.mem;
+  if (n.kernelsPerRun) row.kernelsPerRun = n.kernelsPerRun;
+  return row;
+}

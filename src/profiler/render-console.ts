@@ -1,0 +1,76 @@
+/**
+ * Console rendering of a ProfileReport: per role the method and coverage, the top nodes, time by op type and
+ * the flagged costs (CPU fallback, Memcpy, Cast, layout transposes).
+ */
+import type { ProfileReport, RoleProfile } from './profile-report.js';
+
+function ms(x: number): string {
+  if (!Number.isFinite(x)) return '-';
+  return x >= 100 ? x.toFixed(1) : x >= 1 ? x.toFixed(3) : x.toFixed(4);
+}
+
+function pct(x: number): string {
+  return Number.isFinite(x) ? `${(x * 100).toFixed(1)}%` : '-';
+}
+
+function si(x: number, unit: string): string {
+  if (!Number.isFinite(x) || x === 0) return '-';
+  const p = [['P', 1e15], ['T', 1e12], ['G', 1e9], ['M', 1e6], ['k', 1e3]] as const;
+  for (const [s, k] of p) if (Math.abs(x) >= k) return `${(x / k).toFixed(2)} ${s}${unit}`;
+  return `${x.toFixed(0)} ${unit}`;
+}
+
+function table(head: string[], rows: string[][]): string {
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (r: string[]): string => r.map((c, i) => (i === 0 ? c.padEnd(w[i] ?? 0) : c.padStart(w[i] ?? 0))).join('  ');
+  return [line(head), w.map((x) => '-'.repeat(x)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function shapes(s: ({ dims: number[] } | null)[]): string {
+  return s.map((x) => (x ? `[${x.dims.join(',')}]` : '∅')).join(' ');
+}
+
+/** One role's section. */
+export function renderRoleConsole(r: RoleProfile, top = 15): string {
+  const out: string[] = [];
+  out.push(`== ${r.role}: ${r.model}`);
+  out.push(`method: ${r.method.nodeTime} (${r.method.countedRuns} counted runs, ${r.method.warmupRuns} warm-up)`);
+  out.push(`end-to-end: median ${ms(r.endToEnd.time.median)} ms (p10 ${ms(r.endToEnd.time.p10)}, p90 ${ms(r.endToEnd.time.p90)}); per-node sum ${ms(r.coverage.perNodeSumMs)} ms; ratio ${r.coverage.ratio.toFixed(3)}${r.coverage.withinTenPercent ? ' (within 10%)' : ''}`);
+  out.push(table(
+    ['node', 'op', 'provider', 'median ms', 'p10', 'p90', 'share', 'FLOP', 'bytes', 'bound', 'of roof', 'flags'],
+    r.nodes.slice(0, top).map((n) => [
+      n.name.length > 40 ? `…${n.name.slice(-39)}` : n.name,
+      n.opType,
+      n.provider.replace('ExecutionProvider', ''),
+      ms(n.time.median),
+      ms(n.time.p10),
+      ms(n.time.p90),
+      pct(n.share),
+      si(n.flops, 'FLOP'),
+      si(n.bytesRead + n.bytesWritten, 'B'),
+      n.roofline?.bound ?? '-',
+      n.roofline ? pct(n.roofline.fractionOfBound) : '-',
+      n.flags.join(','),
+    ]),
+  ));
+  if (r.nodes.length > top) out.push(`… ${r.nodes.length - top} more nodes in profile.json`);
+  out.push('');
+  out.push(table(
+    ['op type', 'nodes', 'median ms', 'share', 'FLOP/s'],
+    r.opTypes.map((o) => [o.opType, String(o.nodes), ms(o.time.median), pct(o.share), o.achievedFlops ? si(o.achievedFlops, 'FLOP/s') : '-']),
+  ));
+  const f = r.flags;
+  out.push(`cpu fallback: ${f['cpu-fallback'].count} nodes ${ms(f['cpu-fallback'].ms)} ms | memcpy: ${f.memcpy.count} ${ms(f.memcpy.ms)} ms | cast: ${f.cast.count} ${ms(f.cast.ms)} ms | layout transposes: ${f['layout-transpose'].count} ${ms(f['layout-transpose'].ms)} ms`);
+  const dm = r.memory.device;
+  out.push(`memory: device peak ${dm.peakBytes !== null ? si(dm.peakBytes, 'B') : 'n/a'} (${dm.source}); host max RSS ${si(Math.max(r.memory.host.endToEnd.maxRssBytes, r.memory.host.nodes.maxRssBytes), 'B')}`);
+  for (const w of r.warnings) out.push(`warning: ${w}`);
+  const first = r.nodes[0];
+  if (first) out.push(`slowest: ${first.name} (${first.opType}, inputs ${shapes(first.inputShapes)})`);
+  return out.join('\n');
+}
+
+/** The whole report. */
+export function renderProfileConsole(p: ProfileReport, top = 15): string {
+  const head = `profile of ${p.target} on ${p.device.name} (${p.requestedEp}, onnxruntime ${p.onnxruntime})`;
+  return [head, ...p.roles.map((r) => renderRoleConsole(r, top)), ''].join('\n\n');
+}

@@ -1,0 +1,497 @@
+/**
+ * The `fp16` pass: float32 weights and activations → float16, in one pass over the graph.
+ *
+ * How it decides (compare ORT's `convert_float_to_float16`, anchors §2.3):
+ * - Every node is *converted* (its float32 inputs/outputs become float16) or *kept* in float32: kept when
+ *   its op is in `opBlockList`, its name in `nodeBlockList`, or it is shape arithmetic (a float node whose
+ *   inputs depend only on Shape/Size outputs and constants: frame counts, Resize sizes; float16 is exact
+ *   only up to 2048).
+ * - Each float32 value gets one *native* type from its producer (converted → float16, kept → float32).
+ *   Graph inputs are float16 unless `keepIoTypes`. Initializers, Constants and `Cast(to=FLOAT)` are
+ *   *flexible*: they take the type their consumers want, and are duplicated (never cast) when consumers
+ *   disagree, so no Cast is ever fed by a Cast the pass made.
+ * - A Cast is inserted only where a value's native type differs from what a use needs (a float32 region
+ *   meets a float16 one, a kept graph input/output); one Cast per value and type, shared by all its
+ *   consumers, placed in the graph that defines the value.
+ * - Afterwards, Cast chains that became lossless round trips (fp16→fp32→fp16) or identities are removed.
+ * - Subgraphs of If/Loop/Scan are converted too; their float inputs/outputs are float16 like the node's.
+ * - Initializer values above 65504 are clamped to ±65504 (counted in `stats.clampedValues` and warned
+ *   about), so no Inf appears; NaN/Inf already present are kept.
+ * - Tensor storage is never changed (raw stays raw, external stays external: `writeModel` decides).
+ */
+import { PassError } from '../errors.js';
+import { DataType } from '../onnx/dtype.js';
+import { cloneModel, createNamer, listSubgraphs } from '../onnx/graph-utils.js';
+import { float32ToFloat16 } from '../onnx/dtype.js';
+import { placeholderTensor } from '../onnx/tensor.js';
+import { Graph, Node, Value, type Attribute, type Model, type Tensor } from '../onnx/types.js';
+import { verifyModel } from '../onnx/verify.js';
+import { NodeInserter, bump, listUses, mapDefiningGraphs, newReport, recordPass, replaceUses, type PassReport, type PassResult, type Use } from './common.js';
+import { propagateElemTypes } from './elem-types.js';
+import { float32BytesToFloat16 } from './half.js';
+
+export const FP16_NAME = 'fp16';
+
+/**
+ * Ops kept in float32 by default:
+ * - Range, CumSum, TopK, NonMaxSuppression, RoiAlign: index/coordinate arithmetic where float16 rounding
+ *   changes results (ORT's list);
+ * - RandomNormal/RandomUniform/…Like, Multinomial, Bernoulli: no float16 CPU kernel (a TTS model broke on
+ *   this, anchors §2.4) and the sampled noise should not be rounded;
+ * - GridSample: sampling coordinates need more than float16's 11 bits at 256–512 px (measured in
+ *   test/quantize/fp16.test.ts: float16 grids shift samples by up to ¼ px at 512²);
+ * - QuantizeLinear/DequantizeLinear/DynamicQuantizeLinear: their scale types are fixed by the quantizer;
+ * - the ai.onnx.ml classical-ML ops (never float16).
+ * Softmax and the normalizations are *not* blocked: ORT's float16 kernels accumulate in float32, and the
+ * mixed pass keeps them when measurements say so.
+ */
+export const FP16_DEFAULT_OP_BLOCK_LIST: readonly string[] = [
+  'Range', 'CumSum', 'TopK', 'NonMaxSuppression', 'RoiAlign',
+  'RandomNormal', 'RandomNormalLike', 'RandomUniform', 'RandomUniformLike', 'Multinomial', 'Bernoulli',
+  'GridSample',
+  'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear',
+  'ArrayFeatureExtractor', 'Binarizer', 'CastMap', 'CategoryMapper', 'DictVectorizer', 'FeatureVectorizer', 'Imputer',
+  'LabelEncoder', 'LinearClassifier', 'LinearRegressor', 'Normalizer', 'OneHotEncoder', 'SVMClassifier', 'SVMRegressor',
+  'Scaler', 'TreeEnsembleClassifier', 'TreeEnsembleRegressor', 'ZipMap',
+];
+
+export interface Fp16Options {
+  /** Keep float32 graph inputs and outputs, with a Cast at the boundary (default false). */
+  keepIoTypes?: boolean;
+  /** Op types kept in float32 (default `FP16_DEFAULT_OP_BLOCK_LIST`). */
+  opBlockList?: readonly string[];
+  /** Extra op types kept in float32 on top of `opBlockList` (default none). */
+  extraOpBlockList?: readonly string[];
+  /** Node names kept in float32 (default none). */
+  nodeBlockList?: readonly string[];
+  /** Keep shape arithmetic (float math on Shape/Size results) in float32 (default true). */
+  keepShapeArithmetic?: boolean;
+  /** Remove Cast chains that became no-ops or lossless round trips (default true). */
+  removeRedundantCasts?: boolean;
+  /**
+   * Convert initializer bytes in place, into the source buffer (default false). Only for callers that drop
+   * the source model afterwards (the CLI): it halves peak memory on large models but mutates the input's
+   * tensors. Shared initializers that still need a float32 copy are never converted in place.
+   */
+  inPlace?: boolean;
+}
+
+export const FP16_DEFAULTS: Required<Fp16Options> = {
+  keepIoTypes: false,
+  opBlockList: FP16_DEFAULT_OP_BLOCK_LIST,
+  extraOpBlockList: [],
+  nodeBlockList: [],
+  keepShapeArithmetic: true,
+  removeRedundantCasts: true,
+  inPlace: false,
+};
+
+/** Inputs whose type is not tied to the node's float type (never need a Cast). */
+const ANY_TYPE_INPUTS: Record<string, number[]> = {
+  Shape: [0], Size: [0], Cast: [0], CastLike: [0], EyeLike: [0], RandomNormalLike: [0], RandomUniformLike: [0],
+  Dropout: [1], Pow: [1], ConstantOfShape: [0], GridSample: [1],
+};
+/** Inputs that must stay float32 whatever the node's type (ORT's ALWAYS_FLOAT_INPUTS and the like). */
+const FLOAT32_INPUTS: Record<string, number[]> = {
+  Resize: [1, 2], Upsample: [1], 'com.microsoft:GroupNorm': [1, 2],
+};
+/** Outputs that stay float32 on a converted node. */
+const FLOAT32_OUTPUTS: Record<string, number[]> = { LayerNormalization: [1, 2] };
+
+type Prec = 'fp16' | 'fp32';
+type Need = Prec | 'any';
+
+function opKey(n: Node): string {
+  return n.domain && n.domain !== 'ai.onnx' ? `${n.domain}:${n.opType}` : n.opType;
+}
+
+function isFlexibleProducer(n: Node | undefined): boolean {
+  if (!n) return true; // initializers (graph inputs are handled before)
+  if (n.opType === 'Constant' && (n.domain === '' || n.domain === 'ai.onnx')) return true;
+  if (n.opType === 'Cast' && (n.domain === '' || n.domain === 'ai.onnx')) {
+    const to = n.attr('to');
+    return to?.type === 'int' && Number(to.value) === DataType.FLOAT;
+  }
+  return false;
+}
+
+/** Runs the pass and returns the model with a report (stats, warnings). */
+export function fp16WithReport(model: Model, options: Fp16Options = {}): PassResult {
+  const o: Required<Fp16Options> = { ...FP16_DEFAULTS, ...options };
+  const report = newReport(FP16_NAME, { ...o, opBlockList: [...o.opBlockList] });
+  const m = cloneModel(model);
+  const root = m.graph;
+  const types = propagateElemTypes(root);
+  const blockOps = new Set([...o.opBlockList, ...o.extraOpBlockList]);
+  const blockNodes = new Set(o.nodeBlockList);
+  const namer = createNamer(root);
+  const definedIn = mapDefiningGraphs(root);
+  const uses = listUses(root);
+
+  // ---- 1. classify nodes (all graphs) ----------------------------------------------------------
+  const kept = new Set<Node>();
+  const skippedSubgraphs = new Set<Graph>();
+  const classify = (g: Graph): void => {
+    const shapeArith = o.keepShapeArithmetic ? findShapeArithmetic(g, types) : new Set<Node>();
+    for (const n of g.nodes) {
+      const reason = blockOps.has(n.opType) || blockOps.has(opKey(n)) ? 'op' : blockNodes.has(n.name) ? 'node' : shapeArith.has(n) ? 'shape' : undefined;
+      if (reason) {
+        kept.add(n);
+        bump(report, `kept.${reason}`);
+        for (const sg of listSubgraphs(n)) markSkipped(sg);
+      } else for (const sg of listSubgraphs(n)) classify(sg);
+    }
+  };
+  const markSkipped = (g: Graph): void => {
+    skippedSubgraphs.add(g);
+    for (const n of g.nodes) {
+      kept.add(n);
+      for (const sg of listSubgraphs(n)) markSkipped(sg);
+    }
+  };
+  classify(root);
+
+  const isF32 = (v: Value | undefined): v is Value => !!v && types.get(v) === DataType.FLOAT;
+
+  /** What precision a use requires of a float32 value. */
+  const needOf = (u: Use): Need => {
+    if (u.kind === 'output') {
+      if (u.graph === root) return o.keepIoTypes ? 'fp32' : 'any';
+      return skippedSubgraphs.has(u.graph) ? 'fp32' : 'fp16';
+    }
+    const n = u.node;
+    const key = opKey(n);
+    if (ANY_TYPE_INPUTS[n.opType]?.includes(u.index) && (n.domain === '' || n.domain === 'ai.onnx')) {
+      // `*Like` ops without dtype follow their input: then the input type matters.
+      if (n.opType.endsWith('Like') && !n.attr('dtype')) return kept.has(n) ? 'fp32' : 'fp16';
+      return 'any';
+    }
+    if (FLOAT32_INPUTS[key]?.includes(u.index)) return 'fp32';
+    return kept.has(n) ? 'fp32' : 'fp16';
+  };
+
+  // ---- 2. native precision of each float32 value -------------------------------------------------
+  const native = new Map<Value, Prec>();
+  const flexible = new Set<Value>();
+  const decide = (g: Graph): void => {
+    const top = g === root;
+    for (const v of g.inputs) if (isF32(v)) native.set(v, top ? (o.keepIoTypes ? 'fp32' : 'fp16') : skippedSubgraphs.has(g) ? 'fp32' : 'fp16');
+    const candidates: Value[] = [...g.initializers.filter(isF32)];
+    for (const n of g.nodes) {
+      const fixed = FLOAT32_OUTPUTS[opKey(n)] ?? [];
+      n.outputs.forEach((v, i) => {
+        if (!isF32(v)) return;
+        if (!kept.has(n) && isFlexibleProducer(n)) candidates.push(v);
+        else native.set(v, kept.has(n) || fixed.includes(i) ? 'fp32' : 'fp16');
+      });
+      for (const sg of listSubgraphs(n)) decide(sg);
+    }
+    for (const v of candidates) {
+      if (native.has(v)) continue; // a graph input that is also an initializer (a default value)
+      const needs = (uses.get(v) ?? []).map(needOf);
+      const w16 = needs.includes('fp16');
+      const w32 = needs.includes('fp32');
+      native.set(v, w16 || (!w32 && needs.length > 0) ? 'fp16' : 'fp32');
+      if (w16 && w32) flexible.add(v);
+    }
+  };
+  decide(root);
+
+  // ---- 3. rewrite: convert tensors and attributes, retype values ---------------------------------
+  const inserters = new Map<Graph, NodeInserter>();
+  const inserter = (g: Graph): NodeInserter => {
+    let i = inserters.get(g);
+    if (!i) inserters.set(g, (i = new NodeInserter(g)));
+    return i;
+  };
+  const converted = new Map<Tensor, Tensor>();
+  const toHalf = (t: Tensor, where: string, allowInPlace: boolean): Tensor => {
+    const prior = converted.get(t);
+    if (prior) return prior;
+    let h: Tensor;
+    if (t.placeholder || (t.data.length === 0 && t.dims.some((d) => d !== 0))) {
+      h = { ...placeholderTensor(t.name, DataType.FLOAT16, t.dims), ...(t.placeholder ? {} : { placeholder: false }) };
+      if (!t.placeholder) throw new PassError(FP16_NAME, where, `tensor '${t.name}' has no data loaded (read the model with external data)`);
+    } else {
+      const r = float32BytesToFloat16(t.data, o.inPlace && allowInPlace ? t.data : undefined);
+      bump(report, 'clampedValues', r.clamped);
+      bump(report, 'underflowedValues', r.underflowed);
+      if (r.clamped) bump(report, 'clampedTensors');
+      h = { ...t, dataType: DataType.FLOAT16, data: r.data };
+      delete h.external;
+      delete h.externalOrder;
+    }
+    converted.set(t, h);
+    bump(report, 'convertedTensors');
+    bump(report, 'convertedBytes', t.data.length);
+    return h;
+  };
+  const retype = (v: Value, elemType: number): void => {
+    if (v.type?.kind === 'tensor') v.type = { ...v.type, elemType };
+    else if (!v.type) v.type = { kind: 'tensor', elemType };
+  };
+
+  /** Alternate-precision versions already made, per value. */
+  const alt = new Map<Value, Value>();
+  /** Flexible producers as they were before conversion (the float32 duplicate is made from these). */
+  const origInit = new Map<Value, Tensor>();
+  const origAttrs = new Map<Node, Node['attributes']>();
+  const makeAlt = (v: Value, want: Prec): Value => {
+    const prior = alt.get(v);
+    if (prior) return prior;
+    const g = definedIn.get(v);
+    if (!g) throw new PassError(FP16_NAME, undefined, `value '${v.name}' is not defined in any graph`);
+    const elem = want === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
+    let made: Value;
+    if (flexible.has(v) && v.initializer) {
+      // Duplicate the initializer in the other precision instead of casting it at run time.
+      made = new Value(namer(`${v.name}_${want}`), { kind: 'tensor', elemType: elem, shape: [...(v.initializer.dims ?? [])] });
+      const src = origInit.get(v) ?? v.initializer;
+      made.initializer = want === 'fp16' ? { ...toHalf(src, v.name, false), name: made.name } : { ...src, name: made.name };
+      g.initializers.push(made);
+      bump(report, 'duplicatedInitializers');
+    } else if (flexible.has(v) && v.producer) {
+      const p = v.producer;
+      const copy = new Node(p.opType, namer(`${p.name || p.opType}_${want}`), [...p.inputs], [], p.domain);
+      copy.attributes = (origAttrs.get(p) ?? p.attributes).map((a) => ({ ...a }));
+      made = new Value(namer(`${v.name}_${want}`), { kind: 'tensor', elemType: elem });
+      made.producer = copy;
+      copy.outputs = [made];
+      if (want === 'fp16') convertFlexibleNode(copy);
+      inserter(g).insertAfter(p, copy);
+      bump(report, 'duplicatedNodes');
+    } else {
+      const cast = new Node('Cast', namer(`${v.name}_cast_${want}`), [v], []);
+      cast.attributes = [{ name: 'to', attr: { type: 'int', value: BigInt(elem) } }];
+      made = new Value(namer(`${v.name}_${want}`), { kind: 'tensor', elemType: elem, ...(v.tensorType?.shape ? { shape: [...v.tensorType.shape] } : {}) });
+      made.producer = cast;
+      cast.outputs = [made];
+      if (v.producer && g.nodes.includes(v.producer)) inserter(g).insertAfter(v.producer, cast);
+      else inserter(g).insertAfter(undefined, cast);
+      bump(report, 'castsInserted');
+    }
+    definedIn.set(made, g);
+    native.set(made, want);
+    alt.set(v, made);
+    return made;
+  };
+
+  const convertFlexibleNode = (n: Node): void => {
+    if (n.opType === 'Cast') {
+      n.attributes = n.attributes.map((a) => (a.name === 'to' ? { ...a, attr: { type: 'int', value: BigInt(DataType.FLOAT16) } } : a));
+      return;
+    }
+    convertConstantNode(n, toHalf);
+  };
+
+  // Convert nodes' own attributes and flexible producers.
+  const rewriteGraph = (g: Graph): void => {
+    for (const v of g.initializers) {
+      if (native.get(v) === 'fp16' && v.initializer) {
+        origInit.set(v, v.initializer);
+        v.initializer = { ...toHalf(v.initializer, v.name, !flexible.has(v)), name: v.initializer.name };
+        retype(v, DataType.FLOAT16);
+      }
+    }
+    for (const v of g.inputs) if (native.get(v) === 'fp16') retype(v, DataType.FLOAT16);
+    for (const n of g.nodes) {
+      const outsF32 = n.outputs.filter(isF32);
+      if (!kept.has(n)) {
+        if (isFlexibleProducer(n) && outsF32.length) {
+          if (native.get(outsF32[0] as Value) === 'fp16') {
+            origAttrs.set(n, n.attributes);
+            convertFlexibleNode(n);
+          }
+        } else if (outsF32.length && (n.opType === 'ConstantOfShape' || n.opType === 'EyeLike' || n.opType.startsWith('Random') || n.opType === 'Bernoulli')) {
+          convertTypedAttrs(n, toHalf);
+        }
+        if (n.inputs.some(isF32) || outsF32.length) bump(report, 'nodesConverted');
+      }
+      for (const v of n.outputs) if (isF32(v) && native.get(v) === 'fp16') retype(v, DataType.FLOAT16);
+      for (const sg of listSubgraphs(n)) rewriteGraph(sg);
+    }
+  };
+  rewriteGraph(root);
+
+  // ---- 4. connect: every use gets the precision it needs -----------------------------------------
+  const outputSwaps: { v: Value; index: number }[] = [];
+  for (const [v, list] of uses) {
+    const have = native.get(v);
+    if (!have) continue;
+    for (const u of list) {
+      const need = needOf(u);
+      if (need === 'any' || need === have) continue;
+      if (u.kind === 'output' && u.graph === root) {
+        outputSwaps.push({ v, index: u.index });
+        continue;
+      }
+      const a = makeAlt(v, need);
+      if (u.kind === 'node') u.node.inputs[u.index] = a;
+      else u.graph.outputs[u.index] = a;
+    }
+  }
+  // Kept float32 graph outputs produced in float16: the Cast takes over the output's name.
+  for (const { v, index } of outputSwaps) {
+    const a = makeAlt(v, 'fp32');
+    const name = v.name;
+    v.name = namer(`${name}_fp16`);
+    a.name = name;
+    if (v.tensorType?.shape && a.type?.kind === 'tensor') a.type.shape = [...v.tensorType.shape];
+    root.outputs[index] = a;
+  }
+  for (const [g, ins] of inserters) ins.apply();
+
+  // ---- 5. clean up Cast chains --------------------------------------------------------------------
+  if (o.removeRedundantCasts) bump(report, 'castsRemoved', removeRedundantCasts(root));
+  bump(report, 'castsInserted', 0);
+  bump(report, 'castsRemoved', 0);
+
+  const clampedValues = report.stats.clampedValues ?? 0;
+  if (clampedValues > 0)
+    report.warnings.push({ pass: FP16_NAME, code: 'clamped-initializers', message: `${clampedValues} initializer value(s) in ${report.stats.clampedTensors ?? 0} tensor(s) were outside the float16 range and were clamped to ±65504` });
+  report.stats.nodesKept = kept.size;
+  report.details = { keptNodes: [...kept].filter((n) => n.name).map((n) => n.name).slice(0, 500) };
+  recordPass(m, FP16_NAME, { keepIoTypes: o.keepIoTypes, opBlockList: [...o.opBlockList, ...o.extraOpBlockList], nodeBlockList: [...o.nodeBlockList], keepShapeArithmetic: o.keepShapeArithmetic });
+  verifyModel(m, `pass ${FP16_NAME}`);
+  return { model: m, report };
+}
+
+/** The `fp16` pass (see module docs). Pure: returns a new model, the input is untouched (unless `inPlace`). */
+export function fp16(model: Model, options: Fp16Options = {}): Model {
+  return fp16WithReport(model, options).model;
+}
+
+function convertConstantNode(n: Node, toHalf: (t: Tensor, where: string, inPlace: boolean) => Tensor): void {
+  n.attributes = n.attributes.map((a) => {
+    if (a.name === 'value' && a.attr.type === 'tensor' && a.attr.value.dataType === DataType.FLOAT)
+      return { ...a, attr: { type: 'tensor', value: toHalf(a.attr.value, n.name, false) } satisfies Attribute };
+    if (a.name === 'value_float' && a.attr.type === 'float')
+      return { name: 'value', attr: { type: 'tensor', value: halfTensor(a.attr.value === undefined ? [] : [a.attr.value], []) } satisfies Attribute };
+    if (a.name === 'value_floats' && a.attr.type === 'floats')
+      return { name: 'value', attr: { type: 'tensor', value: halfTensor(a.attr.value, [a.attr.value.length]) } satisfies Attribute };
+    return a;
+  });
+}
+
+function halfTensor(values: number[], dims: number[]): Tensor {
+  const h = float32ToFloat16(Float32Array.from(values, (x) => Math.max(-65504, Math.min(65504, x))));
+  return { name: '', dataType: DataType.FLOAT16, dims, data: new Uint8Array(h.buffer), storage: 'raw' };
+}
+
+/** ConstantOfShape value, Random… / EyeLike dtype and Cast to=FLOAT → float16 on converted nodes. */
+function convertTypedAttrs(n: Node, toHalf: (t: Tensor, where: string, inPlace: boolean) => Tensor): void {
+  n.attributes = n.attributes.map((a) => {
+    if (n.opType === 'ConstantOfShape' && a.name === 'value' && a.attr.type === 'tensor' && a.attr.value.dataType === DataType.FLOAT)
+      return { ...a, attr: { type: 'tensor', value: toHalf(a.attr.value, n.name, false) } };
+    if ((a.name === 'dtype' || (n.opType === 'Cast' && a.name === 'to')) && a.attr.type === 'int' && Number(a.attr.value) === DataType.FLOAT)
+      return { ...a, attr: { type: 'int', value: BigInt(DataType.FLOAT16) } };
+    return a;
+  });
+  if (n.opType === 'ConstantOfShape' && !n.attr('value')) {
+    // The default value is float32 zero; spell out a float16 zero.
+    n.attributes.push({ name: 'value', attr: { type: 'tensor', value: halfTensor([0], [1]) } });
+  }
+  if ((n.opType === 'RandomNormal' || n.opType === 'RandomUniform') && !n.attr('dtype'))
+    n.attributes.push({ name: 'dtype', attr: { type: 'int', value: BigInt(DataType.FLOAT16) } });
+}
+
+/**
+ * Shape arithmetic: float nodes whose inputs all derive from Shape/Size outputs and constants (no data
+ * from graph inputs), with at least one Shape/Size-derived input.
+ */
+function findShapeArithmetic(g: Graph, types: Map<Value, number>): Set<Node> {
+  const dataDep = new Set<Value>(g.inputs);
+  const shapeDep = new Set<Value>();
+  const out = new Set<Node>();
+  const own = new Set<Value>([...g.inputs, ...g.initializers]);
+  for (const n of g.nodes) for (const v of n.outputs) if (v) own.add(v);
+  for (const n of g.nodes) {
+    const ins = n.inputs.filter((v): v is Value => !!v);
+    if (n.opType === 'Shape' || n.opType === 'Size') {
+      for (const v of n.outputs) if (v) shapeDep.add(v);
+      continue;
+    }
+    // Outer-scope values and subgraph inputs count as data.
+    const anyData = ins.some((v) => dataDep.has(v) || (!own.has(v) && !v.initializer)) || listSubgraphs(n).length > 0;
+    const anyShape = ins.some((v) => shapeDep.has(v));
+    for (const v of n.outputs) if (v) {
+      if (anyData) dataDep.add(v);
+      else if (anyShape) shapeDep.add(v);
+    }
+    if (!anyData && anyShape && [...ins, ...n.outputs].some((v) => v && types.get(v) === DataType.FLOAT)) out.add(n);
+  }
+  return out;
+}
+
+const LOSSLESS_WIDENING: Record<number, number[]> = {
+  [DataType.FLOAT16]: [DataType.FLOAT, DataType.DOUBLE],
+  [DataType.FLOAT]: [DataType.DOUBLE],
+  [DataType.BFLOAT16]: [DataType.FLOAT, DataType.DOUBLE],
+};
+
+function castTo(n: Node): number | undefined {
+  const a = n.attr('to');
+  return a?.type === 'int' ? Number(a.value) : undefined;
+}
+
+/**
+ * Removes Casts that do nothing (input type = `to`) and shortcuts Cast chains whose first step is a
+ * lossless widening (fp16→fp32→fp16 becomes nothing; fp16→fp32→int64 becomes fp16→int64). Casts left
+ * without consumers are dropped. Returns how many Cast nodes were removed.
+ */
+export function removeRedundantCasts(root: Graph): number {
+  let removed = 0;
+  let changed = true;
+  while (changed) {
+    changed = false;
+    const types = propagateElemTypes(root);
+    const uses = listUses(root);
+    const isOutput = (v: Value): boolean => (uses.get(v) ?? []).some((u) => u.kind === 'output');
+    const dead = new Set<Node>();
+    const walk = (g: Graph): void => {
+      for (const n of g.nodes) {
+        for (const sg of listSubgraphs(n)) walk(sg);
+        if (n.opType !== 'Cast' || !(n.domain === '' || n.domain === 'ai.onnx')) continue;
+        const x = n.inputs[0];
+        const y = n.outputs[0];
+        const to = castTo(n);
+        if (!x || !y || to === undefined) continue;
+        const tx = types.get(x);
+        if (tx === to && !isOutput(y)) {
+          replaceUses(root, y, x);
+          dead.add(n);
+          changed = true;
+          continue;
+        }
+        const p = x.producer;
+        if (p && p.opType === 'Cast' && (p.domain === '' || p.domain === 'ai.onnx') && p.inputs[0]) {
+          const t0 = types.get(p.inputs[0]);
+          const t1 = castTo(p);
+          if (t0 !== undefined && t1 !== undefined && (LOSSLESS_WIDENING[t0]?.includes(t1) || t0 === t1)) {
+            if (to === t0 && !isOutput(y)) {
+              replaceUses(root, y, p.inputs[0]);
+              dead.add(n);
+            } else n.inputs[0] = p.inputs[0];
+            changed = true;
+          }
+        }
+      }
+    };
+    walk(root);
+    // Drop Casts nobody reads any more.
+    const uses2 = listUses(root);
+    const sweep = (g: Graph): void => {
+      for (const n of g.nodes) {
+        for (const sg of listSubgraphs(n)) sweep(sg);
+        if (n.opType === 'Cast' && n.outputs.every((v) => !v || !(uses2.get(v)?.length))) dead.add(n);
+      }
+      const before = g.nodes.length;
+      g.nodes = g.nodes.filter((n) => !dead.has(n));
+      removed += before - g.nodes.length;
+    };
+    sweep(root);
+  }
+  return removed;
+}
+
+export type { PassReport };

@@ -1,0 +1,74 @@
+/**
+ * Quantization arithmetic: per-channel / per-tensor symmetric int8 weights, asymmetric uint8 / symmetric
+ * int8 activation parameters from a range, and their dequantization (for tests and error estimates).
+ */
+
+export interface QuantizedWeight {
+  /** int8 values, same layout as the float weight. */
+  q: Int8Array;
+  /** One scale per channel along `axis` (one in total when per tensor). */
+  scale: Float32Array;
+  /** The channel axis, or undefined for per-tensor. */
+  axis: number | undefined;
+}
+
+/**
+ * Symmetric int8 quantization of a float weight: scale = max|w| / 127 per channel along `axis`
+ * (per tensor when axis is undefined), q = round(w / scale) in [-127, 127], zero point 0.
+ */
+export function quantizeWeightInt8(w: Float32Array, dims: readonly number[], axis: number | undefined): QuantizedWeight {
+  const rank = dims.length;
+  const ax = axis === undefined ? undefined : axis < 0 ? axis + rank : axis;
+  const channels = ax === undefined ? 1 : (dims[ax] ?? 1);
+  let inner = 1;
+  if (ax !== undefined) for (let d = ax + 1; d < rank; d++) inner *= dims[d] ?? 1;
+  const chanOf = (i: number): number => (ax === undefined ? 0 : Math.floor(i / inner) % channels);
+  const absMax = new Float32Array(channels);
+  for (let i = 0; i < w.length; i++) {
+    const a = Math.abs(w[i] as number);
+    const c = chanOf(i);
+    if (a > (absMax[c] as number) && Number.isFinite(a)) absMax[c] = a;
+  }
+  const scale = new Float32Array(channels);
+  for (let c = 0; c < channels; c++) scale[c] = (absMax[c] as number) > 0 ? (absMax[c] as number) / 127 : 1;
+  const q = new Int8Array(w.length);
+  for (let i = 0; i < w.length; i++) {
+    const v = Math.round((w[i] as number) / (scale[chanOf(i)] as number));
+    q[i] = v > 127 ? 127 : v < -127 ? -127 : v;
+  }
+  return { q, scale, axis: ax };
+}
+
+export function dequantizeWeightInt8(qw: QuantizedWeight, dims: readonly number[]): Float32Array {
+  const rank = dims.length;
+  const ax = qw.axis;
+  const channels = qw.scale.length;
+  let inner = 1;
+  if (ax !== undefined) for (let d = ax + 1; d < rank; d++) inner *= dims[d] ?? 1;
+  const out = new Float32Array(qw.q.length);
+  for (let i = 0; i < out.length; i++) out[i] = (qw.q[i] as number) * (qw.scale[ax === undefined ? 0 : Math.floor(i / inner) % channels] as number);
+  return out;
+}
+
+export interface ActivationParams {
+  scale: number;
+  zeroPoint: number;
+  type: 'uint8' | 'int8';
+}
+
+/**
+ * Activation quantization parameters from a calibrated range. `uint8` is asymmetric (the range is widened
+ * to include 0 so zero is exact); `int8` is symmetric (zero point 0, what GPU/TensorRT paths expect).
+ */
+export function activationParams(min: number, max: number, type: 'uint8' | 'int8'): ActivationParams {
+  const lo = Math.min(0, min);
+  const hi = Math.max(0, max);
+  if (type === 'int8') {
+    const a = Math.max(Math.abs(lo), Math.abs(hi));
+    return { scale: a > 0 ? a / 127 : 1, zeroPoint: 0, type };
+  }
+  const range = hi - lo;
+  const scale = range > 0 ? range / 255 : 1;
+  const zp = Math.max(0, Math.min(255, Math.round(-lo / scale)));
+  return { scale, zeroPoint: zp, type };
+}

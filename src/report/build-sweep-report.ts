@@ -1,0 +1,128 @@
+/**
+ * Builds the sweep report data from results: the ranking, the page's charts (only those with data) and
+ * one detail entry per variant (settings, metrics, why, its own charts).
+ */
+import { rankResults, type RankConstraints } from '../sweep/rank.js';
+import type { VariantResult } from '../sweep/types.js';
+import { memoryTraces, opTypeBreakdownTrace, paretoTraces, roleTimeTraces, rooflineTraces, stageRtfTraces, workerScalingTraces } from './sweep-traces.js';
+import { SWEEP_REPORT_SCHEMA_VERSION, type ChartSpec, type SweepReport, type SweepSummary, type VariantDetail } from './types.js';
+
+export interface SweepReportOptions {
+  title?: string;
+  constraints?: RankConstraints;
+  /** Fixed timestamp (tests, reproducible files). */
+  generatedAt?: string;
+}
+
+const fmt = (v: number | undefined, digits = 3, unit = ''): string => (v === undefined || v === null ? '–' : `${v.toFixed(digits)}${unit}`);
+const mib = (b: number | undefined): string => (b === undefined ? '–' : `${(b / 2 ** 20).toFixed(1)} MiB`);
+
+function detailFor(r: VariantResult, baseline: VariantResult | undefined, why: string): VariantDetail {
+  const m = r.metrics;
+  const q = m?.quality;
+  const rows: [string, string][] = [
+    ['id', r.id],
+    ['status', r.status],
+    ['passes', Object.entries(r.passes).map(([role, ps]) => `${role}: ${(ps ?? []).map((p) => p.pass + ('mode' in p ? `-${p.mode}` : 'bits' in p ? `${p.bits}` : 'outputSize' in p ? `-${p.outputSize}` : 'budget' in p ? `-${p.budget}` : '')).join(' → ')}`).join('; ') || 'none (FP32)'],
+    ['manifest', r.manifest ?? '–'],
+    ['end-to-end RTF', fmt(m?.rtf, 4)],
+    ['time to first frame', fmt(m?.ttffSeconds, 3, ' s')],
+    ['audio', fmt(m?.audioSeconds, 2, ' s')],
+    ['wall', fmt(m?.wallSeconds, 3, ' s')],
+    ['frame PSNR mean / worst', r.baseline ? 'reference' : `${fmt(q?.framePsnrMean, 2)} / ${fmt(q?.framePsnrWorst, 2)} dB`],
+    ['SSIM mean / worst', r.baseline ? 'reference' : `${fmt(q?.ssimMean, 4)} / ${fmt(q?.ssimWorst, 4)}`],
+    ['audio SNR / log-mel distance', r.baseline ? 'reference' : `${fmt(q?.audioSnr, 2, ' dB')} / ${fmt(q?.logMelDistance, 4)}`],
+    ['motion error', r.baseline ? 'reference' : fmt(q?.motionError, 5)],
+    ['peak RSS / weights / GPU', `${mib(m?.memory.peakRssBytes)} / ${mib(m?.memory.modelBytes)} / ${mib(m?.memory.gpuBytes)}`],
+    ['repeats (RTF samples)', m ? m.samples.rtf.map((x) => x.toFixed(4)).join(', ') : '–'],
+    ['EP', `${r.env.ep}${r.env.gpu ? ` (${r.env.gpu})` : ''}, ORT ${r.env.ortVersion ?? '?'}`],
+  ];
+  if (q?.roleError) rows.push(['per-role output error', Object.entries(q.roleError).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ')]);
+  const charts: ChartSpec[] = [];
+  if (m) charts.push({ id: `detail-roles-${r.id}`, title: 'Time per role (ms per run)', data: roleTimeTraces(r, baseline), layout: { barmode: 'group', yaxis: { title: { text: 'ms' } } } });
+  if (m?.profile?.opTypes.length) charts.push({ id: `detail-ops-${r.id}`, title: 'Op-type breakdown (ms)', data: [opTypeBreakdownTrace(m.profile)], layout: {} });
+  if (m?.profile?.topOps.length) charts.push({ id: `detail-roofline-${r.id}`, title: 'Top ops on the roofline', data: rooflineTraces(m.profile), layout: { xaxis: { type: 'log', title: { text: 'FLOP / byte' } }, yaxis: { type: 'log', title: { text: 'FLOP/s' } } } });
+  const d: VariantDetail = { id: r.id, name: r.name, status: r.status, spec: r.spec, passes: r.passes, rows, why, charts };
+  if (r.error !== undefined) d.error = r.error;
+  return d;
+}
+
+/** The report data of a set of sweep results. */
+export function buildSweepReport(results: readonly VariantResult[], options: SweepReportOptions = {}): SweepReport {
+  const ranking = rankResults(results, options.constraints ?? {});
+  const order = ranking.variants.map((v) => v.id);
+  const byId = new Map(results.map((r) => [r.id, r]));
+  const ordered = order.map((id) => byId.get(id)).filter((r): r is VariantResult => r !== undefined);
+  const baseline = results.find((r) => r.id === ranking.baselineId);
+  const charts: ChartSpec[] = [];
+  const ok = ordered.filter((r) => r.status === 'ok' && r.metrics);
+  charts.push({
+    id: 'chart-pareto',
+    title: 'Pareto front: end-to-end RTF vs frame PSNR',
+    note: `Left and up is better. Red: not dominated on RTF, PSNR, SSIM and audio distance together. Hollow: misses a constraint. The baseline is plotted at ${100} dB.`,
+    data: paretoTraces(ranking, 'psnr'),
+    layout: { xaxis: { title: { text: 'end-to-end RTF (lower is faster)' } }, yaxis: { title: { text: 'frame PSNR vs FP32 (dB)' } }, hovermode: 'closest' },
+  });
+  if (ok.length) charts.push({ id: 'chart-stages', title: 'RTF per stage', note: 'Stage seconds / audio seconds, stacked; the bar height is the sum of stages.', data: stageRtfTraces(ok, order), layout: { barmode: 'stack', yaxis: { title: { text: 'RTF' } } } });
+  const mem = memoryTraces(ok);
+  if (mem.length) charts.push({ id: 'chart-memory', title: 'Memory per variant', data: mem, layout: { barmode: 'group', yaxis: { title: { text: 'MiB' } } } });
+  const profiled = ok.find((r) => r.metrics?.profile?.opTypes.length);
+  if (profiled?.metrics?.profile) {
+    charts.push({ id: 'chart-optypes', title: `Op-type breakdown: ${profiled.name}`, note: 'Role → op type, ms per profiled run. Each variant has its own in the detail view.', data: [opTypeBreakdownTrace(profiled.metrics.profile, 'treemap', profiled.name)], layout: {} });
+    if (profiled.metrics.profile.topOps.length)
+      charts.push({ id: 'chart-roofline', title: `Top ops on the roofline: ${profiled.name}`, data: rooflineTraces(profiled.metrics.profile), layout: { xaxis: { type: 'log', title: { text: 'FLOP / byte' } }, yaxis: { type: 'log', title: { text: 'FLOP/s' } } } });
+  }
+  const scaling = workerScalingTraces(ok);
+  if (scaling.length) charts.push({ id: 'chart-workers', title: 'Worker scaling', data: scaling, layout: { xaxis: { title: { text: 'workers' }, dtick: 1 }, yaxis: { title: { text: 'RTF' } } } });
+  const whyById = new Map(ranking.variants.map((v) => [v.id, v.why.text]));
+  const first = ordered[0];
+  return {
+    schemaVersion: SWEEP_REPORT_SCHEMA_VERSION,
+    kind: 'sweep',
+    title: options.title ?? 'Sweep report',
+    generatedAt: options.generatedAt ?? new Date().toISOString(),
+    env: first?.env,
+    counts: {
+      variants: results.length,
+      ok: ok.length,
+      failed: results.length - ok.length,
+      onFront: ranking.front.length,
+      feasible: ranking.variants.filter((v) => v.rank !== undefined).length,
+    },
+    ranking,
+    charts,
+    details: ordered.map((r) => detailFor(r, baseline, whyById.get(r.id) ?? '')),
+  };
+}
+
+/** summary.json: the ranking, one row per variant, no chart data. */
+export function summarizeSweepReport(report: SweepReport): SweepSummary {
+  return {
+    schemaVersion: SWEEP_REPORT_SCHEMA_VERSION,
+    kind: 'sweep-summary',
+    title: report.title,
+    generatedAt: report.generatedAt,
+    env: report.env,
+    counts: report.counts,
+    constraints: report.ranking.constraints,
+    baselineId: report.ranking.baselineId,
+    front: report.ranking.front,
+    variants: report.ranking.variants.map((v) => ({
+      rank: v.rank,
+      id: v.id,
+      name: v.name,
+      status: v.status,
+      ...(v.error !== undefined ? { error: v.error } : {}),
+      rtf: v.rtf,
+      speedup: v.why.speedup,
+      psnr: v.psnr,
+      ssim: v.ssim,
+      audioDistance: v.audioDistance,
+      peakRssBytes: v.peakRssBytes,
+      modelBytes: v.modelBytes,
+      onFront: v.onFront,
+      violations: v.violations,
+      why: v.why.text,
+    })),
+  };
+}

@@ -1,0 +1,82 @@
+/**
+ * Report data: typed, JSON-serializable, versioned. Renderers (console, JSON, HTML) only read these.
+ * Charts carry plotly traces made by the pure builders of `sweep-traces.ts`, so the page only draws them.
+ */
+import type { Ranking } from '../sweep/rank.js';
+import type { RolePasses, VariantResult, VariantSpec } from '../sweep/types.js';
+
+export const SWEEP_REPORT_SCHEMA_VERSION = 1;
+
+/** A plotly trace: its `type` plus plotly attributes. */
+export interface PlotTrace {
+  type: string;
+  name?: string;
+  [attribute: string]: unknown;
+}
+
+export type PlotLayout = Record<string, unknown>;
+
+export interface ChartSpec {
+  /** DOM id of the chart's div. */
+  id: string;
+  title: string;
+  /** One line under the title: what the chart shows and how to read it. */
+  note?: string;
+  data: PlotTrace[];
+  layout: PlotLayout;
+}
+
+export interface VariantDetail {
+  id: string;
+  name: string;
+  status: 'ok' | 'error';
+  error?: string;
+  spec: VariantSpec;
+  passes: RolePasses;
+  /** Label/value rows shown in the detail panel. */
+  rows: [string, string][];
+  why: string;
+  charts: ChartSpec[];
+}
+
+export interface SweepReport {
+  schemaVersion: typeof SWEEP_REPORT_SCHEMA_VERSION;
+  kind: 'sweep';
+  title: string;
+  generatedAt: string;
+  env: VariantResult['env'] | undefined;
+  counts: { variants: number; ok: number; failed: number; onFront: number; feasible: number };
+  ranking: Ranking;
+  charts: ChartSpec[];
+  details: VariantDetail[];
+}
+
+/** summary.json: the ranking without chart data. */
+export interface SweepSummary {
+  schemaVersion: typeof SWEEP_REPORT_SCHEMA_VERSION;
+  kind: 'sweep-summary';
+  title: string;
+  generatedAt: string;
+  env: VariantResult['env'] | undefined;
+  counts: SweepReport['counts'];
+  constraints: Ranking['constraints'];
+  baselineId: string | undefined;
+  front: string[];
+  variants: {
+    rank: number | undefined;
+    id: string;
+    name: string;
+    status: 'ok' | 'error';
+    error?: string;
+    rtf: number | undefined;
+    speedup: number | undefined;
+    psnr: number | undefined;
+    ssim: number | undefined;
+    audioDistance: number | undefined;
+    peakRssBytes: number | undefined;
+    modelBytes: number | undefined;
+    onFront: boolean;
+    violations: string[];
+    why: string;
+  }[];
+}

@@ -1,0 +1,280 @@
+/**
+ * The Ditto stage, run chunk by chunk as audio arrives (models.md §1.2, §1.5):
+ * 24 kHz audio → 16 kHz (streaming polyphase resampler) → HuBERT on 6480-sample windows every 3200
+ * samples of a stream pre-padded with 3 × 640 zeros (rows [T−14, T−4) of the 50 Hz output, pairs
+ * averaged: 5 frames at 25 fps per call) → cond [80, condDim] = features + emotion, eye and source-kp
+ * fields → LMDM DDIM over 80-frame windows every 70 frames (overlap 10, crossfaded) → k = 3 mean filter
+ * on the first 202 dims → per frame: keypoints → stitch → warp → decoder.
+ *
+ * A window runs as soon as its 80 feature frames exist and lie inside the audio (so streaming gives
+ * exactly the offline result); the remaining windows run at `finish`, padded with the last feature frame.
+ * A frame is rendered once it can no longer change (its window's crossfade and its smoothing neighbour
+ * are final).
+ */
+import { createRng } from '../onnx/rng.js';
+import type { PipelineConfig } from '../models/manifest.js';
+import type { HostTensor } from '../runtime/ort.js';
+import { cosineAlphasCumprod, ddimCoefficients, ddimTimePairs, ddimUpdate, drawWindowNoise } from './ddim.js';
+import { rgbToTensor, tensorToRgb } from './image.js';
+import { StageError } from './input-error.js';
+import { motionToKeypoints, packMotion } from './keypoints.js';
+import { fuseWindow, smoothFrames } from './motion-sequence.js';
+import type { RgbImage } from './png.js';
+import { StreamResampler } from './resample.js';
+import { feed, floatData, type RoleSessions } from './role-sessions.js';
+import type { StageTimer } from './stage-timer.js';
+
+/** Zeros before the 16 kHz stream (3 past frames × 640 samples). */
+export const HUBERT_PREPAD = 3 * 640;
+/** Dims smoothed by the mean filter (scale, pose bins, t: everything but exp). */
+export const SMOOTH_DIMS = 202;
+export const SMOOTH_K = 3;
+/** Emotion one-hot index used for the condition (Ditto's default "neutral" slot), eye-open and eye-ball values. */
+export const COND_EMOTION_INDEX = 4;
+export const COND_EYE_OPEN = [0.35, 0.35];
+
+export interface DittoFrame {
+  index: number;
+  image: RgbImage;
+}
+
+export interface DittoOptions {
+  steps: number;
+  seed: number;
+  /** Called with every rendered frame, in order. */
+  onFrame: (f: DittoFrame) => Promise<void>;
+}
+
+export interface DittoSummary {
+  frames: number;
+  hubertCalls: number;
+  windows: number;
+  audio16kSamples: number;
+  /** The smoothed motion sequence [frames × 265]. */
+  motion: Float32Array;
+}
+
+export class DittoStream {
+  private readonly resampler: StreamResampler;
+  private audio16 = new Float32Array(0);
+  private audioLen = 0;
+  private features: Float32Array[] = [];
+  private hubertCalls = 0;
+  private windowsDone = 0;
+  private seq = new Float32Array(0);
+  private rendered = 0;
+  private source: { feature3d: HostTensor; motion: Float32Array; kpCanonical: Float32Array; kpSource: Float32Array; kpRaw: Float32Array } | undefined;
+  private readonly alphas = cosineAlphasCumprod();
+  private finished = false;
+
+  constructor(
+    private readonly sessions: RoleSessions,
+    private readonly cfg: PipelineConfig,
+    private readonly timer: StageTimer,
+    private readonly o: DittoOptions,
+    inputRate: number,
+  ) {
+    this.resampler = new StreamResampler(inputRate, cfg.audioRate);
+  }
+
+  private get valid(): number {
+    return this.cfg.seqFrames - this.cfg.overlap;
+  }
+
+  /** appearance_extractor and motion_extractor on the source image (already sourceSize²). */
+  async prepareSource(image: RgbImage): Promise<void> {
+    const S = this.cfg.sourceSize;
+    if (image.width !== S || image.height !== S) throw new StageError('ditto.source', 'error', `source image must be ${S}x${S}, got ${image.width}x${image.height}`);
+    await this.timer.time('ditto.source', async () => {
+      const img = feed.f32([1, 3, S, S], rgbToTensor(image));
+      const app = await this.sessions.run('appearance_extractor', { image: img });
+      const mot = await this.sessions.run('motion_extractor', { image: img });
+      const pred = app.pred;
+      if (!pred) throw new StageError('ditto.source', 'error', 'appearance_extractor output pred missing');
+      const g = (k: string): Float32Array => floatData(mot[k], `motion_extractor.${k}`);
+      const motion = packMotion({ scale: g('scale'), pitch: g('pitch'), yaw: g('yaw'), roll: g('roll'), t: g('t'), exp: g('exp') });
+      const kpCanonical = g('kp');
+      this.source = { feature3d: pred, motion, kpCanonical, kpSource: motionToKeypoints(motion, kpCanonical, this.cfg.numKp), kpRaw: kpCanonical };
+    });
+  }
+
+  /** Feeds audio at the input rate; runs whatever HuBERT calls, LMDM windows and frames became possible. */
+  async push(chunk: Float32Array): Promise<void> {
+    const out = await this.timer.time('ditto.resample', async () => this.resampler.push(chunk));
+    this.append(out);
+    await this.advance(false);
+  }
+
+  async finish(): Promise<DittoSummary> {
+    const out = await this.timer.time('ditto.resample', async () => this.resampler.flush());
+    this.append(out);
+    this.finished = true;
+    await this.advance(true);
+    const frames = this.frameCount();
+    return { frames, hubertCalls: this.hubertCalls, windows: this.windowsDone, audio16kSamples: this.audioLen, motion: this.smoothedMotion(0, frames) };
+  }
+
+  private append(x: Float32Array): void {
+    if (!x.length) return;
+    if (this.audioLen + x.length > this.audio16.length) {
+      const g = new Float32Array(Math.max(this.audio16.length * 2, this.audioLen + x.length, 16000));
+      g.set(this.audio16.subarray(0, this.audioLen));
+      this.audio16 = g;
+    }
+    this.audio16.set(x, this.audioLen);
+    this.audioLen += x.length;
+  }
+
+  /** ceil(seconds · fps) (known once the stream has ended). */
+  private frameCount(): number {
+    return Math.ceil((this.audioLen / this.cfg.audioRate) * this.cfg.fps);
+  }
+
+  /** Frames whose index is certainly inside the audio so far. */
+  private framesSurelyInside(): number {
+    const spf = this.cfg.audioRate / this.cfg.fps;
+    return this.finished ? this.frameCount() : Math.max(0, Math.ceil(this.audioLen / spf) - 1);
+  }
+
+  private async advance(end: boolean): Promise<void> {
+    const cfg = this.cfg;
+    const fpc = cfg.framesPerChunk;
+    // HuBERT chunks.
+    const needChunks = end ? Math.ceil(this.frameCount() / fpc) : Infinity;
+    while (this.hubertCalls < needChunks) {
+      const k = this.hubertCalls;
+      const start = k * cfg.hopSamples - HUBERT_PREPAD; // in raw 16 kHz samples
+      if (!end && start + cfg.chunkSamples > this.audioLen) break;
+      await this.runHubert(start);
+    }
+    // LMDM windows.
+    const total = end ? this.frameCount() : 0;
+    const windows = end ? Math.max(1, Math.ceil(total / this.valid)) : Infinity;
+    while (this.windowsDone < windows) {
+      const w = this.windowsDone;
+      const first = w * this.valid;
+      const last = first + cfg.seqFrames; // exclusive
+      if (!end && (this.features.length < last || this.framesSurelyInside() < last)) break;
+      await this.runWindow(w, end ? total : Infinity);
+    }
+    // Frames that can no longer change.
+    let ready: number;
+    if (end) ready = this.frameCount();
+    else ready = this.windowsDone === 0 ? 0 : Math.max(0, this.windowsDone * this.valid - 1);
+    ready = Math.min(ready, this.seq.length / cfg.motionDim);
+    if (ready > this.rendered) await this.render(this.rendered, ready, end ? this.frameCount() : ready + 1);
+  }
+
+  private async runHubert(start: number): Promise<void> {
+    const cfg = this.cfg;
+    const x = new Float32Array(cfg.chunkSamples);
+    for (let i = 0; i < cfg.chunkSamples; i++) {
+      const j = start + i;
+      if (j >= 0 && j < this.audioLen) x[i] = this.audio16[j] as number;
+    }
+    const feats = await this.timer.time('ditto.hubert', async () => {
+      const out = await this.sessions.run('hubert', { input_values: feed.f32([1, cfg.chunkSamples], x) });
+      const enc = out.encoding_out;
+      if (!enc) throw new StageError('ditto.hubert', 'error', 'hubert output encoding_out missing');
+      return { data: floatData(enc, 'hubert.encoding_out'), T: enc.dims[0] ?? 0, D: enc.dims[enc.dims.length - 1] ?? 0 };
+    });
+    const { data, T, D } = feats;
+    const lo = T - 14;
+    if (lo < 0) throw new StageError('ditto.hubert', 'error', `hubert gave ${T} frames for ${cfg.chunkSamples} samples (need ≥ 14)`);
+    for (let f = 0; f < cfg.framesPerChunk; f++) {
+      const v = new Float32Array(D);
+      for (let d = 0; d < D; d++) v[d] = ((data[(lo + 2 * f) * D + d] as number) + (data[(lo + 2 * f + 1) * D + d] as number)) / 2;
+      this.features.push(v);
+    }
+    this.hubertCalls++;
+  }
+
+  /** cond [80, condDim] for a window: features, emotion one-hot, eye open, eye ball (0), source kp. */
+  private buildCond(first: number, frameLimit: number): Float32Array {
+    const cfg = this.cfg;
+    const C = cfg.condDim;
+    const cond = new Float32Array(cfg.seqFrames * C);
+    const kp = this.source?.kpRaw ?? new Float32Array(63);
+    const usable = Math.max(1, Math.min(this.features.length, frameLimit));
+    for (let f = 0; f < cfg.seqFrames; f++) {
+      const feat = this.features[Math.min(first + f, usable - 1)] ?? new Float32Array(cfg.featureDim);
+      const row = new Float32Array(C);
+      const fd = Math.min(feat.length, C);
+      row.set(feat.subarray(0, fd), 0);
+      const extras: number[] = new Array<number>(8).fill(0);
+      extras[COND_EMOTION_INDEX] = 1;
+      extras.push(...COND_EYE_OPEN, 0, 0, 0, 0, 0, 0, ...Array.from(kp));
+      for (let i = 0; i < extras.length && fd + i < C; i++) row[fd + i] = extras[i] as number;
+      cond.set(row, f * C);
+    }
+    return cond;
+  }
+
+  private async runWindow(w: number, frameLimit: number): Promise<void> {
+    const cfg = this.cfg;
+    const src = this.source;
+    if (!src) throw new StageError('ditto.lmdm', 'error', 'source image not prepared');
+    const first = w * this.valid;
+    const dim = cfg.motionDim;
+    const size = cfg.seqFrames * dim;
+    const cond = this.buildCond(first, frameLimit);
+    const condFrame = w === 0 ? src.motion : this.seq.slice((first - 1) * dim, first * dim);
+    const noise = drawWindowNoise(createRng(((this.o.seed * 7919) ^ (w * 104729)) >>> 0), this.o.steps, size);
+    const x = Float32Array.from(noise[0] as Float32Array);
+    const pairs = ddimTimePairs(this.o.steps);
+    await this.timer.time('ditto.lmdm', async () => {
+      for (let s = 0; s < pairs.length; s++) {
+        const [time, next] = pairs[s] as [number, number];
+        const out = await this.sessions.run('lmdm', {
+          x: feed.f32([1, cfg.seqFrames, dim], x.slice()),
+          cond_frame: feed.f32([1, dim], condFrame),
+          cond: feed.f32([1, cfg.seqFrames, cfg.condDim], cond),
+          time_cond: feed.i64([1], [time]),
+        });
+        const x0 = floatData(out.x_start, 'lmdm.x_start');
+        if (next < 0) x.set(x0.subarray(0, size));
+        else ddimUpdate(x, x0, floatData(out.pred_noise, 'lmdm.pred_noise'), noise[s + 1] as Float32Array, ddimCoefficients(this.alphas, time, next));
+      }
+    });
+    const need = (first + cfg.seqFrames) * dim;
+    if (this.seq.length < need) {
+      const g = new Float32Array(need);
+      g.set(this.seq);
+      this.seq = g;
+    }
+    fuseWindow(this.seq, x, first, dim, cfg.overlap, w === 0);
+    this.windowsDone++;
+  }
+
+  private smoothedMotion(from: number, to: number, frames = to): Float32Array {
+    const avail = Math.min(frames, this.seq.length / this.cfg.motionDim);
+    return smoothFrames(this.seq, avail, this.cfg.motionDim, SMOOTH_DIMS, SMOOTH_K, from, Math.min(to, avail));
+  }
+
+  private async render(from: number, to: number, frames: number): Promise<void> {
+    const cfg = this.cfg;
+    const src = this.source;
+    if (!src) throw new StageError('ditto.render', 'error', 'source image not prepared');
+    const motion = this.smoothedMotion(from, to, frames);
+    const K = cfg.numKp;
+    for (let f = from; f < to; f++) {
+      const m = motion.subarray((f - from) * cfg.motionDim, (f - from + 1) * cfg.motionDim);
+      const image = await this.timer.time('ditto.render', async () => {
+        const kpD = motionToKeypoints(m, src.kpCanonical, K);
+        const st = await this.sessions.run('stitch_network', { kp_source: feed.f32([1, K, 3], src.kpSource), kp_driving: feed.f32([1, K, 3], kpD) });
+        const kpStitched = st.out;
+        if (!kpStitched) throw new StageError('ditto.render', 'error', 'stitch_network output out missing');
+        const wp = await this.sessions.run('warp_network', { feature_3d: src.feature3d, kp_source: feed.f32([1, K, 3], src.kpSource), kp_driving: kpStitched });
+        if (!wp.out) throw new StageError('ditto.render', 'error', 'warp_network output out missing');
+        const dec = await this.sessions.run('decoder', { feature: wp.out });
+        const o = dec.output;
+        if (!o) throw new StageError('ditto.render', 'error', 'decoder output output missing');
+        const h = o.dims[2] ?? 0;
+        const wd = o.dims[3] ?? 0;
+        return tensorToRgb(floatData(o, 'decoder.output'), wd, h);
+      });
+      await this.o.onFrame({ index: f, image });
+      this.rendered = f + 1;
+    }
+  }
+}

@@ -1,0 +1,201 @@
+/**
+ * The runner's ORT sessions, one per role, instrumented: every call is timed and counted, float16 I/O of a
+ * variant is converted at the boundary, and each role's first-call outputs are kept as a fingerprint
+ * (statistics plus an evenly strided sample) so a quality regression can be traced to the role that
+ * caused it.
+ */
+import { isAbsolute, join, resolve } from 'node:path';
+import { float16ToFloat32, float32ToFloat16 } from '../onnx/dtype.js';
+import type { Manifest, Role } from '../models/manifest.js';
+import { createSession, type HostTensor, type Session, type SessionConfig } from '../runtime/ort.js';
+import { StageError } from './input-error.js';
+import { withTimeout } from './stage-timer.js';
+
+/** Values kept per output in a fingerprint. */
+export const FINGERPRINT_SAMPLES = 4096;
+
+export interface TensorFingerprint {
+  dims: number[];
+  type: string;
+  mean: number;
+  std: number;
+  absMax: number;
+  l2: number;
+  /** Every `stride`-th value (from 0), at most FINGERPRINT_SAMPLES, as base64 float32 little-endian. */
+  stride: number;
+  sample: string;
+}
+
+export type RoleFingerprint = Record<string, TensorFingerprint>;
+
+export interface RoleCallStats {
+  calls: number;
+  totalMs: number;
+  medianMs: number;
+  minMs: number;
+  maxMs: number;
+}
+
+function toFloat32(t: HostTensor): Float32Array | undefined {
+  if (t.type === 'float32') return t.data as Float32Array;
+  if (t.type === 'float16') return float16ToFloat32(t.data as Uint16Array);
+  if (t.type === 'float64') return Float32Array.from(t.data as Float64Array);
+  if (t.type === 'int64') return Float32Array.from(t.data as BigInt64Array, (v) => Number(v));
+  if (t.type === 'int32' || t.type === 'int8' || t.type === 'uint8' || t.type === 'bool') return Float32Array.from(t.data as ArrayLike<number>);
+  return undefined;
+}
+
+export function fingerprint(t: HostTensor): TensorFingerprint {
+  const x = toFloat32(t) ?? new Float32Array(0);
+  let sum = 0;
+  let sq = 0;
+  let absMax = 0;
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i] as number;
+    sum += v;
+    sq += v * v;
+    absMax = Math.max(absMax, Math.abs(v));
+  }
+  const n = Math.max(1, x.length);
+  const mean = sum / n;
+  const stride = Math.max(1, Math.ceil(x.length / FINGERPRINT_SAMPLES));
+  const sample = new Float32Array(Math.ceil(x.length / stride));
+  for (let i = 0, j = 0; i < x.length; i += stride, j++) sample[j] = x[i] as number;
+  return {
+    dims: [...t.dims],
+    type: t.type,
+    mean,
+    std: Math.sqrt(Math.max(0, sq / n - mean * mean)),
+    absMax,
+    l2: Math.sqrt(sq),
+    stride,
+    sample: Buffer.from(sample.buffer, sample.byteOffset, sample.byteLength).toString('base64'),
+  };
+}
+
+export function decodeSample(fp: TensorFingerprint): Float32Array {
+  const b = Buffer.from(fp.sample, 'base64');
+  return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
+}
+
+function median(xs: number[]): number {
+  if (xs.length === 0) return 0;
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+export interface LoadRolesOptions {
+  manifest: Manifest;
+  /** The manifest's folder (role files are relative to it). */
+  manifestDir: string;
+  roles: readonly Role[];
+  session: SessionConfig;
+  /** Role → model file replacing the manifest's (a variant); relative paths resolve from the cwd. */
+  overrides?: Partial<Record<Role, string>>;
+  /** Per-session load limit; a load past it rejects with StageError('load', 'timeout'). */
+  loadTimeoutMs?: number;
+}
+
+export function roleFile(o: Pick<LoadRolesOptions, 'manifest' | 'manifestDir' | 'overrides'>, role: Role): string {
+  const over = o.overrides?.[role];
+  if (over) return resolve(over);
+  const spec = o.manifest.roles[role];
+  if (!spec) throw new StageError('load', 'error', `manifest has no role '${role}'`);
+  return isAbsolute(spec.file) ? spec.file : join(o.manifestDir, spec.file);
+}
+
+export class RoleSessions {
+  private readonly times = new Map<Role, number[]>();
+  readonly fingerprints: Partial<Record<Role, RoleFingerprint>> = {};
+  readonly files: Partial<Record<Role, string>> = {};
+  loadMs = 0;
+
+  private constructor(private readonly sessions: Map<Role, Session>) {}
+
+  static async load(o: LoadRolesOptions): Promise<RoleSessions> {
+    const t0 = performance.now();
+    const map = new Map<Role, Session>();
+    const files: Partial<Record<Role, string>> = {};
+    try {
+      for (const role of o.roles) {
+        const file = roleFile(o, role);
+        files[role] = file;
+        const s = await withTimeout(createSession(file, o.session), o.loadTimeoutMs, () => new StageError(`load.${role}`, 'timeout', `session for ${file} not created after ${o.loadTimeoutMs} ms`));
+        map.set(role, s);
+      }
+    } catch (e) {
+      for (const s of map.values()) await s.release().catch(() => undefined);
+      throw e;
+    }
+    const rs = new RoleSessions(map);
+    Object.assign(rs.files, files);
+    rs.loadMs = performance.now() - t0;
+    return rs;
+  }
+
+  has(role: Role): boolean {
+    return this.sessions.has(role);
+  }
+
+  /** Runs a role; float32 feeds become float16 where the session wants float16, outputs come back float32. */
+  async run(role: Role, feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
+    const s = this.sessions.get(role);
+    if (!s) throw new StageError(role, 'error', `no session loaded for role '${role}'`);
+    const f: Record<string, HostTensor> = {};
+    for (const [name, t] of Object.entries(feeds)) {
+      const want = s.inputMetadata.find((m) => m.name === name)?.type;
+      f[name] = want === 'float16' && t.type === 'float32' ? { type: 'float16', dims: t.dims, data: float32ToFloat16(t.data as Float32Array) } : t;
+    }
+    const t0 = performance.now();
+    const raw = await s.run(f);
+    const dt = performance.now() - t0;
+    const list = this.times.get(role) ?? [];
+    list.push(dt);
+    this.times.set(role, list);
+    const out: Record<string, HostTensor> = {};
+    for (const [name, t] of Object.entries(raw)) out[name] = t.type === 'float16' ? { type: 'float32', dims: t.dims, data: float16ToFloat32(t.data as Uint16Array) } : t;
+    if (!this.fingerprints[role]) {
+      const fp: RoleFingerprint = {};
+      for (const [name, t] of Object.entries(out)) fp[name] = fingerprint(t);
+      this.fingerprints[role] = fp;
+    }
+    return out;
+  }
+
+  stats(): Partial<Record<Role, RoleCallStats>> {
+    const r: Partial<Record<Role, RoleCallStats>> = {};
+    for (const [role, xs] of this.times) {
+      r[role] = {
+        calls: xs.length,
+        totalMs: xs.reduce((a, b) => a + b, 0),
+        medianMs: median(xs),
+        minMs: Math.min(...xs),
+        maxMs: Math.max(...xs),
+      };
+    }
+    return r;
+  }
+
+  async release(): Promise<void> {
+    for (const s of this.sessions.values()) await s.release().catch(() => undefined);
+    this.sessions.clear();
+  }
+}
+
+/** Convenience constructors for feeds. */
+export const feed = {
+  f32(dims: readonly number[], data: Float32Array): HostTensor {
+    return { type: 'float32', dims, data };
+  },
+  i64(dims: readonly number[], values: ArrayLike<number>): HostTensor {
+    return { type: 'int64', dims, data: BigInt64Array.from(Array.from(values), (v) => BigInt(v)) };
+  },
+};
+
+export function floatData(t: HostTensor | undefined, what: string): Float32Array {
+  if (!t) throw new StageError(what, 'error', 'missing output');
+  const x = toFloat32(t);
+  if (!x) throw new StageError(what, 'error', `output of type ${t.type} is not numeric`);
+  return x;
+}

@@ -1,0 +1,300 @@
+/**
+ * `runPipeline`: text (or an audio file) → XTTS-v2 stage → Ditto stage → run directory with the wav, the
+ * frames, the motion sequence, role fingerprints and a typed run.json (timings per stage and role, RTF,
+ * time to first audio/frame, memory, call counts, config; quality against a baseline run when given).
+ * Every input is checked before any session is created.
+ */
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { delimiter, join, resolve } from 'node:path';
+import type { Manifest, PipelineConfig, Role } from '../models/manifest.js';
+import { onnxruntimeVersion, type ExecutionProvider, type SessionConfig } from '../runtime/ort.js';
+import { compareRuns } from './compare-runs.js';
+import { DittoStream, type DittoSummary } from './ditto-stage.js';
+import { resizeRgb, syntheticFace } from './image.js';
+import { InputError } from './input-error.js';
+import { DeviceMemorySampler, peakHostRssBytes } from './memory.js';
+import { encodePng, readPng, type RgbImage } from './png.js';
+import { syntheticReferenceVoice } from './reference-voice.js';
+import { resample } from './resample.js';
+import { RoleSessions } from './role-sessions.js';
+import { RTF_DIRECTION, RUN_SCHEMA_VERSION, type RunResult } from './run-result.js';
+import { StageTimer, type StallInjection } from './stage-timer.js';
+import { BpeTokenizer, FallbackTokenizer, MAX_TEXT_TOKENS, type Tokenizer } from './tokenizer.js';
+import { runTts, STREAM_CHUNK_TOKENS } from './tts-stage.js';
+import { readRunManifest, rolesForRun, type LoadedRunManifest } from './validate-manifest.js';
+import { readWav, writeWav, type Audio } from './wav.js';
+import { stringifyWithInfinity } from './quality.js';
+
+export interface RunOptions {
+  manifest: string;
+  /** Label recorded in run.json (default: the manifest name, or 'custom' with role overrides). */
+  variant?: string;
+  /** Role → model file replacing the manifest's (how a variant is run). */
+  roleFiles?: Partial<Record<Role, string>>;
+  text?: string;
+  /** A WAV to drive the avatar instead of TTS. */
+  audio?: string;
+  refVoice?: string;
+  image?: string;
+  ep?: ExecutionProvider;
+  steps?: number;
+  seed?: number;
+  out: string;
+  baseline?: string;
+  /** Limit per awaited stage step (ms); a step past it fails the run with StageError. */
+  stageTimeoutMs?: number;
+  loadTimeoutMs?: number;
+  /** CPU intra-op threads (0 = ORT default). */
+  intraOpThreads?: number;
+  streamChunkTokens?: number;
+  /** Overrides the text-length rule for the audio token count (tests). */
+  audioTokens?: number;
+  /** Test hook: a stage that sleeps before its work. */
+  stall?: StallInjection;
+  /** Write an mp4 when ffmpeg is on PATH (default true). */
+  mp4?: boolean;
+}
+
+/** Everything read and checked before any session exists. */
+export interface PreparedRun {
+  loaded: LoadedRunManifest;
+  cfg: PipelineConfig;
+  roles: Role[];
+  text: string | undefined;
+  audio: Audio | undefined;
+  refVoice: Audio | undefined;
+  image: RgbImage;
+  tokenizer: Tokenizer | undefined;
+  steps: number;
+  seed: number;
+  ep: ExecutionProvider;
+}
+
+/** Reads and checks every input; throws a WorkbenchError naming the file/field before any model runs. */
+export function prepareRun(o: RunOptions): PreparedRun {
+  if (o.text === undefined && o.audio === undefined) throw new InputError('--text', 'text', 'give --text or --audio');
+  if (o.text !== undefined && o.audio !== undefined) throw new InputError('--text', 'text', 'give either --text or --audio, not both');
+  if (o.text !== undefined && o.text.trim().length === 0) throw new InputError('--text', 'text', 'is empty');
+  const ep = o.ep ?? 'cpu';
+  if (ep !== 'cpu' && ep !== 'cuda') throw new InputError('--ep', 'ep', `unknown execution provider '${String(ep)}' (cpu, cuda)`);
+  const steps = o.steps ?? 50;
+  if (!Number.isInteger(steps) || steps < 1 || steps > 1000) throw new InputError('--steps', 'steps', `must be an integer in 1..1000, got ${steps}`);
+  const seed = o.seed ?? 0;
+  if (!Number.isInteger(seed)) throw new InputError('--seed', 'seed', `must be an integer, got ${seed}`);
+  const withTts = o.text !== undefined;
+  const roles = rolesForRun(withTts);
+  const loaded = readRunManifest(o.manifest, roles, o.roleFiles);
+  const cfg = loaded.manifest.config;
+  const audio = o.audio !== undefined ? readWav(o.audio) : undefined;
+  const refVoice = withTts ? (o.refVoice !== undefined ? readWav(o.refVoice) : syntheticReferenceVoice(cfg.ttsRate, 3, seed)) : undefined;
+  if (refVoice && refVoice.samples.length < refVoice.sampleRate * 0.33) throw new InputError(o.refVoice ?? 'ref-voice', 'samples', 'reference voice is shorter than 0.33 s');
+  const src = o.image !== undefined ? readPng(o.image) : syntheticFace(512);
+  const image = resizeRgb(src, cfg.sourceSize, cfg.sourceSize);
+  let tokenizer: Tokenizer | undefined;
+  if (withTts) {
+    const vocab = (loaded.manifest as Manifest).vocab;
+    tokenizer = vocab ? BpeTokenizer.load(join(loaded.dir, vocab)) : new FallbackTokenizer(cfg.textVocab);
+    const n = tokenizer.encode(o.text ?? '').length;
+    if (n === 0) throw new InputError('--text', 'text', 'has no tokens');
+    if (n > MAX_TEXT_TOKENS) throw new InputError('--text', 'text', `${n} tokens, over XTTS's limit of ${MAX_TEXT_TOKENS}: split the text`);
+  }
+  return { loaded, cfg, roles, text: o.text, audio, refVoice, image, tokenizer, steps, seed, ep };
+}
+
+function onPath(cmd: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((d) => d && existsSync(join(d, cmd)));
+}
+
+/** Frames written as they come: raw RGB file plus PNGs of the first, middle and last frames (all when ≤ 10). */
+class FrameSink {
+  private fd: number;
+  count = 0;
+  width = 0;
+  height = 0;
+  constructor(readonly dir: string) {
+    this.fd = openSync(join(dir, 'frames.rgb'), 'w');
+  }
+  write(img: RgbImage): void {
+    this.width = img.width;
+    this.height = img.height;
+    writeSync(this.fd, img.data);
+    this.count++;
+  }
+  close(): string[] {
+    closeSync(this.fd);
+    const frameBytes = this.width * this.height * 3;
+    const pick = this.count <= 10 ? Array.from({ length: this.count }, (_, i) => i) : [0, Math.floor(this.count / 2), this.count - 1];
+    const raw = readFileSync(join(this.dir, 'frames.rgb'));
+    return pick.map((i) => {
+      const name = `frame_${String(i).padStart(5, '0')}.png`;
+      writeFileSync(join(this.dir, name), encodePng({ width: this.width, height: this.height, data: raw.subarray(i * frameBytes, (i + 1) * frameBytes) }));
+      return name;
+    });
+  }
+}
+
+export interface StreamRunOutput {
+  audio: Float32Array;
+  sampleRate: number;
+  ditto: DittoSummary;
+  textTokens: number | null;
+  audioTokens: number | null;
+  vocoderCalls: number | null;
+  timeToFirstAudioMs: number | null;
+  timeToFirstFrameMs: number | null;
+}
+
+/**
+ * The streamed pipeline on loaded sessions: TTS audio chunks (or chunks of an input wav) go into the Ditto
+ * stream as they are made; frames go to `onFrame`.
+ */
+export async function runStreams(p: PreparedRun, sessions: RoleSessions, timer: StageTimer, o: Pick<RunOptions, 'streamChunkTokens' | 'audioTokens'>, onFrame: (img: RgbImage) => Promise<void> | void): Promise<StreamRunOutput> {
+  const cfg = p.cfg;
+  let ttff: number | null = null;
+  let ttfa: number | null = null;
+  const ditto = new DittoStream(sessions, cfg, timer, {
+    steps: p.steps,
+    seed: p.seed,
+    onFrame: async (f) => {
+      if (ttff === null) ttff = timer.elapsed();
+      await onFrame(f.image);
+    },
+  }, cfg.outputRate);
+  await ditto.prepareSource(p.image);
+  let audio: Float32Array;
+  let textTokens: number | null = null;
+  let audioTokens: number | null = null;
+  let vocoderCalls: number | null = null;
+  if (p.text !== undefined && p.tokenizer && p.refVoice) {
+    const tts = await runTts(sessions, cfg, timer, {
+      text: p.text,
+      refVoice: p.refVoice,
+      tokenizer: p.tokenizer,
+      seed: p.seed,
+      streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS,
+      ...(o.audioTokens !== undefined ? { audioTokens: o.audioTokens } : {}),
+      onChunk: async (chunk) => {
+        if (ttfa === null) ttfa = timer.elapsed();
+        await ditto.push(chunk);
+      },
+    });
+    audio = tts.audio;
+    textTokens = tts.textTokens;
+    audioTokens = tts.audioTokens;
+    vocoderCalls = tts.vocoderCalls;
+  } else {
+    const src = p.audio as Audio;
+    audio = resample(src.samples, src.sampleRate, cfg.outputRate);
+    const step = Math.round(cfg.samplesPerToken * STREAM_CHUNK_TOKENS);
+    for (let i = 0; i < audio.length; i += step) await ditto.push(audio.subarray(i, i + step));
+  }
+  const summary = await ditto.finish();
+  return { audio, sampleRate: cfg.outputRate, ditto: summary, textTokens, audioTokens, vocoderCalls, timeToFirstAudioMs: ttfa, timeToFirstFrameMs: ttff };
+}
+
+export function sessionConfigFor(ep: ExecutionProvider, intraOpThreads = 0): SessionConfig {
+  return { ep, ...(intraOpThreads ? { intraOpThreads } : {}) };
+}
+
+export async function runPipeline(o: RunOptions): Promise<RunResult> {
+  const p = prepareRun(o);
+  const cfg = p.cfg;
+  const out = resolve(o.out);
+  mkdirSync(out, { recursive: true });
+  const device = new DeviceMemorySampler(p.ep === 'cuda');
+  const sessions = await RoleSessions.load({
+    manifest: p.loaded.manifest,
+    manifestDir: p.loaded.dir,
+    roles: p.roles,
+    session: sessionConfigFor(p.ep, o.intraOpThreads),
+    ...(o.roleFiles ? { overrides: o.roleFiles } : {}),
+    ...(o.loadTimeoutMs ? { loadTimeoutMs: o.loadTimeoutMs } : {}),
+  });
+  const sink = new FrameSink(out);
+  let streams: StreamRunOutput;
+  const timer = new StageTimer(o.stageTimeoutMs, o.stall);
+  let totalMs: number;
+  let pngs: string[] = [];
+  try {
+    streams = await runStreams(p, sessions, timer, o, (img) => sink.write(img));
+    totalMs = timer.elapsed();
+  } finally {
+    await sessions.release();
+    pngs = sink.close();
+  }
+  const peakDevice = await device.stop();
+  const audioSeconds = streams.audio.length / streams.sampleRate;
+  writeWav(join(out, 'audio.wav'), { sampleRate: streams.sampleRate, samples: streams.audio });
+  const motion = streams.ditto.motion;
+  writeFileSync(join(out, 'motion.f32'), new Uint8Array(motion.buffer, motion.byteOffset, motion.byteLength));
+  writeFileSync(join(out, 'fingerprints.json'), JSON.stringify(sessions.fingerprints));
+  let mp4: string | null = null;
+  if (o.mp4 !== false && onPath('ffmpeg') && sink.count > 0) {
+    const r = spawnSync('ffmpeg', ['-y', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${sink.width}x${sink.height}`, '-r', String(cfg.fps), '-i', join(out, 'frames.rgb'), '-i', join(out, 'audio.wav'), '-c:v', 'libx264', '-crf', '18', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', join(out, 'video.mp4')], { timeout: 600_000 });
+    if (r.status === 0) mp4 = 'video.mp4';
+  }
+  const stagesMs: Record<string, number> = {};
+  for (const [k, v] of timer.totals) {
+    stagesMs[k] = v;
+    const top = k.split('.')[0] as string;
+    stagesMs[top] = (stagesMs[top] ?? 0) + v;
+  }
+  const rtf: Record<string, number> = { endToEnd: totalMs / 1000 / audioSeconds };
+  for (const [k, v] of Object.entries(stagesMs)) rtf[k] = v / 1000 / audioSeconds;
+  const result: RunResult = {
+    schemaVersion: RUN_SCHEMA_VERSION,
+    kind: 'workbench.run',
+    createdAt: new Date().toISOString(),
+    config: {
+      ep: p.ep,
+      steps: p.steps,
+      seed: p.seed,
+      variant: o.variant ?? (o.roleFiles && Object.keys(o.roleFiles).length ? 'custom' : p.loaded.manifest.name),
+      manifest: p.loaded.path,
+      manifestSha256: p.loaded.sha256,
+      manifestName: p.loaded.manifest.name,
+      scale: p.loaded.manifest.scale,
+      roleFiles: { ...sessions.files },
+      text: p.text ?? null,
+      audioInput: o.audio ? resolve(o.audio) : null,
+      refVoice: o.refVoice ? resolve(o.refVoice) : null,
+      image: o.image ? resolve(o.image) : null,
+      intraOpThreads: o.intraOpThreads ?? 0,
+      streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS,
+      tokenizer: p.tokenizer?.kind ?? null,
+      onnxruntimeVersion: onnxruntimeVersion(),
+      node: process.version,
+    },
+    audio: { sampleRate: streams.sampleRate, samples: streams.audio.length, seconds: audioSeconds },
+    video: { fps: cfg.fps, frames: sink.count, width: sink.width, height: sink.height },
+    counts: {
+      textTokens: streams.textTokens,
+      audioTokens: streams.audioTokens,
+      vocoderCalls: streams.vocoderCalls,
+      hubertChunks: streams.ditto.hubertCalls,
+      lmdmWindows: streams.ditto.windows,
+      diffusionSteps: p.steps,
+      frames: sink.count,
+    },
+    timing: {
+      totalMs,
+      loadMs: sessions.loadMs,
+      stagesMs,
+      rtfDirection: RTF_DIRECTION,
+      rtf,
+      timeToFirstAudioMs: streams.timeToFirstAudioMs,
+      timeToFirstFrameMs: streams.timeToFirstFrameMs,
+    },
+    roles: sessions.stats(),
+    memory: { peakHostRssBytes: peakHostRssBytes(), peakDeviceBytes: peakDevice, deviceSource: p.ep === 'cuda' ? 'nvidia-smi per-process used_memory, sampled every 250 ms' : 'none on the CPU EP' },
+    files: { audio: 'audio.wav', frames: 'frames.rgb', motion: 'motion.f32', fingerprints: 'fingerprints.json', pngs, mp4 },
+    quality: null,
+  };
+  writeFileSync(join(out, 'run.json'), stringifyWithInfinity(result));
+  if (o.baseline) {
+    result.quality = compareRuns(o.baseline, out);
+    writeFileSync(join(out, 'run.json'), stringifyWithInfinity(result));
+  }
+  return result;
+}

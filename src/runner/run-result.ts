@@ -1,0 +1,103 @@
+/** The typed content of a run directory's run.json (schemaVersion 1). */
+import type { Role } from '../models/manifest.js';
+import type { RoleCallStats } from './role-sessions.js';
+
+export const RUN_SCHEMA_VERSION = 1;
+export const RTF_DIRECTION = 'processing seconds / audio seconds (lower is faster; below 1 is faster than real time)';
+
+export interface RunConfig {
+  ep: 'cpu' | 'cuda';
+  steps: number;
+  seed: number;
+  variant: string;
+  manifest: string;
+  manifestSha256: string;
+  manifestName: string;
+  scale: string;
+  /** Absolute model file per role (variants replace some). */
+  roleFiles: Partial<Record<Role, string>>;
+  text: string | null;
+  audioInput: string | null;
+  refVoice: string | null;
+  image: string | null;
+  intraOpThreads: number;
+  streamChunkTokens: number;
+  tokenizer: 'bpe' | 'fallback' | null;
+  onnxruntimeVersion: string;
+  node: string;
+}
+
+export interface RunTiming {
+  /** Pipeline wall time after the sessions are loaded (the RTF numerator). */
+  totalMs: number;
+  loadMs: number;
+  /** Wall time per stage ('tts', 'ditto') and sub-stage ('tts.decode', 'ditto.render', …). */
+  stagesMs: Record<string, number>;
+  rtfDirection: string;
+  /** endToEnd = totalMs / 1000 / audio seconds; per stage likewise with the stage's time. */
+  rtf: Record<string, number>;
+  /** Since the pipeline start; null without a TTS stage. */
+  timeToFirstAudioMs: number | null;
+  timeToFirstFrameMs: number | null;
+}
+
+export interface RunCounts {
+  textTokens: number | null;
+  audioTokens: number | null;
+  vocoderCalls: number | null;
+  hubertChunks: number;
+  lmdmWindows: number;
+  diffusionSteps: number;
+  frames: number;
+}
+
+export interface RunFiles {
+  audio: string;
+  /** Raw uint8 RGB (HWC) frames back to back, frames × height × width × 3. */
+  frames: string;
+  /** [frames × 265] float32 little-endian smoothed motion. */
+  motion: string;
+  fingerprints: string;
+  pngs: string[];
+  mp4: string | null;
+}
+
+export interface RunResult {
+  schemaVersion: typeof RUN_SCHEMA_VERSION;
+  kind: 'workbench.run';
+  createdAt: string;
+  config: RunConfig;
+  audio: { sampleRate: number; samples: number; seconds: number };
+  video: { fps: number; frames: number; width: number; height: number };
+  counts: RunCounts;
+  timing: RunTiming;
+  roles: Partial<Record<Role, RoleCallStats>>;
+  memory: { peakHostRssBytes: number; peakDeviceBytes: number | null; deviceSource: string };
+  files: RunFiles;
+  /** Against --baseline, when given. */
+  quality: QualityReport | null;
+}
+
+export interface FrameQuality {
+  compared: number;
+  /** PSNR of the whole sequence (mean squared error over all compared frames), dB. */
+  psnrMean: number;
+  psnrWorst: number;
+  psnrWorstFrame: number;
+  ssimMean: number;
+  ssimWorst: number;
+  ssimWorstFrame: number;
+}
+
+export interface QualityReport {
+  baseline: string;
+  candidate: string;
+  frames: FrameQuality | null;
+  audio: { snrDb: number; logMelDistanceDb: number; comparedSamples: number } | null;
+  motion: { rmse: number; frames: number } | null;
+  /** Relative L2 (‖a − b‖ / ‖a‖ on the stored samples) of each role's first-call outputs. */
+  roles: Partial<Record<Role, Record<string, number>>>;
+  /** The earliest role, in pipeline order, whose outputs differ by more than the tolerance. */
+  firstDivergentRole: Role | null;
+  warnings: string[];
+}

@@ -1,0 +1,156 @@
+/**
+ * The XTTS-v2 stage: reference-voice conditioning (log-mel at 22.05 kHz → cond_encoder; 16 kHz → speaker
+ * encoder), GPT prefill over [cond latents | start_text, text…, stop_text, start_audio], then the KV-cached
+ * decode loop (present_* fed back as past_*) with seeded XTTS sampling, and HiFi-GAN streaming as
+ * `Xtts.inference_stream` does: every `streamChunkTokens` tokens the vocoder reruns on all latents so far,
+ * the new tail is cut out and crossfaded over 1024 samples.
+ *
+ * With seeded reference weights the stop token means nothing, so the token count follows the text at
+ * ≈ 14 characters a second (tokens = seconds × 21.53, capped at maxAudioTokens) and the stop/start audio
+ * tokens are kept out of the candidates.
+ */
+import { createRng } from '../onnx/rng.js';
+import type { PipelineConfig } from '../models/manifest.js';
+import type { HostTensor } from '../runtime/ort.js';
+import { StageError } from './input-error.js';
+import { logMelSpectrogram, XTTS_MEL } from './mel.js';
+import { resample } from './resample.js';
+import { feed, floatData, type RoleSessions } from './role-sessions.js';
+import { audioTokensForText, sampleToken, XTTS_SAMPLING } from './sampling.js';
+import type { StageTimer } from './stage-timer.js';
+import { START_TEXT_TOKEN, STOP_TEXT_TOKEN, type Tokenizer } from './tokenizer.js';
+import type { Audio } from './wav.js';
+
+/** XTTS inference_stream defaults. */
+export const STREAM_CHUNK_TOKENS = 20;
+export const STREAM_OVERLAP_SAMPLES = 1024;
+
+export interface TtsOptions {
+  text: string;
+  refVoice: Audio;
+  tokenizer: Tokenizer;
+  seed: number;
+  /** Vocoder chunking (0 = one vocoder call at the end). */
+  streamChunkTokens?: number;
+  /** Overrides the text-length rule (tests). */
+  audioTokens?: number;
+  /** Called with each new 24 kHz audio chunk as soon as it is ready. */
+  onChunk?: (chunk: Float32Array) => Promise<void>;
+}
+
+export interface TtsOutput {
+  audio: Float32Array;
+  sampleRate: number;
+  textTokens: number;
+  audioTokens: number;
+  vocoderCalls: number;
+}
+
+/** Crossfading chunker of `Xtts.handle_chunks`; `end` also returns the held-back overlap tail. */
+export class StreamChunker {
+  private prevLen = 0;
+  private overlap: Float32Array | undefined;
+  constructor(readonly overlapLen = STREAM_OVERLAP_SAMPLES) {}
+
+  next(wav: Float32Array, end: boolean): Float32Array {
+    const ov = Math.min(this.overlapLen, wav.length);
+    const from = Math.max(0, this.prevLen - (this.overlap?.length ?? 0));
+    const to = end ? wav.length : wav.length - ov;
+    const chunk = wav.slice(Math.min(from, to), Math.max(from, to));
+    if (this.overlap) {
+      const n = Math.min(this.overlap.length, chunk.length);
+      for (let i = 0; i < n; i++) {
+        const a = n > 1 ? i / (n - 1) : 1;
+        chunk[i] = (this.overlap[i] as number) * (1 - a) + (chunk[i] as number) * a;
+      }
+    }
+    this.overlap = end ? undefined : wav.slice(wav.length - ov);
+    this.prevLen = wav.length;
+    return chunk;
+  }
+}
+
+export async function runTts(sessions: RoleSessions, cfg: PipelineConfig, timer: StageTimer, o: TtsOptions): Promise<TtsOutput> {
+  // Conditioning (per voice).
+  const { cond, speaker } = await timer.time('tts.conditioning', async () => {
+    const ref22 = resample(o.refVoice.samples, o.refVoice.sampleRate, cfg.ttsRate);
+    const mel = logMelSpectrogram(ref22, { sampleRate: cfg.ttsRate, ...XTTS_MEL, hop: cfg.melHop, nMels: cfg.melBins });
+    const c = await sessions.run('cond_encoder', { mel: feed.f32([1, cfg.melBins, mel.frames], mel.data) });
+    const ref16 = resample(o.refVoice.samples, o.refVoice.sampleRate, cfg.speakerRate);
+    const s = await sessions.run('speaker_encoder', { wav_16k: feed.f32([1, ref16.length], ref16) });
+    const condT = c.gpt_cond_latent;
+    const spk = s.speaker_embedding;
+    if (!condT || !spk) throw new StageError('tts.conditioning', 'error', 'cond_encoder/speaker_encoder outputs missing (gpt_cond_latent, speaker_embedding)');
+    return { cond: condT, speaker: spk };
+  });
+  const textIds = o.tokenizer.encode(o.text);
+  const ids = [START_TEXT_TOKEN, ...textIds, STOP_TEXT_TOKEN, cfg.startAudioToken];
+  const nTokens = o.audioTokens ?? audioTokensForText(o.text, cfg.tokensPerSecond, cfg.maxAudioTokens);
+  const rng = createRng((o.seed * 2654435761) ^ 0x7755);
+  const candidates = cfg.audioVocab - 2; // keep start/stop audio tokens out
+  const tokens: number[] = [];
+  const latents = new Float32Array(nTokens * cfg.gptWidth);
+  const chunkTokens = o.streamChunkTokens ?? STREAM_CHUNK_TOKENS;
+  const chunker = new StreamChunker();
+  const pieces: Float32Array[] = [];
+  let vocoderCalls = 0;
+  let lastVocoded = 0;
+
+  const vocode = async (count: number, end: boolean): Promise<void> => {
+    const wav = await timer.time('tts.vocoder', async () => {
+      const out = await sessions.run('hifigan', {
+        latent_codes: feed.f32([1, count, cfg.gptWidth], latents.slice(0, count * cfg.gptWidth)),
+        speaker_embedding: speaker,
+      });
+      return floatData(out.waveform, 'hifigan.waveform');
+    });
+    vocoderCalls++;
+    lastVocoded = count;
+    const chunk = chunker.next(wav, end);
+    pieces.push(chunk);
+    if (o.onChunk && chunk.length) await o.onChunk(chunk);
+  };
+
+  // Prefill: the start_audio position's logits/latent give token 0.
+  let past: Record<string, HostTensor> = {};
+  let pastLen = 0;
+  const takeStep = (out: Record<string, HostTensor>, i: number): void => {
+    const logits = floatData(out.logits, 'gpt.logits');
+    latents.set(floatData(out.latent, 'gpt.latent').subarray(0, cfg.gptWidth), i * cfg.gptWidth);
+    tokens.push(sampleToken(logits, tokens, rng, XTTS_SAMPLING, candidates));
+    past = {};
+    for (let l = 0; l < cfg.gptLayers; l++) {
+      const k = out[`present_key_${l}`];
+      const v = out[`present_value_${l}`];
+      if (!k || !v) throw new StageError('tts', 'error', `GPT output present_key_${l}/present_value_${l} missing (gptLayers = ${cfg.gptLayers})`);
+      past[`past_key_${l}`] = k;
+      past[`past_value_${l}`] = v;
+      pastLen = k.dims[2] ?? 0;
+    }
+  };
+  await timer.time('tts.prefill', async () => {
+    const out = await sessions.run('gpt_prefill', { input_ids: feed.i64([1, ids.length], ids), gpt_cond_latent: cond });
+    takeStep(out, 0);
+  });
+  for (let i = 1; i < nTokens; i++) {
+    if (chunkTokens > 0 && i % chunkTokens === 0) await vocode(i, false);
+    await timer.time('tts.decode', async () => {
+      const out = await sessions.run('gpt_decode', {
+        input_ids: feed.i64([1, 1], [tokens[i - 1] as number]),
+        mel_position: feed.i64([1, 1], [i]),
+        attention_mask: feed.i64([1, pastLen + 1], new Array<number>(pastLen + 1).fill(1)),
+        ...past,
+      });
+      takeStep(out, i);
+    });
+  }
+  if (lastVocoded < nTokens || vocoderCalls === 0) await vocode(nTokens, true);
+  const total = pieces.reduce((a, p) => a + p.length, 0);
+  const audio = new Float32Array(total);
+  let off = 0;
+  for (const p of pieces) {
+    audio.set(p, off);
+    off += p.length;
+  }
+  return { audio, sampleRate: cfg.outputRate, textTokens: ids.length, audioTokens: nTokens, vocoderCalls };
+}

@@ -1,0 +1,240 @@
+/**
+ * Concurrent renderers on one device, as the realtime-avatar deployment runs them: the TTS is loaded once
+ * in the main thread and its audio is shared; each worker (worker_threads) loads its own Ditto sessions and
+ * renders the utterance. Workers start one at a time (each with a load timeout, so start-up cannot hang as
+ * the seed benchmark's did); adding stops at the first out-of-memory. Every await on a worker is bounded: a
+ * worker that errors, runs out of memory or sends no heartbeat within the stage timeout is terminated and
+ * reported with its stage and reason.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { XTTS_ROLES, type Role } from '../models/manifest.js';
+import { InputError } from './input-error.js';
+import { deviceMemoryBytes, isOutOfMemory, peakHostRssBytes } from './memory.js';
+import { stringifyWithInfinity } from './quality.js';
+import { RoleSessions } from './role-sessions.js';
+import { prepareRun, sessionConfigFor, type RunOptions } from './run-pipeline.js';
+import { RTF_DIRECTION } from './run-result.js';
+import { StageTimer } from './stage-timer.js';
+import { runTts, STREAM_CHUNK_TOKENS } from './tts-stage.js';
+import { resample } from './resample.js';
+import { resolveWorkerScript } from './worker-script.js';
+import type { WorkerInit, WorkerJob, WorkerJobResult, WorkerMessage } from './worker-protocol.js';
+import { writeWav } from './wav.js';
+
+export interface PoolOptions extends RunOptions {
+  workers: number;
+  /** Inject a stall into one worker (test hook). */
+  stallWorker?: number;
+}
+
+export interface WorkerReport {
+  index: number;
+  status: 'ok' | 'failed' | 'not-started';
+  /** Where it failed ('load', 'load.decoder', 'ditto.lmdm', …) and why. */
+  failure: { stage: string; reason: 'error' | 'timeout' | 'oom'; message: string } | null;
+  loadMs: number | null;
+  /** Device memory the process gained while this worker loaded (null on CPU). */
+  deviceBytes: number | null;
+  hostRssAfterLoadBytes: number;
+  result: WorkerJobResult | null;
+  rtf: number | null;
+}
+
+export interface PoolResult {
+  schemaVersion: 1;
+  kind: 'workbench.workers';
+  requestedWorkers: number;
+  startedWorkers: number;
+  okWorkers: number;
+  /** Largest worker count that loaded and ran without running out of memory. */
+  maxWorkersFit: number;
+  stoppedAddingBecause: string | null;
+  audioSeconds: number;
+  ttsMs: number;
+  wallMs: number;
+  /** Audio seconds rendered per wall second, over the workers that finished. */
+  throughputAudioSecondsPerSecond: number;
+  rtfDirection: string;
+  workers: WorkerReport[];
+  memory: { peakHostRssBytes: number; deviceBytesBeforeWorkers: number | null; deviceBytesAfterLoad: number | null };
+}
+
+interface Pending {
+  resolve: (m: WorkerMessage) => void;
+  want: WorkerMessage['type'];
+}
+
+/** A worker wrapped so every wait is bounded by a heartbeat timeout. */
+class WorkerHandle {
+  readonly worker: Worker;
+  stage = 'load';
+  lastBeat = performance.now();
+  dead: { stage: string; reason: 'error' | 'timeout' | 'oom'; message: string } | undefined;
+  private pending: Pending | undefined;
+  private watchdog: NodeJS.Timeout | undefined;
+
+  constructor(script: string, init: WorkerInit, private readonly timeoutMs: number) {
+    this.worker = new Worker(script, { workerData: init });
+    this.worker.on('message', (m: WorkerMessage) => {
+      this.lastBeat = performance.now();
+      if (m.type === 'stage') this.stage = m.stage;
+      else if (m.type === 'error') this.fail(m.stage, isOutOfMemory(m.message) ? 'oom' : 'error', m.message);
+      else if (this.pending && this.pending.want === m.type) {
+        const p = this.pending;
+        this.pending = undefined;
+        p.resolve(m);
+      }
+    });
+    this.worker.on('error', (e) => this.fail(this.stage, isOutOfMemory(e.message) ? 'oom' : 'error', e.message));
+    this.worker.on('exit', (code) => {
+      if (!this.dead && this.pending) this.fail(this.stage, 'error', `worker exited with code ${code}`);
+    });
+  }
+
+  private fail(stage: string, reason: 'error' | 'timeout' | 'oom', message: string): void {
+    if (!this.dead) this.dead = { stage, reason, message };
+    if (this.pending) {
+      const p = this.pending;
+      this.pending = undefined;
+      p.resolve({ type: 'error', stage, message });
+    }
+  }
+
+  /** Waits for a message of type `want`, an error, or `timeoutMs` without a heartbeat (then terminates). */
+  wait(want: 'ready' | 'done'): Promise<WorkerMessage> {
+    if (this.dead) return Promise.resolve({ type: 'error', stage: this.dead.stage, message: this.dead.message });
+    this.lastBeat = performance.now();
+    return new Promise((res) => {
+      this.pending = { want, resolve: res };
+      this.watchdog = setInterval(() => {
+        if (performance.now() - this.lastBeat > this.timeoutMs) {
+          this.fail(this.stage, 'timeout', `no progress for ${this.timeoutMs} ms in stage ${this.stage}`);
+          void this.worker.terminate();
+        }
+      }, Math.min(250, this.timeoutMs / 4));
+    }).finally(() => clearInterval(this.watchdog)) as Promise<WorkerMessage>;
+  }
+
+  post(job: WorkerJob): void {
+    this.worker.postMessage(job);
+  }
+
+  async terminate(): Promise<void> {
+    clearInterval(this.watchdog);
+    await this.worker.terminate();
+  }
+}
+
+export async function runWorkerPool(o: PoolOptions): Promise<PoolResult> {
+  if (!Number.isInteger(o.workers) || o.workers < 1) throw new InputError('--workers', 'workers', `must be a positive integer, got ${o.workers}`);
+  const p = prepareRun(o);
+  const cfg = p.cfg;
+  const out = resolve(o.out);
+  mkdirSync(out, { recursive: true });
+  const stageTimeoutMs = o.stageTimeoutMs ?? 120_000;
+  const loadTimeoutMs = o.loadTimeoutMs ?? 120_000;
+  // Shared TTS in the main thread (or the input audio).
+  let audio: Float32Array;
+  let ttsMs = 0;
+  if (p.text !== undefined && p.tokenizer && p.refVoice) {
+    const tts = await RoleSessions.load({ manifest: p.loaded.manifest, manifestDir: p.loaded.dir, roles: XTTS_ROLES, session: sessionConfigFor(p.ep, o.intraOpThreads), ...(o.roleFiles ? { overrides: o.roleFiles } : {}), loadTimeoutMs });
+    try {
+      const timer = new StageTimer(stageTimeoutMs);
+      const r = await runTts(tts, cfg, timer, { text: p.text, refVoice: p.refVoice, tokenizer: p.tokenizer, seed: p.seed, streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS, ...(o.audioTokens !== undefined ? { audioTokens: o.audioTokens } : {}) });
+      audio = r.audio;
+      ttsMs = timer.elapsed();
+    } finally {
+      await tts.release();
+    }
+  } else {
+    const a = p.audio;
+    audio = a ? resample(a.samples, a.sampleRate, cfg.outputRate) : new Float32Array(0);
+  }
+  writeWav(join(out, 'audio.wav'), { sampleRate: cfg.outputRate, samples: audio });
+  const audioSeconds = audio.length / cfg.outputRate;
+  const script = await resolveWorkerScript();
+  const handles: WorkerHandle[] = [];
+  const reportOf = new Map<WorkerHandle, WorkerReport>();
+  const reports: WorkerReport[] = [];
+  let stopped: string | null = null;
+  const deviceBefore = p.ep === 'cuda' ? await deviceMemoryBytes() : null;
+  let deviceLast = deviceBefore;
+  for (let i = 0; i < o.workers; i++) {
+    const report: WorkerReport = { index: i, status: 'not-started', failure: null, loadMs: null, deviceBytes: null, hostRssAfterLoadBytes: 0, result: null, rtf: null };
+    reports.push(report);
+    if (stopped) continue;
+    const init: WorkerInit = {
+      index: i,
+      manifestPath: p.loaded.path,
+      roleFiles: (o.roleFiles ?? {}) as Partial<Record<Role, string>>,
+      ep: p.ep,
+      intraOpThreads: o.intraOpThreads ?? 0,
+      loadTimeoutMs,
+      stageTimeoutMs,
+      stall: o.stall && (o.stallWorker === undefined || o.stallWorker === i) ? o.stall : undefined,
+    };
+    const h = new WorkerHandle(script, init, Math.max(loadTimeoutMs, stageTimeoutMs));
+    const m = await h.wait('ready');
+    report.hostRssAfterLoadBytes = process.memoryUsage().rss;
+    if (m.type !== 'ready') {
+      report.status = 'failed';
+      report.failure = h.dead ?? { stage: 'load', reason: 'error', message: m.type === 'error' ? m.message : 'unexpected message' };
+      await h.terminate();
+      if (report.failure.reason === 'oom') stopped = `worker ${i} ran out of memory while loading`;
+      continue;
+    }
+    report.loadMs = m.loadMs;
+    if (p.ep === 'cuda') {
+      const now = await deviceMemoryBytes();
+      report.deviceBytes = now !== null && deviceLast !== null ? now - deviceLast : null;
+      deviceLast = now;
+    }
+    handles.push(h);
+    reportOf.set(h, report);
+  }
+  const deviceAfterLoad = deviceLast;
+  // All loaded workers render at once.
+  const t0 = performance.now();
+  const image = { width: p.image.width, height: p.image.height, data: p.image.data };
+  await Promise.all(
+    handles.map(async (h) => {
+      const report = reportOf.get(h) as WorkerReport;
+      const job: WorkerJob = { type: 'job', audio: audio.slice(), sampleRate: cfg.outputRate, image: { ...image, data: image.data.slice() }, steps: p.steps, seed: p.seed + report.index };
+      h.post(job);
+      const m = await h.wait('done');
+      if (m.type === 'done') {
+        report.status = 'ok';
+        report.result = m.result;
+        report.rtf = m.result.totalMs / 1000 / audioSeconds;
+      } else {
+        report.status = 'failed';
+        report.failure = h.dead ?? { stage: h.stage, reason: 'error', message: m.type === 'error' ? m.message : 'unexpected message' };
+        if (report.failure.reason === 'oom' && !stopped) stopped = `worker ${report.index} ran out of memory while rendering`;
+      }
+    }),
+  );
+  const wallMs = performance.now() - t0;
+  await Promise.all(handles.map((h) => h.terminate()));
+  const ok = reports.filter((r) => r.status === 'ok');
+  const firstOom = reports.find((r) => r.failure?.reason === 'oom');
+  const result: PoolResult = {
+    schemaVersion: 1,
+    kind: 'workbench.workers',
+    requestedWorkers: o.workers,
+    startedWorkers: handles.length,
+    okWorkers: ok.length,
+    maxWorkersFit: firstOom ? firstOom.index : reports.filter((r) => r.status !== 'not-started').length,
+    stoppedAddingBecause: stopped,
+    audioSeconds,
+    ttsMs,
+    wallMs,
+    throughputAudioSecondsPerSecond: wallMs > 0 ? (ok.length * audioSeconds) / (wallMs / 1000) : 0,
+    rtfDirection: RTF_DIRECTION,
+    workers: reports,
+    memory: { peakHostRssBytes: peakHostRssBytes(), deviceBytesBeforeWorkers: deviceBefore, deviceBytesAfterLoad: deviceAfterLoad },
+  };
+  writeFileSync(join(out, 'workers.json'), stringifyWithInfinity(result));
+  return result;
+}

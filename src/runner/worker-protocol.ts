@@ -1,0 +1,45 @@
+/** Messages between the worker pool (main thread) and a renderer worker (worker-entry.ts). */
+import type { Role } from '../models/manifest.js';
+import type { ExecutionProvider } from '../runtime/ort.js';
+import type { RoleCallStats } from './role-sessions.js';
+import type { StallInjection } from './stage-timer.js';
+
+export interface WorkerInit {
+  index: number;
+  manifestPath: string;
+  roleFiles: Partial<Record<Role, string>>;
+  ep: ExecutionProvider;
+  intraOpThreads: number;
+  loadTimeoutMs: number;
+  stageTimeoutMs: number | undefined;
+  stall: StallInjection | undefined;
+}
+
+export interface WorkerJob {
+  type: 'job';
+  /** Audio at `sampleRate` (the shared TTS output). */
+  audio: Float32Array;
+  sampleRate: number;
+  /** Source image already at sourceSize (RGB HWC). */
+  image: { width: number; height: number; data: Uint8Array };
+  steps: number;
+  seed: number;
+}
+
+export interface WorkerJobResult {
+  frames: number;
+  hubertChunks: number;
+  lmdmWindows: number;
+  totalMs: number;
+  stagesMs: Record<string, number>;
+  roles: Partial<Record<Role, RoleCallStats>>;
+  timeToFirstFrameMs: number | null;
+  /** A few frame checksums (first frame's byte sum) to show the work was real. */
+  firstFrameChecksum: number;
+}
+
+export type WorkerMessage =
+  | { type: 'ready'; loadMs: number }
+  | { type: 'stage'; stage: string }
+  | { type: 'done'; result: WorkerJobResult }
+  | { type: 'error'; stage: string; message: string };

@@ -1,0 +1,245 @@
+/**
+ * Types of a sweep: the spec a user writes (docs/SWEEP.md), the variants it expands to, the metrics a
+ * pipeline run yields and the one-JSON-line result the sweep appends per variant. The pipeline itself is
+ * reached through {@link SweepDriver}, so the sweep, the gate and their tests can run a fake driver.
+ */
+import type { Role } from '../models/manifest.js';
+
+export const SWEEP_SPEC_SCHEMA_VERSION = 1;
+export const RESULT_SCHEMA_VERSION = 1;
+
+/** Precisions a role can be rewritten to. `wo8`/`wo4` are weight-only MatMulNBits. */
+export type Precision = 'fp32' | 'fp16' | 'int8-dynamic' | 'int8-static' | 'wo8' | 'wo4';
+export const PRECISIONS: readonly Precision[] = ['fp32', 'fp16', 'int8-dynamic', 'int8-static', 'wo8', 'wo4'];
+
+/** One rewrite applied to one role's model. */
+export type PassSpec =
+  | { pass: 'fp16'; keepIo?: boolean; blockList?: string[] }
+  | { pass: 'int8'; mode: 'dynamic' | 'static'; calibrationSamples?: number }
+  | { pass: 'wo'; bits: 8 | 4; blockSize?: number }
+  | { pass: 'resolution'; outputSize: number }
+  | { pass: 'mixed'; budget: number };
+
+/** Passes per role; `*` applies to every role of the manifest whose model the pass can rewrite. */
+export type RolePasses = Partial<Record<Role | '*', PassSpec[]>>;
+
+/** Session options a variant may vary (a subset of runtime SessionConfig that is safe to record in JSON). */
+export interface SessionSpec {
+  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
+  intraOpThreads?: number;
+  useTf32?: boolean;
+  cudaGraph?: boolean;
+  preferNhwc?: boolean;
+}
+
+/**
+ * One variant: what to rewrite per role and how to run the pipeline. Shorthands (`precision`,
+ * `resolution`, `mixedBudget`) expand to per-role passes; explicit `passes` win for the roles they name.
+ */
+export interface VariantSpec {
+  /** Display name; defaults to a name made from the settings. */
+  name?: string;
+  /** Per-role precision, or one precision for every role that has weights worth rewriting (`*`). */
+  precision?: Partial<Record<Role | '*', Precision>>;
+  /** Decoder output size (e.g. 512 → 384): applied to the roles that produce frames. */
+  resolution?: number;
+  /** Diffusion sampling steps of the LMDM loop. */
+  steps?: number;
+  /** Mixed-precision budget (allowed quality loss, dB of frame PSNR) for the `mixed` pass. */
+  mixedBudget?: number;
+  /** Explicit passes per role, applied in order. */
+  passes?: Partial<Record<Role, PassSpec[]>>;
+  session?: SessionSpec;
+  /** Pipeline workers (worker-scaling runs). */
+  workers?: number;
+}
+
+/** The cross product of axes; each axis lists the values a variant can take (first = the default). */
+export interface GridSpec {
+  precision?: Precision[];
+  /** Roles the grid's precision applies to (default: every role with MatMul/Conv weights, `*`). */
+  precisionRoles?: Role[];
+  resolution?: number[];
+  steps?: number[];
+  mixedBudget?: number[];
+  workers?: number[];
+  session?: SessionSpec[];
+}
+
+export interface SweepSpec {
+  schemaVersion: typeof SWEEP_SPEC_SCHEMA_VERSION;
+  name: string;
+  /** Manifest of the FP32 baseline, relative to the spec file. Omitted: the tiny reference set (built when missing). */
+  manifest?: string;
+  /** Reference set scale used when `manifest` is omitted. */
+  scale?: 'tiny' | 'full';
+  seed?: number;
+  /** Default steps for every variant (the manifest's samplingSteps when omitted). */
+  steps?: number;
+  /** Timed repeats per variant (median is reported). */
+  repeats?: number;
+  /** Also profile each variant (per-op-type times, roofline). */
+  profile?: boolean;
+  /** Seconds of speech the pipeline synthesizes per run (keeps sweeps short). */
+  text?: string;
+  variants?: VariantSpec[];
+  grid?: GridSpec;
+  /** Cap on the number of grid variants (after explicit variants); the grid is truncated in order. */
+  maxVariants?: number;
+}
+
+/** A variant after expansion: a stable id (hash of its normalized settings), its position and settings. */
+export interface PlannedVariant {
+  id: string;
+  index: number;
+  name: string;
+  baseline: boolean;
+  spec: VariantSpec;
+  /** The resolved per-role passes (shorthands expanded). */
+  passes: RolePasses;
+}
+
+export interface StageMetric {
+  /** 'tts', 'ditto' or a finer stage ('hubert', 'lmdm', 'render', …) as the runner names it. */
+  stage: string;
+  seconds: number;
+  /** Stage seconds / audio seconds. */
+  rtf: number;
+}
+
+export interface RoleMetric {
+  role: Role | string;
+  calls: number;
+  seconds: number;
+}
+
+export interface MemoryMetric {
+  /** Peak resident set of the process during the run. */
+  peakRssBytes?: number;
+  /** Bytes of model files (weights) the variant loads. */
+  modelBytes?: number;
+  /** Peak GPU memory when known. */
+  gpuBytes?: number;
+}
+
+/** Quality of a run against the FP32 baseline's outputs. */
+export interface QualityMetrics {
+  framePsnrMean?: number;
+  framePsnrWorst?: number;
+  ssimMean?: number;
+  ssimWorst?: number;
+  audioSnr?: number;
+  logMelDistance?: number;
+  motionError?: number;
+  /** Per role: max relative output error vs the baseline's role outputs. */
+  roleError?: Record<string, number>;
+}
+
+/** Per-op-type time from a profile, one role at a time. */
+export interface OpTypeTime {
+  role: string;
+  opType: string;
+  seconds: number;
+  count?: number;
+}
+
+/** A top node of a profile with its roofline position. */
+export interface TopOp {
+  role: string;
+  node: string;
+  opType: string;
+  seconds: number;
+  /** FLOPs / bytes moved. */
+  intensity?: number;
+  /** Achieved FLOP/s. */
+  flops?: number;
+  bound?: 'compute' | 'memory' | 'unknown';
+}
+
+export interface ProfileSummary {
+  opTypes: OpTypeTime[];
+  topOps: TopOp[];
+  /** Peak compute (FLOP/s) and bandwidth (bytes/s) the roofline used. */
+  peakFlops?: number;
+  peakBandwidth?: number;
+  fallbacks?: string[];
+}
+
+export interface WorkerScalingPoint {
+  workers: number;
+  rtf: number;
+  throughput?: number;
+}
+
+/** What one pipeline run (median over repeats) yields; the sweep and the gate read only this. */
+export interface RunMetrics {
+  audioSeconds: number;
+  wallSeconds: number;
+  /** End-to-end RTF (wall / audio seconds). */
+  rtf: number;
+  ttffSeconds?: number;
+  stages: StageMetric[];
+  roles: RoleMetric[];
+  memory: MemoryMetric;
+  quality?: QualityMetrics;
+  /** Per-repeat samples for noise-aware comparisons. */
+  samples: { rtf: number[]; stageSeconds: Record<string, number[]> };
+  profile?: ProfileSummary;
+  workers?: WorkerScalingPoint[];
+  /** The run folder (run.json and outputs), used as the quality reference for later runs. */
+  runDir?: string;
+}
+
+/** One line of results.jsonl. */
+export interface VariantResult {
+  schemaVersion: typeof RESULT_SCHEMA_VERSION;
+  id: string;
+  index: number;
+  name: string;
+  baseline: boolean;
+  spec: VariantSpec;
+  passes: RolePasses;
+  status: 'ok' | 'error';
+  error?: string;
+  /** The manifest that was run. */
+  manifest?: string;
+  metrics?: RunMetrics;
+  env: { ep: string; ortVersion?: string; node: string; host?: string; cpus?: number; gpu?: string };
+  startedAt: string;
+  finishedAt: string;
+  /** Wall seconds to build and run the variant. */
+  totalSeconds: number;
+}
+
+/** Progress events a driver reports while it builds and runs a variant. */
+export type VariantStage = 'build' | 'run' | 'profile' | 'measure';
+
+export interface RunRequest {
+  manifestPath: string;
+  ep: 'cpu' | 'cuda';
+  seed: number;
+  steps?: number;
+  repeats: number;
+  session?: SessionSpec;
+  workers?: number;
+  /** A folder with the FP32 baseline run; quality is measured against it. */
+  baselineRunDir?: string;
+  outDir: string;
+  profile?: boolean;
+  text?: string;
+  onStage?: (stage: VariantStage) => void;
+}
+
+/**
+ * What the sweep and the gate need from the rest of the workbench: a baseline manifest, variant builds
+ * (rewrite passes, cached by content hash) and pipeline runs. `createPipelineDriver()` is the real one.
+ */
+export interface SweepDriver {
+  /** Resolves the baseline manifest (building the reference set when the spec names none). */
+  baselineManifest(spec: SweepSpec, specDir: string): Promise<string>;
+  /** Writes a variant's models and manifest under `cacheDir` and returns the manifest path. */
+  buildVariant(baseManifest: string, variant: PlannedVariant, cacheDir: string): Promise<string>;
+  run(request: RunRequest): Promise<RunMetrics>;
+  /** Environment recorded with each result. */
+  env(ep: 'cpu' | 'cuda'): VariantResult['env'];
+}

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { buildSweepReport, summarizeSweepReport } from '../../src/report/build-sweep-report.js';
+import { renderSweepConsole } from '../../src/report/render-console.js';
+import { memoryTraces, opTypeBreakdownTrace, paretoTraces, rooflineTraces, stageRtfTraces, workerScalingTraces } from '../../src/report/sweep-traces.js';
+import { rankResults } from '../../src/sweep/rank.js';
+import { syntheticResults } from './helpers/synthetic-results.js';
+
+describe('sweep trace builders', () => {
+  const results = syntheticResults({ profile: true, workers: true });
+  const ranking = rankResults(results);
+
+  it('pareto: dominated, front (sorted by RTF) and baseline traces', () => {
+    const [off, on, base] = paretoTraces(ranking);
+    expect(on?.name).toBe('Pareto front');
+    expect(on?.mode).toBe('lines+markers');
+    const xs = on?.x as number[];
+    expect([...xs].sort((a, b) => a - b)).toEqual(xs);
+    expect((on?.customdata as string[]).sort()).toEqual([...ranking.front].sort());
+    expect((off?.x as number[]).length + xs.length).toBe(ranking.variants.filter((v) => v.status === 'ok').length);
+    expect(base?.y).toEqual([100]);
+  });
+
+  it('stage bars: one trace per stage, one bar per ok variant', () => {
+    const t = stageRtfTraces(results);
+    expect(t.map((x) => x.name)).toEqual(['tts', 'ditto']);
+    const ok = results.filter((r) => r.status === 'ok');
+    expect(t[0]?.x).toEqual(ok.map((r) => r.name));
+    const sum = (t[0]?.y as number[])[0]! + (t[1]?.y as number[])[0]!;
+    expect(sum).toBeCloseTo(ok[0]!.metrics!.rtf);
+  });
+
+  it('memory: only series that exist, in MiB', () => {
+    const t = memoryTraces(results);
+    expect(t.map((x) => x.name)).toEqual(['peak RSS', 'weights']);
+    expect((t[1]?.y as number[])[0]).toBeCloseTo(100);
+  });
+
+  it('op-type breakdown: a consistent hierarchy whose root is the total', () => {
+    const p = results[0]!.metrics!.profile!;
+    const t = opTypeBreakdownTrace(p);
+    const ids = t.ids as string[];
+    const parents = t.parents as string[];
+    const values = t.values as number[];
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const par of parents) if (par) expect(ids).toContain(par);
+    const total = p.opTypes.reduce((a, o) => a + o.seconds, 0) * 1000;
+    expect(values[0]).toBeCloseTo(total);
+    const rootChildren = values.filter((_, i) => parents[i] === 'total');
+    expect(rootChildren.reduce((a, b) => a + b, 0)).toBeCloseTo(total);
+  });
+
+  it('roofline: points plus the roof through the ridge', () => {
+    const p = results[0]!.metrics!.profile!;
+    const [pts, roof] = rooflineTraces(p);
+    expect((pts?.x as number[]).length).toBe(p.topOps.length);
+    expect(roof?.y).toEqual([expect.any(Number), 1e11, 1e11]);
+    expect((roof?.x as number[])[1]).toBeCloseTo(5);
+  });
+
+  it('worker scaling: a line per variant with scaling points', () => {
+    const t = workerScalingTraces(results);
+    expect(t.length).toBe(1);
+    expect(t[0]?.x).toEqual([1, 2, 4]);
+  });
+
+  it('report data, summary and console table agree', () => {
+    const report = buildSweepReport(results, { title: 't', generatedAt: 'now', constraints: { minPsnr: 40 } });
+    expect(report.charts.map((c) => c.id)).toEqual(['chart-pareto', 'chart-stages', 'chart-memory', 'chart-optypes', 'chart-roofline', 'chart-workers']);
+    expect(report.details.length).toBe(results.length);
+    const s = summarizeSweepReport(report);
+    expect(s.variants.map((v) => v.id)).toEqual(report.ranking.variants.map((v) => v.id));
+    expect(JSON.parse(JSON.stringify(s))).toEqual(s);
+    const text = renderSweepConsole(report);
+    for (const r of results) expect(text).toContain(r.name);
+    expect(text).toMatch(/rank\s+variant\s+rtf/);
+  });
+});

@@ -1,0 +1,102 @@
+/**
+ * A fast, deterministic SweepDriver for tests of the sweep machinery (resume, shards, progress): metrics
+ * follow from the variant's passes (fp16 halves the decoder time, lower resolution shrinks render, ...).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { PassSpec, PlannedVariant, RunMetrics, RunRequest, SweepDriver } from '../../../src/sweep/types.js';
+
+export interface FakeDriverOptions {
+  /** Milliseconds each run sleeps (so a child process can be killed mid-sweep). */
+  delayMs?: number;
+  /** Variant names whose build throws. */
+  failBuild?: string[];
+  profile?: boolean;
+}
+
+function factor(passes: PassSpec[] | undefined): number {
+  let f = 1;
+  for (const p of passes ?? []) {
+    if (p.pass === 'fp16') f *= 0.6;
+    else if (p.pass === 'int8') f *= 0.5;
+    else if (p.pass === 'wo') f *= p.bits === 4 ? 0.55 : 0.7;
+    else if (p.pass === 'resolution') f *= (p.outputSize / 128) ** 2;
+    else if (p.pass === 'mixed') f *= 0.7;
+  }
+  return f;
+}
+
+export function metricsFor(v: Pick<PlannedVariant, 'passes' | 'spec' | 'baseline'>, steps: number, profile = false): RunMetrics {
+  const star = factor(v.passes['*']);
+  const f = (role: string): number => star * factor(v.passes[role as keyof typeof v.passes]);
+  const roles = [
+    { role: 'gpt_decode', calls: 60, seconds: 0.2 * f('gpt_decode') },
+    { role: 'hifigan', calls: 1, seconds: 0.05 * f('hifigan') },
+    { role: 'hubert', calls: 12, seconds: 0.04 * f('hubert') },
+    { role: 'lmdm', calls: steps * 2, seconds: 0.03 * steps * f('lmdm') },
+    { role: 'warp_network', calls: 75, seconds: 0.15 * f('warp_network') },
+    { role: 'decoder', calls: 75, seconds: 0.3 * f('decoder') },
+  ];
+  const sum = (names: string[]): number => roles.filter((r) => names.includes(r.role)).reduce((a, r) => a + r.seconds, 0);
+  const audioSeconds = 3;
+  const tts = sum(['gpt_decode', 'hifigan']);
+  const ditto = sum(['hubert', 'lmdm', 'warp_network', 'decoder']);
+  const wall = tts + ditto;
+  const loss = v.baseline ? 0 : (1 - star) * 20 + (v.passes.decoder?.some((p) => p.pass === 'resolution') ? 8 : 0) + (steps < 4 ? 3 : 0);
+  const m: RunMetrics = {
+    audioSeconds,
+    wallSeconds: wall,
+    rtf: wall / audioSeconds,
+    ttffSeconds: tts * 0.4,
+    stages: [
+      { stage: 'tts', seconds: tts, rtf: tts / audioSeconds },
+      { stage: 'ditto', seconds: ditto, rtf: ditto / audioSeconds },
+    ],
+    roles,
+    memory: { peakRssBytes: Math.round((300 + 200 * star) * 2 ** 20), modelBytes: Math.round(100 * star * 2 ** 20) },
+    samples: { rtf: [wall / audioSeconds], stageSeconds: { tts: [tts], ditto: [ditto] } },
+  };
+  if (!v.baseline) m.quality = { framePsnrMean: 60 - loss, framePsnrWorst: 55 - loss, ssimMean: 1 - loss / 200, ssimWorst: 1 - loss / 150, audioSnr: 40 - loss, logMelDistance: loss / 50, motionError: loss / 1000 };
+  if (profile)
+    m.profile = {
+      opTypes: roles.flatMap((r) => [
+        { role: r.role, opType: 'MatMul', seconds: r.seconds * 0.5 },
+        { role: r.role, opType: r.role === 'decoder' || r.role === 'warp_network' ? 'Conv' : 'Add', seconds: r.seconds * 0.4 },
+        { role: r.role, opType: 'Cast', seconds: r.seconds * 0.1 },
+      ]),
+      topOps: roles.map((r, i) => ({ role: r.role, node: `/${r.role}/MatMul_${i}`, opType: 'MatMul', seconds: r.seconds / r.calls, intensity: 2 + i * 10, flops: 1e9 * (1 + i), bound: i > 2 ? ('compute' as const) : ('memory' as const) })),
+      peakFlops: 1e11,
+      peakBandwidth: 2e10,
+    };
+  return m;
+}
+
+export function createFakeDriver(o: FakeDriverOptions = {}): SweepDriver & { runs: string[] } {
+  const runs: string[] = [];
+  /** Passes by built manifest path, so `run` knows what the variant rewrote. */
+  const built = new Map<string, PlannedVariant['passes']>();
+  return {
+    runs,
+    async baselineManifest() {
+      return '/fake/manifest.json';
+    },
+    async buildVariant(_base, v) {
+      if (o.failBuild?.includes(v.name)) throw new Error(`fake build failure for ${v.name}`);
+      const m = `/fake/variants/${v.id}/manifest.json`;
+      built.set(m, v.passes);
+      return m;
+    },
+    async run(req: RunRequest) {
+      req.onStage?.('run');
+      if (o.delayMs) await new Promise((r) => setTimeout(r, o.delayMs));
+      runs.push(req.outDir.split('/').pop() ?? '');
+      mkdirSync(req.outDir, { recursive: true });
+      writeFileSync(join(req.outDir, 'run.json'), '{}');
+      const baseline = !req.baselineRunDir;
+      return metricsFor({ passes: built.get(req.manifestPath) ?? {}, spec: {}, baseline }, req.steps ?? 4, o.profile ?? req.profile ?? false);
+    },
+    env(ep) {
+      return { ep, node: process.version, ortVersion: 'fake', cpus: 2 };
+    },
+  };
+}
