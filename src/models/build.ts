@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { listNodeCosts, totalCost } from '../analysis/model-cost.js';
 import { countParameters } from '../onnx/graph-utils.js';
 import type { Model, Value } from '../onnx/types.js';
-import * as writeModule from '../onnx/write-model.js';
+import { createExternalDataSink, writeModel, type ExternalDataSink, type WriteResult } from '../onnx/write-model.js';
 import { DITTO_BUILDERS, DITTO_CALLS, dittoIo } from './ditto/index.js';
 import {
   ALL_ROLES,
@@ -157,18 +157,6 @@ function isUpToDate(manifestPath: string, key: string): Manifest | undefined {
   return m;
 }
 
-interface SharedSink {
-  close?: () => void;
-  finish?: () => void;
-}
-type SinkFactory = (dir: string, location: string) => SharedSink;
-
-/** The shared external-data sink of writeModel, when this checkout's write-model has it. */
-function sinkFactory(): SinkFactory | undefined {
-  const f = (writeModule as Record<string, unknown>).createExternalDataSink;
-  return typeof f === 'function' ? (f as SinkFactory) : undefined;
-}
-
 export { sha256File, tensorSpecOf };
 
 /** Builds every role, writes the files and the manifest (or returns the cached manifest when up to date). */
@@ -182,8 +170,7 @@ export function buildReferenceSet(o: BuildReferenceOptions): BuildReferenceResul
   }
   const opts: BuildOptions = { scale: o.scale, seed: o.seed, weights: 'random' };
   const full = o.scale === 'full';
-  const makeSink = full ? sinkFactory() : undefined;
-  let gptSink: SharedSink | undefined;
+  let gptSink: ExternalDataSink | undefined;
   const roles: Partial<Record<Role, RoleSpec>> = {};
   const built: BuildProgress[] = [];
   try {
@@ -198,15 +185,14 @@ export function buildReferenceSet(o: BuildReferenceOptions): BuildReferenceResul
       const params = countParameters(model.graph).count;
       const macs = totalCost(listNodeCosts(model, profileDims ? { dims: profileDims } : {})).macs;
       const isGpt = role === 'gpt_prefill' || role === 'gpt_decode';
-      let result: writeModule.WriteResult;
-      if (!full) result = writeModule.writeModel(model, file);
-      else if (isGpt && makeSink) {
-        gptSink ??= makeSink(dirname(file), GPT_SHARED_DATA);
-        result = writeModule.writeModel(model, file, { externalDataThreshold: FULL_SCALE_EXTERNAL_THRESHOLD, externalData: gptSink } as writeModule.WriteOptions);
-      } else result = writeModule.writeModel(model, file, { externalDataThreshold: FULL_SCALE_EXTERNAL_THRESHOLD });
+      let result: WriteResult;
+      if (!full) result = writeModel(model, file);
+      else if (isGpt) {
+        gptSink ??= createExternalDataSink(dirname(file), GPT_SHARED_DATA, FULL_SCALE_EXTERNAL_THRESHOLD);
+        result = writeModel(model, file, { externalData: gptSink });
+      } else result = writeModel(model, file, { externalDataThreshold: FULL_SCALE_EXTERNAL_THRESHOLD });
       if (role === 'gpt_decode') {
-        gptSink?.close?.();
-        gptSink?.finish?.();
+        gptSink?.close();
         gptSink = undefined;
         clearXttsWeightCache();
       }
@@ -227,6 +213,7 @@ export function buildReferenceSet(o: BuildReferenceOptions): BuildReferenceResul
       o.onProgress?.(p);
     }
   } finally {
+    gptSink?.abort();
     clearXttsWeightCache();
   }
   const manifest: Manifest = {

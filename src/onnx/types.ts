@@ -51,6 +51,8 @@ export interface Tensor {
   segment?: { begin: bigint; end: bigint };
   metadataProps?: StringStringEntry[];
   unknown?: UnknownField[];
+  /** The file wrote an empty `name` field (kept for a byte-exact round trip). */
+  emptyNameWritten?: boolean;
   /** Dims and type only, no bytes (a full-scale graph built for counting); cannot be written or run. */
   placeholder?: boolean;
 }
@@ -186,6 +188,10 @@ export class Graph {
 export interface OpsetImport {
   domain: string;
   version: number;
+  /** The file wrote `version` before `domain` (kept for a byte-exact round trip). */
+  versionFirst?: boolean;
+  /** The file omitted `domain` (the default domain). */
+  domainOmitted?: boolean;
 }
 
 /** A FunctionProto, kept structured enough to round-trip; its body is a graph of its own. */

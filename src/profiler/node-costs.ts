@@ -71,7 +71,7 @@ export function indexGraphNodes(g: Graph, into = new Map<string, Node>()): Map<s
 export interface TracedNodeCost extends NodeCost {
   /** 'graph': attributes and parameters from the matched model node; 'trace-only': no graph node of that name. */
   source: 'graph' | 'trace-only';
-  /** ORT fused or created the node (op type absent from the model, or a known fused op). */
+  /** ORT fused, created or renamed the node (no model node of that name and op, or an op type only fusions make). */
   fused: boolean;
   /** Transpose perm from the graph, for layout detection. */
   perm?: number[];
@@ -110,7 +110,8 @@ export function costTracedNode(n: TracedNodeInfo, graphNodes: Map<string, Node>,
   const outputs = n.outputShapes.map(toTensorShape);
   const g = graphNodes.get(n.name);
   const matched = g !== undefined && (g.opType === n.opType || FUSED_BASE[n.opType] === g.opType);
-  const fused = !/^Memcpy/.test(n.opType) && ((!matched && g !== undefined) || FUSED_OPS.has(n.opType) || !graphOpTypes.has(n.opType));
+  // Not in the model under its name (ORT created, renamed or fused it), or an op type only fusions make.
+  const fused = !/^Memcpy/.test(n.opType) && (!matched || FUSED_OPS.has(n.opType) || !graphOpTypes.has(n.opType));
   const base = FUSED_BASE[n.opType];
   const view: CostNode = matched && g
     ? { opType: base ?? g.opType, domain: base ? '' : g.domain, attr: (name) => g.attr(name) }

@@ -82,8 +82,8 @@ export function packMatMulNBits(w: Float32Array, K: number, N: number, bits: 4 |
         scale = hi > lo ? (hi - lo) / qmax : 1;
         zp = Math.max(0, Math.min(qmax, Math.round(-lo / scale)));
       } else {
-        // Symmetric: codes in [-half, half-1] around zero point `half`; scale from the max magnitude.
-        scale = amax > 0 ? amax / half : 1;
+        // Symmetric: codes in [-(half-1), half-1] around zero point `half`; scale from the max magnitude.
+        scale = amax > 0 ? amax / (half - 1) : 1;
         zp = half;
       }
       scales[n * nBlocks + b] = scale;

@@ -100,7 +100,7 @@ export function encodeWav(audio: Audio): Uint8Array {
   dv.setUint32(40, n * 2, true);
   for (let i = 0; i < n; i++) {
     const v = Math.max(-1, Math.min(1, audio.samples[i] ?? 0));
-    dv.setInt16(44 + i * 2, Math.round(v < 0 ? v * 32768 : v * 32767), true);
+    dv.setInt16(44 + i * 2, Math.max(-32768, Math.min(32767, Math.round(v * 32768))), true);
   }
   return buf;
 }

@@ -29,7 +29,8 @@ try {
   post({ type: 'ready', loadMs: sessions.loadMs });
   port.on('message', (job: WorkerJob) => {
     void (async () => {
-      const timer = new StageTimer(init.stageTimeoutMs, init.stall);
+      // The pool's heartbeat watchdog enforces the stage limit (it can also end a native call that never returns).
+      const timer = new StageTimer(undefined, init.stall);
       timer.onStage = (s) => {
         stage = s;
         post({ type: 'stage', stage: s });

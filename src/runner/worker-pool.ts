@@ -75,7 +75,7 @@ class WorkerHandle {
   private pending: Pending | undefined;
   private watchdog: NodeJS.Timeout | undefined;
 
-  constructor(script: string, init: WorkerInit, private readonly timeoutMs: number) {
+  constructor(script: string, init: WorkerInit) {
     this.worker = new Worker(script, { workerData: init });
     this.worker.on('message', (m: WorkerMessage) => {
       this.lastBeat = performance.now();
@@ -103,17 +103,17 @@ class WorkerHandle {
   }
 
   /** Waits for a message of type `want`, an error, or `timeoutMs` without a heartbeat (then terminates). */
-  wait(want: 'ready' | 'done'): Promise<WorkerMessage> {
+  wait(want: 'ready' | 'done', timeoutMs: number): Promise<WorkerMessage> {
     if (this.dead) return Promise.resolve({ type: 'error', stage: this.dead.stage, message: this.dead.message });
     this.lastBeat = performance.now();
     return new Promise((res) => {
       this.pending = { want, resolve: res };
       this.watchdog = setInterval(() => {
-        if (performance.now() - this.lastBeat > this.timeoutMs) {
-          this.fail(this.stage, 'timeout', `no progress for ${this.timeoutMs} ms in stage ${this.stage}`);
+        if (performance.now() - this.lastBeat > timeoutMs) {
+          this.fail(this.stage, 'timeout', `no progress for ${timeoutMs} ms in stage ${this.stage}`);
           void this.worker.terminate();
         }
-      }, Math.min(250, this.timeoutMs / 4));
+      }, Math.min(250, timeoutMs / 4));
     }).finally(() => clearInterval(this.watchdog)) as Promise<WorkerMessage>;
   }
 
@@ -175,8 +175,8 @@ export async function runWorkerPool(o: PoolOptions): Promise<PoolResult> {
       stageTimeoutMs,
       stall: o.stall && (o.stallWorker === undefined || o.stallWorker === i) ? o.stall : undefined,
     };
-    const h = new WorkerHandle(script, init, Math.max(loadTimeoutMs, stageTimeoutMs));
-    const m = await h.wait('ready');
+    const h = new WorkerHandle(script, init);
+    const m = await h.wait('ready', loadTimeoutMs);
     report.hostRssAfterLoadBytes = process.memoryUsage().rss;
     if (m.type !== 'ready') {
       report.status = 'failed';
@@ -203,7 +203,7 @@ export async function runWorkerPool(o: PoolOptions): Promise<PoolResult> {
       const report = reportOf.get(h) as WorkerReport;
       const job: WorkerJob = { type: 'job', audio: audio.slice(), sampleRate: cfg.outputRate, image: { ...image, data: image.data.slice() }, steps: p.steps, seed: p.seed + report.index };
       h.post(job);
-      const m = await h.wait('done');
+      const m = await h.wait('done', stageTimeoutMs);
       if (m.type === 'done') {
         report.status = 'ok';
         report.result = m.result;

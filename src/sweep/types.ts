@@ -211,8 +211,8 @@ export interface VariantResult {
   totalSeconds: number;
 }
 
-/** Progress events a driver reports while it builds and runs a variant. */
-export type VariantStage = 'build' | 'run' | 'profile' | 'measure';
+/** What a driver is doing for a variant ('build', 'run', 'run 2/3', 'profile'), shown in progress lines. */
+export type VariantStage = string;
 
 export interface RunRequest {
   manifestPath: string;

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { XTTS_ROLES } from '../../src/models/manifest.js';
 import { XTTS_BUILDERS, XTTS_PUBLISHED, clearXttsWeightCache, hifiganOutputSamples } from '../../src/models/xtts/index.js';
+import { listNodeCosts, totalCost } from '../../src/analysis/model-cost.js';
+import { xttsProfileDims } from '../../src/models/build.js';
 import { DataType } from '../../src/onnx/dtype.js';
 import { countParameters } from '../../src/onnx/graph-utils.js';
 import type { Model } from '../../src/onnx/types.js';
@@ -47,6 +49,18 @@ describe('XTTS-v2 reference graphs at full scale (placeholder weights)', () => {
       if (n.opType === 'MatMul' && w && w.dims.length === 2) macs += (w.dims[0] ?? 0) * (w.dims[1] ?? 0);
     }
     within(macs, XTTS_PUBLISHED.macs.gptDecodeDensePerToken.value);
+  });
+
+  it('costs what models.md §2.9 computes (shape-inferred MACs at the profile dims)', () => {
+    const dims = xttsProfileDims('full');
+    const macs = (role: (typeof XTTS_ROLES)[number], d: Record<string, number>): number => totalCost(listNodeCosts(models[role], { dims: d })).macs;
+    const m = XTTS_PUBLISHED.macs;
+    const L = dims.gpt_decode.L ?? 0;
+    within(macs('gpt_decode', dims.gpt_decode), m.gptDecodeDensePerToken.value + (L + 1) * m.gptDecodePerCachedPosition.value);
+    const perPosition = macs('gpt_decode', { L: 1023, L1: 1024 }) - macs('gpt_decode', { L: 511, L1: 512 });
+    within(perPosition / 512, m.gptDecodePerCachedPosition.value, 0.001);
+    const W = dims.hifigan.W ?? 1;
+    within(macs('hifigan', dims.hifigan) / (W / 24000), m.hifiganPerSecond.value, 0.02);
   });
 
   it('keeps the I/O contract the runner codes against', () => {

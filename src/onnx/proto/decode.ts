@@ -47,16 +47,22 @@ function readEntry(r: WireReader): StringStringEntry {
 }
 
 function readOpset(r: WireReader): OpsetImport {
-  let domain = '';
+  let domain: string | undefined;
   let version = 0;
+  let versionFirst = false;
   while (!r.done) {
     const tag = r.varint();
     const f = tag >>> 3;
     if (f === 1) domain = r.string();
-    else if (f === 2) version = r.int64Number();
-    else r.skip(r.pos, tag & 7);
+    else if (f === 2) {
+      version = r.int64Number();
+      if (domain === undefined) versionFirst = true;
+    } else r.skip(r.pos, tag & 7);
   }
-  return { domain, version };
+  const o: OpsetImport = { domain: domain ?? '', version };
+  if (versionFirst) o.versionFirst = true;
+  if (domain === undefined) o.domainOmitted = true;
+  return o;
 }
 
 function readPacked<T>(r: WireReader, wire: number, read: (rr: WireReader) => T, out: T[]): void {
@@ -79,6 +85,7 @@ export function decodeTensor(r: WireReader, ctx: DecodeContext): Tensor {
   const dims: number[] = [];
   let dataType = 0;
   let name = '';
+  let nameWritten = false;
   let raw: Uint8Array | undefined;
   let docString: string | undefined;
   let segment: { begin: bigint; end: bigint } | undefined;
@@ -136,6 +143,7 @@ export function decodeTensor(r: WireReader, ctx: DecodeContext): Tensor {
         break;
       case 8:
         name = r.string();
+        nameWritten = true;
         break;
       case 9:
         raw = r.bytes();
@@ -165,6 +173,7 @@ export function decodeTensor(r: WireReader, ctx: DecodeContext): Tensor {
     }
   }
   const t: Tensor = { name, dataType, dims, data: new Uint8Array(0), storage: 'raw' };
+  if (nameWritten && name === '') t.emptyNameWritten = true;
   if (docString !== undefined) t.docString = docString;
   if (segment) t.segment = segment;
   if (metadataProps) t.metadataProps = metadataProps;
@@ -201,7 +210,8 @@ export function decodeTensor(r: WireReader, ctx: DecodeContext): Tensor {
     t.data = raw;
     return t;
   }
-  t.storage = sawTyped ? 'field' : 'raw';
+  // No data field at all (an empty tensor): 'field' storage writes nothing back, as the file had it.
+  t.storage = 'field';
   t.data = typedFieldsToBytes(dataType, dims, { floats, int32s, int64s, doubles, uint64s });
   return t;
 }

@@ -41,8 +41,10 @@ function entry(e: StringStringEntry): WireWriter {
 
 function opset(o: OpsetImport): WireWriter {
   const w = new WireWriter();
-  w.string(1, o.domain);
-  w.int64(2, o.version);
+  // Some exporters write version before domain; keep their order so the bytes round-trip.
+  if (o.versionFirst) w.int64(2, o.version);
+  if (!(o.domainOmitted && o.domain === '')) w.string(1, o.domain);
+  if (!o.versionFirst) w.int64(2, o.version);
   return w;
 }
 
@@ -132,15 +134,15 @@ export function encodeTensor(t: Tensor, opts: EncodeOptions): WireWriter {
   }
   const ext = t.dataType === DataType.STRING ? undefined : opts.placeExternal?.(t);
   if (t.dataType === DataType.STRING) {
-    if (t.name) w.string(8, t.name);
+    if (t.name || t.emptyNameWritten) w.string(8, t.name);
     for (const s of t.strings ?? []) w.bytes(6, s);
   } else if (ext) {
-    if (t.name) w.string(8, t.name);
+    if (t.name || t.emptyNameWritten) w.string(8, t.name);
   } else if (t.storage === 'field') {
     typedField(w, t);
-    if (t.name) w.string(8, t.name);
+    if (t.name || t.emptyNameWritten) w.string(8, t.name);
   } else {
-    if (t.name) w.string(8, t.name);
+    if (t.name || t.emptyNameWritten) w.string(8, t.name);
     // raw_data is always written for raw storage, even when empty (a zero-size tensor).
     w.bytes(9, t.data);
   }

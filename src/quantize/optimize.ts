@@ -1,0 +1,80 @@
+/**
+ * The library entry behind `workbench optimize`: runs a list of passes in order and collects their
+ * reports. Pure passes (fp16, int8 dynamic, MatMulNBits, resolution) run as they are; the passes that need
+ * the runtime (int8 static calibration, mixed precision search) are awaited.
+ */
+import { UsageError } from '../errors.js';
+import type { Model } from '../onnx/types.js';
+import { calibrate, type CalibrateOptions, type SampleSource } from './calibrate.js';
+import type { PassReport } from './common.js';
+import { fp16WithReport, type Fp16Options } from './fp16.js';
+import { int8DynamicWithReport, int8StaticWithReport, staticCalibrationTensors, type Int8DynamicOptions, type Int8StaticOptions } from './int8.js';
+import { matMulNBitsWithReport, type MatMulNBitsOptions } from './matmul-nbits.js';
+import { mixedPrecision, type MixedOptions } from './mixed.js';
+import { resolutionWithReport, type ResolutionOptions } from './resolution.js';
+
+export type PassSpec =
+  | { pass: 'fp16'; options?: Fp16Options }
+  | { pass: 'int8-dynamic'; options?: Int8DynamicOptions }
+  | { pass: 'int8-static'; options: Omit<Int8StaticOptions, 'ranges'> & { samples: SampleSource; calibration?: CalibrateOptions } }
+  | { pass: 'wo'; options?: MatMulNBitsOptions }
+  | { pass: 'resolution'; options: ResolutionOptions }
+  | { pass: 'mixed'; options: MixedOptions };
+
+export interface OptimizeResult {
+  model: Model;
+  reports: PassReport[];
+}
+
+/** Runs `passes` in order on `model` (which is not modified) and returns the result with every pass's report. */
+export async function optimize(model: Model, passes: PassSpec[]): Promise<OptimizeResult> {
+  let m = model;
+  const reports: PassReport[] = [];
+  for (const p of passes) {
+    switch (p.pass) {
+      case 'fp16': {
+        const r = fp16WithReport(m, p.options);
+        m = r.model;
+        reports.push(r.report);
+        break;
+      }
+      case 'int8-dynamic': {
+        const r = int8DynamicWithReport(m, p.options);
+        m = r.model;
+        reports.push(r.report);
+        break;
+      }
+      case 'int8-static': {
+        const { samples, calibration, ...rest } = p.options;
+        const tensors = staticCalibrationTensors(m, rest);
+        const ranges = await calibrate(m, tensors, samples, calibration);
+        const r = int8StaticWithReport(m, { ...rest, ranges });
+        r.report.details = { ...(r.report.details ?? {}), calibration: { method: calibration?.method ?? 'minmax', samples: samples.count, tensors: tensors.length } };
+        m = r.model;
+        reports.push(r.report);
+        break;
+      }
+      case 'wo': {
+        const r = matMulNBitsWithReport(m, p.options);
+        m = r.model;
+        reports.push(r.report);
+        break;
+      }
+      case 'resolution': {
+        const r = resolutionWithReport(m, p.options);
+        m = r.model;
+        reports.push(r.report);
+        break;
+      }
+      case 'mixed': {
+        const r = await mixedPrecision(m, p.options);
+        m = r.model;
+        reports.push(r.report);
+        break;
+      }
+      default:
+        throw new UsageError(`unknown pass '${(p as { pass: string }).pass}'`);
+    }
+  }
+  return { model: m, reports };
+}

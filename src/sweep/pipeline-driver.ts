@@ -1,0 +1,225 @@
+/**
+ * The real SweepDriver: the baseline manifest (the reference set is built when the spec names none),
+ * variant builds (each rewritten role cached under `<cacheDir>/<sha256(source bytes + passes + ep)>/`, the
+ * variant's manifest.json pointing at them) and pipeline runs through src/runner, repeated and reduced to
+ * medians. Quality is measured once against the baseline's run folder.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, hostname } from 'node:os';
+import { dirname, join, relative, resolve } from 'node:path';
+import { ManifestError } from '../errors.js';
+import { buildReferenceSet } from '../models/build.js';
+import type { Manifest, Role } from '../models/manifest.js';
+import { readModel } from '../onnx/read-model.js';
+import { writeModel } from '../onnx/write-model.js';
+import { runPipeline } from '../runner/run-pipeline.js';
+import type { QualityReport, RunResult } from '../runner/run-result.js';
+import { onnxruntimeVersion } from '../runtime/ort.js';
+import { applyPasses } from './apply-passes.js';
+import { PSNR_IDENTICAL } from './rank.js';
+import { canonicalJson } from './spec.js';
+import type { PassSpec, PlannedVariant, QualityMetrics, RunMetrics, RunRequest, StageMetric, SweepDriver, SweepSpec } from './types.js';
+
+export const DEFAULT_TEXT = 'Hello there, this is a short test of the talking avatar.';
+
+export interface PipelineDriverOptions {
+  /** Where reference sets are built when a spec names no manifest (default models/reference/<scale>). */
+  referenceDir?: (scale: 'tiny' | 'full') => string;
+  /** Progress lines (reference build). */
+  log?: (s: string) => void;
+}
+
+function readManifestJson(path: string): Manifest {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as Manifest;
+  } catch (e) {
+    throw new ManifestError(path, '(file)', `cannot read the manifest: ${(e as Error).message}`);
+  }
+}
+
+function sha256(path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex');
+}
+
+const median = (xs: readonly number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  const n = s.length;
+  if (!n) return Number.NaN;
+  return n % 2 ? (s[(n - 1) / 2] as number) : ((s[n / 2 - 1] as number) + (s[n / 2] as number)) / 2;
+};
+
+const finite = (v: number | undefined | null): number | undefined => (v === undefined || v === null || Number.isNaN(v) ? undefined : Number.isFinite(v) ? v : v > 0 ? PSNR_IDENTICAL : -PSNR_IDENTICAL);
+
+/** The runner's quality report as sweep metrics (identical outputs → PSNR_IDENTICAL dB, never Infinity). */
+export function qualityMetricsOf(q: QualityReport): QualityMetrics {
+  const out: QualityMetrics = {};
+  const set = <K extends keyof QualityMetrics>(k: K, v: QualityMetrics[K] | undefined): void => {
+    if (v !== undefined) out[k] = v;
+  };
+  set('framePsnrMean', finite(q.frames?.psnrMean));
+  set('framePsnrWorst', finite(q.frames?.psnrWorst));
+  set('ssimMean', finite(q.frames?.ssimMean));
+  set('ssimWorst', finite(q.frames?.ssimWorst));
+  set('audioSnr', finite(q.audio?.snrDb));
+  set('logMelDistance', finite(q.audio?.logMelDistanceDb));
+  set('motionError', finite(q.motion?.rmse));
+  const roleError: Record<string, number> = {};
+  for (const [role, outs] of Object.entries(q.roles)) {
+    const vals = Object.values(outs ?? {});
+    if (vals.length) roleError[role] = Math.min(Math.max(...vals), 1e6);
+  }
+  if (Object.keys(roleError).length) out.roleError = roleError;
+  return out;
+}
+
+/** Stages for the stacked bars: sub-stages ('ditto.render') when the runner reports them, else top-level stages. */
+export function stagesOf(runs: readonly RunResult[]): StageMetric[] {
+  const first = runs[0];
+  if (!first) return [];
+  const keys = Object.keys(first.timing.stagesMs);
+  const subs = keys.filter((k) => k.includes('.'));
+  const chosen = subs.length ? subs : keys;
+  const audio = first.audio.seconds || 1;
+  return chosen.map((stage) => {
+    const seconds = median(runs.map((r) => (r.timing.stagesMs[stage] ?? 0) / 1000));
+    return { stage, seconds, rtf: seconds / audio };
+  });
+}
+
+/** Reduces repeated runs of one variant to medians, with the per-repeat samples kept. */
+export function metricsOfRuns(runs: readonly RunResult[], modelBytes: number | undefined): RunMetrics {
+  const first = runs[0];
+  if (!first) throw new ManifestError('run', 'repeats', 'no runs');
+  const audioSeconds = first.audio.seconds;
+  const rtfs = runs.map((r) => r.timing.rtf.endToEnd ?? r.timing.totalMs / 1000 / r.audio.seconds);
+  const stageSeconds: Record<string, number[]> = {};
+  for (const r of runs) for (const [k, v] of Object.entries(r.timing.stagesMs)) (stageSeconds[k] ??= []).push(v / 1000);
+  const roles = Object.entries(first.roles).map(([role, s]) => ({ role, calls: s?.calls ?? 0, seconds: median(runs.map((r) => (r.roles[role as Role]?.totalMs ?? 0) / 1000)) }));
+  const m: RunMetrics = {
+    audioSeconds,
+    wallSeconds: median(runs.map((r) => r.timing.totalMs / 1000)),
+    rtf: median(rtfs),
+    stages: stagesOf(runs),
+    roles,
+    memory: {
+      peakRssBytes: Math.max(...runs.map((r) => r.memory.peakHostRssBytes)),
+      ...(modelBytes !== undefined ? { modelBytes } : {}),
+      ...(first.memory.peakDeviceBytes !== null ? { gpuBytes: Math.max(...runs.map((r) => r.memory.peakDeviceBytes ?? 0)) } : {}),
+    },
+    samples: { rtf: rtfs, stageSeconds },
+  };
+  const ttff = median(runs.map((r) => r.timing.timeToFirstFrameMs ?? Number.NaN));
+  if (Number.isFinite(ttff)) m.ttffSeconds = ttff / 1000;
+  const q = runs.find((r) => r.quality)?.quality;
+  if (q) m.quality = qualityMetricsOf(q);
+  return m;
+}
+
+/** Bytes of the model files (and their external data) a manifest loads. */
+export function manifestModelBytes(manifestPath: string): number | undefined {
+  const m = readManifestJson(manifestPath);
+  const dir = dirname(manifestPath);
+  let total = 0;
+  const seen = new Set<string>();
+  for (const spec of Object.values(m.roles)) {
+    if (!spec) continue;
+    const f = resolve(dir, spec.file);
+    for (const p of [f, `${f}.data`]) {
+      if (seen.has(p) || !existsSync(p)) continue;
+      seen.add(p);
+      total += statSync(p).size;
+    }
+  }
+  return total || undefined;
+}
+
+/** Passes for one role: the `*` passes, then the role's own. */
+export function passesForRole(v: Pick<PlannedVariant, 'passes'>, role: Role): PassSpec[] {
+  return [...(v.passes['*'] ?? []), ...(v.passes[role] ?? [])];
+}
+
+/**
+ * Writes the variant's rewritten role models (content-hash cached) and a manifest.json that points at
+ * them (unchanged roles point back at the base files); returns the manifest path.
+ */
+export function buildVariantManifest(baseManifest: string, v: PlannedVariant, cacheDir: string, ep: 'cpu' | 'cuda'): string {
+  const base = readManifestJson(baseManifest);
+  const baseDir = dirname(resolve(baseManifest));
+  const outDir = join(cacheDir, 'manifests', v.id);
+  mkdirSync(outDir, { recursive: true });
+  const roles: Manifest['roles'] = {};
+  for (const [roleName, spec] of Object.entries(base.roles)) {
+    if (!spec) continue;
+    const role = roleName as Role;
+    const src = resolve(baseDir, spec.file);
+    const passes = passesForRole(v, role);
+    if (!passes.length) {
+      roles[role] = { ...spec, file: relative(outDir, src) };
+      continue;
+    }
+    const key = createHash('sha256').update(sha256(src)).update(canonicalJson({ passes, ep })).digest('hex').slice(0, 24);
+    const file = join(cacheDir, key, `${role}.onnx`);
+    if (!existsSync(file)) {
+      const model = applyPasses(readModel(src).model, passes, { ep }, `${v.name}/${role}`);
+      const tmp = join(cacheDir, `${key}.tmp-${process.pid}`);
+      rmSync(tmp, { recursive: true, force: true });
+      mkdirSync(tmp, { recursive: true });
+      writeModel(model, join(tmp, `${role}.onnx`));
+      rmSync(join(cacheDir, key), { recursive: true, force: true });
+      renameSync(tmp, join(cacheDir, key));
+    }
+    const rewritten: typeof spec = { ...spec, file: relative(outDir, file), sha256: sha256(file) };
+    roles[role] = rewritten;
+  }
+  const manifest: Manifest = { ...base, name: `${base.name}+${v.name}`, roles };
+  if (base.vocab) manifest.vocab = relative(outDir, resolve(baseDir, base.vocab));
+  const path = join(outDir, 'manifest.json');
+  writeFileSync(path, `${JSON.stringify(manifest, null, 2)}\n`);
+  return path;
+}
+
+/** The real driver (rewrite passes + src/runner). */
+export function createPipelineDriver(o: PipelineDriverOptions = {}): SweepDriver {
+  let ep: 'cpu' | 'cuda' = 'cpu';
+  return {
+    async baselineManifest(spec: SweepSpec, specDir: string) {
+      if (spec.manifest) return resolve(specDir, spec.manifest);
+      const scale = spec.scale ?? 'tiny';
+      const outDir = o.referenceDir?.(scale) ?? join('models', 'reference', scale);
+      const r = buildReferenceSet({ scale, seed: 1, outDir, onProgress: (e) => o.log?.(`reference set: built ${e.role} (${(e.bytes / 2 ** 20).toFixed(1)} MiB, ${e.seconds.toFixed(1)} s)\n`) });
+      return r.manifestPath;
+    },
+    async buildVariant(baseManifest, v, cacheDir) {
+      return buildVariantManifest(baseManifest, v, cacheDir, ep);
+    },
+    async run(req: RunRequest) {
+      ep = req.ep;
+      const runs: RunResult[] = [];
+      for (let i = 0; i < req.repeats; i++) {
+        req.onStage?.(req.repeats > 1 ? `run ${i + 1}/${req.repeats}` : 'run');
+        const out = i === 0 ? req.outDir : join(req.outDir, `repeat-${i}`);
+        runs.push(
+          await runPipeline({
+            manifest: req.manifestPath,
+            text: req.text ?? DEFAULT_TEXT,
+            ep: req.ep,
+            seed: req.seed,
+            ...(req.steps !== undefined ? { steps: req.steps } : {}),
+            out,
+            // Quality once, on the first run: the outputs of every repeat are the same.
+            ...(i === 0 && req.baselineRunDir ? { baseline: req.baselineRunDir } : {}),
+            ...(req.session?.intraOpThreads ? { intraOpThreads: req.session.intraOpThreads } : {}),
+            mp4: false,
+          }),
+        );
+        if (i > 0) rmSync(out, { recursive: true, force: true });
+      }
+      return { ...metricsOfRuns(runs, manifestModelBytes(req.manifestPath)), runDir: req.outDir };
+    },
+    env(e) {
+      ep = e;
+      return { ep: e, ortVersion: onnxruntimeVersion(), node: process.version, host: hostname(), cpus: cpus().length };
+    },
+  };
+}

@@ -1,0 +1,136 @@
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { readModel } from '../../src/onnx/read-model.js';
+import { writeModel } from '../../src/onnx/write-model.js';
+import { compareRuns } from '../../src/runner/compare-runs.js';
+import { runPipeline } from '../../src/runner/run-pipeline.js';
+import type { RunResult } from '../../src/runner/run-result.js';
+import { encodeWav, readWav } from '../../src/runner/wav.js';
+import { runWorkerPool } from '../../src/runner/worker-pool.js';
+import { tinyManifest } from './tiny-set.js';
+
+const ROOT = join(tmpdir(), 'workbench-runner-tests', `pipeline-${process.pid}`);
+const TEXT = 'Hello there, this is a short test.'; // 34 chars ≈ 2.4 s
+const common = { steps: 2, seed: 3, intraOpThreads: 1, mp4: false } as const;
+
+let manifest = '';
+let base: RunResult;
+
+beforeAll(async () => {
+  mkdirSync(ROOT, { recursive: true });
+  manifest = await tinyManifest();
+  base = await runPipeline({ manifest, text: TEXT, out: join(ROOT, 'base'), ...common });
+});
+
+describe('runPipeline on the tiny reference set', () => {
+  test('run.json: stages, RTF = time ÷ audio seconds, calls consistent with the audio', () => {
+    const r = JSON.parse(readFileSync(join(ROOT, 'base', 'run.json'), 'utf8')) as RunResult;
+    expect(r.schemaVersion).toBe(1);
+    const secs = r.audio.seconds;
+    expect(secs).toBeGreaterThan(1.5);
+    expect(secs).toBeLessThan(3.5);
+    for (const s of ['tts', 'ditto', 'tts.conditioning', 'tts.prefill', 'tts.decode', 'tts.vocoder', 'ditto.resample', 'ditto.hubert', 'ditto.lmdm', 'ditto.source', 'ditto.render']) expect(r.timing.stagesMs[s], s).toBeGreaterThan(0);
+    expect(r.timing.rtf.endToEnd).toBeGreaterThan(0);
+    expect(r.timing.rtf.endToEnd).toBeCloseTo(r.timing.totalMs / 1000 / secs, 10);
+    expect(r.timing.rtf.ditto).toBeCloseTo((r.timing.stagesMs.ditto as number) / 1000 / secs, 10);
+    expect(r.timing.rtfDirection).toMatch(/processing seconds \/ audio seconds/);
+    expect(r.timing.timeToFirstAudioMs).toBeGreaterThan(0);
+    expect(r.timing.timeToFirstFrameMs).toBeGreaterThan(r.timing.timeToFirstAudioMs as number);
+    const frames = Math.ceil(secs * 25);
+    expect(r.video.frames).toBe(frames);
+    expect(r.counts.hubertChunks).toBe(Math.ceil(frames / 5));
+    expect(r.counts.lmdmWindows).toBe(Math.ceil(frames / 70));
+    const calls = (role: keyof RunResult['roles']): number => r.roles[role]?.calls ?? -1;
+    expect(calls('hubert')).toBe(r.counts.hubertChunks);
+    expect(calls('lmdm')).toBe(r.counts.lmdmWindows * 2);
+    for (const role of ['stitch_network', 'warp_network', 'decoder'] as const) expect(calls(role)).toBe(frames);
+    for (const role of ['appearance_extractor', 'motion_extractor', 'cond_encoder', 'speaker_encoder', 'gpt_prefill'] as const) expect(calls(role)).toBe(1);
+    expect(calls('gpt_decode')).toBe((r.counts.audioTokens as number) - 1);
+    expect(calls('hifigan')).toBe(Math.ceil((r.counts.audioTokens as number) / 20));
+    expect(r.roles.decoder?.medianMs).toBeGreaterThan(0);
+    expect(r.memory.peakHostRssBytes).toBeGreaterThan(0);
+    expect(r.memory.peakDeviceBytes).toBeNull();
+    expect(r.config.ep).toBe('cpu');
+    expect(r.config.manifestSha256).toMatch(/^[0-9a-f]{64}$/);
+    const wav = readWav(join(ROOT, 'base', 'audio.wav'));
+    expect(wav.sampleRate).toBe(24000);
+    expect(wav.samples.length).toBe(r.audio.samples);
+    expect(r.files.pngs.length).toBe(3);
+  });
+
+  test('a rerun against itself is exact; a perturbed decoder is finite and blamed on the decoder', async () => {
+    const again = await runPipeline({ manifest, text: TEXT, out: join(ROOT, 'again'), baseline: join(ROOT, 'base'), ...common });
+    const q = again.quality;
+    expect(q?.frames?.psnrMean).toBe(Infinity);
+    expect(q?.frames?.ssimMean).toBe(1);
+    expect(q?.audio?.snrDb).toBe(Infinity);
+    expect(q?.audio?.logMelDistanceDb).toBe(0);
+    expect(q?.motion?.rmse).toBe(0);
+    expect(q?.firstDivergentRole).toBeNull();
+    // Infinity survives run.json.
+    const stored = JSON.parse(readFileSync(join(ROOT, 'again', 'run.json'), 'utf8')) as RunResult;
+    expect(stored.quality?.frames?.psnrMean).toBe(Infinity);
+
+    // Decoder with one weight tensor perturbed.
+    const decFile = base.config.roleFiles.decoder as string;
+    const { model } = readModel(decFile);
+    const init = model.graph.initializers.find((v) => v.initializer && v.initializer.dataType === 1 && v.initializer.dims.length === 4);
+    const t = init?.initializer;
+    if (!t) throw new Error('no conv weight in the decoder');
+    const w = new Float32Array(t.data.slice().buffer);
+    for (let i = 0; i < w.length; i++) w[i] = (w[i] as number) * (1 + 0.05 * Math.sin(i));
+    t.data = new Uint8Array(w.buffer);
+    const perturbed = join(ROOT, 'decoder-perturbed.onnx');
+    writeModel(model, perturbed);
+    const pert = await runPipeline({ manifest, text: TEXT, out: join(ROOT, 'perturbed'), roleFiles: { decoder: perturbed }, variant: 'decoder-perturbed', ...common });
+    const p = compareRuns(join(ROOT, 'base'), join(ROOT, 'perturbed'));
+    expect(pert.config.variant).toBe('decoder-perturbed');
+    expect(Number.isFinite(p.frames?.psnrMean)).toBe(true);
+    expect(p.frames?.psnrMean).toBeGreaterThan(10);
+    expect(p.frames?.psnrWorst).toBeLessThanOrEqual(p.frames?.psnrMean as number);
+    expect(p.frames?.ssimMean).toBeLessThan(1);
+    expect(p.frames?.ssimWorst).toBeLessThanOrEqual(p.frames?.ssimMean as number);
+    expect(p.audio?.snrDb).toBe(Infinity); // TTS untouched
+    expect(p.motion?.rmse).toBe(0);
+    expect(p.roles.lmdm?.x_start).toBe(0);
+    expect(p.roles.decoder?.output).toBeGreaterThan(0);
+    expect(p.firstDivergentRole).toBe('decoder');
+  });
+});
+
+describe('worker pool', () => {
+  let wavPath = '';
+  beforeAll(() => {
+    // 1 s of the base run's audio drives the renderers (no TTS in the pool tests).
+    const a = readWav(join(ROOT, 'base', 'audio.wav'));
+    wavPath = join(ROOT, 'one-second.wav');
+    writeFileSync(wavPath, encodeWav({ sampleRate: a.sampleRate, samples: a.samples.subarray(0, a.sampleRate) }));
+  });
+
+  test('2 workers on the CPU render concurrently', async () => {
+    const r = await runWorkerPool({ manifest, audio: wavPath, out: join(ROOT, 'pool'), workers: 2, loadTimeoutMs: 60_000, stageTimeoutMs: 60_000, ...common });
+    expect(r.okWorkers).toBe(2);
+    expect(r.maxWorkersFit).toBe(2);
+    expect(r.throughputAudioSecondsPerSecond).toBeGreaterThan(0);
+    for (const w of r.workers) {
+      expect(w.result?.frames).toBe(25);
+      expect(w.rtf).toBeGreaterThan(0);
+      expect(w.result?.roles.decoder?.calls).toBe(25);
+      expect(w.deviceBytes).toBeNull();
+    }
+    expect(JSON.parse(readFileSync(join(ROOT, 'pool', 'workers.json'), 'utf8')).kind).toBe('workbench.workers');
+  });
+
+  test('a stalled worker is reported with its stage and terminated; the pool does not hang', async () => {
+    const t0 = performance.now();
+    const r = await runWorkerPool({ manifest, audio: wavPath, out: join(ROOT, 'stall'), workers: 2, stallWorker: 1, stall: { stage: 'ditto.lmdm', ms: 60_000 }, stageTimeoutMs: 2_000, loadTimeoutMs: 60_000, ...common });
+    expect(performance.now() - t0).toBeLessThan(30_000);
+    expect(r.workers[0]?.status).toBe('ok');
+    expect(r.workers[1]?.status).toBe('failed');
+    expect(r.workers[1]?.failure?.stage).toBe('ditto.lmdm');
+    expect(r.workers[1]?.failure?.reason).toBe('timeout');
+    expect(r.okWorkers).toBe(1);
+  });
+});
