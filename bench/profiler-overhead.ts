@@ -7,7 +7,6 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { GraphBuilder } from '../src/onnx/builder.js';
 import { DataType } from '../src/onnx/dtype.js';
 import { writeModel } from '../src/onnx/write-model.js';
@@ -38,7 +37,7 @@ export interface ProfilerOverheadOptions {
   runsPerRound?: number;
   /** Conv stack spatial size (default 64: ~0.1 GFLOP per run). */
   size?: number;
-  /** Output file (default bench/results/profiler-overhead.json). */
+  /** Output file (default bench/results/profiler-overhead.json under the working directory). */
   out?: string;
 }
 
@@ -81,7 +80,7 @@ export async function benchProfilerOverhead(o: ProfilerOverheadOptions = {}): Pr
       model: `conv stack 6×Conv3x3(32→32)+Relu on [1,32,${o.size ?? 64},${o.size ?? 64}]`, rounds, runsPerRound: runs,
       unprofiledMs: u, profiledMs: p, overhead, target: 0.05, pass: overhead <= 0.05,
     };
-    const out = o.out ?? join(dirname(fileURLToPath(import.meta.url)), 'results', 'profiler-overhead.json');
+    const out = o.out ?? join(process.cwd(), 'bench', 'results', 'profiler-overhead.json');
     mkdirSync(dirname(out), { recursive: true });
     writeFileSync(out, `${JSON.stringify(result, null, 1)}\n`);
     return result;

@@ -4,7 +4,7 @@
 import { dataTypeName } from '../onnx/dtype.js';
 import { countParameters, listAllNodes, opHistogram, walkGraphs } from '../onnx/graph-utils.js';
 import type { LoadedModel } from '../onnx/read-model.js';
-import type { Value } from '../onnx/types.js';
+import type { Tensor, Value } from '../onnx/types.js';
 
 export interface IoEntry {
   name: string;
@@ -43,18 +43,34 @@ export function inspectModel(loaded: LoadedModel): InspectReport {
   walkGraphs(g, () => subgraphs++);
   const ext = new Map<string, { bytes: number; tensors: number }>();
   let tensors = 0;
+  // Exporters such as spox and paddle2onnx store weights in Constant nodes rather than initializers.
+  let constCount = 0;
+  let constBytes = 0;
+  const seeTensor = (t: Tensor): void => {
+    const e = t.external;
+    if (!e) return;
+    const x = ext.get(e.location) ?? { bytes: 0, tensors: 0 };
+    x.tensors++;
+    ext.set(e.location, x);
+  };
   walkGraphs(g, (sg) => {
     for (const v of sg.initializers) {
       tensors++;
-      const e = v.initializer?.external;
-      if (!e) continue;
-      const x = ext.get(e.location) ?? { bytes: 0, tensors: 0 };
-      x.tensors++;
-      ext.set(e.location, x);
+      if (v.initializer) seeTensor(v.initializer);
+    }
+    for (const n of sg.nodes) {
+      if (n.opType !== 'Constant') continue;
+      const a = n.attr('value');
+      if (a?.type !== 'tensor') continue;
+      seeTensor(a.value);
+      tensors++;
+      constCount += a.value.dims.reduce((p, d) => p * d, 1);
+      constBytes += a.value.data.length || (a.value.external?.length ?? 0);
     }
   });
   for (const [loc, x] of ext) x.bytes = loaded.externalFiles.get(loc) ?? 0;
-  const params = countParameters(g);
+  const init = countParameters(g);
+  const params = { count: init.count + constCount, bytes: init.bytes + constBytes };
   return {
     schemaVersion: 1,
     file: loaded.path,

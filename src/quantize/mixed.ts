@@ -19,6 +19,7 @@ import { PassError } from '../errors.js';
 import { DataType } from '../onnx/dtype.js';
 import { cloneModel, createNamer } from '../onnx/graph-utils.js';
 import type { Model, Node } from '../onnx/types.js';
+import { verifyModel } from '../onnx/verify.js';
 import type { SampleSource } from './calibrate.js';
 import { feedsSource } from './calibrate.js';
 import { newReport, recordPass, type PassResult } from './common.js';
@@ -143,15 +144,19 @@ export async function mixedPrecision(model: Model, options: MixedOptions = {}): 
       await ls.release();
     }
   }
+  // Overflow sources (finite inputs → NaN/Inf) score Infinity; nodes downstream of an overflow cannot be
+  // measured, so they rank right after the sources in topological order (an overflowing region is kept
+  // from its start until its values are back in range).
+  const topo = new Map(m0.graph.nodes.map((n, i) => [n.name, i]));
   const scores: NodeScore[] = candidates.map((n) => {
     const outE = Math.max(0, ...n.outputs.map((v) => (v ? err.get(v.name) ?? 0 : 0)));
     const inE = Math.max(0, ...n.inputs.map((v) => (v && !v.initializer ? err.get(v.name) ?? 0 : 0)));
     const outBad = n.outputs.some((v) => v && nonFin.has(v.name));
     const inBad = n.inputs.some((v) => v && nonFin.has(v.name));
-    const score = outBad && !inBad ? Infinity : Number.isFinite(outE) && Number.isFinite(inE) ? outE - inE : 0;
+    const score = outBad && !inBad ? Infinity : outBad ? Number.MAX_VALUE : Number.isFinite(outE) && Number.isFinite(inE) ? outE - inE : 0;
     return { node: n.name, opType: n.opType, score, outputError: outE, inputError: inE };
   });
-  const ranked = [...scores].sort((a, b) => b.score - a.score);
+  const ranked = [...scores].sort((a, b) => b.score - a.score || (topo.get(a.node) ?? 0) - (topo.get(b.node) ?? 0));
 
   // 2. smallest k meeting the budget: doubling, then bisection.
   let evaluations = 0;
@@ -204,7 +209,7 @@ export async function mixedPrecision(model: Model, options: MixedOptions = {}): 
     kept: keep.map((s, i) => ({
       ...s,
       rank: i + 1,
-      reason: `${Number.isFinite(s.score) ? `adds relative L2 ${s.score.toExponential(2)}` : 'turns finite inputs into NaN/Inf'} (output ${s.outputError.toExponential(2)}, inputs ${s.inputError.toExponential(2)}); rank ${i + 1} of ${ranked.length}; keeping the top ${best} meets ${o.maxError}`,
+      reason: `${s.score === Number.MAX_VALUE ? 'downstream of an overflow (NaN/Inf inputs)' : Number.isFinite(s.score) ? `adds relative L2 ${s.score.toExponential(2)}` : 'turns finite inputs into NaN/Inf'} (output ${s.outputError.toExponential(2)}, inputs ${s.inputError.toExponential(2)}); rank ${i + 1} of ${ranked.length}; keeping the top ${best} meets ${o.maxError}`,
     })),
     scores: ranked,
     evaluations,
@@ -221,5 +226,6 @@ export async function mixedPrecision(model: Model, options: MixedOptions = {}): 
     else out.metadataProps = out.metadataProps.filter((e) => e !== rec);
   }
   recordPass(out, MIXED_NAME, { target: o.target, maxError: o.maxError, keptNodes: keep.map((s) => s.node), samples: samples.count });
+  verifyModel(out, `pass ${MIXED_NAME}`);
   return { model: out, report };
 }

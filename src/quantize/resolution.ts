@@ -187,9 +187,11 @@ export function resolutionWithReport(model: Model, options: ResolutionOptions): 
       if (!so || !sn) continue;
       const outOld = numShape(oldShape.get(n.outputs[0]?.name ?? ''));
       const res = rewriteNode(n, so, sn, outOld, mapDim);
-      if (res === 'wait') continue;
+      // Nodes are rewritten once, when their input shape has changed; until then (upstream constants not
+      // yet rewritten give the old shape) they are looked at again next round.
+      if (res === 'wait' || !res) continue;
       fixed.add(n);
-      if (res) {
+      {
         for (const [idx, values] of res) {
           const t = constantTensor(n.inputs[idx]);
           const nt = int64Tensor(namer(`${t?.name || n.name}_resized`), [values.length], values);

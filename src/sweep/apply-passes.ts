@@ -1,40 +1,42 @@
 /**
- * Applies a variant's pass list to one model with the rewrite passes of src/quantize. Passes that need
- * more than a model (int8 static calibration data, a resolution change of the whole pipeline, a mixed
- * search against the pipeline) fail with a PassError that says so; the sweep records it as a failed variant.
+ * Applies a variant's pass list to one role's model through `optimize` (src/quantize). The sweep's pass
+ * specs map onto the optimize passes; a resolution pass gets the role's own new input size (its spatial
+ * size × the variant's output scale). INT8 static needs calibration samples from a pipeline run, which
+ * sweeps do not collect yet: it fails with a PassError that the sweep records as a failed variant.
  */
 import { PassError } from '../errors.js';
 import type { Model } from '../onnx/types.js';
-import { fp16 } from '../quantize/fp16.js';
-import { int8Dynamic } from '../quantize/int8.js';
-import { matMulNBits } from '../quantize/matmul-nbits.js';
+import { optimize, type PassSpec as OptimizePass } from '../quantize/optimize.js';
 import type { PassSpec } from './types.js';
 
 export interface ApplyPassesOptions {
   /** The EP the variant runs on (int8 picks QOperator for the CPU, QDQ for CUDA). */
   ep: 'cpu' | 'cuda';
+  /** New spatial input size of this role for a resolution pass. */
+  resolutionSize?: number;
 }
 
-/** The passes in order; returns the rewritten model (the input is not modified). */
-export function applyPasses(model: Model, passes: readonly PassSpec[], o: ApplyPassesOptions, where = ''): Model {
-  let m = model;
-  for (const p of passes) {
+/** The optimize pass list for a sweep pass list. */
+export function toOptimizePasses(passes: readonly PassSpec[], o: ApplyPassesOptions, where = ''): OptimizePass[] {
+  return passes.map((p): OptimizePass => {
     switch (p.pass) {
       case 'fp16':
-        m = fp16(m, { ...(p.keepIo !== undefined ? { keepIoTypes: p.keepIo } : {}), ...(p.blockList ? { nodeBlockList: p.blockList } : {}) });
-        break;
+        return { pass: 'fp16', options: { ...(p.keepIo !== undefined ? { keepIoTypes: p.keepIo } : {}), ...(p.blockList ? { nodeBlockList: p.blockList } : {}) } };
       case 'int8':
-        if (p.mode === 'static') throw new PassError('int8-static', undefined, `${where}: static INT8 needs calibration samples from a pipeline run; not available in sweeps yet (use int8-dynamic)`);
-        m = int8Dynamic(m, { targetEp: o.ep });
-        break;
+        if (p.mode === 'static') throw new PassError('int8-static', undefined, `${where}: static INT8 needs calibration samples from a pipeline run; sweeps do not collect them yet (use int8-dynamic)`);
+        return { pass: 'int8-dynamic', options: { targetEp: o.ep } };
       case 'wo':
-        m = matMulNBits(m, { bits: p.bits, ...(p.blockSize ? { blockSize: p.blockSize } : {}) });
-        break;
+        return { pass: 'wo', options: { bits: p.bits, ...(p.blockSize ? { blockSize: p.blockSize } : {}) } };
       case 'resolution':
-        throw new PassError('resolution', undefined, `${where}: the resolution pass is not available in this build`);
+        if (o.resolutionSize === undefined) throw new PassError('resolution', undefined, `${where}: no spatial input to resize`);
+        return { pass: 'resolution', options: { size: o.resolutionSize } };
       case 'mixed':
-        throw new PassError('mixed', undefined, `${where}: the mixed-precision search is not available in this build`);
+        return { pass: 'mixed', options: { target: 'fp16', maxError: p.budget } };
     }
-  }
-  return m;
+  });
+}
+
+/** Runs the passes in order; returns the rewritten model (the input is not modified). */
+export async function applyPasses(model: Model, passes: readonly PassSpec[], o: ApplyPassesOptions, where = ''): Promise<Model> {
+  return (await optimize(model, toOptimizePasses(passes, o, where))).model;
 }

@@ -10,7 +10,8 @@ import { cpus, hostname } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { ManifestError } from '../errors.js';
 import { buildReferenceSet } from '../models/build.js';
-import type { Manifest, Role } from '../models/manifest.js';
+import type { Manifest, Role, RoleSpec } from '../models/manifest.js';
+import { tensorSpecOf } from '../models/manifest-io.js';
 import { readModel } from '../onnx/read-model.js';
 import { writeModel } from '../onnx/write-model.js';
 import { runPipeline } from '../runner/run-pipeline.js';
@@ -139,16 +140,29 @@ export function passesForRole(v: Pick<PlannedVariant, 'passes'>, role: Role): Pa
   return [...(v.passes['*'] ?? []), ...(v.passes[role] ?? [])];
 }
 
+/** A role's spatial input size: the last dim of its first rank ≥ 4 float input, from the manifest. */
+function spatialSize(spec: RoleSpec): number | undefined {
+  for (const t of Object.values(spec.inputs)) {
+    const last = t.shape[t.shape.length - 1];
+    if (t.type === 'float32' && t.shape.length >= 4 && typeof last === 'number') return last;
+  }
+  return undefined;
+}
+
 /**
  * Writes the variant's rewritten role models (content-hash cached) and a manifest.json that points at
- * them (unchanged roles point back at the base files); returns the manifest path.
+ * them (unchanged roles point back at the base files); returns the manifest path. A resolution pass
+ * rescales each role's spatial input by outputSize / config.outputSize and the config's sizes with it;
+ * rewritten roles take their I/O specs from the rewritten graphs.
  */
-export function buildVariantManifest(baseManifest: string, v: PlannedVariant, cacheDir: string, ep: 'cpu' | 'cuda'): string {
+export async function buildVariantManifest(baseManifest: string, v: PlannedVariant, cacheDir: string, ep: 'cpu' | 'cuda'): Promise<string> {
   const base = readManifestJson(baseManifest);
   const baseDir = dirname(resolve(baseManifest));
   const outDir = join(cacheDir, 'manifests', v.id);
   mkdirSync(outDir, { recursive: true });
   const roles: Manifest['roles'] = {};
+  const config = { ...base.config };
+  let scale: number | undefined;
   for (const [roleName, spec] of Object.entries(base.roles)) {
     if (!spec) continue;
     const role = roleName as Role;
@@ -158,10 +172,17 @@ export function buildVariantManifest(baseManifest: string, v: PlannedVariant, ca
       roles[role] = { ...spec, file: relative(outDir, src) };
       continue;
     }
-    const key = createHash('sha256').update(sha256(src)).update(canonicalJson({ passes, ep })).digest('hex').slice(0, 24);
+    const res = passes.find((p): p is Extract<PassSpec, { pass: 'resolution' }> => p.pass === 'resolution');
+    let resolutionSize: number | undefined;
+    if (res) {
+      scale = res.outputSize / base.config.outputSize;
+      const s = spatialSize(spec);
+      if (s !== undefined) resolutionSize = Math.max(1, Math.round(s * scale));
+    }
+    const key = createHash('sha256').update(sha256(src)).update(canonicalJson({ passes, ep, resolutionSize })).digest('hex').slice(0, 24);
     const file = join(cacheDir, key, `${role}.onnx`);
     if (!existsSync(file)) {
-      const model = applyPasses(readModel(src).model, passes, { ep }, `${v.name}/${role}`);
+      const model = await applyPasses(readModel(src).model, passes, { ep, ...(resolutionSize !== undefined ? { resolutionSize } : {}) }, `${v.name}/${role}`);
       const tmp = join(cacheDir, `${key}.tmp-${process.pid}`);
       rmSync(tmp, { recursive: true, force: true });
       mkdirSync(tmp, { recursive: true });
@@ -169,10 +190,21 @@ export function buildVariantManifest(baseManifest: string, v: PlannedVariant, ca
       rmSync(join(cacheDir, key), { recursive: true, force: true });
       renameSync(tmp, join(cacheDir, key));
     }
-    const rewritten: typeof spec = { ...spec, file: relative(outDir, file), sha256: sha256(file) };
+    const g = readModel(file, { loadExternalData: false, verify: false }).model.graph;
+    const inputs: RoleSpec['inputs'] = {};
+    const outputs: RoleSpec['outputs'] = {};
+    for (const x of g.inputs) if (!x.initializer) inputs[x.name] = tensorSpecOf(x);
+    for (const x of g.outputs) outputs[x.name] = tensorSpecOf(x);
+    const rewritten: RoleSpec = { ...spec, file: relative(outDir, file), sha256: sha256(file), inputs, outputs };
+    delete rewritten.macsPerCall;
+    delete rewritten.params;
     roles[role] = rewritten;
   }
-  const manifest: Manifest = { ...base, name: `${base.name}+${v.name}`, roles };
+  if (scale !== undefined) {
+    config.sourceSize = Math.round(base.config.sourceSize * scale);
+    config.outputSize = Math.round(base.config.outputSize * scale);
+  }
+  const manifest: Manifest = { ...base, name: `${base.name}+${v.name}`, roles, config };
   if (base.vocab) manifest.vocab = relative(outDir, resolve(baseDir, base.vocab));
   const path = join(outDir, 'manifest.json');
   writeFileSync(path, `${JSON.stringify(manifest, null, 2)}\n`);

@@ -20,8 +20,11 @@ import {
   type VariantSpec,
 } from './types.js';
 
-/** Roles whose output size follows the decoder's when a variant lowers the resolution. */
-export const RESOLUTION_ROLES: readonly Role[] = ['decoder', 'warp_network', 'appearance_extractor'];
+/**
+ * Roles rescaled when a variant changes the output size: the source crop feeds both extractors, the
+ * appearance volume feeds the warp network, whose output feeds the decoder, so all four scale together.
+ */
+export const RESOLUTION_ROLES: readonly Role[] = ['appearance_extractor', 'motion_extractor', 'warp_network', 'decoder'];
 
 /** Default cap on grid variants. */
 export const DEFAULT_MAX_VARIANTS = 32;

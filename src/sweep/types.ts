@@ -41,11 +41,11 @@ export interface VariantSpec {
   name?: string;
   /** Per-role precision, or one precision for every role that has weights worth rewriting (`*`). */
   precision?: Partial<Record<Role | '*', Precision>>;
-  /** Decoder output size (e.g. 512 → 384): applied to the roles that produce frames. */
+  /** Output frame size (e.g. 512 → 384): the source crop, extractors, warp and decoder scale by the same ratio. */
   resolution?: number;
   /** Diffusion sampling steps of the LMDM loop. */
   steps?: number;
-  /** Mixed-precision budget (allowed quality loss, dB of frame PSNR) for the `mixed` pass. */
+  /** Mixed-precision budget for the `mixed` pass: the worst relative L2 error each role's outputs may take (e.g. 0.01). */
   mixedBudget?: number;
   /** Explicit passes per role, applied in order. */
   passes?: Partial<Record<Role, PassSpec[]>>;

@@ -31,9 +31,10 @@ describe('sweep spec', () => {
 
   it('resolves shorthands to passes', () => {
     expect(resolvePasses({ precision: { '*': 'int8-dynamic', decoder: 'fp32' }, resolution: 96, mixedBudget: 1 })).toEqual({
-      decoder: [{ pass: 'resolution', outputSize: 96 }],
-      warp_network: [{ pass: 'resolution', outputSize: 96 }],
       appearance_extractor: [{ pass: 'resolution', outputSize: 96 }],
+      motion_extractor: [{ pass: 'resolution', outputSize: 96 }],
+      warp_network: [{ pass: 'resolution', outputSize: 96 }],
+      decoder: [{ pass: 'resolution', outputSize: 96 }],
       '*': [{ pass: 'int8', mode: 'dynamic' }, { pass: 'mixed', budget: 1 }],
     });
   });

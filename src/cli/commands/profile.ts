@@ -94,5 +94,6 @@ export function profileCommand(): Command {
       if (flags.json) out.write(`${JSON.stringify(report, null, 1)}\n`);
       else out.write(renderProfileConsole(report, top));
       out.write(`wrote ${written.json}${written.html ? ` and ${written.html}` : ''}\n`);
+      if (written.htmlError) out.error(`warning: profile.html not written: ${written.htmlError}\n`);
     });
 }

@@ -1,0 +1,55 @@
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { GraphBuilder } from '../../src/onnx/builder.js';
+import { DataType } from '../../src/onnx/dtype.js';
+import { readModel } from '../../src/onnx/read-model.js';
+import { makeTensor } from '../../src/onnx/tensor.js';
+import { writeModel } from '../../src/onnx/write-model.js';
+import { createSession } from '../../src/runtime/ort.js';
+
+const ROWS = 48_000_000; // × 4 floats × 4 bytes = 768 MB per table, 2.3 GB in all
+const dir = mkdtempSync(join(tmpdir(), 'wb-large-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('a model over 2 GB', () => {
+  it('is written with external data, read back and run by ONNX Runtime', async () => {
+    const b = new GraphBuilder('large', { seed: 0 });
+    const idx = b.input('idx', DataType.INT64, [2]);
+    let sum: ReturnType<typeof b.input> | undefined;
+    for (let k = 0; k < 3; k++) {
+      const data = new Float32Array(ROWS * 4).fill(k + 1);
+      data.set([10 * k + 1, 10 * k + 2, 10 * k + 3, 10 * k + 4], 4 * (ROWS - 1)); // the last row is marked
+      const w = b.init(makeTensor(`table${k}`, DataType.FLOAT, [ROWS, 4], data));
+      const g = b.op('Gather', [w, idx], { axis: 0 });
+      sum = sum ? b.op('Add', [sum, g]) : g;
+    }
+    if (!sum) throw new Error('unreachable');
+    b.output(sum, 'y', [2, 4]);
+    const model = b.finish();
+    // Inside one protobuf it cannot go: a clear error, nothing written.
+    const inline = join(dir, 'inline.onnx');
+    expect(() => writeModel(model, inline)).toThrow(/over the 2 GiB limit: write it with external data/);
+    expect(existsSync(inline)).toBe(false);
+
+    const file = join(dir, 'large.onnx');
+    const res = writeModel(model, file, { externalDataThreshold: 1024 });
+    expect(res.externalTensors).toBe(3);
+    expect(statSync(`${file}.data`).size).toBeGreaterThan(2 ** 31);
+    expect(statSync(file).size).toBeLessThan(64 * 1024);
+
+    const back = readModel(file);
+    expect(back.model.graph.initializers.map((v) => v.initializer?.data.length)).toEqual([ROWS * 16, ROWS * 16, ROWS * 16]);
+    const s = await createSession(file, { ep: 'cpu', intraOpThreads: 1 });
+    const out = await s.run({ idx: { type: 'int64', dims: [2], data: BigInt64Array.from([0n, BigInt(ROWS - 1)]) } });
+    await s.release();
+    // Row 0: 1 + 2 + 3; the last row: the marked values summed.
+    expect(Array.from(out.y?.data as Float32Array)).toEqual([6, 6, 6, 6, 33, 36, 39, 42]);
+
+    // Written again from what was read: the same data file, byte count for byte count.
+    const again = join(dir, 'again.onnx');
+    const r2 = writeModel(back.model, again, { externalDataThreshold: 1024 });
+    expect(r2.externalBytes).toBe(res.externalBytes);
+  });
+});
