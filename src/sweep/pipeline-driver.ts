@@ -71,6 +71,7 @@ export function qualityMetricsOf(q: QualityReport): QualityMetrics {
     if (vals.length) roleError[role] = Math.min(Math.max(...vals), 1e6);
   }
   if (Object.keys(roleError).length) out.roleError = roleError;
+  if (q.firstDivergentRole) out.firstDivergentRole = q.firstDivergentRole;
   return out;
 }
 

@@ -133,6 +133,8 @@ export interface QualityMetrics {
   motionError?: number;
   /** Per role: max relative output error vs the baseline's role outputs. */
   roleError?: Record<string, number>;
+  /** The earliest role, in pipeline order, whose outputs differ from the baseline's. */
+  firstDivergentRole?: string;
 }
 
 /** Per-op-type time from a profile, one role at a time. */

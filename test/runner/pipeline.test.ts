@@ -79,7 +79,7 @@ describe('runPipeline on the tiny reference set', () => {
     const { model } = readModel(decFile);
     for (const v of model.graph.initializers) {
       const t = v.initializer;
-      if (!t || t.dataType !== 1 || t.storage !== 'raw') continue;
+      if (!t || t.dataType !== 1 || t.storage !== 'raw' || !/\.(weight|bias)$/.test(v.name)) continue; // not Resize scales
       const w = new Float32Array(Uint8Array.from(t.data).buffer); // a copy (t.data may be a Buffer view)
       for (let i = 0; i < w.length; i++) w[i] = (w[i] as number) + 0.05 * Math.sin(i + 1);
       t.data = new Uint8Array(w.buffer);
@@ -91,9 +91,9 @@ describe('runPipeline on the tiny reference set', () => {
     expect(pert.config.variant).toBe('decoder-perturbed');
     expect(Number.isFinite(p.frames?.psnrMean)).toBe(true);
     expect(p.frames?.psnrMean).toBeGreaterThan(10);
-    expect(p.frames?.psnrWorst).toBeLessThanOrEqual(p.frames?.psnrMean as number);
+    expect(p.frames?.psnrWorst).toBeLessThanOrEqual((p.frames?.psnrMean as number) + 1e-9);
     expect(p.frames?.ssimMean).toBeLessThan(1);
-    expect(p.frames?.ssimWorst).toBeLessThanOrEqual(p.frames?.ssimMean as number);
+    expect(p.frames?.ssimWorst).toBeLessThanOrEqual((p.frames?.ssimMean as number) + 1e-12);
     expect(p.audio?.snrDb).toBe(Infinity); // TTS untouched
     expect(p.motion?.rmse).toBe(0);
     expect(p.roles.lmdm?.x_start).toBe(0);

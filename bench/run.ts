@@ -1,0 +1,54 @@
+/**
+ * `npm run bench [name...]`: runs the benchmarks and writes one JSON file each under bench/results/.
+ * Speed and memory targets live here, never in unit tests.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { benchIo, ioChild } from './io.js';
+import { benchModelsBuild, modelsBuildChild } from './models-build.js';
+
+type Bench = () => Promise<unknown> | unknown;
+
+const self = process.argv[1] ?? '';
+const args = process.argv.slice(2);
+
+if (args[0] === '--io-child') {
+  const [file, out, layout] = args.slice(1);
+  process.stdout.write(`${JSON.stringify(ioChild(file ?? '', out ?? '', layout === 'external'))}\n`);
+  process.exit(0);
+}
+
+if (args[0] === '--build-child') {
+  const [scale, dir] = args.slice(1);
+  process.stdout.write(`${JSON.stringify(modelsBuildChild(scale === 'tiny' ? 'tiny' : 'full', dir ?? ''))}\n`);
+  process.exit(0);
+}
+
+const BENCHES: Record<string, Bench> = {
+  io: () => benchIo(self),
+  'profiler-overhead': async () => (await import('./profiler-overhead.js')).benchProfilerOverhead(),
+  'models-build': () => benchModelsBuild(self),
+};
+
+const wanted = args.length ? args : Object.keys(BENCHES);
+mkdirSync('bench/results', { recursive: true });
+let failed = false;
+for (const name of wanted) {
+  const fn = BENCHES[name];
+  if (!fn) {
+    process.stderr.write(`unknown benchmark '${name}'. Should be one of: ${Object.keys(BENCHES).join(', ')}\n`);
+    process.exit(2);
+  }
+  process.stderr.write(`bench ${name} ...\n`);
+  const t0 = performance.now();
+  try {
+    const result = await fn();
+    const file = join('bench/results', `${name}.json`);
+    writeFileSync(file, `${JSON.stringify(result, null, 2)}\n`);
+    process.stderr.write(`bench ${name}: ${((performance.now() - t0) / 1000).toFixed(1)} s → ${file}\n`);
+  } catch (e) {
+    failed = true;
+    process.stderr.write(`bench ${name} failed: ${(e as Error).message}\n`);
+  }
+}
+process.exit(failed ? 1 : 0);
