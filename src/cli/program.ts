@@ -3,6 +3,7 @@
  * Exported for in-process tests: `await createProgram().parseAsync(['node', 'workbench', 'inspect', f])`.
  */
 import { Command } from 'commander';
+import { compareCommand } from './commands/compare.js';
 import { convertCommand } from './commands/convert.js';
 import { devicePeaksCommand } from './commands/device-peaks.js';
 import { gateCommand } from './commands/gate.js';
@@ -28,6 +29,7 @@ export function createProgram(): Command {
     modelsCommand,
     profileCommand,
     optimizeCommand,
+    compareCommand,
     runCommand,
     sweepCommand,
     reportCommand,

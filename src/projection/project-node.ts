@@ -61,7 +61,7 @@ export function projectNode(row: NodeRow, ctx: NodeContext): NodeProjection {
 
   if (MEMCPY.test(row.opType)) {
     flags.push('memcpy (host link)');
-    const moved = Math.max(row.outputBytes, row.activationBytes, bytes / 2) * (row.outputBytes ? execs : 1);
+    const moved = row.outputBytes > 0 ? row.outputBytes * execs : bytes / 2;
     const idealS = (moved / ctx.source.pcieBytesPerS) * 1000;
     return finish({
       sourceIdealMs: idealS,

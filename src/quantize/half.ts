@@ -29,7 +29,8 @@ export const FLOAT16_MAX = 65504;
  */
 export function float32BytesToFloat16(src: Uint8Array, target?: Uint8Array): HalfConversion {
   const count = src.length >>> 2;
-  const s32 = src.byteOffset % 4 === 0 ? new Uint32Array(src.buffer, src.byteOffset, count) : new Uint32Array(src.slice().buffer, 0, count);
+  // An unaligned source is copied once (not with .slice(): on a Node Buffer that is a view, not a copy).
+  const s32 = src.byteOffset % 4 === 0 ? new Uint32Array(src.buffer, src.byteOffset, count) : alignedCopy(src, count);
   const outBytes = target ?? new Uint8Array(count * 2);
   if (outBytes.length < count * 2) throw new RangeError(`float16 target too small: ${outBytes.length} < ${count * 2}`);
   const aligned = outBytes.byteOffset % 2 === 0;
@@ -65,6 +66,12 @@ export function float32BytesToFloat16(src: Uint8Array, target?: Uint8Array): Hal
   }
   if (!aligned) outBytes.set(new Uint8Array(o16.buffer, 0, count * 2));
   return { data: outBytes.subarray(0, count * 2), clamped, underflowed, nonFinite };
+}
+
+function alignedCopy(src: Uint8Array, count: number): Uint32Array {
+  const a = new Uint32Array(count);
+  new Uint8Array(a.buffer).set(src.subarray(0, count * 4));
+  return a;
 }
 
 const f32 = new Float32Array(1);

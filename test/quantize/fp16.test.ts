@@ -43,6 +43,11 @@ describe('float16 bulk conversion', () => {
     expect(r.clamped).toBe(3);
     expect(r.nonFinite).toBe(2);
     expect(r.underflowed).toBe(1);
+    // An unaligned view into a Node Buffer (what readModel gives) converts the same.
+    const buf = Buffer.alloc(src.byteLength + 3);
+    buf.set(new Uint8Array(src.buffer), 3);
+    const r2 = float32BytesToFloat16(buf.subarray(3));
+    expect(Buffer.from(r2.data).equals(Buffer.from(r.data))).toBe(true);
     // Matches the reference scalar conversion on random values.
     const rnd = new Float32Array(10000).map((_, i) => Math.sin(i * 12.9898) * 10 ** ((i % 10) - 6));
     const fast = float32BytesToFloat16(new Uint8Array(rnd.buffer));
