@@ -190,6 +190,20 @@ export interface RunMetrics {
   workers?: WorkerScalingPoint[];
   /** The run folder (run.json and outputs), used as the quality reference for later runs. */
   runDir?: string;
+  /** Projected RTFs on other GPUs, added by `workbench project results.jsonl --annotate` (never measured). */
+  projections?: ProjectedRtf[];
+}
+
+/** A variant's end-to-end RTF projected to another GPU (src/projection); always labelled as a projection. */
+export interface ProjectedRtf {
+  projected: true;
+  /** Target GPU id (src/profiler/devices.ts), e.g. 'l4'. */
+  target: string;
+  rtf: number;
+  /** Largest validated |relative error| of end-to-end projections, or null when unvalidated. */
+  errorBand: number | null;
+  /** '±18% (validated h100-sxm→h200)' or 'unvalidated'. */
+  errorLabel: string;
 }
 
 /** One line of results.jsonl. */

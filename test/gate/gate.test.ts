@@ -3,7 +3,7 @@
  * perturbed decoder fails on frame PSNR naming the decoder, a decoder with a dead MatMul chain fails on RTF,
  * a broken file exits 2, and the JUnit file is well-formed with one testcase per check.
  */
-import { copyFileSync, mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -19,6 +19,7 @@ let dir: string;
 let manifest: string;
 let baselineSweep: string;
 let decoder: string;
+let config: string;
 const saved = { write: out.write, error: out.error };
 let stdout = '';
 let stderr = '';
@@ -33,7 +34,7 @@ async function gate(args: string[]): Promise<{ code: number; stdout: string; std
     return true;
   }) as typeof process.stderr.write;
   try {
-    const code = await main(['node', 'workbench', 'gate', '--text', TEXT, '--steps', '2', '--work-dir', mkdtempSync(join(dir, 'work-')), ...args]);
+    const code = await main(['node', 'workbench', 'gate', '--config', config, '--text', TEXT, '--steps', '2', '--work-dir', mkdtempSync(join(dir, 'work-')), ...args]);
     return { code, stdout, stderr };
   } finally {
     process.stderr.write = errWrite;
@@ -44,6 +45,9 @@ beforeAll(async () => {
   out.write = (s) => void (stdout += s);
   out.error = (s) => void (stderr += s);
   dir = mkdtempSync(join(tmpdir(), 'wb-gate-'));
+  // Thresholds come from each test's flags only (not the repository's workbench.gate.json).
+  config = join(dir, 'gate.json');
+  writeFileSync(config, JSON.stringify({ schemaVersion: 1, thresholds: {} }));
   manifest = buildReferenceSet({ scale: 'tiny', seed: 1, outDir: join(dir, 'ref') }).manifestPath;
   decoder = join(dir, 'ref', 'ditto', 'decoder.onnx');
   // The baseline: a one-variant sweep, 3 timed repeats, as CI would keep it.
@@ -81,7 +85,7 @@ describe('workbench gate (tiny reference models)', () => {
     perturbLargestWeight(decoder, cand, 1.0);
     const junit = join(dir, 'perturbed.xml');
     const r = await gate(['--baseline', baselineSweep, '--candidate', cand, '--repeats', '1', '--min-psnr', '35', '--junit', junit]);
-    expect(r.code, r.stderr).toBe(1);
+    expect(r.code, r.stdout + r.stderr).toBe(1);
     const line = r.stdout.split('\n').find((l) => l.startsWith('FAIL frame-psnr'));
     expect(line).toMatch(/^FAIL frame-psnr \(decoder\): candidate \d+\.\d+ vs baseline n\/a, threshold >= 35 dB: FAILED — worst frame .* first divergent role: decoder/);
     const xml = readFileSync(junit, 'utf8');
