@@ -7,5 +7,5 @@ cd "$(dirname "$0")/../.."
 rm -rf .gpubundle && mkdir -p .gpubundle
 node scripts/bundle.mjs src/cli/entry.ts .gpubundle/workbench.mjs
 node scripts/bundle.mjs src/runner/worker-entry.ts .gpubundle/worker-entry.js
-cp scripts/gpu/*.sh scripts/gpu/*.py .gpubundle/ 2>/dev/null || true
+cp scripts/gpu/*.sh scripts/gpu/*.py .gpubundle/
 du -sh .gpubundle

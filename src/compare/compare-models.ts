@@ -24,6 +24,11 @@ export interface CompareOptions {
   seed?: number;
   /** Values of symbolic input dims. */
   dims?: Record<string, number>;
+  /**
+   * Time budget per model for the timed rounds (default 30 s): a variant that exceeds it (e.g. an INT8
+   * model whose ops fell back to the CPU, hundreds of times slower) stops being timed once it has 3 runs.
+   */
+  maxSecondsPerModel?: number;
   onProgress?: (msg: string) => void;
 }
 
@@ -32,6 +37,8 @@ export interface CompareRow {
   file: string;
   fileBytes: number;
   loadSeconds: number;
+  /** Timed runs taken (fewer than asked when the model ran past its time budget). */
+  timedRuns: number;
   latencyMs: TimeStats;
   /** baseline median / this median (> 1 = faster than the baseline). */
   speedup: number;
@@ -94,18 +101,27 @@ export async function compareModels(o: CompareOptions): Promise<CompareReport> {
     const perModelFeeds = models.map((m) => adaptFeeds(m, feeds));
     const outputs: Record<string, Float32Array>[] = [];
     for (const [i, s] of sessions.entries()) {
+      const tFirst = performance.now();
       const r = await s.run(perModelFeeds[i] ?? feeds);
+      const firstMs = performance.now() - tFirst;
       const out: Record<string, Float32Array> = {};
       for (const [k, v] of Object.entries(r)) out[k] = toFloat32(v);
       outputs.push(out);
-      for (let w = 1; w < warmup; w++) await s.run(perModelFeeds[i] ?? feeds);
+      // A model that takes seconds per run (CPU fallback) gets one more warm-up, not the full count.
+      const extra = firstMs > 1000 ? Math.min(1, warmup - 1) : warmup - 1;
+      for (let w = 0; w < extra; w++) await s.run(perModelFeeds[i] ?? feeds);
     }
     const times: number[][] = files.map(() => []);
+    const budgetMs = (o.maxSecondsPerModel ?? 30) * 1000;
+    const spent = files.map(() => 0);
     for (let r = 0; r < runs; r++) {
       for (const [i, s] of sessions.entries()) {
+        if ((spent[i] ?? 0) > budgetMs && (times[i]?.length ?? 0) >= 3) continue;
         const t0 = performance.now();
         await s.run(perModelFeeds[i] ?? feeds);
-        times[i]?.push(performance.now() - t0);
+        const dt = performance.now() - t0;
+        times[i]?.push(dt);
+        spent[i] = (spent[i] ?? 0) + dt;
       }
       if ((r + 1) % 10 === 0) o.onProgress?.(`timed ${r + 1}/${runs} rounds`);
     }
@@ -120,6 +136,7 @@ export async function compareModels(o: CompareOptions): Promise<CompareReport> {
       const lat = timeStats(times[i] ?? []);
       return {
         label: labels[i] ?? f,
+        timedRuns: times[i]?.length ?? 0,
         file: f,
         fileBytes: fileSize(f),
         loadSeconds: loadSeconds[i] ?? 0,

@@ -92,14 +92,42 @@ export interface LinearOptions {
   gain?: number;
   /** Explicit init std (overrides gain/fan-in). */
   std?: number;
+  /**
+   * Per-output-column init gain (length outDim): column j gets std = columnGain[j]/√inDim, so for an input
+   * of unit RMS output j has std ≈ columnGain[j]. Overrides gain/std. Used by output heads whose outputs
+   * live on different scales (pose logits vs. translations).
+   */
+  columnGain?: readonly number[];
+  /** Bias init values (length outDim) instead of zeros. */
+  biasInit?: readonly number[];
+}
+
+/**
+ * Rewrites the float32 values of a weight the builder just made (`b.weight`), in place. No-op for
+ * placeholders (weights 'none'), so parameter counting stays free.
+ */
+export function setWeightValues(v: Value, fill: (data: Float32Array) => void): void {
+  const t = v.initializer;
+  if (!t || t.placeholder || t.data.byteLength === 0) return;
+  if (t.data.byteOffset % 4 !== 0) throw new RangeError(`weight '${v.name}' is not 4-byte aligned`);
+  fill(new Float32Array(t.data.buffer, t.data.byteOffset, t.data.byteLength / 4));
 }
 
 /** PyTorch Linear as exported: MatMul with a [in, out] weight, then Add bias. */
 export function linear(b: GraphBuilder, x: Value, name: string, inDim: number, outDim: number, o: LinearOptions = {}): Value {
-  const w = b.weight(`${name}.weight`, [inDim, outDim], o.std !== undefined ? { std: o.std } : { fanIn: inDim, gain: o.gain ?? 1 });
+  const cg = o.columnGain;
+  if (cg && cg.length !== outDim) throw new RangeError(`${name}: columnGain has ${cg.length} entries for ${outDim} outputs`);
+  if (o.biasInit && o.biasInit.length !== outDim) throw new RangeError(`${name}: biasInit has ${o.biasInit.length} entries for ${outDim} outputs`);
+  const w = b.weight(`${name}.weight`, [inDim, outDim], cg ? { fanIn: inDim } : o.std !== undefined ? { std: o.std } : { fanIn: inDim, gain: o.gain ?? 1 });
+  if (cg)
+    setWeightValues(w, (d) => {
+      for (let i = 0; i < inDim; i++) for (let j = 0; j < outDim; j++) d[i * outDim + j] = (d[i * outDim + j] as number) * (cg[j] as number);
+    });
   const y = b.op('MatMul', [x, w], {}, { name: `${name}/MatMul` });
   if (o.bias === false) return y;
   const bias = b.weight(`${name}.bias`, [outDim], { constant: 0 });
+  const bi = o.biasInit;
+  if (bi) setWeightValues(bias, (d) => d.set(bi));
   return b.op('Add', [y, bias], {}, { name: `${name}/Add` });
 }
 

@@ -95,8 +95,8 @@ export const DEVICE_PEAKS: readonly DevicePeaks[] = [
   },
   {
     id: 'h200', name: 'NVIDIA H200 SXM 141GB', fp32: 67 * T, tf32Tensor: 494.5 * T, fp16Tensor: 989.5 * T, bf16Tensor: 989.5 * T, int8Tensor: 1979 * T,
-    memoryBandwidth: 4800 * GB, memoryBytes: 141 * GB, smCount: 132, l2Bytes: 50 * MiB,
-    source: 'NVIDIA H200 Tensor Core GPU datasheet, H200 SXM column (FP32 67; TF32 989, FP16/BF16 1,979, INT8 3,958 with sparsity, halved; 141 GB HBM3e, 4.8 TB/s); Hopper whitepaper (132 SMs, 50 MB L2)',
+    memoryBandwidth: 4800 * GB, memoryBytes: 141 * GB, smCount: 132, l2Bytes: 60 * MiB,
+    source: 'NVIDIA H200 Tensor Core GPU datasheet, H200 SXM column (FP32 67; TF32 989, FP16/BF16 1,979, INT8 3,958 with sparsity, halved; 141 GB HBM3e, 4.8 TB/s); 132 SMs and 60 MB L2 as cudaDeviceProp reports them on an H200 (the datasheet gives neither)',
     match: /H200/i,
   },
 ];

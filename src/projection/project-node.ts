@@ -55,7 +55,7 @@ export function projectNode(row: NodeRow, ctx: NodeContext): NodeProjection {
   const finish = (p: { sourceIdealMs: number; efficiency: number | null; sourceBound: NodeBound; targetBound: NodeBound; workMs: number }): NodeProjection => {
     const sourceBound = sourceLaunchMs > sourceWorkMs ? 'launch' : p.sourceBound;
     const targetBound = launchMs > p.workMs ? 'launch' : p.targetBound;
-    if (sourceWorkMs === 0) flags.push('no measurable work beyond launch overhead');
+    if (sourceWorkMs === 0) flags.push('launch-only (no measurable work beyond launch overhead)');
     return { ...base, ...p, sourceWorkMs, sourceBound, targetBound, launchMs, projectedMs: launchMs + p.workMs, flags };
   };
 

@@ -5,7 +5,7 @@
 import { rankResults, type RankConstraints } from '../sweep/rank.js';
 import type { VariantResult } from '../sweep/types.js';
 import { memoryTraces, opTypeBreakdownTrace, paretoTraces, roleTimeTraces, rooflineTraces, stageRtfTraces, workerScalingTraces } from './sweep-traces.js';
-import { SWEEP_REPORT_SCHEMA_VERSION, type ChartSpec, type SweepReport, type SweepSummary, type VariantDetail } from './types.js';
+import { SWEEP_REPORT_SCHEMA_VERSION, type ChartSpec, type SweepProjectionColumn, type SweepReport, type SweepSummary, type VariantDetail } from './types.js';
 
 export interface SweepReportOptions {
   title?: string;
@@ -37,7 +37,8 @@ function detailFor(r: VariantResult, baseline: VariantResult | undefined, why: s
     ['repeats (RTF samples)', m ? m.samples.rtf.map((x) => x.toFixed(4)).join(', ') : '–'],
     ['EP', `${r.env.ep}${r.env.gpu ? ` (${r.env.gpu})` : ''}, ORT ${r.env.ortVersion ?? '?'}`],
   ];
-  if (q?.roleError) rows.push(['per-role output error', Object.entries(q.roleError).map(([k, v]) => `${k} ${v.toExponential(2)}`).join(', ')]);
+  for (const pr of m?.projections ?? []) rows.push([`RTF on ${pr.target} (PROJECTED)`, `${fmt(pr.rtf, 4)} (${pr.errorLabel})`]);
+  if (q?.roleError) rows.push(['per-role output error', Object.entries(q.roleError).map(([k, v]) => `${k} ${typeof v === 'number' ? v.toExponential(2) : 'n/a'}`).join(', ')]);
   const charts: ChartSpec[] = [];
   if (m) charts.push({ id: `detail-roles-${r.id}`, title: 'Time per role (ms per run)', data: roleTimeTraces(r, baseline), layout: { barmode: 'group', yaxis: { title: { text: 'ms' } } } });
   if (m?.profile?.opTypes.length) charts.push({ id: `detail-ops-${r.id}`, title: 'Op-type breakdown (ms)', data: [opTypeBreakdownTrace(m.profile)], layout: {} });
@@ -45,6 +46,18 @@ function detailFor(r: VariantResult, baseline: VariantResult | undefined, why: s
   const d: VariantDetail = { id: r.id, name: r.name, status: r.status, spec: r.spec, passes: r.passes, rows, why, charts };
   if (r.error !== undefined) d.error = r.error;
   return d;
+}
+
+/** The projected-RTF column for the first target any result was projected to (src/projection). */
+export function projectionColumn(results: readonly VariantResult[]): SweepProjectionColumn | undefined {
+  const first = results.flatMap((r) => r.metrics?.projections ?? [])[0];
+  if (!first) return undefined;
+  const rtfById: Record<string, number> = {};
+  for (const r of results) {
+    const p = r.metrics?.projections?.find((x) => x.target === first.target);
+    if (p) rtfById[r.id] = p.rtf;
+  }
+  return { projected: true, target: first.target, errorLabel: first.errorLabel, rtfById };
 }
 
 /** The report data of a set of sweep results. */
@@ -76,6 +89,7 @@ export function buildSweepReport(results: readonly VariantResult[], options: Swe
   if (scaling.length) charts.push({ id: 'chart-workers', title: 'Worker scaling', data: scaling, layout: { xaxis: { title: { text: 'workers' }, dtick: 1 }, yaxis: { title: { text: 'RTF' } } } });
   const whyById = new Map(ranking.variants.map((v) => [v.id, v.why.text]));
   const first = ordered[0];
+  const projection = projectionColumn(results);
   return {
     schemaVersion: SWEEP_REPORT_SCHEMA_VERSION,
     kind: 'sweep',
@@ -92,6 +106,7 @@ export function buildSweepReport(results: readonly VariantResult[], options: Swe
     ranking,
     charts,
     details: ordered.map((r) => detailFor(r, baseline, whyById.get(r.id) ?? '')),
+    ...(projection ? { projection } : {}),
   };
 }
 
@@ -123,6 +138,8 @@ export function summarizeSweepReport(report: SweepReport): SweepSummary {
       onFront: v.onFront,
       violations: v.violations,
       why: v.why.text,
+      ...(report.projection?.rtfById[v.id] !== undefined ? { projectedRtf: report.projection.rtfById[v.id] } : {}),
     })),
+    ...(report.projection ? { projection: report.projection } : {}),
   };
 }

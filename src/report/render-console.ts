@@ -13,11 +13,13 @@ const num = (v: number | undefined, d: number): string => (v === undefined || v 
 /** The ranking table plus one 'why' line per ranked variant. */
 export function renderSweepConsole(report: SweepReport): string {
   const r = report.ranking;
-  const header = ['rank', 'variant', 'rtf', 'speedup', 'psnr dB', 'ssim', 'audio dist', 'front', 'note'];
+  const proj = report.projection;
+  const header = ['rank', 'variant', 'rtf', ...(proj ? [`rtf ${proj.target} (projected)`] : []), 'speedup', 'psnr dB', 'ssim', 'audio dist', 'front', 'note'];
   const rows = r.variants.map((v) => [
     v.rank !== undefined ? String(v.rank) : v.status === 'error' ? 'fail' : '–',
     v.name,
     num(v.rtf, 4),
+    ...(proj ? [num(proj.rtfById[v.id], 4)] : []),
     v.why.speedup !== undefined ? `${v.why.speedup.toFixed(2)}×` : '–',
     v.baseline ? 'ref' : num(v.psnr, 2),
     v.baseline ? 'ref' : num(v.ssim, 4),
@@ -31,6 +33,7 @@ export function renderSweepConsole(report: SweepReport): string {
     `${report.title}: ${c.variants} variants, ${c.ok} ok, ${c.failed} failed, ${c.onFront} on the Pareto front${cons ? `, ${c.feasible} meet ${cons}` : ''}`,
     '',
     formatTable(header, rows),
+    ...(proj ? [`projected column: ${proj.target}, ${proj.errorLabel} (a roofline projection from this run's GPU, not a measurement)`] : []),
     '',
   ];
   const ranked = r.variants.filter((v) => v.rank !== undefined && !v.baseline).slice(0, 5);

@@ -49,6 +49,16 @@ export interface SweepReport {
   ranking: Ranking;
   charts: ChartSpec[];
   details: VariantDetail[];
+  /** Projected RTF on another GPU per variant id (results annotated by `workbench project --annotate`). */
+  projection?: SweepProjectionColumn;
+}
+
+/** The projected-RTF column: one target GPU, always labelled as a projection with its error band. */
+export interface SweepProjectionColumn {
+  projected: true;
+  target: string;
+  errorLabel: string;
+  rtfById: Record<string, number>;
 }
 
 /** summary.json: the ranking without chart data. */
@@ -78,5 +88,8 @@ export interface SweepSummary {
     onFront: boolean;
     violations: string[];
     why: string;
+    /** Projected RTF on `projection.target` (never measured). */
+    projectedRtf?: number;
   }[];
+  projection?: SweepProjectionColumn;
 }

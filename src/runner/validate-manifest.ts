@@ -2,11 +2,20 @@
  * The runner's manifest check, done before any session exists: every role the run needs is present, its
  * file exists, and its declared inputs/outputs carry the contract's tensor names. Errors name the role and
  * field (ManifestError).
+ *
+ * The generic validation is `loadManifest` (models/load-manifest.ts): role spec structure, unknown roles,
+ * files that read as ONNX with graph inputs/outputs matching the manifest, the vocab file. It does not
+ * cover what the runner needs on top, so those checks stay here and run first (their messages are the
+ * runner's): every pipeline constant present in the manifest itself (loadManifest fills missing ones with
+ * the real-scale defaults, wrong for a tiny set), the tensor names the runner feeds and reads, role-file
+ * overrides (variants), and the shapes the runner relies on against the config. Hashes are not
+ * re-checked per run (gigabytes at full scale; `buildReferenceSet` checks them).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ManifestError } from '../errors.js';
+import { loadManifest } from '../models/load-manifest.js';
 import { DITTO_ROLES, XTTS_ROLES, type Manifest, type PipelineConfig, type Role } from '../models/manifest.js';
 
 /** Tensor names the runner feeds and reads, per role ('{i}' = per GPT layer). */
@@ -73,6 +82,7 @@ export function readRunManifest(path: string, roles: readonly Role[], overrides:
     }
   }
   checkShapes(path, m);
+  loadManifest(path, { requiredRoles: roles, checkHashes: false });
   return { manifest: m, path: file, dir, sha256: createHash('sha256').update(text).digest('hex') };
 }
 

@@ -67,7 +67,8 @@ export function qualityMetricsOf(q: QualityReport): QualityMetrics {
   set('motionError', finite(q.motion?.rmse));
   const roleError: Record<string, number> = {};
   for (const [role, outs] of Object.entries(q.roles)) {
-    const vals = Object.values(outs ?? {});
+    // Infinity (shapes differ) → 1e6; NaN (e.g. all-zero reference) is left out.
+    const vals = Object.values(outs ?? {}).filter((x) => !Number.isNaN(x));
     if (vals.length) roleError[role] = Math.min(Math.max(...vals), 1e6);
   }
   if (Object.keys(roleError).length) out.roleError = roleError;

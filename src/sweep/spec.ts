@@ -41,6 +41,7 @@ export const DEFAULT_SWEEP_SPEC: SweepSpec = {
   steps: 4,
   repeats: 1,
   profile: false,
+  text: 'Hello there, this is a short test.',
   variants: [
     { name: 'fp16', precision: { '*': 'fp16' } },
     { name: 'int8-dynamic', precision: { '*': 'int8-dynamic' } },

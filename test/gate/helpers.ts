@@ -1,4 +1,4 @@
-/** Candidate models for gate tests: a perturbed decoder weight, a decoder with a heavy dead MatMul chain, a broken file. */
+/** Candidate models for gate tests: perturbed decoder weights, a decoder with a heavy dead MatMul chain, a broken file. */
 import { writeFileSync } from 'node:fs';
 import { DataType } from '../../src/onnx/dtype.js';
 import { readModel } from '../../src/onnx/read-model.js';
@@ -7,23 +7,32 @@ import { Node, Value, type Model } from '../../src/onnx/types.js';
 import { writeModel } from '../../src/onnx/write-model.js';
 import { createRng } from '../../src/onnx/rng.js';
 
-/** Adds seeded noise (relative std `scale`) to the largest float initializer of the model. */
-export function perturbLargestWeight(src: string, dst: string, scale = 0.5): string {
+/**
+ * Adds seeded noise (relative std `scale`, absolute `scale` for all-zero tensors such as biases) to every
+ * Conv/MatMul weight and bias of the model; returns how many tensors were changed.
+ */
+export function perturbWeights(src: string, dst: string, scale = 0.5): number {
   const model = readModel(src).model;
-  const inits = model.graph.initializers.filter((v) => v.initializer?.dataType === DataType.FLOAT);
-  const biggest = inits.sort((a, b) => (b.initializer?.data.byteLength ?? 0) - (a.initializer?.data.byteLength ?? 0))[0];
-  if (!biggest?.initializer) throw new Error('no float initializer');
-  const t = biggest.initializer;
-  const vals = Float32Array.from(readFloats(t));
-  let s = 0;
-  for (const v of vals) s += v * v;
-  const std = Math.sqrt(s / vals.length) || 1;
-  const noise = new Float32Array(vals.length);
-  createRng(7).fillUniform(noise, std * scale, 0);
-  for (let i = 0; i < vals.length; i++) vals[i] = (vals[i] as number) + (noise[i] as number);
-  biggest.initializer = makeTensor(t.name, DataType.FLOAT, t.dims, vals);
+  const rng = createRng(7);
+  let changed = 0;
+  // Only weights and biases of Conv/MatMul-like nodes: shape-like float constants (Resize scales) must stay.
+  const params = new Set<Value>();
+  for (const n of model.graph.nodes) if (['Conv', 'ConvTranspose', 'MatMul', 'Gemm'].includes(n.opType)) for (const x of n.inputs.slice(1)) if (x) params.add(x);
+  for (const v of model.graph.initializers) {
+    const t = v.initializer;
+    if (!t || t.dataType !== DataType.FLOAT || !params.has(v)) continue;
+    const vals = Float32Array.from(readFloats(t));
+    let s = 0;
+    for (const x of vals) s += x * x;
+    const std = Math.sqrt(s / Math.max(1, vals.length)) || 1;
+    const noise = new Float32Array(vals.length);
+    rng.fillUniform(noise, std * scale, 0);
+    for (let i = 0; i < vals.length; i++) vals[i] = (vals[i] as number) + (noise[i] as number);
+    v.initializer = makeTensor(t.name, DataType.FLOAT, t.dims, vals);
+    changed++;
+  }
   writeModel(model, dst);
-  return t.name;
+  return changed;
 }
 
 function node(m: Model, op: string, name: string, inputs: Value[], attrs: Node['attributes'] = []): Value {
@@ -48,7 +57,7 @@ function init(m: Model, name: string, dims: number[], fill: (i: number) => numbe
  * The decoder plus a chain of `depth` [rows×1024]·[1024×1024] MatMuls fed from its input, whose sum is added
  * ×0 to the output: same frames, much slower.
  */
-export function slowDecoder(src: string, dst: string, depth = 3, rows = 256): void {
+export function slowDecoder(src: string, dst: string, depth = 8, rows = 1024): void {
   const m = readModel(src).model;
   const g = m.graph;
   const input = g.inputs[0];

@@ -1,7 +1,8 @@
 /**
  * `workbench report <results.jsonl | dirs...> -o reports/<name>/index.html`: one self-contained HTML page,
  * summary.json next to it, and the ranking on the console. `workbench report merge <dirs...> -o <dir>`
- * joins shards' results.jsonl (one result per variant id).
+ * joins shards' results.jsonl (one result per variant id). `merge` is read as the first input rather than
+ * a commander subcommand, so `-o` works the same in both forms without program-wide positional options.
  */
 import { Command } from 'commander';
 import { UsageError } from '../../errors.js';
@@ -19,26 +20,23 @@ interface ReportFlags {
   maxAudioDistance?: number;
 }
 
-function mergeCommand(): Command {
-  return new Command('merge')
-    .description("join shards' results.jsonl into one (one result per variant id)")
-    .argument('<inputs...>', 'sweep folders or results.jsonl files')
-    .requiredOption('-o, --out <dir>', 'output folder for the merged results.jsonl')
-    .action((inputs: string[], f: { out: string }) => {
-      const merged = mergeResults(inputs, f.out);
-      out.write(`merged ${merged.length} variants from ${inputs.length} inputs into ${f.out}/results.jsonl\n`);
-    });
-}
-
 export function reportCommand(): Command {
   const c = new Command('report')
-    .description('render sweep results as one self-contained HTML page, summary.json and a console ranking')
-    .argument('[inputs...]', 'results.jsonl files or sweep folders')
-    .option('-o, --out <file>', 'index.html path or a folder (default: <first input folder>/index.html)')
+    .usage('<results.jsonl | dirs...> [-o index.html] | merge <dirs...> -o <dir>')
+    .description("render sweep results as one self-contained HTML page, summary.json and a console ranking; 'report merge <dirs...> -o <dir>' joins shards' results.jsonl")
+    .argument('[inputs...]', "results.jsonl files or sweep folders (or 'merge' then folders)")
+    .option('-o, --out <path>', 'index.html path or a folder (default: <first input folder>/index.html); for merge: the output folder')
     .option('--title <text>', 'page title');
   addConstraintOptions(c);
-  c.addCommand(mergeCommand());
   return c.action((inputs: string[], f: ReportFlags) => {
+    if (inputs[0] === 'merge') {
+      const dirs = inputs.slice(1);
+      if (!dirs.length) throw new UsageError('report merge: give the sweep folders (or results.jsonl files) to join');
+      if (!f.out) throw new UsageError('report merge: give the output folder with -o <dir>');
+      const merged = mergeResults(dirs, f.out);
+      out.write(`merged ${merged.length} variants from ${dirs.length} inputs into ${f.out}/results.jsonl\n`);
+      return;
+    }
     if (!inputs.length) throw new UsageError('report: give results.jsonl files or sweep folders (or: report merge <dirs...> -o <dir>)');
     const results = loadResults(inputs);
     const first = inputs[0] as string;

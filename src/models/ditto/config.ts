@@ -139,6 +139,55 @@ export const DITTO_TINY_CONFIG: DittoConfig = {
   hubert: { convDim: 32, convKernels: HUBERT_KERNELS, convStrides: HUBERT_STRIDES, hidden: 64, heads: 4, ffn: 128, layers: 4, posConvKernel: 128, posConvGroups: 16 },
 };
 
+/**
+ * Output-head init (both scales): with random weights at the default fan-in init, the heads put out O(1)
+ * values on every dim (the motion extractor's heads read a LayerNorm-ed feature of unit RMS; LMDM's
+ * x_start had std ≈ 4.2 and max ≈ 15–20), so the keypoints reached ±30 and the warp's GridSample read
+ * outside the volume (all-zero warp output, flat grey frames). The heads are initialised instead so
+ * their outputs sit in the ranges of the real models (models.md §1.2 motion vector, §motion_extractor):
+ * - pose bins (pitch/yaw/roll, 66 logits each): std ≈ 1 → softmax-expected angle within about ±15°;
+ * - scale (stored minus 1 in the motion vector), t, exp: std ≈ 0.03 around 1, 0, 0;
+ * - canonical keypoints kp: a fixed spread-out pattern (CANONICAL_KP_PATTERN, inside [−0.65, 0.65]) as
+ *   the fc_kp bias plus a small image-dependent part (std 0.02).
+ * The motion-extractor values are per-column gains = output std (its input has unit RMS); see
+ * `linear`'s `columnGain` in layers.ts.
+ */
+export const MOTION_HEAD_INIT = { poseLogitStd: 1, scaleStd: 0.03, scaleBias: 1, tStd: 0.03, expStd: 0.03, kpStd: 0.02 } as const;
+
+/**
+ * x_start std LMDM gives with a unit-gain (fan-in) final_layer: measured 3.7–4.6 at both scales, seeds 0
+ * and 1, time_cond 0/500/999 (the decoder stack's output has RMS ≈ 2.1–2.6, and the guidance
+ * unc + 2·(cond − unc) = 2·cond − unc amplifies it by ≈ 1.9). final_layer column j gets gain
+ * target_j / LMDM_UNIT_X_START_STD so x_start lands on the targets below.
+ */
+export const LMDM_UNIT_X_START_STD = 4.2;
+/** Target x_start std per field of the 265-d motion vector (scale−1, pose bins, t, exp). */
+export const LMDM_X_START_STD = { scale: 0.03, pose: 1, t: 0.03, exp: 0.03 } as const;
+
+/** Per-column gain of LMDM's final Linear (latent → motionDim), field by field (models.md §1.2 layout). */
+export function lmdmOutputGains(motionDim: number): number[] {
+  const t = LMDM_X_START_STD;
+  const g = (std: number): number => std / LMDM_UNIT_X_START_STD;
+  // [scale 1][pitch 66][yaw 66][roll 66][t 3][exp rest]
+  return Array.from({ length: motionDim }, (_, i) => g(i < 1 ? t.scale : i < 1 + 3 * 66 ? t.pose : i < 1 + 3 * 66 + 3 ? t.t : t.exp));
+}
+
+/**
+ * A fixed canonical-keypoint layout [numKp × 3] (x, y, z), used as the fc_kp bias: a golden-angle spiral
+ * on a disc of radius 0.6 in x/y (points evenly spread over the face area of the volume) with z a dome of
+ * height ±0.2, so every keypoint sits well inside the [−1, 1] warp grid and the keypoints do not overlap.
+ */
+export function canonicalKpPattern(numKp: number): number[] {
+  const out: number[] = [];
+  const golden = Math.PI * (3 - Math.sqrt(5));
+  for (let k = 0; k < numKp; k++) {
+    const r = 0.6 * Math.sqrt((k + 0.5) / numKp);
+    const a = k * golden;
+    out.push(r * Math.cos(a), r * Math.sin(a), 0.2 * (1 - 2 * (r / 0.6) ** 2));
+  }
+  return out;
+}
+
 /** The config for a scale, cross-checked against the pipeline config the runner uses. */
 export function dittoConfigFor(scale: Scale): DittoConfig {
   const cfg = scale === 'full' ? DITTO_FULL_CONFIG : DITTO_TINY_CONFIG;

@@ -10,7 +10,7 @@ import { makeTensor } from '../../onnx/tensor.js';
 import type { Model, Value } from '../../onnx/types.js';
 import { concat, feedForward, layerNorm, linear, mish, multiHeadAttention, reduce, reshape, silu, slice } from '../layers.js';
 import type { BuildOptions } from '../manifest.js';
-import { dittoConfigFor, type LmdmConfig } from './config.js';
+import { dittoConfigFor, lmdmOutputGains, type LmdmConfig } from './config.js';
 
 /** sqrt(1/ᾱ) and sqrt(1/ᾱ − 1) of the improved-DDPM cosine schedule (s = 0.008, β clipped at 0.999). */
 export function cosineScheduleTables(steps: number): { sqrtRecipAlphasCumprod: number[]; sqrtRecipm1AlphasCumprod: number[] } {
@@ -132,7 +132,9 @@ export function buildLmdm(opts: BuildOptions): Model {
   const mem = layerNorm(b, concat(b, [ct, tTok2], 1), 'norm_cond', d);
   const memRot = applyRotary(b, mem, rotaryTables(b, d, F + 2), d);
   for (let i = 0; i < c.decoderLayers; i++) h = b.scope('seqTransDecoder', () => decoderLayer(b, h, mem, t, `stack.${i}`, c, rot80, memRot));
-  const out = linear(b, h, 'final_layer', d, c.motionDim);
+  // Output head scaled per field so x_start (after the guidance below) has the real motion ranges
+  // (lmdmOutputGains / LMDM_X_START_STD in config.ts).
+  const out = linear(b, h, 'final_layer', d, c.motionDim, { columnGain: lmdmOutputGains(c.motionDim) });
 
   // Guidance and the DDIM noise estimate for this timestep.
   const condOut = slice(b, out, 0, 0, 1);

@@ -8,7 +8,7 @@ import { DataType } from '../../onnx/dtype.js';
 import type { Model, Value } from '../../onnx/types.js';
 import { conv, conv2d, gelu, layerNorm, layerNormChannelsFirst, linear, reduce, transpose } from '../layers.js';
 import type { BuildOptions } from '../manifest.js';
-import { dittoConfigFor } from './config.js';
+import { MOTION_HEAD_INIT, canonicalKpPattern, dittoConfigFor } from './config.js';
 
 const POSE_BINS = 66;
 
@@ -55,14 +55,18 @@ export function buildMotionExtractor(opts: BuildOptions): Model {
   const last = m.dims[m.dims.length - 1] ?? 0;
   const pooled = reduce(b, 'ReduceMean', x, [2, 3], false);
   const feat = layerNorm(b, pooled, 'detector.norm', last, 1e-6);
-  const head = (name: string, n: number): Value => linear(b, feat, `detector.${name}`, last, n);
-  const kp = head('fc_kp', 3 * m.numKp);
-  const scale = head('fc_scale', 1);
-  const pitch = head('fc_pitch', POSE_BINS);
-  const yaw = head('fc_yaw', POSE_BINS);
-  const roll = head('fc_roll', POSE_BINS);
-  const t = head('fc_t', 3);
-  const exp = head('fc_exp', 3 * m.numKp);
+  // Heads initialised to the real model's output ranges (MOTION_HEAD_INIT in config.ts): feat has unit
+  // RMS, so a head's column gain is its output std; kp and scale get a fixed bias (canonical layout, 1).
+  const hi = MOTION_HEAD_INIT;
+  const head = (name: string, n: number, std: number, bias?: number[]): Value =>
+    linear(b, feat, `detector.${name}`, last, n, { columnGain: new Array<number>(n).fill(std), ...(bias ? { biasInit: bias } : {}) });
+  const kp = head('fc_kp', 3 * m.numKp, hi.kpStd, canonicalKpPattern(m.numKp));
+  const scale = head('fc_scale', 1, hi.scaleStd, [hi.scaleBias]);
+  const pitch = head('fc_pitch', POSE_BINS, hi.poseLogitStd);
+  const yaw = head('fc_yaw', POSE_BINS, hi.poseLogitStd);
+  const roll = head('fc_roll', POSE_BINS, hi.poseLogitStd);
+  const t = head('fc_t', 3, hi.tStd);
+  const exp = head('fc_exp', 3 * m.numKp, hi.expStd);
   // Ditto's output order.
   b.output(pitch, 'pitch', [1, POSE_BINS]);
   b.output(yaw, 'yaw', [1, POSE_BINS]);
