@@ -62,9 +62,10 @@ echo "build.sh: cupti.h from $inc"
 echo "build.sh: libcupti from $libfile"
 echo "build.sh: compiler $cc"
 if [ "$cc" = nvcc ]; then
-  nvcc -O2 -shared -Xcompiler -fPIC,-fvisibility=hidden -x c -I "$inc" "${extra_inc[@]}" "$src" -o "$out" "$libfile" -Xlinker -rpath,"$lib" -ldl -lpthread
+  # -x c applies to every input file: name the library through -L/-l, never as an input.
+  nvcc -O2 -shared -Xcompiler -fPIC,-fvisibility=hidden -x c -I "$inc" "${extra_inc[@]}" "$src" -o "$out" -L "$lib" -l:"$(basename "$libfile")" -Xlinker -rpath,"$lib" -ldl -lpthread
 else
-  "$cc" -O2 -std=c11 -Wall -Wextra -shared -fPIC -fvisibility=hidden -I "$inc" "${extra_inc[@]}" "$src" -o "$out" "$libfile" -Wl,-rpath,"$lib" -ldl -lpthread
+  "$cc" -O2 -std=c11 -Wall -Wextra -shared -fPIC -fvisibility=hidden -I "$inc" "${extra_inc[@]}" "$src" -o "$out" -L "$lib" -l:"$(basename "$libfile")" -Wl,-rpath,"$lib" -ldl -lpthread
 fi
 if ! nm -D --defined-only "$out" 2>/dev/null | grep -q ' InitializeInjection$'; then
   command -v nm >/dev/null 2>&1 && { echo "build.sh: $out does not export InitializeInjection" >&2; exit 1; }

@@ -65,6 +65,8 @@ export interface TraceAggregate {
 export interface AggregateOptions {
   warmupRuns: number;
   timeSource?: NodeTimeSource;
+  /** Time of one node execution (µs), overriding `timeSource` (e.g. GPU time from a CUPTI capture, cupti.ts). */
+  timeOf?: (e: TraceNodeEvent) => number;
 }
 
 function eventTime(e: TraceNodeEvent, source: NodeTimeSource): number {
@@ -136,7 +138,7 @@ export function aggregateTrace(trace: ParsedTrace, options: AggregateOptions): T
       entry = { agg, execs: 0 };
       byNode.set(k, entry);
     }
-    const t = eventTime(e, source);
+    const t = options.timeOf ? options.timeOf(e) : eventTime(e, source);
     (entry.agg.perRunUs as number[])[i] = (entry.agg.perRunUs[i] ?? 0) + t;
     runSums[i] = (runSums[i] ?? 0) + t;
     entry.execs++;

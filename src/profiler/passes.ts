@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createSession, type SessionConfig } from '../runtime/ort.js';
+import type { HostClockMarks } from './cupti.js';
 import { materializeInputs, type InputPlanEntry } from './inputs.js';
 
 export interface PassJob {
@@ -40,6 +41,11 @@ export interface PassResult {
   traceFile?: string;
   /** Environment switches that were on in the process that ran the pass. */
   env: Record<string, string>;
+  /**
+   * process.hrtime.bigint() (CLOCK_MONOTONIC ns) around session creation and around each run() of the nodes
+   * pass: they bracket ORT's trace time zero, to align a CUPTI capture with the trace (cupti.ts).
+   */
+  clockMarks?: HostClockMarks;
 }
 
 /** Host memory of this process now. */
@@ -48,7 +54,7 @@ export function hostMemory(): HostMemory {
   return { maxRssBytes: process.resourceUsage().maxRSS * 1024, rssBytes: m.rss, heapUsedBytes: m.heapUsed, externalBytes: m.external };
 }
 
-const ENV_KEYS = ['CUDA_LAUNCH_BLOCKING', 'NVIDIA_TF32_OVERRIDE', 'CUDA_VISIBLE_DEVICES'];
+const ENV_KEYS = ['CUDA_LAUNCH_BLOCKING', 'NVIDIA_TF32_OVERRIDE', 'CUDA_VISIBLE_DEVICES', 'CUDA_INJECTION64_PATH', 'WB_CUPTI_OUT'];
 
 /** Runs one pass in this process. */
 export async function runPass(job: PassJob): Promise<PassResult> {
@@ -63,15 +69,21 @@ export async function runPass(job: PassJob): Promise<PassResult> {
   }
   const feeds = materializeInputs(job.plan);
   const t0 = performance.now();
+  const h0 = process.hrtime.bigint();
   const session = await createSession(job.modelPath, config);
+  const h1 = process.hrtime.bigint();
   const sessionCreateMs = performance.now() - t0;
   const timesMs: number[] = [];
+  const runMarks: [string, string][] = [];
   let traceFile: string | undefined;
   try {
     for (let i = 0; i < job.warmup + job.runs; i++) {
       const t = performance.now();
+      const a = process.hrtime.bigint();
       await session.run(feeds);
+      const b = process.hrtime.bigint();
       timesMs.push(performance.now() - t);
+      runMarks.push([a.toString(), b.toString()]);
     }
   } finally {
     // endProfiling writes the trace; release also when a run failed.
@@ -82,5 +94,6 @@ export async function runPass(job: PassJob): Promise<PassResult> {
   for (const k of ENV_KEYS) if (process.env[k] !== undefined) env[k] = process.env[k] as string;
   const r: PassResult = { kind: job.kind, pid: process.pid, timesMs, warmup: job.warmup, sessionCreateMs, host: hostMemory(), env };
   if (traceFile) r.traceFile = traceFile;
+  if (job.kind === 'nodes') r.clockMarks = { sessionCreate: [h0.toString(), h1.toString()], runs: runMarks };
   return r;
 }

@@ -3,6 +3,7 @@
  * Times are in milliseconds, sizes in bytes, rates per second.
  */
 import type { AppliedSessionOption, SessionConfig } from '../runtime/ort.js';
+import type { CuptiCoverage } from './cupti.js';
 import type { DevicePeaks } from './devices.js';
 import type { FlagTotals, NodeFlag } from './flags.js';
 import type { GpuMemoryReport } from './gpu-memory.js';
@@ -17,7 +18,9 @@ export const PROFILE_SCHEMA_VERSION = 1;
  * - 'host': CPU EP, the node's `_kernel_time` is its real compute time;
  * - 'sync-launch': CUDA EP, node pass in a child with CUDA_LAUNCH_BLOCKING=1 so each node's host-measured time
  *   covers its kernels (adds launch latency per kernel; no overlap between nodes);
- * - 'cupti': CUDA EP with a build that writes `Kernel` events: the sum of each node's kernel durations.
+ * - 'cupti': CUDA EP, GPU time per node from CUPTI: the sum of the durations of the kernels, copies and memsets
+ *   each node launched, from the injection library native/cupti-trace (no launch blocking; see cupti.ts), or
+ *   from ORT's own `Kernel` trace events in builds with CUPTI.
  */
 export type NodeTimeMethod = 'host' | 'sync-launch' | 'cupti';
 
@@ -32,6 +35,14 @@ export interface MethodInfo {
   childProcess: boolean;
   /** 'model_run' events delimited runs, or repeated executions did. */
   runsFrom: 'model_run' | 'occurrence';
+  /** `--gpu-time` as asked (CUDA EP). */
+  requestedGpuTime?: 'auto' | 'cupti' | 'sync-launch';
+  /** Under 'cupti': where the kernel times came from. */
+  gpuTimeSource?: 'cupti-injection' | 'ort-kernel-events';
+  /** The injection library used (absolute path). */
+  cuptiLibrary?: string;
+  /** Why 'cupti' was not used although it was possible or asked for with auto. */
+  fallback?: string;
 }
 
 export interface DeviceInfo {
@@ -94,6 +105,13 @@ export interface NodeRow {
   /** Trace `mem_*` fields of the node (allocator of its provider), when present. */
   memory?: Record<string, number>;
   kernelsPerRun?: number;
+  /** Under 'cupti' (injection): the node's host `_kernel_time` in the same (unblocked) pass. */
+  hostTime?: TimeStats;
+  /** Under 'cupti' (injection): per run max(host launch time, GPU time); their sum is coverage.perNodeSumMs. */
+  contribution?: TimeStats;
+  /** Under 'cupti' (injection): copies and memsets per run, and the largest kernels (count and ms per run). */
+  copiesPerRun?: number;
+  gpuKernels?: { name: string; perRun: number; ms: number }[];
 }
 
 export interface OpTypeRow {
@@ -126,6 +144,10 @@ export interface RoleProfile {
     /** |ratio − 1| ≤ 0.1. */
     withinTenPercent: boolean;
     note: string;
+    /** What perNodeSumMs sums: node times, or (cupti) per-node max(host launch, GPU). */
+    sumOf?: 'node-time' | 'contribution';
+    /** 'cupti' (injection): GPU busy time, attribution and alignment details. */
+    cupti?: CuptiCoverage;
   };
   nodes: NodeRow[];
   opTypes: OpTypeRow[];

@@ -1,10 +1,14 @@
 /**
  * `workbench profile`: profiles a model, or every role of a manifest with its pipeline shapes, and returns
  * the typed ProfileReport (profile.json). Per role: an end-to-end pass without profiling (median `run()` time
- * after warm-up) and a node pass with ORT profiling; on CUDA both run in child processes, the node pass with
- * CUDA_LAUNCH_BLOCKING=1 ('sync-launch') unless the trace carries CUPTI kernel events ('cupti').
+ * after warm-up) and a node pass with ORT profiling; on CUDA both run in child processes. The node pass's GPU
+ * time ('--gpu-time'): 'cupti' = the CUPTI injection library native/cupti-trace/libcupti_trace.so records every
+ * kernel/copy and the launch calls, attributed to nodes in cupti.ts (no launch blocking); 'sync-launch' = the
+ * pass runs with CUDA_LAUNCH_BLOCKING=1 and each node's host time covers its kernels. 'auto' = cupti when the
+ * library is found ($WB_CUPTI_LIB or native/cupti-trace/), else sync-launch. A trace that already carries
+ * ORT's own CUPTI `Kernel` events is read as 'cupti' too.
  */
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { costOf as defaultCostOf } from '../analysis/node-cost.js';
@@ -21,7 +25,20 @@ import {
   type ExecutionProvider,
   type SessionConfig,
 } from '../runtime/ort.js';
-import { aggregateTrace, type NodeAggregate } from './aggregate.js';
+import { aggregateTrace, nodeKey, type NodeAggregate } from './aggregate.js';
+import {
+  attachKernels,
+  attributeCapture,
+  CUPTI_LIB_NAME,
+  cuptiCoverage,
+  cuptiEnv,
+  findCuptiLibrary,
+  kernelsByNode,
+  nodeContributionUs,
+  nodeGpuTimeUs,
+  readCuptiCapture,
+  type CuptiCapture,
+} from './cupti.js';
 import { computePeakFor, detectGpus, findDevicePeaks, type DevicePeaks } from './devices.js';
 import { flagsOf, totalFlags } from './flags.js';
 import { watchGpuMemory, type GpuMemoryReport } from './gpu-memory.js';
@@ -40,7 +57,7 @@ import {
 import { rooflinePoint } from './roofline.js';
 import { parseSessionOptions } from './session-options.js';
 import { scaleStats, timeStats } from './stats.js';
-import { readTrace, type TraceShape } from './trace.js';
+import { readTrace, type TraceNodeEvent, type TraceShape } from './trace.js';
 import { runPassInChild, type WorkerLaunch } from './worker.js';
 
 export interface ProfileOptions {
@@ -63,9 +80,43 @@ export interface ProfileOptions {
   costOf?: CostFn;
   /** Device peaks to use instead of the detected GPU (an id of DEVICE_PEAKS). */
   device?: string;
-  /** Copy each role's ORT trace here (`<role>.trace.json`). */
+  /** Copy each role's ORT trace here (`<role>.trace.json`, and `<role>.cupti.jsonl` under cupti). */
   keepTraceDir?: string;
+  /** CUDA EP: how to get GPU time per node (default 'auto': cupti when the injection library is found). */
+  gpuTime?: GpuTimeMode;
+  /** The CUPTI injection library (default: $WB_CUPTI_LIB, else native/cupti-trace/libcupti_trace.so). */
+  cuptiLibrary?: string;
   log?: (line: string) => void;
+}
+
+export type GpuTimeMode = 'auto' | 'cupti' | 'sync-launch';
+
+/** The GPU-time method a profile on CUDA will use: the library for cupti, or why it falls back. */
+interface GpuTimePlan {
+  requested: GpuTimeMode;
+  library?: string;
+  fallback?: string;
+}
+
+const BUILD_HINT = `build it on the GPU machine with 'bash native/cupti-trace/build.sh' and point WB_CUPTI_LIB at it`;
+
+function planGpuTime(o: ProfileOptions, child: boolean): GpuTimePlan {
+  const requested = o.gpuTime ?? 'auto';
+  if (!['auto', 'cupti', 'sync-launch'].includes(requested)) throw new UsageError(`--gpu-time ${requested}: auto, cupti or sync-launch`);
+  if (requested === 'sync-launch') return { requested };
+  if (!child) {
+    if (requested === 'cupti') throw new UsageError('--gpu-time cupti needs the node pass in a child process (drop --child-process never)');
+    return { requested, fallback: 'passes run in this process (--child-process never): no CUPTI injection' };
+  }
+  if (o.cuptiLibrary) {
+    const p = resolve(o.cuptiLibrary);
+    if (!existsSync(p)) throw new UsageError(`CUPTI library ${p} does not exist; ${BUILD_HINT}`);
+    return { requested, library: p };
+  }
+  const found = findCuptiLibrary();
+  if (found.path) return { requested, library: found.path };
+  if (requested === 'cupti') throw new UsageError(`--gpu-time cupti: ${CUPTI_LIB_NAME} not found (tried ${found.tried.join(', ')}); ${BUILD_HINT}`);
+  return { requested, fallback: `no ${CUPTI_LIB_NAME} (${process.env.WB_CUPTI_LIB ? `WB_CUPTI_LIB=${process.env.WB_CUPTI_LIB} is not a file` : 'WB_CUPTI_LIB unset'}; ${BUILD_HINT})` };
 }
 
 interface RoleTarget {
@@ -147,6 +198,9 @@ const METHOD_TEXT: Record<MethodInfo['nodeTime'], string> = {
   cupti: 'CUDA EP with CUPTI: per-node time is the sum of the node\'s Kernel events (GPU timestamps) from the ORT trace.',
 };
 
+const CUPTI_INJECTION_TEXT =
+  'CUDA EP with CUPTI (injection library libcupti_trace.so, no launch blocking): each node\'s time is the GPU time (CUPTI timestamps) of the kernels, copies and memsets it launched; each GPU record is tied to its launch call by correlationId and the launch call to the node whose _kernel_time interval contains it, after aligning the CUPTI clock with the ORT trace (cupti.ts). CPU nodes keep their host time. Coverage sums per node max(host launch time, GPU time) and compares it with the end-to-end median of a separate pass without profiling or CUPTI.';
+
 /** Profiles a model or a manifest. */
 export async function profileTarget(o: ProfileOptions): Promise<ProfileReport> {
   const ep = o.ep ?? 'cpu';
@@ -162,6 +216,10 @@ export async function profileTarget(o: ProfileOptions): Promise<ProfileReport> {
   const isManifest = /\.json$/i.test(o.target);
   const targets: RoleTarget[] = isManifest ? loadManifestRoles(o.target, o.roles) : [{ role: 'model', modelPath: resolve(o.target) }];
   const device = describeDevice(ep, config, o.device);
+  const child = o.childProcess === 'always' || (o.childProcess !== 'never' && ep === 'cuda');
+  const gpuPlan = ep === 'cuda' ? planGpuTime(o, child) : undefined;
+  if (gpuPlan?.library) o.log?.(`GPU time per node: CUPTI injection library ${gpuPlan.library}`);
+  else if (gpuPlan) o.log?.(`GPU time per node: sync-launch${gpuPlan.fallback ? ` (${gpuPlan.fallback})` : ''}`);
   const report: ProfileReport = {
     schemaVersion: PROFILE_SCHEMA_VERSION,
     tool: 'workbench profile',
@@ -182,12 +240,12 @@ export async function profileTarget(o: ProfileOptions): Promise<ProfileReport> {
   if (ep === 'cuda' && !device.peaks) report.notes.push(`no peak figures for '${device.name}': roofline fields are null; pass --device <id> to choose a table entry`);
   for (const t of targets) {
     o.log?.(`profiling ${t.role}: ${t.modelPath}`);
-    report.roles.push(await profileRole(t, { ...o, ep, runs, warmup }, config, device));
+    report.roles.push(await profileRole(t, { ...o, ep, runs, warmup }, config, device, gpuPlan));
   }
   return report;
 }
 
-async function profileRole(t: RoleTarget, o: ProfileOptions & { ep: ExecutionProvider; runs: number; warmup: number }, config: SessionConfig, device: DeviceInfo): Promise<RoleProfile> {
+async function profileRole(t: RoleTarget, o: ProfileOptions & { ep: ExecutionProvider; runs: number; warmup: number }, config: SessionConfig, device: DeviceInfo, gpuPlan?: GpuTimePlan): Promise<RoleProfile> {
   const warnings: string[] = [];
   let graph: Graph | undefined;
   try {
@@ -228,12 +286,41 @@ async function profileRole(t: RoleTarget, o: ProfileOptions & { ep: ExecutionPro
         if (w2) gpuMem = await w2.stop();
       }
     } else e2e = await runPass({ ...base, kind: 'e2e' });
-    const nodesPass = child
-      ? await runPassInChild({ ...base, kind: 'nodes' }, {
-        env: { ...cudaEnvFor(config), ...(o.ep === 'cuda' ? { CUDA_LAUNCH_BLOCKING: '1' } : {}) },
+    const syncLaunchPass = (): Promise<PassResult> =>
+      child
+        ? runPassInChild({ ...base, kind: 'nodes' }, {
+          env: { ...cudaEnvFor(config), ...(o.ep === 'cuda' ? { CUDA_LAUNCH_BLOCKING: '1' } : {}) },
+          ...(o.launch ? { launch: o.launch } : {}),
+        })
+        : runPass({ ...base, kind: 'nodes' });
+    // CUPTI: the node pass without launch blocking, with the injection library; its capture is read after the
+    // child exits (the library writes it at exit). Under auto, a capture that is missing or empty falls back.
+    let capture: CuptiCapture | undefined;
+    let fallback = gpuPlan?.fallback;
+    let nodesPass: PassResult;
+    const cuptiFile = join(traceDir, 'cupti.jsonl');
+    if (gpuPlan?.library) {
+      nodesPass = await runPassInChild({ ...base, kind: 'nodes' }, {
+        env: { ...cudaEnvFor(config), ...cuptiEnv(gpuPlan.library, cuptiFile) },
         ...(o.launch ? { launch: o.launch } : {}),
-      })
-      : await runPass({ ...base, kind: 'nodes' });
+      });
+      let why: string | undefined;
+      try {
+        capture = readCuptiCapture(cuptiFile);
+        if (capture.errors.length) why = `the injection library reported: ${capture.errors.join('; ')}`;
+        else if (!capture.activities.some((a) => a.kind === 'kernel')) why = 'the capture holds no kernels';
+        else if (!capture.apis.length) why = 'the capture holds no launch calls';
+      } catch (e) {
+        why = (e as Error).message;
+      }
+      if (why) {
+        capture = undefined;
+        if (gpuPlan.requested === 'cupti') throw new RuntimeError(o.ep, `${t.modelPath}: --gpu-time cupti: ${why}`);
+        fallback = `CUPTI capture unusable (${why}); reran the node pass with sync-launch`;
+        warnings.push(fallback);
+        nodesPass = await syncLaunchPass();
+      }
+    } else nodesPass = await syncLaunchPass();
     if (!nodesPass.traceFile) throw new RuntimeError(o.ep, `${t.modelPath}: ONNX Runtime wrote no profiling trace (looked for ort-trace-${nodesPass.pid}_*.json in ${traceDir})`);
     const trace = readTrace(nodesPass.traceFile);
     let keptTrace: string | undefined;
@@ -241,9 +328,19 @@ async function profileRole(t: RoleTarget, o: ProfileOptions & { ep: ExecutionPro
       mkdirSync(o.keepTraceDir, { recursive: true });
       keptTrace = join(o.keepTraceDir, `${t.role}.trace.json`);
       copyFileSync(nodesPass.traceFile, keptTrace);
+      if (capture) {
+        copyFileSync(cuptiFile, join(o.keepTraceDir, `${t.role}.cupti.jsonl`));
+        if (nodesPass.clockMarks) writeFileSync(join(o.keepTraceDir, `${t.role}.clock-marks.json`), JSON.stringify(nodesPass.clockMarks));
+      }
     }
-    const nodeTime: MethodInfo['nodeTime'] = o.ep === 'cpu' ? 'host' : trace.hasKernelEvents ? 'cupti' : 'sync-launch';
-    const agg = aggregateTrace(trace, { warmupRuns: o.warmup, timeSource: nodeTime === 'cupti' ? 'kernel' : 'node' });
+    const nodeTime: MethodInfo['nodeTime'] = o.ep === 'cpu' ? 'host' : trace.hasKernelEvents || capture ? 'cupti' : 'sync-launch';
+    const att = capture && !trace.hasKernelEvents ? attributeCapture(trace, capture, nodesPass.clockMarks) : undefined;
+    if (att) attachKernels(att);
+    const agg = aggregateTrace(trace, {
+      warmupRuns: o.warmup,
+      timeSource: nodeTime === 'cupti' ? 'kernel' : 'node',
+      ...(att ? { timeOf: (e: TraceNodeEvent) => nodeGpuTimeUs(e, att) } : {}),
+    });
     if (trace.possiblyTruncated) warnings.push('the trace reached ORT\'s 1,000,000-event cap: later runs may be missing; use fewer --runs');
     if (o.ep === 'cuda' && !trace.nodes.some((n) => n.provider === 'CUDAExecutionProvider'))
       warnings.push('no node ran on CUDAExecutionProvider although --ep cuda was asked for');
@@ -255,6 +352,30 @@ async function profileRole(t: RoleTarget, o: ProfileOptions & { ep: ExecutionPro
     const costFn = o.costOf ?? defaultCostOf;
     const sumOfMediansUs = agg.nodes.reduce((s, n) => s + n.stats.median, 0);
     const rows = agg.nodes.map((n) => nodeRow(n, graphNodes, graphOps, costFn, o.ep, device, sumOfMediansUs));
+    if (att) {
+      // Host time and contribution beside the GPU time, per row.
+      const host = new Map(aggregateTrace(trace, { warmupRuns: o.warmup, timeSource: 'node' }).nodes.map((n) => [n.key, n] as const));
+      const contrib = new Map(aggregateTrace(trace, { warmupRuns: o.warmup, timeOf: (e) => nodeContributionUs(e, att) }).nodes.map((n) => [n.key, n] as const));
+      const kernels = kernelsByNode(trace, att, agg.countedRuns, nodeKey);
+      const copies = new Map<string, number>();
+      const counted = new Set(agg.countedRuns);
+      for (const [e, g] of att.byNode) {
+        if (!counted.has(e.run)) continue;
+        const k = nodeKey(e);
+        copies.set(k, (copies.get(k) ?? 0) + g.activities.filter((a) => a.kind !== 'kernel').length / agg.countedRuns.length);
+      }
+      agg.nodes.forEach((n, i) => {
+        const row = rows[i] as NodeRow;
+        const h = host.get(n.key);
+        const c = contrib.get(n.key);
+        if (h) row.hostTime = scaleStats(h.stats, 1e-3);
+        if (c) row.contribution = scaleStats(c.stats, 1e-3);
+        const cp = copies.get(n.key);
+        if (cp) row.copiesPerRun = cp;
+        const ks = kernels.get(n.key);
+        if (ks?.length) row.gpuKernels = ks;
+      });
+    }
     const unmatched = rows.filter((r) => r.costSource === 'trace-only').length;
     if (graph && unmatched) warnings.push(`${unmatched} of ${rows.length} traced nodes have no node of that name in the model (ORT fused or renamed them); they were costed from the trace alone`);
 
@@ -277,22 +398,37 @@ async function profileRole(t: RoleTarget, o: ProfileOptions & { ep: ExecutionPro
 
     const e2eTimes = e2e.timesMs.slice(e2e.warmup);
     const e2eStats = timeStats(e2eTimes);
-    const perNodeSumMs = agg.perNodeSum.median / 1000;
+    const cuptiCov = att && capture ? cuptiCoverage(trace, att, agg.countedRuns, e2eStats.median, capture) : undefined;
+    const perNodeSumMs = cuptiCov ? cuptiCov.contributionSumMs : agg.perNodeSum.median / 1000;
     const ratio = e2eStats.median > 0 ? perNodeSumMs / e2eStats.median : Number.NaN;
     const method: MethodInfo = {
       nodeTime,
-      description: METHOD_TEXT[nodeTime],
+      description: att ? CUPTI_INJECTION_TEXT : METHOD_TEXT[nodeTime],
       warmupRuns: agg.warmupRuns,
       countedRuns: agg.countedRuns.length,
       launchBlocking: nodesPass.env.CUDA_LAUNCH_BLOCKING === '1',
       childProcess: child,
       runsFrom: agg.runsFrom,
     };
+    if (gpuPlan) method.requestedGpuTime = gpuPlan.requested;
+    if (nodeTime === 'cupti') method.gpuTimeSource = att ? 'cupti-injection' : 'ort-kernel-events';
+    if (att && gpuPlan?.library) method.cuptiLibrary = gpuPlan.library;
+    if (fallback && !att) method.fallback = fallback;
+    if (cuptiCov) {
+      const al = cuptiCov.alignment;
+      if (al.matchedFraction < 0.9) warnings.push(`CUPTI alignment: only ${(al.matchedFraction * 100).toFixed(1)}% of ${al.launches} launch calls fall inside a node interval; per-node GPU times may be misattributed`);
+      if (al.plateaus > 1) warnings.push(`CUPTI alignment: ${al.plateaus} equally good clock offsets; the widest was used`);
+      if (Math.abs(cuptiCov.alignment.clockDriftUs) > 100) warnings.push(`CUPTI clock moved against CLOCK_MONOTONIC by ${cuptiCov.alignment.clockDriftUs.toFixed(0)} µs during the pass (a clock step?)`);
+      if (cuptiCov.records.dropped > 0) warnings.push(`CUPTI dropped ${cuptiCov.records.dropped} activity records`);
+      for (const n of al.notes) warnings.push(`CUPTI alignment: ${n}`);
+    }
     const coverageNote = nodeTime === 'host'
       ? 'The rest of run() is ORT\'s executor, input/output handling and the JS tensor conversion.'
       : nodeTime === 'sync-launch'
         ? 'Launch blocking adds per-kernel launch latency and removes CPU/GPU overlap: a ratio above 1 means launch-bound nodes (many small kernels); below 1, time outside nodes (copies, executor).'
-        : 'Kernel time excludes launch gaps between kernels; a ratio well below 1 means the GPU idles between launches.';
+        : cuptiCov
+          ? `Per-node sum = Σ max(host launch time, GPU time) per node (${cuptiCov.bound}: device nodes' host launch time ${cuptiCov.hostLaunchSumMs.toFixed(3)} ms vs GPU time ${cuptiCov.nodeGpuSumMs.toFixed(3)} ms). Σ node GPU time / GPU busy time = ${cuptiCov.attributionRatio.toFixed(3)} (attribution check). Run-level GPU work outside nodes (input/output copies): ${cuptiCov.runLevelGpuMs.toFixed(3)} ms; with it the ratio is ${cuptiCov.ratioWithRunLevel.toFixed(3)}. The rest of run() is the JS tensor conversion and ORT's executor.`
+          : 'Kernel time excludes launch gaps between kernels; a ratio well below 1 means the GPU idles between launches.';
 
     // Memory: the trace's mem_* fields (the allocator of each node's provider), else nvidia-smi.
     const devProvider = o.ep === 'cuda' ? 'CUDAExecutionProvider' : 'CPUExecutionProvider';
@@ -322,7 +458,15 @@ async function profileRole(t: RoleTarget, o: ProfileOptions & { ep: ExecutionPro
         sessionCreateMs: e2e.sessionCreateMs,
       },
       profiledRun: { modelRun: scaleStats(agg.runStats, 1e-3), wall: timeStats(nodesPass.timesMs.slice(nodesPass.warmup)) },
-      coverage: { perNodeSumMs, endToEndMs: e2eStats.median, ratio, withinTenPercent: Math.abs(ratio - 1) <= 0.1, note: coverageNote },
+      coverage: {
+        perNodeSumMs,
+        endToEndMs: e2eStats.median,
+        ratio,
+        withinTenPercent: Math.abs(ratio - 1) <= 0.1,
+        note: coverageNote,
+        sumOf: cuptiCov ? 'contribution' : 'node-time',
+        ...(cuptiCov ? { cupti: cuptiCov } : {}),
+      },
       nodes: rows,
       opTypes,
       flags: totalFlags(rows.map((r) => ({ name: r.name, flags: r.flags, medianMs: r.time.median })), sumOfMediansUs / 1000),

@@ -34,8 +34,16 @@ function shapes(s: ({ dims: number[] } | null)[]): string {
 export function renderRoleConsole(r: RoleProfile, top = 15): string {
   const out: string[] = [];
   out.push(`== ${r.role}: ${r.model}`);
-  out.push(`method: ${r.method.nodeTime} (${r.method.countedRuns} counted runs, ${r.method.warmupRuns} warm-up)`);
-  out.push(`end-to-end: median ${ms(r.endToEnd.time.median)} ms (p10 ${ms(r.endToEnd.time.p10)}, p90 ${ms(r.endToEnd.time.p90)}); per-node sum ${ms(r.coverage.perNodeSumMs)} ms; ratio ${r.coverage.ratio.toFixed(3)}${r.coverage.withinTenPercent ? ' (within 10%)' : ''}`);
+  const m = r.method;
+  const via = m.gpuTimeSource === 'cupti-injection' ? ' via CUPTI injection (libcupti_trace.so)' : m.gpuTimeSource === 'ort-kernel-events' ? ' via ORT Kernel events' : m.launchBlocking ? ' (CUDA_LAUNCH_BLOCKING=1)' : '';
+  out.push(`method: ${m.nodeTime}${via} (${m.countedRuns} counted runs, ${m.warmupRuns} warm-up)${m.fallback ? `; fallback: ${m.fallback}` : ''}`);
+  const sumName = r.coverage.sumOf === 'contribution' ? 'per-node sum of max(host launch, GPU)' : 'per-node sum';
+  out.push(`end-to-end: median ${ms(r.endToEnd.time.median)} ms (p10 ${ms(r.endToEnd.time.p10)}, p90 ${ms(r.endToEnd.time.p90)}); ${sumName} ${ms(r.coverage.perNodeSumMs)} ms; ratio ${r.coverage.ratio.toFixed(3)}${r.coverage.withinTenPercent ? ' (within 10%)' : ''}`);
+  const c = r.coverage.cupti;
+  if (c) {
+    out.push(`GPU (CUPTI): node GPU sum ${ms(c.nodeGpuSumMs)} ms vs GPU busy ${ms(c.gpuBusyMs)} ms (attribution ${c.attributionRatio.toFixed(3)}), span ${ms(c.gpuSpanMs)} ms, model_run ${ms(c.modelRunMs)} ms; host launch ${ms(c.hostLaunchSumMs)} ms → ${c.bound}; run-level copies ${ms(c.runLevelGpuMs)} ms (ratio with them ${c.ratioWithRunLevel.toFixed(3)})`);
+    out.push(`CUPTI alignment: ${(c.alignment.matchedFraction * 100).toFixed(1)}% of ${c.alignment.launches} launches inside nodes; offset ±${(c.alignment.plateauUs / 2).toFixed(1)} µs (window ${c.alignment.windowUs.toFixed(0)} µs from ${c.alignment.windowFrom}); ${c.records.kernels} kernels, ${c.records.memcpys} memcpys, ${c.records.memsets} memsets`);
+  }
   out.push(table(
     ['node', 'op', 'provider', 'median ms', 'p10', 'p90', 'share', 'FLOP', 'bytes', 'bound', 'of roof', 'flags'],
     r.nodes.slice(0, top).map((n) => [

@@ -19,6 +19,7 @@ import { PassError } from '../errors.js';
 import { DataType } from '../onnx/dtype.js';
 import { cloneModel, createNamer } from '../onnx/graph-utils.js';
 import type { Model, Node } from '../onnx/types.js';
+import type { ExecutionProvider } from '../runtime/ort.js';
 import { verifyModel } from '../onnx/verify.js';
 import type { SampleSource } from './calibrate.js';
 import { feedsSource } from './calibrate.js';
@@ -44,6 +45,11 @@ export interface MixedOptions {
   fp16?: Fp16Options;
   /** Options of the underlying int8 dynamic pass (default targetEp 'cpu' so it runs here). */
   int8?: Int8DynamicOptions;
+  /**
+   * Where sensitivity is measured (default 'cpu'). Use the target's EP: ONNX Runtime's CPU EP computes
+   * float16 graphs in float32, so only 'cuda' shows real float16 rounding and overflow.
+   */
+  ep?: ExecutionProvider;
 }
 
 export const MIXED_DEFAULTS = { target: 'fp16' as const, maxError: 1e-2, sampleCount: 2 };
@@ -78,8 +84,8 @@ function lower(model: Model, target: 'fp16' | 'int8', keep: string[], o: { fp16?
 }
 
 /** Output error of `cand` against reference outputs. */
-async function outputError(cand: Model, samples: SampleSource, refOut: Record<string, Float32Array>[]): Promise<ErrorStats> {
-  const s = await openSession(cand, 'cpu');
+async function outputError(cand: Model, samples: SampleSource, refOut: Record<string, Float32Array>[], ep: ExecutionProvider): Promise<ErrorStats> {
+  const s = await openSession(cand, ep);
   try {
     const stats: ErrorStats[] = [];
     for (let i = 0; i < samples.count; i++) {
@@ -120,8 +126,8 @@ export async function mixedPrecision(model: Model, options: MixedOptions = {}): 
   const err = new Map<string, number>();
   const nonFin = new Set<string>();
   {
-    const rs = await openSession(refAug, 'cpu');
-    const ls = await openSession(lowAug, 'cpu');
+    const rs = await openSession(refAug, o.ep ?? 'cpu');
+    const ls = await openSession(lowAug, o.ep ?? 'cpu');
     try {
       for (let i = 0; i < samples.count; i++) {
         const feeds = samples.get(i);
@@ -162,7 +168,7 @@ export async function mixedPrecision(model: Model, options: MixedOptions = {}): 
   let evaluations = 0;
   const evalK = async (k: number): Promise<ErrorStats> => {
     evaluations++;
-    return outputError(lower(m0, o.target, ranked.slice(0, k).map((s) => s.node), o), samples, refOut);
+    return outputError(lower(m0, o.target, ranked.slice(0, k).map((s) => s.node), o), samples, refOut, o.ep ?? 'cpu');
   };
   const plain = await evalK(0);
   let best = 0;

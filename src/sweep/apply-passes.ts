@@ -31,7 +31,7 @@ export function toOptimizePasses(passes: readonly PassSpec[], o: ApplyPassesOpti
         if (o.resolutionSize === undefined) throw new PassError('resolution', undefined, `${where}: no spatial input to resize`);
         return { pass: 'resolution', options: { size: o.resolutionSize } };
       case 'mixed':
-        return { pass: 'mixed', options: { target: 'fp16', maxError: p.budget } };
+        return { pass: 'mixed', options: { target: 'fp16', maxError: p.budget, ep: o.ep } };
     }
   });
 }

@@ -205,9 +205,13 @@ export function resolvePasses(v: VariantSpec): RolePasses {
     (out[role] ??= []).push(p);
   };
   if (v.resolution !== undefined) for (const r of RESOLUTION_ROLES) add(r, { pass: 'resolution', outputSize: v.resolution });
-  for (const [role, prec] of Object.entries(v.precision ?? {})) {
-    const p = PRECISION_PASS[prec];
-    if (p) add(role as Role | '*', p);
+  // A role's own precision replaces the '*' one, so { '*': 'fp16', warp_network: 'fp32' } keeps warp in fp32.
+  const prec = v.precision ?? {};
+  const star = prec['*'];
+  const roles = star !== undefined ? ALL_ROLES : (Object.keys(prec) as Role[]);
+  for (const role of roles) {
+    const p = PRECISION_PASS[prec[role] ?? star ?? 'fp32'];
+    if (p) add(role, p);
   }
   if (v.mixedBudget !== undefined) add('*', { pass: 'mixed', budget: v.mixedBudget });
   for (const [role, list] of Object.entries(v.passes ?? {})) {

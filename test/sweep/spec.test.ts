@@ -29,14 +29,16 @@ describe('sweep spec', () => {
     expect(b[2]?.id).not.toBe(b[1]?.id);
   });
 
-  it('resolves shorthands to passes', () => {
-    expect(resolvePasses({ precision: { '*': 'int8-dynamic', decoder: 'fp32' }, resolution: 96, mixedBudget: 1 })).toEqual({
-      appearance_extractor: [{ pass: 'resolution', outputSize: 96 }],
-      motion_extractor: [{ pass: 'resolution', outputSize: 96 }],
-      warp_network: [{ pass: 'resolution', outputSize: 96 }],
-      decoder: [{ pass: 'resolution', outputSize: 96 }],
-      '*': [{ pass: 'int8', mode: 'dynamic' }, { pass: 'mixed', budget: 1 }],
-    });
+  it('resolves shorthands to passes; a role precision overrides *', () => {
+    const r = resolvePasses({ precision: { '*': 'int8-dynamic', decoder: 'fp32' }, resolution: 96, mixedBudget: 1 });
+    const res = { pass: 'resolution', outputSize: 96 };
+    const int8 = { pass: 'int8', mode: 'dynamic' };
+    expect(r.decoder).toEqual([res]); // fp32 wins over '*'
+    expect(r.warp_network).toEqual([res, int8]);
+    expect(r.appearance_extractor).toEqual([res, int8]);
+    expect(r.gpt_decode).toEqual([int8]);
+    expect(r['*']).toEqual([{ pass: 'mixed', budget: 1 }]);
+    expect(Object.keys(r).filter((k) => k !== '*')).toHaveLength(12);
   });
 
   it('names the file and field of a bad spec', () => {

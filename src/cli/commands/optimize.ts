@@ -38,6 +38,7 @@ interface OptimizeFlags {
   resolution?: string;
   input: string[];
   mixed?: string;
+  mixedEp?: string;
   maxError: string;
   target: 'fp16' | 'int8';
   calibInputs?: string;
@@ -84,7 +85,7 @@ export function passesFromFlags(f: OptimizeFlags, loadModelInputs: () => Paramet
   if (f.mixed !== undefined) {
     if (f.mixed !== 'auto') throw new UsageError(`--mixed: only 'auto' is supported, got '${f.mixed}'`);
     const samples = f.calibInputs ? loadCalibrationDir(f.calibInputs, loadModelInputs()) : undefined;
-    passes.push({ pass: 'mixed', options: { target: f.target, maxError: num('max-error', f.maxError), ...(samples ? { samples } : {}), fp16: { ...fp16Options, inPlace: false }, int8: { targetEp: 'cpu' } } });
+    passes.push({ pass: 'mixed', options: { target: f.target, maxError: num('max-error', f.maxError), ...(samples ? { samples } : {}), fp16: { ...fp16Options, inPlace: false }, int8: { targetEp: 'cpu' }, ep: f.mixedEp === 'cuda' ? 'cuda' : 'cpu' } });
   } else if (f.fp16) passes.push({ pass: 'fp16', options: fp16Options });
   if (f.int8 === 'dynamic') passes.push({ pass: 'int8-dynamic', options: { targetEp: f.targetEp, format: f.int8Format, perChannel: !f.perTensor } });
   else if (f.int8 === 'static') {
@@ -149,6 +150,7 @@ export function optimizeCommand(): Command {
     .option('--resolution <size>', 'run at another input size: SIZE or HxW for every image input')
     .option('--input <name=shape>', 'new shape of one input, e.g. x=1,3,192,192 (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
     .option('--mixed <mode>', "mixed precision search ('auto')")
+    .option('--mixed-ep <ep>', 'mixed: execution provider that measures sensitivity (use the target: cuda shows real float16 arithmetic)', 'cpu')
     .option('--max-error <e>', 'mixed: output relative L2 budget', '0.01')
     .addOption(new Option('--target <t>', 'mixed: what to lower to').choices(['fp16', 'int8']).default('fp16'))
     .option('--calib-inputs <dir>', 'mixed: inputs to measure on (default: seeded random inputs)')

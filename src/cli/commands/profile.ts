@@ -30,6 +30,7 @@ interface ProfileFlags {
   host?: boolean;
   top: string;
   childProcess: string;
+  gpuTime: string;
   worker?: string;
 }
 
@@ -59,6 +60,11 @@ export function profileCommand(): Command {
     .option('--top <n>', 'nodes in the console table', '15')
     .option('--host', 'run the profile under clinic flame to see the JavaScript side; prints where the flame graph went')
     .addOption(new Option('--child-process <mode>', 'run passes in child processes: auto (cuda only), always, never').choices(['auto', 'always', 'never']).default('auto'))
+    .addOption(
+      new Option('--gpu-time <method>', 'cuda: per-node GPU time from CUPTI (injection library; $WB_CUPTI_LIB or native/cupti-trace/libcupti_trace.so), from CUDA_LAUNCH_BLOCKING=1 host times, or auto (cupti when the library is found)')
+        .choices(['auto', 'cupti', 'sync-launch'])
+        .default('auto'),
+    )
     .addOption(new Option('--worker <job>').hideHelp())
     .action(async (target: string | undefined, flags: ProfileFlags) => {
       if (flags.worker) {
@@ -86,6 +92,7 @@ export function profileCommand(): Command {
         seed: int('seed', flags.seed) ?? 1,
         ...(flags.roles ? { roles: flags.roles.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
         childProcess: flags.childProcess as 'auto' | 'always' | 'never',
+        gpuTime: flags.gpuTime as 'auto' | 'cupti' | 'sync-launch',
         ...(flags.device ? { device: flags.device } : {}),
         ...(flags.keepTrace ? { keepTraceDir: `${flags.out}/traces` } : {}),
         log: (s) => out.error(`${s}\n`),
