@@ -127,6 +127,8 @@ export function builderSourceHash(): string {
   const files: string[] = [];
   listSources(here, files);
   for (const f of ['builder', 'rng', 'tensor']) for (const ext of ['.ts', '.js']) if (existsSync(join(here, '..', 'onnx', f + ext))) files.push(join(here, '..', 'onnx', f + ext));
+  // In a single-file bundle the sources are not there: the bundle itself is the builder's code.
+  if (files.length === 0) files.push(fileURLToPath(import.meta.url));
   const h = createHash('sha256');
   for (const f of files) h.update(relative(here, f)).update('\0').update(readFileSync(f)).update('\0');
   sourceHash = h.digest('hex');

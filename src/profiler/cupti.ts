@@ -20,8 +20,11 @@
  *      to the host and synchronizes before Run returns, so a run's GPU work ends inside it). The input copies at
  *      the start of a run and the output copies at its end pin Z from both sides, to a few µs, also from a
  *      wide window; without this stage a shift could pull a run's input copies into its first node.
- *   2. nodes: launch calls inside the `_kernel_time` intervals of device (CUDA EP) nodes, within stage 1's
- *      plateau. CPU-EP nodes launch nothing, so a launch that lands in one does not count.
+ *   2. nodes: launch calls inside the `_kernel_time` intervals of device (CUDA EP) nodes, or in a run's head
+ *      (model_run start → first device node) or tail (last device node → model_run end), where ORT copies
+ *      inputs and outputs, within stage 1's plateau. CPU-EP nodes and the gaps between nodes launch nothing, so
+ *      a launch that lands there does not count. Counting the head and tail matters: otherwise a shift that
+ *      pulls a run's input copies into its first node would score higher than the truth.
  * The result is the centre of the widest plateau of maximal count; its width is the remaining uncertainty.
  * Points are subsampled evenly when the pairs would exceed a budget.
  *
@@ -338,9 +341,12 @@ export interface Alignment {
   /** Window the search started from, and where it came from. */
   windowNs: [number, number];
   windowFrom: 'runs' | 'session' | 'data';
-  /** Launch calls considered, and how many fall inside a node interval at zeroNs. */
+  /** Launch calls considered, and how many fall inside a device-node interval at zeroNs. */
   launches: number;
   matched: number;
+  /** Launch calls inside a model_run, and how many of those lie in a device node or the run's head/tail. */
+  inRuns: number;
+  valid: number;
   /** Distinct plateaus with the best count (1 = unambiguous). */
   plateaus: number;
   /** Launch subsampling stride used in the node-level sweep (1 = all). */
@@ -401,18 +407,36 @@ interface Plateau {
 function bestShift(points: readonly number[], iv: Intervals, lo: number, hi: number, maxPairs: number): Plateau | undefined {
   const starts: number[] = [];
   const ends: number[] = [];
+  const mine: [number, number][] = [];
   for (const p of points) {
+    mine.length = 0;
     const j0 = lastStartAtOrBefore(iv.a, p - lo);
     for (let j = j0; j >= 0 && (iv.maxB[j] as number) >= p - hi; j--) {
       const b = iv.b[j] as number;
       if (b < p - hi) continue;
       const zl = Math.max(lo, p - b);
       const zh = Math.min(hi, p - (iv.a[j] as number));
-      if (zl > zh) continue;
-      starts.push(zl);
-      ends.push(zh);
-      if (starts.length > maxPairs) return undefined;
+      if (zl <= zh) mine.push([zl, zh]);
     }
+    // A point counts once: merge its Z-intervals (touching intervals, e.g. a node's end and the next one's
+    // start, would otherwise count it twice at one Z and make a spurious zero-width best plateau).
+    mine.sort((x, y) => x[0] - y[0]);
+    let cur: [number, number] | undefined;
+    for (const m of mine) {
+      if (cur && m[0] <= cur[1]) cur[1] = Math.max(cur[1], m[1]);
+      else {
+        if (cur) {
+          starts.push(cur[0]);
+          ends.push(cur[1]);
+        }
+        cur = [m[0], m[1]];
+      }
+    }
+    if (cur) {
+      starts.push(cur[0]);
+      ends.push(cur[1]);
+    }
+    if (starts.length > maxPairs) return undefined;
   }
   const n = starts.length;
   if (n === 0) return { count: 0, lo, hi, plateaus: 1, pairs: 0 };
@@ -468,6 +492,29 @@ function bestShiftSampled(points: readonly number[], iv: Intervals, lo: number, 
 export function deviceNodes(trace: ParsedTrace): TraceNodeEvent[] {
   const d = trace.nodes.filter((n) => n.provider === 'CUDAExecutionProvider');
   return d.length ? d : trace.nodes;
+}
+
+/** Per run, in ns: [model_run start, first device node start] and [last device node end, model_run end]. */
+function runHeadsAndTails(trace: ParsedTrace, dev: readonly TraceNodeEvent[]): { a: number; b: number }[] {
+  const first = new Map<number, number>();
+  const last = new Map<number, number>();
+  for (const n of dev) {
+    if (n.run < 0) continue;
+    first.set(n.run, Math.min(first.get(n.run) ?? Number.POSITIVE_INFINITY, n.ts));
+    last.set(n.run, Math.max(last.get(n.run) ?? Number.NEGATIVE_INFINITY, n.ts + n.dur + 1));
+  }
+  const out: { a: number; b: number }[] = [];
+  trace.runs.forEach((r, i) => {
+    const end = r.ts + r.dur + 1;
+    const f = first.get(i);
+    const l = last.get(i);
+    if (f === undefined || l === undefined) out.push({ a: r.ts * 1000, b: end * 1000 });
+    else {
+      out.push({ a: r.ts * 1000, b: f * 1000 });
+      out.push({ a: l * 1000, b: end * 1000 });
+    }
+  });
+  return out;
 }
 
 /** Trace intervals in ns: [ts, ts + dur + 1 µs] (ORT truncates both to whole microseconds). */
@@ -547,18 +594,27 @@ export function alignCapture(trace: ParsedTrace, cap: CuptiCapture, clock: Clock
       runPlateau = [r.lo, r.hi];
     }
   }
-  // Stage 2: launch calls inside device-node intervals.
-  const nodeIv = intervalsOf(nodeIntervalsNs(deviceNodes(trace)));
-  const r = bestShiftSampled(points, nodeIv, lo, hi, maxPairs);
+  // Stage 2: launch calls inside device-node intervals, or in a run's head or tail.
+  const dev = deviceNodes(trace);
+  const nodeList = nodeIntervalsNs(dev);
+  const validIv = intervalsOf([...nodeList, ...runHeadsAndTails(trace, dev)]);
+  const r = bestShiftSampled(points, validIv, lo, hi, maxPairs);
   const zeroNs = r.count > 0 ? (r.lo + r.hi) / 2 : (lo + hi) / 2;
+  const nodeIv = intervalsOf(nodeList);
+  const runIv = intervalsOf(trace.runs.map((x) => ({ a: x.ts * 1000, b: (x.ts + x.dur + 1) * 1000 })));
+  const inside = (iv: Intervals, t: number): boolean => {
+    for (let j = lastStartAtOrBefore(iv.a, t); j >= 0 && (iv.maxB[j] as number) >= t; j--) if ((iv.b[j] as number) >= t) return true;
+    return false;
+  };
   let matched = 0;
+  let inRuns = 0;
+  let valid = 0;
   for (const p of points) {
-    const j0 = lastStartAtOrBefore(nodeIv.a, p - zeroNs);
-    for (let j = j0; j >= 0 && (nodeIv.maxB[j] as number) >= p - zeroNs; j--) {
-      if ((nodeIv.b[j] as number) >= p - zeroNs) {
-        matched++;
-        break;
-      }
+    const t = p - zeroNs;
+    if (inside(nodeIv, t)) matched++;
+    if (trace.runs.length === 0 || inside(runIv, t)) {
+      inRuns++;
+      if (inside(validIv, t)) valid++;
     }
   }
   return {
@@ -569,6 +625,8 @@ export function alignCapture(trace: ParsedTrace, cap: CuptiCapture, clock: Clock
     windowFrom: from,
     launches: points.length,
     matched,
+    inRuns,
+    valid,
     plateaus: r.plateaus,
     stride: r.stride,
     notes,
@@ -578,7 +636,7 @@ export function alignCapture(trace: ParsedTrace, cap: CuptiCapture, clock: Clock
 // ---------------------------------------------------------------------------------------------------------
 // Attribution
 
-export type Placement = 'node' | 'run' | 'outside' ;
+export type Placement = 'node' | 'run' | 'outside';
 
 export interface PlacedActivity extends GpuActivity {
   /** Trace time (µs) of the GPU start and end. */
@@ -846,7 +904,10 @@ export interface CuptiCoverage {
     runPlateauUs?: number;
     plateauUs: number;
     launches: number;
+    /** Launch calls inside device nodes / all launch calls. */
     matchedFraction: number;
+    /** Of the launch calls inside runs, the share in a device node or the run's head/tail (~1 when aligned). */
+    validFraction: number;
     plateaus: number;
     stride: number;
     clockDriftUs: number;
@@ -909,6 +970,7 @@ export function cuptiCoverage(trace: ParsedTrace, att: CuptiAttribution, counted
       plateauUs: (a.plateauNs[1] - a.plateauNs[0]) / 1000,
       launches: a.launches,
       matchedFraction: a.launches > 0 ? a.matched / a.launches : 0,
+      validFraction: a.inRuns > 0 ? a.valid / a.inRuns : 0,
       plateaus: a.plateaus,
       stride: a.stride,
       clockDriftUs: att.clock.driftNs / 1000,

@@ -416,7 +416,7 @@ async function profileRole(t: RoleTarget, o: ProfileOptions & { ep: ExecutionPro
     if (fallback && !att) method.fallback = fallback;
     if (cuptiCov) {
       const al = cuptiCov.alignment;
-      if (al.matchedFraction < 0.9) warnings.push(`CUPTI alignment: only ${(al.matchedFraction * 100).toFixed(1)}% of ${al.launches} launch calls fall inside a node interval; per-node GPU times may be misattributed`);
+      if (al.validFraction < 0.95) warnings.push(`CUPTI alignment: only ${(al.validFraction * 100).toFixed(1)}% of the launch calls inside runs fall inside a device node or the run's input/output-copy phases; per-node GPU times may be misattributed`);
       if (al.plateaus > 1) warnings.push(`CUPTI alignment: ${al.plateaus} equally good clock offsets; the widest was used`);
       if (Math.abs(cuptiCov.alignment.clockDriftUs) > 100) warnings.push(`CUPTI clock moved against CLOCK_MONOTONIC by ${cuptiCov.alignment.clockDriftUs.toFixed(0)} µs during the pass (a clock step?)`);
       if (cuptiCov.records.dropped > 0) warnings.push(`CUPTI dropped ${cuptiCov.records.dropped} activity records`);

@@ -42,7 +42,7 @@ export function renderRoleConsole(r: RoleProfile, top = 15): string {
   const c = r.coverage.cupti;
   if (c) {
     out.push(`GPU (CUPTI): node GPU sum ${ms(c.nodeGpuSumMs)} ms vs GPU busy ${ms(c.gpuBusyMs)} ms (attribution ${c.attributionRatio.toFixed(3)}), span ${ms(c.gpuSpanMs)} ms, model_run ${ms(c.modelRunMs)} ms; host launch ${ms(c.hostLaunchSumMs)} ms → ${c.bound}; run-level copies ${ms(c.runLevelGpuMs)} ms (ratio with them ${c.ratioWithRunLevel.toFixed(3)})`);
-    out.push(`CUPTI alignment: ${(c.alignment.matchedFraction * 100).toFixed(1)}% of ${c.alignment.launches} launches inside nodes; offset ±${(c.alignment.plateauUs / 2).toFixed(1)} µs (window ${c.alignment.windowUs.toFixed(0)} µs from ${c.alignment.windowFrom}); ${c.records.kernels} kernels, ${c.records.memcpys} memcpys, ${c.records.memsets} memsets`);
+    out.push(`CUPTI alignment: ${(c.alignment.matchedFraction * 100).toFixed(1)}% of ${c.alignment.launches} launches inside nodes, ${(c.alignment.validFraction * 100).toFixed(1)}% of those in runs in nodes or copy phases; offset ±${(c.alignment.plateauUs / 2).toFixed(1)} µs (window ${c.alignment.windowUs.toFixed(0)} µs from ${c.alignment.windowFrom}); ${c.records.kernels} kernels, ${c.records.memcpys} memcpys, ${c.records.memsets} memsets`);
   }
   out.push(table(
     ['node', 'op', 'provider', 'median ms', 'p10', 'p90', 'share', 'FLOP', 'bytes', 'bound', 'of roof', 'flags'],

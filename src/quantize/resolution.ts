@@ -24,7 +24,7 @@ import { DataType } from '../onnx/dtype.js';
 import { cloneModel, createNamer } from '../onnx/graph-utils.js';
 import { inferShapes } from '../onnx/shape-inference.js';
 import { int64Tensor, makeTensor, readFloats } from '../onnx/tensor.js';
-import type { Dim, Graph, Model, Node, Tensor, Value } from '../onnx/types.js';
+import { Node, Value, type Dim, type Graph, type Model, type Tensor } from '../onnx/types.js';
 import { verifyModel } from '../onnx/verify.js';
 import { addInitializer, bump, constantInts, constantTensor, isOnnxDomain, newReport, recordPass, type PassResult } from './common.js';
 
@@ -37,6 +37,12 @@ export interface ResolutionOptions {
   inputs?: Record<string, Dim[]>;
   /** Upper bound on infer-and-rewrite rounds (default 32). */
   maxRounds?: number;
+  /**
+   * Keep the model's input shapes and resize the inputs inside the graph (a linear Resize in front) (default
+   * false). For a role whose producer cannot change size — e.g. Ditto's decoder fed by the warp network,
+   * whose 5-level hourglass needs a feature grid divisible by 32 — this lowers the role's own compute.
+   */
+  keepInputs?: boolean;
 }
 
 export const RESOLUTION_DEFAULTS = { maxRounds: 32 };
@@ -115,12 +121,29 @@ export function resolutionWithReport(model: Model, options: ResolutionOptions): 
   const mapH = new Map<number, number>();
   const mapW = new Map<number, number>();
   const levels = new Set<string>();
+  // A spatial level is (H, W) = the largest image input's (H0, W0) scaled by the same power of two on both
+  // axes. That excludes NHWC tensors ([.., H, W, C] ends in (W, C)) and per-channel constants ([1,1,1,C]),
+  // whose trailing dims only look spatial.
+  let h0 = 0;
+  let w0 = 0;
+  for (const v of old.graph.inputs) {
+    const s = numShape(v.tensorType?.shape);
+    if (s && s.length >= 4 && (s[s.length - 2] as number) > h0) {
+      h0 = s[s.length - 2] as number;
+      w0 = s[s.length - 1] as number;
+    }
+  }
+  const isLevel = (H: number, W: number): boolean => {
+    if (H <= 1 || W <= 1 || !h0 || !w0 || H * w0 !== W * h0) return false;
+    const k = Math.log2(H / h0);
+    return Number.isInteger(k) && k >= -8 && k <= 3;
+  };
   const addLevel = (s: Shape, t?: number): void => {
     const ns = numShape(s);
     if (!ns || ns.length < 4 || (t !== undefined && t !== DataType.FLOAT && t !== DataType.FLOAT16)) return;
     const H = ns[ns.length - 2] as number;
     const W = ns[ns.length - 1] as number;
-    if (H <= 1 && W <= 1) return;
+    if (!isLevel(H, W)) return;
     levels.add(`${H}x${W}`);
     mapH.set(H, Math.round(H * rH));
     mapW.set(W, Math.round(W * rW));
@@ -234,7 +257,8 @@ export function resolutionWithReport(model: Model, options: ResolutionOptions): 
     outputs: Object.fromEntries(m.graph.outputs.map((v) => [v.name, v.tensorType?.shape ?? null])),
     levels: [...levels],
   };
-  recordPass(m, RESOLUTION_NAME, { size: o.size, inputs: Object.fromEntries(newInputs) });
+  if (o.keepInputs) keepInputShapes(m, old, newInputs, namer);
+  recordPass(m, RESOLUTION_NAME, { size: o.size, inputs: Object.fromEntries(newInputs), ...(o.keepInputs ? { keepInputs: true } : {}) });
   verifyModel(m, `pass ${RESOLUTION_NAME}`);
   return { model: m, report };
 }
@@ -414,4 +438,25 @@ function resampleGrid(t: Tensor, hAxis: number, H2: number, W2: number, name: st
   nd[hAxis] = H2;
   nd[hAxis + 1] = W2;
   return makeTensor(name, DataType.FLOAT, nd, dst);
+}
+
+/** Puts back the original input shapes, with a linear Resize from each to the size the graph now runs at. */
+function keepInputShapes(m: Model, old: Model, newInputs: Map<string, Dim[]>, namer: (base: string) => string): void {
+  const g = m.graph;
+  g.inputs = g.inputs.map((inner) => {
+    const target = newInputs.get(inner.name);
+    const before = old.graph.inputs.find((v) => v.name === inner.name)?.tensorType;
+    if (!target || !before || inner.type?.kind !== 'tensor') return inner;
+    const outer = new Value(inner.name, { kind: 'tensor', elemType: inner.type.elemType, ...(before.shape ? { shape: [...before.shape] } : {}) });
+    inner.name = namer(`${inner.name}_resized`);
+    const sizes = addInitializer(g, int64Tensor(namer(`${outer.name}_sizes`), [target.length], target.map((d) => (typeof d === 'number' ? d : 0))));
+    const resize = new Node('Resize', namer(`${outer.name}_Resize`), [outer, undefined, undefined, sizes], [inner]);
+    resize.attributes = [
+      { name: 'mode', attr: { type: 'string', value: new TextEncoder().encode('linear') } },
+      { name: 'coordinate_transformation_mode', attr: { type: 'string', value: new TextEncoder().encode('half_pixel') } },
+    ];
+    inner.producer = resize;
+    g.nodes.unshift(resize);
+    return outer;
+  });
 }

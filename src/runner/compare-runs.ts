@@ -24,10 +24,10 @@ export function readRun(dir: string): RunResult {
 }
 
 function compareFrames(a: string, ra: RunResult, b: string, rb: RunResult, warnings: string[]): FrameQuality | null {
-  if (ra.video.width !== rb.video.width || ra.video.height !== rb.video.height) {
-    warnings.push(`frame sizes differ (${ra.video.width}x${ra.video.height} vs ${rb.video.width}x${rb.video.height}); frames not compared`);
-    return null;
-  }
+  // A lower-resolution variant is judged as it would be shown: upscaled (bilinear) to the baseline's size.
+  const sizeB = rb.video.width * rb.video.height * 3;
+  const rescale = ra.video.width !== rb.video.width || ra.video.height !== rb.video.height;
+  if (rescale) warnings.push(`frame sizes differ (${ra.video.width}x${ra.video.height} vs ${rb.video.width}x${rb.video.height}); candidate frames upscaled bilinearly to ${ra.video.width}x${ra.video.height} for PSNR/SSIM`);
   const n = Math.min(ra.video.frames, rb.video.frames);
   if (ra.video.frames !== rb.video.frames) warnings.push(`frame counts differ (${ra.video.frames} vs ${rb.video.frames}); compared the first ${n}`);
   if (n === 0) return null;
@@ -37,6 +37,7 @@ function compareFrames(a: string, ra: RunResult, b: string, rb: RunResult, warni
   const fb = openSync(join(b, rb.files.frames), 'r');
   const ba = new Uint8Array(size);
   const bb = new Uint8Array(size);
+  const braw = rescale ? new Uint8Array(sizeB) : bb;
   let seSum = 0;
   let psnrWorst = Infinity;
   let psnrWorstFrame = 0;
@@ -46,7 +47,8 @@ function compareFrames(a: string, ra: RunResult, b: string, rb: RunResult, warni
   try {
     for (let i = 0; i < n; i++) {
       readSync(fa, ba, 0, size, i * size);
-      readSync(fb, bb, 0, size, i * size);
+      readSync(fb, braw, 0, sizeB, i * sizeB);
+      if (rescale) resizeRgbBilinear(braw, rb.video.width, rb.video.height, bb, w, h);
       let se = 0;
       for (let k = 0; k < size; k++) se += ((ba[k] as number) - (bb[k] as number)) ** 2;
       seSum += se / size;
@@ -118,4 +120,27 @@ export function compareRuns(baseline: string, candidate: string, tolerance = 1e-
   }
   const firstDivergentRole = PIPELINE_ORDER.find((role) => Object.values(roles[role] ?? {}).some((e) => e > tolerance)) ?? null;
   return { baseline: a, candidate: b, frames, audio, motion, roles, firstDivergentRole, warnings };
+}
+
+/** Bilinear resize of an interleaved RGB image (half-pixel centres, as image libraries do). */
+export function resizeRgbBilinear(src: Uint8Array, sw: number, sh: number, dst: Uint8Array, dw: number, dh: number): void {
+  for (let y = 0; y < dh; y++) {
+    const fy = Math.min(Math.max(((y + 0.5) * sh) / dh - 0.5, 0), sh - 1);
+    const y0 = Math.floor(fy);
+    const y1 = Math.min(y0 + 1, sh - 1);
+    const wy = fy - y0;
+    for (let x = 0; x < dw; x++) {
+      const fx = Math.min(Math.max(((x + 0.5) * sw) / dw - 0.5, 0), sw - 1);
+      const x0 = Math.floor(fx);
+      const x1 = Math.min(x0 + 1, sw - 1);
+      const wx = fx - x0;
+      for (let c = 0; c < 3; c++) {
+        const a = src[(y0 * sw + x0) * 3 + c] as number;
+        const b = src[(y0 * sw + x1) * 3 + c] as number;
+        const d = src[(y1 * sw + x0) * 3 + c] as number;
+        const e = src[(y1 * sw + x1) * 3 + c] as number;
+        dst[(y * dw + x) * 3 + c] = Math.round((a * (1 - wx) + b * wx) * (1 - wy) + (d * (1 - wx) + e * wx) * wy);
+      }
+    }
+  }
 }

@@ -29,7 +29,7 @@ export function toOptimizePasses(passes: readonly PassSpec[], o: ApplyPassesOpti
         return { pass: 'wo', options: { bits: p.bits, ...(p.blockSize ? { blockSize: p.blockSize } : {}) } };
       case 'resolution':
         if (o.resolutionSize === undefined) throw new PassError('resolution', undefined, `${where}: no spatial input to resize`);
-        return { pass: 'resolution', options: { size: o.resolutionSize } };
+        return { pass: 'resolution', options: { size: o.resolutionSize, ...(p.keepInputs ? { keepInputs: true } : {}) } };
       case 'mixed':
         return { pass: 'mixed', options: { target: 'fp16', maxError: p.budget, ep: o.ep } };
     }

@@ -203,7 +203,8 @@ export async function buildVariantManifest(baseManifest: string, v: PlannedVaria
     roles[role] = rewritten;
   }
   if (scale !== undefined) {
-    config.sourceSize = Math.round(base.config.sourceSize * scale);
+    // The source crop changes only when the extractors were rescaled too.
+    if (passesForRole(v, 'appearance_extractor').some((p) => p.pass === 'resolution')) config.sourceSize = Math.round(base.config.sourceSize * scale);
     config.outputSize = Math.round(base.config.outputSize * scale);
   }
   const manifest: Manifest = { ...base, name: `${base.name}+${v.name}`, roles, config };

@@ -24,7 +24,12 @@ import {
  * Roles rescaled when a variant changes the output size: the source crop feeds both extractors, the
  * appearance volume feeds the warp network, whose output feeds the decoder, so all four scale together.
  */
-export const RESOLUTION_ROLES: readonly Role[] = ['appearance_extractor', 'motion_extractor', 'warp_network', 'decoder'];
+/**
+ * Roles a `resolution` variant rescales: the decoder only, resizing its input feature map inside the graph.
+ * The warp network's 5-level hourglass needs a feature grid divisible by 32 (64 → 32 → … → 2), so 384² output
+ * (a 48² grid) cannot run through it; rendering the decoder (72% of the per-frame MACs) at the lower size can.
+ */
+export const RESOLUTION_ROLES: readonly Role[] = ['decoder'];
 
 /** Default cap on grid variants. */
 export const DEFAULT_MAX_VARIANTS = 32;
@@ -204,7 +209,7 @@ export function resolvePasses(v: VariantSpec): RolePasses {
   const add = (role: Role | '*', p: PassSpec): void => {
     (out[role] ??= []).push(p);
   };
-  if (v.resolution !== undefined) for (const r of RESOLUTION_ROLES) add(r, { pass: 'resolution', outputSize: v.resolution });
+  if (v.resolution !== undefined) for (const r of RESOLUTION_ROLES) add(r, { pass: 'resolution', outputSize: v.resolution, keepInputs: true });
   // A role's own precision replaces the '*' one, so { '*': 'fp16', warp_network: 'fp32' } keeps warp in fp32.
   const prec = v.precision ?? {};
   const star = prec['*'];

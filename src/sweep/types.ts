@@ -17,7 +17,7 @@ export type PassSpec =
   | { pass: 'fp16'; keepIo?: boolean; blockList?: string[] }
   | { pass: 'int8'; mode: 'dynamic' | 'static'; calibrationSamples?: number }
   | { pass: 'wo'; bits: 8 | 4; blockSize?: number }
-  | { pass: 'resolution'; outputSize: number }
+  | { pass: 'resolution'; outputSize: number; /** resize inside the role, keeping its input shape */ keepInputs?: boolean }
   | { pass: 'mixed'; budget: number };
 
 /** Passes per role; `*` applies to every role of the manifest whose model the pass can rewrite. */

@@ -31,11 +31,11 @@ describe('sweep spec', () => {
 
   it('resolves shorthands to passes; a role precision overrides *', () => {
     const r = resolvePasses({ precision: { '*': 'int8-dynamic', decoder: 'fp32' }, resolution: 96, mixedBudget: 1 });
-    const res = { pass: 'resolution', outputSize: 96 };
+    const res = { pass: 'resolution', outputSize: 96, keepInputs: true };
     const int8 = { pass: 'int8', mode: 'dynamic' };
     expect(r.decoder).toEqual([res]); // fp32 wins over '*'
-    expect(r.warp_network).toEqual([res, int8]);
-    expect(r.appearance_extractor).toEqual([res, int8]);
+    expect(r.warp_network).toEqual([int8]); // the warp's hourglass keeps its grid
+    expect(r.appearance_extractor).toEqual([int8]);
     expect(r.gpt_decode).toEqual([int8]);
     expect(r['*']).toEqual([{ pass: 'mixed', budget: 1 }]);
     expect(Object.keys(r).filter((k) => k !== '*')).toHaveLength(12);
