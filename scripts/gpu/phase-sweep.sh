@@ -24,7 +24,9 @@ cat > /tmp/wb/sweep.json <<JSON
   ]
 }
 JSON
-timeout ${SWEEP_TIMEOUT:-480} $W sweep /tmp/wb/sweep.json --ep cuda --out /tmp/wb/sweep --cache-dir /tmp/wb/cache --no-report ${RESUME:+--resume} 2>&1 | tail -40
+[ -n "${SKIP_MIXED:-}" ] && grep -v '"warp mixed' /tmp/wb/sweep.json | sed 's/"pass": "mixed", "budget": 0.01 } ] } },/X/' > /tmp/wb/sweep2.json && mv /tmp/wb/sweep2.json /tmp/wb/sweep.json
+timeout ${SWEEP_TIMEOUT:-480} $W sweep /tmp/wb/sweep.json --ep cuda --out /tmp/wb/sweep --cache-dir /tmp/wb/cache --no-report ${RESUME:+--resume} > $R/sweep.log 2>&1
+echo "sweep exit $?"; tail -30 $R/sweep.log
 cp /tmp/wb/sweep/results.jsonl $R/ 2>/dev/null
 cp /tmp/wb/sweep.json $R/
 for d in /tmp/wb/sweep/runs/*/; do id=$(basename $d); mkdir -p $R/runs/$id; cp $d/run.json $R/runs/$id/ 2>/dev/null; cp $d/*.png $R/runs/$id/ 2>/dev/null; done

@@ -796,7 +796,9 @@ export function attributeCapture(trace: ParsedTrace, cap: CuptiCapture, marks?: 
     }
     placed.push(p);
   }
-  // Host time of each node spent waiting in blocking calls (not launch work).
+  // Host time of each node spent waiting in blocking calls (not launch work): the union of those calls
+  // clipped to the node (a runtime call and the driver call inside it may both be recorded).
+  const blocked = new Map<TraceNodeEvent, { s: number; e: number }[]>();
   for (const c of cap.apis) {
     if (!isBlockingCall(c.name)) continue;
     const s = (clock.toMono(c.startNs) - Z) / 1000;
@@ -804,9 +806,14 @@ export function attributeCapture(trace: ParsedTrace, cap: CuptiCapture, marks?: 
     const j = containing(nodes, starts, maxEnd, (s + e) / 2);
     if (j < 0) continue;
     const n = nodes[j] as TraceNodeEvent;
-    const overlap = Math.min(e, n.ts + n.dur) - Math.max(s, n.ts);
-    if (overlap > 0) entry(n).blockedUs += overlap;
+    const cs = Math.max(s, n.ts);
+    const ce = Math.min(e, n.ts + n.dur);
+    if (ce <= cs) continue;
+    const list = blocked.get(n) ?? [];
+    list.push({ s: cs, e: ce });
+    blocked.set(n, list);
   }
+  for (const [n, list] of blocked) entry(n).blockedUs = unionLength(list);
   const runs: RunGpu[] = trace.runs.map((r, i) => ({ run: i, modelRunUs: r.dur, busyUs: 0, spanUs: 0, nodeGpuUs: 0, runLevelUs: 0, activities: 0 }));
   const perRun = new Map<number, { s: number; e: number }[]>();
   for (const p of placed) {
