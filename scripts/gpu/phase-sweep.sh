@@ -7,24 +7,21 @@ W="node .gpubundle/workbench.mjs"
 R=$OUT/res; mkdir -p $R
 M=/tmp/wb/models/full
 $W models build --scale full --out $M > $R/build.log 2>&1 || { echo build failed; tail $R/build.log; }
-TEXT=${TEXT:-"The quick brown fox jumps over the lazy dog, while the avatar explains how speech and video are made on one GPU."}
+TEXT=${TEXT:-"Hello, I am your realtime avatar, and this is how I speak."}
 cat > /tmp/wb/sweep.json <<JSON
 {
   "schemaVersion": 1, "name": "h100-full", "manifest": "$M/manifest.json",
   "steps": 50, "repeats": 1, "seed": 1, "text": "$TEXT",
   "variants": [
-    { "name": "ditto fp16 (warp fp32)", "precision": { "hubert": "fp16", "lmdm": "fp16", "appearance_extractor": "fp16", "motion_extractor": "fp16", "stitch_network": "fp16", "decoder": "fp16" } },
-    { "name": "ditto fp16 + warp mixed 1e-2", "precision": { "hubert": "fp16", "lmdm": "fp16", "appearance_extractor": "fp16", "motion_extractor": "fp16", "stitch_network": "fp16", "decoder": "fp16" }, "passes": { "warp_network": [ { "pass": "mixed", "budget": 0.01 } ] } },
-    { "name": "ditto fp16 @384", "precision": { "hubert": "fp16", "lmdm": "fp16", "appearance_extractor": "fp16", "motion_extractor": "fp16", "stitch_network": "fp16", "decoder": "fp16" }, "resolution": 384 },
-    { "name": "ditto fp16 @256", "precision": { "hubert": "fp16", "lmdm": "fp16", "appearance_extractor": "fp16", "motion_extractor": "fp16", "stitch_network": "fp16", "decoder": "fp16" }, "resolution": 256 },
-    { "name": "ditto fp16, 10 steps", "precision": { "hubert": "fp16", "lmdm": "fp16", "appearance_extractor": "fp16", "motion_extractor": "fp16", "stitch_network": "fp16", "decoder": "fp16" }, "steps": 10 },
-    { "name": "all fp16 (warp fp32)", "precision": { "*": "fp16", "warp_network": "fp32" } },
-    { "name": "ditto fp16 + gpt wo4", "precision": { "hubert": "fp16", "lmdm": "fp16", "appearance_extractor": "fp16", "motion_extractor": "fp16", "stitch_network": "fp16", "decoder": "fp16", "gpt_decode": "wo4" } },
-    { "name": "all fp16 incl. warp", "precision": { "*": "fp16" } }
+    { "name": "ditto fp16, lmdm mixed", "precision": { "hubert": "fp16", "appearance_extractor": "fp16", "motion_extractor": "fp16", "stitch_network": "fp16", "decoder": "fp16" }, "passes": { "lmdm": [ { "pass": "mixed", "budget": 0.01 } ] } },
+    { "name": "ditto fp16, lmdm mixed @384", "precision": { "hubert": "fp16", "appearance_extractor": "fp16", "motion_extractor": "fp16", "stitch_network": "fp16", "decoder": "fp16" }, "passes": { "lmdm": [ { "pass": "mixed", "budget": 0.01 } ] }, "resolution": 384 },
+    { "name": "ditto fp16, lmdm mixed @256", "precision": { "hubert": "fp16", "appearance_extractor": "fp16", "motion_extractor": "fp16", "stitch_network": "fp16", "decoder": "fp16" }, "passes": { "lmdm": [ { "pass": "mixed", "budget": 0.01 } ] }, "resolution": 256 },
+    { "name": "ditto fp16, lmdm mixed, 10 steps", "precision": { "hubert": "fp16", "appearance_extractor": "fp16", "motion_extractor": "fp16", "stitch_network": "fp16", "decoder": "fp16" }, "passes": { "lmdm": [ { "pass": "mixed", "budget": 0.01 } ] }, "steps": 10 },
+    { "name": "all fp16 (warp fp32, lmdm mixed)", "precision": { "*": "fp16", "warp_network": "fp32" }, "passes": { "lmdm": [ { "pass": "mixed", "budget": 0.01 } ] } },
+    { "name": "ditto fp16 + gpt wo4", "precision": { "hubert": "fp16", "appearance_extractor": "fp16", "motion_extractor": "fp16", "stitch_network": "fp16", "decoder": "fp16", "gpt_decode": "wo4" }, "passes": { "lmdm": [ { "pass": "mixed", "budget": 0.01 } ] } }
   ]
 }
 JSON
-[ -n "${SKIP_MIXED:-}" ] && grep -v '"warp mixed' /tmp/wb/sweep.json | sed 's/"pass": "mixed", "budget": 0.01 } ] } },/X/' > /tmp/wb/sweep2.json && mv /tmp/wb/sweep2.json /tmp/wb/sweep.json
 timeout ${SWEEP_TIMEOUT:-480} $W sweep /tmp/wb/sweep.json --ep cuda --out /tmp/wb/sweep --cache-dir /tmp/wb/cache --no-report ${RESUME:+--resume} > $R/sweep.log 2>&1
 echo "sweep exit $?"; tail -30 $R/sweep.log
 cp /tmp/wb/sweep/results.jsonl $R/ 2>/dev/null

@@ -85,9 +85,14 @@ export function randomFeeds(model: Model, count: number, options: { seed?: numbe
           f[v.name] = { type: 'float32', dims, data: a };
           break;
         }
-        case DataType.INT64:
-          f[v.name] = { type: 'int64', dims, data: new BigInt64Array(n) };
+        case DataType.INT64: {
+          // Diffusion timesteps span their range across samples (999 first: where fp16 overflows, the
+          // DDIM terms are largest); other integer inputs are zeros.
+          const data = new BigInt64Array(n);
+          if (/time|step/i.test(v.name)) data.fill(BigInt(count > 1 ? Math.round(999 * (1 - s / (count - 1))) : 999));
+          f[v.name] = { type: 'int64', dims, data };
           break;
+        }
         case DataType.INT32:
           f[v.name] = { type: 'int32', dims, data: new Int32Array(n) };
           break;
