@@ -22,19 +22,34 @@ export function quantizeWeightInt8(w: Float32Array, dims: readonly number[], axi
   const channels = ax === undefined ? 1 : (dims[ax] ?? 1);
   let inner = 1;
   if (ax !== undefined) for (let d = ax + 1; d < rank; d++) inner *= dims[d] ?? 1;
-  const chanOf = (i: number): number => (ax === undefined ? 0 : Math.floor(i / inner) % channels);
+  if (ax === undefined) inner = w.length;
+  // Element i belongs to channel ⌊i / inner⌋ mod channels: walk [outer][channel][inner] blocks instead of
+  // dividing per element (this loop runs over every weight of the model).
+  const outer = Math.max(1, Math.floor(w.length / (inner * channels)));
   const absMax = new Float32Array(channels);
-  for (let i = 0; i < w.length; i++) {
-    const a = Math.abs(w[i] as number);
-    const c = chanOf(i);
-    if (a > (absMax[c] as number) && Number.isFinite(a)) absMax[c] = a;
+  let i = 0;
+  for (let o = 0; o < outer; o++) {
+    for (let c = 0; c < channels; c++) {
+      let m = absMax[c] as number;
+      for (const end = i + inner; i < end; i++) {
+        const a = Math.abs(w[i] as number);
+        if (a > m && a !== Infinity) m = a;
+      }
+      absMax[c] = m;
+    }
   }
   const scale = new Float32Array(channels);
   for (let c = 0; c < channels; c++) scale[c] = (absMax[c] as number) > 0 ? (absMax[c] as number) / 127 : 1;
   const q = new Int8Array(w.length);
-  for (let i = 0; i < w.length; i++) {
-    const v = Math.round((w[i] as number) / (scale[chanOf(i)] as number));
-    q[i] = v > 127 ? 127 : v < -127 ? -127 : v;
+  i = 0;
+  for (let o = 0; o < outer; o++) {
+    for (let c = 0; c < channels; c++) {
+      const sc = scale[c] as number;
+      for (const end = i + inner; i < end; i++) {
+        const v = Math.round((w[i] as number) / sc);
+        q[i] = v > 127 ? 127 : v < -127 ? -127 : v;
+      }
+    }
   }
   return { q, scale, axis: ax };
 }
