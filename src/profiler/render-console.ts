@@ -41,6 +41,7 @@ export function renderRoleConsole(r: RoleProfile, top = 15): string {
   out.push(`end-to-end: median ${ms(r.endToEnd.time.median)} ms (p10 ${ms(r.endToEnd.time.p10)}, p90 ${ms(r.endToEnd.time.p90)}); ${sumName} ${ms(r.coverage.perNodeSumMs)} ms; ratio ${r.coverage.ratio.toFixed(3)}${r.coverage.withinTenPercent ? ' (within 10%)' : ''}`);
   const c = r.coverage.cupti;
   if (c) {
+    out.push(`GPU time accounted: (Σ node GPU ${ms(c.nodeGpuSumMs)} + run copies ${ms(c.runLevelGpuMs)}) / GPU busy ${ms(c.gpuBusyMs)} ms = ${c.gpuAccountingRatio.toFixed(3)}${c.gpuAccountingWithinTenPercent ? ' (within 10%)' : ' (NOT within 10%)'}`);
     out.push(`GPU (CUPTI): node GPU sum ${ms(c.nodeGpuSumMs)} ms vs GPU busy ${ms(c.gpuBusyMs)} ms (attribution ${c.attributionRatio.toFixed(3)}), span ${ms(c.gpuSpanMs)} ms, model_run ${ms(c.modelRunMs)} ms; host launch ${ms(c.hostLaunchSumMs)} ms → ${c.bound}; run-level copies ${ms(c.runLevelGpuMs)} ms (ratio with them ${c.ratioWithRunLevel.toFixed(3)})`);
     out.push(`CUPTI alignment: ${(c.alignment.matchedFraction * 100).toFixed(1)}% of ${c.alignment.launches} launches inside nodes, ${(c.alignment.validFraction * 100).toFixed(1)}% of those in runs in nodes or copy phases; offset ±${(c.alignment.plateauUs / 2).toFixed(1)} µs (window ${c.alignment.windowUs.toFixed(0)} µs from ${c.alignment.windowFrom}); ${c.records.kernels} kernels, ${c.records.memcpys} memcpys, ${c.records.memsets} memsets`);
   }

@@ -280,6 +280,9 @@ describe('attributing GPU work to nodes', () => {
     expect(c.hostSumMs).toBeCloseTo(0.078, 9);
     expect(c.hostLaunchSumMs).toBeCloseTo(0.043, 9);
     expect(c.ratioWithRunLevel).toBeCloseTo(0.139 / 0.15, 9);
+    // Every GPU microsecond of a run is a node's or a run-level copy's.
+    expect(c.gpuAccountingRatio).toBeCloseTo((0.099 + 0.01) / 0.109, 9);
+    expect(c.gpuAccountingWithinTenPercent).toBe(true);
     expect(c.bound).toBe('gpu-bound');
     expect(c.modelRunMs).toBeCloseTo(0.4, 9);
     expect(c.records).toMatchObject({ kernels: 16, memcpys: 13, memsets: 4, withoutLaunch: 4, outsideRuns: 1 });
