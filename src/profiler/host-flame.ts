@@ -50,7 +50,8 @@ export async function runHostFlame(profileArgs: readonly string[], outDir: strin
   const args = [clinic, 'flame', '--open=false', '--dest', dest, '--', process.execPath, cli, 'profile', ...withoutHostFlag(profileArgs)];
   log(`running: ${process.execPath} ${args.join(' ')}`);
   const code = await new Promise<number | null>((res, rej) => {
-    const c = spawn(process.execPath, args, { stdio: 'inherit' });
+    // NO_INSIGHT: without it clinic asks on stdin whether it may send usage statistics and, with no TTY, exits silently.
+    const c = spawn(process.execPath, args, { stdio: 'inherit', env: { ...process.env, NO_INSIGHT: '1' } });
     c.on('error', rej);
     c.on('close', res);
   });
