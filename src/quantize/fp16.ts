@@ -23,7 +23,7 @@ import { PassError } from '../errors.js';
 import { DataType } from '../onnx/dtype.js';
 import { cloneModel, createNamer, listSubgraphs } from '../onnx/graph-utils.js';
 import { float32ToFloat16 } from '../onnx/dtype.js';
-import { placeholderTensor } from '../onnx/tensor.js';
+import { placeholderTensor, readFloats } from '../onnx/tensor.js';
 import { Graph, Node, Value, type Attribute, type Model, type Tensor } from '../onnx/types.js';
 import { verifyModel } from '../onnx/verify.js';
 import { NodeInserter, bump, listUses, mapDefiningGraphs, newReport, recordPass, replaceUses, type PassReport, type PassResult, type Use } from './common.js';
@@ -131,13 +131,40 @@ export function fp16WithReport(model: Model, options: Fp16Options = {}): PassRes
   const definedIn = mapDefiningGraphs(root);
   const uses = listUses(root);
 
+  // A node reading a constant outside float16's range (e.g. a BatchNormalization running variance of 1e8)
+  // stays in float32: clamping it to 65504 would silently change the model (PP-OCR's detector: rel. L2 28).
+  const rangeCache = new Map<Value, boolean>();
+  const exceedsHalf = (v: Value | undefined): boolean => {
+    if (!v || types.get(v) !== DataType.FLOAT) return false;
+    const cached = rangeCache.get(v);
+    if (cached !== undefined) return cached;
+    let t = v.initializer;
+    if (!t && v.producer?.opType === 'Constant') {
+      const a = v.producer.attr('value');
+      if (a?.type === 'tensor') t = a.value;
+    }
+    let out = false;
+    if (t && t.dataType === DataType.FLOAT && t.data.length > 0) {
+      const f = readFloats(t);
+      for (let i = 0; i < f.length; i++) {
+        const x = Math.abs(f[i] as number);
+        if (x > 65504 && x !== Infinity) {
+          out = true;
+          break;
+        }
+      }
+    }
+    rangeCache.set(v, out);
+    return out;
+  };
+
   // ---- 1. classify nodes (all graphs) ----------------------------------------------------------
   const kept = new Set<Node>();
   const skippedSubgraphs = new Set<Graph>();
   const classify = (g: Graph): void => {
     const shapeArith = o.keepShapeArithmetic ? findShapeArithmetic(g, types) : new Set<Node>();
     for (const n of g.nodes) {
-      const reason = blockOps.has(n.opType) || blockOps.has(opKey(n)) ? 'op' : blockNodes.has(n.name) ? 'node' : shapeArith.has(n) ? 'shape' : undefined;
+      const reason = blockOps.has(n.opType) || blockOps.has(opKey(n)) ? 'op' : blockNodes.has(n.name) ? 'node' : shapeArith.has(n) ? 'shape' : n.inputs.some(exceedsHalf) ? 'range' : undefined;
       if (reason) {
         kept.add(n);
         bump(report, `kept.${reason}`);
