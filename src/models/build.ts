@@ -16,6 +16,7 @@ import { DITTO_BUILDERS, DITTO_CALLS, dittoIo } from './ditto/index.js';
 import {
   ALL_ROLES,
   DITTO_ROLES,
+  ROLE_CALL_RATES,
   pipelineConfigFor,
   type BuildOptions,
   type CallRate,
@@ -63,11 +64,11 @@ export const FULL_SCALE_EXTERNAL_THRESHOLD = 1024;
 export const GPT_SHARED_DATA = 'gpt.onnx.data';
 
 export const XTTS_CALLS: Record<XttsRole, CallRate> = {
-  cond_encoder: 'per_voice',
-  speaker_encoder: 'per_voice',
-  gpt_prefill: 'per_utterance',
-  gpt_decode: 'per_token',
-  hifigan: 'per_utterance',
+  cond_encoder: ROLE_CALL_RATES.cond_encoder,
+  speaker_encoder: ROLE_CALL_RATES.speaker_encoder,
+  gpt_prefill: ROLE_CALL_RATES.gpt_prefill,
+  gpt_decode: ROLE_CALL_RATES.gpt_decode,
+  hifigan: ROLE_CALL_RATES.hifigan,
 };
 
 /**

@@ -31,6 +31,22 @@ export type CallRate =
   | 'per_diffusion_step' // sampling steps × windows (LMDM)
   | 'per_frame'; // 25 times a second of output video (stitch, warp, decoder)
 
+/** How often the pipeline calls each role (the reference set's rates; a user's manifest may say otherwise). */
+export const ROLE_CALL_RATES: Readonly<Record<Role, CallRate>> = {
+  cond_encoder: 'per_voice',
+  speaker_encoder: 'per_voice',
+  gpt_prefill: 'per_utterance',
+  gpt_decode: 'per_token',
+  hifigan: 'per_utterance',
+  hubert: 'per_audio_chunk',
+  lmdm: 'per_diffusion_step',
+  appearance_extractor: 'per_source_image',
+  motion_extractor: 'per_source_image',
+  stitch_network: 'per_frame',
+  warp_network: 'per_frame',
+  decoder: 'per_frame',
+};
+
 export type ElemTypeName = 'float32' | 'float16' | 'int64' | 'int32' | 'uint8' | 'bool';
 
 /** A tensor in the contract. Symbolic dims are strings (e.g. 'N' for HuBERT's sample count). */

@@ -4,24 +4,11 @@
  * window, 21.5 GPT tokens/s), or from a run's counted calls. Per-utterance, per-voice and per-image roles run
  * once per utterance in the runner, so they are spread over the utterance length.
  */
-import { DITTO_ROLES, XTTS_ROLES, REAL_PIPELINE_CONFIG, type CallRate, type PipelineConfig } from '../models/manifest.js';
+import { DITTO_ROLES, XTTS_ROLES, REAL_PIPELINE_CONFIG, ROLE_CALL_RATES, type CallRate, type PipelineConfig } from '../models/manifest.js';
 import { UsageError } from '../errors.js';
 
-/** The reference builders' call rates (src/models/build.ts, src/models/ditto/index.ts). */
-export const DEFAULT_ROLE_RATES: Readonly<Record<string, CallRate>> = {
-  cond_encoder: 'per_voice',
-  speaker_encoder: 'per_voice',
-  gpt_prefill: 'per_utterance',
-  gpt_decode: 'per_token',
-  hifigan: 'per_utterance',
-  hubert: 'per_audio_chunk',
-  lmdm: 'per_diffusion_step',
-  appearance_extractor: 'per_source_image',
-  motion_extractor: 'per_source_image',
-  stitch_network: 'per_frame',
-  warp_network: 'per_frame',
-  decoder: 'per_frame',
-};
+/** The reference set's call rates (one table, in src/models/manifest.ts). */
+export const DEFAULT_ROLE_RATES: Readonly<Record<string, CallRate>> = ROLE_CALL_RATES;
 
 /** 'tts' for XTTS roles, 'ditto' for Ditto roles, else 'other'. */
 export function stageOfRole(role: string, component?: 'ditto' | 'xtts'): string {

@@ -3,7 +3,7 @@
  * (models.md §1.4) parameter / MAC counts they are checked against.
  */
 import type { Model } from '../../onnx/types.js';
-import type { BuildOptions, CallRate, DittoRole, Scale, TensorSpec } from '../manifest.js';
+import { ROLE_CALL_RATES, type BuildOptions, type CallRate, type DittoRole, type Scale, type TensorSpec } from '../manifest.js';
 import { buildAppearanceExtractor } from './appearance-extractor.js';
 import { DITTO_FULL_CONFIG, dittoConfigFor, featureVolumeShape, hubertFrames, warpOutputShape } from './config.js';
 import { buildDecoder } from './decoder.js';
@@ -60,13 +60,13 @@ export const DITTO_PUBLISHED: Record<DittoRole, { params?: number; macs?: number
 };
 
 export const DITTO_CALLS: Record<DittoRole, CallRate> = {
-  hubert: 'per_audio_chunk',
-  lmdm: 'per_diffusion_step',
-  appearance_extractor: 'per_source_image',
-  motion_extractor: 'per_source_image',
-  stitch_network: 'per_frame',
-  warp_network: 'per_frame',
-  decoder: 'per_frame',
+  hubert: ROLE_CALL_RATES.hubert,
+  lmdm: ROLE_CALL_RATES.lmdm,
+  appearance_extractor: ROLE_CALL_RATES.appearance_extractor,
+  motion_extractor: ROLE_CALL_RATES.motion_extractor,
+  stitch_network: ROLE_CALL_RATES.stitch_network,
+  warp_network: ROLE_CALL_RATES.warp_network,
+  decoder: ROLE_CALL_RATES.decoder,
 };
 
 export interface DittoIo {
