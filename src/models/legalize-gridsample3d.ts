@@ -17,6 +17,7 @@
  *
  * Models below opset 13 are refused (Split/Squeeze/Unsqueeze/ReduceSum moved attributes to inputs there).
  */
+import { recordPass } from '../onnx/pass-record.js';
 import { PassError } from '../errors.js';
 import { DataType } from '../onnx/dtype.js';
 import { cloneModel, createNamer, getOpset, walkGraphs } from '../onnx/graph-utils.js';
@@ -143,22 +144,6 @@ function migrateNode(g: Graph, n: Node, from: number, to: number, name: (b: stri
   }
 }
 
-function recordPass(model: Model, options: LegalizeGridSample3DOptions): void {
-  const key = 'workbench.passes';
-  const entry = model.metadataProps.find((m) => m.key === key);
-  let list: unknown[] = [];
-  if (entry) {
-    try {
-      const parsed = JSON.parse(entry.value) as unknown;
-      if (Array.isArray(parsed)) list = parsed;
-    } catch {
-      list = [];
-    }
-  }
-  list.push({ pass: NAME, options: { ...options } });
-  if (entry) entry.value = JSON.stringify(list);
-  else model.metadataProps.push({ key, value: JSON.stringify(list) });
-}
 
 /**
  * Rewrites every default-domain `GridSample3D` into `GridSample` and raises the default opset to
@@ -190,7 +175,7 @@ export function legalizeGridSample3D(model: Model, options: Partial<LegalizeGrid
   for (const imp of m.opsetImports) if (imp.domain === '' || imp.domain === 'ai.onnx') imp.version = to;
   // Opset 20 came with ONNX 1.15, IR version 9.
   if (m.irVersion < 9) m.irVersion = 9;
-  recordPass(m, o);
+  recordPass(m, NAME, { ...o });
   verifyModel(m, `pass ${NAME}`);
   return m;
 }

@@ -6,6 +6,7 @@
 import { PassError } from '../errors.js';
 import { DataType } from '../onnx/dtype.js';
 import { listSubgraphs, walkGraphs } from '../onnx/graph-utils.js';
+import { jsonSafe } from '../onnx/pass-record.js';
 import { readFloats, readNumbers } from '../onnx/tensor.js';
 import { Graph, Node, Value, type Model, type Tensor } from '../onnx/types.js';
 
@@ -33,48 +34,7 @@ export interface PassResult {
 }
 
 /** Metadata key under which passes record themselves (a JSON array of `{ pass, options }`). */
-export const PASSES_METADATA_KEY = 'workbench.passes';
-
-export interface PassRecord {
-  pass: string;
-  options: Record<string, unknown>;
-}
-
-/** The passes recorded in a model's metadata, oldest first. */
-export function readPassRecords(model: Model): PassRecord[] {
-  const e = model.metadataProps.find((m) => m.key === PASSES_METADATA_KEY);
-  if (!e) return [];
-  try {
-    const parsed = JSON.parse(e.value) as unknown;
-    return Array.isArray(parsed) ? (parsed as PassRecord[]) : [];
-  } catch {
-    return [];
-  }
-}
-
-/** Appends `{ pass, options }` to the model's `workbench.passes` metadata (the model must be a clone). */
-export function recordPass(model: Model, pass: string, options: Record<string, unknown>): void {
-  const list = readPassRecords(model);
-  list.push({ pass, options: jsonSafe(options) as Record<string, unknown> });
-  const value = JSON.stringify(list);
-  const e = model.metadataProps.find((m) => m.key === PASSES_METADATA_KEY);
-  if (e) e.value = value;
-  else model.metadataProps.push({ key: PASSES_METADATA_KEY, value });
-}
-
-function jsonSafe(x: unknown): unknown {
-  if (typeof x === 'bigint') return Number(x);
-  if (x instanceof Set) return [...x].map(jsonSafe);
-  if (x instanceof Map) return Object.fromEntries([...x].map(([k, v]) => [String(k), jsonSafe(v)]));
-  if (Array.isArray(x)) return x.map(jsonSafe);
-  if (ArrayBuffer.isView(x)) return `<${x.byteLength} bytes>`;
-  if (x && typeof x === 'object') {
-    const o: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(x)) if (v !== undefined && typeof v !== 'function') o[k] = jsonSafe(v);
-    return o;
-  }
-  return x;
-}
+export { PASSES_METADATA_KEY, readPassRecords, recordPass, type PassRecord } from '../onnx/pass-record.js';
 
 export function newReport(pass: string, options: object): PassReport {
   return { pass, options: jsonSafe(options) as Record<string, unknown>, stats: {}, warnings: [] };
