@@ -7,6 +7,7 @@
  */
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
+import { dataTypeName } from '../onnx/dtype.js';
 import { readModel } from '../onnx/read-model.js';
 import { emptyOverrides, materializeInput, planInputs } from '../profiler/inputs.js';
 import { timeStats, type TimeStats } from '../profiler/stats.js';
@@ -82,7 +83,9 @@ export async function compareModels(o: CompareOptions): Promise<CompareReport> {
     .filter((v) => !v.initializer)
     .map((v) => {
       const t = v.tensorType;
-      const type = t?.elemType === 10 ? 'float32' : t?.elemType === 7 ? 'int64' : t?.elemType === 6 ? 'int32' : t?.elemType === 9 ? 'bool' : 'float32';
+      // Feeds are made in float32 for float16 inputs too; adaptFeeds converts them per model.
+      const name = t ? dataTypeName(t.elemType) : 'float32';
+      const type = name === 'float16' ? 'float32' : name;
       return { name: v.name, type, shape: t?.shape ?? [] };
     });
   const { plan } = planInputs(io, overrides, o.seed ?? 1, o.baseline);

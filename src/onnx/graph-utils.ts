@@ -1,7 +1,8 @@
 /**
  * Read-only queries over the graph model and the one structural copy that passes start from.
  */
-import { Graph, Node, Value, type Attribute, type Model, type Tensor } from './types.js';
+import { byteSize } from './dtype.js';
+import { Graph, Node, Value, type Attribute, type Model } from './types.js';
 
 /** Consumers of each value within one graph (subgraph uses count as uses by the owning node). */
 export function listConsumers(g: Graph): Map<Value, Node[]> {
@@ -14,21 +15,22 @@ export function listConsumers(g: Graph): Map<Value, Node[]> {
   };
   for (const n of g.nodes) {
     for (const v of n.inputs) if (v) add(v, n);
-    for (const sg of listSubgraphs(n)) for (const v of outerUses(sg)) add(v, n);
+    for (const sg of listSubgraphs(n)) for (const v of listOuterReferences(sg)) add(v, n);
   }
   return uses;
 }
 
-function outerUses(g: Graph): Set<Value> {
+/** Values a (sub)graph uses but does not define itself: its outer-scope references. */
+export function listOuterReferences(g: Graph): Value[] {
   const own = new Set<Value>([...g.initializers, ...g.inputs]);
   for (const n of g.nodes) for (const o of n.outputs) if (o) own.add(o);
   const out = new Set<Value>();
   for (const n of g.nodes) {
     for (const v of n.inputs) if (v && !own.has(v)) out.add(v);
-    for (const sg of listSubgraphs(n)) for (const v of outerUses(sg)) if (!own.has(v)) out.add(v);
+    for (const sg of listSubgraphs(n)) for (const v of listOuterReferences(sg)) if (!own.has(v)) out.add(v);
   }
   for (const v of g.outputs) if (!own.has(v)) out.add(v);
-  return out;
+  return [...out];
 }
 
 export function listSubgraphs(n: Node): Graph[] {
@@ -63,15 +65,10 @@ export function countParameters(g: Graph): { count: number; bytes: number } {
       let n = 1;
       for (const d of t.dims) n *= d;
       count += n;
-      bytes += t.data.length > 0 ? t.data.length : t.external?.length ?? placeholderBytes(t, n);
+      bytes += t.data.length > 0 ? t.data.length : t.external?.length ?? byteSize(t.dataType, n);
     }
   });
   return { count, bytes };
-}
-
-function placeholderBytes(t: Tensor, n: number): number {
-  const bits: Record<number, number> = { 1: 32, 10: 16, 16: 16, 11: 64, 7: 64, 6: 32, 3: 8, 2: 8, 9: 8 };
-  return Math.ceil(((bits[t.dataType] ?? 32) * n) / 8);
 }
 
 /** Op type histogram, sorted by count (subgraphs included). */

@@ -5,6 +5,7 @@
  * naming the node.
  */
 import { GraphInvariantError } from '../errors.js';
+import { listOuterReferences, listSubgraphs } from './graph-utils.js';
 import type { Graph, Model, Node, Value } from './types.js';
 
 function label(g: Graph): string {
@@ -80,6 +81,7 @@ export function verifyGraph(g: Graph, where = '', outerVisible: Set<Value> = new
   for (const n of g.nodes) {
     for (const a of n.attributes) {
       const subs = a.attr.type === 'graph' ? [a.attr.value] : a.attr.type === 'graphs' ? a.attr.value : [];
+      // The attribute name is part of the location in errors, so this walks attributes, not listSubgraphs.
       for (const sg of subs) verifyGraph(sg, `${at}, node '${n.name || n.opType}' attribute '${a.name}'`, visible, names);
     }
   }
@@ -87,27 +89,8 @@ export function verifyGraph(g: Graph, where = '', outerVisible: Set<Value> = new
 
 /** Inputs a node's subgraphs take from the outer scope must be defined before the node runs. */
 function subgraphInputsReady(n: Node, available: Set<Value>, definedHere: Set<Value>): boolean {
-  for (const a of n.attributes) {
-    const subs = a.attr.type === 'graph' ? [a.attr.value] : a.attr.type === 'graphs' ? a.attr.value : [];
-    for (const sg of subs) for (const v of listOuterReferences(sg)) if (definedHere.has(v) && !available.has(v)) return false;
-  }
+  for (const sg of listSubgraphs(n)) for (const v of listOuterReferences(sg)) if (definedHere.has(v) && !available.has(v)) return false;
   return true;
-}
-
-/** Values a (sub)graph uses but does not define itself: its outer-scope references. */
-export function listOuterReferences(g: Graph): Value[] {
-  const own = new Set<Value>([...g.initializers, ...g.inputs]);
-  for (const n of g.nodes) for (const o of n.outputs) if (o) own.add(o);
-  const out = new Set<Value>();
-  for (const n of g.nodes) {
-    for (const v of n.inputs) if (v && !own.has(v)) out.add(v);
-    for (const a of n.attributes) {
-      const subs = a.attr.type === 'graph' ? [a.attr.value] : a.attr.type === 'graphs' ? a.attr.value : [];
-      for (const sg of subs) for (const v of listOuterReferences(sg)) if (!own.has(v)) out.add(v);
-    }
-  }
-  for (const v of g.outputs) if (!own.has(v)) out.add(v);
-  return [...out];
 }
 
 export function verifyModel(model: Model, where = ''): void {

@@ -113,46 +113,37 @@ export function writeModel(model: Model, path: string, options: WriteOptions = {
   const threshold = options.externalDataThreshold;
   const location = options.externalDataLocation ?? `${basename(out)}.data`;
   const dataPath = join(dirname(out), location);
-  const placed: { t: Tensor; offset: number }[] = [];
-  let dataEnd = 0;
-  const seen = new Map<Uint8Array, number>();
-  const sink = options.externalData;
-  const placer: ExternalPlacer | undefined = sink
-    ? (t) => (t.data.length >= sink.threshold && t.data.length > 0 ? { location: sink.location, offset: sink.place(t.data), length: t.data.length } : undefined)
-    : threshold === undefined
-      ? undefined
-      : (t) => {
-          if (t.data.length < threshold || t.data.length === 0) return undefined;
-          // The same tensor object can be encoded more than once (shared weights): place its bytes once.
-          const prior = seen.get(t.data);
-          if (prior !== undefined) return { location, offset: prior, length: t.data.length };
-          const align = t.data.length >= 1 << 20 ? PAGE : 64;
-          const offset = Math.ceil(dataEnd / align) * align;
-          dataEnd = offset + t.data.length;
-          seen.set(t.data, offset);
-          placed.push({ t, offset });
-          return { location, offset, length: t.data.length };
-        };
   for (const t of listUnloadedTensors(model))
     throw new UsageError(`tensor '${t.name}' has no data loaded (read the model with external data loaded before writing it)`);
-  const encoded = encodeModel(model, placer ? { placeExternal: placer } : {});
-  if (encoded.length > PROTO_LIMIT)
-    throw new UsageError(`${path}: the model would be ${(encoded.length / 2 ** 30).toFixed(2)} GiB inside one protobuf, over the 2 GiB limit: write it with external data (--external-data)`);
+  // One placement mechanism: a shared sink given by the caller, or this model's own `<file>.data` sink.
+  const own = options.externalData === undefined && threshold !== undefined ? createExternalDataSink(dirname(out), location, threshold) : undefined;
+  const sink = options.externalData ?? own;
+  const placer: ExternalPlacer | undefined = sink
+    ? (t) => (t.data.length >= sink.threshold && t.data.length > 0 ? { location: sink.location, offset: sink.place(t.data), length: t.data.length } : undefined)
+    : undefined;
   const tmpModel = `${out}.tmp-${process.pid}`;
-  const tmpData = `${dataPath}.tmp-${process.pid}`;
+  let encodedLength = 0;
   try {
+    const encoded = encodeModel(model, placer ? { placeExternal: placer } : {});
+    encodedLength = encoded.length;
+    if (encoded.length > PROTO_LIMIT)
+      throw new UsageError(`${path}: the model would be ${(encoded.length / 2 ** 30).toFixed(2)} GiB inside one protobuf, over the 2 GiB limit: write it with external data (--external-data)`);
     writeChunks(tmpModel, encoded);
-    if (placed.length) writePlaced(tmpData, placed);
-    if (placed.length) renameSync(tmpData, dataPath);
-    else if (existsSync(dataPath) && threshold !== undefined) rmSync(dataPath);
+    if (own && own.tensors > 0) own.close();
+    else if (own) {
+      own.abort();
+      // Nothing went out: a data file left from an earlier write of this model is stale.
+      if (existsSync(dataPath)) rmSync(dataPath);
+    }
     renameSync(tmpModel, out);
   } catch (e) {
     rmSync(tmpModel, { force: true });
-    rmSync(tmpData, { force: true });
+    own?.abort();
     throw e instanceof ModelFormatError || e instanceof UsageError ? e : new UsageError(`${path}: cannot write: ${(e as Error).message}`, { cause: e });
   }
-  const result: WriteResult = { path: out, modelBytes: encoded.length, externalBytes: dataEnd, externalTensors: placed.length };
-  if (placed.length) result.externalDataPath = dataPath;
+  const placedOwn = own?.tensors ?? 0;
+  const result: WriteResult = { path: out, modelBytes: encodedLength, externalBytes: placedOwn ? (own?.bytes ?? 0) : 0, externalTensors: placedOwn };
+  if (placedOwn) result.externalDataPath = dataPath;
   return result;
 }
 
@@ -198,16 +189,4 @@ function writeChunks(path: string, w: WireWriter): void {
 function writeAll(fd: number, c: Uint8Array): void {
   let off = 0;
   while (off < c.length) off += writeSync(fd, c, off, Math.min(c.length - off, 1 << 30));
-}
-
-function writePlaced(path: string, placed: { t: Tensor; offset: number }[]): void {
-  const fd = openSync(path, 'w');
-  try {
-    for (const { t, offset } of placed) {
-      let off = 0;
-      while (off < t.data.length) off += writeSync(fd, t.data, off, Math.min(t.data.length - off, 1 << 30), offset + off);
-    }
-  } finally {
-    closeSync(fd);
-  }
 }

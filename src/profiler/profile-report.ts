@@ -9,6 +9,7 @@ import type { FlagTotals, NodeFlag } from './flags.js';
 import type { GpuMemoryReport } from './gpu-memory.js';
 import type { InputFill } from './inputs.js';
 import type { HostMemory } from './passes.js';
+import type { RooflinePoint } from './roofline.js';
 import type { TimeStats } from './stats.js';
 
 export const PROFILE_SCHEMA_VERSION = 1;
@@ -65,16 +66,8 @@ export interface InputInfo {
   note?: string;
 }
 
-export interface RooflineInfo {
-  intensity: number;
-  achievedFlops: number;
-  achievedBytesPerS: number;
-  peakFlops: number;
-  peakUnit: string;
-  peakBytesPerS: number;
-  bound: 'compute' | 'memory';
-  fractionOfBound: number;
-}
+/** A node's roofline position as profile.json stores it (the point without the derived ridge and roof). */
+export type RooflineInfo = Omit<RooflinePoint, 'ridge' | 'attainableFlops'>;
 
 /** One node: everything projection needs (op, provider, shapes, FLOPs, bytes, median time, bound). */
 export interface NodeRow {

@@ -9,6 +9,7 @@ import { cloneModel } from '../onnx/graph-utils.js';
 import { createRng } from '../onnx/rng.js';
 import type { Model, Value } from '../onnx/types.js';
 import { serializeModel } from '../onnx/write-model.js';
+import { hostTensorToFloat32 } from '../runtime/host-tensor.js';
 import { createSession, type ExecutionProvider, type HostTensor, type Session } from '../runtime/ort.js';
 import { propagateElemTypes } from './elem-types.js';
 
@@ -20,13 +21,7 @@ export async function openSession(model: Model, ep: ExecutionProvider = 'cpu'): 
 }
 
 /** Any float tensor as float32 values (float16 decoded). */
-export function toFloat32(t: HostTensor): Float32Array {
-  if (t.type === 'float32') return t.data as Float32Array;
-  if (t.type === 'float16') return float16ToFloat32(t.data as Uint16Array);
-  if (t.type === 'float64') return Float32Array.from(t.data as Float64Array);
-  if (t.type === 'int64') return Float32Array.from(t.data as BigInt64Array, (x) => Number(x));
-  return Float32Array.from(t.data as ArrayLike<number>);
-}
+export const toFloat32 = hostTensorToFloat32;
 
 /** Runs a model once per feed set and returns every output as float32 (outputs by name). */
 export async function runModel(model: Model, feeds: Feeds[], ep: ExecutionProvider = 'cpu', fetches?: string[]): Promise<Record<string, Float32Array>[]> {

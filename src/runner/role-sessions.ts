@@ -4,6 +4,7 @@
  * (statistics plus an evenly strided sample) so a quality regression can be traced to the role that
  * caused it.
  */
+import { hostTensorToFloat32 } from '../runtime/host-tensor.js';
 import { isAbsolute, join, resolve } from 'node:path';
 import { float16ToFloat32, float32ToFloat16 } from '../onnx/dtype.js';
 import type { Manifest, Role } from '../models/manifest.js';
@@ -36,17 +37,8 @@ export interface RoleCallStats {
   maxMs: number;
 }
 
-function toFloat32(t: HostTensor): Float32Array | undefined {
-  if (t.type === 'float32') return t.data as Float32Array;
-  if (t.type === 'float16') return float16ToFloat32(t.data as Uint16Array);
-  if (t.type === 'float64') return Float32Array.from(t.data as Float64Array);
-  if (t.type === 'int64') return Float32Array.from(t.data as BigInt64Array, (v) => Number(v));
-  if (t.type === 'int32' || t.type === 'int8' || t.type === 'uint8' || t.type === 'bool') return Float32Array.from(t.data as ArrayLike<number>);
-  return undefined;
-}
-
 export function fingerprint(t: HostTensor): TensorFingerprint {
-  const x = toFloat32(t) ?? new Float32Array(0);
+  const x = hostTensorToFloat32(t);
   let sum = 0;
   let sq = 0;
   let absMax = 0;
@@ -195,7 +187,6 @@ export const feed = {
 
 export function floatData(t: HostTensor | undefined, what: string): Float32Array {
   if (!t) throw new StageError(what, 'error', 'missing output');
-  const x = toFloat32(t);
-  if (!x) throw new StageError(what, 'error', `output of type ${t.type} is not numeric`);
-  return x;
+  // Every HostTensor type converts (float16 decoded, integers and bool as numbers).
+  return hostTensorToFloat32(t);
 }

@@ -7,12 +7,12 @@
  */
 import { GraphBuilder } from '../../onnx/builder.js';
 import { DataType } from '../../onnx/dtype.js';
-import type { Model, Value } from '../../onnx/types.js';
+import type { Model } from '../../onnx/types.js';
 import type { BuildOptions } from '../manifest.js';
 import { scalar } from '../layers.js';
 import { componentSeed } from './seed.js';
 import { createGptWeights, type GptWeights } from './gpt-weights.js';
-import { gptHead, gptLayer, shared } from './gpt-layer.js';
+import { gptStackAndOutputs, shared } from './gpt-layer.js';
 import { MASK_BIAS } from './gpt-prefill.js';
 
 /** Builds `gpt_decode`; pass `weights` to share them with `gpt_prefill`. */
@@ -26,7 +26,7 @@ export function buildGptDecode(opts: BuildOptions, weights: GptWeights = createG
     key: b.input(`past_key_${i}`, DataType.FLOAT, [1, d.heads, 'L', d.headDim]),
     value: b.input(`past_value_${i}`, DataType.FLOAT, [1, d.heads, 'L', d.headDim]),
   }));
-  let h = b.op('Add', [
+  const h = b.op('Add', [
     b.op('Gather', [shared(b, weights.melEmbedding), ids], {}, { name: 'mel_embedding/Gather' }),
     b.op('Gather', [shared(b, weights.melPositions), melPosition], {}, { name: 'mel_pos_embedding/Gather' }),
   ]);
@@ -35,18 +35,6 @@ export function buildGptDecode(opts: BuildOptions, weights: GptWeights = createG
   const masked = b.op('Sub', [scalar(b, 'mask_one', 1), keep]);
   const bias = b.op('Mul', [masked, scalar(b, 'mask_value', MASK_BIAS)]);
   const mask = b.op('Unsqueeze', [bias, b.constInt64('mask_axes', [1, 2])], {}, { name: 'attention_mask_bias' });
-  const presents: { key: Value; value: Value }[] = [];
-  weights.layers.forEach((lw, i) => {
-    const r = gptLayer(b, h, lw, d, i, mask, past[i]);
-    presents.push({ key: r.key, value: r.value });
-    h = r.hidden;
-  });
-  const { latent, logits } = gptHead(b, h, weights.lnF, weights.melHead, d);
-  b.output(logits, 'logits', [1, 1, d.audioVocab]);
-  b.output(latent, 'latent', [1, 1, d.width]);
-  presents.forEach((p, i) => {
-    b.output(p.key, `present_key_${i}`, [1, d.heads, 'L1', d.headDim]);
-    b.output(p.value, `present_value_${i}`, [1, d.heads, 'L1', d.headDim]);
-  });
+  gptStackAndOutputs(b, h, weights, d, mask, 'L1', past);
   return b.finish({ docString: `XTTS-v2 GPT-2 decode step over an explicit KV cache (${opts.scale} scale, seeded reference weights)` });
 }

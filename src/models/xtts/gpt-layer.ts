@@ -7,7 +7,7 @@ import type { Tensor, Value } from '../../onnx/types.js';
 import { reshape, scalar, transpose } from '../layers.js';
 import { geluNew } from './blocks.js';
 import type { GptDims } from './config.js';
-import type { GptLayerWeights, LinearWeights, NormWeights } from './gpt-weights.js';
+import type { GptLayerWeights, GptWeights, LinearWeights, NormWeights } from './gpt-weights.js';
 
 /** Adds a shared tensor to the graph as an initializer (same bytes, own Value). */
 export function shared(b: GraphBuilder, t: Tensor): Value {
@@ -60,4 +60,33 @@ export function gptHead(b: GraphBuilder, h: Value, lnF: NormWeights, melHead: Li
   const last = b.op('Slice', [h, b.constInt64('last_start', [-1]), b.constInt64('last_end', [2 ** 53 - 1]), b.constInt64('last_axis', [1])]);
   const latent = sharedLayerNorm(b, last, lnF, 'final_norm', d.eps);
   return { latent, logits: sharedLinear(b, latent, melHead, 'mel_head') };
+}
+
+/**
+ * The 30 blocks, the head and the graph outputs shared by prefill and decode: `logits`, `latent`, and
+ * `present_key_{i}` / `present_value_{i}` [1, heads, cacheDim, headDim] (cacheDim 'P' for prefill, 'L1' for decode).
+ */
+export function gptStackAndOutputs(
+  b: GraphBuilder,
+  h0: Value,
+  weights: GptWeights,
+  d: GptDims,
+  mask: Value,
+  cacheDim: string,
+  past?: { key: Value; value: Value }[],
+): void {
+  let h = h0;
+  const presents: { key: Value; value: Value }[] = [];
+  weights.layers.forEach((lw, i) => {
+    const r = gptLayer(b, h, lw, d, i, mask, past?.[i]);
+    presents.push({ key: r.key, value: r.value });
+    h = r.hidden;
+  });
+  const { latent, logits } = gptHead(b, h, weights.lnF, weights.melHead, d);
+  b.output(logits, 'logits', [1, 1, d.audioVocab]);
+  b.output(latent, 'latent', [1, 1, d.width]);
+  presents.forEach((p, i) => {
+    b.output(p.key, `present_key_${i}`, [1, d.heads, cacheDim, d.headDim]);
+    b.output(p.value, `present_value_${i}`, [1, d.heads, cacheDim, d.headDim]);
+  });
 }

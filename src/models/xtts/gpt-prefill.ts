@@ -14,7 +14,7 @@ import type { BuildOptions } from '../manifest.js';
 import { slice } from '../layers.js';
 import { componentSeed } from './seed.js';
 import { createGptWeights, type GptWeights } from './gpt-weights.js';
-import { gptHead, gptLayer, shared } from './gpt-layer.js';
+import { gptStackAndOutputs, shared } from './gpt-layer.js';
 
 /** Additive bias for masked attention scores (finite so FP16 variants keep it representable). */
 export const MASK_BIAS = -1e4;
@@ -47,20 +47,8 @@ export function buildGptPrefill(opts: BuildOptions, weights: GptWeights = create
     b.op('Gather', [shared(b, weights.melEmbedding), audioId], {}, { name: 'mel_embedding/Gather' }),
     b.op('Gather', [shared(b, weights.melPositions), b.constInt64('mel_pos_zero', [0])], {}, { name: 'mel_pos_embedding/Gather' }),
   ]);
-  let h = b.op('Concat', [cond, textEmb, melEmb], { axis: 1 }, { name: 'prefix/Concat' });
+  const h = b.op('Concat', [cond, textEmb, melEmb], { axis: 1 }, { name: 'prefix/Concat' });
   const mask = causalMask(b, h);
-  const presents: { key: Value; value: Value }[] = [];
-  weights.layers.forEach((lw, i) => {
-    const r = gptLayer(b, h, lw, d, i, mask);
-    presents.push({ key: r.key, value: r.value });
-    h = r.hidden;
-  });
-  const { latent, logits } = gptHead(b, h, weights.lnF, weights.melHead, d);
-  b.output(logits, 'logits', [1, 1, d.audioVocab]);
-  b.output(latent, 'latent', [1, 1, d.width]);
-  presents.forEach((p, i) => {
-    b.output(p.key, `present_key_${i}`, [1, d.heads, 'P', d.headDim]);
-    b.output(p.value, `present_value_${i}`, [1, d.heads, 'P', d.headDim]);
-  });
+  gptStackAndOutputs(b, h, weights, d, mask, 'P');
   return b.finish({ docString: `XTTS-v2 GPT-2 prefill with explicit KV cache (${opts.scale} scale, seeded reference weights)` });
 }
