@@ -4,6 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { benchFp16Convert, fp16ConvertChild } from './fp16-convert.js';
 import { benchIo, ioChild } from './io.js';
 import { benchModelsBuild, modelsBuildChild } from './models-build.js';
 
@@ -24,10 +25,17 @@ if (args[0] === '--build-child') {
   process.exit(0);
 }
 
+if (args[0] === '--fp16-child') {
+  const [input, output] = args.slice(1);
+  process.stdout.write(`${JSON.stringify(await fp16ConvertChild(input ?? '', output ?? ''))}\n`);
+  process.exit(0);
+}
+
 const BENCHES: Record<string, Bench> = {
   io: () => benchIo(self),
   'profiler-overhead': async () => (await import('./profiler-overhead.js')).benchProfilerOverhead(),
   'models-build': () => benchModelsBuild(self),
+  'fp16-convert': () => benchFp16Convert(self),
 };
 
 const wanted = args.length ? args : Object.keys(BENCHES);

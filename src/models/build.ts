@@ -98,7 +98,7 @@ export function componentOf(role: Role): 'ditto' | 'xtts' {
   return (DITTO_ROLES as readonly string[]).includes(role) ? 'ditto' : 'xtts';
 }
 
-function builderFor(role: Role): (opts: BuildOptions) => Model {
+export function builderFor(role: Role): (opts: BuildOptions) => Model {
   return componentOf(role) === 'ditto' ? DITTO_BUILDERS[role as (typeof DITTO_ROLES)[number]] : XTTS_BUILDERS[role as XttsRole];
 }
 
