@@ -14,6 +14,10 @@
  *   meets a float16 one, a kept graph input/output); one Cast per value and type, shared by all its
  *   consumers, placed in the graph that defines the value.
  * - Afterwards, Cast chains that became lossless round trips (fp16→fp32→fp16) or identities are removed.
+ * - With `keepIoTypes`, the *output tail* stays float32 (`keepOutputTail`): nodes that only move data or are
+ *   elementwise (Sigmoid, Add, Concat, DepthToSpace, …) and feed nothing but graph outputs. Converting them
+ *   would only round the result to float16 before the Cast back (about 2e-4 rel. L2 on a [0, 1] image on
+ *   its own), and a Concat of a float32 input (a KV cache) would cast that input down and up again.
  * - Subgraphs of If/Loop/Scan are converted too; their float inputs/outputs are float16 like the node's.
  * - Initializer values above 65504 are clamped to ±65504 (counted in `stats.clampedValues` and warned
  *   about), so no Inf appears; NaN/Inf already present are kept.
@@ -69,6 +73,11 @@ export interface Fp16Options {
   nodeBlockList?: readonly string[];
   /** Keep shape arithmetic (float math on Shape/Size results) in float32 (default true). */
   keepShapeArithmetic?: boolean;
+  /**
+   * With `keepIoTypes`: keep the elementwise / data-movement nodes that only feed graph outputs in float32
+   * (default true; see the module docs).
+   */
+  keepOutputTail?: boolean;
   /** Remove Cast chains that became no-ops or lossless round trips (default true). */
   removeRedundantCasts?: boolean;
   /**
@@ -85,6 +94,7 @@ export const FP16_DEFAULTS: Required<Fp16Options> = {
   extraOpBlockList: [],
   nodeBlockList: [],
   keepShapeArithmetic: true,
+  keepOutputTail: true,
   removeRedundantCasts: true,
   inPlace: false,
 };
@@ -159,12 +169,13 @@ export function fp16WithReport(model: Model, options: Fp16Options = {}): PassRes
   };
 
   // ---- 1. classify nodes (all graphs) ----------------------------------------------------------
+  const tail = o.keepIoTypes && o.keepOutputTail ? findOutputTail(root, uses) : new Set<Node>();
   const kept = new Set<Node>();
   const skippedSubgraphs = new Set<Graph>();
   const classify = (g: Graph): void => {
     const shapeArith = o.keepShapeArithmetic ? findShapeArithmetic(g, types) : new Set<Node>();
     for (const n of g.nodes) {
-      const reason = blockOps.has(n.opType) || blockOps.has(opKey(n)) ? 'op' : blockNodes.has(n.name) ? 'node' : shapeArith.has(n) ? 'shape' : n.inputs.some(exceedsHalf) ? 'range' : undefined;
+      const reason = blockOps.has(n.opType) || blockOps.has(opKey(n)) ? 'op' : blockNodes.has(n.name) ? 'node' : shapeArith.has(n) ? 'shape' : n.inputs.some(exceedsHalf) ? 'range' : tail.has(n) ? 'tail' : undefined;
       if (reason) {
         kept.add(n);
         bump(report, `kept.${reason}`);
@@ -423,6 +434,33 @@ function convertTypedAttrs(n: Node, toHalf: (t: Tensor, where: string, inPlace: 
   }
   if ((n.opType === 'RandomNormal' || n.opType === 'RandomUniform') && !n.attr('dtype'))
     n.attributes.push({ name: 'dtype', attr: { type: 'int', value: BigInt(DataType.FLOAT16) } });
+}
+
+/** Ops that only move data or are cheap elementwise math: free to leave in float32 at the output. */
+const TAIL_OPS = new Set([
+  'Identity', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Concat', 'Slice', 'Split', 'Expand',
+  'DepthToSpace', 'SpaceToDepth', 'Sigmoid', 'Tanh', 'Relu', 'LeakyRelu', 'Clip', 'HardSigmoid', 'Softplus',
+  'Add', 'Sub', 'Mul', 'Div', 'Neg', 'Abs',
+]);
+
+/**
+ * The output tail of the root graph: TAIL_OPS nodes (default domain, no subgraphs) all of whose outputs
+ * are used only by root outputs or by other tail nodes. Walked from the last node back, so a chain
+ * (DepthToSpace → Sigmoid → output) is found whole.
+ */
+function findOutputTail(root: Graph, uses: Map<Value, Use[]>): Set<Node> {
+  const tail = new Set<Node>();
+  for (let i = root.nodes.length - 1; i >= 0; i--) {
+    const n = root.nodes[i] as Node;
+    if (!TAIL_OPS.has(n.opType) || (n.domain !== '' && n.domain !== 'ai.onnx')) continue;
+    const onlyTail = n.outputs.every((v) => {
+      if (!v) return true;
+      const us = uses.get(v) ?? [];
+      return us.length > 0 && us.every((u) => (u.kind === 'output' ? u.graph === root : tail.has(u.node)));
+    });
+    if (onlyTail) tail.add(n);
+  }
+  return tail;
 }
 
 /**

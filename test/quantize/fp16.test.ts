@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { DataType, float16ToFloat32 } from '../../src/onnx/dtype.js';
+import { propagateElemTypes } from '../../src/quantize/elem-types.js';
 import { GraphBuilder } from '../../src/onnx/builder.js';
 import { floatTensor, makeTensor } from '../../src/onnx/tensor.js';
 import { readPassRecords } from '../../src/quantize/common.js';
@@ -100,11 +101,29 @@ describe('fp16 pass', () => {
 
   it('attention + MLP block within 1e-2', async () => {
     const m = attentionBlock();
-    const h = fp16(m, { keepIoTypes: true });
+    const h = fp16(m, { keepIoTypes: true, keepOutputTail: false });
     expect(countOps(h, 'Cast')).toBe(2);
     const e = await relErr(m, h);
     expect(e.nonFinite).toBe(0);
     expect(e.relL2).toBeLessThan(1e-2);
+  });
+
+  it('output tail: the residual Adds that feed only the output stay float32 and the error does not grow', async () => {
+    const m = attentionBlock();
+    const { model: h, report } = fp16WithReport(m, { keepIoTypes: true });
+    // y = Add(r1, Add(MatMul, bias)): both Adds stay float32; Casts on x, r1 and the MatMul output.
+    expect(report.stats['kept.tail']).toBe(2);
+    expect(countOps(h, 'Cast')).toBe(3);
+    const last = h.graph.outputs[0]?.producer;
+    expect(last?.opType).toBe('Add');
+    const types = propagateElemTypes(h.graph);
+    expect(last?.inputs.map((v) => v && types.get(v))).toEqual([DataType.FLOAT, DataType.FLOAT]);
+    const withTail = await relErr(m, h);
+    const without = await relErr(m, fp16(m, { keepIoTypes: true, keepOutputTail: false }));
+    expect(withTail.nonFinite).toBe(0);
+    expect(withTail.relL2).toBeLessThanOrEqual(without.relL2);
+    // Without keepIoTypes the outputs are float16 anyway: no tail.
+    expect(fp16WithReport(m, {}).report.stats['kept.tail']).toBeUndefined();
   });
 
   it('GridSample kept in float32 by default: Casts only around it', async () => {

@@ -23,6 +23,7 @@ interface OptimizeFlags {
   output: string;
   fp16?: boolean;
   keepIoTypes?: boolean;
+  outputTail: boolean;
   opBlockList?: string;
   nodeBlockList?: string;
   int8?: 'dynamic' | 'static';
@@ -81,7 +82,7 @@ export function passesFromFlags(f: OptimizeFlags, loadModelInputs: () => Paramet
   const inputs = parseInputs(f.input);
   if (f.resolution !== undefined || inputs) passes.push({ pass: 'resolution', options: { ...(f.resolution !== undefined ? { size: parseSize(f.resolution) } : {}), ...(inputs ? { inputs } : {}) } });
   const opBlock = list(f.opBlockList);
-  const fp16Options = { keepIoTypes: !!f.keepIoTypes, ...(opBlock ? { opBlockList: opBlock } : {}), ...(f.nodeBlockList ? { nodeBlockList: list(f.nodeBlockList) ?? [] } : {}), inPlace: true };
+  const fp16Options = { keepIoTypes: !!f.keepIoTypes, ...(f.outputTail === false ? { keepOutputTail: false } : {}), ...(opBlock ? { opBlockList: opBlock } : {}), ...(f.nodeBlockList ? { nodeBlockList: list(f.nodeBlockList) ?? [] } : {}), inPlace: true };
   if (f.mixed !== undefined) {
     if (f.mixed !== 'auto') throw new UsageError(`--mixed: only 'auto' is supported, got '${f.mixed}'`);
     const samples = f.calibInputs ? loadCalibrationDir(f.calibInputs, loadModelInputs()) : undefined;
@@ -135,6 +136,7 @@ export function optimizeCommand(): Command {
     .requiredOption('-o, --output <file>', 'output .onnx model')
     .option('--fp16', 'float32 → float16 weights and activations')
     .option('--keep-io-types', 'keep float32 graph inputs/outputs (Casts at the boundary)')
+    .option('--no-output-tail', 'with --keep-io-types: also lower the elementwise/data-movement nodes that only feed outputs (kept float32 by default)')
     .option('--op-block-list <ops>', `op types kept in float32, comma-separated (default: ${FP16_DEFAULT_OP_BLOCK_LIST.slice(0, 12).join(',')},…)`)
     .option('--node-block-list <names>', 'node names kept in float32, comma-separated')
     .addOption(new Option('--int8 <mode>', 'int8 quantization').choices(['dynamic', 'static']))
