@@ -12,7 +12,9 @@
  *
  * Calibration data directory (`--calib <dir>`), files read in name order:
  * - `*.json`: one sample, `{ "<input name>": { "dims": [1, 3, 8, 8], "data": [ … ], "type": "float32" } }`
- *   (`type` defaults to float32; also int64, int32, bool);
+ *   (`type` defaults to float32; also int64, int32, bool); instead of `data`, `"file": "<path>"` names a
+ *   raw little-endian file of that type, relative to the directory (what `workbench run --record-inputs`
+ *   writes, into a `data/` subfolder);
  * - `*.bin`: raw little-endian float32. `<sample>.bin` when the model has one input (dims from its declared
  *   shape); `<sample>@<input name>.bin` per input otherwise (files with the same `<sample>` form one sample).
  */
@@ -181,6 +183,25 @@ export function entropyThreshold(hist: Float64Array, absMax: number, levels = 12
 
 const TYPES: Record<string, HostTensor['type']> = { float32: 'float32', float: 'float32', int64: 'int64', int32: 'int32', bool: 'bool', float16: 'float32' };
 
+const BYTES: Partial<Record<HostTensor['type'], number>> = { float32: 4, int64: 8, int32: 4, bool: 1 };
+
+/** A raw little-endian tensor file named by a JSON sample (`file`), checked against its dims and type. */
+function readRaw(dir: string, sample: string, name: string, file: string, type: HostTensor['type'], dims: number[]): HostTensor['data'] {
+  const path = join(dir, file);
+  let buf: Buffer;
+  try {
+    buf = readFileSync(path);
+  } catch {
+    throw new UsageError(`${sample}: input '${name}': data file '${file}' cannot be read`);
+  }
+  const n = dims.reduce((a, b) => a * b, 1);
+  const size = BYTES[type] ?? 4;
+  if (buf.length !== n * size) throw new UsageError(`${path}: ${buf.length} bytes, expected ${n * size} (${type} of shape [${dims.join(', ')}])`);
+  const copy = new Uint8Array(buf.length);
+  copy.set(buf);
+  return type === 'int64' ? new BigInt64Array(copy.buffer) : type === 'int32' ? new Int32Array(copy.buffer) : type === 'bool' ? copy : new Float32Array(copy.buffer);
+}
+
 /** Reads a calibration directory (format in the module docs) as a lazily loaded sample source. */
 export function loadCalibrationDir(dir: string, model: Model): SampleSource {
   let files: string[];
@@ -214,11 +235,11 @@ export function loadCalibrationDir(dir: string, model: Model): SampleSource {
       for (const f of list) {
         const path = join(dir, f);
         if (f.endsWith('.json')) {
-          const obj = JSON.parse(readFileSync(path, 'utf8')) as Record<string, { dims: number[]; data: number[]; type?: string }>;
+          const obj = JSON.parse(readFileSync(path, 'utf8')) as Record<string, { dims: number[]; data?: number[]; file?: string; type?: string }>;
           for (const [name, t] of Object.entries(obj)) {
             const type = TYPES[t.type ?? 'float32'];
             if (!type) throw new UsageError(`${path}: input '${name}': unsupported type '${t.type}'`);
-            const data = type === 'int64' ? BigInt64Array.from(t.data, (x) => BigInt(x)) : type === 'int32' ? Int32Array.from(t.data) : type === 'bool' ? Uint8Array.from(t.data) : Float32Array.from(t.data);
+            const data = t.file !== undefined ? readRaw(dir, path, name, t.file, type, t.dims) : type === 'int64' ? BigInt64Array.from(t.data ?? [], (x) => BigInt(x)) : type === 'int32' ? Int32Array.from(t.data ?? []) : type === 'bool' ? Uint8Array.from(t.data ?? []) : Float32Array.from(t.data ?? []);
             feeds[name] = { type, dims: t.dims, data };
           }
         } else {

@@ -10,6 +10,7 @@ import { float16ToFloat32, float32ToFloat16 } from '../onnx/dtype.js';
 import type { Manifest, Role } from '../models/manifest.js';
 import { createSession, type HostTensor, type Session, type SessionConfig } from '../runtime/ort.js';
 import { StageError } from './input-error.js';
+import type { InputRecorder } from './input-recorder.js';
 import { withTimeout } from './stage-timer.js';
 
 /** Values kept per output in a fingerprint. */
@@ -87,6 +88,8 @@ export interface LoadRolesOptions {
   overrides?: Partial<Record<Role, string>>;
   /** Per-session load limit; a load past it rejects with StageError('load', 'timeout'). */
   loadTimeoutMs?: number;
+  /** Writes chosen roles' feeds as calibration samples (see input-recorder.ts). */
+  recorder?: InputRecorder;
 }
 
 export function roleFile(o: Pick<LoadRolesOptions, 'manifest' | 'manifestDir' | 'overrides'>, role: Role): string {
@@ -103,7 +106,10 @@ export class RoleSessions {
   readonly files: Partial<Record<Role, string>> = {};
   loadMs = 0;
 
-  private constructor(private readonly sessions: Map<Role, Session>) {}
+  private constructor(
+    private readonly sessions: Map<Role, Session>,
+    private readonly recorder: InputRecorder | undefined,
+  ) {}
 
   static async load(o: LoadRolesOptions): Promise<RoleSessions> {
     const t0 = performance.now();
@@ -120,7 +126,7 @@ export class RoleSessions {
       for (const s of map.values()) await s.release().catch(() => undefined);
       throw e;
     }
-    const rs = new RoleSessions(map);
+    const rs = new RoleSessions(map, o.recorder);
     Object.assign(rs.files, files);
     rs.loadMs = performance.now() - t0;
     return rs;
@@ -134,6 +140,7 @@ export class RoleSessions {
   async run(role: Role, feeds: Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
     const s = this.sessions.get(role);
     if (!s) throw new StageError(role, 'error', `no session loaded for role '${role}'`);
+    this.recorder?.record(role, feeds);
     const f: Record<string, HostTensor> = {};
     for (const [name, t] of Object.entries(feeds)) {
       const want = s.inputMetadata.find((m) => m.name === name)?.type;

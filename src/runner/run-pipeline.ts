@@ -23,6 +23,7 @@ import { StageTimer, type StallInjection } from './stage-timer.js';
 import { BpeTokenizer, FallbackTokenizer, MAX_TEXT_TOKENS, type Tokenizer } from './tokenizer.js';
 import { runTts, STREAM_CHUNK_TOKENS } from './tts-stage.js';
 import { readRunManifest, rolesForRun, type LoadedRunManifest } from './validate-manifest.js';
+import { InputRecorder, type InputRecorderOptions } from './input-recorder.js';
 import { readWav, writeWav, type Audio } from './wav.js';
 import { stringifyWithInfinity } from './quality.js';
 
@@ -54,6 +55,8 @@ export interface RunOptions {
   stall?: StallInjection;
   /** Write an mp4 when ffmpeg is on PATH (default true). */
   mp4?: boolean;
+  /** Record these roles' inputs as calibration samples (mixed precision, static int8). */
+  recordInputs?: InputRecorderOptions;
 }
 
 /** Everything read and checked before any session exists. */
@@ -203,7 +206,9 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   const out = resolve(o.out);
   mkdirSync(out, { recursive: true });
   const device = new DeviceMemorySampler(p.ep === 'cuda');
+  const recorder = o.recordInputs ? new InputRecorder(o.recordInputs) : undefined;
   const sessions = await RoleSessions.load({
+    ...(recorder ? { recorder } : {}),
     manifest: p.loaded.manifest,
     manifestDir: p.loaded.dir,
     roles: p.roles,
@@ -290,6 +295,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
     memory: { peakHostRssBytes: peakHostRssBytes(), peakDeviceBytes: peakDevice, deviceSource: p.ep === 'cuda' ? 'nvidia-smi per-process used_memory, sampled every 250 ms' : 'none on the CPU EP' },
     files: { audio: 'audio.wav', frames: 'frames.rgb', motion: 'motion.f32', fingerprints: 'fingerprints.json', pngs, mp4 },
     quality: null,
+    ...(recorder && o.recordInputs ? { recordedInputs: { dir: resolve(o.recordInputs.dir), samples: recorder.counts() } } : {}),
   };
   writeFileSync(join(out, 'run.json'), stringifyWithInfinity(result));
   if (o.baseline) {

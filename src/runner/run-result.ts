@@ -76,6 +76,8 @@ export interface RunResult {
   files: RunFiles;
   /** Against --baseline, when given. */
   quality: QualityReport | null;
+  /** Calibration samples written during the run (`--record-inputs`). */
+  recordedInputs?: { dir: string; samples: Partial<Record<Role, number>> };
 }
 
 export interface FrameQuality {

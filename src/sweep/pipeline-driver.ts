@@ -5,7 +5,7 @@
  * medians. Quality is measured once against the baseline's run folder.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, hostname } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import { ManifestError } from '../errors.js';
@@ -17,7 +17,9 @@ import { writeModel } from '../onnx/write-model.js';
 import { runPipeline } from '../runner/run-pipeline.js';
 import type { QualityReport, RunResult } from '../runner/run-result.js';
 import { onnxruntimeVersion } from '../runtime/ort.js';
-import { applyPasses } from './apply-passes.js';
+import { loadCalibrationDir } from '../quantize/calibrate.js';
+import { applyPasses, needsCalibration } from './apply-passes.js';
+import { CALIBRATION_MAX_SAMPLES, CALIBRATION_SUBDIR, calibrationEvery } from './calibration-roles.js';
 import { PSNR_IDENTICAL } from './rank.js';
 import { canonicalJson } from './spec.js';
 import type { PassSpec, PlannedVariant, QualityMetrics, RunMetrics, RunRequest, StageMetric, SweepDriver, SweepSpec } from './types.js';
@@ -157,7 +159,7 @@ function spatialSize(spec: RoleSpec): number | undefined {
  * rescales each role's spatial input by outputSize / config.outputSize and the config's sizes with it;
  * rewritten roles take their I/O specs from the rewritten graphs.
  */
-export async function buildVariantManifest(baseManifest: string, v: PlannedVariant, cacheDir: string, ep: 'cpu' | 'cuda'): Promise<string> {
+export async function buildVariantManifest(baseManifest: string, v: PlannedVariant, cacheDir: string, ep: 'cpu' | 'cuda', calibrationDir?: string): Promise<string> {
   const base = readManifestJson(baseManifest);
   const baseDir = dirname(resolve(baseManifest));
   const outDir = join(cacheDir, 'manifests', v.id);
@@ -181,10 +183,14 @@ export async function buildVariantManifest(baseManifest: string, v: PlannedVaria
       const s = spatialSize(spec);
       if (s !== undefined) resolutionSize = Math.max(1, Math.round(s * scale));
     }
-    const key = createHash('sha256').update(sha256(src)).update(canonicalJson({ passes, ep, resolutionSize })).digest('hex').slice(0, 24);
+    const calib = calibrationDir && needsCalibration(passes) ? join(calibrationDir, role) : undefined;
+    const calibKey = calib ? calibrationFingerprint(calib) : undefined;
+    const key = createHash('sha256').update(sha256(src)).update(canonicalJson({ passes, ep, resolutionSize, ...(calibKey ? { calibration: calibKey } : {}) })).digest('hex').slice(0, 24);
     const file = join(cacheDir, key, `${role}.onnx`);
     if (!existsSync(file)) {
-      const model = await applyPasses(readModel(src).model, passes, { ep, ...(resolutionSize !== undefined ? { resolutionSize } : {}) }, `${v.name}/${role}`);
+      const srcModel = readModel(src).model;
+      const samples = calibKey && calib ? loadCalibrationDir(calib, srcModel) : undefined;
+      const model = await applyPasses(srcModel, passes, { ep, ...(resolutionSize !== undefined ? { resolutionSize } : {}), ...(samples ? { samples } : {}) }, `${v.name}/${role}`);
       const tmp = join(cacheDir, `${key}.tmp-${process.pid}`);
       rmSync(tmp, { recursive: true, force: true });
       mkdirSync(tmp, { recursive: true });
@@ -214,6 +220,19 @@ export async function buildVariantManifest(baseManifest: string, v: PlannedVaria
   return path;
 }
 
+/**
+ * Identifies a recorded calibration folder for the variant cache key (sample names and sizes), or
+ * undefined when it holds no samples.
+ */
+function calibrationFingerprint(dir: string): string | undefined {
+  if (!existsSync(dir)) return undefined;
+  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  if (!files.length) return undefined;
+  const h = createHash('sha256');
+  for (const f of files) h.update(f).update(readFileSync(join(dir, f)));
+  return h.digest('hex').slice(0, 16);
+}
+
 /** The real driver (rewrite passes + src/runner). */
 export function createPipelineDriver(o: PipelineDriverOptions = {}): SweepDriver {
   let ep: 'cpu' | 'cuda' = 'cpu';
@@ -225,8 +244,8 @@ export function createPipelineDriver(o: PipelineDriverOptions = {}): SweepDriver
       const r = buildReferenceSet({ scale, seed: 1, outDir, onProgress: (e) => o.log?.(`reference set: built ${e.role} (${(e.bytes / 2 ** 20).toFixed(1)} MiB, ${e.seconds.toFixed(1)} s)\n`) });
       return r.manifestPath;
     },
-    async buildVariant(baseManifest, v, cacheDir) {
-      return buildVariantManifest(baseManifest, v, cacheDir, ep);
+    async buildVariant(baseManifest, v, cacheDir, calibrationDir) {
+      return buildVariantManifest(baseManifest, v, cacheDir, ep, calibrationDir);
     },
     async run(req: RunRequest) {
       ep = req.ep;
@@ -245,6 +264,9 @@ export function createPipelineDriver(o: PipelineDriverOptions = {}): SweepDriver
             // Quality once, on the first run: the outputs of every repeat are the same.
             ...(i === 0 && req.baselineRunDir ? { baseline: req.baselineRunDir } : {}),
             ...(req.session?.intraOpThreads ? { intraOpThreads: req.session.intraOpThreads } : {}),
+            ...(i === 0 && req.recordInputs?.length
+              ? { recordInputs: { dir: join(out, CALIBRATION_SUBDIR), roles: req.recordInputs, every: calibrationEvery(req.steps), max: CALIBRATION_MAX_SAMPLES } }
+              : {}),
             mp4: false,
           }),
         );

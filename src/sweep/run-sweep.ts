@@ -7,6 +7,8 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { RuntimeError } from '../errors.js';
+import type { Role } from '../models/manifest.js';
+import { CALIBRATION_SUBDIR, rolesToCalibrate } from './calibration-roles.js';
 import { createStderrProgress, type ProgressSink } from './progress.js';
 import { appendResult, readResults, repairResults, RESULTS_FILE } from './result-store.js';
 import { inShard, type Shard } from './shard.js';
@@ -65,6 +67,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions): Promise<
   const baseManifest = await driver.baselineManifest(spec, options.specDir ?? process.cwd());
   const cacheDir = resolve(options.cacheDir ?? SWEEP_DEFAULTS.cacheDir);
   const results: VariantResult[] = [];
+  const calibrationRoles = rolesToCalibrate(mine);
   let baselineRunDir: string | undefined;
   let skipped = 0;
   let ran = 0;
@@ -78,7 +81,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions): Promise<
       continue;
     }
     progress.started(v.name);
-    const result = await runVariant(spec, v, { ...options, out, cacheDir, baseManifest, baselineRunDir, progress });
+    const result = await runVariant(spec, v, { ...options, out, cacheDir, baseManifest, baselineRunDir, calibrationRoles, progress });
     appendResult(resultsFile, result);
     done.set(v.id, result);
     results.push(result);
@@ -98,6 +101,8 @@ interface VariantContext extends SweepOptions {
   cacheDir: string;
   baseManifest: string;
   baselineRunDir: string | undefined;
+  /** Roles some variant calibrates (mixed, static INT8): the baseline run records their inputs. */
+  calibrationRoles: Role[];
   progress: ProgressSink;
 }
 
@@ -118,7 +123,8 @@ async function runVariant(spec: SweepSpec, v: PlannedVariant, ctx: VariantContex
   let manifest: string | undefined;
   try {
     ctx.progress.variantStage(v.name, 'build');
-    manifest = Object.keys(v.passes).length ? await ctx.driver.buildVariant(ctx.baseManifest, v, ctx.cacheDir) : ctx.baseManifest;
+    const calib = ctx.baselineRunDir ? join(ctx.baselineRunDir, CALIBRATION_SUBDIR) : undefined;
+    manifest = Object.keys(v.passes).length ? await ctx.driver.buildVariant(ctx.baseManifest, v, ctx.cacheDir, calib) : ctx.baseManifest;
     const runDir = join(ctx.out, 'runs', v.id);
     mkdirSync(dirname(runDir), { recursive: true });
     const steps = v.spec.steps ?? spec.steps;
@@ -133,6 +139,7 @@ async function runVariant(spec: SweepSpec, v: PlannedVariant, ctx: VariantContex
       ...(ctx.baselineRunDir && !v.baseline ? { baselineRunDir: ctx.baselineRunDir } : {}),
       ...(spec.profile ? { profile: true } : {}),
       ...(spec.text !== undefined ? { text: spec.text } : {}),
+      ...(v.baseline && ctx.calibrationRoles.length ? { recordInputs: ctx.calibrationRoles } : {}),
       outDir: runDir,
       onStage: (stage) => ctx.progress.variantStage(v.name, stage),
     });

@@ -243,6 +243,8 @@ export interface RunRequest {
   outDir: string;
   profile?: boolean;
   text?: string;
+  /** Roles whose inputs this run writes to `<outDir>/calib/<role>` as calibration samples (the baseline's). */
+  recordInputs?: readonly Role[];
   onStage?: (stage: VariantStage) => void;
 }
 
@@ -253,8 +255,11 @@ export interface RunRequest {
 export interface SweepDriver {
   /** Resolves the baseline manifest (building the reference set when the spec names none). */
   baselineManifest(spec: SweepSpec, specDir: string): Promise<string>;
-  /** Writes a variant's models and manifest under `cacheDir` and returns the manifest path. */
-  buildVariant(baseManifest: string, variant: PlannedVariant, cacheDir: string): Promise<string>;
+  /**
+   * Writes a variant's models and manifest under `cacheDir` and returns the manifest path; passes that
+   * calibrate read `<calibrationDir>/<role>` (samples the baseline run recorded) when given.
+   */
+  buildVariant(baseManifest: string, variant: PlannedVariant, cacheDir: string, calibrationDir?: string): Promise<string>;
   run(request: RunRequest): Promise<RunMetrics>;
   /** Environment recorded with each result. */
   env(ep: 'cpu' | 'cuda'): VariantResult['env'];

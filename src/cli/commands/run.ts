@@ -26,6 +26,10 @@ interface RunFlags {
   stageTimeout?: string;
   loadTimeout?: string;
   threads: string;
+  recordInputs?: string;
+  recordDir?: string;
+  recordEvery: string;
+  recordMax: string;
   json?: boolean;
 }
 
@@ -67,6 +71,10 @@ export function runCommand(): Command {
     .option('--stage-timeout <ms>', 'limit per stage step (a stalled worker is reported and terminated)')
     .option('--load-timeout <ms>', 'limit per session load')
     .option('--threads <n>', 'CPU intra-op threads (0 = ORT default)', '0')
+    .option('--record-inputs <roles>', 'write these roles\' inputs as calibration samples (comma-separated, e.g. lmdm) for optimize --calib / --calib-inputs')
+    .option('--record-dir <dir>', 'where --record-inputs writes (default <out>/calib); one folder per role')
+    .option('--record-every <n>', 'record every n-th call of a role', '1')
+    .option('--record-max <n>', 'samples per role at most', '32')
     .option('--json', 'print the result JSON')
     .action(async (f: RunFlags) => {
       const o: RunOptions = {
@@ -86,8 +94,15 @@ export function runCommand(): Command {
         ...(f.stageTimeout !== undefined ? { stageTimeoutMs: int('stage-timeout', f.stageTimeout) } : {}),
         ...(f.loadTimeout !== undefined ? { loadTimeoutMs: int('load-timeout', f.loadTimeout) } : {}),
       };
+      if (f.recordInputs !== undefined) {
+        const roles = f.recordInputs.split(',').map((x) => x.trim()).filter(Boolean);
+        const bad = roles.find((x) => !ALL_ROLES.includes(x as Role));
+        if (bad || !roles.length) throw new UsageError(`--record-inputs: expected roles among ${ALL_ROLES.join(', ')}, got '${f.recordInputs}'`);
+        o.recordInputs = { dir: f.recordDir ?? `${f.out}/calib`, roles: roles as Role[], every: int('record-every', f.recordEvery), max: int('record-max', f.recordMax) };
+      }
       const workers = int('workers', f.workers);
       if (workers > 1) {
+        if (o.recordInputs) throw new UsageError('--record-inputs records a single pipeline run; use it with --workers 1');
         const r = await runWorkerPool({ ...o, workers });
         if (f.json) return out.write(`${JSON.stringify(r, null, 2)}\n`);
         out.write(`workers: ${r.okWorkers}/${r.requestedWorkers} ok, fit ${r.maxWorkersFit}; throughput ${fmt(r.throughputAudioSecondsPerSecond)} audio s/s over ${fmt(r.audioSeconds, 2)} s of audio\n`);
@@ -107,6 +122,7 @@ export function runCommand(): Command {
         out.write(`vs ${q.baseline}: PSNR ${fmt(q.frames?.psnrMean, 2)} dB (worst ${fmt(q.frames?.psnrWorst, 2)}), SSIM ${fmt(q.frames?.ssimMean, 4)} (worst ${fmt(q.frames?.ssimWorst, 4)}), audio SNR ${fmt(q.audio?.snrDb, 2)} dB, log-mel ${fmt(q.audio?.logMelDistanceDb, 3)} dB, motion RMSE ${fmt(q.motion?.rmse, 5)}; first divergent role: ${q.firstDivergentRole ?? 'none'}\n`);
         for (const w of q.warnings) out.write(`  warning: ${w}\n`);
       }
+      if (r.recordedInputs) out.write(`calibration samples in ${r.recordedInputs.dir}: ${Object.entries(r.recordedInputs.samples).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
       out.write(`wrote ${f.out}/run.json\n`);
     });
 }
