@@ -1,14 +1,30 @@
 /**
  * Sweep results (results.jsonl) projected to other GPUs. A result carries each role's measured seconds and
- * calls but no per-node data, so each role's time is scaled by the projected/measured per-call ratio of a
- * profile of the same models (the variant's own profile when one matches its manifest, else the first one,
- * flagged); the time outside role calls (host work) stays as measured.
+ * calls but no per-node data, so the per-role data comes from a profile of the same models (the variant's own
+ * profile when one matches its manifest, else the first one, flagged).
+ *
+ * A role's measured seconds in the pipeline include host work that does not move with the GPU (cuDNN
+ * re-tuning per new input length in HiFi-GAN, the KV-cache copies through host tensors of every GPT step,
+ * tensor creation), so only its GPU part is scaled (gpu-host-split.ts):
+ *
+ *   GPU part  = min(calls × the profile's GPU time per call (CUPTI GPU busy per run), measured seconds)
+ *   projected = (measured − GPU part) + GPU part × projected/measured GPU time per call
+ *
+ * The host part and the time outside role calls stay as measured: this assumes the same host CPU and software
+ * on the target, and that the profile's inputs stand for the run's calls. A role whose profile has no GPU time
+ * falls back to the whole measured time × its per-call ratio (flagged); a role not in the profile is kept.
+ * Every number is a projection (`projected: true`, with the error band of the per-call validation).
  */
 import { resolve } from 'node:path';
 import type { ProfileReport } from '../profiler/profile-report.js';
 import type { ProjectedRtf, VariantResult } from '../sweep/types.js';
+import { projectRoleSeconds } from './gpu-host-split.js';
 import { projectProfile, type ProjectOptions } from './project-profile.js';
-import type { ProjectionReport, VariantProjection } from './types.js';
+import type { ProjectionReport, VariantProjection, VariantRoleProjection } from './types.js';
+
+/** How a variant's projected RTF is put together (VariantProjection.model). */
+export const RESULTS_MODEL =
+  "Σ over roles of (host part as measured + GPU part × projected/measured GPU time per call) + the run's time outside role calls as measured, over its audio seconds; GPU part = calls × the profile's GPU time per call (CUPTI GPU busy), capped at the role's measured seconds; assumes the same host CPU and software on the target";
 
 /** A profile with where it came from. */
 export interface NamedProfile {
@@ -48,29 +64,32 @@ export function projectResults(
     const match = profileForVariant(r, profiles);
     if (!match) continue;
     const pr = projectionOf(match.p);
+    const profiled = new Map(match.p.profile.roles.map((x) => [x.role, x]));
     for (const t of pr.targets) {
-      const ratio = new Map(t.roles.map((x) => [x.role, x.ratio]));
+      const projected = new Map(t.roles.map((x) => [x.role, x]));
       const flags: string[] = [];
-      if (!match.exact) flags.push(`ratios from ${match.p.file}, not a profile of this variant's models`);
-      let roleSeconds = 0;
-      let projectedSeconds = 0;
-      for (const role of m.roles) {
-        roleSeconds += role.seconds;
-        const k = ratio.get(role.role);
-        if (k === undefined) flags.push(`role ${role.role} not in the profile: kept as measured`);
-        projectedSeconds += role.seconds * (k ?? 1);
-      }
-      const hostSeconds = Math.max(0, m.wallSeconds - roleSeconds);
+      if (!match.exact) flags.push(`ratios and GPU times from ${match.p.file}, not a profile of this variant's models`);
+      const roles: VariantRoleProjection[] = m.roles.map((role) => {
+        const x = projectRoleSeconds(role, projected.get(role.role), profiled.get(role.role), { source: pr.source, target: t.target });
+        flags.push(...x.flags);
+        return x.row;
+      });
+      const roleSeconds = roles.reduce((s, x) => s + x.measuredSeconds, 0);
+      const projectedSeconds = roles.reduce((s, x) => s + x.seconds, 0);
+      const outsideRolesSeconds = Math.max(0, m.wallSeconds - roleSeconds);
       variants.push({
         id: r.id,
         name: r.name,
         target: t.target.id,
         measuredRtf: m.rtf,
         projected: true,
-        rtf: (projectedSeconds + hostSeconds) / m.audioSeconds,
+        rtf: (projectedSeconds + outsideRolesSeconds) / m.audioSeconds,
         errorBand: t.errorBand,
         ratiosFrom: match.p.file,
         flags,
+        roles,
+        outsideRolesSeconds,
+        model: RESULTS_MODEL,
       });
     }
   }

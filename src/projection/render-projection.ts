@@ -3,7 +3,7 @@
  * and the self-contained HTML page (notebooks-html/projection.html).
  */
 import { renderHtmlPage } from '../report/html-page.js';
-import type { ProjectionReport, TargetProjection } from './types.js';
+import type { ProjectionReport, TargetProjection, VariantProjection } from './types.js';
 
 export const PROJECTION_TEMPLATE = 'projection.html';
 
@@ -35,13 +35,31 @@ function renderTarget(r: ProjectionReport, t: TargetProjection, topNodes: number
   return L;
 }
 
+/** The seconds behind a variant's projected RTF: GPU part scaled, host part kept (absent in older projections). */
+export function variantSplitLine(v: VariantProjection): string | undefined {
+  if (!v.roles) return undefined;
+  const split = v.roles.filter((x) => x.method === 'gpu-host-split');
+  const gpu = split.reduce((s, x) => s + (x.gpuSeconds ?? 0), 0);
+  const gpuProjected = split.reduce((s, x) => s + (x.gpuSeconds ?? 0) * x.ratio, 0);
+  const host = split.reduce((s, x) => s + (x.hostSeconds ?? 0), 0);
+  const other = v.roles.filter((x) => x.method !== 'gpu-host-split');
+  const rest = other.length ? `; ${other.length} role(s) without GPU time: ${other.reduce((s, x) => s + x.measuredSeconds, 0).toFixed(2)} s → ${other.reduce((s, x) => s + x.seconds, 0).toFixed(2)} s` : '';
+  return `GPU part ${gpu.toFixed(2)} s → ${gpuProjected.toFixed(2)} s (PROJECTED); host part in role calls ${host.toFixed(2)} s + outside roles ${(v.outsideRolesSeconds ?? 0).toFixed(2)} s (kept as measured)${rest}`;
+}
+
 /** Console text of a projection report. */
 export function renderProjectionConsole(r: ProjectionReport, topNodes = 8): string {
   const L: string[] = [`projection of ${r.input.kind} ${r.input.file} (source method: ${r.sourceMethod}); all figures below are PROJECTIONS, not measurements`, ''];
   for (const t of r.targets) L.push(...renderTarget(r, t, topNodes), '');
   if (r.variants?.length) {
     L.push('sweep variants (PROJECTED RTF):');
-    for (const v of r.variants) L.push(`  ${v.name.padEnd(30)} ${v.target.padEnd(10)} measured ${v.measuredRtf.toFixed(3)}  projected ${v.rtf.toFixed(3)} (${v.errorBand.label})${v.flags.length ? `  [${v.flags.join('; ')}]` : ''}`);
+    for (const v of r.variants) {
+      L.push(`  ${v.name.padEnd(30)} ${v.target.padEnd(10)} measured ${v.measuredRtf.toFixed(3)}  projected ${v.rtf.toFixed(3)} (${v.errorBand.label})${v.flags.length ? `  [${v.flags.join('; ')}]` : ''}`);
+      const split = variantSplitLine(v);
+      if (split) L.push(`    ${split}`);
+    }
+    const model = r.variants.find((v) => v.model)?.model;
+    if (model) L.push(`  model: ${model}`);
     L.push('');
   }
   return `${L.join('\n')}\n`;

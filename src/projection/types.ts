@@ -191,4 +191,36 @@ export interface VariantProjection {
   /** Which profile gave the per-role ratios. */
   ratiosFrom: string;
   flags: string[];
+  /** Per role: its measured seconds split into GPU and host parts and projected (absent in older projections). */
+  roles?: VariantRoleProjection[];
+  /** Seconds of the run outside role calls (host work between roles), kept as measured. */
+  outsideRolesSeconds?: number;
+  /** How the projected RTF was put together. */
+  model?: string;
+}
+
+/**
+ * One role of a sweep variant, projected: `gpu-host-split` scales only the GPU part (calls × the profile's
+ * GPU time per call, capped at the measured seconds) and keeps the host part; `per-call-ratio` (fallback, the
+ * profile has no GPU time for the role) scales the whole measured time by the per-call ratio; `not-in-profile`
+ * keeps it as measured.
+ */
+export interface VariantRoleProjection {
+  role: string;
+  calls: number;
+  measuredSeconds: number;
+  method: 'gpu-host-split' | 'per-call-ratio' | 'not-in-profile';
+  /** GPU time per call on the source from the profile (ms); null without one. */
+  gpuMsPerCall: number | null;
+  /** Where gpuMsPerCall came from ('CUPTI GPU busy per run', ...), or why there is none. */
+  gpuSource: string;
+  /** GPU part of the measured seconds: min(calls × gpuMsPerCall, measured); null unless split. */
+  gpuSeconds: number | null;
+  /** measuredSeconds − gpuSeconds, kept as measured; null unless split. */
+  hostSeconds: number | null;
+  /** Factor applied to the GPU part (split) or to the whole measured time (per-call-ratio); 1 when not in the profile. */
+  ratio: number;
+  projected: true;
+  /** Projected seconds of the role on the target. */
+  seconds: number;
 }

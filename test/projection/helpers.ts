@@ -1,4 +1,5 @@
 /** Hand-made profile rows, roles and reports for the projection tests (numbers chosen to check by hand). */
+import type { CuptiCoverage } from '../../src/profiler/cupti.js';
 import { findDevicePeaks } from '../../src/profiler/devices.js';
 import type { NodeRow, NodeTimeMethod, ProfileReport, RoleProfile } from '../../src/profiler/profile-report.js';
 import type { TimeStats } from '../../src/profiler/stats.js';
@@ -51,7 +52,17 @@ export const TGT: DeviceSide = {
   launch: { asyncMs: 0.005, syncLaunchMs: 0.01, source: 'default' },
 };
 
-export function role(name: string, nodes: NodeRow[], o: { e2eMs: number; method?: NodeTimeMethod; inputs?: { type: string; dims: number[] }[]; memoryBytes?: number | null }): RoleProfile {
+/** A CUPTI coverage block with the given GPU busy time and run-level copies per run (the rest neutral). */
+export function cupti(busyMs: number, runLevelMs = 0): CuptiCoverage {
+  return {
+    nodeGpuSumMs: busyMs - runLevelMs, gpuBusyMs: busyMs, gpuSpanMs: busyMs, attributionRatio: 1, gpuAccountingRatio: 1, gpuAccountingWithinTenPercent: true,
+    runLevelGpuMs: runLevelMs, hostSumMs: 0, hostLaunchSumMs: 0, contributionSumMs: busyMs, ratioWithRunLevel: 1, bound: 'gpu-bound', modelRunMs: busyMs,
+    records: { kernels: 0, memcpys: 0, memsets: 0, launchCalls: 0, withoutLaunch: 0, outsideRuns: 0, outsideRunsMs: 0, dropped: 0 },
+    alignment: { windowFrom: 'runs', windowUs: 0, plateauUs: 0, launches: 0, matchedFraction: 1, validFraction: 1, plateaus: 0, stride: 0, clockDriftUs: 0, notes: [] },
+  };
+}
+
+export function role(name: string, nodes: NodeRow[], o: { e2eMs: number; method?: NodeTimeMethod; inputs?: { type: string; dims: number[] }[]; memoryBytes?: number | null; cupti?: CuptiCoverage }): RoleProfile {
   const method = o.method ?? 'cupti';
   return {
     role: name,
@@ -61,7 +72,7 @@ export function role(name: string, nodes: NodeRow[], o: { e2eMs: number; method?
     method: { nodeTime: method, description: '', warmupRuns: 5, countedRuns: 10, launchBlocking: method === 'sync-launch', childProcess: true, runsFrom: 'model_run' },
     endToEnd: { description: '', warmup: 5, time: stats(o.e2eMs), sessionCreateMs: 100 },
     profiledRun: { modelRun: stats(o.e2eMs), wall: stats(o.e2eMs) },
-    coverage: { perNodeSumMs: 0, endToEndMs: o.e2eMs, ratio: 1, withinTenPercent: true, note: '' },
+    coverage: { perNodeSumMs: 0, endToEndMs: o.e2eMs, ratio: 1, withinTenPercent: true, note: '', ...(o.cupti ? { cupti: o.cupti } : {}) },
     nodes,
     opTypes: [],
     flags: {} as RoleProfile['flags'],

@@ -10,7 +10,7 @@ import { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import { readPeaksFiles } from '../../projection/device-side.js';
 import { projectProfile, type ProjectOptions } from '../../projection/project-profile.js';
-import { annotateResults, projectResults, type NamedProfile } from '../../projection/project-results.js';
+import { annotateResults, projectResults, RESULTS_MODEL, type NamedProfile } from '../../projection/project-results.js';
 import { readManifestIfPresent, readProfile, readProjectionInput } from '../../projection/read-input.js';
 import { renderProjectionConsole, renderProjectionHtml } from '../../projection/render-projection.js';
 import type { ProjectionReport } from '../../projection/types.js';
@@ -152,7 +152,7 @@ export function projectCommand(): Command {
         });
         const first = projections.get((profiles[0] as NamedProfile).file) ?? [...projections.values()][0];
         if (!first) throw new UsageError(`${input}: no ok variant to project`);
-        report = { ...first, input: { file: input, kind: 'results' }, variants };
+        report = { ...first, input: { file: input, kind: 'results' }, variants, method: [...first.method, `Sweep results: ${RESULTS_MODEL}.`] };
         if (f.annotate) {
           mkdirSync(dirname(f.annotate), { recursive: true });
           writeFileSync(f.annotate, annotateResults(input0.results, variants).map((r) => JSON.stringify(r)).join('\n') + '\n');
