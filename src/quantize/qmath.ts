@@ -2,6 +2,7 @@
  * Quantization arithmetic: per-channel / per-tensor symmetric int8 weights, asymmetric uint8 / symmetric
  * int8 activation parameters from a range, and their dequantization (for tests and error estimates).
  */
+import { loadInt8Kernels } from './kernels/int8-kernels.js';
 
 /** 1.5 · 2^52: adding then subtracting it rounds a double to the nearest integer, ties to even. */
 const ROUND_MAGIC = 6755399441055744;
@@ -26,9 +27,11 @@ export interface QuantizedWeight {
 
 /**
  * Symmetric int8 quantization of a float weight: scale = max|w| / 127 per channel along `axis`
- * (per tensor when axis is undefined), q = round-half-even(w / scale) in [-127, 127], zero point 0.
+ * (per tensor when axis is undefined), q = round-half-even(w / scale) in [-127, 127] (float32 division),
+ * zero point 0. Runs on the WebAssembly SIMD kernels (kernels/int8-kernels.ts) when available; this
+ * JavaScript loop is the reference they are tested against (`useKernels` false forces it).
  */
-export function quantizeWeightInt8(w: Float32Array, dims: readonly number[], axis: number | undefined): QuantizedWeight {
+export function quantizeWeightInt8(w: Float32Array, dims: readonly number[], axis: number | undefined, useKernels = true): QuantizedWeight {
   const rank = dims.length;
   const ax = axis === undefined ? undefined : axis < 0 ? axis + rank : axis;
   const channels = ax === undefined ? 1 : (dims[ax] ?? 1);
@@ -38,6 +41,8 @@ export function quantizeWeightInt8(w: Float32Array, dims: readonly number[], axi
   // Element i belongs to channel ⌊i / inner⌋ mod channels: walk [outer][channel][inner] blocks instead of
   // dividing per element (this loop runs over every weight of the model).
   const outer = Math.max(1, Math.floor(w.length / (inner * channels)));
+  const fast = useKernels && w.length === outer * channels * inner ? loadInt8Kernels()?.quantize(w, outer, channels, inner) : undefined;
+  if (fast) return { ...fast, axis: ax };
   const absMax = new Float32Array(channels);
   let i = 0;
   for (let o = 0; o < outer; o++) {
@@ -59,7 +64,8 @@ export function quantizeWeightInt8(w: Float32Array, dims: readonly number[], axi
     for (let c = 0; c < channels; c++) {
       const sc = scale[c] as number;
       for (const end = i + inner; i < end; i++) {
-        const v = roundHalfEven((w[i] as number) / sc);
+        // A float32 quotient, as numpy (and the wasm kernel) compute it.
+        const v = roundHalfEven(Math.fround((w[i] as number) / sc));
         q[i] = v > 127 ? 127 : v < -127 ? -127 : v;
       }
     }

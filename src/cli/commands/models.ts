@@ -1,12 +1,18 @@
 /**
  * `workbench models build --scale full|tiny [--out DIR] [--seed N] [--force]` builds the reference model set
- * and its manifest; `workbench models list [--manifest M]` prints the roles of a manifest as a table.
+ * and its manifest; `workbench models list [--manifest M]` prints the roles of a manifest as a table;
+ * `workbench models variant --manifest M --precision '*=fp16,warp_network=fp32' --out DIR` writes one
+ * variant's models and manifest (the sweep's variant syntax) for profiling or running it on its own.
  */
 import { Command, Option } from 'commander';
 import { UsageError } from '../../errors.js';
 import { buildReferenceSet } from '../../models/build.js';
 import { loadManifest } from '../../models/load-manifest.js';
 import { ALL_ROLES, type Scale } from '../../models/manifest.js';
+import { existsSync, readFileSync } from 'node:fs';
+import { createPipelineDriver } from '../../sweep/pipeline-driver.js';
+import { expandVariants, parseSweepSpec } from '../../sweep/spec.js';
+import type { VariantSpec } from '../../sweep/types.js';
 import { out } from '../state.js';
 
 const mib = (n: number): string => (n >= 1 << 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} KiB`);
@@ -65,5 +71,44 @@ export function modelsCommand(): Command {
       out.write(`${m.name} (scale ${m.scale}, ${m.source})\n`);
       out.write(table(rows));
     });
+  cmd
+    .command('variant')
+    .description("write one variant of a manifest (rewritten role models + manifest.json), in the sweep's variant syntax")
+    .option('--manifest <file>', 'base manifest', 'models/reference/tiny/manifest.json')
+    .option('--precision <list>', "ROLE=PRECISION pairs, comma-separated; ROLE may be '*' (e.g. '*=fp16,warp_network=fp32')")
+    .option('--variant <json>', 'a variant object as in a sweep spec (JSON text or a .json file)')
+    .option('--ep <ep>', 'execution provider the variant is for (int8 format)', 'cuda')
+    .option('--out <dir>', 'output folder (models are cached there by content hash)', 'models/variants')
+    .action(async (flags: { manifest: string; precision?: string; variant?: string; ep: string; out: string }) => {
+      const v = variantFromFlags(flags);
+      if (flags.ep !== 'cpu' && flags.ep !== 'cuda') throw new UsageError(`--ep: expected cpu or cuda, got '${flags.ep}'`);
+      const planned = expandVariants(parseSweepSpec({ schemaVersion: 1, name: 'variant', variants: [v] }, '--variant')).find((p) => !p.baseline);
+      if (!planned) throw new UsageError('the variant changes nothing (it equals the FP32 baseline)');
+      const driver = createPipelineDriver();
+      driver.env(flags.ep);
+      const t0 = performance.now();
+      const path = await driver.buildVariant(flags.manifest, planned, flags.out);
+      out.write(`${path}: variant '${planned.name}' (${Object.keys(planned.passes).join(', ')}) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
+    });
   return cmd;
+}
+
+function variantFromFlags(flags: { precision?: string; variant?: string }): VariantSpec {
+  if ((flags.precision === undefined) === (flags.variant === undefined)) throw new UsageError('give one of --precision or --variant');
+  if (flags.variant !== undefined) {
+    const text = flags.variant.trim().startsWith('{') ? flags.variant : existsSync(flags.variant) ? readFileSync(flags.variant, 'utf8') : undefined;
+    if (text === undefined) throw new UsageError(`--variant: '${flags.variant}' is neither JSON nor a readable file`);
+    try {
+      return JSON.parse(text) as VariantSpec;
+    } catch (e) {
+      throw new UsageError(`--variant: not valid JSON (${(e as Error).message})`);
+    }
+  }
+  const precision: Record<string, string> = {};
+  for (const item of (flags.precision ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+    const eq = item.indexOf('=');
+    if (eq < 1) throw new UsageError(`--precision: expected ROLE=PRECISION, got '${item}'`);
+    precision[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return { precision } as VariantSpec;
 }
