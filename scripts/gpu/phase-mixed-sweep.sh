@@ -17,7 +17,7 @@ cat > /tmp/wb/sweep-mixed.json <<JSON
   ] }
 JSON
 echo "== sweep ($(date +%T))"
-timeout ${SWEEP_TIMEOUT:-420} $W sweep /tmp/wb/sweep-mixed.json --ep cuda --out /tmp/wb/sweep-mixed --cache-dir /tmp/wb/cache-mixed > $R/sweep.log 2>&1
+timeout ${SWEEP_TIMEOUT:-420} $W sweep /tmp/wb/sweep-mixed.json --ep cuda --out /tmp/wb/sweep-mixed --cache-dir /tmp/wb/cache-mixed --no-report > $R/sweep.log 2>&1
 echo "sweep exit $?"; tail -25 $R/sweep.log
 cp /tmp/wb/sweep-mixed/results.jsonl /tmp/wb/sweep-mixed/summary.json /tmp/wb/sweep-mixed/index.html /tmp/wb/sweep-mixed.json $R/ 2>/dev/null
 ls /tmp/wb/sweep-mixed/runs/*/calib/lmdm 2>/dev/null | head -3; ls /tmp/wb/sweep-mixed/runs/*/calib/lmdm/*.json 2>/dev/null | wc -l
