@@ -1,14 +1,22 @@
 /**
  * The `int8` passes.
  *
- * Dynamic (`int8Dynamic`): int8 weights for MatMul / Gemm / Conv with a constant weight, per channel where
- * the op allows (Conv: output channels, axis 0; MatMul: output columns, axis 1 of B [K, N]; Gemm: axis 1,
- * or 0 when transB). The *format* follows the target execution provider:
+ * Dynamic (`int8Dynamic`): int8 weights for MatMul / Gemm / Conv with a constant weight, per output channel
+ * by default (axes per op: see `int8-weights.ts`). The *format* follows the target execution provider:
  * - `cuda` (default) → weight-only QDQ: int8 initializer → DequantizeLinear(axis) → the unchanged float op.
- *   ORT's CUDA EP has DequantizeLinear kernels; nothing falls back to the CPU.
- * - `cpu` → ORT's QOperator form: DynamicQuantizeLinear(x) + MatMulInteger / ConvInteger + rescale. These
- *   only have CPU kernels; asking for this format with `targetEp: 'cuda'` returns a `no-kernel-on-target`
- *   warning (on an H100, ConvInteger on the CPU made a conv decoder 480× slower: peer-measurements.md).
+ *   ORT's CUDA EP has DequantizeLinear kernels; nothing falls back to the CPU. Below opset 13 (no `axis`
+ *   on DequantizeLinear) per-channel scales are applied by a Mul after it, not dropped to one per tensor.
+ * - `cpu` → ORT's QOperator form: DynamicQuantizeLinear(x) + MatMulInteger / ConvInteger + rescale, per
+ *   channel at any opset (the rescale is a Mul). These only have CPU kernels; asking for this format with
+ *   `targetEp: 'cuda'` returns a `no-kernel-on-target` warning (on an H100, ConvInteger on the CPU made a
+ *   conv decoder 480× slower: peer-measurements.md).
+ *
+ * Opset: DequantizeLinear, MatMulInteger and ConvInteger need opset 10, DynamicQuantizeLinear 11. A model
+ * below that (PP-OCR's classifier is opset 9) has its default-domain opset raised, with the few ops whose
+ * form changed rewritten (`opset-upgrade.ts`; `upgradeOpset: false` makes it an error instead).
+ *
+ * The report lists every node of a quantized op type that kept its float weight and why
+ * (`details.skipped`).
  *
  * Static (`int8Static`): the same weights plus QuantizeLinear → DequantizeLinear on the activation input
  * of each quantized node, from calibrated ranges (see `calibrate.ts`); uint8 asymmetric for `cpu`, int8
@@ -16,15 +24,14 @@
  */
 import { PassError } from '../errors.js';
 import { DataType } from '../onnx/dtype.js';
-import { cloneModel, createNamer, getOpset } from '../onnx/graph-utils.js';
+import { cloneModel, createNamer } from '../onnx/graph-utils.js';
 import { makeTensor, readFloats } from '../onnx/tensor.js';
-import { Node, Value, type Graph, type Model, type Tensor } from '../onnx/types.js';
+import { Node, Value, type Graph, type Model } from '../onnx/types.js';
 import { verifyModel } from '../onnx/verify.js';
-import {
-  NodeInserter, addInitializer, bump, constantTensor, intAttr, isOnnxDomain, listSubgraphs, makeNode, newReport, out0, recordPass,
-  type PassReport, type PassResult,
-} from './common.js';
+import { NodeInserter, addInitializer, bump, constantTensor, intAttr, listSubgraphs, makeNode, newReport, out0, recordPass, type PassResult } from './common.js';
 import { propagateElemTypes } from './elem-types.js';
+import { findTargets, reductionLength, weightDq, type SkippedNode, type Target } from './int8-weights.js';
+import { ensureOpset } from './opset-upgrade.js';
 import { activationParams, quantizeWeightInt8 } from './qmath.js';
 
 export const INT8_DYNAMIC_NAME = 'int8-dynamic';
@@ -48,6 +55,20 @@ export interface Int8DynamicOptions {
   nodesToQuantize?: readonly string[];
   /** Weights with fewer elements stay float (default 0: quantize all). */
   minWeightElements?: number;
+  /**
+   * When the model's default-domain opset is below what the format's ops need (QDQ 10, QOperator 11),
+   * raise it, rewriting the ops whose form changed (default true; false = error).
+   */
+  upgradeOpset?: boolean;
+  /**
+   * QOperator format only: a node summing fewer products per output value than this (`reductionLength`:
+   * a depthwise 3×3 conv sums 9, a 1×1 conv over 16 channels 16) takes the weight-only QDQ form instead of
+   * ConvInteger/MatMulInteger (default 32; 0 = integer ops wherever possible). DynamicQuantizeLinear rounds
+   * the whole activation tensor to 256 levels and a short sum passes that rounding straight through: on
+   * the PP-OCR detector the integer form of its early depthwise and 16-channel 1×1 convs took the output
+   * cosine from 0.998 (weight-only) to 0.82.
+   */
+  qoperatorMinReduction?: number;
 }
 
 export const INT8_DYNAMIC_DEFAULTS: Required<Omit<Int8DynamicOptions, 'nodesToQuantize'>> & { nodesToQuantize: readonly string[] | undefined } = {
@@ -58,6 +79,8 @@ export const INT8_DYNAMIC_DEFAULTS: Required<Omit<Int8DynamicOptions, 'nodesToQu
   nodesToExclude: [],
   nodesToQuantize: undefined,
   minWeightElements: 0,
+  upgradeOpset: true,
+  qoperatorMinReduction: 32,
 };
 
 /** What ORT 1.29 has kernels for, per EP (used for the fallback warnings). */
@@ -65,71 +88,6 @@ const KERNELS: Record<TargetEp, Set<string>> = {
   cpu: new Set(['DequantizeLinear', 'QuantizeLinear', 'DynamicQuantizeLinear', 'MatMulInteger', 'ConvInteger']),
   cuda: new Set(['DequantizeLinear', 'QuantizeLinear']),
 };
-
-interface Target {
-  node: Node;
-  graph: Graph;
-  /** Index of the weight input. */
-  wIndex: number;
-  weight: Tensor;
-  /** Per-channel axis of the weight. */
-  axis: number;
-}
-
-function findTargets(m: Model, o: typeof INT8_DYNAMIC_DEFAULTS, report: PassReport, passName: string): Target[] {
-  const ops = new Set(o.opTypes);
-  const exclude = new Set(o.nodesToExclude);
-  const only = o.nodesToQuantize ? new Set(o.nodesToQuantize) : undefined;
-  const out: Target[] = [];
-  const visit = (g: Graph): void => {
-    for (const n of g.nodes) {
-      for (const sg of listSubgraphs(n)) visit(sg);
-      if (!isOnnxDomain(n) || !ops.has(n.opType) || exclude.has(n.name) || (only && !only.has(n.name))) continue;
-      const wIndex = 1;
-      const w = constantTensor(n.inputs[wIndex]);
-      if (!w || w.dataType !== DataType.FLOAT) {
-        bump(report, 'skipped.nonConstantWeight');
-        continue;
-      }
-      let count = 1;
-      for (const d of w.dims) count *= d;
-      if (count < o.minWeightElements) {
-        bump(report, 'skipped.small');
-        continue;
-      }
-      let axis: number;
-      if (n.opType === 'Conv') axis = 0;
-      else if (n.opType === 'Gemm') axis = intAttr(n, 'transB', 0) ? 0 : 1;
-      else axis = w.dims.length - 1;
-      if (n.opType === 'MatMul' && w.dims.length < 2) {
-        bump(report, 'skipped.vectorWeight');
-        continue;
-      }
-      out.push({ node: n, graph: g, wIndex, weight: w, axis });
-    }
-  };
-  visit(m.graph);
-  if (out.length === 0) report.warnings.push({ pass: passName, code: 'nothing-quantized', message: 'no MatMul/Gemm/Conv with a constant float32 weight was found' });
-  return out;
-}
-
-/** Symmetric int8 weight + its DequantizeLinear, inserted before `anchor`. Returns the dequantized value. */
-function weightDq(t: Target, perChannel: boolean, namer: (b: string) => string, ins: NodeInserter, opset: number): Value {
-  const w = readFloats(t.weight);
-  const axis = perChannel && opset >= 13 ? t.axis : undefined;
-  const qw = quantizeWeightInt8(w, t.weight.dims, axis);
-  const base = t.weight.name || t.node.name;
-  const qv = addInitializer(t.graph, makeTensor(namer(`${base}_quantized`), DataType.INT8, t.weight.dims, qw.q));
-  const scaleDims = axis === undefined ? [] : [qw.scale.length];
-  const sv = addInitializer(t.graph, makeTensor(namer(`${base}_scale`), DataType.FLOAT, scaleDims, qw.scale));
-  const zv = addInitializer(t.graph, makeTensor(namer(`${base}_zero_point`), DataType.INT8, scaleDims, new Int8Array(qw.scale.length)));
-  const attrs: Node['attributes'] = axis === undefined ? [] : [{ name: 'axis', attr: { type: 'int', value: BigInt(axis) } }];
-  const dq = makeNode('DequantizeLinear', namer(`${base}_DequantizeLinear`), [qv, sv, zv], namer(`${base}_dequantized`), DataType.FLOAT, attrs);
-  const dqOut = out0(dq);
-  dqOut.type = { kind: 'tensor', elemType: DataType.FLOAT, shape: [...t.weight.dims] };
-  ins.insertBefore(t.node, dq);
-  return dqOut;
-}
 
 /** Removes initializers nothing uses any more (the replaced float weights). */
 function dropUnusedInitializers(g: Graph): number {
@@ -165,8 +123,10 @@ export function int8DynamicWithReport(model: Model, options: Int8DynamicOptions 
   const format = resolveFormat(o);
   const report = newReport(INT8_DYNAMIC_NAME, { ...o, resolvedFormat: format });
   const m = cloneModel(model);
-  const opset = getOpset(m) ?? 13;
-  if (opset < 10) throw new PassError(INT8_DYNAMIC_NAME, undefined, `default-domain opset ${opset} is below 10 (DequantizeLinear/MatMulInteger need ≥ 10)`);
+  const opset =
+    format === 'qoperator'
+      ? ensureOpset(m, 11, 'DynamicQuantizeLinear needs opset 11', o.upgradeOpset, report)
+      : ensureOpset(m, 10, 'DequantizeLinear needs opset 10', o.upgradeOpset, report);
   const namer = createNamer(m.graph);
   const targets = findTargets(m, o, report, INT8_DYNAMIC_NAME);
   const inserters = new Map<Graph, NodeInserter>();
@@ -174,26 +134,32 @@ export function int8DynamicWithReport(model: Model, options: Int8DynamicOptions 
   const removeNodes = new Set<Node>();
   const types = propagateElemTypes(m.graph);
   const usedOps = new Set<string>();
+  const weightOnly: SkippedNode[] = [];
   for (const t of targets) {
     const x = t.node.inputs[0];
     const xFloat = x && types.get(x) === DataType.FLOAT;
-    if (format === 'qoperator' && xFloat && qoperatorSupported(t)) {
-      rewriteQOperator(t, o.perChannel && opset >= 13, namer, ins(t.graph), removeNodes);
+    const shortSum = format === 'qoperator' && reductionLength(t) < o.qoperatorMinReduction;
+    if (format === 'qoperator' && xFloat && qoperatorSupported(t) && !shortSum) {
+      rewriteQOperator(t, o.perChannel, namer, ins(t.graph), removeNodes);
       usedOps.add('DynamicQuantizeLinear');
       usedOps.add(t.node.opType === 'Conv' ? 'ConvInteger' : 'MatMulInteger');
       bump(report, 'nodesQuantized');
       bump(report, `quantized.${t.node.opType}`);
       continue;
     }
-    if (format === 'qoperator') {
+    if (shortSum) {
+      bump(report, 'weightOnlyShortReduction');
+      weightOnly.push({ node: t.node.name, opType: t.node.opType, reason: `sums ${reductionLength(t)} products per output (< qoperatorMinReduction ${o.qoperatorMinReduction}): integer arithmetic would pass activation rounding through` });
+    } else if (format === 'qoperator') {
       bump(report, 'fellBackToQdq');
       report.warnings.push({ pass: INT8_DYNAMIC_NAME, code: 'qoperator-unsupported', node: t.node.name, message: `${t.node.opType} '${t.node.name}' cannot take the QOperator form (attributes or input type); used weight-only QDQ` });
     }
-    t.node.inputs[t.wIndex] = weightDq(t, o.perChannel, namer, ins(t.graph), opset);
+    t.node.inputs[t.wIndex] = weightDq(t, o.perChannel, namer, ins(t.graph), opset, report);
     usedOps.add('DequantizeLinear');
     bump(report, 'nodesQuantized');
     bump(report, `quantized.${t.node.opType}`);
   }
+  if (weightOnly.length) report.details = { ...(report.details ?? {}), weightOnly };
   for (const i of inserters.values()) i.apply(removeNodes);
   bump(report, 'initializersRemoved', dropUnusedInitializers(m.graph));
   const missing = [...usedOps].filter((op) => !KERNELS[o.targetEp].has(op));
@@ -209,7 +175,8 @@ export function int8DynamicWithReport(model: Model, options: Int8DynamicOptions 
       code: 'weight-only-no-speedup',
       message: 'weight-only int8 QDQ halves weight storage, but on the CUDA EP the MatMul/Conv still compute in float after a DequantizeLinear each run; for memory-bound MatMuls use --wo 8|4 (MatMulNBits), for speed use --fp16',
     });
-  recordPass(m, INT8_DYNAMIC_NAME, { targetEp: o.targetEp, format, perChannel: o.perChannel, opTypes: [...o.opTypes], nodesToExclude: [...o.nodesToExclude] });
+  const upgraded = report.stats.opsetUpgradedFrom !== undefined ? { opsetUpgradedFrom: report.stats.opsetUpgradedFrom, opset } : {};
+  recordPass(m, INT8_DYNAMIC_NAME, { targetEp: o.targetEp, format, perChannel: o.perChannel, opTypes: [...o.opTypes], nodesToExclude: [...o.nodesToExclude], ...upgraded });
   verifyModel(m, `pass ${INT8_DYNAMIC_NAME}`);
   return { model: m, report };
 }
@@ -342,7 +309,7 @@ export function int8StaticWithReport(model: Model, options: Int8StaticOptions): 
   const actType = o.activationType === 'auto' ? (o.targetEp === 'cpu' ? 'uint8' : 'int8') : o.activationType;
   const report = newReport(INT8_STATIC_NAME, { ...o, ranges: `${Object.keys(o.ranges).length} tensors`, resolvedActivationType: actType });
   const m = cloneModel(model);
-  const opset = getOpset(m) ?? 13;
+  const opset = ensureOpset(m, 10, 'QuantizeLinear/DequantizeLinear need opset 10', o.upgradeOpset, report);
   const namer = createNamer(m.graph);
   const types = propagateElemTypes(m.graph);
   const targets = findTargets(m, o, report, INT8_STATIC_NAME);
@@ -350,7 +317,7 @@ export function int8StaticWithReport(model: Model, options: Int8StaticOptions): 
   const ins = (g: Graph): NodeInserter => inserters.get(g) ?? (inserters.set(g, new NodeInserter(g)).get(g) as NodeInserter);
   const qdqOf = new Map<Value, Value>();
   for (const t of targets) {
-    t.node.inputs[t.wIndex] = weightDq(t, o.perChannel, namer, ins(t.graph), opset);
+    t.node.inputs[t.wIndex] = weightDq(t, o.perChannel, namer, ins(t.graph), opset, report);
     bump(report, 'weightsQuantized');
     const x = t.node.inputs[0];
     if (!x || types.get(x) !== DataType.FLOAT) continue;
@@ -380,7 +347,8 @@ export function int8StaticWithReport(model: Model, options: Int8StaticOptions): 
   }
   for (const i of inserters.values()) i.apply();
   bump(report, 'initializersRemoved', dropUnusedInitializers(m.graph));
-  recordPass(m, INT8_STATIC_NAME, { targetEp: o.targetEp, activationType: actType, perChannel: o.perChannel, opTypes: [...o.opTypes], nodesToExclude: [...o.nodesToExclude], calibratedTensors: Object.keys(o.ranges).length });
+  const upgraded = report.stats.opsetUpgradedFrom !== undefined ? { opsetUpgradedFrom: report.stats.opsetUpgradedFrom, opset } : {};
+  recordPass(m, INT8_STATIC_NAME, { targetEp: o.targetEp, activationType: actType, perChannel: o.perChannel, opTypes: [...o.opTypes], nodesToExclude: [...o.nodesToExclude], calibratedTensors: Object.keys(o.ranges).length, ...upgraded });
   verifyModel(m, `pass ${INT8_STATIC_NAME}`);
   return { model: m, report };
 }
