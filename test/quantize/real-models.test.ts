@@ -4,7 +4,7 @@
  * model (fp16 relative L2 ≤ 1e-2, int8 cosine ≥ 0.99, no NaN/Inf). Where the plain fp16 pass misses the
  * tolerance (the recurrent VAD), `mixed auto` must meet it — that is its job.
  *
- * int8 is judged on each model's workload (test/helpers/real-models.ts): the VADs stream 3 s of
+ * fp16 and int8 are judged on each model's workload (test/helpers/real-models.ts): the VADs stream 3 s of
  * speech-like audio the way @ricky0123/vad-web does (context window, carried state) and every output is
  * compared over the whole stream; the OCR models run text-line images. One arbitrary frame is no test of a
  * VAD: its output is one probability, whose cosine against another positive number is always 1, so only the
@@ -16,19 +16,12 @@
 import { describe, expect, it } from 'vitest';
 import { readModel } from '../../src/onnx/read-model.js';
 import type { Model } from '../../src/onnx/types.js';
-import { runModel, type Feeds } from '../../src/quantize/execute.js';
 import { fp16WithReport } from '../../src/quantize/fp16.js';
 import { int8DynamicWithReport } from '../../src/quantize/int8.js';
 import { mixedPrecision } from '../../src/quantize/mixed.js';
 import { feedsSource } from '../../src/quantize/calibrate.js';
 import { compareArrays, worst, type ErrorStats } from '../../src/quantize/metrics.js';
 import { availableRealModels, type RealModel } from '../helpers/real-models.js';
-
-async function err(ref: Model, cand: Model, feeds: Feeds[]): Promise<ReturnType<typeof worst>> {
-  const a = await runModel(ref, feeds);
-  const b = await runModel(cand, feeds);
-  return worst(a.flatMap((o, i) => Object.keys(o).filter((k) => o[k]?.length).map((k) => compareArrays(o[k] as Float32Array, b[i]?.[k] as Float32Array))));
-}
 
 /** Worst error over the workload's outputs (each concatenated over the whole workload). */
 async function workloadError(m: RealModel, ref: Record<string, Float32Array>, cand: Model): Promise<ErrorStats> {
@@ -43,12 +36,12 @@ describe('rewrites of real trained models', () => {
   for (const m of models) {
     it(`${m.name}: fp16 (mixed auto where plain fp16 misses)`, async () => {
       const model = readModel(m.path).model;
-      const feeds = [m.inputs()];
+      const ref = await m.workload(model);
       const h = fp16WithReport(model, { keepIoTypes: true });
-      let e16 = await err(model, h.model, feeds);
+      let e16 = await workloadError(m, ref, h.model);
       if (e16.relL2 > 1e-2) {
-        const mx = await mixedPrecision(model, { target: 'fp16', maxError: 1e-2, fp16: { keepIoTypes: true }, samples: feedsSource(feeds) });
-        e16 = await err(model, mx.model, feeds);
+        const mx = await mixedPrecision(model, { target: 'fp16', maxError: 1e-2, fp16: { keepIoTypes: true }, samples: feedsSource([m.inputs()]) });
+        e16 = await workloadError(m, ref, mx.model);
         console.log(`${m.name}: plain fp16 misses 1e-2; mixed keeps ${mx.report.stats.nodesKept} nodes → ${e16.relL2.toExponential(2)}`);
       }
       expect(e16.nonFinite).toBe(0);
