@@ -143,6 +143,11 @@ export interface RoleProfile {
     cupti?: CuptiCoverage;
   };
   nodes: NodeRow[];
+  /**
+   * Present when `nodes` was cut down after profiling (committed profiles keep the slowest nodes only):
+   * `kept` rows listed of the role's `of` nodes. `opTypes`, `coverage` and `totals` still cover all nodes.
+   */
+  nodesTrimmed?: { kept: number; of: number; order: string };
   opTypes: OpTypeRow[];
   flags: FlagTotals;
   memory: {

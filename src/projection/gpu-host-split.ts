@@ -9,10 +9,12 @@
  *   projected    = H + G × (GPU ms per call on the target / GPU ms per call on the source)
  *
  * GPU ms per call on the source: the CUPTI GPU busy time per run (union of the run's kernels, copies and
- * memsets) when the profile has it; else the Σ node GPU work of the listed device nodes. On the target: the
- * kernel part × Σ projected node work / Σ source node work of the listed device nodes (the roofline model of
+ * memsets) when the profile has it; else the Σ node GPU work of the device nodes. On the target: the
+ * kernel part × Σ projected node work / Σ source node work of the device nodes (the roofline model of
  * project-node.ts, without its launch term, which is host time), plus the run's own input/output copies ×
- * the host-link ratio. A profile without GPU time for the role (CPU-EP profile, no device node with work)
+ * the host-link ratio. The device nodes are the listed ones plus, for a trimmed profile, the unlisted ones as
+ * `projectUnlisted` projected them (RoleProjection.unlisted; unlisted-nodes.ts), so the ratio is not only that
+ * of the slowest nodes. A profile without GPU time for the role (CPU-EP profile, no device node with work)
  * falls back to the whole measured time × the role's per-call ratio, flagged.
  */
 import type { RoleProfile } from '../profiler/profile-report.js';
@@ -34,7 +36,7 @@ const sum = (v: readonly number[]): number => v.reduce((s, x) => s + x, 0);
 /** The GPU time per call of a profiled role on source and target, or why the profile has none. */
 export function gpuPerCall(role: RoleProfile, proj: RoleProjection, source: Link, target: Link): GpuPerCall | { missing: string } {
   if (role.method.nodeTime === 'host') return { missing: 'the profile ran on the CPU EP (no GPU time)' };
-  const dev = proj.nodes.filter((n) => n.sourceBound !== 'cpu');
+  const dev = (proj.unlisted ? [...proj.nodes, ...proj.unlisted.nodes] : proj.nodes).filter((n) => n.sourceBound !== 'cpu');
   const srcWork = sum(dev.map((n) => n.sourceWorkMs));
   const tgtWork = sum(dev.map((n) => n.workMs));
   const cu = role.coverage.cupti;
@@ -50,7 +52,8 @@ export function gpuPerCall(role: RoleProfile, proj: RoleProjection, source: Link
       source: 'CUPTI GPU busy per run',
     };
   }
-  if (srcWork > 0) return { sourceMs: srcWork, targetMs: tgtWork, source: `Σ GPU work of the ${dev.length} listed device nodes (${role.method.nodeTime})` };
+  const which = proj.unlisted ? `${proj.nodes.filter((n) => n.sourceBound !== 'cpu').length} listed device nodes and the ${proj.unlisted.of - proj.unlisted.listed} unlisted ones (${proj.unlisted.method})` : `${dev.length} listed device nodes`;
+  if (srcWork > 0) return { sourceMs: srcWork, targetMs: tgtWork, source: `Σ GPU work of the ${which} (${role.method.nodeTime})` };
   return { missing: `no GPU time in the profile (${role.method.nodeTime}, no device node with work)` };
 }
 

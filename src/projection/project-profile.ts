@@ -2,6 +2,20 @@
  * Projection of a profile.json to other GPUs: every node by `projectNode`, each role's per-call time
  * (nodes + the part of the measured call the nodes do not explain), the end-to-end RTF from call rates (or a
  * run's counted calls) and the memory footprint against the target's memory.
+ *
+ * Trimmed profiles (committed ones keep each role's 40 slowest nodes, `nodesTrimmed: { kept, of }`): the listed
+ * nodes are projected one by one as always, and the nodes the profile does not list by `projectUnlisted`
+ * (unlisted-nodes.ts): each op type's remainder (op-type row, which covers every node, minus the listed nodes of
+ * that type) as one aggregate node on its own roof, with the listed nodes of that type's launches per node on
+ * both sides; without an op-type table, the role's measured node time minus the listed nodes' × the listed
+ * nodes' work ratio, one launch per node (the listed nodes' ratio alone is biased to the slowest, mostly
+ * compute-bound nodes: off by up to 67% for the unlisted ones from H100 to A100, 4.5× to T4). Their
+ * source model time and projected time join the listed nodes' in sourceModelMs and callMs, so only the part of
+ * the call no node explains stays as measured. The role carries `unlisted`, an `unlisted×N` flag count and a
+ * warning ("profile trimmed to 40 of 912 nodes: the other 872 nodes' X ms ..."). Without the remainder, their
+ * GPU time would sit in the residual, unscaled: the committed H100 FP32 profile (reports/h100/profile-cupti.json)
+ * gave L4 RTF 4.77 that way, 6.13 with the remainder, against 6.13 from the same run's untrimmed profile. A
+ * profile that lists every node has no `unlisted` part: its numbers are unchanged.
  */
 import { UsageError } from '../errors.js';
 import type { Manifest, PipelineConfig } from '../models/manifest.js';
@@ -15,6 +29,7 @@ import { deviceSides, requirePeaks, type PeaksFile } from './device-side.js';
 import { errorBandFor, type ValidationEntry } from './error-band.js';
 import { memoryFit } from './memory-fit.js';
 import { isCpuNode, projectNode, type NodeContext } from './project-node.js';
+import { projectUnlisted, roleNodeCount } from './unlisted-nodes.js';
 import {
   PROJECTION_SCHEMA_VERSION,
   type DeviceSide,
@@ -79,8 +94,11 @@ export function projectRole(role: RoleProfile, source: DeviceSide, target: Devic
   const ctx: NodeContext = { source, target, tf32, method: role.method.nodeTime };
   const nodes = role.nodes.map((n) => projectNode(n, ctx));
   const warnings: string[] = [];
-  const sourceModelMs = nodes.reduce((s, n) => s + (n.sourceBound === 'cpu' ? n.sourceMs : n.sourceWorkMs + n.kernels * source.launch.asyncMs), 0);
-  const nodesMs = nodes.reduce((s, n) => s + n.projectedMs, 0);
+  // A trimmed profile: the nodes it does not list, projected (undefined when every node is listed).
+  const unlisted = projectUnlisted(role, nodes, ctx);
+  const modelled = unlisted ? [...nodes, ...unlisted.nodes] : nodes;
+  const sourceModelMs = modelled.reduce((s, n) => s + (n.sourceBound === 'cpu' ? n.sourceMs : n.sourceWorkMs + n.kernels * source.launch.asyncMs), 0);
+  const nodesMs = modelled.reduce((s, n) => s + n.projectedMs, 0);
   const measured = role.endToEnd.time.median;
   const sourceCallMs = Number.isFinite(measured) && measured > 0 ? measured : sourceModelMs;
   if (sourceCallMs !== measured) warnings.push('no end-to-end time in the profile: the per-call time is the node model alone');
@@ -102,6 +120,10 @@ export function projectRole(role: RoleProfile, source: DeviceSide, target: Devic
   for (const n of nodes) for (const f of n.flags) {
     const k = f.split(' ')[0] ?? f;
     flagCounts[k] = (flagCounts[k] ?? 0) + 1;
+  }
+  if (unlisted) {
+    flagCounts['unlisted'] = unlisted.of - unlisted.listed;
+    warnings.push(unlisted.note);
   }
   const cpu = role.nodes.filter((n) => isCpuNode(n)).length;
   if (cpu && gpuSource) warnings.push(`${cpu} node(s) ran on the CPU EP: their time is kept as measured (host CPU, not scaled)`);
@@ -133,6 +155,7 @@ export function projectRole(role: RoleProfile, source: DeviceSide, target: Devic
     memoryBytes,
     memorySource,
     nodes,
+    ...(unlisted ? { unlisted } : {}),
     flagCounts,
     warnings,
   };
@@ -208,6 +231,10 @@ export const METHOD_NOTES: readonly string[] = [
   'Per call: Σ projected nodes + the measured call time the nodes do not explain (host work, kept as is). L2 size, clocks under power limits (L4, T4), kernel selection and occupancy on a smaller GPU are not modelled: the validation error band covers them only for the GPU pairs validated.',
 ];
 
+/** Added to the method notes when the profile lists only some of a role's nodes. */
+export const TRIMMED_NOTE =
+  "Trimmed profile (a role lists only some of its nodes): the unlisted nodes are projected per op type (the op-type row minus the listed nodes of that type, as one aggregate node on its roof, with the listed nodes of that type's launches per node), or without an op-type table as the role's measured node time minus the listed nodes' × the listed nodes' work ratio (one launch per node); see each role's `unlisted`.";
+
 /** Projects a profile to each target. */
 export function projectProfile(profile: ProfileReport, o: ProjectOptions): ProjectionReport {
   if (!o.targets.length) throw new UsageError('project: give at least one --to <gpu>');
@@ -246,6 +273,6 @@ export function projectProfile(profile: ProfileReport, o: ProjectOptions): Proje
     source: sourceSide as DeviceSide,
     sourceMethod: methods.join(', '),
     targets,
-    method: [...METHOD_NOTES],
+    method: profile.roles.some((r) => roleNodeCount(r) > r.nodes.length) ? [...METHOD_NOTES, TRIMMED_NOTE] : [...METHOD_NOTES],
   };
 }

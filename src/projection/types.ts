@@ -98,9 +98,48 @@ export interface RoleProjection {
   memoryBytes: number | null;
   memorySource: string;
   nodes: NodeProjection[];
-  /** Counts of flagged nodes (cpu-ep, memcpy, no-cost, efficiency>1, launch-bound). */
+  /**
+   * Only when the profile lists some of the role's nodes (a trimmed profile): the unlisted ones, projected
+   * (unlisted-nodes.ts) and counted in sourceModelMs and callMs. Absent for a profile that lists every node.
+   */
+  unlisted?: UnlistedProjection;
+  /** Counts of flagged nodes (cpu-ep, memcpy, no-cost, efficiency>1, launch-bound; unlisted in a trimmed profile). */
   flagCounts: Record<string, number>;
   warnings: string[];
+}
+
+/**
+ * The nodes a trimmed profile does not list, projected: 'op-types' takes each op type's remainder (the op-type
+ * row, which covers every node, minus the listed nodes of that type) as one aggregate node through the roofline
+ * model; 'listed-ratio' (no op-type table covering the role) scales the remainder of the role's measured node
+ * time by the listed device nodes' work ratio; 'unknown' (no total to subtract from) leaves it in the residual.
+ */
+export interface UnlistedProjection {
+  /** Nodes listed in the profile, and nodes of the role. */
+  listed: number;
+  of: number;
+  method: 'op-types' | 'listed-ratio' | 'unknown';
+  /** Their measured time on the source (ms per call): the role's total minus the listed nodes'. */
+  sourceMs: number;
+  /**
+   * Launches assumed for them (their kernel counts are not in the profile): per op type, the listed nodes of that
+   * type's mean per node (one without a listed node of the type); one per unlisted node for 'listed-ratio'.
+   */
+  kernels: number;
+  /** Σ over the unlisted device nodes: work on the source, work on the target, launch term on the target. */
+  sourceWorkMs: number;
+  workMs: number;
+  launchMs: number;
+  /** Σ projected time of the unlisted nodes (CPU-EP ones kept as measured). */
+  projectedMs: number;
+  /** workMs / sourceWorkMs; null without device work. */
+  ratio: number | null;
+  /** The listed device nodes' Σ work ratio, for comparison (what a plain scale-up would have used). */
+  listedRatio: number | null;
+  /** 'op-types': one aggregate node per op type with unlisted nodes; 'listed-ratio': one node for all. */
+  nodes: NodeProjection[];
+  /** The line also put in the role's warnings. */
+  note: string;
 }
 
 /** How often a role runs per second of audio, and from where that came. */

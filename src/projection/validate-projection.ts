@@ -83,6 +83,12 @@ export function validateProjection(fromProfile: ProfileReport, measured: Profile
   const common = t.roles.filter((r) => measuredBy.has(r.role));
   if (!common.length) throw new UsageError(`${o.fromFile} and ${o.measuredFile} have no role in common`);
   for (const r of fromProfile.roles) if (!measuredBy.has(r.role)) warnings.push(`role ${r.role} is not in the measured profile: left out`);
+  // A trimmed source profile: its unlisted nodes were projected by projectUnlisted (the measured side uses only end-to-end times).
+  const trimmed = common.filter((r) => r.unlisted);
+  if (trimmed.length) {
+    const methods = [...new Set(trimmed.map((r) => (r.unlisted as NonNullable<typeof r.unlisted>).method))].join(', ');
+    warnings.push(`${o.fromFile} lists only some nodes of ${trimmed.length} role(s) (trimmed): their unlisted nodes were projected (${methods}; see each role's unlisted part in \`workbench project\`)`);
+  }
   const { rates } = roleRates(common.map((r) => r.role), { ...(o.manifest ? { manifest: o.manifest } : {}), ...(o.audioSeconds !== undefined ? { audioSeconds: o.audioSeconds } : {}) });
   const rateOf = new Map(rates.map((r) => [r.role, r.callsPerAudioSecond]));
   const anyRate = rates.some((r) => r.callsPerAudioSecond > 0);
