@@ -49,6 +49,8 @@ export interface RunOptions {
   /** CPU intra-op threads (0 = ORT default). */
   intraOpThreads?: number;
   streamChunkTokens?: number;
+  /** Vocoder input padding to multiples of this many tokens (0 = exact lengths; see tts-stage.ts). */
+  vocoderBucket?: number;
   /** Overrides the text-length rule for the audio token count (tests). */
   audioTokens?: number;
   /** Test hook: a stage that sleeps before its work. */
@@ -152,7 +154,7 @@ export interface StreamRunOutput {
  * The streamed pipeline on loaded sessions: TTS audio chunks (or chunks of an input wav) go into the Ditto
  * stream as they are made; frames go to `onFrame`.
  */
-export async function runStreams(p: PreparedRun, sessions: RoleSessions, timer: StageTimer, o: Pick<RunOptions, 'streamChunkTokens' | 'audioTokens'>, onFrame: (img: RgbImage) => Promise<void> | void): Promise<StreamRunOutput> {
+export async function runStreams(p: PreparedRun, sessions: RoleSessions, timer: StageTimer, o: Pick<RunOptions, 'streamChunkTokens' | 'audioTokens' | 'vocoderBucket'>, onFrame: (img: RgbImage) => Promise<void> | void): Promise<StreamRunOutput> {
   const cfg = p.cfg;
   let ttff: number | null = null;
   let ttfa: number | null = null;
@@ -176,6 +178,7 @@ export async function runStreams(p: PreparedRun, sessions: RoleSessions, timer: 
       tokenizer: p.tokenizer,
       seed: p.seed,
       streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS,
+      ...(o.vocoderBucket ? { vocoderBucket: o.vocoderBucket } : {}),
       ...(o.audioTokens !== undefined ? { audioTokens: o.audioTokens } : {}),
       onChunk: async (chunk) => {
         if (ttfa === null) ttfa = timer.elapsed();
@@ -266,6 +269,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       refVoice: o.refVoice ? resolve(o.refVoice) : null,
       image: o.image ? resolve(o.image) : null,
       intraOpThreads: o.intraOpThreads ?? 0,
+      vocoderBucket: o.vocoderBucket ?? 0,
       streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS,
       tokenizer: p.tokenizer?.kind ?? null,
       onnxruntimeVersion: onnxruntimeVersion(),

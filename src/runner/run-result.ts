@@ -22,6 +22,8 @@ export interface RunConfig {
   image: string | null;
   intraOpThreads: number;
   streamChunkTokens: number;
+  /** Vocoder input padding in tokens (0 = exact lengths). Older run.json files lack it. */
+  vocoderBucket?: number;
   tokenizer: 'bpe' | 'fallback' | null;
   onnxruntimeVersion: string;
   node: string;

@@ -32,6 +32,13 @@ export interface TtsOptions {
   seed: number;
   /** Vocoder chunking (0 = one vocoder call at the end). */
   streamChunkTokens?: number;
+  /**
+   * Pad each vocoder call's latents with zeros to a multiple of this many tokens and keep the real part of
+   * the waveform (default 0: exact lengths, as XTTS streams). Each new input length makes the CUDA EP's
+   * cuDNN search run again (~1 s per HiFi-GAN call on an H100, unswitchable from Node); buckets reuse one.
+   * The last samples before the padding hear zeros instead of nothing: the sweep's audio SNR shows the cost.
+   */
+  vocoderBucket?: number;
   /** Overrides the text-length rule (tests). */
   audioTokens?: number;
   /** Called with each new 24 kHz audio chunk as soon as it is ready. */
@@ -89,7 +96,10 @@ export async function runTts(sessions: RoleSessions, cfg: PipelineConfig, timer:
   const rng = createRng((o.seed * 2654435761) ^ 0x7755);
   const candidates = cfg.audioVocab - 2; // keep start/stop audio tokens out
   const tokens: number[] = [];
-  const latents = new Float32Array(nTokens * cfg.gptWidth);
+  const bucket = Math.max(0, Math.floor(o.vocoderBucket ?? 0));
+  const paddedTokens = (count: number): number => (bucket > 0 ? Math.ceil(count / bucket) * bucket : count);
+  // Zeros past the last token: the padding a bucketed call feeds.
+  const latents = new Float32Array(paddedTokens(nTokens) * cfg.gptWidth);
   const chunkTokens = o.streamChunkTokens ?? STREAM_CHUNK_TOKENS;
   const chunker = new StreamChunker();
   const pieces: Float32Array[] = [];
@@ -98,11 +108,16 @@ export async function runTts(sessions: RoleSessions, cfg: PipelineConfig, timer:
 
   const vocode = async (count: number, end: boolean): Promise<void> => {
     const wav = await timer.time('tts.vocoder', async () => {
+      const padded = paddedTokens(count);
       const out = await sessions.run('hifigan', {
-        latent_codes: feed.f32([1, count, cfg.gptWidth], latents.slice(0, count * cfg.gptWidth)),
+        latent_codes: feed.f32([1, padded, cfg.gptWidth], latents.slice(0, padded * cfg.gptWidth)),
         speaker_embedding: speaker,
       });
-      return floatData(out.waveform, 'hifigan.waveform');
+      const full = floatData(out.waveform, 'hifigan.waveform');
+      if (padded === count) return full;
+      // The real tokens' share of the samples. HiFi-GAN's length is not exactly proportional (its latent
+      // interpolations floor), so this lands within a few samples of an unpadded call's length.
+      return full.subarray(0, Math.round((full.length * count) / padded));
     });
     vocoderCalls++;
     lastVocoded = count;

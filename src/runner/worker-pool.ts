@@ -142,7 +142,7 @@ export async function runWorkerPool(o: PoolOptions): Promise<PoolResult> {
     const tts = await RoleSessions.load({ manifest: p.loaded.manifest, manifestDir: p.loaded.dir, roles: XTTS_ROLES, session: sessionConfigFor(p.ep, o.intraOpThreads), ...(o.roleFiles ? { overrides: o.roleFiles } : {}), loadTimeoutMs });
     try {
       const timer = new StageTimer(stageTimeoutMs);
-      const r = await runTts(tts, cfg, timer, { text: p.text, refVoice: p.refVoice, tokenizer: p.tokenizer, seed: p.seed, streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS, ...(o.audioTokens !== undefined ? { audioTokens: o.audioTokens } : {}) });
+      const r = await runTts(tts, cfg, timer, { text: p.text, refVoice: p.refVoice, tokenizer: p.tokenizer, seed: p.seed, streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS, ...(o.vocoderBucket ? { vocoderBucket: o.vocoderBucket } : {}), ...(o.audioTokens !== undefined ? { audioTokens: o.audioTokens } : {}) });
       audio = r.audio;
       ttsMs = timer.elapsed();
     } finally {

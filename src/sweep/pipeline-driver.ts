@@ -264,6 +264,7 @@ export function createPipelineDriver(o: PipelineDriverOptions = {}): SweepDriver
             // Quality once, on the first run: the outputs of every repeat are the same.
             ...(i === 0 && req.baselineRunDir ? { baseline: req.baselineRunDir } : {}),
             ...(req.session?.intraOpThreads ? { intraOpThreads: req.session.intraOpThreads } : {}),
+            ...(req.vocoderBucket ? { vocoderBucket: req.vocoderBucket } : {}),
             ...(i === 0 && req.recordInputs?.length
               ? { recordInputs: { dir: join(out, CALIBRATION_SUBDIR), roles: req.recordInputs, every: calibrationEvery(req.steps), max: CALIBRATION_MAX_SAMPLES } }
               : {}),

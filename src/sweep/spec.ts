@@ -108,7 +108,7 @@ function checkSession(file: string, field: string, s: unknown): SessionSpec {
 
 function checkVariant(file: string, field: string, v: unknown): VariantSpec {
   if (!isObj(v)) fail(file, field, 'expected an object');
-  const known = ['name', 'precision', 'resolution', 'steps', 'mixedBudget', 'passes', 'session', 'workers'];
+  const known = ['name', 'precision', 'resolution', 'steps', 'mixedBudget', 'passes', 'session', 'workers', 'vocoderBucket'];
   for (const k of Object.keys(v)) if (!known.includes(k)) fail(file, `${field}.${k}`, `unknown field. Should be one of: ${known.join(', ')}.`);
   if (v.name !== undefined && typeof v.name !== 'string') fail(file, `${field}.name`, 'expected a string');
   if (v.precision !== undefined) {
@@ -121,6 +121,7 @@ function checkVariant(file: string, field: string, v: unknown): VariantSpec {
   if (v.resolution !== undefined) checkPositiveInt(file, `${field}.resolution`, v.resolution);
   if (v.steps !== undefined) checkPositiveInt(file, `${field}.steps`, v.steps);
   if (v.workers !== undefined) checkPositiveInt(file, `${field}.workers`, v.workers);
+  if (v.vocoderBucket !== undefined && (typeof v.vocoderBucket !== 'number' || !Number.isInteger(v.vocoderBucket) || v.vocoderBucket < 0)) fail(file, `${field}.vocoderBucket`, 'expected an integer >= 0 (tokens)');
   if (v.mixedBudget !== undefined && (typeof v.mixedBudget !== 'number' || v.mixedBudget < 0)) fail(file, `${field}.mixedBudget`, 'expected a number >= 0');
   if (v.passes !== undefined) {
     if (!isObj(v.passes)) fail(file, `${field}.passes`, 'expected { role: [pass, ...] }');
@@ -237,7 +238,8 @@ export function canonicalJson(v: unknown): string {
 
 /** A variant's id: a hash of what changes the result (passes, steps, session, workers), not its name. */
 export function variantId(passes: RolePasses, v: VariantSpec, defaults: { steps?: number }): string {
-  const key = { passes, steps: v.steps ?? defaults.steps, session: v.session ?? {}, workers: v.workers ?? 1 };
+  // vocoderBucket joins the key only when set, so ids of variants without it stay what they were.
+  const key = { passes, steps: v.steps ?? defaults.steps, session: v.session ?? {}, workers: v.workers ?? 1, ...(v.vocoderBucket ? { vocoderBucket: v.vocoderBucket } : {}) };
   return createHash('sha256').update(canonicalJson(key)).digest('hex').slice(0, 12);
 }
 
@@ -248,6 +250,7 @@ export function variantName(v: VariantSpec): string {
   for (const [role, p] of Object.entries(v.precision ?? {})) if (p !== 'fp32') parts.push(role === '*' ? p : `${role}:${p}`);
   if (v.passes) parts.push(...Object.keys(v.passes).map((r) => `${r}:custom`));
   if (v.resolution !== undefined) parts.push(`res${v.resolution}`);
+  if (v.vocoderBucket) parts.push(`voc${v.vocoderBucket}`);
   if (v.mixedBudget !== undefined) parts.push(`mixed${v.mixedBudget}`);
   if (v.steps !== undefined) parts.push(`steps${v.steps}`);
   if (v.workers !== undefined && v.workers !== 1) parts.push(`w${v.workers}`);

@@ -52,6 +52,8 @@ export interface VariantSpec {
   session?: SessionSpec;
   /** Pipeline workers (worker-scaling runs). */
   workers?: number;
+  /** Pad HiFi-GAN calls to multiples of this many tokens (0/absent = exact lengths; src/runner/tts-stage.ts). */
+  vocoderBucket?: number;
 }
 
 /** The cross product of axes; each axis lists the values a variant can take (first = the default). */
@@ -243,6 +245,7 @@ export interface RunRequest {
   outDir: string;
   profile?: boolean;
   text?: string;
+  vocoderBucket?: number;
   /** Roles whose inputs this run writes to `<outDir>/calib/<role>` as calibration samples (the baseline's). */
   recordInputs?: readonly Role[];
   onStage?: (stage: VariantStage) => void;

@@ -26,6 +26,7 @@ interface RunFlags {
   stageTimeout?: string;
   loadTimeout?: string;
   threads: string;
+  vocoderBucket: string;
   recordInputs?: string;
   recordDir?: string;
   recordEvery: string;
@@ -50,6 +51,12 @@ function parseRoleFiles(list: string[]): Partial<Record<Role, string>> {
   return r;
 }
 
+function nonNegative(name: string, v: string): number {
+  const n = int(name, v);
+  if (n < 0) throw new UsageError(`--${name}: expected an integer >= 0, got '${v}'`);
+  return n;
+}
+
 const fmt = (x: number | null | undefined, digits = 3): string => (x === null || x === undefined ? '-' : Number.isFinite(x) ? x.toFixed(digits) : String(x));
 
 export function runCommand(): Command {
@@ -71,6 +78,7 @@ export function runCommand(): Command {
     .option('--stage-timeout <ms>', 'limit per stage step (a stalled worker is reported and terminated)')
     .option('--load-timeout <ms>', 'limit per session load')
     .option('--threads <n>', 'CPU intra-op threads (0 = ORT default)', '0')
+    .option('--vocoder-bucket <tokens>', 'pad each HiFi-GAN call to a multiple of this many tokens (0 = exact lengths, as XTTS; every new length re-runs cuDNN\'s search on CUDA)', '0')
     .option('--record-inputs <roles>', 'write these roles\' inputs as calibration samples (comma-separated, e.g. lmdm) for optimize --calib / --calib-inputs')
     .option('--record-dir <dir>', 'where --record-inputs writes (default <out>/calib); one folder per role')
     .option('--record-every <n>', 'record every n-th call of a role', '1')
@@ -84,6 +92,7 @@ export function runCommand(): Command {
         seed: int('seed', f.seed),
         out: f.out,
         intraOpThreads: int('threads', f.threads),
+        vocoderBucket: nonNegative('vocoder-bucket', f.vocoderBucket),
         ...(f.variant !== undefined ? { variant: f.variant } : {}),
         ...(f.roleFile.length ? { roleFiles: parseRoleFiles(f.roleFile) } : {}),
         ...(f.text !== undefined ? { text: f.text } : {}),

@@ -1,0 +1,59 @@
+/**
+ * Vocoder length buckets: each HiFi-GAN call gets its latents zero-padded to a multiple of the bucket (one
+ * input shape for several streaming calls instead of a new one each time), and only the real tokens'
+ * samples are kept, so the audio stays the same length (within a few samples) and close to the exact run.
+ */
+import { mkdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, test } from 'vitest';
+import type { RoleFingerprint } from '../../src/runner/role-sessions.js';
+import { runPipeline } from '../../src/runner/run-pipeline.js';
+import type { RunResult } from '../../src/runner/run-result.js';
+import { expandVariants, parseSweepSpec } from '../../src/sweep/spec.js';
+import { tinyManifest } from './tiny-set.js';
+
+const ROOT = join(tmpdir(), `wb-vocoder-bucket-${process.pid}`);
+const TEXT = 'Hello there, this is a short test of the avatar.';
+let manifest: string;
+let exact: RunResult;
+let bucketed: RunResult;
+
+beforeAll(async () => {
+  mkdirSync(ROOT, { recursive: true });
+  manifest = await tinyManifest();
+  const common = { manifest, text: TEXT, steps: 2, seed: 0, mp4: false } as const;
+  exact = await runPipeline({ ...common, out: join(ROOT, 'exact') });
+  bucketed = await runPipeline({ ...common, out: join(ROOT, 'bucket'), vocoderBucket: 64, baseline: join(ROOT, 'exact') });
+}, 120_000);
+
+describe('vocoderBucket', () => {
+  test('the first vocoder call ran on the padded length', () => {
+    const fp = (dir: string): RoleFingerprint => (JSON.parse(readFileSync(join(ROOT, dir, 'fingerprints.json'), 'utf8')) as Record<string, RoleFingerprint>).hifigan as RoleFingerprint;
+    const a = fp('exact').waveform?.dims[1] ?? 0;
+    const b = fp('bucket').waveform?.dims[1] ?? 0;
+    // 20 tokens streamed first; padded to 64 the call makes about 64/20 as many samples.
+    expect(b / a).toBeGreaterThan(3);
+    expect(bucketed.config.vocoderBucket).toBe(64);
+    expect(exact.config.vocoderBucket).toBe(0);
+    expect(bucketed.counts.vocoderCalls).toBe(exact.counts.vocoderCalls);
+  });
+
+  test('the audio keeps its length and stays close to the exact run', () => {
+    expect(Math.abs(bucketed.audio.samples - exact.audio.samples)).toBeLessThanOrEqual(16);
+    const q = bucketed.quality?.audio;
+    expect(q).toBeTruthy();
+    expect(q?.logMelDistanceDb).toBeLessThan(0.5);
+    expect(q?.snrDb).toBeGreaterThan(15);
+  });
+
+  test('a sweep variant takes vocoderBucket; it joins the id only when set', () => {
+    const spec = parseSweepSpec({ schemaVersion: 1, name: 's', variants: [{ vocoderBucket: 64 }, { steps: 3 }] });
+    const [base, voc, steps] = expandVariants(spec);
+    expect(voc?.name).toBe('voc64');
+    expect(new Set([base?.id, voc?.id, steps?.id]).size).toBe(3);
+    // Unchanged id for a variant without the field (results.jsonl of older sweeps still resume).
+    expect(expandVariants(parseSweepSpec({ schemaVersion: 1, name: 's', variants: [{ steps: 3 }] }))[1]?.id).toBe(steps?.id);
+    expect(() => parseSweepSpec({ schemaVersion: 1, name: 's', variants: [{ vocoderBucket: -1 }] })).toThrow(/vocoderBucket: expected an integer >= 0/);
+  });
+});
