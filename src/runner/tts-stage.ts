@@ -77,6 +77,9 @@ export class StreamChunker {
   }
 }
 
+/** The GPT's KV-cache outputs: fed back as the next step's past_* in whatever type the session makes them. */
+const isKvCache = (name: string): boolean => name.startsWith('present_');
+
 export async function runTts(sessions: RoleSessions, cfg: PipelineConfig, timer: StageTimer, o: TtsOptions): Promise<TtsOutput> {
   // Conditioning (per voice).
   const { cond, speaker } = await timer.time('tts.conditioning', async () => {
@@ -144,7 +147,7 @@ export async function runTts(sessions: RoleSessions, cfg: PipelineConfig, timer:
     }
   };
   await timer.time('tts.prefill', async () => {
-    const out = await sessions.run('gpt_prefill', { input_ids: feed.i64([1, ids.length], ids), gpt_cond_latent: cond });
+    const out = await sessions.run('gpt_prefill', { input_ids: feed.i64([1, ids.length], ids), gpt_cond_latent: cond }, isKvCache);
     takeStep(out, 0);
   });
   for (let i = 1; i < nTokens; i++) {
@@ -155,7 +158,7 @@ export async function runTts(sessions: RoleSessions, cfg: PipelineConfig, timer:
         mel_position: feed.i64([1, 1], [i]),
         attention_mask: feed.i64([1, pastLen + 1], new Array<number>(pastLen + 1).fill(1)),
         ...past,
-      });
+      }, isKvCache);
       takeStep(out, i);
     });
   }
