@@ -12,7 +12,10 @@ echo "== build ($(date +%T))"
 $W models build --scale full --out $M > $R/build.log 2>&1 || { echo build failed; tail $R/build.log; }
 bash native/cupti-trace/build.sh > $R/cupti-build.log 2>&1 && export WB_CUPTI_LIB=$PWD/native/cupti-trace/libcupti_trace.so
 echo "== fp16 variant ($(date +%T))"
-$W models variant --manifest $M/manifest.json --precision '*=fp16' --ep cuda --out $V > $R/variant.log 2>&1; cat $R/variant.log
+# float16 I/O on every role (keepIo false): the variant the two H100 FP16 profiles of 2026-11-25 measured
+# (before sweeps defaulted to float32 I/O for all but the GPT graphs), so profiles from any GPU compare.
+P=""; for r in cond_encoder speaker_encoder gpt_prefill gpt_decode hifigan hubert lmdm appearance_extractor motion_extractor stitch_network warp_network decoder; do P="$P${P:+, }\"$r\": [{ \"pass\": \"fp16\", \"keepIo\": false }]"; done
+$W models variant --manifest $M/manifest.json --variant "{ \"name\": \"fp16\", \"passes\": { $P } }" --ep cuda --out $V > $R/variant.log 2>&1; cat $R/variant.log
 VM=$(ls $V/manifests/*/manifest.json | head -1)
 echo "== profile fp16 ($(date +%T))"
 timeout ${PROFILE_TIMEOUT:-300} $W profile $VM --ep cuda --gpu-time cupti --runs 20 --warmup 5 --out /tmp/wb/prof-fp16 --no-html --top 3 > $R/profile-fp16.txt 2>&1

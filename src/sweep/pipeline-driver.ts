@@ -140,8 +140,19 @@ export function manifestModelBytes(manifestPath: string): number | undefined {
 }
 
 /** Passes for one role: the `*` passes, then the role's own. */
+/**
+ * Roles whose float16 variant keeps float16 graph I/O by default: the GPT graphs, so their KV cache (~120 MB
+ * a token in float32) crosses the host at half the bytes and stays float16 between steps in the runner.
+ */
+const FLOAT16_IO_ROLES: ReadonlySet<Role> = new Set(['gpt_prefill', 'gpt_decode']);
+
+/**
+ * A role's passes, with the fp16 `keepIo` default resolved: float32 I/O (the Casts run on the GPU) except
+ * for the GPT graphs. Measured on the H100 pipeline: a float16-I/O decoder converted its input and output
+ * on the host for every frame, 34 ms a call against 21.5 ms in FP32 (`reports/h100/sweep-kv16`).
+ */
 export function passesForRole(v: Pick<PlannedVariant, 'passes'>, role: Role): PassSpec[] {
-  return [...(v.passes['*'] ?? []), ...(v.passes[role] ?? [])];
+  return [...(v.passes['*'] ?? []), ...(v.passes[role] ?? [])].map((p) => (p.pass === 'fp16' && p.keepIo === undefined ? { ...p, keepIo: !FLOAT16_IO_ROLES.has(role) } : p));
 }
 
 /** A role's spatial input size: the last dim of its first rank ≥ 4 float input, from the manifest. */
