@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { benchFp16Convert, fp16ConvertChild } from './fp16-convert.js';
+import { benchInt8Convert } from './int8-convert.js';
 import { benchIo, ioChild } from './io.js';
 import { benchModelsBuild, modelsBuildChild } from './models-build.js';
 
@@ -36,6 +37,7 @@ const BENCHES: Record<string, Bench> = {
   'profiler-overhead': async () => (await import('./profiler-overhead.js')).benchProfilerOverhead(),
   'models-build': () => benchModelsBuild(self),
   'fp16-convert': () => benchFp16Convert(self),
+  'int8-convert': () => benchInt8Convert(),
 };
 
 const wanted = args.length ? args : Object.keys(BENCHES);
