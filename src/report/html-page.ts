@@ -5,14 +5,25 @@
  * `{{data}}` (a whole `<script type="application/json">` element); the page's own script reads the data with
  * `JSON.parse(document.getElementById('report-data').textContent)`.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.js';
 
-/** The repository's notebooks-html/ folder (the same from src/report and dist/report). */
-export const TEMPLATES_DIR = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'notebooks-html');
+/**
+ * The repository's notebooks-html/ folder: the nearest one above this module (src/report and dist/report
+ * are two levels down, a single-file bundle such as .gpubundle/workbench.mjs one).
+ */
+export const TEMPLATES_DIR = findTemplatesDir(dirname(fileURLToPath(import.meta.url)));
+
+function findTemplatesDir(from: string): string {
+  for (let dir = from, i = 0; i < 6; i++, dir = dirname(dir)) {
+    const candidate = join(dir, 'notebooks-html');
+    if (existsSync(candidate)) return candidate;
+  }
+  return join(from, '..', '..', 'notebooks-html');
+}
 
 export interface HtmlPageInput {
   title: string;
@@ -28,7 +39,12 @@ let plotlyCache: string | undefined;
 export function plotlySource(): string {
   if (plotlyCache === undefined) {
     const require = createRequire(import.meta.url);
-    const file = require.resolve('plotly.js-dist-min/plotly.min.js');
+    let file: string;
+    try {
+      file = require.resolve('plotly.js-dist-min/plotly.min.js');
+    } catch {
+      throw new UsageError('plotly.js-dist-min is not installed beside the CLI, so no HTML page can be written here: run with --no-report (or --no-html) and render the JSON with `workbench report` where the project is installed');
+    }
     plotlyCache = readFileSync(file, 'utf8');
   }
   return plotlyCache;
