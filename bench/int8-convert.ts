@@ -11,6 +11,7 @@ import type { Tensor } from '../src/onnx/types.js';
 import { int8DynamicWithReport } from '../src/quantize/int8.js';
 import { loadInt8Kernels } from '../src/quantize/kernels/int8-kernels.js';
 import { quantizeWeightInt8 } from '../src/quantize/qmath.js';
+import { median } from '../src/profiler/stats.js';
 
 export interface Int8BenchResult {
   schemaVersion: 1;
@@ -32,7 +33,6 @@ export interface Int8BenchResult {
   bitIdentical: boolean;
 }
 
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1] as number;
 
 export function benchInt8Convert(reps = 5): Int8BenchResult {
   const model = builderFor('decoder')({ scale: 'full', seed: 1, weights: 'random' });

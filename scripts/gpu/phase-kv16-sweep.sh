@@ -3,12 +3,9 @@
 # buckets, and the lowered Ditto without its once-per-image extractors (their one FP16 call spends seconds
 # in cuDNN's search). If this GPU is an H200, the FP16 profile for the projection validation runs first.
 set -uo pipefail
-W="node .gpubundle/workbench.mjs"
-R=$OUT/res; mkdir -p $R
-M=/tmp/wb/models/full
+. .gpubundle/sweep-job.sh
 nvidia-smi --query-gpu=name --format=csv,noheader | tee $R/gpu.txt
 if grep -q H200 $R/gpu.txt; then bash .gpubundle/phase-fp16-profile.sh; fi
-[ -f $M/manifest.json ] || $W models build --scale full --out $M > $R/build.log 2>&1
 cat > /tmp/wb/sweep-kv.json <<JSON
 { "schemaVersion": 1, "name": "${SWEEP_NAME:-h100-kv16}", "manifest": "$M/manifest.json", "steps": 50, "repeats": 1, "seed": 1,
   "text": "Hello, I am your realtime avatar, and this is how I speak.",
@@ -19,9 +16,4 @@ cat > /tmp/wb/sweep-kv.json <<JSON
     { "name": "gpt fp16 (fp16 KV) + hubert/stitch/decoder fp16 (fp32 I/O) + lmdm mixed, vocoder bucket 128", "precision": { "gpt_prefill": "fp16", "gpt_decode": "fp16", "hubert": "fp16", "stitch_network": "fp16", "decoder": "fp16" }, "passes": { "lmdm": [ { "pass": "mixed", "budget": 0.01 } ] }, "vocoderBucket": 128 }
   ] }
 JSON
-echo "== sweep ($(date +%T))"
-timeout ${SWEEP_TIMEOUT:-420} $W sweep /tmp/wb/sweep-kv.json --ep cuda --out /tmp/wb/sweep-kv2 --cache-dir /tmp/wb/cache-kv --no-report > $R/sweep.log 2>&1
-echo "sweep exit $?"; tail -12 $R/sweep.log
-cp /tmp/wb/sweep-kv2/results.jsonl /tmp/wb/sweep-kv.json $R/ 2>/dev/null
-for d in /tmp/wb/sweep-kv2/runs/*/; do id=$(basename $d); mkdir -p $R/runs/$id; cp $d/run.json $R/runs/$id/ 2>/dev/null; done
-echo "== done ($(date +%T))"
+run_sweep /tmp/wb/sweep-kv.json sweep-kv2

@@ -5,12 +5,9 @@
 # LMDM mixed calibrated on the pipeline) with buckets of 128. If this GPU is an H200, the FP16 profile for the
 # projection validation runs first. Writes under $OUT/res.
 set -uo pipefail
-W="node .gpubundle/workbench.mjs"
-R=$OUT/res; mkdir -p $R
-M=/tmp/wb/models/full
+. .gpubundle/sweep-job.sh
 nvidia-smi --query-gpu=name --format=csv,noheader | tee $R/gpu.txt
 if grep -q H200 $R/gpu.txt; then bash .gpubundle/phase-fp16-profile.sh; fi
-[ -f $M/manifest.json ] || $W models build --scale full --out $M > $R/build.log 2>&1
 D='"hubert": "fp16", "appearance_extractor": "fp16", "motion_extractor": "fp16", "stitch_network": "fp16", "decoder": "fp16"'
 cat > /tmp/wb/sweep-voc.json <<JSON
 { "schemaVersion": 1, "name": "h100-vocoder-buckets", "manifest": "$M/manifest.json", "steps": 50, "repeats": 1, "seed": 1,
@@ -21,9 +18,4 @@ cat > /tmp/wb/sweep-voc.json <<JSON
     { "name": "ditto fp16, lmdm mixed (pipeline-calibrated), vocoder bucket 128", "precision": { $D }, "passes": { "lmdm": [ { "pass": "mixed", "budget": 0.01 } ] }, "vocoderBucket": 128 }
   ] }
 JSON
-echo "== sweep ($(date +%T))"
-timeout ${SWEEP_TIMEOUT:-400} $W sweep /tmp/wb/sweep-voc.json --ep cuda --out /tmp/wb/sweep-voc --cache-dir /tmp/wb/cache-voc --no-report > $R/sweep.log 2>&1
-echo "sweep exit $?"; tail -12 $R/sweep.log
-cp /tmp/wb/sweep-voc/results.jsonl /tmp/wb/sweep-voc.json $R/ 2>/dev/null
-for d in /tmp/wb/sweep-voc/runs/*/; do id=$(basename $d); mkdir -p $R/runs/$id; cp $d/run.json $R/runs/$id/ 2>/dev/null; done
-echo "== done ($(date +%T))"
+run_sweep /tmp/wb/sweep-voc.json sweep-voc

@@ -27,6 +27,11 @@ export function quantileSorted(sorted: readonly number[], q: number): number {
   return a + (b - a) * (pos - lo);
 }
 
+/** The median of `values` (mean of the middle two for an even count; NaN when empty). */
+export function median(values: readonly number[]): number {
+  return quantileSorted([...values].sort((x, y) => x - y), 0.5);
+}
+
 /** Median, p10/p90, IQR, mean, min and max of `values` (NaN fields when empty). */
 export function timeStats(values: readonly number[]): TimeStats {
   const s = [...values].sort((x, y) => x - y);

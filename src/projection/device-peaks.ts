@@ -24,6 +24,7 @@ import { serializeModel } from '../onnx/write-model.js';
 import { detectGpus, type DevicePeaks } from '../profiler/devices.js';
 import { runPassInChild, type WorkerLaunch } from '../profiler/worker.js';
 import { createSession, onnxruntimeVersion, type ExecutionProvider } from '../runtime/ort.js';
+import { median } from '../profiler/stats.js';
 
 export const DEVICE_PEAKS_SCHEMA_VERSION = 1;
 
@@ -135,11 +136,6 @@ export function addChainModel(elements: number, chain: number): Model {
   return b.finish();
 }
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  return n % 2 ? (s[(n - 1) / 2] as number) : ((s[n / 2 - 1] as number) + (s[n / 2] as number)) / 2;
-};
 
 /** Median run() time (ms) of a model with the one-element input s = value. */
 async function timeModel(model: Model, value: number, ep: ExecutionProvider, deviceId: number, runs: number, warmup: number): Promise<number> {

@@ -12,6 +12,7 @@ import type { ProfileReport } from '../profiler/profile-report.js';
 import type { PeaksFile } from './device-side.js';
 import type { ValidationEntry, ValidationFile } from './error-band.js';
 import { projectProfile, roleRates } from './project-profile.js';
+import { median } from '../profiler/stats.js';
 
 export const VALIDATION_SCHEMA_VERSION = 1;
 
@@ -54,12 +55,6 @@ export interface ValidateOptions {
   createdAt?: string;
 }
 
-const medianOf = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  if (!n) return Number.NaN;
-  return n % 2 ? (s[(n - 1) / 2] as number) : ((s[n / 2 - 1] as number) + (s[n / 2] as number)) / 2;
-};
 
 /** Compares the projection of `fromProfile` to `measured`'s GPU against `measured`. */
 export function validateProjection(fromProfile: ProfileReport, measured: ProfileReport, o: ValidateOptions): ValidationReport {
@@ -135,7 +130,7 @@ export function validateProjection(fromProfile: ProfileReport, measured: Profile
       relError,
       weighting: anyRate ? 'per-call times weighted by calls per audio second (ms of compute per audio second)' : 'plain sum of per-call times (no call rates known)',
     },
-    summary: { roles: roles.length, medianAbsRoleError: medianOf(abs), maxAbsRoleError: Math.max(...abs) },
+    summary: { roles: roles.length, medianAbsRoleError: median(abs), maxAbsRoleError: Math.max(...abs) },
     entry,
     warnings,
   };

@@ -32,7 +32,7 @@ import { Graph, Node, Value, type Attribute, type Model, type Tensor } from '../
 import { verifyModel } from '../onnx/verify.js';
 import { NodeInserter, bump, listUses, mapDefiningGraphs, newReport, recordPass, replaceUses, type PassReport, type PassResult, type Use } from './common.js';
 import { propagateElemTypes } from './elem-types.js';
-import { float32BytesToFloat16 } from './half.js';
+import { float32BytesToFloat16, hasFiniteBeyondHalf } from './half.js';
 
 export const FP16_NAME = 'fp16';
 
@@ -427,21 +427,6 @@ function convertTypedAttrs(n: Node, toHalf: (t: Tensor, where: string, inPlace: 
   }
   if ((n.opType === 'RandomNormal' || n.opType === 'RandomUniform') && !n.attr('dtype'))
     n.attributes.push({ name: 'dtype', attr: { type: 'int', value: BigInt(DataType.FLOAT16) } });
-}
-
-/**
- * Whether float32 bytes hold a finite value beyond ±65504, compared as integers on the bit patterns
- * (|x| bits in (0x477fe000, 0x7f800000): above 65504, below Inf; NaN is above). This scan reads every
- * weight of the model; on the 1.5 GB GPT a float compare per element took longer than the conversion.
- */
-function hasFiniteBeyondHalf(bytes: Uint8Array): boolean {
-  const n = bytes.length >>> 2;
-  const u = bytes.byteOffset % 4 === 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset, n) : new Uint32Array(new Uint8Array(bytes.subarray(0, n * 4)).buffer);
-  for (let i = 0; i < n; i++) {
-    const a = (u[i] as number) & 0x7fffffff;
-    if (a > 0x477fe000 && a < 0x7f800000) return true;
-  }
-  return false;
 }
 
 /** Ops that only move data or are cheap elementwise math: free to leave in float32 at the output. */

@@ -68,6 +68,21 @@ export function float32BytesToFloat16(src: Uint8Array, target?: Uint8Array): Hal
   return { data: outBytes.subarray(0, count * 2), clamped, underflowed, nonFinite };
 }
 
+/**
+ * Whether float32 bytes hold a finite value beyond ±65504, compared as integers on the bit patterns
+ * (|x| bits in (0x477fe000, 0x7f800000): above 65504, below Inf; NaN is above). This scan reads every
+ * weight of the model; on the 1.5 GB GPT a float compare per element took longer than the conversion.
+ */
+export function hasFiniteBeyondHalf(bytes: Uint8Array): boolean {
+  const n = bytes.length >>> 2;
+  const u = bytes.byteOffset % 4 === 0 ? new Uint32Array(bytes.buffer, bytes.byteOffset, n) : new Uint32Array(new Uint8Array(bytes.subarray(0, n * 4)).buffer);
+  for (let i = 0; i < n; i++) {
+    const a = (u[i] as number) & 0x7fffffff;
+    if (a > 0x477fe000 && a < 0x7f800000) return true;
+  }
+  return false;
+}
+
 function alignedCopy(src: Uint8Array, count: number): Uint32Array {
   const a = new Uint32Array(count);
   new Uint8Array(a.buffer).set(src.subarray(0, count * 4));

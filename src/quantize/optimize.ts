@@ -6,7 +6,7 @@
 import { UsageError } from '../errors.js';
 import type { Model } from '../onnx/types.js';
 import { calibrate, type CalibrateOptions, type SampleSource } from './calibrate.js';
-import type { PassReport } from './common.js';
+import type { PassReport, PassResult } from './common.js';
 import { fp16WithReport, type Fp16Options } from './fp16.js';
 import { int8DynamicWithReport, int8StaticWithReport, staticCalibrationTensors, type Int8DynamicOptions, type Int8StaticOptions } from './int8.js';
 import { matMulNBitsWithReport, type MatMulNBitsOptions } from './matmul-nbits.js';
@@ -31,50 +31,34 @@ export async function optimize(model: Model, passes: PassSpec[]): Promise<Optimi
   let m = model;
   const reports: PassReport[] = [];
   for (const p of passes) {
-    switch (p.pass) {
-      case 'fp16': {
-        const r = fp16WithReport(m, p.options);
-        m = r.model;
-        reports.push(r.report);
-        break;
-      }
-      case 'int8-dynamic': {
-        const r = int8DynamicWithReport(m, p.options);
-        m = r.model;
-        reports.push(r.report);
-        break;
-      }
-      case 'int8-static': {
-        const { samples, calibration, ...rest } = p.options;
-        const tensors = staticCalibrationTensors(m, rest);
-        const ranges = await calibrate(m, tensors, samples, calibration);
-        const r = int8StaticWithReport(m, { ...rest, ranges });
-        r.report.details = { ...(r.report.details ?? {}), calibration: { method: calibration?.method ?? 'minmax', samples: samples.count, tensors: tensors.length } };
-        m = r.model;
-        reports.push(r.report);
-        break;
-      }
-      case 'wo': {
-        const r = matMulNBitsWithReport(m, p.options);
-        m = r.model;
-        reports.push(r.report);
-        break;
-      }
-      case 'resolution': {
-        const r = resolutionWithReport(m, p.options);
-        m = r.model;
-        reports.push(r.report);
-        break;
-      }
-      case 'mixed': {
-        const r = await mixedPrecision(m, p.options);
-        m = r.model;
-        reports.push(r.report);
-        break;
-      }
-      default:
-        throw new UsageError(`unknown pass '${(p as { pass: string }).pass}'`);
-    }
+    const r = await runPass(m, p);
+    m = r.model;
+    reports.push(r.report);
   }
   return { model: m, reports };
+}
+
+async function runPass(m: Model, p: PassSpec): Promise<PassResult> {
+  switch (p.pass) {
+    case 'fp16':
+      return fp16WithReport(m, p.options);
+    case 'int8-dynamic':
+      return int8DynamicWithReport(m, p.options);
+    case 'int8-static': {
+      const { samples, calibration, ...rest } = p.options;
+      const tensors = staticCalibrationTensors(m, rest);
+      const ranges = await calibrate(m, tensors, samples, calibration);
+      const r = int8StaticWithReport(m, { ...rest, ranges });
+      r.report.details = { ...(r.report.details ?? {}), calibration: { method: calibration?.method ?? 'minmax', samples: samples.count, tensors: tensors.length } };
+      return r;
+    }
+    case 'wo':
+      return matMulNBitsWithReport(m, p.options);
+    case 'resolution':
+      return resolutionWithReport(m, p.options);
+    case 'mixed':
+      return mixedPrecision(m, p.options);
+    default:
+      throw new UsageError(`unknown pass '${(p as { pass: string }).pass}'`);
+  }
 }

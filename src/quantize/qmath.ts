@@ -41,7 +41,7 @@ export function quantizeWeightInt8(w: Float32Array, dims: readonly number[], axi
   // Element i belongs to channel ⌊i / inner⌋ mod channels: walk [outer][channel][inner] blocks instead of
   // dividing per element (this loop runs over every weight of the model).
   const outer = Math.max(1, Math.floor(w.length / (inner * channels)));
-  const fast = useKernels && w.length === outer * channels * inner ? loadInt8Kernels()?.quantize(w, outer, channels, inner) : undefined;
+  const fast = useKernels && w.length === outer * channels * inner ? loadInt8Kernels()?.quantize(w, outer, channels, inner, symmetricScales) : undefined;
   if (fast) return { ...fast, axis: ax };
   const absMax = new Float32Array(channels);
   let i = 0;
@@ -56,8 +56,7 @@ export function quantizeWeightInt8(w: Float32Array, dims: readonly number[], axi
       absMax[c] = m;
     }
   }
-  const scale = new Float32Array(channels);
-  for (let c = 0; c < channels; c++) scale[c] = (absMax[c] as number) > 0 ? (absMax[c] as number) / 127 : 1;
+  const scale = symmetricScales(absMax);
   const q = new Int8Array(w.length);
   i = 0;
   for (let o = 0; o < outer; o++) {
@@ -71,6 +70,11 @@ export function quantizeWeightInt8(w: Float32Array, dims: readonly number[], axi
     }
   }
   return { q, scale, axis: ax };
+}
+
+/** Symmetric int8 scales: max |w| / 127 per channel, 1 for an all-zero channel. */
+function symmetricScales(absMax: Float32Array): Float32Array {
+  return absMax.map((m) => (m > 0 ? m / 127 : 1));
 }
 
 export function dequantizeWeightInt8(qw: QuantizedWeight, dims: readonly number[]): Float32Array {

@@ -25,6 +25,9 @@ export interface InputRecorderOptions {
 
 export const INPUT_RECORDER_DEFAULTS = { every: 1, max: 32 } as const;
 
+/** The folder of a run that `--record-inputs` (and a sweep's baseline) writes samples to by default. */
+export const CALIBRATION_SUBDIR = 'calib';
+
 const RECORDABLE: ReadonlySet<HostTensor['type']> = new Set(['float32', 'int64', 'int32', 'bool']);
 
 export class InputRecorder {

@@ -4,6 +4,7 @@
  * (statistics plus an evenly strided sample) so a quality regression can be traced to the role that
  * caused it.
  */
+import { median } from '../profiler/stats.js';
 import { hostTensorToFloat32 } from '../runtime/host-tensor.js';
 import { isAbsolute, join, resolve } from 'node:path';
 import { float16ToFloat32, float32ToFloat16 } from '../onnx/dtype.js';
@@ -71,12 +72,6 @@ export function decodeSample(fp: TensorFingerprint): Float32Array {
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 }
 
-function median(xs: number[]): number {
-  if (xs.length === 0) return 0;
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-}
 
 export interface LoadRolesOptions {
   manifest: Manifest;
@@ -174,7 +169,7 @@ export class RoleSessions {
       r[role] = {
         calls: xs.length,
         totalMs: xs.reduce((a, b) => a + b, 0),
-        medianMs: median(xs),
+        medianMs: xs.length ? median(xs) : 0,
         minMs: Math.min(...xs),
         maxMs: Math.max(...xs),
       };

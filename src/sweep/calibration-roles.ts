@@ -6,8 +6,7 @@ import { ALL_ROLES, type Role } from '../models/manifest.js';
 import { needsCalibration } from './apply-passes.js';
 import type { PlannedVariant } from './types.js';
 
-/** Subfolder of the baseline run that holds the recorded samples, one folder per role. */
-export const CALIBRATION_SUBDIR = 'calib';
+export { CALIBRATION_SUBDIR } from '../runner/input-recorder.js';
 
 /** Samples per role the baseline records (each a full set of the role's inputs). */
 export const CALIBRATION_MAX_SAMPLES = 24;

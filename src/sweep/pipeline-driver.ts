@@ -23,6 +23,7 @@ import { CALIBRATION_MAX_SAMPLES, CALIBRATION_SUBDIR, calibrationEvery } from '.
 import { PSNR_IDENTICAL } from './rank.js';
 import { canonicalJson } from './spec.js';
 import type { PassSpec, PlannedVariant, QualityMetrics, RunMetrics, RunRequest, StageMetric, SweepDriver, SweepSpec } from './types.js';
+import { median } from '../profiler/stats.js';
 
 export const DEFAULT_TEXT = 'Hello there, this is a short test of the talking avatar.';
 
@@ -45,12 +46,6 @@ function sha256(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  if (!n) return Number.NaN;
-  return n % 2 ? (s[(n - 1) / 2] as number) : ((s[n / 2 - 1] as number) + (s[n / 2] as number)) / 2;
-};
 
 const finite = (v: number | undefined | null): number | undefined => (v === undefined || v === null || Number.isNaN(v) ? undefined : Number.isFinite(v) ? v : v > 0 ? PSNR_IDENTICAL : -PSNR_IDENTICAL);
 

@@ -209,14 +209,8 @@ export interface ProjectedRtf {
 }
 
 /** One line of results.jsonl. */
-export interface VariantResult {
+export interface VariantResult extends PlannedVariant {
   schemaVersion: typeof RESULT_SCHEMA_VERSION;
-  id: string;
-  index: number;
-  name: string;
-  baseline: boolean;
-  spec: VariantSpec;
-  passes: RolePasses;
   status: 'ok' | 'error';
   error?: string;
   /** The manifest that was run. */

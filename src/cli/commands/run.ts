@@ -5,6 +5,8 @@
 import { Command, Option } from 'commander';
 import { UsageError } from '../../errors.js';
 import { ALL_ROLES, type Role } from '../../models/manifest.js';
+import { join } from 'node:path';
+import { CALIBRATION_SUBDIR } from '../../runner/input-recorder.js';
 import { runPipeline, type RunOptions } from '../../runner/run-pipeline.js';
 import { runWorkerPool } from '../../runner/worker-pool.js';
 import { out } from '../state.js';
@@ -107,7 +109,7 @@ export function runCommand(): Command {
         const roles = f.recordInputs.split(',').map((x) => x.trim()).filter(Boolean);
         const bad = roles.find((x) => !ALL_ROLES.includes(x as Role));
         if (bad || !roles.length) throw new UsageError(`--record-inputs: expected roles among ${ALL_ROLES.join(', ')}, got '${f.recordInputs}'`);
-        o.recordInputs = { dir: f.recordDir ?? `${f.out}/calib`, roles: roles as Role[], every: int('record-every', f.recordEvery), max: int('record-max', f.recordMax) };
+        o.recordInputs = { dir: f.recordDir ?? join(f.out, CALIBRATION_SUBDIR), roles: roles as Role[], every: int('record-every', f.recordEvery), max: int('record-max', f.recordMax) };
       }
       const workers = int('workers', f.workers);
       if (workers > 1) {

@@ -126,32 +126,23 @@ const split: OpInferFn = (ctx) => {
   });
 };
 
+/** A Slice's [start, end) on one axis of known length, negative indices resolved and clamped as ONNX does. */
+function sliceBounds(dim: number, start: number, end: number, step: number): [number, number] {
+  const s = start < 0 ? start + dim : start;
+  const e = end < 0 ? end + dim : end;
+  return step > 0 ? [Math.min(Math.max(s, 0), dim), Math.min(Math.max(e, 0), dim)] : [Math.min(Math.max(s, 0), dim - 1), Math.min(Math.max(e, -1), dim - 1)];
+}
+
 /** Indices selected by a Slice along one axis of known length. */
 function sliceIndices(dim: number, start: number, end: number, step: number): number[] {
-  let s = start < 0 ? start + dim : start;
-  let e = end < 0 ? end + dim : end;
-  if (step > 0) {
-    s = Math.min(Math.max(s, 0), dim);
-    e = Math.min(Math.max(e, 0), dim);
-  } else {
-    s = Math.min(Math.max(s, 0), dim - 1);
-    e = Math.min(Math.max(e, -1), dim - 1);
-  }
+  const [s, e] = sliceBounds(dim, start, end, step);
   const out: number[] = [];
   for (let i = s; step > 0 ? i < e : i > e; i += step) out.push(i);
   return out;
 }
 
 function sliceCount(dim: number, start: number, end: number, step: number): number {
-  let s = start < 0 ? start + dim : start;
-  let e = end < 0 ? end + dim : end;
-  if (step > 0) {
-    s = Math.min(Math.max(s, 0), dim);
-    e = Math.min(Math.max(e, 0), dim);
-  } else {
-    s = Math.min(Math.max(s, 0), dim - 1);
-    e = Math.min(Math.max(e, -1), dim - 1);
-  }
+  const [s, e] = sliceBounds(dim, start, end, step);
   return Math.max(0, Math.ceil((e - s) / step));
 }
 

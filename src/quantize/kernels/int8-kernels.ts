@@ -29,11 +29,11 @@ interface Exports {
 
 export interface Int8Kernels {
   /**
-   * Per-channel max |x| (±Inf and NaN ignored) of `w` laid out as [outer, channels, inner], then the int8
-   * codes q = clamp(round-half-even(fround(w / scale)), ±127) with scale = fround(absMax / 127) (1 when 0).
+   * Per-channel max |x| (±Inf and NaN ignored) of `w` laid out as [outer, channels, inner], the scales
+   * `scalesOf` makes of them, then the int8 codes q = clamp(round-half-even(fround(w / scale)), ±127).
    * Undefined when the tensor does not fit the 32-bit wasm address space (callers use the reference).
    */
-  quantize(w: Float32Array, outer: number, channels: number, inner: number): { q: Int8Array; scale: Float32Array } | undefined;
+  quantize(w: Float32Array, outer: number, channels: number, inner: number, scalesOf: (absMax: Float32Array) => Float32Array): { q: Int8Array; scale: Float32Array } | undefined;
 }
 
 const PAGE = 65536;
@@ -60,7 +60,7 @@ function instantiate(): Int8Kernels | null {
     if (bytes > have) x.memory.grow(Math.ceil((bytes - have) / PAGE));
   };
   return {
-    quantize(w, outer, channels, inner) {
+    quantize(w, outer, channels, inner, scalesOf) {
       const n = w.length;
       // Layout in wasm memory: floats at 0, scales after them, codes last (all 16-byte aligned).
       const src = 0;
@@ -80,8 +80,7 @@ function instantiate(): Int8Kernels | null {
             if (m > (absMax[c] as number)) absMax[c] = m;
           }
       }
-      const scale = new Float32Array(channels);
-      for (let c = 0; c < channels; c++) scale[c] = (absMax[c] as number) > 0 ? (absMax[c] as number) / 127 : 1;
+      const scale = scalesOf(absMax);
       if (inner === 1) {
         new Float32Array(x.memory.buffer, scl, channels).set(scale);
         x.quant_cols(src, dst, outer, channels, scl);

@@ -5,6 +5,7 @@
  */
 import { explain } from '../../sweep/rank.js';
 import type { RunMetrics, VariantResult } from '../../sweep/types.js';
+import { median } from '../../profiler/stats.js';
 
 export const GATE_SCHEMA_VERSION = 1;
 
@@ -46,11 +47,6 @@ export interface GateReport {
   createdAt: string;
 }
 
-const median = (xs: readonly number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const n = s.length;
-  return n % 2 ? (s[(n - 1) / 2] as number) : ((s[n / 2 - 1] as number) + (s[n / 2] as number)) / 2;
-};
 const spread = (xs: readonly number[]): number => (xs.length ? Math.max(...xs) - Math.min(...xs) : 0);
 const f = (v: number | null | undefined, d = 4): string => (v === null || v === undefined ? 'n/a' : v.toFixed(d));
 
