@@ -1,12 +1,13 @@
 /**
  * The library entry behind `workbench optimize`: runs a list of passes in order and collects their
- * reports. Pure passes (fp16, int8 dynamic, MatMulNBits, resolution) run as they are; the passes that need
+ * reports. Pure passes (fp16, int8 dynamic, MatMulNBits, resolution, decode loop) run as they are; the passes that need
  * the runtime (int8 static calibration, mixed precision search) are awaited.
  */
 import { UsageError } from '../errors.js';
 import type { Model } from '../onnx/types.js';
 import { calibrate, type CalibrateOptions, type SampleSource } from './calibrate.js';
 import type { PassReport, PassResult } from './common.js';
+import { decodeLoopWithReport, type DecodeLoopOptions } from './decode-loop.js';
 import { fp16WithReport, type Fp16Options } from './fp16.js';
 import { int8DynamicWithReport, int8StaticWithReport, staticCalibrationTensors, type Int8DynamicOptions, type Int8StaticOptions } from './int8.js';
 import { matMulNBitsWithReport, type MatMulNBitsOptions } from './matmul-nbits.js';
@@ -19,7 +20,8 @@ export type PassSpec =
   | { pass: 'int8-static'; options: Omit<Int8StaticOptions, 'ranges'> & { samples: SampleSource; calibration?: CalibrateOptions } }
   | { pass: 'wo'; options?: MatMulNBitsOptions }
   | { pass: 'resolution'; options: ResolutionOptions }
-  | { pass: 'mixed'; options: MixedOptions };
+  | { pass: 'mixed'; options: MixedOptions }
+  | { pass: 'decode-loop'; options?: DecodeLoopOptions };
 
 export interface OptimizeResult {
   model: Model;
@@ -58,6 +60,8 @@ async function runPass(m: Model, p: PassSpec): Promise<PassResult> {
       return resolutionWithReport(m, p.options);
     case 'mixed':
       return mixedPrecision(m, p.options);
+    case 'decode-loop':
+      return decodeLoopWithReport(m, p.options);
     default:
       throw new UsageError(`unknown pass '${(p as { pass: string }).pass}'`);
   }

@@ -131,12 +131,19 @@ export class RoleSessions {
     return this.sessions.has(role);
   }
 
+  /** The graph input names of a loaded role (empty when the role is not loaded). */
+  inputNames(role: Role): readonly string[] {
+    return this.sessions.get(role)?.inputNames ?? [];
+  }
+
   /**
    * Runs a role; float32 feeds become float16 where the session wants float16, outputs come back float32 —
    * except those `keepFloat16` names, which stay float16 so they can be fed back as they are (a KV cache
    * of a float16-I/O GPT: converting ~120 MB each way per token in JavaScript made its decode 3× slower).
+   * `fingerprintView` maps the first call's outputs to what gets fingerprinted (a decode loop's first step,
+   * comparable with a one-step graph's outputs).
    */
-  async run(role: Role, feeds: Record<string, HostTensor>, keepFloat16?: (output: string) => boolean): Promise<Record<string, HostTensor>> {
+  async run(role: Role, feeds: Record<string, HostTensor>, keepFloat16?: (output: string) => boolean, fingerprintView?: (out: Record<string, HostTensor>) => Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
     const s = this.sessions.get(role);
     if (!s) throw new StageError(role, 'error', `no session loaded for role '${role}'`);
     this.recorder?.record(role, feeds);
@@ -157,7 +164,7 @@ export class RoleSessions {
     for (const [name, t] of Object.entries(raw)) out[name] = t.type === 'float16' && !keepFloat16?.(name) ? { type: 'float32', dims: t.dims, data: float16ToFloat32(t.data as Uint16Array) } : t;
     if (!this.fingerprints[role]) {
       const fp: RoleFingerprint = {};
-      for (const [name, t] of Object.entries(out)) fp[name] = fingerprint(t);
+      for (const [name, t] of Object.entries(fingerprintView ? fingerprintView(out) : out)) fp[name] = fingerprint(t);
       this.fingerprints[role] = fp;
     }
     return out;

@@ -4,15 +4,9 @@
  * seeded multinomial draw.
  */
 import type { Rng } from '../onnx/rng.js';
+import { XTTS_SAMPLING, type SamplingOptions } from '../models/xtts/sampling.js';
 
-export interface SamplingOptions {
-  temperature: number;
-  topK: number;
-  topP: number;
-  repetitionPenalty: number;
-}
-
-export const XTTS_SAMPLING: SamplingOptions = { temperature: 0.75, topK: 50, topP: 0.85, repetitionPenalty: 10 };
+export { XTTS_SAMPLING, type SamplingOptions };
 
 /**
  * Picks the next token from `logits` (modified copy only). `previous` are the ids seen so far (HF applies the

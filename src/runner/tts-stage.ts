@@ -5,11 +5,17 @@
  * `Xtts.inference_stream` does: every `streamChunkTokens` tokens the vocoder reruns on all latents so far,
  * the new tail is cut out and crossfaded over 1024 samples.
  *
+ * A `gpt_decode` rewritten by the `decode-loop` pass (input `sample_uniforms`) generates the tokens up to
+ * the next vocoder call in one session call, sampling inside the graph with uniforms drawn here from the
+ * same seeded generator: the KV cache crosses the host once per chunk instead of once per token.
+ *
  * With seeded reference weights the stop token means nothing, so the token count follows the text at
  * ≈ 14 characters a second (tokens = seconds × 21.53, capped at maxAudioTokens) and the stop/start audio
  * tokens are kept out of the candidates.
  */
 import { createRng } from '../onnx/rng.js';
+import { readModel } from '../onnx/read-model.js';
+import { DECODE_LOOP_INPUTS, readDecodeLoopRecord } from '../quantize/decode-loop.js';
 import type { PipelineConfig } from '../models/manifest.js';
 import type { HostTensor } from '../runtime/ort.js';
 import { StageError } from './input-error.js';
@@ -132,10 +138,7 @@ export async function runTts(sessions: RoleSessions, cfg: PipelineConfig, timer:
   // Prefill: the start_audio position's logits/latent give token 0.
   let past: Record<string, HostTensor> = {};
   let pastLen = 0;
-  const takeStep = (out: Record<string, HostTensor>, i: number): void => {
-    const logits = floatData(out.logits, 'gpt.logits');
-    latents.set(floatData(out.latent, 'gpt.latent').subarray(0, cfg.gptWidth), i * cfg.gptWidth);
-    tokens.push(sampleToken(logits, tokens, rng, XTTS_SAMPLING, candidates));
+  const takeCache = (out: Record<string, HostTensor>): void => {
     past = {};
     for (let l = 0; l < cfg.gptLayers; l++) {
       const k = out[`present_key_${l}`];
@@ -146,21 +149,47 @@ export async function runTts(sessions: RoleSessions, cfg: PipelineConfig, timer:
       pastLen = k.dims[2] ?? 0;
     }
   };
+  const takeStep = (out: Record<string, HostTensor>, i: number): void => {
+    const logits = floatData(out.logits, 'gpt.logits');
+    latents.set(floatData(out.latent, 'gpt.latent').subarray(0, cfg.gptWidth), i * cfg.gptWidth);
+    tokens.push(sampleToken(logits, tokens, rng, XTTS_SAMPLING, candidates));
+    takeCache(out);
+  };
+  const stepFeeds = (i: number): Record<string, HostTensor> => ({
+    input_ids: feed.i64([1, 1], [tokens[i - 1] as number]),
+    mel_position: feed.i64([1, 1], [i]),
+    attention_mask: feed.i64([1, pastLen + 1], new Array<number>(pastLen + 1).fill(1)),
+    ...past,
+  });
+  const loopGraph = sessions.inputNames('gpt_decode').includes(DECODE_LOOP_INPUTS.uniforms);
+  if (loopGraph) checkDecodeLoop(sessions.files.gpt_decode, candidates);
   await timer.time('tts.prefill', async () => {
     const out = await sessions.run('gpt_prefill', { input_ids: feed.i64([1, ids.length], ids), gpt_cond_latent: cond }, isKvCache);
     takeStep(out, 0);
   });
-  for (let i = 1; i < nTokens; i++) {
-    if (chunkTokens > 0 && i % chunkTokens === 0) await vocode(i, false);
+  for (let i = 1; i < nTokens; ) {
+    if (chunkTokens > 0 && i % chunkTokens === 0 && lastVocoded < i) await vocode(i, false);
+    if (!loopGraph) {
+      await timer.time('tts.decode', async () => takeStep(await sessions.run('gpt_decode', stepFeeds(i), isKvCache), i));
+      i++;
+      continue;
+    }
+    // Up to the next vocoder call: one uniform per token, in the order the host sampler draws them.
+    const end = chunkTokens > 0 ? Math.min(nTokens, (Math.floor(i / chunkTokens) + 1) * chunkTokens) : nTokens;
+    const uniforms = new Float32Array(end - i);
+    for (let j = 0; j < uniforms.length; j++) uniforms[j] = rng.next();
+    const seen = new Float32Array(candidates);
+    for (const t of tokens) if (t < candidates) seen[t] = 1;
+    const start = i;
     await timer.time('tts.decode', async () => {
-      const out = await sessions.run('gpt_decode', {
-        input_ids: feed.i64([1, 1], [tokens[i - 1] as number]),
-        mel_position: feed.i64([1, 1], [i]),
-        attention_mask: feed.i64([1, pastLen + 1], new Array<number>(pastLen + 1).fill(1)),
-        ...past,
-      }, isKvCache);
-      takeStep(out, i);
+      const out = await sessions.run('gpt_decode', { ...stepFeeds(start), [DECODE_LOOP_INPUTS.uniforms]: feed.f32([uniforms.length], uniforms), [DECODE_LOOP_INPUTS.seen]: feed.f32([candidates], seen) }, isKvCache, firstStep);
+      const got = out.tokens;
+      if (!got || got.data.length !== uniforms.length) throw new StageError('tts.decode', 'error', `gpt_decode loop returned ${got ? got.data.length : 'no'} tokens for ${uniforms.length} uniforms`);
+      for (const t of got.data) tokens.push(Number(t));
+      latents.set(floatData(out.latent, 'gpt.latent').subarray(0, uniforms.length * cfg.gptWidth), start * cfg.gptWidth);
+      takeCache(out);
     });
+    i = end;
   }
   if (lastVocoded < nTokens || vocoderCalls === 0) await vocode(nTokens, true);
   const total = pieces.reduce((a, p) => a + p.length, 0);
@@ -171,4 +200,29 @@ export async function runTts(sessions: RoleSessions, cfg: PipelineConfig, timer:
     off += p.length;
   }
   return { audio, sampleRate: cfg.outputRate, textTokens: ids.length, audioTokens: nTokens, vocoderCalls };
+}
+
+/**
+ * A decode loop's outputs cut to its first step ([1, S, …] → [1, 1, …] logits and latent), which is what a
+ * one-step graph returns for that call; the KV cache (longer by S − 1) and the tokens are left out.
+ */
+function firstStep(out: Record<string, HostTensor>): Record<string, HostTensor> {
+  const r: Record<string, HostTensor> = {};
+  for (const name of ['logits', 'latent']) {
+    const t = out[name];
+    if (!t || t.dims.length !== 3) continue;
+    const row = t.dims[2] as number;
+    r[name] = { type: t.type, dims: [1, 1, row], data: t.data.slice(0, row) };
+  }
+  return r;
+}
+
+/** A decode loop samples inside its graph: its settings must be the ones the host sampler uses. */
+function checkDecodeLoop(file: string | undefined, candidates: number): void {
+  if (!file) return;
+  const rec = readDecodeLoopRecord(readModel(file, { loadExternalData: false, verify: false }).model);
+  if (!rec) throw new StageError('tts.decode', 'error', `${file}: has input '${DECODE_LOOP_INPUTS.uniforms}' but no decode-loop pass record (workbench.passes)`);
+  const want = JSON.stringify({ sampling: XTTS_SAMPLING, candidates });
+  const got = JSON.stringify({ sampling: rec.sampling, candidates: rec.candidates });
+  if (got !== want) throw new StageError('tts.decode', 'error', `${file}: decode loop samples with ${got}, the runner with ${want}; rebuild it with the runner's settings`);
 }

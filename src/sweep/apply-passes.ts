@@ -40,6 +40,8 @@ export function toOptimizePasses(passes: readonly PassSpec[], o: ApplyPassesOpti
         return { pass: 'resolution', options: { size: o.resolutionSize, ...(p.keepInputs ? { keepInputs: true } : {}) } };
       case 'mixed':
         return { pass: 'mixed', options: { target: 'fp16', maxError: p.budget, ep: o.ep, ...(o.samples ? { samples: o.samples } : {}) } };
+      case 'decode-loop':
+        return { pass: 'decode-loop' };
     }
   });
 }

@@ -78,7 +78,7 @@ function checkPositiveInt(file: string, field: string, v: unknown): number {
 }
 
 function checkPass(file: string, field: string, p: unknown): PassSpec {
-  if (!isObj(p) || typeof p.pass !== 'string') fail(file, field, 'expected { "pass": "fp16" | "int8" | "wo" | "resolution" | "mixed", ... }');
+  if (!isObj(p) || typeof p.pass !== 'string') fail(file, field, 'expected { "pass": "fp16" | "int8" | "wo" | "resolution" | "mixed" | "decode-loop", ... }');
   switch (p.pass) {
     case 'fp16':
       return p as PassSpec;
@@ -94,8 +94,11 @@ function checkPass(file: string, field: string, p: unknown): PassSpec {
     case 'mixed':
       if (typeof p.budget !== 'number' || !(p.budget >= 0)) fail(file, `${field}.budget`, `expected a number >= 0, got ${JSON.stringify(p.budget)}`);
       return p as PassSpec;
+    case 'decode-loop':
+      if (!field.includes('.gpt_decode[')) fail(file, `${field}.pass`, "'decode-loop' rewrites gpt_decode only");
+      return p as PassSpec;
     default:
-      return fail(file, `${field}.pass`, `unknown pass '${p.pass}'. Should be one of: fp16, int8, wo, resolution, mixed.`);
+      return fail(file, `${field}.pass`, `unknown pass '${p.pass}'. Should be one of: fp16, int8, wo, resolution, mixed, decode-loop.`);
   }
 }
 
@@ -108,7 +111,7 @@ function checkSession(file: string, field: string, s: unknown): SessionSpec {
 
 function checkVariant(file: string, field: string, v: unknown): VariantSpec {
   if (!isObj(v)) fail(file, field, 'expected an object');
-  const known = ['name', 'precision', 'resolution', 'steps', 'mixedBudget', 'passes', 'session', 'workers', 'vocoderBucket'];
+  const known = ['name', 'precision', 'resolution', 'steps', 'mixedBudget', 'passes', 'session', 'workers', 'vocoderBucket', 'decodeLoop'];
   for (const k of Object.keys(v)) if (!known.includes(k)) fail(file, `${field}.${k}`, `unknown field. Should be one of: ${known.join(', ')}.`);
   if (v.name !== undefined && typeof v.name !== 'string') fail(file, `${field}.name`, 'expected a string');
   if (v.precision !== undefined) {
@@ -122,6 +125,7 @@ function checkVariant(file: string, field: string, v: unknown): VariantSpec {
   if (v.steps !== undefined) checkPositiveInt(file, `${field}.steps`, v.steps);
   if (v.workers !== undefined) checkPositiveInt(file, `${field}.workers`, v.workers);
   if (v.vocoderBucket !== undefined && (typeof v.vocoderBucket !== 'number' || !Number.isInteger(v.vocoderBucket) || v.vocoderBucket < 0)) fail(file, `${field}.vocoderBucket`, 'expected an integer >= 0 (tokens)');
+  if (v.decodeLoop !== undefined && typeof v.decodeLoop !== 'boolean') fail(file, `${field}.decodeLoop`, 'expected true or false');
   if (v.mixedBudget !== undefined && (typeof v.mixedBudget !== 'number' || v.mixedBudget < 0)) fail(file, `${field}.mixedBudget`, 'expected a number >= 0');
   if (v.passes !== undefined) {
     if (!isObj(v.passes)) fail(file, `${field}.passes`, 'expected { role: [pass, ...] }');
@@ -223,6 +227,8 @@ export function resolvePasses(v: VariantSpec): RolePasses {
   for (const [role, list] of Object.entries(v.passes ?? {})) {
     out[role as Role] = [...(out[role as Role] ?? []).filter((p) => p.pass === 'resolution'), ...list];
   }
+  // After the precision passes: the loop is built around the rewritten step.
+  if (v.decodeLoop && !out.gpt_decode?.some((p) => p.pass === 'decode-loop')) add('gpt_decode', { pass: 'decode-loop' });
   return out;
 }
 
@@ -251,6 +257,7 @@ export function variantName(v: VariantSpec): string {
   if (v.passes) parts.push(...Object.keys(v.passes).map((r) => `${r}:custom`));
   if (v.resolution !== undefined) parts.push(`res${v.resolution}`);
   if (v.vocoderBucket) parts.push(`voc${v.vocoderBucket}`);
+  if (v.decodeLoop) parts.push('loop');
   if (v.mixedBudget !== undefined) parts.push(`mixed${v.mixedBudget}`);
   if (v.steps !== undefined) parts.push(`steps${v.steps}`);
   if (v.workers !== undefined && v.workers !== 1) parts.push(`w${v.workers}`);

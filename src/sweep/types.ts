@@ -18,7 +18,9 @@ export type PassSpec =
   | { pass: 'int8'; mode: 'dynamic' | 'static'; calibrationSamples?: number }
   | { pass: 'wo'; bits: 8 | 4; blockSize?: number }
   | { pass: 'resolution'; outputSize: number; /** resize inside the role, keeping its input shape */ keepInputs?: boolean }
-  | { pass: 'mixed'; budget: number };
+  | { pass: 'mixed'; budget: number }
+  /** gpt_decode only: generate each streaming chunk's tokens in one call (src/quantize/decode-loop.ts). */
+  | { pass: 'decode-loop' };
 
 /** Passes per role; `*` applies to every role of the manifest whose model the pass can rewrite. */
 export type RolePasses = Partial<Record<Role | '*', PassSpec[]>>;
@@ -52,6 +54,8 @@ export interface VariantSpec {
   session?: SessionSpec;
   /** Pipeline workers (worker-scaling runs). */
   workers?: number;
+  /** Generate the GPT's tokens a streaming chunk per call (the `decode-loop` pass on gpt_decode, run last). */
+  decodeLoop?: boolean;
   /** Pad HiFi-GAN calls to multiples of this many tokens (0/absent = exact lengths; src/runner/tts-stage.ts). */
   vocoderBucket?: number;
 }

@@ -44,6 +44,7 @@ interface OptimizeFlags {
   target: 'fp16' | 'int8';
   calibInputs?: string;
   externalData?: string | boolean;
+  decodeLoop?: boolean;
   report?: string;
   json?: boolean;
 }
@@ -101,7 +102,9 @@ export function passesFromFlags(f: OptimizeFlags, loadModelInputs: () => Paramet
     if (bits !== 4 && bits !== 8) throw new UsageError(`--wo: expected 4 or 8, got '${f.wo}'`);
     passes.push({ pass: 'wo', options: { bits, blockSize: num('block-size', f.blockSize), asymmetric: !f.symmetric } });
   }
-  if (!passes.length) throw new UsageError('no pass given: use --fp16, --int8 dynamic|static, --wo 4|8, --resolution, --input or --mixed auto');
+  // Last: the loop is built around the (rewritten) decode step.
+  if (f.decodeLoop) passes.push({ pass: 'decode-loop' });
+  if (!passes.length) throw new UsageError('no pass given: use --fp16, --int8 dynamic|static, --wo 4|8, --resolution, --input, --mixed auto or --decode-loop');
   return passes;
 }
 
@@ -122,6 +125,7 @@ function summarizeReport(r: PassReport): string {
   pick('gridsRegenerated', 'grids regenerated');
   for (const [k, v] of Object.entries(s)) if (k.startsWith('rewritten.')) parts.push(`${k.slice(10)} rewritten ${v}`);
   pick('evaluations', 'evaluations');
+  if (r.pass === 'decode-loop') parts.push(`${s.layers} layers, ${s.stepNodes} step nodes + ${s.nodesAdded} sampler/loop nodes`);
   if (r.pass === 'mixed' && r.details) {
     const d = r.details as unknown as MixedDetails;
     parts.push(`rel L2 ${d.plainError.relL2.toExponential(2)} → ${d.finalError.relL2.toExponential(2)} (budget ${d.maxError})`);
@@ -131,7 +135,7 @@ function summarizeReport(r: PassReport): string {
 
 export function optimizeCommand(): Command {
   return new Command('optimize')
-    .description('rewrite a model: fp16, int8 (dynamic/static), weight-only MatMulNBits, resolution, mixed precision')
+    .description('rewrite a model: fp16, int8 (dynamic/static), weight-only MatMulNBits, resolution, mixed precision, decode loop')
     .argument('<in>', 'input .onnx model')
     .requiredOption('-o, --output <file>', 'output .onnx model')
     .option('--fp16', 'float32 → float16 weights and activations')
@@ -156,6 +160,7 @@ export function optimizeCommand(): Command {
     .option('--max-error <e>', 'mixed: output relative L2 budget', '0.01')
     .addOption(new Option('--target <t>', 'mixed: what to lower to').choices(['fp16', 'int8']).default('fp16'))
     .option('--calib-inputs <dir>', 'mixed: inputs to measure on (default: seeded random inputs)')
+    .option('--decode-loop', "XTTS gpt_decode: generate a chunk of tokens per call (a Loop around the step and XTTS's sampler; runs after the other passes)")
     .option('--external-data [bytes]', 'store tensors ≥ bytes (default 1024) in <out>.data')
     .option('--report <file>', 'write the pass reports (mixed: per-node scores) as JSON')
     .option('--json', 'print the summary as JSON')
