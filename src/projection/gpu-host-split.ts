@@ -5,6 +5,8 @@
  * (onnxruntime-node has no IO binding), sessions allocate, Node builds tensors. None of that moves with the GPU.
  *
  *   GPU part   G = min(calls × GPU ms per call from the profile, measured seconds)
+ *              (steps instead of calls for a role that runs several model steps per call: a decode loop's
+ *              call generates a chunk of tokens, each one step of the profiled one-token graph's GPU work)
  *   host part  H = measured − G                        (kept as measured: same host CPU and software assumed)
  *   projected    = H + G × (GPU ms per call on the target / GPU ms per call on the source)
  *
@@ -75,7 +77,7 @@ export function projectRoleSeconds(
     return { row, flags: [`role ${m.role}: ${g.missing}: its whole measured time × the per-call ratio ${proj.ratio.toFixed(2)} (host work scaled too)`] };
   }
   const flags: string[] = [];
-  const wanted = (m.calls * g.sourceMs) / 1000;
+  const wanted = ((m.steps ?? m.calls) * g.sourceMs) / 1000;
   const gpuSeconds = Math.min(m.seconds, wanted);
   if (wanted > m.seconds * 1.001)
     flags.push(`role ${m.role}: calls × profiled GPU time (${wanted.toFixed(3)} s) exceeds its measured ${m.seconds.toFixed(3)} s: GPU part capped at the measured time`);

@@ -17,7 +17,7 @@
  */
 import { resolve } from 'node:path';
 import type { ProfileReport } from '../profiler/profile-report.js';
-import type { ProjectedRtf, VariantResult } from '../sweep/types.js';
+import type { ProjectedRtf, VariantResult, RoleMetric } from '../sweep/types.js';
 import { projectRoleSeconds } from './gpu-host-split.js';
 import { projectProfile, type ProjectOptions } from './project-profile.js';
 import type { ProjectionReport, VariantProjection, VariantRoleProjection } from './types.js';
@@ -58,6 +58,7 @@ export function projectResults(
     return pr;
   };
   const variants: VariantProjection[] = [];
+  const base = results.find((r) => r.baseline && r.status === 'ok');
   for (const r of results) {
     const m = r.metrics;
     if (r.status !== 'ok' || !m || !(m.audioSeconds > 0)) continue;
@@ -69,7 +70,8 @@ export function projectResults(
       const projected = new Map(t.roles.map((x) => [x.role, x]));
       const flags: string[] = [];
       if (!match.exact) flags.push(`ratios and GPU times from ${match.p.file}, not a profile of this variant's models`);
-      const roles: VariantRoleProjection[] = m.roles.map((role) => {
+      const roles: VariantRoleProjection[] = m.roles.map((measured) => {
+        const role = withLoopSteps(measured, r, base, flags);
         const x = projectRoleSeconds(role, projected.get(role.role), profiled.get(role.role), { source: pr.source, target: t.target });
         flags.push(...x.flags);
         return x.row;
@@ -94,6 +96,22 @@ export function projectResults(
     }
   }
   return { variants, projections };
+}
+
+/**
+ * A decode-loop variant's gpt_decode runs a chunk of one-token steps per call. Runs record the steps
+ * (`RoleMetric.steps`); results written before they did get the baseline's one-token calls of the same
+ * sweep (same text and seed: the same number of tokens), flagged.
+ */
+function withLoopSteps(m: RoleMetric, r: VariantResult, base: VariantResult | undefined, flags: string[]): RoleMetric {
+  if (m.steps !== undefined || m.role !== 'gpt_decode' || !r.passes.gpt_decode?.some((p) => p.pass === 'decode-loop')) return m;
+  const steps = base?.metrics?.roles.find((x) => x.role === 'gpt_decode')?.calls;
+  if (steps === undefined) {
+    flags.push('gpt_decode: a decode loop without recorded steps and no baseline to take them from: GPU part counted per call (too low)');
+    return m;
+  }
+  flags.push(`gpt_decode: decode-loop steps not recorded; ${steps} taken from the baseline's one-token calls`);
+  return { ...m, steps };
 }
 
 /** The results with `metrics.projections` filled from `variants` (other fields untouched). */

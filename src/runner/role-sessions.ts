@@ -33,6 +33,8 @@ export type RoleFingerprint = Record<string, TensorFingerprint>;
 
 export interface RoleCallStats {
   calls: number;
+  /** Model steps, counted only for a role that runs several per call (countSteps). */
+  steps?: number;
   totalMs: number;
   medianMs: number;
   minMs: number;
@@ -97,6 +99,7 @@ export function roleFile(o: Pick<LoadRolesOptions, 'manifest' | 'manifestDir' | 
 
 export class RoleSessions {
   private readonly times = new Map<Role, number[]>();
+  private readonly steps = new Map<Role, number>();
   readonly fingerprints: Partial<Record<Role, RoleFingerprint>> = {};
   readonly files: Partial<Record<Role, string>> = {};
   loadMs = 0;
@@ -170,10 +173,20 @@ export class RoleSessions {
     return out;
   }
 
+  /**
+   * Counts model steps for a role whose one call runs several (a decode loop): stats() then reports them
+   * beside the calls, so GPU work per step (profiles, projections) is not mistaken for work per call.
+   */
+  countSteps(role: Role, n: number): void {
+    this.steps.set(role, (this.steps.get(role) ?? 0) + n);
+  }
+
   stats(): Partial<Record<Role, RoleCallStats>> {
     const r: Partial<Record<Role, RoleCallStats>> = {};
     for (const [role, xs] of this.times) {
+      const steps = this.steps.get(role);
       r[role] = {
+        ...(steps !== undefined ? { steps } : {}),
         calls: xs.length,
         totalMs: xs.reduce((a, b) => a + b, 0),
         medianMs: xs.length ? median(xs) : 0,

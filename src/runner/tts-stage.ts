@@ -189,6 +189,7 @@ export async function runTts(sessions: RoleSessions, cfg: PipelineConfig, timer:
       latents.set(floatData(out.latent, 'gpt.latent').subarray(0, uniforms.length * cfg.gptWidth), start * cfg.gptWidth);
       takeCache(out);
     });
+    sessions.countSteps('gpt_decode', uniforms.length);
     i = end;
   }
   if (lastVocoded < nTokens || vocoderCalls === 0) await vocode(nTokens, true);

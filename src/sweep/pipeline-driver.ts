@@ -95,7 +95,7 @@ export function metricsOfRuns(runs: readonly RunResult[], modelBytes: number | u
   const rtfs = runs.map((r) => r.timing.rtf.endToEnd ?? r.timing.totalMs / 1000 / r.audio.seconds);
   const stageSeconds: Record<string, number[]> = {};
   for (const r of runs) for (const [k, v] of Object.entries(r.timing.stagesMs)) (stageSeconds[k] ??= []).push(v / 1000);
-  const roles = Object.entries(first.roles).map(([role, s]) => ({ role, calls: s?.calls ?? 0, seconds: median(runs.map((r) => (r.roles[role as Role]?.totalMs ?? 0) / 1000)) }));
+  const roles = Object.entries(first.roles).map(([role, s]) => ({ role, calls: s?.calls ?? 0, ...(s?.steps !== undefined ? { steps: s.steps } : {}), seconds: median(runs.map((r) => (r.roles[role as Role]?.totalMs ?? 0) / 1000)) }));
   const m: RunMetrics = {
     audioSeconds,
     wallSeconds: median(runs.map((r) => r.timing.totalMs / 1000)),

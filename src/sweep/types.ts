@@ -116,6 +116,8 @@ export interface StageMetric {
 export interface RoleMetric {
   role: Role | string;
   calls: number;
+  /** Model steps, when one call runs several (a decode loop generates a chunk of tokens per call). */
+  steps?: number;
   seconds: number;
 }
 

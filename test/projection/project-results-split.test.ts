@@ -65,6 +65,16 @@ describe('GPU/host split of a role\'s measured seconds', () => {
     expect(capped.flags[0]).toMatch(/role decoder: calls × profiled GPU time \(0\.020 s\) exceeds its measured 0\.015 s: GPU part capped/);
   });
 
+  it('a decode loop: GPU work counts per step (steps), not per call', () => {
+    const r = role('gpt_decode', [mm()], { e2eMs: 2.01, cupti: cupti(2) });
+    // 3 calls of 5 one-token steps each, 0.05 s in all: 15 steps × 2 ms GPU, the rest host.
+    const loop = split({ role: 'gpt_decode', calls: 3, steps: 15, seconds: 0.05 }, r);
+    expect(loop.flags).toEqual([]);
+    expect(loop.row.gpuSeconds).toBeCloseTo(0.03, 12);
+    expect(loop.row.seconds).toBeCloseTo(0.02 + 0.03 * 4, 9);
+    expect(split({ role: 'gpt_decode', calls: 3, seconds: 0.05 }, r).row.gpuSeconds).toBeCloseTo(0.006, 12);
+  });
+
   it('the run\'s own copies in the GPU busy time scale with the host link', () => {
     // 3 ms busy: 2 ms of kernels (×4) + 1 ms of input/output copies (×2) = 10 ms on the target.
     const r = role('gpt_decode', [mm()], { e2eMs: 3.5, cupti: cupti(3, 1) });

@@ -41,6 +41,9 @@ describe('decode loop in the pipeline', () => {
     expect(tokens).toBeGreaterThan(STREAM_CHUNK_TOKENS);
     expect(steps.roles.gpt_decode?.calls).toBe(tokens - 1);
     expect(loop.roles.gpt_decode?.calls).toBe(Math.ceil(tokens / STREAM_CHUNK_TOKENS));
+    // Each call runs several one-token steps; the run says how many (projections scale GPU work by them).
+    expect(loop.roles.gpt_decode?.steps).toBe(tokens - 1);
+    expect(steps.roles.gpt_decode?.steps).toBeUndefined();
     expect(loop.counts.vocoderCalls).toBe(steps.counts.vocoderCalls);
   });
 
@@ -48,7 +51,7 @@ describe('decode loop in the pipeline', () => {
     const q = loop.quality;
     expect(q?.warnings).toEqual([]);
     expect(q?.audio?.snrDb).toBe(Infinity);
-    expect(q?.motion.rmse).toBe(0);
+    expect(q?.motion?.rmse).toBe(0);
     expect(q?.frames?.psnrMean).toBe(Infinity);
     // The first call's logits and latent, cut to the first step, match the one-token graph's.
     expect(q?.roles.gpt_decode).toEqual({ logits: 0, latent: 0 });
