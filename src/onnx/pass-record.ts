@@ -12,7 +12,7 @@ export interface PassRecord {
 }
 
 /** The passes recorded in a model's metadata, oldest first. */
-export function readPassRecords(model: Model): PassRecord[] {
+export function readPassRecords(model: Pick<Model, 'metadataProps'>): PassRecord[] {
   const e = model.metadataProps.find((m) => m.key === PASSES_METADATA_KEY);
   if (!e) return [];
   try {

@@ -5,8 +5,8 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ModelFormatError } from '../errors.js';
-import { DecodeError, decodeModel } from './proto/decode.js';
-import { WireError } from './proto/wire.js';
+import { DecodeError, decodeModel, readEntry } from './proto/decode.js';
+import { WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT, WireError, WireReader } from './proto/wire.js';
 import type { Model, Tensor } from './types.js';
 import { verifyModel } from './verify.js';
 
@@ -142,4 +142,58 @@ function loadExternal(modelPath: string, tensors: Tensor[], load: boolean): Map<
     for (const fd of fds.values()) closeSync(fd);
   }
   return files;
+}
+
+/** ModelProto.metadata_props, a top-level field. */
+const METADATA_PROPS_FIELD = 14;
+
+/**
+ * The model's metadata_props without reading the rest: walks the top-level fields of the file with small
+ * reads and skips the graph. For a check that needs only the metadata of a file of gigabytes (the runner's
+ * decode-loop check), where `readModel` would hold the whole file and its decoded tensors in memory.
+ */
+export function readModelMetadata(path: string): Record<string, string> {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ModelFormatError(path, 'file', code === 'ENOENT' ? 'no such file' : `cannot open (${code ?? String(e)})`);
+  }
+  const out: Record<string, string> = {};
+  try {
+    const size = fstatSync(fd).size;
+    const head = Buffer.alloc(20);
+    let pos = 0;
+    while (pos < size) {
+      const n = readSync(fd, head, 0, Math.min(head.length, size - pos), pos);
+      const r = new WireReader(head, 0, n);
+      const tag = r.varint();
+      const field = tag >>> 3;
+      const wire = tag & 7;
+      if (wire === WIRE_VARINT) {
+        r.varint64();
+        pos += r.pos;
+      } else if (wire === WIRE_I64) pos += r.pos + 8;
+      else if (wire === WIRE_I32) pos += r.pos + 4;
+      else if (wire === WIRE_LEN) {
+        const len = r.varint();
+        const start = pos + r.pos;
+        if (field === METADATA_PROPS_FIELD) {
+          const b = Buffer.alloc(len);
+          readSync(fd, b, 0, len, start);
+          const e = readEntry(new WireReader(b));
+          out[e.key] = e.value;
+        }
+        pos = start + len;
+      } else throw new ModelFormatError(path, 'ModelProto', `wire type ${wire} at byte ${pos}: not an ONNX model`);
+    }
+    if (pos !== size) throw new ModelFormatError(path, 'ModelProto', `a field runs past the end of the file (byte ${pos} of ${size})`);
+  } catch (e) {
+    if (e instanceof WireError) throw new ModelFormatError(path, 'ModelProto', e.message);
+    throw e;
+  } finally {
+    closeSync(fd);
+  }
+  return out;
 }

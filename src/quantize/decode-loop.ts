@@ -74,7 +74,7 @@ function onesTensor(name: string, type: number): Tensor {
 }
 
 /** The pass's record in a model, or undefined when the model is not a decode loop. */
-export function readDecodeLoopRecord(model: Model): DecodeLoopRecord | undefined {
+export function readDecodeLoopRecord(model: Pick<Model, 'metadataProps'>): DecodeLoopRecord | undefined {
   const r = readPassRecords(model).find((p) => p.pass === DECODE_LOOP_NAME);
   return r ? (r.options as unknown as DecodeLoopRecord) : undefined;
 }

@@ -3,7 +3,7 @@
  * Device: on the CUDA EP, the process's GPU memory as nvidia-smi reports it (ONNX Runtime's Node binding
  * exposes no allocator statistics), sampled while the run goes; null on the CPU EP or without nvidia-smi.
  */
-import { execFile } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 
 export function peakHostRssBytes(): number {
   return process.resourceUsage().maxRSS * 1024;
@@ -28,35 +28,81 @@ export function deviceMemoryBytes(pid = process.pid): Promise<number | null> {
   });
 }
 
-/** Samples device memory every `intervalMs` while active; `stop()` returns the peak (null on CPU). */
+/**
+ * How a run samples its device memory:
+ * - `stream` (default): one long-lived `nvidia-smi -lms <interval>` process, started before the sessions
+ *   load, whose lines are read as they come. Nothing is spawned while the run is timed.
+ * - `poll`: spawn `nvidia-smi` every interval (the old way). Spawning forks this process, and fork copies
+ *   the page tables of its whole resident set: measured here at ~25 ms per GB of RSS, during which the event
+ *   loop stands still. At the full-scale pipeline's 6 GB that stall lands inside whatever role call is
+ *   being awaited, every 250 ms. Kept to measure that effect.
+ * - `off`: no device reading.
+ */
+export type DeviceMemorySampling = 'stream' | 'poll' | 'off';
+export const DEVICE_MEMORY_SAMPLING: readonly DeviceMemorySampling[] = ['stream', 'poll', 'off'];
+
+/** Peak GPU memory of this process while active; `stop()` returns it (null on the CPU EP, when off or without nvidia-smi). */
 export class DeviceMemorySampler {
   private peak: number | null = null;
   private timer: NodeJS.Timeout | undefined;
   private pending: Promise<void> = Promise.resolve();
+  private child: ChildProcess | undefined;
+  readonly mode: DeviceMemorySampling;
 
-  constructor(readonly enabled: boolean, readonly intervalMs = 250) {
-    if (!enabled) return;
-    const tick = (): void => {
-      this.pending = deviceMemoryBytes().then((b) => {
-        if (b !== null) this.peak = Math.max(this.peak ?? 0, b);
-      });
-    };
-    tick();
-    this.timer = setInterval(tick, intervalMs);
-    this.timer.unref();
+  constructor(enabled: boolean, mode: DeviceMemorySampling = 'stream', readonly intervalMs = 250, readonly pid = process.pid) {
+    this.mode = enabled ? mode : 'off';
+    if (this.mode === 'stream') this.startStream();
+    else if (this.mode === 'poll') {
+      const tick = (): void => {
+        this.pending = deviceMemoryBytes(this.pid).then((b) => this.note(b));
+      };
+      tick();
+      this.timer = setInterval(tick, intervalMs);
+      this.timer.unref();
+    }
   }
 
-  async sample(): Promise<number | null> {
-    if (!this.enabled) return null;
-    const b = await deviceMemoryBytes();
+  /** What run.json says about the reading. */
+  describe(): string {
+    if (this.mode === 'off') return 'not sampled';
+    return this.mode === 'stream' ? `nvidia-smi per-process used_memory, streamed every ${this.intervalMs} ms by one nvidia-smi process` : `nvidia-smi per-process used_memory, one nvidia-smi spawn every ${this.intervalMs} ms`;
+  }
+
+  private note(b: number | null): void {
     if (b !== null) this.peak = Math.max(this.peak ?? 0, b);
-    return b;
+  }
+
+  private startStream(): void {
+    const child = spawn('nvidia-smi', ['--query-compute-apps=pid,used_memory', '--format=csv,noheader,nounits', '-lms', String(this.intervalMs)], { stdio: ['ignore', 'pipe', 'ignore'] });
+    this.child = child;
+    child.on('error', () => {
+      this.child = undefined;
+    });
+    child.unref();
+    let buf = '';
+    child.stdout.on('data', (d: Buffer) => {
+      buf += d.toString('utf8');
+      const lines = buf.split('\n');
+      buf = lines.pop() ?? '';
+      // One line per compute process and sample; this process has one CUDA context, so one line per sample.
+      for (const line of lines) {
+        const [p, mib] = line.split(',').map((x) => x.trim());
+        if (Number(p) === this.pid && mib !== undefined && Number.isFinite(Number(mib))) this.note(Number(mib) * 1024 * 1024);
+      }
+    });
+    (child.stdout as NodeJS.ReadableStream & { unref?: () => void }).unref?.();
   }
 
   async stop(): Promise<number | null> {
     if (this.timer) clearInterval(this.timer);
-    await this.pending;
-    if (this.enabled) await this.sample();
+    if (this.mode === 'poll') {
+      await this.pending;
+      this.note(await deviceMemoryBytes(this.pid));
+    }
+    if (this.child) {
+      this.child.kill();
+      this.child = undefined;
+    }
     return this.peak;
   }
 }

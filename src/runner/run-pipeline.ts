@@ -13,7 +13,7 @@ import { compareRuns } from './compare-runs.js';
 import { DittoStream, type DittoSummary } from './ditto-stage.js';
 import { resizeRgb, syntheticFace } from './image.js';
 import { InputError } from './input-error.js';
-import { DeviceMemorySampler, peakHostRssBytes } from './memory.js';
+import { DeviceMemorySampler, peakHostRssBytes, type DeviceMemorySampling } from './memory.js';
 import { encodePng, readPng, type RgbImage } from './png.js';
 import { syntheticReferenceVoice } from './reference-voice.js';
 import { resample } from './resample.js';
@@ -48,6 +48,8 @@ export interface RunOptions {
   loadTimeoutMs?: number;
   /** CPU intra-op threads (0 = ORT default). */
   intraOpThreads?: number;
+  /** How device memory is sampled on the CUDA EP (default 'stream'; memory.ts says why not 'poll'). */
+  deviceMemory?: DeviceMemorySampling;
   streamChunkTokens?: number;
   /** Vocoder input padding to multiples of this many tokens (0 = exact lengths; see tts-stage.ts). */
   vocoderBucket?: number;
@@ -208,7 +210,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   const cfg = p.cfg;
   const out = resolve(o.out);
   mkdirSync(out, { recursive: true });
-  const device = new DeviceMemorySampler(p.ep === 'cuda');
+  const device = new DeviceMemorySampler(p.ep === 'cuda', o.deviceMemory ?? 'stream');
   const recorder = o.recordInputs ? new InputRecorder(o.recordInputs) : undefined;
   const sessions = await RoleSessions.load({
     ...(recorder ? { recorder } : {}),
@@ -296,7 +298,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       timeToFirstFrameMs: streams.timeToFirstFrameMs,
     },
     roles: sessions.stats(),
-    memory: { peakHostRssBytes: peakHostRssBytes(), peakDeviceBytes: peakDevice, deviceSource: p.ep === 'cuda' ? 'nvidia-smi per-process used_memory, sampled every 250 ms' : 'none on the CPU EP' },
+    memory: { peakHostRssBytes: peakHostRssBytes(), peakDeviceBytes: peakDevice, deviceSource: p.ep === 'cuda' ? device.describe() : 'none on the CPU EP' },
     files: { audio: 'audio.wav', frames: 'frames.rgb', motion: 'motion.f32', fingerprints: 'fingerprints.json', pngs, mp4 },
     quality: null,
     ...(recorder && o.recordInputs ? { recordedInputs: { dir: resolve(o.recordInputs.dir), samples: recorder.counts() } } : {}),

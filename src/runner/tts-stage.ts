@@ -14,7 +14,7 @@
  * tokens are kept out of the candidates.
  */
 import { createRng } from '../onnx/rng.js';
-import { readModel } from '../onnx/read-model.js';
+import { readModelMetadata } from '../onnx/read-model.js';
 import { DECODE_LOOP_INPUTS, readDecodeLoopRecord } from '../quantize/decode-loop.js';
 import type { PipelineConfig } from '../models/manifest.js';
 import type { HostTensor } from '../runtime/ort.js';
@@ -221,7 +221,9 @@ function firstStep(out: Record<string, HostTensor>): Record<string, HostTensor> 
 /** A decode loop samples inside its graph: its settings must be the ones the host sampler uses. */
 function checkDecodeLoop(file: string | undefined, candidates: number): void {
   if (!file) return;
-  const rec = readDecodeLoopRecord(readModel(file, { loadExternalData: false, verify: false }).model);
+  // The metadata only: a full-scale loop graph holds its 1.5 GB of weights inline.
+  const metadataProps = Object.entries(readModelMetadata(file)).map(([key, value]) => ({ key, value }));
+  const rec = readDecodeLoopRecord({ metadataProps });
   if (!rec) throw new StageError('tts.decode', 'error', `${file}: has input '${DECODE_LOOP_INPUTS.uniforms}' but no decode-loop pass record (workbench.passes)`);
   const want = JSON.stringify({ sampling: XTTS_SAMPLING, candidates });
   const got = JSON.stringify({ sampling: rec.sampling, candidates: rec.candidates });

@@ -7,6 +7,7 @@ import { UsageError } from '../../errors.js';
 import { ALL_ROLES, type Role } from '../../models/manifest.js';
 import { join } from 'node:path';
 import { CALIBRATION_SUBDIR } from '../../runner/input-recorder.js';
+import { DEVICE_MEMORY_SAMPLING, type DeviceMemorySampling } from '../../runner/memory.js';
 import { runPipeline, type RunOptions } from '../../runner/run-pipeline.js';
 import { runWorkerPool } from '../../runner/worker-pool.js';
 import { out } from '../state.js';
@@ -29,6 +30,7 @@ interface RunFlags {
   loadTimeout?: string;
   threads: string;
   vocoderBucket: string;
+  deviceMemory: DeviceMemorySampling;
   recordInputs?: string;
   recordDir?: string;
   recordEvery: string;
@@ -81,6 +83,7 @@ export function runCommand(): Command {
     .option('--load-timeout <ms>', 'limit per session load')
     .option('--threads <n>', 'CPU intra-op threads (0 = ORT default)', '0')
     .option('--vocoder-bucket <tokens>', 'pad each HiFi-GAN call to a multiple of this many tokens (0 = exact lengths, as XTTS; every new length re-runs cuDNN\'s search on CUDA)', '0')
+    .addOption(new Option('--device-memory <mode>', "CUDA EP: how GPU memory is sampled: 'stream' (one nvidia-smi -lms process), 'poll' (a spawn every 250 ms, stalls this process ~25 ms per GB of RSS), 'off'").choices([...DEVICE_MEMORY_SAMPLING]).default('stream'))
     .option('--record-inputs <roles>', 'write these roles\' inputs as calibration samples (comma-separated, e.g. lmdm) for optimize --calib / --calib-inputs')
     .option('--record-dir <dir>', 'where --record-inputs writes (default <out>/calib); one folder per role')
     .option('--record-every <n>', 'record every n-th call of a role', '1')
@@ -95,6 +98,7 @@ export function runCommand(): Command {
         out: f.out,
         intraOpThreads: int('threads', f.threads),
         vocoderBucket: nonNegative('vocoder-bucket', f.vocoderBucket),
+        deviceMemory: f.deviceMemory,
         ...(f.variant !== undefined ? { variant: f.variant } : {}),
         ...(f.roleFile.length ? { roleFiles: parseRoleFiles(f.roleFile) } : {}),
         ...(f.text !== undefined ? { text: f.text } : {}),

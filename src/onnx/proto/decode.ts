@@ -33,7 +33,8 @@ function pushUnknown(list: UnknownField[] | undefined, field: number, bytes: Uin
   return l;
 }
 
-function readEntry(r: WireReader): StringStringEntry {
+/** A StringStringEntryProto (metadata props, external-data keys). */
+export function readEntry(r: WireReader): StringStringEntry {
   let key = '';
   let value = '';
   while (!r.done) {
