@@ -8,6 +8,7 @@ import { benchFp16Convert, fp16ConvertChild } from './fp16-convert.js';
 import { benchInt8Convert } from './int8-convert.js';
 import { benchIo, ioChild } from './io.js';
 import { benchModelsBuild, modelsBuildChild } from './models-build.js';
+import { benchSpawnStall } from './spawn-stall.js';
 
 type Bench = () => Promise<unknown> | unknown;
 
@@ -38,6 +39,7 @@ const BENCHES: Record<string, Bench> = {
   'models-build': () => benchModelsBuild(self),
   'fp16-convert': () => benchFp16Convert(self),
   'int8-convert': () => benchInt8Convert(),
+  'spawn-stall': () => benchSpawnStall(),
 };
 
 const wanted = args.length ? args : Object.keys(BENCHES);

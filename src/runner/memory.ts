@@ -33,9 +33,11 @@ export function deviceMemoryBytes(pid = process.pid): Promise<number | null> {
  * - `stream` (default): one long-lived `nvidia-smi -lms <interval>` process, started before the sessions
  *   load, whose lines are read as they come. Nothing is spawned while the run is timed.
  * - `poll`: spawn `nvidia-smi` every interval (the old way). Spawning forks this process, and fork copies
- *   the page tables of its whole resident set: measured here at ~25 ms per GB of RSS, during which the event
- *   loop stands still. At the full-scale pipeline's 6 GB that stall lands inside whatever role call is
- *   being awaited, every 250 ms. Kept to measure that effect.
+ *   the page tables of its whole resident set, during which the event loop stands still
+ *   (`npm run bench spawn-stall`: ~13 ms per GiB of RSS on the 2-core VM, 109 ms at 8 GiB). In a
+ *   full-scale run (2–5 GB) the stall lands inside whatever role call is being awaited, every 250 ms: on the
+ *   H100 it made the FP32 pipeline's RTF 5.6–6.1 instead of 4.0 (reports/h100/host-stalls). Kept to
+ *   measure that effect.
  * - `off`: no device reading.
  */
 export type DeviceMemorySampling = 'stream' | 'poll' | 'off';
