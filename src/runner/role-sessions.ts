@@ -100,6 +100,7 @@ export function roleFile(o: Pick<LoadRolesOptions, 'manifest' | 'manifestDir' | 
 export class RoleSessions {
   private readonly times = new Map<Role, number[]>();
   private readonly steps = new Map<Role, number>();
+  private recording = true;
   readonly fingerprints: Partial<Record<Role, RoleFingerprint>> = {};
   readonly files: Partial<Record<Role, string>> = {};
   loadMs = 0;
@@ -149,7 +150,7 @@ export class RoleSessions {
   async run(role: Role, feeds: Record<string, HostTensor>, keepFloat16?: (output: string) => boolean, fingerprintView?: (out: Record<string, HostTensor>) => Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
     const s = this.sessions.get(role);
     if (!s) throw new StageError(role, 'error', `no session loaded for role '${role}'`);
-    this.recorder?.record(role, feeds);
+    if (this.recording) this.recorder?.record(role, feeds);
     const f: Record<string, HostTensor> = {};
     for (const [name, t] of Object.entries(feeds)) {
       const want = s.inputMetadata.find((m) => m.name === name)?.type;
@@ -171,6 +172,17 @@ export class RoleSessions {
       this.fingerprints[role] = fp;
     }
     return out;
+  }
+
+  /**
+   * Forgets the calls so far (times, steps, fingerprints) and, while `recording` is false, records no inputs:
+   * a warm-up pass runs with recording off and is then reset, so the stats describe the timed pass only.
+   */
+  resetStats(recording = true): void {
+    this.times.clear();
+    this.steps.clear();
+    for (const k of Object.keys(this.fingerprints)) delete this.fingerprints[k as Role];
+    this.recording = recording;
   }
 
   /**

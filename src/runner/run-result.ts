@@ -24,6 +24,8 @@ export interface RunConfig {
   streamChunkTokens: number;
   /** Vocoder input padding in tokens (0 = exact lengths). Older run.json files lack it. */
   vocoderBucket?: number;
+  /** Whether an untimed warm-up pass ran first. Older run.json files lack it. */
+  warmup?: boolean;
   tokenizer: 'bpe' | 'fallback' | null;
   onnxruntimeVersion: string;
   node: string;
@@ -33,6 +35,8 @@ export interface RunTiming {
   /** Pipeline wall time after the sessions are loaded (the RTF numerator). */
   totalMs: number;
   loadMs: number;
+  /** Wall time of the untimed warm-up pass (RunOptions.warmup), the sessions' first; null without one. Older files lack it. */
+  warmupMs?: number | null;
   /** Wall time per stage ('tts', 'ditto') and sub-stage ('tts.decode', 'ditto.render', …). */
   stagesMs: Record<string, number>;
   rtfDirection: string;

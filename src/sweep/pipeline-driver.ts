@@ -111,6 +111,8 @@ export function metricsOfRuns(runs: readonly RunResult[], modelBytes: number | u
   };
   const ttff = median(runs.map((r) => r.timing.timeToFirstFrameMs ?? Number.NaN));
   if (Number.isFinite(ttff)) m.ttffSeconds = ttff / 1000;
+  const warm = median(runs.map((r) => r.timing.warmupMs ?? Number.NaN));
+  if (Number.isFinite(warm)) m.warmupSeconds = warm / 1000;
   const q = runs.find((r) => r.quality)?.quality;
   if (q) m.quality = qualityMetricsOf(q);
   return m;
@@ -271,6 +273,7 @@ export function createPipelineDriver(o: PipelineDriverOptions = {}): SweepDriver
             ...(i === 0 && req.baselineRunDir ? { baseline: req.baselineRunDir } : {}),
             ...(req.session?.intraOpThreads ? { intraOpThreads: req.session.intraOpThreads } : {}),
             ...(req.vocoderBucket ? { vocoderBucket: req.vocoderBucket } : {}),
+            ...(req.warmup ? { warmup: true } : {}),
             ...(i === 0 && req.recordInputs?.length
               ? { recordInputs: { dir: join(out, CALIBRATION_SUBDIR), roles: req.recordInputs, every: calibrationEvery(req.steps), max: CALIBRATION_MAX_SAMPLES } }
               : {}),

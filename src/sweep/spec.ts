@@ -162,7 +162,7 @@ function checkGrid(file: string, g: unknown): GridSpec {
 export function parseSweepSpec(json: unknown, file = 'sweep spec'): SweepSpec {
   if (!isObj(json)) fail(file, '(root)', 'expected a JSON object');
   if (json.schemaVersion !== SWEEP_SPEC_SCHEMA_VERSION) fail(file, 'schemaVersion', `expected ${SWEEP_SPEC_SCHEMA_VERSION}, got ${JSON.stringify(json.schemaVersion)}`);
-  const known = ['schemaVersion', 'name', 'manifest', 'scale', 'seed', 'steps', 'repeats', 'profile', 'text', 'variants', 'grid', 'maxVariants', '$comment'];
+  const known = ['schemaVersion', 'name', 'manifest', 'scale', 'seed', 'steps', 'repeats', 'warmup', 'profile', 'text', 'variants', 'grid', 'maxVariants', '$comment'];
   for (const k of Object.keys(json)) if (!known.includes(k)) fail(file, k, `unknown field. Should be one of: ${known.join(', ')}.`);
   if (typeof json.name !== 'string' || !json.name) fail(file, 'name', 'expected a non-empty string');
   if (json.manifest !== undefined && typeof json.manifest !== 'string') fail(file, 'manifest', 'expected a path');
@@ -170,6 +170,7 @@ export function parseSweepSpec(json: unknown, file = 'sweep spec'): SweepSpec {
   if (json.seed !== undefined && (typeof json.seed !== 'number' || !Number.isInteger(json.seed))) fail(file, 'seed', 'expected an integer');
   if (json.steps !== undefined) checkPositiveInt(file, 'steps', json.steps);
   if (json.repeats !== undefined) checkPositiveInt(file, 'repeats', json.repeats);
+  if (json.warmup !== undefined && typeof json.warmup !== 'boolean') fail(file, 'warmup', `expected true or false, got ${JSON.stringify(json.warmup)}`);
   if (json.maxVariants !== undefined) checkPositiveInt(file, 'maxVariants', json.maxVariants);
   if (json.profile !== undefined && typeof json.profile !== 'boolean') fail(file, 'profile', 'expected true or false');
   if (json.text !== undefined && typeof json.text !== 'string') fail(file, 'text', 'expected a string');
@@ -243,9 +244,10 @@ export function canonicalJson(v: unknown): string {
 }
 
 /** A variant's id: a hash of what changes the result (passes, steps, session, workers), not its name. */
-export function variantId(passes: RolePasses, v: VariantSpec, defaults: { steps?: number }): string {
-  // vocoderBucket joins the key only when set, so ids of variants without it stay what they were.
-  const key = { passes, steps: v.steps ?? defaults.steps, session: v.session ?? {}, workers: v.workers ?? 1, ...(v.vocoderBucket ? { vocoderBucket: v.vocoderBucket } : {}) };
+export function variantId(passes: RolePasses, v: VariantSpec, defaults: { steps?: number; warmup?: boolean }): string {
+  // vocoderBucket and warmup join the key only when set, so ids of variants without them stay what they were
+  // (and a warm sweep never resumes from cold results).
+  const key = { passes, steps: v.steps ?? defaults.steps, session: v.session ?? {}, workers: v.workers ?? 1, ...(v.vocoderBucket ? { vocoderBucket: v.vocoderBucket } : {}), ...(defaults.warmup ? { warmup: true } : {}) };
   return createHash('sha256').update(canonicalJson(key)).digest('hex').slice(0, 12);
 }
 
@@ -285,7 +287,7 @@ function gridVariants(g: GridSpec): VariantSpec[] {
  * (its cross product truncated at `maxVariants`). Variants equal to an earlier one (same id) are dropped.
  */
 export function expandVariants(spec: SweepSpec): PlannedVariant[] {
-  const defaults = spec.steps !== undefined ? { steps: spec.steps } : {};
+  const defaults = { ...(spec.steps !== undefined ? { steps: spec.steps } : {}), ...(spec.warmup ? { warmup: true } : {}) };
   const out: PlannedVariant[] = [];
   const seen = new Set<string>();
   const push = (v: VariantSpec, baseline: boolean): void => {

@@ -84,6 +84,11 @@ export interface SweepSpec {
   steps?: number;
   /** Timed repeats per variant (median is reported). */
   repeats?: number;
+  /**
+   * Run each repeat's pipeline once untimed on its loaded sessions first (default false): the timed run is then
+   * the steady state, without the sessions' one-off first-call costs (cuDNN searches, arena growth).
+   */
+  warmup?: boolean;
   /** Also profile each variant (per-op-type times, roofline). */
   profile?: boolean;
   /** Seconds of speech the pipeline synthesizes per run (keeps sweeps short). */
@@ -188,6 +193,8 @@ export interface RunMetrics {
   /** End-to-end RTF (wall / audio seconds). */
   rtf: number;
   ttffSeconds?: number;
+  /** Median wall time of the untimed warm-up passes (the sessions' first run), when the sweep warms up. */
+  warmupSeconds?: number;
   stages: StageMetric[];
   roles: RoleMetric[];
   memory: MemoryMetric;
@@ -246,6 +253,8 @@ export interface RunRequest {
   profile?: boolean;
   text?: string;
   vocoderBucket?: number;
+  /** An untimed warm-up pass before each timed run (SweepSpec.warmup). */
+  warmup?: boolean;
   /** Roles whose inputs this run writes to `<outDir>/calib/<role>` as calibration samples (the baseline's). */
   recordInputs?: readonly Role[];
   onStage?: (stage: VariantStage) => void;

@@ -46,7 +46,7 @@ export function devicePeaksCommand(): Command {
     .option('--copy-mib <n>', 'copy tensor size in MiB (default 1024 cuda, 4 cpu)')
     .option('--copy-chain <n>', 'Adds added in the long copy chain (default 8 cuda, 3 cpu)')
     .option('--launch-chain <n>', 'tiny Adds in the launch chain', '200')
-    .option('--runs <n>', 'timed runs per graph (median)', '10')
+    .option('--runs <n>', 'timed runs per graph (the best counts; the two chains interleave)', '10')
     .option('--warmup <n>', 'warm-up runs per graph', '3')
     .option('--no-fp16', 'skip the FP16 MatMul')
     .option('--no-sync-launch', 'skip the CUDA_LAUNCH_BLOCKING=1 launch measurement (child process)')

@@ -1,0 +1,57 @@
+/**
+ * The untimed warm-up pass (RunOptions.warmup): the timed run that follows produces the same outputs as a
+ * cold run, its role stats and fingerprints describe the timed run only (calls not doubled), the warm-up
+ * records no calibration inputs, run.json keeps its time; a sweep's `warmup` joins the variant ids.
+ */
+import { mkdirSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { runPipeline } from '../../src/runner/run-pipeline.js';
+import type { RunResult } from '../../src/runner/run-result.js';
+import { expandVariants, parseSweepSpec } from '../../src/sweep/spec.js';
+import { tinyManifest } from './tiny-set.js';
+
+const ROOT = join(tmpdir(), `wb-warmup-${process.pid}`);
+const TEXT = 'Hello there, a short one.';
+let manifest: string;
+let cold: RunResult;
+let warm: RunResult;
+
+beforeAll(async () => {
+  mkdirSync(ROOT, { recursive: true });
+  manifest = await tinyManifest();
+  const common = { manifest, text: TEXT, steps: 2, seed: 0, mp4: false } as const;
+  cold = await runPipeline({ ...common, out: join(ROOT, 'cold'), recordInputs: { dir: join(ROOT, 'cold', 'calib'), roles: ['lmdm'] } });
+  warm = await runPipeline({ ...common, out: join(ROOT, 'warm'), warmup: true, baseline: join(ROOT, 'cold'), recordInputs: { dir: join(ROOT, 'warm', 'calib'), roles: ['lmdm'] } });
+}, 120_000);
+
+describe('warm-up pass', () => {
+  test('the timed run after a warm-up gives the cold run\'s outputs', () => {
+    expect(warm.quality?.audio?.snrDb).toBe(Infinity);
+    expect(warm.quality?.frames?.psnrMean).toBe(Infinity);
+    expect(warm.quality?.firstDivergentRole).toBeNull();
+  });
+
+  test('stats, counts and recorded inputs describe the timed run only', () => {
+    for (const role of ['gpt_decode', 'lmdm', 'decoder'] as const) expect(warm.roles[role]?.calls).toBe(cold.roles[role]?.calls);
+    expect(warm.counts).toEqual(cold.counts);
+    const files = (dir: string): number => readdirSync(join(ROOT, dir, 'calib', 'lmdm')).length;
+    expect(files('warm')).toBe(files('cold'));
+    expect(files('cold')).toBeGreaterThan(0);
+  });
+
+  test('run.json keeps the warm-up time and says it warmed up', () => {
+    expect(warm.config.warmup).toBe(true);
+    expect(warm.timing.warmupMs).toBeGreaterThan(0);
+    expect(cold.config.warmup).toBe(false);
+    expect(cold.timing.warmupMs).toBeNull();
+  });
+
+  test("a sweep's warmup joins the variant ids only when set", () => {
+    const ids = (extra: object): string[] => expandVariants(parseSweepSpec({ schemaVersion: 1, name: 's', variants: [{ steps: 3 }], ...extra })).map((v) => v.id);
+    expect(ids({ warmup: true })).not.toEqual(ids({}));
+    expect(ids({ warmup: false })).toEqual(ids({}));
+    expect(() => parseSweepSpec({ schemaVersion: 1, name: 's', warmup: 'yes' })).toThrow(/warmup: expected true or false/);
+  });
+});
