@@ -55,6 +55,12 @@ export interface RunOptions {
    * decoder's first call and ~0.9 s for HiFi-GAN's. run.json keeps that first pass's time (`warmupMs`).
    */
   warmup?: boolean;
+  /**
+   * Let Ditto work on each TTS audio chunk while the TTS goes on to the next one (default false: TTS waits for
+   * Ditto after every chunk). The outputs are the same; the stages overlap in time, so their times add up to
+   * more than the wall time.
+   */
+  overlap?: boolean;
   /** How device memory is sampled on the CUDA EP (default 'stream'; memory.ts says why not 'poll'). */
   deviceMemory?: DeviceMemorySampling;
   streamChunkTokens?: number;
@@ -163,7 +169,7 @@ export interface StreamRunOutput {
  * The streamed pipeline on loaded sessions: TTS audio chunks (or chunks of an input wav) go into the Ditto
  * stream as they are made; frames go to `onFrame`.
  */
-export async function runStreams(p: PreparedRun, sessions: RoleSessions, timer: StageTimer, o: Pick<RunOptions, 'streamChunkTokens' | 'audioTokens' | 'vocoderBucket'>, onFrame: (img: RgbImage) => Promise<void> | void): Promise<StreamRunOutput> {
+export async function runStreams(p: PreparedRun, sessions: RoleSessions, timer: StageTimer, o: Pick<RunOptions, 'streamChunkTokens' | 'audioTokens' | 'vocoderBucket' | 'overlap'>, onFrame: (img: RgbImage) => Promise<void> | void): Promise<StreamRunOutput> {
   const cfg = p.cfg;
   let ttff: number | null = null;
   let ttfa: number | null = null;
@@ -180,6 +186,20 @@ export async function runStreams(p: PreparedRun, sessions: RoleSessions, timer: 
   let textTokens: number | null = null;
   let audioTokens: number | null = null;
   let vocoderCalls: number | null = null;
+  // With overlap, Ditto's chunks queue here (in order) while the TTS goes on; the first error stops both.
+  let dittoQueue: Promise<void> = Promise.resolve();
+  let dittoError: unknown;
+  const pushAudio = async (chunk: Float32Array): Promise<void> => {
+    if (!o.overlap) return ditto.push(chunk);
+    if (dittoError !== undefined) throw dittoError;
+    dittoQueue = dittoQueue.then(() => (dittoError === undefined ? ditto.push(chunk) : undefined)).catch((e: unknown) => {
+      dittoError ??= e;
+    });
+  };
+  const drain = async (): Promise<void> => {
+    await dittoQueue;
+    if (dittoError !== undefined) throw dittoError;
+  };
   if (p.text !== undefined && p.tokenizer && p.refVoice) {
     const tts = await runTts(sessions, cfg, timer, {
       text: p.text,
@@ -191,9 +211,9 @@ export async function runStreams(p: PreparedRun, sessions: RoleSessions, timer: 
       ...(o.audioTokens !== undefined ? { audioTokens: o.audioTokens } : {}),
       onChunk: async (chunk) => {
         if (ttfa === null) ttfa = timer.elapsed();
-        await ditto.push(chunk);
+        await pushAudio(chunk);
       },
-    });
+    }).finally(() => dittoQueue);
     audio = tts.audio;
     textTokens = tts.textTokens;
     audioTokens = tts.audioTokens;
@@ -204,6 +224,7 @@ export async function runStreams(p: PreparedRun, sessions: RoleSessions, timer: 
     const step = Math.round(cfg.samplesPerToken * STREAM_CHUNK_TOKENS);
     for (let i = 0; i < audio.length; i += step) await ditto.push(audio.subarray(i, i + step));
   }
+  await drain();
   const summary = await ditto.finish();
   return { audio, sampleRate: cfg.outputRate, ditto: summary, textTokens, audioTokens, vocoderCalls, timeToFirstAudioMs: ttfa, timeToFirstFrameMs: ttff };
 }
@@ -290,6 +311,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       intraOpThreads: o.intraOpThreads ?? 0,
       vocoderBucket: o.vocoderBucket ?? 0,
       warmup: !!o.warmup,
+      overlap: !!o.overlap,
       streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS,
       tokenizer: p.tokenizer?.kind ?? null,
       onnxruntimeVersion: onnxruntimeVersion(),

@@ -26,6 +26,8 @@ export interface RunConfig {
   vocoderBucket?: number;
   /** Whether an untimed warm-up pass ran first. Older run.json files lack it. */
   warmup?: boolean;
+  /** Whether Ditto overlapped the TTS (RunOptions.overlap). Older run.json files lack it. */
+  overlap?: boolean;
   tokenizer: 'bpe' | 'fallback' | null;
   onnxruntimeVersion: string;
   node: string;

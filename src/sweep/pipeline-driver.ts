@@ -274,6 +274,7 @@ export function createPipelineDriver(o: PipelineDriverOptions = {}): SweepDriver
             ...(req.session?.intraOpThreads ? { intraOpThreads: req.session.intraOpThreads } : {}),
             ...(req.vocoderBucket ? { vocoderBucket: req.vocoderBucket } : {}),
             ...(req.warmup ? { warmup: true } : {}),
+            ...(req.overlap ? { overlap: true } : {}),
             ...(i === 0 && req.recordInputs?.length
               ? { recordInputs: { dir: join(out, CALIBRATION_SUBDIR), roles: req.recordInputs, every: calibrationEvery(req.steps), max: CALIBRATION_MAX_SAMPLES } }
               : {}),

@@ -138,6 +138,7 @@ async function runVariant(spec: SweepSpec, v: PlannedVariant, ctx: VariantContex
       ...(v.spec.workers !== undefined ? { workers: v.spec.workers } : {}),
       ...(v.spec.vocoderBucket ? { vocoderBucket: v.spec.vocoderBucket } : {}),
       ...(spec.warmup ? { warmup: true } : {}),
+      ...(v.spec.overlap ? { overlap: true } : {}),
       ...(ctx.baselineRunDir && !v.baseline ? { baselineRunDir: ctx.baselineRunDir } : {}),
       ...(spec.profile ? { profile: true } : {}),
       ...(spec.text !== undefined ? { text: spec.text } : {}),

@@ -111,7 +111,7 @@ function checkSession(file: string, field: string, s: unknown): SessionSpec {
 
 function checkVariant(file: string, field: string, v: unknown): VariantSpec {
   if (!isObj(v)) fail(file, field, 'expected an object');
-  const known = ['name', 'precision', 'resolution', 'steps', 'mixedBudget', 'passes', 'session', 'workers', 'vocoderBucket', 'decodeLoop'];
+  const known = ['name', 'precision', 'resolution', 'steps', 'mixedBudget', 'passes', 'session', 'workers', 'vocoderBucket', 'decodeLoop', 'overlap'];
   for (const k of Object.keys(v)) if (!known.includes(k)) fail(file, `${field}.${k}`, `unknown field. Should be one of: ${known.join(', ')}.`);
   if (v.name !== undefined && typeof v.name !== 'string') fail(file, `${field}.name`, 'expected a string');
   if (v.precision !== undefined) {
@@ -126,6 +126,7 @@ function checkVariant(file: string, field: string, v: unknown): VariantSpec {
   if (v.workers !== undefined) checkPositiveInt(file, `${field}.workers`, v.workers);
   if (v.vocoderBucket !== undefined && (typeof v.vocoderBucket !== 'number' || !Number.isInteger(v.vocoderBucket) || v.vocoderBucket < 0)) fail(file, `${field}.vocoderBucket`, 'expected an integer >= 0 (tokens)');
   if (v.decodeLoop !== undefined && typeof v.decodeLoop !== 'boolean') fail(file, `${field}.decodeLoop`, 'expected true or false');
+  if (v.overlap !== undefined && typeof v.overlap !== 'boolean') fail(file, `${field}.overlap`, 'expected true or false');
   if (v.mixedBudget !== undefined && (typeof v.mixedBudget !== 'number' || v.mixedBudget < 0)) fail(file, `${field}.mixedBudget`, 'expected a number >= 0');
   if (v.passes !== undefined) {
     if (!isObj(v.passes)) fail(file, `${field}.passes`, 'expected { role: [pass, ...] }');
@@ -247,7 +248,7 @@ export function canonicalJson(v: unknown): string {
 export function variantId(passes: RolePasses, v: VariantSpec, defaults: { steps?: number; warmup?: boolean }): string {
   // vocoderBucket and warmup join the key only when set, so ids of variants without them stay what they were
   // (and a warm sweep never resumes from cold results).
-  const key = { passes, steps: v.steps ?? defaults.steps, session: v.session ?? {}, workers: v.workers ?? 1, ...(v.vocoderBucket ? { vocoderBucket: v.vocoderBucket } : {}), ...(defaults.warmup ? { warmup: true } : {}) };
+  const key = { passes, steps: v.steps ?? defaults.steps, session: v.session ?? {}, workers: v.workers ?? 1, ...(v.vocoderBucket ? { vocoderBucket: v.vocoderBucket } : {}), ...(v.overlap ? { overlap: true } : {}), ...(defaults.warmup ? { warmup: true } : {}) };
   return createHash('sha256').update(canonicalJson(key)).digest('hex').slice(0, 12);
 }
 
@@ -260,6 +261,7 @@ export function variantName(v: VariantSpec): string {
   if (v.resolution !== undefined) parts.push(`res${v.resolution}`);
   if (v.vocoderBucket) parts.push(`voc${v.vocoderBucket}`);
   if (v.decodeLoop) parts.push('loop');
+  if (v.overlap) parts.push('overlap');
   if (v.mixedBudget !== undefined) parts.push(`mixed${v.mixedBudget}`);
   if (v.steps !== undefined) parts.push(`steps${v.steps}`);
   if (v.workers !== undefined && v.workers !== 1) parts.push(`w${v.workers}`);

@@ -54,6 +54,8 @@ export interface VariantSpec {
   session?: SessionSpec;
   /** Pipeline workers (worker-scaling runs). */
   workers?: number;
+  /** Ditto works on each audio chunk while the TTS makes the next (RunOptions.overlap); same outputs. */
+  overlap?: boolean;
   /** Generate the GPT's tokens a streaming chunk per call (the `decode-loop` pass on gpt_decode, run last). */
   decodeLoop?: boolean;
   /** Pad HiFi-GAN calls to multiples of this many tokens (0/absent = exact lengths; src/runner/tts-stage.ts). */
@@ -255,6 +257,7 @@ export interface RunRequest {
   vocoderBucket?: number;
   /** An untimed warm-up pass before each timed run (SweepSpec.warmup). */
   warmup?: boolean;
+  overlap?: boolean;
   /** Roles whose inputs this run writes to `<outDir>/calib/<role>` as calibration samples (the baseline's). */
   recordInputs?: readonly Role[];
   onStage?: (stage: VariantStage) => void;

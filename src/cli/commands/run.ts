@@ -32,6 +32,7 @@ interface RunFlags {
   vocoderBucket: string;
   deviceMemory: DeviceMemorySampling;
   warmup?: boolean;
+  overlap?: boolean;
   recordInputs?: string;
   recordDir?: string;
   recordEvery: string;
@@ -84,6 +85,7 @@ export function runCommand(): Command {
     .option('--load-timeout <ms>', 'limit per session load')
     .option('--threads <n>', 'CPU intra-op threads (0 = ORT default)', '0')
     .option('--vocoder-bucket <tokens>', 'pad each HiFi-GAN call to a multiple of this many tokens (0 = exact lengths, as XTTS; every new length re-runs cuDNN\'s search on CUDA)', '0')
+    .option('--overlap', 'let Ditto render each audio chunk while the TTS makes the next (same outputs; stage times then overlap)')
     .option('--warmup', 'run the pipeline once untimed on the loaded sessions first: the timed run is the steady state (run.json keeps the first pass as warmupMs)')
     .addOption(new Option('--device-memory <mode>', "CUDA EP: how GPU memory is sampled: 'stream' (one nvidia-smi -lms process), 'poll' (a spawn every 250 ms, stalls this process ~25 ms per GB of RSS), 'off'").choices([...DEVICE_MEMORY_SAMPLING]).default('stream'))
     .option('--record-inputs <roles>', 'write these roles\' inputs as calibration samples (comma-separated, e.g. lmdm) for optimize --calib / --calib-inputs')
@@ -102,6 +104,7 @@ export function runCommand(): Command {
         vocoderBucket: nonNegative('vocoder-bucket', f.vocoderBucket),
         deviceMemory: f.deviceMemory,
         ...(f.warmup ? { warmup: true } : {}),
+        ...(f.overlap ? { overlap: true } : {}),
         ...(f.variant !== undefined ? { variant: f.variant } : {}),
         ...(f.roleFile.length ? { roleFiles: parseRoleFiles(f.roleFile) } : {}),
         ...(f.text !== undefined ? { text: f.text } : {}),

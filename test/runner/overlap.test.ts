@@ -1,0 +1,54 @@
+/**
+ * RunOptions.overlap: Ditto works on each audio chunk while the TTS makes the next. The outputs are those of
+ * the sequential run; a Ditto step that times out fails the run with the stage named (no hang, no partial
+ * result); a sweep's `overlap` joins the variant id.
+ */
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { StageError } from '../../src/runner/input-error.js';
+import { runPipeline } from '../../src/runner/run-pipeline.js';
+import type { RunResult } from '../../src/runner/run-result.js';
+import { expandVariants, parseSweepSpec } from '../../src/sweep/spec.js';
+import { tinyManifest } from './tiny-set.js';
+
+const ROOT = join(tmpdir(), `wb-overlap-${process.pid}`);
+const TEXT = 'Hello there, this is a longer test of the avatar speaking in chunks.';
+let manifest: string;
+let sequential: RunResult;
+let overlapped: RunResult;
+
+beforeAll(async () => {
+  mkdirSync(ROOT, { recursive: true });
+  manifest = await tinyManifest();
+  const common = { manifest, text: TEXT, steps: 2, seed: 0, mp4: false } as const;
+  sequential = await runPipeline({ ...common, out: join(ROOT, 'seq') });
+  overlapped = await runPipeline({ ...common, out: join(ROOT, 'ovl'), overlap: true, baseline: join(ROOT, 'seq') });
+}, 120_000);
+
+describe('overlapped TTS and Ditto', () => {
+  test('same audio, motion and frames as the sequential run', () => {
+    expect(sequential.counts.vocoderCalls).toBeGreaterThan(1);
+    const q = overlapped.quality;
+    expect(q?.audio?.snrDb).toBe(Infinity);
+    expect(q?.motion?.rmse).toBe(0);
+    expect(q?.frames?.psnrMean).toBe(Infinity);
+    expect(overlapped.counts).toEqual(sequential.counts);
+    expect(overlapped.config.overlap).toBe(true);
+    expect(sequential.config.overlap).toBe(false);
+  });
+
+  test('a Ditto step past its limit fails the run, naming the stage', async () => {
+    const run = runPipeline({ manifest, text: TEXT, steps: 2, seed: 0, mp4: false, out: join(ROOT, 'stall'), overlap: true, stageTimeoutMs: 2000, stall: { stage: 'ditto.lmdm', ms: 5000 } });
+    await expect(run).rejects.toThrow(StageError);
+    await expect(run).rejects.toThrow(/ditto\.lmdm/);
+  }, 60_000);
+
+  test('a sweep variant takes overlap; it joins the id only when set', () => {
+    const [, a, b] = expandVariants(parseSweepSpec({ schemaVersion: 1, name: 's', variants: [{ vocoderBucket: 8 }, { vocoderBucket: 8, overlap: true }] }));
+    expect(b?.name).toBe('voc8+overlap');
+    expect(a?.id).not.toBe(b?.id);
+    expect(() => parseSweepSpec({ schemaVersion: 1, name: 's', variants: [{ overlap: 1 }] })).toThrow(/overlap: expected true or false/);
+  });
+});
