@@ -121,9 +121,10 @@ export function decodeLoopWithReport(model: Model, options: DecodeLoopOptions = 
   const seen = new Value(name('loop/seen'), { kind: 'tensor', elemType: DataType.FLOAT, shape: [candidates] });
   // Loop-carried values may change shape between iterations: fresh symbolic dims for the growing axes.
   mask.type = { kind: 'tensor', elemType: elemType(mask), shape: [1, name('loop_mask_len')] };
+  const pastLen = name('loop_past_len');
   for (const p of past) {
     const s = p.tensorType?.shape;
-    p.type = { kind: 'tensor', elemType: elemType(p), shape: s ? s.map((d, i): Dim => (i === 2 ? name('loop_past_len') : d)) : undefined };
+    p.type = { kind: 'tensor', elemType: elemType(p), shape: s ? s.map((d, i): Dim => (i === 2 ? pastLen : d)) : undefined };
   }
   const carried = [ids, position, mask, seen, ...past];
   body.inputs = [iter, condIn, ...carried];
