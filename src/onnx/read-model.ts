@@ -33,14 +33,18 @@ export interface LoadedModel {
   externalFiles: Map<string, number>;
 }
 
-function readWhole(path: string): Buffer {
-  let fd: number;
+/** Opens a model file for reading; a failure is a ModelFormatError naming the file. */
+function openModelFile(path: string): number {
   try {
-    fd = openSync(path, 'r');
+    return openSync(path, 'r');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     throw new ModelFormatError(path, 'file', code === 'ENOENT' ? 'no such file' : `cannot open (${code ?? String(e)})`);
   }
+}
+
+function readWhole(path: string): Buffer {
+  const fd = openModelFile(path);
   try {
     const size = fstatSync(fd).size;
     if (size === 0) throw new ModelFormatError(path, 'file', 'empty file, expected an ONNX ModelProto');
@@ -153,13 +157,7 @@ const METADATA_PROPS_FIELD = 14;
  * decode-loop check), where `readModel` would hold the whole file and its decoded tensors in memory.
  */
 export function readModelMetadata(path: string): Record<string, string> {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new ModelFormatError(path, 'file', code === 'ENOENT' ? 'no such file' : `cannot open (${code ?? String(e)})`);
-  }
+  const fd = openModelFile(path);
   const out: Record<string, string> = {};
   try {
     const size = fstatSync(fd).size;
