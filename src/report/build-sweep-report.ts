@@ -27,6 +27,8 @@ function detailFor(r: VariantResult, baseline: VariantResult | undefined, why: s
     ['manifest', r.manifest ?? '–'],
     ['end-to-end RTF', fmt(m?.rtf, 4)],
     ['time to first frame', fmt(m?.ttffSeconds, 3, ' s')],
+    ...(m?.warmupSeconds !== undefined ? [['timing', `warm (after an untimed first pass of ${fmt(m.warmupSeconds, 2, ' s')})`] as [string, string]] : []),
+    ...(r.spec.vocoderBucket || r.spec.overlap ? [['runner', [r.spec.vocoderBucket ? `vocoder buckets of ${r.spec.vocoderBucket}` : '', r.spec.overlap ? 'TTS and Ditto overlapped' : ''].filter(Boolean).join(', ')] as [string, string]] : []),
     ['audio', fmt(m?.audioSeconds, 2, ' s')],
     ['wall', fmt(m?.wallSeconds, 3, ' s')],
     ['frame PSNR mean / worst', r.baseline ? 'reference' : `${fmt(q?.framePsnrMean, 2)} / ${fmt(q?.framePsnrWorst, 2)} dB`],

@@ -74,4 +74,15 @@ describe('sweep trace builders', () => {
     for (const r of results) expect(text).toContain(r.name);
     expect(text).toMatch(/rank\s+variant\s+rtf/);
   });
+
+  it('details say when a variant was timed warm and what the runner did differently', () => {
+    const [first, second] = results;
+    const warm = { ...first!, metrics: { ...first!.metrics!, warmupSeconds: 8.5 } };
+    const runner = { ...second!, spec: { ...second!.spec, vocoderBucket: 128, overlap: true } };
+    const report = buildSweepReport([warm, runner], { title: 't', generatedAt: 'now' });
+    const rows = (id: string): Record<string, string> => Object.fromEntries(report.details.find((d) => d.id === id)!.rows);
+    expect(rows(warm.id).timing).toBe('warm (after an untimed first pass of 8.50 s)');
+    expect(rows(runner.id).runner).toBe('vocoder buckets of 128, TTS and Ditto overlapped');
+    expect(rows(runner.id).timing).toBeUndefined();
+  });
 });
