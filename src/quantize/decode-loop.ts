@@ -111,6 +111,7 @@ export function decodeLoopWithReport(model: Model, options: DecodeLoopOptions = 
   const width = latent.tensorType?.shape?.at(-1);
   if (typeof width !== 'number') throw new PassError(DECODE_LOOP_NAME, undefined, "output 'latent' needs a known last dim (the GPT width)");
   const name = createNamer(step);
+  const stepNodes = step.nodes.length;
 
   // The body: (iter, cond, ids, position, mask, seen, past...) → (cond, ids', position', mask', seen', present..., token, latent, logits).
   const main = new Graph(step.name);
@@ -237,7 +238,7 @@ export function decodeLoopWithReport(model: Model, options: DecodeLoopOptions = 
   if (m.graph.docString === undefined && step.docString) m.graph.docString = step.docString;
 
   report.stats.layers = layers;
-  report.stats.stepNodes = step.nodes.length - (report.stats.nodesAdded ?? 0);
+  report.stats.stepNodes = stepNodes;
   const record: DecodeLoopRecord = { sampling, candidates };
   recordPass(m, DECODE_LOOP_NAME, { ...record });
   verifyModel(m, `pass ${DECODE_LOOP_NAME}`);

@@ -4,6 +4,15 @@
  * exposes no allocator statistics), sampled while the run goes; null on the CPU EP or without nvidia-smi.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { parseComputeApps } from '../profiler/gpu-memory.js';
+
+const MIB = 1024 * 1024;
+
+/** This pid's MiB in `pid, used_memory` lines, as bytes; null when it is not listed. */
+function bytesOf(text: string, pid: number): number | null {
+  const own = parseComputeApps(text).filter((r) => r.pid === pid);
+  return own.length ? own.reduce((s, r) => s + r.usedMiB, 0) * MIB : null;
+}
 
 export function peakHostRssBytes(): number {
   return process.resourceUsage().maxRSS * 1024;
@@ -14,16 +23,7 @@ export function deviceMemoryBytes(pid = process.pid): Promise<number | null> {
   return new Promise((resolve) => {
     execFile('nvidia-smi', ['--query-compute-apps=pid,used_memory', '--format=csv,noheader,nounits'], { timeout: 5000 }, (err, stdout) => {
       if (err) return resolve(null);
-      let total = 0;
-      let found = false;
-      for (const line of stdout.split('\n')) {
-        const [p, mib] = line.split(',').map((s) => s.trim());
-        if (Number(p) === pid && mib !== undefined && Number.isFinite(Number(mib))) {
-          total += Number(mib) * 1024 * 1024;
-          found = true;
-        }
-      }
-      resolve(found ? total : 0);
+      resolve(bytesOf(stdout, pid) ?? 0);
     });
   });
 }
@@ -87,10 +87,7 @@ export class DeviceMemorySampler {
       const lines = buf.split('\n');
       buf = lines.pop() ?? '';
       // One line per compute process and sample; this process has one CUDA context, so one line per sample.
-      for (const line of lines) {
-        const [p, mib] = line.split(',').map((x) => x.trim());
-        if (Number(p) === this.pid && mib !== undefined && Number.isFinite(Number(mib))) this.note(Number(mib) * 1024 * 1024);
-      }
+      for (const line of lines) this.note(bytesOf(line, this.pid));
     });
     (child.stdout as NodeJS.ReadableStream & { unref?: () => void }).unref?.();
   }

@@ -225,7 +225,9 @@ function checkDecodeLoop(file: string | undefined, candidates: number): void {
   const metadataProps = Object.entries(readModelMetadata(file)).map(([key, value]) => ({ key, value }));
   const rec = readDecodeLoopRecord({ metadataProps });
   if (!rec) throw new StageError('tts.decode', 'error', `${file}: has input '${DECODE_LOOP_INPUTS.uniforms}' but no decode-loop pass record (workbench.passes)`);
+  const same = rec.candidates === candidates && (Object.keys(XTTS_SAMPLING) as (keyof typeof XTTS_SAMPLING)[]).every((k) => rec.sampling?.[k] === XTTS_SAMPLING[k]);
   const want = JSON.stringify({ sampling: XTTS_SAMPLING, candidates });
   const got = JSON.stringify({ sampling: rec.sampling, candidates: rec.candidates });
-  if (got !== want) throw new StageError('tts.decode', 'error', `${file}: decode loop samples with ${got}, the runner with ${want}; rebuild it with the runner's settings`);
+  // Field by field: a record written by another tool may order its keys differently.
+  if (!same) throw new StageError('tts.decode', 'error', `${file}: decode loop samples with ${got}, the runner with ${want}; rebuild it with the runner's settings`);
 }
