@@ -4,6 +4,7 @@
  */
 import { Command } from 'commander';
 import { compareCommand } from './commands/compare.js';
+import { composeCommand } from './commands/compose.js';
 import { convertCommand } from './commands/convert.js';
 import { devicePeaksCommand } from './commands/device-peaks.js';
 import { gateCommand } from './commands/gate.js';
@@ -29,6 +30,7 @@ export function createProgram(): Command {
     modelsCommand,
     profileCommand,
     optimizeCommand,
+    composeCommand,
     compareCommand,
     runCommand,
     sweepCommand,
