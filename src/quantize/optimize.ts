@@ -5,9 +5,11 @@
  */
 import { UsageError } from '../errors.js';
 import type { Model } from '../onnx/types.js';
+import { batchWithReport, type BatchOptions } from './batch.js';
 import { calibrate, type CalibrateOptions, type SampleSource } from './calibrate.js';
 import type { PassReport, PassResult } from './common.js';
 import { decodeLoopWithReport, type DecodeLoopOptions } from './decode-loop.js';
+import { diffusionLoopWithReport, type DiffusionLoopOptions } from './diffusion-loop.js';
 import { fp16WithReport, type Fp16Options } from './fp16.js';
 import { int8DynamicWithReport, int8StaticWithReport, staticCalibrationTensors, type Int8DynamicOptions, type Int8StaticOptions } from './int8.js';
 import { matMulNBitsWithReport, type MatMulNBitsOptions } from './matmul-nbits.js';
@@ -21,7 +23,9 @@ export type PassSpec =
   | { pass: 'wo'; options?: MatMulNBitsOptions }
   | { pass: 'resolution'; options: ResolutionOptions }
   | { pass: 'mixed'; options: MixedOptions }
-  | { pass: 'decode-loop'; options?: DecodeLoopOptions };
+  | { pass: 'decode-loop'; options?: DecodeLoopOptions }
+  | { pass: 'batch'; options: BatchOptions }
+  | { pass: 'diffusion-loop'; options?: DiffusionLoopOptions };
 
 export interface OptimizeResult {
   model: Model;
@@ -62,6 +66,10 @@ async function runPass(m: Model, p: PassSpec): Promise<PassResult> {
       return mixedPrecision(m, p.options);
     case 'decode-loop':
       return decodeLoopWithReport(m, p.options);
+    case 'batch':
+      return batchWithReport(m, p.options);
+    case 'diffusion-loop':
+      return diffusionLoopWithReport(m, p.options);
     default:
       throw new UsageError(`unknown pass '${(p as { pass: string }).pass}'`);
   }

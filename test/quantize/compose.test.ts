@@ -63,7 +63,7 @@ describe('render-graph (compose of stitch, warp, decoder)', () => {
   });
 
   it('with the source baked: only kp_driving goes in; same frame; round-trips byte for byte', async () => {
-    const m = renderGraph({ stitch, warp, decoder }, { bakeSource: { feature3d: feeds.feature_3d!, kpSource: feeds.kp_source! } });
+    const m = renderGraph({ stitch, warp, decoder }, { bakeSource: { feature3d: feeds.feature_3d as unknown as { dims: number[]; data: Float32Array }, kpSource: feeds.kp_source as unknown as { dims: number[]; data: Float32Array } } });
     expect(m.graph.inputs.filter((v) => !v.initializer).map((v) => v.name)).toEqual(['kp_driving']);
     expect(readRenderGraphRecord(m)?.baked).toBe(true);
     const got = (await runModel(m, [{ kp_driving: feeds.kp_driving! }]))[0]!.output!;

@@ -45,6 +45,8 @@ interface OptimizeFlags {
   calibInputs?: string;
   externalData?: string | boolean;
   decodeLoop?: boolean;
+  batch?: string;
+  batchInputs?: string;
   report?: string;
   json?: boolean;
 }
@@ -102,9 +104,14 @@ export function passesFromFlags(f: OptimizeFlags, loadModelInputs: () => Paramet
     if (bits !== 4 && bits !== 8) throw new UsageError(`--wo: expected 4 or 8, got '${f.wo}'`);
     passes.push({ pass: 'wo', options: { bits, blockSize: num('block-size', f.blockSize), asymmetric: !f.symmetric } });
   }
+  if (f.batch !== undefined) {
+    const size = num('batch', f.batch);
+    const inputs = list(f.batchInputs);
+    passes.push({ pass: 'batch', options: { size, ...(inputs ? { inputs } : {}) } });
+  }
   // Last: the loop is built around the (rewritten) decode step.
   if (f.decodeLoop) passes.push({ pass: 'decode-loop' });
-  if (!passes.length) throw new UsageError('no pass given: use --fp16, --int8 dynamic|static, --wo 4|8, --resolution, --input, --mixed auto or --decode-loop');
+  if (!passes.length) throw new UsageError('no pass given: use --fp16, --int8 dynamic|static, --wo 4|8, --resolution, --input, --mixed auto, --batch or --decode-loop');
   return passes;
 }
 
@@ -161,6 +168,8 @@ export function optimizeCommand(): Command {
     .addOption(new Option('--target <t>', 'mixed: what to lower to').choices(['fp16', 'int8']).default('fp16'))
     .option('--calib-inputs <dir>', 'mixed: inputs to measure on (default: seeded random inputs)')
     .option('--decode-loop', "XTTS gpt_decode: generate a chunk of tokens per call (a Loop around the step and XTTS's sampler; runs after the other passes)")
+    .option('--batch <n>', 'n samples per call: the batch is followed through every shape-dependent constant (runs after resolution and precision passes)')
+    .option('--batch-inputs <names>', 'with --batch: the inputs that carry the batch, comma-separated (default: every input with a leading dim of 1)')
     .option('--external-data [bytes]', 'store tensors ≥ bytes (default 1024) in <out>.data')
     .option('--report <file>', 'write the pass reports (mixed: per-node scores) as JSON')
     .option('--json', 'print the summary as JSON')

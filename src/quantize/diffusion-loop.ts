@@ -1,0 +1,166 @@
+/**
+ * The `diffusion-loop` pass: Ditto LMDM's DDIM sampling as an ONNX `Loop` around the one-step graph, so a
+ * window is one call instead of `steps` calls (runner/ddim.ts in graph form).
+ *
+ * The loop holds the schedule: per step the time (int64) and the update's coefficients √ᾱ_next, c and σ
+ * (cosine schedule, T = 1000, eta as given), the last step's being (1, 0, 0) so x = x0 exactly, as the
+ * host takes x0. The guidance stays where it is, inside the step graph (its `guidance_scale` is recorded).
+ * The seeded noise comes in: `noise` [steps, 1, F, D] — noise[0] is the initial x, noise[s + 1] the z of
+ * step s — drawn by the runner from the same generator the host loop uses. The update runs in float64
+ * (Cast in, Cast out), the host's arithmetic, so the loop gives the host loop's motion bit for bit.
+ *
+ * Contract: inputs `noise` [S,1,F,D], `cond_frame` [1,D], `cond` [1,F,C] → output `motion` [1,F,D]. The
+ * step graph's weights stay initializers of the main graph (outer-scope values of the body).
+ */
+import { PassError } from '../errors.js';
+import { DataType } from '../onnx/dtype.js';
+import { cloneModel, createNamer } from '../onnx/graph-utils.js';
+import { readFloats, int64Tensor, makeTensor } from '../onnx/tensor.js';
+import { Graph, Node, Value, type Attribute, type Model, type Tensor } from '../onnx/types.js';
+import { verifyModel } from '../onnx/verify.js';
+import { cosineAlphasCumprod, ddimCoefficients, ddimTimePairs, DIFFUSION_TIMESTEPS } from '../runner/ddim.js';
+import { bump, newReport, readPassRecords, recordPass, type PassResult } from './common.js';
+
+export const DIFFUSION_LOOP_NAME = 'diffusion-loop';
+
+/** Names of the loop graph's I/O; the runner recognises a loop graph by `noise`. */
+export const DIFFUSION_LOOP_IO = { noise: 'noise', output: 'motion' } as const;
+
+export interface DiffusionLoopOptions {
+  /** DDIM sampling steps (default 50, Ditto's). */
+  steps?: number;
+  /** DDIM eta (default 1, Ditto's). */
+  eta?: number;
+}
+
+export const DIFFUSION_LOOP_DEFAULTS = { steps: 50, eta: 1 };
+
+/** What the pass recorded, for the runner to check against its own settings. */
+export interface DiffusionLoopRecord {
+  steps: number;
+  eta: number;
+  timesteps: number;
+  schedule: 'cosine';
+  /** The step graph's `guidance_scale` constant, when it has one. */
+  guidanceScale?: number;
+}
+
+export function readDiffusionLoopRecord(model: Pick<Model, 'metadataProps'>): DiffusionLoopRecord | undefined {
+  const r = readPassRecords(model).find((p) => p.pass === DIFFUSION_LOOP_NAME);
+  return r ? (r.options as unknown as DiffusionLoopRecord) : undefined;
+}
+
+function fail(detail: string): never {
+  throw new PassError(DIFFUSION_LOOP_NAME, undefined, detail);
+}
+
+const int = (n: number): Attribute => ({ type: 'int', value: BigInt(n) });
+
+/** Runs the pass; `model` is not modified. */
+export function diffusionLoopWithReport(model: Model, options: DiffusionLoopOptions = {}): PassResult {
+  const o = { ...DIFFUSION_LOOP_DEFAULTS, ...options };
+  const report = newReport(DIFFUSION_LOOP_NAME, o);
+  if (!Number.isInteger(o.steps) || o.steps < 1 || o.steps > DIFFUSION_TIMESTEPS) fail(`steps must be an integer in 1..${DIFFUSION_TIMESTEPS}, got ${o.steps}`);
+  const m = cloneModel(model);
+  const step = m.graph;
+  const find = (list: Value[], n: string, kind: string): Value => list.find((v) => v.name === n) ?? fail(`graph ${kind} '${n}' missing: expected LMDM's contract (x, cond_frame, cond, time_cond → pred_noise, x_start)`);
+  if (step.inputs.some((v) => v.name === DIFFUSION_LOOP_IO.noise)) fail(`the graph already has '${DIFFUSION_LOOP_IO.noise}': it is a diffusion loop already`);
+  const x = find(step.inputs, 'x', 'input');
+  const condFrame = find(step.inputs, 'cond_frame', 'input');
+  const cond = find(step.inputs, 'cond', 'input');
+  const time = find(step.inputs, 'time_cond', 'input');
+  const eps = find(step.outputs, 'pred_noise', 'output');
+  const x0 = find(step.outputs, 'x_start', 'output');
+  const xType = x.tensorType?.elemType ?? fail("input 'x' has no element type");
+  const xShape = x.tensorType?.shape ?? fail("input 'x' has no shape");
+  const guidance = step.initializers.find((v) => v.name === 'guidance_scale')?.initializer;
+  const name = createNamer(step);
+  const stepNodes = step.nodes.length;
+
+  // Schedule tables.
+  const S = o.steps;
+  const alphas = cosineAlphasCumprod();
+  const pairs = ddimTimePairs(S);
+  const coef = pairs.map(([t, next]) => (next < 0 ? { sqrtAlphaNext: 1, c: 0, sigma: 0 } : ddimCoefficients(alphas, t, next, o.eta)));
+
+  const main = new Graph(step.name);
+  const body = new Graph(`${step.name}.ddim_step`, main);
+  body.nodes = step.nodes;
+  const constant = (base: string, t: Tensor): Value => {
+    const v = new Value(name(base), { kind: 'tensor', elemType: t.dataType, shape: [...t.dims] });
+    v.initializer = { ...t, name: v.name };
+    main.initializers.push(v);
+    return v;
+  };
+  const add = (g: Graph, op: string, inputs: Value[], type: number, attrs: Record<string, Attribute> = {}): Value => {
+    const n = new Node(op, name(`ddim/${op}`), inputs, []);
+    n.attributes = Object.entries(attrs).map(([k, attr]) => ({ name: k, attr }));
+    const out = new Value(name(`${n.name}_out`), { kind: 'tensor', elemType: type });
+    out.producer = n;
+    n.outputs = [out];
+    g.nodes.push(n);
+    bump(report, 'nodesAdded');
+    return out;
+  };
+  const times = constant('ddim/times', int64Tensor('times', [S], pairs.map(([t]) => t)));
+  const table = (base: string, k: 'sqrtAlphaNext' | 'c' | 'sigma'): Value => constant(base, makeTensor(base, DataType.DOUBLE, [S], Float64Array.from(coef.map((c) => c[k]))));
+  const tA = table('ddim/sqrt_alpha_next', 'sqrtAlphaNext');
+  const tC = table('ddim/c', 'c');
+  const tSigma = table('ddim/sigma', 'sigma');
+  const noise = new Value(DIFFUSION_LOOP_IO.noise, { kind: 'tensor', elemType: xType, shape: [S, ...xShape] });
+
+  // Body: (iter, cond, x) → (cond, x').
+  const iter = new Value(name('ddim/iter'), { kind: 'tensor', elemType: DataType.INT64, shape: [] });
+  const condIn = new Value(name('ddim/cond_in'), { kind: 'tensor', elemType: DataType.BOOL, shape: [] });
+  x.name = name('ddim/x');
+  body.inputs = [iter, condIn, x];
+  // time_cond [1] = times[iter], produced in the body ahead of the step's nodes.
+  const iterVec = new Node('Reshape', name('ddim/iter_vec'), [iter, constant('ddim/vec1', int64Tensor('vec1', [1], [1]))], []);
+  const iterVecOut = new Value(name('ddim/iter_vec_out'), { kind: 'tensor', elemType: DataType.INT64, shape: [1] });
+  iterVecOut.producer = iterVec;
+  iterVec.outputs = [iterVecOut];
+  const timeNode = new Node('Gather', name('ddim/time'), [times, iterVecOut], []);
+  timeNode.attributes = [{ name: 'axis', attr: int(0) }];
+  time.name = name('ddim/time_cond');
+  time.producer = timeNode;
+  timeNode.outputs = [time];
+  body.nodes = [iterVec, timeNode, ...body.nodes];
+  // x' = Cast(a·x0 + c·ε + σ·z) in float64, z = noise[min(iter + 1, S − 1)] (σ = 0 on the last step).
+  const D = DataType.DOUBLE;
+  const a = add(body, 'Gather', [tA, iter], D, { axis: int(0) });
+  const c = add(body, 'Gather', [tC, iter], D, { axis: int(0) });
+  const sg = add(body, 'Gather', [tSigma, iter], D, { axis: int(0) });
+  const zi = add(body, 'Min', [add(body, 'Add', [iter, constant('ddim/one', int64Tensor('one', [], [1]))], DataType.INT64), constant('ddim/last', int64Tensor('last', [], [S - 1]))], DataType.INT64);
+  const z = add(body, 'Gather', [noise, zi], xType, { axis: int(0) });
+  const d = (v: Value): Value => add(body, 'Cast', [v], D, { to: int(D) });
+  const sum = add(body, 'Add', [add(body, 'Add', [add(body, 'Mul', [a, d(x0)], D), add(body, 'Mul', [c, d(eps)], D)], D), add(body, 'Mul', [sg, d(z)], D)], D);
+  const xNext = add(body, 'Cast', [sum], xType, { to: int(xType) });
+  const condOut = add(body, 'Identity', [condIn], DataType.BOOL);
+  body.outputs = [condOut, xNext];
+  body.initializers = [];
+  body.valueInfo = [];
+
+  // Main: x = noise[0]; Loop S times.
+  main.inputs = [noise, condFrame, cond];
+  main.initializers = [...step.initializers, ...main.initializers];
+  const xInit = add(main, 'Gather', [noise, constant('ddim/zero', int64Tensor('zero', [], [0]))], xType, { axis: int(0) });
+  const trips = constant('ddim/trips', int64Tensor('trips', [], [S]));
+  const yes = constant('ddim/true', makeTensor('true', DataType.BOOL, [], new Uint8Array([1])));
+  const motion = add(main, 'Loop', [trips, yes, xInit], xType, { body: { type: 'graph', value: body } });
+  motion.name = DIFFUSION_LOOP_IO.output;
+  motion.type = { kind: 'tensor', elemType: xType, shape: [...xShape] };
+  main.outputs = [motion];
+  m.graph = main;
+  if (step.docString) main.docString = step.docString;
+
+  const record: DiffusionLoopRecord = { steps: S, eta: o.eta, timesteps: DIFFUSION_TIMESTEPS, schedule: 'cosine', ...(guidance ? { guidanceScale: readFloats(guidance)[0] as number } : {}) };
+  report.stats.steps = S;
+  report.stats.stepNodes = stepNodes;
+  recordPass(m, DIFFUSION_LOOP_NAME, { ...record });
+  verifyModel(m, `pass ${DIFFUSION_LOOP_NAME}`);
+  return { model: m, report };
+}
+
+export function diffusionLoop(model: Model, options: DiffusionLoopOptions = {}): Model {
+  return diffusionLoopWithReport(model, options).model;
+}
