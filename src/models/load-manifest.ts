@@ -9,7 +9,7 @@ import { ManifestError, WorkbenchError } from '../errors.js';
 import { readModel } from '../onnx/read-model.js';
 import type { Value } from '../onnx/types.js';
 import { sha256File, tensorSpecOf } from './manifest-io.js';
-import { ALL_ROLES, REAL_PIPELINE_CONFIG, type Manifest, type Role, type RoleSpec, type TensorSpec } from './manifest.js';
+import { ALL_ROLES, MANIFEST_ROLES, REAL_PIPELINE_CONFIG, type Manifest, type Role, type RoleSpec, type TensorSpec } from './manifest.js';
 
 export interface LoadManifestOptions {
   /** Roles that must be present (default: every TTS and Ditto role). */
@@ -106,7 +106,7 @@ export function loadManifest(path: string, options: LoadManifestOptions = {}): M
   if (raw.source !== 'reference' && raw.source !== 'export') throw new ManifestError(path, 'source', `'${String(raw.source)}' is not 'reference' or 'export'`);
   if (!isObject(raw.roles)) throw new ManifestError(path, 'roles', 'expected a map of role → spec');
   if (raw.config !== undefined && !isObject(raw.config)) throw new ManifestError(path, 'config', 'expected an object of pipeline constants');
-  for (const k of Object.keys(raw.roles)) if (!(ALL_ROLES as readonly string[]).includes(k)) throw new ManifestError(path, `roles.${k}`, `unknown role (roles are: ${ALL_ROLES.join(', ')})`);
+  for (const k of Object.keys(raw.roles)) if (!(MANIFEST_ROLES as readonly string[]).includes(k)) throw new ManifestError(path, `roles.${k}`, `unknown role (roles are: ${MANIFEST_ROLES.join(', ')})`);
   const roles: Partial<Record<Role, RoleSpec>> = {};
   for (const role of options.requiredRoles ?? ALL_ROLES)
     if (!(role in raw.roles)) throw new ManifestError(path, `roles.${role}`, 'missing: the pipeline needs this role');

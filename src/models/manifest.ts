@@ -16,10 +16,21 @@ export const DITTO_ROLES = [
 
 export const XTTS_ROLES = ['cond_encoder', 'speaker_encoder', 'gpt_prefill', 'gpt_decode', 'hifigan'] as const;
 
+/**
+ * Roles a manifest may add on top of the pipeline's: `renderer` is stitch + warp + decoder as one graph
+ * (the `render-graph` pass, optionally with a baked source and batched); the runner uses it in place of
+ * the three per-frame roles when it is there.
+ */
+export const COMPOSED_ROLES = ['renderer'] as const;
+
 export type DittoRole = (typeof DITTO_ROLES)[number];
 export type XttsRole = (typeof XTTS_ROLES)[number];
-export type Role = DittoRole | XttsRole;
+export type ComposedRole = (typeof COMPOSED_ROLES)[number];
+export type Role = DittoRole | XttsRole | ComposedRole;
+/** The pipeline's roles (every reference set has them). */
 export const ALL_ROLES: readonly Role[] = [...XTTS_ROLES, ...DITTO_ROLES];
+/** Every role a manifest may name. */
+export const MANIFEST_ROLES: readonly Role[] = [...ALL_ROLES, ...COMPOSED_ROLES];
 
 /** How often the pipeline calls a role. */
 export type CallRate =
@@ -45,6 +56,7 @@ export const ROLE_CALL_RATES: Readonly<Record<Role, CallRate>> = {
   stitch_network: 'per_frame',
   warp_network: 'per_frame',
   decoder: 'per_frame',
+  renderer: 'per_frame',
 };
 
 export type ElemTypeName = 'float32' | 'float16' | 'int64' | 'int32' | 'uint8' | 'bool';

@@ -15,13 +15,16 @@ import { createRng } from '../onnx/rng.js';
 import type { PipelineConfig } from '../models/manifest.js';
 import type { HostTensor } from '../runtime/ort.js';
 import { cosineAlphasCumprod, ddimCoefficients, ddimTimePairs, ddimUpdate, drawWindowNoise } from './ddim.js';
-import { rgbToTensor, tensorToRgb } from './image.js';
+import { tensorToRgb } from './image.js';
 import { StageError } from './input-error.js';
-import { motionToKeypoints, packMotion } from './keypoints.js';
+import { motionToKeypoints } from './keypoints.js';
 import { fuseWindow, smoothFrames } from './motion-sequence.js';
 import type { RgbImage } from './png.js';
 import { StreamResampler } from './resample.js';
 import { feed, floatData, type RoleSessions } from './role-sessions.js';
+import { checkDiffusionLoop, isDiffusionLoop, runWindowLoop } from './lmdm-loop.js';
+import { checkBakedSource, detectRenderPlan, renderBatch, type RenderGraphMode, type RenderPlan } from './render-batched.js';
+import { extractSourceFeatures } from './source-features.js';
 import type { StageTimer } from './stage-timer.js';
 
 /** Zeros before the 16 kHz stream (3 past frames × 640 samples). */
@@ -52,6 +55,9 @@ export interface DittoSummary {
   audio16kSamples: number;
   /** The smoothed motion sequence [frames × 265]. */
   motion: Float32Array;
+  /** Frames per render call, the renderer graph used, calls made, and whether LMDM ran as one loop per window. */
+  render: { batch: number; graph: RenderGraphMode; calls: number };
+  diffusionLoop: boolean;
 }
 
 export class DittoStream {
@@ -66,6 +72,10 @@ export class DittoStream {
   private source: { feature3d: HostTensor; motion: Float32Array; kpCanonical: Float32Array; kpSource: Float32Array; kpRaw: Float32Array } | undefined;
   private readonly alphas = cosineAlphasCumprod();
   private finished = false;
+  /** Batched and/or composed rendering (render-batched.ts); undefined = three calls per frame. */
+  private readonly plan: RenderPlan | undefined;
+  private readonly lmdmLoop: boolean;
+  private renderCalls = 0;
 
   constructor(
     private readonly sessions: RoleSessions,
@@ -75,6 +85,9 @@ export class DittoStream {
     inputRate: number,
   ) {
     this.resampler = new StreamResampler(inputRate, cfg.audioRate);
+    this.plan = detectRenderPlan(sessions);
+    this.lmdmLoop = isDiffusionLoop(sessions);
+    if (this.lmdmLoop) checkDiffusionLoop(sessions.files.lmdm, o.steps, cfg);
   }
 
   private get valid(): number {
@@ -83,19 +96,11 @@ export class DittoStream {
 
   /** appearance_extractor and motion_extractor on the source image (already sourceSize²). */
   async prepareSource(image: RgbImage): Promise<void> {
-    const S = this.cfg.sourceSize;
-    if (image.width !== S || image.height !== S) throw new StageError('ditto.source', 'error', `source image must be ${S}x${S}, got ${image.width}x${image.height}`);
     await this.timer.time('ditto.source', async () => {
-      const img = feed.f32([1, 3, S, S], rgbToTensor(image));
-      const app = await this.sessions.run('appearance_extractor', { image: img });
-      const mot = await this.sessions.run('motion_extractor', { image: img });
-      const pred = app.pred;
-      if (!pred) throw new StageError('ditto.source', 'error', 'appearance_extractor output pred missing');
-      const g = (k: string): Float32Array => floatData(mot[k], `motion_extractor.${k}`);
-      const motion = packMotion({ scale: g('scale'), pitch: g('pitch'), yaw: g('yaw'), roll: g('roll'), t: g('t'), exp: g('exp') });
-      const kpCanonical = g('kp');
-      this.source = { feature3d: pred, motion, kpCanonical, kpSource: motionToKeypoints(motion, kpCanonical, this.cfg.numKp), kpRaw: kpCanonical };
+      const f = await extractSourceFeatures(this.sessions, this.cfg, image);
+      this.source = { ...f, kpRaw: f.kpCanonical };
     });
+    if (this.plan?.graph === 'baked' && this.source) checkBakedSource(this.sessions.files.renderer, this.source.kpSource);
   }
 
   /** Feeds audio at the input rate; runs whatever HuBERT calls, LMDM windows and frames became possible. */
@@ -111,7 +116,15 @@ export class DittoStream {
     this.finished = true;
     await this.advance(true);
     const frames = this.frameCount();
-    return { frames, hubertCalls: this.hubertCalls, windows: this.windowsDone, audio16kSamples: this.audioLen, motion: this.smoothedMotion(0, frames) };
+    return {
+      frames,
+      hubertCalls: this.hubertCalls,
+      windows: this.windowsDone,
+      audio16kSamples: this.audioLen,
+      motion: this.smoothedMotion(0, frames),
+      render: { batch: this.plan?.batch ?? 1, graph: this.plan?.graph ?? 'none', calls: this.renderCalls },
+      diffusionLoop: this.lmdmLoop,
+    };
   }
 
   private append(x: Float32Array): void {
@@ -162,6 +175,9 @@ export class DittoStream {
     if (end) ready = this.frameCount();
     else ready = this.windowsDone === 0 ? 0 : Math.max(0, this.windowsDone * this.valid - 1);
     ready = Math.min(ready, this.seq.length / cfg.motionDim);
+    // Batched rendering waits for whole batches until the stream ends.
+    const batch = this.plan?.batch ?? 1;
+    if (!end && batch > 1) ready = this.rendered + Math.floor((ready - this.rendered) / batch) * batch;
     if (ready > this.rendered) await this.render(this.rendered, ready, end ? this.frameCount() : ready + 1);
   }
 
@@ -223,6 +239,10 @@ export class DittoStream {
     const x = Float32Array.from(noise[0] as Float32Array);
     const pairs = ddimTimePairs(this.o.steps);
     await this.timer.time('ditto.lmdm', async () => {
+      if (this.lmdmLoop) {
+        x.set(await runWindowLoop(this.sessions, cfg, noise, condFrame, cond));
+        return;
+      }
       for (let s = 0; s < pairs.length; s++) {
         const [time, next] = pairs[s] as [number, number];
         const out = await this.sessions.run('lmdm', {
@@ -257,6 +277,7 @@ export class DittoStream {
     if (!src) throw new StageError('ditto.render', 'error', 'source image not prepared');
     const motion = this.smoothedMotion(from, to, frames);
     const K = cfg.numKp;
+    if (this.plan) return this.renderPlanned(this.plan, src, motion, from, to);
     for (let f = from; f < to; f++) {
       const m = motion.subarray((f - from) * cfg.motionDim, (f - from + 1) * cfg.motionDim);
       const image = await this.timer.time('ditto.render', async () => {
@@ -275,6 +296,24 @@ export class DittoStream {
       });
       await this.o.onFrame({ index: f, image });
       this.rendered = f + 1;
+      this.renderCalls++;
+    }
+  }
+
+  /** Frames [from, to) in batches of the plan's size; each frame is handed out once its batch returned. */
+  private async renderPlanned(plan: RenderPlan, src: NonNullable<DittoStream['source']>, motion: Float32Array, from: number, to: number): Promise<void> {
+    const cfg = this.cfg;
+    for (let f = from; f < to; f += plan.batch) {
+      const n = Math.min(plan.batch, to - f);
+      const images = await this.timer.time('ditto.render', async () => {
+        const kpd = Array.from({ length: n }, (_, i) => motionToKeypoints(motion.subarray((f + i - from) * cfg.motionDim, (f + i - from + 1) * cfg.motionDim), src.kpCanonical, cfg.numKp));
+        return renderBatch(this.sessions, cfg, plan, src, kpd);
+      });
+      this.renderCalls++;
+      for (let i = 0; i < n; i++) {
+        await this.o.onFrame({ index: f + i, image: images[i] as RgbImage });
+        this.rendered = f + i + 1;
+      }
     }
   }
 }

@@ -9,7 +9,7 @@ import { hostTensorToFloat32 } from '../runtime/host-tensor.js';
 import { isAbsolute, join, resolve } from 'node:path';
 import { float16ToFloat32, float32ToFloat16 } from '../onnx/dtype.js';
 import type { Manifest, Role } from '../models/manifest.js';
-import { createSession, type HostTensor, type Session, type SessionConfig } from '../runtime/ort.js';
+import { createSession, type HostTensor, type Session, type SessionConfig, type SessionIO } from '../runtime/ort.js';
 import { StageError } from './input-error.js';
 import type { InputRecorder } from './input-recorder.js';
 import { withTimeout } from './stage-timer.js';
@@ -138,6 +138,11 @@ export class RoleSessions {
   /** The graph input names of a loaded role (empty when the role is not loaded). */
   inputNames(role: Role): readonly string[] {
     return this.sessions.get(role)?.inputNames ?? [];
+  }
+
+  /** The graph inputs (names, types, shapes) of a loaded role (empty when the role is not loaded). */
+  inputMetadata(role: Role): readonly SessionIO[] {
+    return this.sessions.get(role)?.inputMetadata ?? [];
   }
 
   /**

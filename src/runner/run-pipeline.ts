@@ -22,7 +22,7 @@ import { RTF_DIRECTION, RUN_SCHEMA_VERSION, type RunResult } from './run-result.
 import { StageTimer, type StallInjection } from './stage-timer.js';
 import { BpeTokenizer, FallbackTokenizer, MAX_TEXT_TOKENS, type Tokenizer } from './tokenizer.js';
 import { runTts, STREAM_CHUNK_TOKENS } from './tts-stage.js';
-import { readRunManifest, rolesForRun, type LoadedRunManifest } from './validate-manifest.js';
+import { readRunManifest, rolesForRun, withRenderer, type LoadedRunManifest } from './validate-manifest.js';
 import { InputRecorder, type InputRecorderOptions } from './input-recorder.js';
 import { readWav, writeWav, type Audio } from './wav.js';
 import { stringifyWithInfinity } from './quality.js';
@@ -103,7 +103,7 @@ export function prepareRun(o: RunOptions): PreparedRun {
   const seed = o.seed ?? 0;
   if (!Number.isInteger(seed)) throw new InputError('--seed', 'seed', `must be an integer, got ${seed}`);
   const withTts = o.text !== undefined;
-  const roles = rolesForRun(withTts);
+  const roles = withRenderer(rolesForRun(withTts), o.manifest, o.roleFiles);
   const loaded = readRunManifest(o.manifest, roles, o.roleFiles);
   const cfg = loaded.manifest.config;
   const audio = o.audio !== undefined ? readWav(o.audio) : undefined;
@@ -314,6 +314,8 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       overlap: !!o.overlap,
       streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS,
       tokenizer: p.tokenizer?.kind ?? null,
+      render: { batch: streams.ditto.render.batch, graph: streams.ditto.render.graph },
+      diffusionLoop: streams.ditto.diffusionLoop,
       onnxruntimeVersion: onnxruntimeVersion(),
       node: process.version,
     },
@@ -327,6 +329,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       lmdmWindows: streams.ditto.windows,
       diffusionSteps: p.steps,
       frames: sink.count,
+      renderCalls: streams.ditto.render.calls,
     },
     timing: {
       totalMs,

@@ -29,6 +29,13 @@ export interface RunConfig {
   /** Whether Ditto overlapped the TTS (RunOptions.overlap). Older run.json files lack it. */
   overlap?: boolean;
   tokenizer: 'bpe' | 'fallback' | null;
+  /**
+   * How the frames were rendered, as the loaded models say (render-graph and batch passes): frames per call
+   * and the renderer graph ('none' = stitch, warp, decoder). Older run.json files lack it.
+   */
+  render?: { batch: number; graph: 'none' | 'composed' | 'baked' };
+  /** Whether LMDM ran each window as one diffusion-loop call. Older run.json files lack it. */
+  diffusionLoop?: boolean;
   onnxruntimeVersion: string;
   node: string;
 }
@@ -57,6 +64,8 @@ export interface RunCounts {
   lmdmWindows: number;
   diffusionSteps: number;
   frames: number;
+  /** Render calls (one per frame on the per-frame path, one per batch otherwise). Older run.json files lack it. */
+  renderCalls?: number;
 }
 
 export interface RunFiles {

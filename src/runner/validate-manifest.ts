@@ -32,6 +32,8 @@ export const ROLE_IO: Record<Role, { inputs: string[]; outputs: string[] }> = {
   stitch_network: { inputs: ['kp_source', 'kp_driving'], outputs: ['out'] },
   warp_network: { inputs: ['feature_3d', 'kp_source', 'kp_driving'], outputs: ['out'] },
   decoder: { inputs: ['feature'], outputs: ['output'] },
+  // A baked renderer has only kp_driving; one with the source as inputs also kp_source and feature_3d.
+  renderer: { inputs: ['kp_driving'], outputs: ['output'] },
 };
 
 const CONFIG_KEYS: (keyof PipelineConfig)[] = ['fps', 'audioRate', 'chunkSamples', 'hopSamples', 'framesPerChunk', 'featureDim', 'condDim', 'motionDim', 'seqFrames', 'overlap', 'numKp', 'sourceSize', 'outputSize', 'ttsRate', 'outputRate', 'gptLayers', 'gptWidth', 'audioVocab', 'startAudioToken', 'tokensPerSecond', 'melBins', 'melHop', 'speakerRate', 'maxAudioTokens'];
@@ -45,6 +47,24 @@ export interface LoadedRunManifest {
 
 export function rolesForRun(withTts: boolean): Role[] {
   return withTts ? [...XTTS_ROLES, ...DITTO_ROLES] : [...DITTO_ROLES];
+}
+
+/**
+ * The roles with a composed `renderer` (a manifest role or a role-file override) in place of stitch, warp
+ * and decoder: the runner renders with it when it is there.
+ */
+export function withRenderer(roles: Role[], manifestPath: string, overrides: Partial<Record<Role, string>> = {}): Role[] {
+  let named = overrides.renderer !== undefined;
+  if (!named) {
+    try {
+      const m = JSON.parse(readFileSync(resolve(manifestPath), 'utf8')) as Partial<Manifest>;
+      named = typeof m.roles === 'object' && m.roles !== null && 'renderer' in m.roles;
+    } catch {
+      // readRunManifest reports an unreadable manifest with the field named.
+    }
+  }
+  if (!named || !roles.includes('decoder')) return roles;
+  return [...roles.filter((r) => r !== 'stitch_network' && r !== 'warp_network' && r !== 'decoder'), 'renderer'];
 }
 
 export function readRunManifest(path: string, roles: readonly Role[], overrides: Partial<Record<Role, string>> = {}): LoadedRunManifest {
@@ -69,6 +89,11 @@ export function readRunManifest(path: string, roles: readonly Role[], overrides:
   const dir = dirname(file);
   for (const role of roles) {
     const spec = m.roles[role];
+    // A composed renderer given only as a role file: its I/O is checked when the runner calls it.
+    if (!spec && role === 'renderer' && overrides.renderer) {
+      if (!existsSync(resolve(overrides.renderer))) throw new ManifestError(path, 'roles.renderer.file', `${resolve(overrides.renderer)} does not exist`);
+      continue;
+    }
     if (!spec) throw new ManifestError(path, `roles.${role}`, 'missing (the pipeline needs it)');
     const f = overrides[role] ? resolve(overrides[role]) : isAbsolute(spec.file) ? spec.file : join(dir, spec.file);
     if (!existsSync(f)) throw new ManifestError(path, `roles.${role}.file`, `${f} does not exist`);
@@ -82,7 +107,7 @@ export function readRunManifest(path: string, roles: readonly Role[], overrides:
     }
   }
   checkShapes(path, m);
-  loadManifest(path, { requiredRoles: roles, checkHashes: false });
+  loadManifest(path, { requiredRoles: roles.filter((r) => m.roles[r] !== undefined), checkHashes: false });
   return { manifest: m, path: file, dir, sha256: createHash('sha256').update(text).digest('hex') };
 }
 

@@ -1,0 +1,67 @@
+/**
+ * Builds a Ditto `renderer` for a manifest: its stitch, warp and decoder (or variants of them) composed by
+ * the render-graph pass, optionally with one source image's features baked in (computed here with the
+ * manifest's appearance and motion extractors on the CPU, exactly as the runner computes them) and batched
+ * by the batch pass. Used by `workbench render-graph` and by the sweep's `renderGraph` / `renderBatch` axes.
+ */
+import { readModel } from '../onnx/read-model.js';
+import type { Model } from '../onnx/types.js';
+import type { PassReport } from '../quantize/common.js';
+import { batchWithReport } from '../quantize/batch.js';
+import { RENDER_IO, renderGraphWithReport, type BakedSource } from '../quantize/render-graph.js';
+import type { Role } from '../models/manifest.js';
+import { resizeRgb, syntheticFace } from './image.js';
+import { readPng, type RgbImage } from './png.js';
+import { roleFile, RoleSessions } from './role-sessions.js';
+import { extractSourceFeatures } from './source-features.js';
+import { readRunManifest } from './validate-manifest.js';
+
+export interface BuildRendererOptions {
+  manifest: string;
+  /** Role → model file replacing the manifest's (variants of stitch, warp, decoder, extractors). */
+  roleFiles?: Partial<Record<Role, string>>;
+  /** Bake this source image's features (a PNG path; 'synthetic' = the runner's default face). */
+  bakeSource?: string;
+  /** Frames per call (batch pass; default 1 = unbatched). */
+  batch?: number;
+}
+
+export interface BuiltRenderer {
+  model: Model;
+  reports: PassReport[];
+}
+
+/** The source image as the runner prepares it (runner default: the synthetic face). */
+export function sourceImage(path: string | undefined, size: number): RgbImage {
+  const src = path === undefined || path === 'synthetic' ? syntheticFace(512) : readPng(path);
+  return resizeRgb(src, size, size);
+}
+
+export async function bakedSourceFor(o: Pick<BuildRendererOptions, 'manifest' | 'roleFiles'>, image: string | undefined): Promise<BakedSource> {
+  const loaded = readRunManifest(o.manifest, ['appearance_extractor', 'motion_extractor'], o.roleFiles);
+  const sessions = await RoleSessions.load({ manifest: loaded.manifest, manifestDir: loaded.dir, roles: ['appearance_extractor', 'motion_extractor'], session: { ep: 'cpu' }, ...(o.roleFiles ? { overrides: o.roleFiles } : {}) });
+  try {
+    const cfg = loaded.manifest.config;
+    const f = await extractSourceFeatures(sessions, cfg, sourceImage(image, cfg.sourceSize));
+    return { feature3d: { dims: f.feature3d.dims, data: Float32Array.from(f.feature3d.data as Float32Array) }, kpSource: { dims: [1, cfg.numKp, 3], data: f.kpSource } };
+  } finally {
+    await sessions.release();
+  }
+}
+
+export async function buildRenderer(o: BuildRendererOptions): Promise<BuiltRenderer> {
+  const loaded = readRunManifest(o.manifest, ['stitch_network', 'warp_network', 'decoder'], o.roleFiles);
+  const file = (role: Role): string => roleFile({ manifest: loaded.manifest, manifestDir: loaded.dir, ...(o.roleFiles ? { overrides: o.roleFiles } : {}) }, role);
+  const roles = { stitch: readModel(file('stitch_network')).model, warp: readModel(file('warp_network')).model, decoder: readModel(file('decoder')).model };
+  const baked = o.bakeSource !== undefined ? await bakedSourceFor(o, o.bakeSource) : undefined;
+  const r = renderGraphWithReport(roles, baked ? { bakeSource: baked } : {});
+  const reports = [r.report];
+  let model = r.model;
+  if ((o.batch ?? 1) > 1) {
+    const inputs = baked ? [RENDER_IO.kpDriving] : [RENDER_IO.kpDriving, RENDER_IO.kpSource, RENDER_IO.feature];
+    const b = batchWithReport(model, { size: o.batch as number, inputs });
+    model = b.model;
+    reports.push(b.report);
+  }
+  return { model, reports };
+}

@@ -1,0 +1,75 @@
+/**
+ * The composed, baked, batched renderer and the diffusion loop in the pipeline (tiny set, CPU, --audio):
+ * the per-frame FP32 path's motion bit for bit and its frames (8-bit, batched convolutions may round a
+ * pixel differently); one LMDM call per window and one render call per batch of 4; run.json records the
+ * render plan; a renderer baked for another source image and a loop built for other steps are refused.
+ */
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { readModel } from '../../src/onnx/read-model.js';
+import { writeModel } from '../../src/onnx/write-model.js';
+import { diffusionLoop } from '../../src/quantize/diffusion-loop.js';
+import { buildRenderer } from '../../src/runner/build-renderer.js';
+import { encodePng } from '../../src/runner/png.js';
+import { runPipeline } from '../../src/runner/run-pipeline.js';
+import type { RunResult } from '../../src/runner/run-result.js';
+import { writeWav } from '../../src/runner/wav.js';
+import { writeFileSync } from 'node:fs';
+import { TINY_DIR, tinyManifest } from './tiny-set.js';
+
+const ROOT = join(tmpdir(), `wb-render-graph-${process.pid}`);
+const STEPS = 2;
+let manifest: string;
+let base: RunResult;
+let fast: RunResult;
+let rendererFile: string;
+let loopFile: string;
+const wav = join(ROOT, 'in.wav');
+
+beforeAll(async () => {
+  mkdirSync(ROOT, { recursive: true });
+  manifest = await tinyManifest();
+  const sr = 16000;
+  const samples = new Float32Array(Math.round(sr * 0.4));
+  for (let i = 0; i < samples.length; i++) samples[i] = 0.3 * Math.sin(i * 0.07) * Math.sin(i * 0.0009);
+  writeWav(wav, { sampleRate: sr, samples });
+  rendererFile = join(ROOT, 'renderer.baked.b4.onnx');
+  writeModel((await buildRenderer({ manifest, bakeSource: 'synthetic', batch: 4 })).model, rendererFile);
+  loopFile = join(ROOT, 'lmdm.loop.onnx');
+  writeModel(diffusionLoop(readModel(join(TINY_DIR, 'ditto', 'lmdm.onnx')).model, { steps: STEPS }), loopFile);
+  const common = { manifest, audio: wav, steps: STEPS, seed: 0, mp4: false } as const;
+  base = await runPipeline({ ...common, out: join(ROOT, 'base') });
+  fast = await runPipeline({ ...common, out: join(ROOT, 'fast'), roleFiles: { renderer: rendererFile, lmdm: loopFile }, baseline: join(ROOT, 'base') });
+}, 180_000);
+
+describe('renderer graph, batch and diffusion loop in the pipeline', () => {
+  test('same motion bit for bit, same frames', () => {
+    expect(fast.quality?.motion?.rmse).toBe(0);
+    expect(fast.video.frames).toBe(base.video.frames);
+    expect(fast.quality?.frames?.psnrWorst ?? 0).toBeGreaterThan(60);
+  });
+
+  test('one LMDM call per window, one render call per batch of 4; run.json says so', () => {
+    expect(fast.roles.lmdm?.calls).toBe(base.counts.lmdmWindows);
+    expect(fast.roles.lmdm?.steps).toBe(base.counts.lmdmWindows * STEPS);
+    expect(base.roles.lmdm?.calls).toBe(base.counts.lmdmWindows * STEPS);
+    expect(fast.roles.renderer?.calls).toBe(Math.ceil(fast.video.frames / 4));
+    expect(fast.roles.decoder).toBeUndefined();
+    expect(fast.config.render).toEqual({ batch: 4, graph: 'baked' });
+    expect(fast.config.diffusionLoop).toBe(true);
+    expect(base.config.render).toEqual({ batch: 1, graph: 'none' });
+    expect(fast.counts.renderCalls).toBe(Math.ceil(fast.video.frames / 4));
+  });
+
+  test('a renderer baked for another image and a loop for other steps are refused', async () => {
+    const png = join(ROOT, 'other.png');
+    const size = 64;
+    const data = new Uint8Array(size * size * 3).map((_, i) => (i * 37) % 251);
+    writeFileSync(png, encodePng({ width: size, height: size, data }));
+    const common = { manifest, audio: wav, steps: STEPS, seed: 0, mp4: false } as const;
+    await expect(runPipeline({ ...common, image: png, out: join(ROOT, 'other'), roleFiles: { renderer: rendererFile } })).rejects.toThrow(/baked for another source image/);
+    await expect(runPipeline({ ...common, steps: 3, out: join(ROOT, 'steps3'), roleFiles: { lmdm: loopFile } })).rejects.toThrow(/diffusion loop samples with .*"steps":2.*the runner with .*"steps":3/);
+  });
+});
