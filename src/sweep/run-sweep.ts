@@ -117,6 +117,7 @@ async function runVariant(spec: SweepSpec, v: PlannedVariant, ctx: VariantContex
     baseline: v.baseline,
     spec: v.spec,
     passes: v.passes,
+    ...(v.settings ? { settings: v.settings } : {}),
     env: ctx.driver.env(ctx.ep),
     startedAt: startedAt.toISOString(),
   } as const;
