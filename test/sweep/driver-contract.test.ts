@@ -1,13 +1,14 @@
 /**
  * The SweepDriver contract, run case for case against the real driver (src/runner on the tiny reference
- * models, CPU) and the fake one (test/sweep/helpers/fake-driver.ts): one sweep each, a baseline with the
- * default run settings and one variant that sets every run setting to a non-default value.
+ * models, CPU) and the fake one (test/sweep/helpers/fake-driver.ts): one sweep each: the baseline and one
+ * variant that sets every run setting to a non-default value (warmup and profile spec-wide, so the baseline
+ * has those two too).
  *
  * The settings check is generic: for every key of PIPELINE_SETTINGS_DEFAULTS the value the code applied
  * (recorded where it took effect, RunMetrics.settings) must equal the one the spec asked for. A setting
  * that nobody consumes is missing from that record, so it fails here without anyone writing a test for it.
  */
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,7 +59,9 @@ describe.each(CASES)('$name driver', (c) => {
   beforeAll(async () => {
     mkdirSync(out, { recursive: true });
     const manifest = await c.manifest();
-    const spec = parseSweepSpec({ schemaVersion: 1, name: 'contract', ...(manifest ? { manifest } : {}), steps: 2, seed: 1, repeats: 1, text: 'Hi there.', variants: [{ name: 'all-settings', ...NON_DEFAULT_SETTINGS }] });
+    // warmup and profile spec-wide (every variant), the rest on the variant: the spec shape sweeps have always taken.
+    const { warmup, profile, ...perVariant } = NON_DEFAULT_SETTINGS;
+    const spec = parseSweepSpec({ schemaVersion: 1, name: 'contract', ...(manifest ? { manifest } : {}), steps: 2, seed: 1, repeats: 1, text: 'Hi there.', warmup, profile, variants: [{ name: 'all-settings', ...perVariant }] });
     outcome = await runSweep(spec, { out, ep: 'cpu', driver: c.driver(), cacheDir: join(out, 'cache'), log: () => undefined });
     [base, varied] = outcome.results as [VariantResult, VariantResult];
   }, 240_000);
@@ -68,34 +71,31 @@ describe.each(CASES)('$name driver', (c) => {
   });
 
   it('every run setting reaches the code that uses it: applied = requested, field by field', () => {
-    expect(varied.settings).toEqual(NON_DEFAULT_SETTINGS);
-    expect(base.settings).toEqual(PIPELINE_SETTINGS_DEFAULTS);
+    const baseWants: PipelineSettings = { ...PIPELINE_SETTINGS_DEFAULTS, warmup: true, profile: true };
     for (const k of SETTING_KEYS) {
       expect(varied.metrics?.settings?.[k], `variant: ${k}`).toEqual(NON_DEFAULT_SETTINGS[k]);
-      expect(base.metrics?.settings?.[k], `baseline: ${k}`).toEqual(PIPELINE_SETTINGS_DEFAULTS[k]);
+      expect(base.metrics?.settings?.[k], `baseline: ${k}`).toEqual(baseWants[k]);
     }
+    expect(varied.settings).toEqual(NON_DEFAULT_SETTINGS);
+    expect(base.settings).toEqual(baseWants);
   });
 
   it('profile: one ORT trace per role under <run folder>/profile/, summarized per role and op type', () => {
-    const runDir = varied.metrics?.runDir as string;
-    const roles = (varied.metrics?.roles ?? []).map((r) => r.role);
-    expect(roles.length).toBeGreaterThan(0);
-    for (const role of roles) {
-      const trace = readTrace(join(runDir, 'profile', `${role}.json`));
-      expect(trace.nodes.length, role).toBeGreaterThan(0);
+    for (const r of [base, varied]) {
+      const runDir = r.metrics?.runDir as string;
+      const roles = (r.metrics?.roles ?? []).map((x) => x.role);
+      expect(roles.length).toBeGreaterThan(0);
+      for (const role of roles) expect(readTrace(join(runDir, 'profile', `${role}.json`)).nodes.length, `${r.name} ${role}`).toBeGreaterThan(0);
+      expect(new Set(r.metrics?.profile?.opTypes.map((o) => o.role))).toEqual(new Set(roles));
+      expect(r.metrics?.profile?.topOps.length).toBeGreaterThan(0);
     }
-    expect(new Set(varied.metrics?.profile?.opTypes.map((o) => o.role))).toEqual(new Set(roles));
-    expect(varied.metrics?.profile?.topOps.length).toBeGreaterThan(0);
-    expect(existsSync(join(base.metrics?.runDir as string, 'profile'))).toBe(false);
-    expect(base.metrics?.profile).toBeUndefined();
   });
 
   it('workers: the requested renderers ran at once; warmup: its pass is timed', () => {
     expect(varied.metrics?.workers?.map((w) => w.workers)).toEqual([2]);
     expect(varied.metrics?.workers?.[0]?.rtf).toBeGreaterThan(0);
     expect(base.metrics?.workers).toBeUndefined();
-    expect(varied.metrics?.warmupSeconds).toBeGreaterThan(0);
-    expect(base.metrics?.warmupSeconds).toBeUndefined();
+    for (const r of [base, varied]) expect(r.metrics?.warmupSeconds, r.name).toBeGreaterThan(0);
   });
 
   it('writes run.json in each run folder', () => {
