@@ -35,6 +35,7 @@ describe('run settings in a sweep spec', () => {
     expect(v[0]?.settings).toEqual({ ...PIPELINE_SETTINGS_DEFAULTS, overlap: true });
     expect(v[1]?.settings).toEqual({ ...PIPELINE_SETTINGS_DEFAULTS, vocoderBucket: 8 });
     expect(v[2]?.settings).toEqual({ ...PIPELINE_SETTINGS_DEFAULTS, overlap: true, warmup: true });
+    expect(v.map((x) => x.name)).toEqual(['fp32-baseline', 'voc8', 'warmup=true']);
     // profile does not change what is measured (it profiles in a pass of its own): same id.
     const [a] = expandVariants(parseSweepSpec({ schemaVersion: 1, name: 's', profile: true, variants: [] }));
     const [b] = expandVariants(parseSweepSpec({ schemaVersion: 1, name: 's', variants: [] }));
