@@ -27,9 +27,18 @@ export interface PipelineSettings {
   session: SessionSettings;
   /** Pad HiFi-GAN calls to multiples of this many tokens (0 = exact lengths; src/runner/tts-stage.ts). */
   vocoderBucket: number;
-  /** Ditto works on each TTS chunk while the TTS makes the next (same outputs; src/runner/run-pipeline.ts). */
+  /**
+   * Let Ditto work on each TTS audio chunk while the TTS goes on to the next one (false: TTS waits for Ditto
+   * after every chunk). The outputs are the same; the stages overlap in time, so their times add up to more
+   * than the wall time (runStreams, src/runner/run-pipeline.ts).
+   */
   overlap: boolean;
-  /** One untimed pass on the loaded sessions before the timed run (steady state without first-call costs). */
+  /**
+   * Run the whole pipeline once on the loaded sessions before the timed run (false: the timed run is also the
+   * sessions' first). The first calls pay one-off costs — cuDNN's algorithm search per conv shape, arena
+   * growth — which a long-running avatar pays once, not per utterance: on the H100 ~0.7–1.5 s for the
+   * decoder's first call and ~0.9 s for HiFi-GAN's. run.json keeps that first pass's time (`warmupMs`).
+   */
   warmup: boolean;
   /** After the timed run, one more pass with ORT profiling per role; traces land in `<out>/profile/<role>.json`. */
   profile: boolean;
