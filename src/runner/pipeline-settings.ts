@@ -10,9 +10,12 @@
  *   2. give it a default in {@link PIPELINE_SETTINGS_DEFAULTS} (a default that keeps today's behaviour keeps
  *      the sweep's variant ids unchanged: non-default values alone join the id, src/sweep/spec.ts),
  *   3. give it a parser in {@link SETTING_PARSERS} (names the field on bad input),
- *   4. call `settings.take('<field>')` where the field takes effect, and add a non-default value to the
- *      contract tests' NON_DEFAULT_SETTINGS (the type makes it required).
- * Nothing else: the sweep spec (variant, spec-wide defaults, grid axes), the driver and run.json pick it up.
+ *   4. call `settings.take('<field>')` where the field takes effect (hand the stage the SettingsInUse whole
+ *      if it does not have it yet; a worker thread gets the plain value in its WorkerInit),
+ *   5. the compiler then asks for a non-default value in the contract test's NON_DEFAULT_SETTINGS and an
+ *      effect in the fake driver's FAKE_EFFECTS (test/sweep/).
+ * Nothing else: the sweep spec (variant, spec-wide defaults, grid axes), variant ids and names, the driver
+ * and run.json pick it up.
  */
 import { WorkbenchError } from '../errors.js';
 import type { GraphOptimizationLevel, SessionConfig } from '../runtime/ort.js';
