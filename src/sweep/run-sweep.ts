@@ -12,7 +12,7 @@ import { CALIBRATION_SUBDIR, rolesToCalibrate } from './calibration-roles.js';
 import { createStderrProgress, type ProgressSink } from './progress.js';
 import { appendResult, readResults, repairResults, RESULTS_FILE } from './result-store.js';
 import { inShard, type Shard } from './shard.js';
-import { expandVariants } from './spec.js';
+import { expandVariants, variantSettings } from './spec.js';
 import { RESULT_SCHEMA_VERSION, type PlannedVariant, type SweepDriver, type SweepSpec, type VariantResult } from './types.js';
 
 export interface SweepOptions {
@@ -117,6 +117,7 @@ async function runVariant(spec: SweepSpec, v: PlannedVariant, ctx: VariantContex
     baseline: v.baseline,
     spec: v.spec,
     passes: v.passes,
+    ...(v.settings ? { settings: v.settings } : {}),
     env: ctx.driver.env(ctx.ep),
     startedAt: startedAt.toISOString(),
   } as const;
@@ -134,13 +135,8 @@ async function runVariant(spec: SweepSpec, v: PlannedVariant, ctx: VariantContex
       seed: spec.seed ?? SWEEP_DEFAULTS.seed,
       ...(steps !== undefined ? { steps } : {}),
       repeats: spec.repeats ?? SWEEP_DEFAULTS.repeats,
-      ...(v.spec.session ? { session: v.spec.session } : {}),
-      ...(v.spec.workers !== undefined ? { workers: v.spec.workers } : {}),
-      ...(v.spec.vocoderBucket ? { vocoderBucket: v.spec.vocoderBucket } : {}),
-      ...(spec.warmup ? { warmup: true } : {}),
-      ...(v.spec.overlap ? { overlap: true } : {}),
+      settings: v.settings ?? variantSettings(spec, v.spec),
       ...(ctx.baselineRunDir && !v.baseline ? { baselineRunDir: ctx.baselineRunDir } : {}),
-      ...(spec.profile ? { profile: true } : {}),
       ...(spec.text !== undefined ? { text: spec.text } : {}),
       ...(v.baseline && ctx.calibrationRoles.length ? { recordInputs: ctx.calibrationRoles } : {}),
       outDir: runDir,
