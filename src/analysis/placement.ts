@@ -83,10 +83,11 @@ export function offEpNodes(c: PlacementCheck): OffEpNode[] {
   return c.offEp.filter((n) => n.kind !== 'shape');
 }
 
-/** Names, the first `max` of them, then '+N more'. */
-export function listNames(names: readonly string[], max = 6): string {
+/** Names, the first `max` of them, then '+N more' (of `total`, when the list was already cut). */
+export function listNames(names: readonly string[], max = 6, total = names.length): string {
   const shown = names.slice(0, max).join(', ');
-  return names.length > max ? `${shown} +${names.length - max} more` : shown;
+  const shownCount = Math.min(max, names.length);
+  return total > shownCount ? `${shown} +${total - shownCount} more` : shown;
 }
 
 /**
