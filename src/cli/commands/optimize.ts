@@ -29,6 +29,7 @@ interface OptimizeFlags {
   fp16?: boolean;
   keepIoTypes?: boolean;
   outputTail: boolean;
+  gridChain: boolean;
   opBlockList?: string;
   nodeBlockList?: string;
   int8?: 'dynamic' | 'static';
@@ -89,7 +90,7 @@ export function passesFromFlags(f: OptimizeFlags, loadModelInputs: () => Paramet
   const inputs = parseInputs(f.input);
   if (f.resolution !== undefined || inputs) passes.push({ pass: 'resolution', options: { ...(f.resolution !== undefined ? { size: parseSize(f.resolution) } : {}), ...(inputs ? { inputs } : {}) } });
   const opBlock = list(f.opBlockList);
-  const fp16Options = { keepIoTypes: !!f.keepIoTypes, ...(f.outputTail === false ? { keepOutputTail: false } : {}), ...(opBlock ? { opBlockList: opBlock } : {}), ...(f.nodeBlockList ? { nodeBlockList: list(f.nodeBlockList) ?? [] } : {}), inPlace: true };
+  const fp16Options = { keepIoTypes: !!f.keepIoTypes, ...(f.outputTail === false ? { keepOutputTail: false } : {}), ...(f.gridChain === false ? { keepGridChain: false } : {}), ...(opBlock ? { opBlockList: opBlock } : {}), ...(f.nodeBlockList ? { nodeBlockList: list(f.nodeBlockList) ?? [] } : {}), inPlace: true };
   if (f.mixed !== undefined) {
     if (f.mixed !== 'auto') throw new UsageError(`--mixed: only 'auto' is supported, got '${f.mixed}'`);
     const samples = f.calibInputs ? loadCalibrationDir(f.calibInputs, loadModelInputs()) : undefined;
@@ -158,6 +159,7 @@ export function optimizeCommand(): Command {
     .option('--fp16', 'float32 → float16 weights and activations')
     .option('--keep-io-types', 'keep float32 graph inputs/outputs (Casts at the boundary)')
     .option('--no-output-tail', 'with --keep-io-types: also lower the elementwise/data-movement nodes that only feed outputs (kept float32 by default)')
+    .option('--no-grid-chain', "compute a kept GridSample's grid in float16 and cast it (default: the grid chain stays float32)")
     .option('--op-block-list <ops>', `op types kept in float32, comma-separated (default: ${FP16_DEFAULT_OP_BLOCK_LIST.slice(0, 12).join(',')},…)`)
     .option('--node-block-list <names>', 'node names kept in float32, comma-separated')
     .addOption(new Option('--int8 <mode>', 'int8 quantization').choices(['dynamic', 'static']))
