@@ -404,6 +404,14 @@ export function fp16WithReport(model: Model, options: Fp16Options = {}): PassRes
   bump(report, 'castsInserted', 0);
   bump(report, 'castsRemoved', 0);
 
+  const mixed = mixedFloatInputNodes(root);
+  if (mixed.length)
+    report.warnings.push({
+      pass: FP16_NAME,
+      code: 'mixed-float-inputs',
+      message: `${mixed.length} node(s) take float inputs of different types, which ONNX Runtime's kernels bind to one type: it will cast them and run the node on the CPU EP: ${mixed.slice(0, 6).map((n) => `${n.name || '(unnamed)'} (${n.opType})`).join(', ')}${mixed.length > 6 ? ` +${mixed.length - 6} more` : ''}`,
+    });
+
   const clampedValues = report.stats.clampedValues ?? 0;
   if (clampedValues > 0)
     report.warnings.push({ pass: FP16_NAME, code: 'clamped-initializers', message: `${clampedValues} initializer value(s) in ${report.stats.clampedTensors ?? 0} tensor(s) were outside the float16 range and were clamped to ±65504` });
@@ -477,6 +485,38 @@ function findGridChains(g: Graph, kept: ReadonlySet<Node>, types: Map<Value, num
     for (const x of p.inputs) if (x && types.get(x) === DataType.FLOAT) stack.push(x);
   }
   return chain;
+}
+
+const FLOAT_TYPES = new Set<number>([DataType.FLOAT, DataType.FLOAT16, DataType.BFLOAT16, DataType.DOUBLE]);
+/** Ops whose inputs legitimately mix float types beyond ANY_TYPE_INPUTS / FLOAT32_INPUTS (scales, zero points). */
+const MIXED_OK_OPS = new Set(['QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear']);
+
+/**
+ * Nodes (all graphs) whose float inputs have more than one element type, outside the inputs that may
+ * differ (ANY_TYPE_INPUTS, FLOAT32_INPUTS, quantization scales, nodes with subgraphs). ONNX allows some of
+ * these (GridSample's T1 ≠ T2, BatchNormalization's T ≠ T1), but ORT's kernels register one type for both,
+ * so such a node has no kernel on any EP and ORT's InsertCastTransformer runs it on the CPU.
+ */
+export function mixedFloatInputNodes(root: Graph): Node[] {
+  const types = propagateElemTypes(root);
+  const out: Node[] = [];
+  const walk = (g: Graph): void => {
+    for (const n of g.nodes) {
+      const subs = listSubgraphs(n);
+      for (const sg of subs) walk(sg);
+      const std = n.domain === '' || n.domain === 'ai.onnx';
+      if (subs.length || (std && MIXED_OK_OPS.has(n.opType))) continue;
+      const free = new Set([...(std ? ANY_TYPE_INPUTS[n.opType] ?? [] : []), ...(FLOAT32_INPUTS[opKey(n)] ?? [])]);
+      const seen = new Set<number>();
+      n.inputs.forEach((v, i) => {
+        const t = v && !free.has(i) ? types.get(v) : undefined;
+        if (t !== undefined && FLOAT_TYPES.has(t)) seen.add(t);
+      });
+      if (seen.size > 1) out.push(n);
+    }
+  };
+  walk(root);
+  return out;
 }
 
 /** Ops that only move data or are cheap elementwise math: free to leave in float32 at the output. */

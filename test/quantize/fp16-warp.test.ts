@@ -5,24 +5,17 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildWarpNetwork } from '../../src/models/ditto/warp-network.js';
+import { GraphBuilder } from '../../src/onnx/builder.js';
 import { DataType } from '../../src/onnx/dtype.js';
 import type { Model, Node } from '../../src/onnx/types.js';
 import { verifyModel } from '../../src/onnx/verify.js';
 import { propagateElemTypes } from '../../src/quantize/elem-types.js';
 import { randomFeeds, runModel } from '../../src/quantize/execute.js';
-import { fp16WithReport } from '../../src/quantize/fp16.js';
+import { fp16WithReport, mixedFloatInputNodes } from '../../src/quantize/fp16.js';
 import { compareArrays } from '../../src/quantize/metrics.js';
 
-const FLOATS = new Set<number>([DataType.FLOAT, DataType.FLOAT16]);
-
-/** Nodes with both float16 and float32 data inputs (Resize's scales are float32 by definition). */
 function mixedFloatNodes(m: Model): Node[] {
-  const types = propagateElemTypes(m.graph);
-  return m.graph.nodes.filter((n) => {
-    if (n.opType === 'Cast' || n.opType === 'Resize') return false;
-    const ts = new Set(n.inputs.map((v) => (v ? types.get(v) : undefined)).filter((t): t is number => t !== undefined && FLOATS.has(t)));
-    return ts.size > 1;
-  });
+  return mixedFloatInputNodes(m.graph);
 }
 
 describe('fp16 pass on the warp network', () => {
@@ -42,6 +35,7 @@ describe('fp16 pass on the warp network', () => {
       expect(gs.map((n) => n.name).sort()).toEqual(['/GridSample', '/dense_motion_network/GridSample']);
       for (const n of gs) expect(n.inputs.map((v) => v && types.get(v))).toEqual([DataType.FLOAT, DataType.FLOAT]);
       expect(mixedFloatNodes(r.model).map((n) => `${n.opType} ${n.name}`)).toEqual([]);
+      expect(r.report.warnings.filter((w) => w.code === 'mixed-float-inputs')).toEqual([]);
       verifyModel(r.model, 'fp16 warp');
       expect(r.model.opsetImports).toEqual(warp.opsetImports);
     }
@@ -73,5 +67,17 @@ describe('fp16 pass on the warp network', () => {
     console.log(`tiny warp fp16 rel L2: grid chain fp32 ${withChain.toExponential(2)}, grid fp16 then cast ${castOnly.toExponential(2)}`);
     expect(withChain).toBeLessThan(1e-2);
     expect(withChain).toBeLessThanOrEqual(castOnly * 1.05);
+  });
+
+  it('warns when a node still mixes float types (a float16 grid the input model brought with it)', () => {
+    const b = new GraphBuilder('mixed', { seed: 1, opset: 20 });
+    const x = b.input('x', DataType.FLOAT, [1, 2, 4, 4]);
+    const g = b.input('g', DataType.FLOAT16, [1, 4, 4, 2]);
+    b.output(b.op('GridSample', [x, g], { mode: 'linear', padding_mode: 'zeros', align_corners: 0 }, { name: 'gs' }), 'y', [1, 2, 4, 4]);
+    const r = fp16WithReport(b.finish(), { keepIoTypes: true });
+    const w = r.report.warnings.find((x) => x.code === 'mixed-float-inputs');
+    expect(w?.message).toMatch(/^1 node\(s\) take float inputs of different types, .*: gs \(GridSample\)$/);
+    // Before the fix the pass itself made this: GridSample's grid was 'any type'.
+    expect(mixedFloatNodes(warp)).toEqual([]);
   });
 });
