@@ -194,6 +194,12 @@ export function onnxruntimeVersion(): string {
   return (require('onnxruntime-node/package.json') as { version: string }).version;
 }
 
+/** Sessions created and not yet released in this process (leak checks: every path must release what it made). */
+let openSessions = 0;
+export function openSessionCount(): number {
+  return openSessions;
+}
+
 /** Creates a session from a model file (external data resolves next to it) or from bytes. */
 export async function createSession(model: string | Uint8Array, config: SessionConfig): Promise<Session> {
   if (!['cpu', 'cuda'].includes(config.ep)) throw new UsageError(`unknown execution provider '${config.ep}'. Should be one of: cpu, cuda.`);
@@ -212,6 +218,8 @@ export async function createSession(model: string | Uint8Array, config: SessionC
     const msg = (e as Error).message.split('\n')[0] ?? String(e);
     throw new RuntimeError(config.ep, `${where}: ONNX Runtime could not load the model: ${msg}`, { cause: e });
   }
+  openSessions++;
+  let released = false;
   const meta = (list: readonly ort.InferenceSession.ValueMetadata[] | undefined, names: readonly string[]): SessionIO[] =>
     names.map((name, i) => {
       const m = list?.[i] as { isTensor?: boolean; type?: string; shape?: (number | string)[] } | undefined;
@@ -246,6 +254,9 @@ export async function createSession(model: string | Uint8Array, config: SessionC
       return typeof file === 'string' ? file : findProfileFile(config.profileFilePrefix ?? 'ort-profile', createdAt);
     },
     async release() {
+      if (released) return;
+      released = true;
+      openSessions--;
       await s.release();
     },
   };

@@ -142,6 +142,15 @@ const ms = (s: number): string => `${s < 0 ? '−' : '+'}${Math.abs(s * 1000).to
 const mb = (b: number): string => `${b < 0 ? '−' : '+'}${(Math.abs(b) / 2 ** 20).toFixed(1)} MiB`;
 
 /** Compares a variant's per-role, per-op-type and memory numbers with the baseline's. */
+/** What a variant's renderGraph / renderBatch / diffusionLoop settings change, in words ('' when none). */
+export function dittoCallsText(v: { renderGraph?: boolean | 'baked'; renderBatch?: number; diffusionLoop?: boolean }): string {
+  const parts: string[] = [];
+  if (v.renderGraph) parts.push(v.renderGraph === 'baked' ? 'one renderer graph with the source baked in' : 'one renderer graph (stitch + warp + decoder)');
+  if (v.renderBatch !== undefined && v.renderBatch > 1) parts.push(`${v.renderBatch} frames per render call`);
+  if (v.diffusionLoop) parts.push('LMDM as one loop call per window');
+  return parts.join(', ');
+}
+
 export function explain(r: VariantResult, base: VariantResult | undefined): Explanation {
   const m = r.metrics;
   const b = base?.metrics;
@@ -186,6 +195,12 @@ export function explain(r: VariantResult, base: VariantResult | undefined): Expl
   if (gpuBytesDelta !== undefined) mem.push(`GPU ${mb(gpuBytesDelta)}`);
   if (modelBytesDelta !== undefined) mem.push(`weights ${mb(modelBytesDelta)}`);
   if (mem.length) parts.push(`memory: ${mem.join(', ')}`);
+  const calls = dittoCallsText(r.spec);
+  if (calls) {
+    // Fewer, larger calls trade time to first frame: a batch's first frame is out only when the batch is done.
+    const ttff = m.ttffSeconds !== undefined && b.ttffSeconds !== undefined ? `, time to first frame ${m.ttffSeconds >= b.ttffSeconds ? '+' : ''}${ms(m.ttffSeconds - b.ttffSeconds)}` : '';
+    parts.push(`Ditto calls: ${calls}${ttff}`);
+  }
   return { speedup, roles, opTypes, peakRssDeltaBytes, modelBytesDelta, gpuBytesDelta, text: parts.join('; ') };
 }
 
