@@ -4,6 +4,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { benchComposeBatch, composeBatchChild } from './compose-batch.js';
 import { benchFp16Convert, fp16ConvertChild } from './fp16-convert.js';
 import { benchInt8Convert } from './int8-convert.js';
 import { benchIo, ioChild } from './io.js';
@@ -27,6 +28,11 @@ if (args[0] === '--build-child') {
   process.exit(0);
 }
 
+if (args[0] === '--compose-batch-child') {
+  process.stdout.write(`${JSON.stringify(composeBatchChild())}\n`);
+  process.exit(0);
+}
+
 if (args[0] === '--fp16-child') {
   const [input, output] = args.slice(1);
   process.stdout.write(`${JSON.stringify(await fp16ConvertChild(input ?? '', output ?? ''))}\n`);
@@ -40,6 +46,7 @@ const BENCHES: Record<string, Bench> = {
   'fp16-convert': () => benchFp16Convert(self),
   'int8-convert': () => benchInt8Convert(),
   'spawn-stall': () => benchSpawnStall(),
+  'compose-batch': () => benchComposeBatch(self),
 };
 
 const wanted = args.length ? args : Object.keys(BENCHES);

@@ -8,5 +8,5 @@ rm -rf .gpubundle && mkdir -p .gpubundle
 node scripts/bundle.mjs src/cli/entry.ts .gpubundle/workbench.mjs
 node scripts/bundle.mjs src/runner/worker-entry.ts .gpubundle/worker-entry.js
 node scripts/bundle.mjs bench/run.ts .gpubundle/bench.mjs
-cp scripts/gpu/*.sh scripts/gpu/*.py .gpubundle/
+cp scripts/gpu/*.sh scripts/gpu/*.py scripts/gpu/*.mjs .gpubundle/
 du -sh .gpubundle

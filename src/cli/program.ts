@@ -13,6 +13,7 @@ import { modelsCommand } from './commands/models.js';
 import { optimizeCommand } from './commands/optimize.js';
 import { profileCommand } from './commands/profile.js';
 import { projectCommand } from './commands/project.js';
+import { renderGraphCommand } from './commands/render-graph.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { setupCudaCommand } from './commands/setup-cuda.js';
@@ -31,6 +32,7 @@ export function createProgram(): Command {
     profileCommand,
     optimizeCommand,
     composeCommand,
+    renderGraphCommand,
     compareCommand,
     runCommand,
     sweepCommand,

@@ -52,6 +52,7 @@ interface OptimizeFlags {
   externalData?: string | boolean;
   decodeLoop?: boolean;
   batch?: string;
+  diffusionLoop?: string | boolean;
   batchInputs?: string;
   placementCheck: boolean;
   report?: string;
@@ -116,9 +117,10 @@ export function passesFromFlags(f: OptimizeFlags, loadModelInputs: () => Paramet
     const inputs = list(f.batchInputs);
     passes.push({ pass: 'batch', options: { size, ...(inputs ? { inputs } : {}) } });
   }
+  if (f.diffusionLoop !== undefined) passes.push({ pass: 'diffusion-loop', options: f.diffusionLoop === true ? {} : { steps: num('diffusion-loop', String(f.diffusionLoop)) } });
   // Last: the loop is built around the (rewritten) decode step.
   if (f.decodeLoop) passes.push({ pass: 'decode-loop' });
-  if (!passes.length) throw new UsageError('no pass given: use --fp16, --int8 dynamic|static, --wo 4|8, --resolution, --input, --mixed auto, --batch or --decode-loop');
+  if (!passes.length) throw new UsageError('no pass given: use --fp16, --int8 dynamic|static, --wo 4|8, --resolution, --input, --mixed auto, --batch, --diffusion-loop or --decode-loop');
   return passes;
 }
 
@@ -188,6 +190,7 @@ export function optimizeCommand(): Command {
     .addOption(new Option('--target <t>', 'mixed: what to lower to').choices(['fp16', 'int8']).default('fp16'))
     .option('--calib-inputs <dir>', 'mixed: inputs to measure on (default: seeded random inputs)')
     .option('--decode-loop', "XTTS gpt_decode: generate a chunk of tokens per call (a Loop around the step and XTTS's sampler; runs after the other passes)")
+    .option('--diffusion-loop [steps]', "Ditto LMDM: DDIM sampling as one ONNX Loop per window (default 50 steps; the runner's --steps must match)")
     .option('--batch <n>', 'n samples per call: the batch is followed through every shape-dependent constant (runs after resolution and precision passes)')
     .option('--batch-inputs <names>', 'with --batch: the inputs that carry the batch, comma-separated (default: every input with a leading dim of 1)')
     .option('--external-data [bytes]', 'store tensors ≥ bytes (default 1024) in <out>.data')
