@@ -135,4 +135,20 @@ describe('workbench compose', () => {
     expect((await runModel(m, [{ x }]))[0]!.w).toEqual(x.data.map((v) => v + v));
     expect(() => compose([small('a', 'x', 'y'), two([1, 1])], { links: [{ from: 'y', to: 'y_in' }] })).toThrow(/shared input 'x'.*shapes differ/);
   });
+
+  it('raises a lower opset only where no op changed meaning, else names the op', () => {
+    const reduce = (opset: number): Model => {
+      const g = new GraphBuilder('r', { seed: 1, opset });
+      g.output(g.op('ReduceMean', [g.input('x', DataType.FLOAT, [1, 4])], { axes: [1], keepdims: 1 }, { name: 'mean17' }), 'y', [1, 1]);
+      return g.finish();
+    };
+    const at20 = (): Model => {
+      const g = new GraphBuilder('t', { seed: 1, opset: 20 });
+      g.output(g.op('Relu', [g.input('y_in', DataType.FLOAT, [1, 1])]), 'z', [1, 1]);
+      return g.finish();
+    };
+    expect(() => compose([reduce(17), at20()], { links: [{ from: 'y', to: 'y_in' }] })).toThrow(/node 'mean17': op ReduceMean changed meaning at opset 18/);
+    const ok = compose([small('a', 'x', 'y', DataType.FLOAT, [1, 1]), at20()], { links: [{ from: 'y', to: 'y_in' }] });
+    expect(ok.opsetImports).toEqual([{ domain: '', version: 20 }]);
+  });
 });
