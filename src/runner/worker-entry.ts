@@ -7,7 +7,7 @@ import { DITTO_ROLES } from '../models/manifest.js';
 import { DittoStream } from './ditto-stage.js';
 import { RoleSessions } from './role-sessions.js';
 import { StageTimer } from './stage-timer.js';
-import { readRunManifest } from './validate-manifest.js';
+import { readRunManifest, withRenderer } from './validate-manifest.js';
 import type { WorkerInit, WorkerJob, WorkerMessage } from './worker-protocol.js';
 
 const port = parentPort;
@@ -17,11 +17,13 @@ const post = (m: WorkerMessage): void => port.postMessage(m);
 
 let stage = 'load';
 try {
-  const loaded = readRunManifest(init.manifestPath, DITTO_ROLES, init.roleFiles);
+  // A composed renderer (manifest role or the run's renderGraph rewrite) replaces stitch, warp and decoder here too.
+  const roles = withRenderer([...DITTO_ROLES], init.manifestPath, init.roleFiles);
+  const loaded = readRunManifest(init.manifestPath, roles, init.roleFiles);
   const sessions = await RoleSessions.load({
     manifest: loaded.manifest,
     manifestDir: loaded.dir,
-    roles: DITTO_ROLES,
+    roles,
     session: { ...init.session, ep: init.ep },
     overrides: init.roleFiles,
     loadTimeoutMs: init.loadTimeoutMs,
