@@ -18,7 +18,7 @@ import { cloneModel, createNamer } from '../onnx/graph-utils.js';
 import { readFloats, int64Tensor, makeTensor } from '../onnx/tensor.js';
 import { Graph, Node, Value, type Attribute, type Model, type Tensor } from '../onnx/types.js';
 import { verifyModel } from '../onnx/verify.js';
-import { cosineAlphasCumprod, ddimCoefficients, ddimTimePairs, DIFFUSION_TIMESTEPS } from '../runner/ddim.js';
+import { cosineAlphasCumprod, ddimCoefficients, ddimTimePairs, DIFFUSION_TIMESTEPS } from '../models/ditto/ddim.js';
 import { bump, newReport, readPassRecords, recordPass, type PassResult } from './common.js';
 
 export const DIFFUSION_LOOP_NAME = 'diffusion-loop';

@@ -320,7 +320,8 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   // renderGraph / renderBatch / diffusionLoop: rewritten role files for this run, removed at the end.
   const graphs = await buildGraphSettingFiles(settings, { loaded: p0.loaded, roleFiles: o.roleFiles, image: p0.image, steps: p0.steps, session: sessionConfigFor(p0.ep, settings) });
   try {
-    const withGraphs: RunOptions = Object.keys(graphs.roleFiles).length ? { ...o, roleFiles: { ...o.roleFiles, ...graphs.roleFiles } } : o;
+    const label = o.variant ?? (o.roleFiles && Object.keys(o.roleFiles).length ? 'custom' : p0.loaded.manifest.name);
+    const withGraphs: RunOptions = Object.keys(graphs.roleFiles).length ? { ...o, variant: label, roleFiles: { ...o.roleFiles, ...graphs.roleFiles } } : o;
     return await runPrepared(withGraphs, withGraphs === o ? p0 : prepareRun(withGraphs), settings);
   } finally {
     graphs.cleanup();

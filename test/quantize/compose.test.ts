@@ -109,6 +109,20 @@ describe('workbench compose', () => {
     expect((await runModel(m, [{ x }]))[0]!.z).toEqual(x.data);
   });
 
+  it('reads external data and writes the composed weights where --external-data says', async () => {
+    const ext = join(dir, 'stitch-ext.onnx');
+    writeModel(stitch, ext, { externalDataThreshold: 256 });
+    const id = join(dir, 'kp-id.onnx');
+    writeModel(small('kp', 'kp_in', 'kp_out', DataType.FLOAT, [1, 21, 3]), id);
+    const o = join(dir, 'stitch-kp.onnx');
+    const r = await runCli(['compose', ext, id, '--map', 'out:kp_in', '-o', o, '--external-data', '256']);
+    expect(r.stderr).toBe('');
+    expect(existsSync(`${o}.data`)).toBe(true);
+    const m = readModel(o).model;
+    const f = { kp_source: feeds.kp_source!, kp_driving: feeds.kp_driving! };
+    expect((await runModel(m, [f]))[0]!.kp_out).toEqual((await runModel(stitch, [f]))[0]!.out);
+  });
+
   it.each([
     ['a missing output', () => [a, b, '--map', 'nope:y_in'], /output 'nope' is in none of the models/],
     ['a missing input', () => [a, b, '--map', 'y:nope'], /input 'nope' is in none of the models/],

@@ -4,7 +4,7 @@
  */
 import { Command, Option } from 'commander';
 import { UsageError } from '../../errors.js';
-import { ALL_ROLES, type Role } from '../../models/manifest.js';
+import { ALL_ROLES, MANIFEST_ROLES, type Role } from '../../models/manifest.js';
 import { join } from 'node:path';
 import { CALIBRATION_SUBDIR } from '../../runner/input-recorder.js';
 import { DEVICE_MEMORY_SAMPLING, type DeviceMemorySampling } from '../../runner/memory.js';
@@ -33,6 +33,9 @@ interface RunFlags {
   deviceMemory: DeviceMemorySampling;
   warmup?: boolean;
   overlap?: boolean;
+  renderGraph?: string | boolean;
+  renderBatch: string;
+  diffusionLoop?: boolean;
   recordInputs?: string;
   recordDir?: string;
   recordEvery: string;
@@ -51,10 +54,14 @@ function parseRoleFiles(list: string[]): Partial<Record<Role, string>> {
   for (const item of list) {
     const eq = item.indexOf('=');
     const role = item.slice(0, eq) as Role;
-    if (eq < 1 || !ALL_ROLES.includes(role)) throw new UsageError(`--role-file: expected ROLE=FILE with ROLE one of ${ALL_ROLES.join(', ')}, got '${item}'`);
+    if (eq < 1 || !MANIFEST_ROLES.includes(role)) throw new UsageError(`--role-file: expected ROLE=FILE with ROLE one of ${MANIFEST_ROLES.join(', ')}, got '${item}'`);
     r[role] = item.slice(eq + 1);
   }
   return r;
+}
+
+function badRenderGraph(v: string): never {
+  throw new UsageError(`--render-graph: expected no value or 'baked', got '${v}'`);
 }
 
 function nonNegative(name: string, v: string): number {
@@ -88,6 +95,9 @@ export function runCommand(): Command {
     .option('--overlap', 'let Ditto render each audio chunk while the TTS makes the next (same outputs; stage times then overlap)')
     .option('--warmup', 'run the pipeline once untimed on the loaded sessions first: the timed run is the steady state (run.json keeps the first pass as warmupMs)')
     .addOption(new Option('--device-memory <mode>', "CUDA EP: how GPU memory is sampled: 'stream' (one nvidia-smi -lms process), 'poll' (a spawn every 250 ms, stalls this process ~25 ms per GB of RSS), 'off'").choices([...DEVICE_MEMORY_SAMPLING]).default('stream'))
+    .option('--render-graph [baked]', "render with stitch + warp + decoder composed into one graph ('baked': this run's source features inside)")
+    .option('--render-batch <n>', 'frames per render call (a frame is out when its batch is done)', '1')
+    .option('--diffusion-loop', "LMDM's DDIM sampling as one ONNX Loop call per window")
     .option('--record-inputs <roles>', 'write these roles\' inputs as calibration samples (comma-separated, e.g. lmdm) for optimize --calib / --calib-inputs')
     .option('--record-dir <dir>', 'where --record-inputs writes (default <out>/calib); one folder per role')
     .option('--record-every <n>', 'record every n-th call of a role', '1')
@@ -106,6 +116,9 @@ export function runCommand(): Command {
           vocoderBucket: nonNegative('vocoder-bucket', f.vocoderBucket),
           warmup: !!f.warmup,
           overlap: !!f.overlap,
+          renderGraph: f.renderGraph === undefined ? false : f.renderGraph === true ? true : f.renderGraph === 'baked' ? 'baked' : badRenderGraph(f.renderGraph),
+          renderBatch: int('render-batch', f.renderBatch),
+          diffusionLoop: !!f.diffusionLoop,
         },
         deviceMemory: f.deviceMemory,
         ...(f.variant !== undefined ? { variant: f.variant } : {}),
