@@ -116,7 +116,7 @@ export function runCommand(): Command {
           vocoderBucket: nonNegative('vocoder-bucket', f.vocoderBucket),
           warmup: !!f.warmup,
           overlap: !!f.overlap,
-          renderGraph: f.renderGraph === undefined ? false : f.renderGraph === true ? true : f.renderGraph === 'baked' ? 'baked' : badRenderGraph(f.renderGraph),
+          renderGraph: f.renderGraph === undefined ? false : f.renderGraph === true ? true : f.renderGraph === 'baked' ? 'baked' : badRenderGraph(String(f.renderGraph)),
           renderBatch: int('render-batch', f.renderBatch),
           diffusionLoop: !!f.diffusionLoop,
         },
