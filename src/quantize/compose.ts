@@ -18,9 +18,10 @@
  * - Metadata: the models' `workbench.passes` records, in order, then this pass's record.
  */
 import { PassError } from '../errors.js';
+import { DataType } from '../onnx/dtype.js';
 import { cloneModel, listSubgraphs, walkGraphs } from '../onnx/graph-utils.js';
 import { recordPass, readPassRecords, PASSES_METADATA_KEY } from '../onnx/pass-record.js';
-import type { Dim, Graph, Model, Node, OnnxFunction, OpsetImport, Value } from '../onnx/types.js';
+import { Node, Value, type Dim, type Graph, type Model, type OnnxFunction, type OpsetImport } from '../onnx/types.js';
 import { verifyModel } from '../onnx/verify.js';
 import { bump, newReport, replaceUses, type PassResult } from './common.js';
 
@@ -42,9 +43,16 @@ export interface ComposeOptions {
   prefixes?: string[];
   /** The composed graph's name (default: the graph names joined with '+'). */
   name?: string;
+  /**
+   * A link between float32 and float16 values gets a Cast instead of an error (default false). For passes
+   * that compose roles of which some were lowered to float16 (render-graph).
+   */
+  castFloatLinks?: boolean;
 }
 
-export const COMPOSE_DEFAULTS = { keepLinkedOutputs: false };
+export const COMPOSE_DEFAULTS = { keepLinkedOutputs: false, castFloatLinks: false };
+
+const FLOATS: ReadonlySet<number> = new Set([DataType.FLOAT, DataType.FLOAT16]);
 
 /** The lowest default-domain opset compose reconciles from. */
 export const COMPOSE_MIN_OPSET = 13;
@@ -195,7 +203,16 @@ export function composeWithReport(models: Model[], options: ComposeOptions): Pas
     if (prefixes.indexOf(p) !== i) prefixes[i] = `${p}_${i}`;
   });
   const links = resolveLinks(ms, o.links);
-  for (const l of links) checkTypes(l.out, l.inp, `link '${l.label}' (output '${l.out.name}' → input '${l.inp.name}')`, false);
+  const castLinks = new Set<ResolvedLink>();
+  for (const l of links) {
+    const a = l.out.tensorType?.elemType;
+    const b = l.inp.tensorType?.elemType;
+    if (o.castFloatLinks && a !== undefined && b !== undefined && a !== b && FLOATS.has(a) && FLOATS.has(b)) {
+      castLinks.add(l);
+      const same = (x: Value, y: Value): void => checkTypes(new Value(x.name, { kind: 'tensor', elemType: DataType.FLOAT, ...(x.tensorType?.shape ? { shape: x.tensorType.shape } : {}) }), new Value(y.name, { kind: 'tensor', elemType: DataType.FLOAT, ...(y.tensorType?.shape ? { shape: y.tensorType.shape } : {}) }), `link '${l.label}' (output '${l.out.name}' → input '${l.inp.name}')`, false);
+      same(l.out, l.inp);
+    } else checkTypes(l.out, l.inp, `link '${l.label}' (output '${l.out.name}' → input '${l.inp.name}')`, false);
+  }
   const linkedInputs = new Set(links.map((l) => l.inp));
   const linkedOutputs = new Set(links.map((l) => l.out));
   const opsetImports = reconcileOpsets(ms, report);
@@ -242,6 +259,7 @@ export function composeWithReport(models: Model[], options: ComposeOptions): Pas
   const inputs = new Map<string, Value>();
   const mainInputs: Value[] = [];
   const replace: [Value, Value][] = [];
+  const castTo = new Map<ResolvedLink, Value>();
   ms.forEach((m, i) => {
     const g = m.graph;
     for (const v of g.inputs) {
@@ -261,6 +279,26 @@ export function composeWithReport(models: Model[], options: ComposeOptions): Pas
       mainInputs.push(v);
     }
     if (i === 0) return;
+    // Casts of float32↔float16 links into this model go right before its nodes.
+    for (const l of links) {
+      if (l.to !== i || !castLinks.has(l)) continue;
+      const to = l.inp.tensorType?.elemType as number;
+      const castName = (base: string): string => {
+        let n = `${prefixes[i]}/${base}`;
+        for (let k = 1; valuesTaken.has(n) || nodesTaken.has(n); k++) n = `${prefixes[i]}/${base}_${k}`;
+        valuesTaken.add(n);
+        nodesTaken.add(n);
+        return n;
+      };
+      const cast = new Node('Cast', castName(`${l.inp.name}_Cast`), [l.out], []);
+      cast.attributes = [{ name: 'to', attr: { type: 'int', value: BigInt(to) } }];
+      const v = new Value(castName(`${l.inp.name}_cast`), { kind: 'tensor', elemType: to, ...(l.inp.tensorType?.shape ? { shape: [...l.inp.tensorType.shape] } : {}) });
+      v.producer = cast;
+      cast.outputs = [v];
+      main.nodes.push(cast);
+      castTo.set(l, v);
+      bump(report, 'castsInserted');
+    }
     main.initializers.push(...g.initializers);
     main.valueInfo.push(...g.valueInfo);
     main.sparseInitializers.push(...g.sparseInitializers);
@@ -269,7 +307,7 @@ export function composeWithReport(models: Model[], options: ComposeOptions): Pas
       main.nodes.push(n);
     }
   });
-  for (const l of links) replace.push([l.inp, l.out]);
+  for (const l of links) replace.push([l.inp, castTo.get(l) ?? l.out]);
   main.inputs = mainInputs;
   main.outputs = finalOutputs;
   for (const [from, to] of replace) replaceUses(main, from, to);

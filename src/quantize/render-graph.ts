@@ -10,7 +10,7 @@
  * baked for another source image.
  */
 import { PassError } from '../errors.js';
-import { DataType } from '../onnx/dtype.js';
+import { DataType, float32ToFloat16 } from '../onnx/dtype.js';
 import { makeTensor } from '../onnx/tensor.js';
 import type { Model, Value } from '../onnx/types.js';
 import { verifyModel } from '../onnx/verify.js';
@@ -63,9 +63,10 @@ function bake(m: Model, name: string, dims: readonly number[], data: Float32Arra
   if (n !== data.length) throw new PassError(RENDER_GRAPH_NAME, undefined, `baked '${name}': ${data.length} values for dims [${dims.join(',')}]`);
   if (declared && (declared.length !== dims.length || declared.some((d, i) => typeof d === 'number' && d !== dims[i])))
     throw new PassError(RENDER_GRAPH_NAME, undefined, `baked '${name}': dims [${dims.join(',')}] do not match the input's [${declared.join(',')}]`);
-  if (v.tensorType?.elemType !== DataType.FLOAT) throw new PassError(RENDER_GRAPH_NAME, undefined, `baked '${name}': the input is not float32 (bake before precision passes)`);
-  v.initializer = makeTensor(name, DataType.FLOAT, [...dims], new Float32Array(data));
-  v.type = { kind: 'tensor', elemType: DataType.FLOAT, shape: [...dims] };
+  const type = v.tensorType?.elemType;
+  if (type !== DataType.FLOAT && type !== DataType.FLOAT16) throw new PassError(RENDER_GRAPH_NAME, undefined, `baked '${name}': the input is neither float32 nor float16`);
+  v.initializer = type === DataType.FLOAT ? makeTensor(name, DataType.FLOAT, [...dims], new Float32Array(data)) : makeTensor(name, DataType.FLOAT16, [...dims], float32ToFloat16(data));
+  v.type = { kind: 'tensor', elemType: type, shape: [...dims] };
   g.inputs = g.inputs.filter((x: Value) => x !== v);
   g.initializers.push(v);
 }
@@ -79,6 +80,8 @@ export function renderGraphWithReport(roles: RenderRoles, options: RenderGraphOp
     ],
     prefixes: ['stitch', 'warp', 'decoder'],
     name: 'renderer',
+    // A role lowered to float16 without float32 I/O still composes (a Cast between them).
+    castFloatLinks: true,
   });
   report.pass = RENDER_GRAPH_NAME;
   const b = options.bakeSource;

@@ -19,6 +19,7 @@ import { verifyModel } from '../../src/onnx/verify.js';
 import { serializeModel, writeModel } from '../../src/onnx/write-model.js';
 import { readPassRecords } from '../../src/quantize/common.js';
 import { compose } from '../../src/quantize/compose.js';
+import { fp16 } from '../../src/quantize/fp16.js';
 import { runModel, type Feeds } from '../../src/quantize/execute.js';
 import { compareArrays } from '../../src/quantize/metrics.js';
 import { readRenderGraphRecord, renderGraph } from '../../src/quantize/render-graph.js';
@@ -72,6 +73,17 @@ describe('render-graph (compose of stitch, warp, decoder)', () => {
     const back = parseModel(bytes, 'mem');
     verifyModel(back);
     expect(Buffer.compare(Buffer.from(serializeModel(back)), Buffer.from(bytes))).toBe(0);
+  });
+});
+
+describe('render-graph with a float16 decoder', () => {
+  it('links float32 → float16 through a Cast (castFloatLinks); the frame stays close', async () => {
+    const m = renderGraph({ stitch, warp, decoder: fp16(decoder) });
+    verifyModel(m);
+    expect(m.graph.nodes.some((n) => n.opType === 'Cast' && n.name.startsWith('decoder/'))).toBe(true);
+    const got = (await runModel(m, [feeds]))[0]!.output!;
+    expect(compareArrays(reference, got).relL2).toBeLessThan(1e-2);
+    expect(() => compose([stitch, fp16(stitch)], { links: [{ from: 'out', fromModel: 0, to: 'kp_driving', toModel: 1 }] })).toThrow(/element types differ/);
   });
 });
 
