@@ -13,7 +13,7 @@ import { RuntimeError, UsageError } from '../errors.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { DataType } from '../onnx/dtype.js';
 import { writeModel } from '../onnx/write-model.js';
-import { createSession, diagnoseCuda, ortBindingDir, onnxruntimeVersion } from '../runtime/ort.js';
+import { createSession, diagnoseCuda, ortBindingDir, onnxruntimeVersion } from '../runtime/index.js';
 import { readTrace } from './trace.js';
 
 export const CUDA_PROVIDER_PACKAGE = 'com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9';

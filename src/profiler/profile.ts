@@ -24,7 +24,7 @@ import {
   onnxruntimeVersion,
   type ExecutionProvider,
   type SessionConfig,
-} from '../runtime/ort.js';
+} from '../runtime/index.js';
 import { aggregateTrace, nodeKey, type NodeAggregate } from './aggregate.js';
 import {
   attachKernels,

@@ -9,7 +9,7 @@ import { hostTensorToFloat32 } from '../runtime/host-tensor.js';
 import { isAbsolute, join, resolve } from 'node:path';
 import { float16ToFloat32, float32ToFloat16 } from '../onnx/dtype.js';
 import type { Manifest, Role } from '../models/manifest.js';
-import { createSession, type HostTensor, type Session, type SessionConfig } from '../runtime/ort.js';
+import { createSession, type HostTensor, type Session, type SessionConfig } from '../runtime/index.js';
 import { StageError } from './input-error.js';
 import type { InputRecorder } from './input-recorder.js';
 import { withTimeout } from './stage-timer.js';

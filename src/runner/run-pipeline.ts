@@ -8,7 +8,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync
 import { spawnSync } from 'node:child_process';
 import { delimiter, join, resolve } from 'node:path';
 import type { Manifest, PipelineConfig, Role } from '../models/manifest.js';
-import { onnxruntimeVersion, type ExecutionProvider, type SessionConfig } from '../runtime/ort.js';
+import { onnxruntimeVersion, type ExecutionProvider, type SessionConfig } from '../runtime/index.js';
 import { compareRuns } from './compare-runs.js';
 import { DittoStream, type DittoSummary } from './ditto-stage.js';
 import { resizeRgb, syntheticFace } from './image.js';

@@ -1,6 +1,6 @@
 /** Messages between the worker pool (main thread) and a renderer worker (worker-entry.ts). */
 import type { Role } from '../models/manifest.js';
-import type { ExecutionProvider } from '../runtime/ort.js';
+import type { ExecutionProvider } from '../runtime/index.js';
 import type { RoleCallStats } from './role-sessions.js';
 import type { StallInjection } from './stage-timer.js';
 

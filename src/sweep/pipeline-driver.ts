@@ -16,7 +16,7 @@ import { readModel } from '../onnx/read-model.js';
 import { writeModel } from '../onnx/write-model.js';
 import { runPipeline } from '../runner/run-pipeline.js';
 import type { QualityReport, RunResult } from '../runner/run-result.js';
-import { onnxruntimeVersion } from '../runtime/ort.js';
+import { onnxruntimeVersion } from '../runtime/index.js';
 import { loadCalibrationDir } from '../quantize/calibrate.js';
 import { applyPasses, needsCalibration } from './apply-passes.js';
 import { CALIBRATION_MAX_SAMPLES, CALIBRATION_SUBDIR, calibrationEvery } from './calibration-roles.js';
