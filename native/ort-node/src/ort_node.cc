@@ -160,8 +160,9 @@ struct SessionCore {
 using SessionPtr = std::shared_ptr<SessionCore>;
 
 struct TensorCore {
-  Ort::Value value{nullptr};
+  // Declared before the value: destroyed after it, so the session's allocator outlives the memory it frees.
   SessionPtr owner;  // keeps the session (and its allocator) alive while the tensor lives
+  Ort::Value value{nullptr};
   bool onDevice = false;
   int deviceId = 0;
   std::string type;
@@ -212,7 +213,9 @@ class DeviceTensor : public Napi::ObjectWrap<DeviceTensor> {
 
   explicit DeviceTensor(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DeviceTensor>(info) {
     if (info.Length() != 1 || !info[0].IsExternal()) throw Napi::TypeError::New(info.Env(), "DeviceTensor is made by Session.allocate or a run");
-    t_ = *info[0].As<Napi::External<TensorPtr>>().Data();
+    // Take the reference out of the External: only this object (and in-flight runs) hold the tensor, so
+    // release() frees it now rather than when the External is collected.
+    t_ = std::move(*info[0].As<Napi::External<TensorPtr>>().Data());
   }
   // The GC finalizer drops the reference (the safety net); release() drops it now.
 
