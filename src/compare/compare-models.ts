@@ -55,6 +55,8 @@ export interface CompareRow {
   /** Timed runs taken (fewer than asked when the model ran past its time budget). */
   timedRuns: number;
   latencyMs: TimeStats;
+  /** JS wall time per call (equals latencyMs without device IO; with it, latencyMs is the backend's own call time). */
+  wallMs: TimeStats;
   /** baseline median / this median (> 1 = faster than the baseline). */
   speedup: number;
   error: ErrorStats;
@@ -137,6 +139,7 @@ export async function compareModels(o: CompareOptions): Promise<CompareReport> {
       for (let w = 0; w < extra; w++) await call();
     }
     const times: number[][] = grid.map(() => []);
+    const walls: number[][] = grid.map(() => []);
     const budgetMs = (o.maxSecondsPerModel ?? 30) * 1000;
     const spent = grid.map(() => 0);
     for (let r = 0; r < runs; r++) {
@@ -144,7 +147,9 @@ export async function compareModels(o: CompareOptions): Promise<CompareReport> {
         if ((spent[i] ?? 0) > budgetMs && (times[i]?.length ?? 0) >= 3) continue;
         const io = bound[i];
         const g = grid[i];
+        const w0 = performance.now();
         const dt = io ? (await s.runBound(io.feeds, io.outputs)).ms : await timedRun(s, perModelFeeds[g?.model ?? 0] ?? feeds);
+        walls[i]?.push(performance.now() - w0);
         times[i]?.push(dt);
         spent[i] = (spent[i] ?? 0) + dt;
       }
@@ -170,6 +175,7 @@ export async function compareModels(o: CompareOptions): Promise<CompareReport> {
         fileBytes: fileSize(f),
         loadSeconds: loadSeconds[i] ?? 0,
         latencyMs: lat,
+        wallMs: timeStats(walls[i] ?? []),
         speedup: baseStats.median / lat.median,
         error: worst(Object.values(per)),
         outputs: per,
@@ -271,10 +277,10 @@ function downloadAll(outs: Record<string, Tensor>): Record<string, HostTensor> {
 export function renderCompareText(r: CompareReport): string {
   const W = Math.max(22, ...r.rows.map((x) => Math.min(64, x.label.length)));
   const lines = [`ep ${r.ep}, ${r.runs} timed runs after ${r.warmup} warm-up (${r.timing})`];
-  lines.push(`${'variant'.padEnd(W)} ${'median ms'.padStart(10)} ${'p10'.padStart(8)} ${'p90'.padStart(8)} ${'speedup'.padStart(8)} ${'rel L2'.padStart(10)} ${'cosine'.padStart(9)}  non-finite`);
+  lines.push(`${'variant'.padEnd(W)} ${'median ms'.padStart(10)} ${'wall ms'.padStart(9)} ${'p10'.padStart(8)} ${'p90'.padStart(8)} ${'speedup'.padStart(8)} ${'rel L2'.padStart(10)} ${'cosine'.padStart(9)}  non-finite`);
   for (const row of r.rows) {
     lines.push(
-      `${row.label.slice(0, W).padEnd(W)} ${row.latencyMs.median.toFixed(3).padStart(10)} ${row.latencyMs.p10.toFixed(2).padStart(8)} ${row.latencyMs.p90.toFixed(2).padStart(8)} ${`${row.speedup.toFixed(2)}×`.padStart(8)} ${row.error.relL2.toExponential(2).padStart(10)} ${row.error.cosine.toFixed(6).padStart(9)}  ${row.error.nonFinite}`,
+      `${row.label.slice(0, W).padEnd(W)} ${row.latencyMs.median.toFixed(3).padStart(10)} ${row.wallMs.median.toFixed(3).padStart(9)} ${row.latencyMs.p10.toFixed(2).padStart(8)} ${row.latencyMs.p90.toFixed(2).padStart(8)} ${`${row.speedup.toFixed(2)}×`.padStart(8)} ${row.error.relL2.toExponential(2).padStart(10)} ${row.error.cosine.toFixed(6).padStart(9)}  ${row.error.nonFinite}`,
     );
   }
   return `${lines.join('\n')}\n`;

@@ -16,6 +16,7 @@ export { describeSessionConfig, cudaEnvFor, type AppliedSessionOption } from './
 export { diagnoseCuda, findProfileFile, onnxruntimeVersion, ortBindingDir, ortLibraryPath } from './ort-files.js';
 export { parseProviderOptions, validateProviderOptions, nativeProviderOptions, CUDA_PROVIDER_OPTIONS } from './native/provider-options.js';
 export { hostTensorToFloat32 } from './host-tensor.js';
+export { checkNative, type NativeCheck } from './native-check.js';
 
 let notified = false;
 /** Where the fallback notice goes (tests capture it). */

@@ -163,3 +163,16 @@ describe('native backend: options and fallback', () => {
     }
   });
 });
+
+d('native backend: setup-cuda check', () => {
+  it('reports the addon loaded and, without CUDA here, the CUDA checks skipped with the reason', async () => {
+    const { checkNative, diagnoseCuda } = await import('../../src/runtime/index.js');
+    const r = await checkNative();
+    expect(r.available).toBe(true);
+    expect(r.ortVersion).toBe('1.29.0');
+    if (diagnoseCuda()) {
+      expect(r.ok).toBe(false);
+      expect(r.detail).toMatch(/CUDA checks skipped/);
+    }
+  });
+});
