@@ -5,7 +5,10 @@
  * - native-host: the addon, host tensors in and out through IoBinding (JS wall time per call);
  * - native-device: the addon, inputs in device tensors uploaded once, outputs into preallocated device
  *   tensors (JS wall time, and the addon's own per-call time `callMs`, bind → synchronized outputs).
+ * - native-inline: as native-device, run on the JS thread (`inline`: no thread-pool hand-off).
  * overheadMs = JS wall − the addon's callMs on the same call: what the async dispatch and JS side cost.
+ * On a loaded 2-core machine the hand-off dominates small calls (ORT's spinning intra-op threads compete with
+ * the JS thread): compare nativeDevice with nativeInline.
  * Writes bench/results/native-call.json. Without the addon it records why and measures node only.
  */
 import { mkdtempSync } from 'node:fs';
@@ -28,6 +31,7 @@ interface Row {
   nativeDevice?: TimeStats;
   /** The addon's own per-call time on the device-IO calls. */
   nativeDeviceCallMs?: TimeStats;
+  nativeInline?: TimeStats;
   /** Median of (JS wall − callMs) over the device-IO calls. */
   nativeOverheadMs?: number;
   /** node median / native-device median. */
@@ -84,7 +88,7 @@ async function wall(f: () => Promise<unknown>): Promise<number> {
 
 async function benchModel(name: string, file: string, feeds: Record<string, HostTensor>, rounds: number, native: boolean): Promise<Row> {
   const node = await createSession(file, { ep: 'cpu', backend: 'node', intraOpThreads: 1 });
-  const times = { node: [] as number[], host: [] as number[], dev: [] as number[], call: [] as number[], over: [] as number[] };
+  const times = { node: [] as number[], host: [] as number[], dev: [] as number[], call: [] as number[], over: [] as number[], inline: [] as number[] };
   let nat: Session | undefined;
   let io: { feeds: Record<string, DeviceTensor>; outputs: Record<string, DeviceTensor> } | undefined;
   if (native) {
@@ -109,7 +113,9 @@ async function benchModel(name: string, file: string, feeds: Record<string, Host
       const c = await wall(async () => {
         callMs = (await (nat as Session).runBound(ioNow.feeds, ioNow.outputs)).ms;
       });
+      const e = await wall(() => (nat as Session).runBound(ioNow.feeds, ioNow.outputs, { inline: true }));
       if (keep) {
+        times.inline.push(e);
         times.host.push(b);
         times.dev.push(c);
         times.call.push(callMs);
@@ -122,6 +128,7 @@ async function benchModel(name: string, file: string, feeds: Record<string, Host
     row.nativeHost = timeStats(times.host);
     row.nativeDevice = timeStats(times.dev);
     row.nativeDeviceCallMs = timeStats(times.call);
+    row.nativeInline = timeStats(times.inline);
     row.nativeOverheadMs = timeStats(times.over).median;
     row.ratioNodeToNativeDevice = row.node.median / row.nativeDevice.median;
     row.ratioNodeToNativeHost = row.node.median / row.nativeHost.median;

@@ -39,8 +39,11 @@ export interface CompareOptions {
   backends?: Backend[];
   /** CUDA provider-option sets (default [{}]); non-empty sets run on non-node backends only. */
   providerOptionSets?: Record<string, string>[];
-  /** Inputs and outputs in device tensors, bound through IoBinding (see the file comment). */
-  deviceIo?: boolean;
+  /**
+   * Inputs and outputs in device tensors, bound through IoBinding (see the file comment): true for every
+   * row, 'native' for the non-node rows only (node then runs host to host, as onnxruntime-node users call it).
+   */
+  deviceIo?: boolean | 'native';
 }
 
 export interface CompareRow {
@@ -70,7 +73,7 @@ export interface CompareReport {
   ep: ExecutionProvider;
   runs: number;
   warmup: number;
-  timing: 'host-to-host session.run, interleaved rounds' | 'device IO (IoBinding, per-call time to synchronized outputs), interleaved rounds';
+  timing: string;
   inputs: { name: string; type: string; dims: number[] }[];
   rows: CompareRow[];
 }
@@ -125,7 +128,8 @@ export async function compareModels(o: CompareOptions): Promise<CompareReport> {
       sessions.push(s);
       loadSeconds.push((performance.now() - t0) / 1000);
       const f = perModelFeeds[g.model] ?? feeds;
-      const io = o.deviceIo ? await bindDeviceIo(s, g.file, config, f) : undefined;
+      const wantIo = o.deviceIo === true || (o.deviceIo === 'native' && g.backend !== 'node');
+      const io = wantIo ? await bindDeviceIo(s, g.file, config, f) : undefined;
       bound.push(io);
       const call = () => (io ? s.runBound(io.feeds, io.outputs).then((r) => r.ms) : timedRun(s, f));
       const tFirst = performance.now();
@@ -188,7 +192,7 @@ export async function compareModels(o: CompareOptions): Promise<CompareReport> {
       ep: o.ep,
       runs,
       warmup,
-      timing: o.deviceIo ? 'device IO (IoBinding, per-call time to synchronized outputs), interleaved rounds' : 'host-to-host session.run, interleaved rounds',
+      timing: o.deviceIo === 'native' ? 'node host to host; other backends device IO (IoBinding, per-call time to synchronized outputs), interleaved rounds' : o.deviceIo ? 'device IO (IoBinding, per-call time to synchronized outputs), interleaved rounds' : 'host-to-host session.run, interleaved rounds',
       inputs: plan.map((e) => ({ name: e.name, type: e.type, dims: e.dims })),
       rows,
     };

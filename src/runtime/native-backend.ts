@@ -111,7 +111,9 @@ export async function createNativeSession(addon: Addon, model: string | Uint8Arr
         o[k] = v.raw;
       } else o[k] = v;
     }
-    const ro: { gpuGraphId?: number; config?: Record<string, string> } = {};
+    const ro: { gpuGraphId?: number; config?: Record<string, string>; inline?: boolean } = {};
+    const inline = options.inline ?? process.env.WB_NATIVE_RUN === 'inline';
+    if (inline) ro.inline = true;
     if (options.gpuGraphId !== undefined) ro.gpuGraphId = options.gpuGraphId;
     if (options.config) ro.config = options.config;
     let r: Awaited<ReturnType<AddonSession['run']>>;

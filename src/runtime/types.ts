@@ -81,6 +81,11 @@ export interface BoundRunOptions {
   gpuGraphId?: number;
   /** Run config entries (key=value). */
   config?: Record<string, string>;
+  /**
+   * Native backend: run on the JS thread instead of the thread pool (no hand-off latency; blocks the event
+   * loop for the call, so no overlap with other work). Default: off, or on where WB_NATIVE_RUN=inline.
+   */
+  inline?: boolean;
 }
 
 export interface BoundRunResult {

@@ -325,6 +325,14 @@ class RunWorker : public Napi::AsyncWorker {
   std::vector<std::pair<std::string, std::string>> runConfig;
   std::string tag;
 
+ public:
+  // Runs the call on this (the JS) thread and settles the promise: no hand-off to the thread pool and back.
+  void RunInline() {
+    Execute();
+    if (failed_) OnError(Napi::Error::New(Env(), error_));
+    else OnOK();
+  }
+
  protected:
   void Execute() override {
     try {
@@ -348,6 +356,8 @@ class RunWorker : public Napi::AsyncWorker {
       ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       results_ = b.GetOutputValues();
     } catch (const std::exception& e) {
+      failed_ = true;
+      error_ = e.what();
       SetError(e.what());
     }
   }
@@ -376,6 +386,8 @@ class RunWorker : public Napi::AsyncWorker {
   Napi::Promise::Deferred deferred_;
   std::vector<Ort::Value> results_;
   double ms_ = 0;
+  bool failed_ = false;
+  std::string error_;
 };
 
 // ---------- Session ----------
@@ -586,6 +598,7 @@ class Session : public Napi::ObjectWrap<Session> {
     SessionPtr s = live(env);
     if (info.Length() < 2 || !info[0].IsObject() || !info[1].IsObject()) throw Napi::TypeError::New(env, "run(feeds, outputs, runOptions?)");
     auto* w = new RunWorker(env, s);
+    bool inlineRun = false;
     try {
       Napi::Object feeds = info[0].As<Napi::Object>();
       Napi::Array names = feeds.GetPropertyNames();
@@ -630,13 +643,19 @@ class Session : public Napi::ObjectWrap<Session> {
         if (ro.Get("gpuGraphId").IsString() || ro.Get("gpuGraphId").IsNumber())
           w->runConfig.emplace_back("gpu_graph_id", ro.Get("gpuGraphId").ToString().Utf8Value());
         if (ro.Get("tag").IsString()) w->tag = ro.Get("tag").As<Napi::String>().Utf8Value();
+        inlineRun = ro.Get("inline").ToBoolean().Value();
       }
     } catch (const std::exception& e) {
       delete w;
       throw Napi::Error::New(env, e.what());
     }
     Napi::Promise p = w->Promise();
-    w->Queue();
+    if (inlineRun) {
+      w->RunInline();
+      delete w;
+    } else {
+      w->Queue();
+    }
     return p;
   }
 

@@ -53,7 +53,7 @@ export interface AddonSession {
   run(
     feeds: Record<string, AddonHostTensor | AddonDeviceTensor>,
     outputs: Record<string, 'host' | 'device' | AddonDeviceTensor>,
-    options?: { gpuGraphId?: number; config?: Record<string, string> },
+    options?: { gpuGraphId?: number; config?: Record<string, string>; inline?: boolean },
   ): Promise<{ outputs: Record<string, AddonHostTensor | AddonDeviceTensor>; ms: number }>;
   endProfiling(): string;
   release(): void;
