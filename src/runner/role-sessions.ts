@@ -87,6 +87,8 @@ export interface LoadRolesOptions {
   loadTimeoutMs?: number;
   /** Writes chosen roles' feeds as calibration samples (see input-recorder.ts). */
   recorder?: InputRecorder;
+  /** Profile every role with ORT: each role's trace goes to `<profileDir>/<role>_<date>.json` until {@link RoleSessions.endProfiling}. */
+  profileDir?: string;
 }
 
 export function roleFile(o: Pick<LoadRolesOptions, 'manifest' | 'manifestDir' | 'overrides'>, role: Role): string {
@@ -118,7 +120,13 @@ export class RoleSessions {
       for (const role of o.roles) {
         const file = roleFile(o, role);
         files[role] = file;
-        const s = await withTimeout(createSession(file, o.session), o.loadTimeoutMs, () => new StageError(`load.${role}`, 'timeout', `session for ${file} not created after ${o.loadTimeoutMs} ms`));
+        const config = o.profileDir ? { ...o.session, enableProfiling: true, profileFilePrefix: join(o.profileDir, role) } : o.session;
+        const creating = createSession(file, config);
+        // A session that arrives after its load timed out is released as soon as it exists.
+        const s = await withTimeout(creating, o.loadTimeoutMs, () => {
+          void creating.then((late) => late.release(), () => undefined);
+          return new StageError(`load.${role}`, 'timeout', `session for ${file} not created after ${o.loadTimeoutMs} ms`);
+        });
         map.set(role, s);
       }
     } catch (e) {
@@ -207,6 +215,16 @@ export class RoleSessions {
       };
     }
     return r;
+  }
+
+  /** Ends profiling of every role (sessions loaded with `profileDir`) and returns each role's trace file. */
+  endProfiling(): Partial<Record<Role, string>> {
+    const out: Partial<Record<Role, string>> = {};
+    for (const [role, s] of this.sessions) {
+      const file = s.endProfiling();
+      if (file) out[role] = file;
+    }
+    return out;
   }
 
   async release(): Promise<void> {

@@ -4,21 +4,23 @@
  * time to first audio/frame, memory, call counts, config; quality against a baseline run when given).
  * Every input is checked before any session is created.
  */
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { delimiter, join, resolve } from 'node:path';
 import type { Manifest, PipelineConfig, Role } from '../models/manifest.js';
-import { onnxruntimeVersion, type ExecutionProvider, type SessionConfig } from '../runtime/index.js';
+import { describeSessionConfig, onnxruntimeVersion, type ExecutionProvider, type SessionConfig } from '../runtime/index.js';
 import { compareRuns } from './compare-runs.js';
 import { DittoStream, type DittoSummary } from './ditto-stage.js';
 import { resizeRgb, syntheticFace } from './image.js';
-import { InputError } from './input-error.js';
+import { InputError, StageError } from './input-error.js';
 import { DeviceMemorySampler, peakHostRssBytes, type DeviceMemorySampling } from './memory.js';
 import { encodePng, readPng, type RgbImage } from './png.js';
 import { syntheticReferenceVoice } from './reference-voice.js';
 import { resample } from './resample.js';
 import { RoleSessions } from './role-sessions.js';
-import { RTF_DIRECTION, RUN_SCHEMA_VERSION, type RunResult } from './run-result.js';
+import { PROFILE_DIR, RTF_DIRECTION, RUN_SCHEMA_VERSION, workersSummary, type RunProfile, type RunResult } from './run-result.js';
+import { resolvePipelineSettings, SettingsInUse, type PipelineSettings } from './pipeline-settings.js';
+import { runRenderers } from './worker-pool.js';
 import { StageTimer, type StallInjection } from './stage-timer.js';
 import { BpeTokenizer, FallbackTokenizer, MAX_TEXT_TOKENS, type Tokenizer } from './tokenizer.js';
 import { runTts, STREAM_CHUNK_TOKENS } from './tts-stage.js';
@@ -46,26 +48,15 @@ export interface RunOptions {
   /** Limit per awaited stage step (ms); a step past it fails the run with StageError. */
   stageTimeoutMs?: number;
   loadTimeoutMs?: number;
-  /** CPU intra-op threads (0 = ORT default). */
-  intraOpThreads?: number;
   /**
-   * Run the whole pipeline once on the loaded sessions before the timed run (default false: the timed run is
-   * also the sessions' first). The first calls pay one-off costs — cuDNN's algorithm search per conv shape,
-   * arena growth — which a long-running avatar pays once, not per utterance: on the H100 ~0.7–1.5 s for the
-   * decoder's first call and ~0.9 s for HiFi-GAN's. run.json keeps that first pass's time (`warmupMs`).
+   * Run settings (src/runner/pipeline-settings.ts: workers, session options, vocoder buckets, overlap, warm-up,
+   * profiling); omitted fields take PIPELINE_SETTINGS_DEFAULTS. Passed whole to the stages; run.json records
+   * the request (`config.settings`) and what the stages applied (`appliedSettings`).
    */
-  warmup?: boolean;
-  /**
-   * Let Ditto work on each TTS audio chunk while the TTS goes on to the next one (default false: TTS waits for
-   * Ditto after every chunk). The outputs are the same; the stages overlap in time, so their times add up to
-   * more than the wall time.
-   */
-  overlap?: boolean;
+  settings?: Partial<PipelineSettings>;
   /** How device memory is sampled on the CUDA EP (default 'stream'; memory.ts says why not 'poll'). */
   deviceMemory?: DeviceMemorySampling;
   streamChunkTokens?: number;
-  /** Vocoder input padding to multiples of this many tokens (0 = exact lengths; see tts-stage.ts). */
-  vocoderBucket?: number;
   /** Overrides the text-length rule for the audio token count (tests). */
   audioTokens?: number;
   /** Test hook: a stage that sleeps before its work. */
@@ -132,6 +123,7 @@ class FrameSink {
   count = 0;
   width = 0;
   height = 0;
+  pngs: string[] = [];
   constructor(readonly dir: string) {
     this.fd = openSync(join(dir, 'frames.rgb'), 'w');
   }
@@ -146,11 +138,12 @@ class FrameSink {
     const frameBytes = this.width * this.height * 3;
     const pick = this.count <= 10 ? Array.from({ length: this.count }, (_, i) => i) : [0, Math.floor(this.count / 2), this.count - 1];
     const raw = readFileSync(join(this.dir, 'frames.rgb'));
-    return pick.map((i) => {
+    this.pngs = pick.map((i) => {
       const name = `frame_${String(i).padStart(5, '0')}.png`;
       writeFileSync(join(this.dir, name), encodePng({ width: this.width, height: this.height, data: raw.subarray(i * frameBytes, (i + 1) * frameBytes) }));
       return name;
     });
+    return this.pngs;
   }
 }
 
@@ -169,8 +162,10 @@ export interface StreamRunOutput {
  * The streamed pipeline on loaded sessions: TTS audio chunks (or chunks of an input wav) go into the Ditto
  * stream as they are made; frames go to `onFrame`.
  */
-export async function runStreams(p: PreparedRun, sessions: RoleSessions, timer: StageTimer, o: Pick<RunOptions, 'streamChunkTokens' | 'audioTokens' | 'vocoderBucket' | 'overlap'>, onFrame: (img: RgbImage) => Promise<void> | void): Promise<StreamRunOutput> {
+export async function runStreams(p: PreparedRun, sessions: RoleSessions, timer: StageTimer, o: Pick<RunOptions, 'streamChunkTokens' | 'audioTokens'>, settings: SettingsInUse, onFrame: (img: RgbImage) => Promise<void> | void): Promise<StreamRunOutput> {
   const cfg = p.cfg;
+  // Overlap applies where TTS chunks arrive; an input wav is pushed in order.
+  const overlap = p.text !== undefined && settings.take('overlap');
   let ttff: number | null = null;
   let ttfa: number | null = null;
   const ditto = new DittoStream(sessions, cfg, timer, {
@@ -190,7 +185,7 @@ export async function runStreams(p: PreparedRun, sessions: RoleSessions, timer: 
   let dittoQueue: Promise<void> = Promise.resolve();
   let dittoError: unknown;
   const pushAudio = async (chunk: Float32Array): Promise<void> => {
-    if (!o.overlap) return ditto.push(chunk);
+    if (!overlap) return ditto.push(chunk);
     if (dittoError !== undefined) throw dittoError;
     dittoQueue = dittoQueue.then(() => (dittoError === undefined ? ditto.push(chunk) : undefined)).catch((e: unknown) => {
       dittoError ??= e;
@@ -207,7 +202,7 @@ export async function runStreams(p: PreparedRun, sessions: RoleSessions, timer: 
       tokenizer: p.tokenizer,
       seed: p.seed,
       streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS,
-      ...(o.vocoderBucket ? { vocoderBucket: o.vocoderBucket } : {}),
+      settings,
       ...(o.audioTokens !== undefined ? { audioTokens: o.audioTokens } : {}),
       onChunk: async (chunk) => {
         if (ttfa === null) ttfa = timer.elapsed();
@@ -229,49 +224,113 @@ export async function runStreams(p: PreparedRun, sessions: RoleSessions, timer: 
   return { audio, sampleRate: cfg.outputRate, ditto: summary, textTokens, audioTokens, vocoderCalls, timeToFirstAudioMs: ttfa, timeToFirstFrameMs: ttff };
 }
 
-export function sessionConfigFor(ep: ExecutionProvider, intraOpThreads = 0): SessionConfig {
-  return { ep, ...(intraOpThreads ? { intraOpThreads } : {}) };
+/** The session config of every role: the run's session settings, whole, on its execution provider. */
+export function sessionConfigFor(ep: ExecutionProvider, settings: SettingsInUse): SessionConfig {
+  return { ...settings.take('session'), ep };
 }
 
-export async function runPipeline(o: RunOptions): Promise<RunResult> {
-  const p = prepareRun(o);
-  const cfg = p.cfg;
-  const out = resolve(o.out);
-  mkdirSync(out, { recursive: true });
-  const device = new DeviceMemorySampler(p.ep === 'cuda', o.deviceMemory ?? 'stream');
-  const recorder = o.recordInputs ? new InputRecorder(o.recordInputs) : undefined;
+/** The timed pass (after the optional warm-up) on freshly loaded sessions; sessions and the frame file close on every path. */
+interface TimedRun {
+  sessions: RoleSessions;
+  sink: FrameSink;
+  streams: StreamRunOutput;
+  timer: StageTimer;
+  totalMs: number;
+  warmupMs: number | null;
+}
+
+async function timedRun(p: PreparedRun, o: RunOptions, settings: SettingsInUse, out: string, recorder: InputRecorder | undefined): Promise<TimedRun> {
   const sessions = await RoleSessions.load({
     ...(recorder ? { recorder } : {}),
     manifest: p.loaded.manifest,
     manifestDir: p.loaded.dir,
     roles: p.roles,
-    session: sessionConfigFor(p.ep, o.intraOpThreads),
+    session: sessionConfigFor(p.ep, settings),
     ...(o.roleFiles ? { overrides: o.roleFiles } : {}),
     ...(o.loadTimeoutMs ? { loadTimeoutMs: o.loadTimeoutMs } : {}),
   });
-  const sink = new FrameSink(out);
-  let streams: StreamRunOutput;
-  let timer = new StageTimer(o.stageTimeoutMs, o.stall);
-  let totalMs: number;
-  let warmupMs: number | null = null;
-  let pngs: string[] = [];
+  let sink: FrameSink | undefined;
   try {
-    if (o.warmup) {
+    const frames = new FrameSink(out);
+    sink = frames;
+    let timer = new StageTimer(o.stageTimeoutMs, o.stall);
+    let warmupMs: number | null = null;
+    if (settings.take('warmup')) {
       sessions.resetStats(false);
       const w = new StageTimer(o.stageTimeoutMs);
-      await runStreams(p, sessions, w, o, () => undefined);
+      await runStreams(p, sessions, w, o, settings, () => undefined);
       warmupMs = w.elapsed();
       sessions.resetStats(true);
       // The timed run's clock starts after the warm-up.
       timer = new StageTimer(o.stageTimeoutMs, o.stall);
     }
-    streams = await runStreams(p, sessions, timer, o, (img) => sink.write(img));
-    totalMs = timer.elapsed();
+    const streams = await runStreams(p, sessions, timer, o, settings, (img) => frames.write(img));
+    return { sessions, sink: frames, streams, timer, totalMs: timer.elapsed(), warmupMs };
   } finally {
     await sessions.release();
-    pngs = sink.close();
+    sink?.close();
   }
-  const peakDevice = await device.stop();
+}
+
+/**
+ * `settings.profile`: one more pass on fresh sessions with ORT profiling per role (the timed run stays
+ * unprofiled). With `warmup`, a warm-up pass runs first on the same sessions; `warmupCalls` says how many of
+ * each trace's first `model_run`s it made. Traces are moved to `<out>/profile/<role>.json`.
+ */
+async function profilePass(p: PreparedRun, o: RunOptions, settings: SettingsInUse, out: string): Promise<RunProfile> {
+  const dir = join(out, PROFILE_DIR);
+  mkdirSync(dir, { recursive: true });
+  const sessions = await RoleSessions.load({
+    manifest: p.loaded.manifest,
+    manifestDir: p.loaded.dir,
+    roles: p.roles,
+    session: sessionConfigFor(p.ep, settings),
+    profileDir: dir,
+    ...(o.roleFiles ? { overrides: o.roleFiles } : {}),
+    ...(o.loadTimeoutMs ? { loadTimeoutMs: o.loadTimeoutMs } : {}),
+  });
+  const warmupCalls: Partial<Record<Role, number>> = {};
+  let written: Partial<Record<Role, string>> = {};
+  try {
+    if (settings.take('warmup')) {
+      await runStreams(p, sessions, new StageTimer(o.stageTimeoutMs), o, settings, () => undefined);
+      for (const [role, st] of Object.entries(sessions.stats())) warmupCalls[role as Role] = st.calls;
+    }
+    await runStreams(p, sessions, new StageTimer(o.stageTimeoutMs), o, settings, () => undefined);
+  } finally {
+    // The traces are written when profiling ends, which must come before the sessions go.
+    written = sessions.endProfiling();
+    await sessions.release();
+  }
+  const traces: Partial<Record<Role, string>> = {};
+  for (const role of p.roles) {
+    const file = written[role];
+    if (!file || !existsSync(file)) throw new StageError('profile', 'error', `ONNX Runtime wrote no trace for role ${role} (prefix ${join(dir, role)})`);
+    const rel = join(PROFILE_DIR, `${role}.json`);
+    renameSync(file, join(out, rel));
+    traces[role] = rel;
+  }
+  return { dir: PROFILE_DIR, traces, warmupCalls };
+}
+
+export async function runPipeline(o: RunOptions): Promise<RunResult> {
+  const p = prepareRun(o);
+  const settings = new SettingsInUse(resolvePipelineSettings([o.settings]));
+  const cfg = p.cfg;
+  const out = resolve(o.out);
+  mkdirSync(out, { recursive: true });
+  const recorder = o.recordInputs ? new InputRecorder(o.recordInputs) : undefined;
+  // The sampler's nvidia-smi child lives exactly as long as the timed run, failed or not.
+  const device = new DeviceMemorySampler(p.ep === 'cuda', o.deviceMemory ?? 'stream');
+  let run: TimedRun;
+  let peakDevice: number | null;
+  try {
+    run = await timedRun(p, o, settings, out, recorder);
+  } finally {
+    peakDevice = await device.stop();
+  }
+  const { sessions, sink, streams, timer, totalMs, warmupMs } = run;
+  const pngs = sink.pngs;
   const audioSeconds = streams.audio.length / streams.sampleRate;
   writeWav(join(out, 'audio.wav'), { sampleRate: streams.sampleRate, samples: streams.audio });
   const motion = streams.ditto.motion;
@@ -282,12 +341,15 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
     const r = spawnSync('ffmpeg', ['-y', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${sink.width}x${sink.height}`, '-r', String(cfg.fps), '-i', join(out, 'frames.rgb'), '-i', join(out, 'audio.wav'), '-c:v', 'libx264', '-crf', '18', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', join(out, 'video.mp4')], { timeout: 600_000 });
     if (r.status === 0) mp4 = 'video.mp4';
   }
+  const profile = settings.take('profile') ? await profilePass(p, o, settings, out) : null;
   const stagesMs: Record<string, number> = {};
   for (const [k, v] of timer.totals) {
     stagesMs[k] = v;
     const top = k.split('.')[0] as string;
     stagesMs[top] = (stagesMs[top] ?? 0) + v;
   }
+  // More renderers at once on the run's audio (the TTS is shared, so its time is the timed run's).
+  const pool = settings.take('workers') > 1 ? await runRenderers(p, streams.audio, stagesMs.tts ?? 0, settings, { ...o, out }) : null;
   const rtf: Record<string, number> = { endToEnd: totalMs / 1000 / audioSeconds };
   for (const [k, v] of Object.entries(stagesMs)) rtf[k] = v / 1000 / audioSeconds;
   const result: RunResult = {
@@ -308,10 +370,8 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       audioInput: o.audio ? resolve(o.audio) : null,
       refVoice: o.refVoice ? resolve(o.refVoice) : null,
       image: o.image ? resolve(o.image) : null,
-      intraOpThreads: o.intraOpThreads ?? 0,
-      vocoderBucket: o.vocoderBucket ?? 0,
-      warmup: !!o.warmup,
-      overlap: !!o.overlap,
+      settings: settings.requested,
+      sessionOptions: describeSessionConfig(sessionConfigFor(p.ep, settings)),
       streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS,
       tokenizer: p.tokenizer?.kind ?? null,
       onnxruntimeVersion: onnxruntimeVersion(),
@@ -342,6 +402,9 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
     memory: { peakHostRssBytes: peakHostRssBytes(), peakDeviceBytes: peakDevice, deviceSource: p.ep === 'cuda' ? device.describe() : 'none on the CPU EP' },
     files: { audio: 'audio.wav', frames: 'frames.rgb', motion: 'motion.f32', fingerprints: 'fingerprints.json', pngs, mp4 },
     quality: null,
+    appliedSettings: settings.applied(),
+    profile,
+    workers: pool ? workersSummary(pool) : null,
     ...(recorder && o.recordInputs ? { recordedInputs: { dir: resolve(o.recordInputs.dir), samples: recorder.counts() } } : {}),
   };
   writeFileSync(join(out, 'run.json'), stringifyWithInfinity(result));

@@ -1,6 +1,10 @@
 /** The typed content of a run directory's run.json (schemaVersion 1). */
 import type { Role } from '../models/manifest.js';
+import { median } from '../profiler/stats.js';
+import type { AppliedSessionOption } from '../runtime/index.js';
+import type { PipelineSettings } from './pipeline-settings.js';
 import type { RoleCallStats } from './role-sessions.js';
+import type { PoolResult } from './worker-pool.js';
 
 export const RUN_SCHEMA_VERSION = 1;
 export const RTF_DIRECTION = 'processing seconds / audio seconds (lower is faster; below 1 is faster than real time)';
@@ -20,14 +24,11 @@ export interface RunConfig {
   audioInput: string | null;
   refVoice: string | null;
   image: string | null;
-  intraOpThreads: number;
   streamChunkTokens: number;
-  /** Vocoder input padding in tokens (0 = exact lengths). Older run.json files lack it. */
-  vocoderBucket?: number;
-  /** Whether an untimed warm-up pass ran first. Older run.json files lack it. */
-  warmup?: boolean;
-  /** Whether Ditto overlapped the TTS (RunOptions.overlap). Older run.json files lack it. */
-  overlap?: boolean;
+  /** The run's settings as requested, defaults filled in (src/runner/pipeline-settings.ts). */
+  settings: PipelineSettings;
+  /** How each session option reached ONNX Runtime (the binding cannot apply some; src/runtime/ort.ts). */
+  sessionOptions: AppliedSessionOption[];
   tokenizer: 'bpe' | 'fallback' | null;
   onnxruntimeVersion: string;
   node: string;
@@ -84,8 +85,43 @@ export interface RunResult {
   files: RunFiles;
   /** Against --baseline, when given. */
   quality: QualityReport | null;
+  /**
+   * The settings as the stages that act on them used them, each recorded at its point of use (a field a run
+   * never acted on is missing: audio input has no vocoder, so no `vocoderBucket`). Equal to the request
+   * unless a consumer could not do all of it (`workers`: how many rendered at once).
+   */
+  appliedSettings: Partial<PipelineSettings>;
+  /** `settings.profile`: the ORT trace of each role, relative to the run folder (`profile/<role>.json`). */
+  profile: RunProfile | null;
+  /** `settings.workers` > 1: the concurrent renderers (details in workers.json). */
+  workers: RunWorkers | null;
   /** Calibration samples written during the run (`--record-inputs`). */
   recordedInputs?: { dir: string; samples: Partial<Record<Role, number>> };
+}
+
+/** Where a run's profile traces lie (the folder's name in a run folder: {@link PROFILE_DIR}). */
+export const PROFILE_DIR = 'profile';
+
+export interface RunProfile {
+  dir: string;
+  /** Role → trace file, relative to the run folder. */
+  traces: Partial<Record<Role, string>>;
+  /** Role → calls of the warm-up pass at the start of its trace (its first `model_run`s), when `warmup` is on. */
+  warmupCalls: Partial<Record<Role, number>>;
+}
+
+export interface RunWorkers {
+  file: 'workers.json';
+  requested: number;
+  ok: number;
+  /** Median RTF (render seconds / audio seconds) of the workers that finished, each rendering the whole audio. */
+  medianRtf: number | null;
+  throughputAudioSecondsPerSecond: number;
+}
+
+export function workersSummary(r: PoolResult): RunWorkers {
+  const rtfs = r.workers.flatMap((w) => (w.rtf !== null ? [w.rtf] : []));
+  return { file: 'workers.json', requested: r.requestedWorkers, ok: r.okWorkers, medianRtf: rtfs.length ? median(rtfs) : null, throughputAudioSecondsPerSecond: r.throughputAudioSecondsPerSecond };
 }
 
 export interface FrameQuality {

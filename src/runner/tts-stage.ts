@@ -26,6 +26,7 @@ import { audioTokensForText, sampleToken, XTTS_SAMPLING } from './sampling.js';
 import type { StageTimer } from './stage-timer.js';
 import { START_TEXT_TOKEN, STOP_TEXT_TOKEN, type Tokenizer } from './tokenizer.js';
 import type { Audio } from './wav.js';
+import type { SettingsInUse } from './pipeline-settings.js';
 
 /** XTTS inference_stream defaults. */
 export const STREAM_CHUNK_TOKENS = 20;
@@ -39,12 +40,13 @@ export interface TtsOptions {
   /** Vocoder chunking (0 = one vocoder call at the end). */
   streamChunkTokens?: number;
   /**
-   * Pad each vocoder call's latents with zeros to a multiple of this many tokens and keep the real part of
-   * the waveform (default 0: exact lengths, as XTTS streams). Each new input length makes the CUDA EP's
-   * cuDNN search run again (~1 s per HiFi-GAN call on an H100, unswitchable from Node); buckets reuse one.
-   * The last samples before the padding hear zeros instead of nothing: the sweep's audio SNR shows the cost.
+   * The run's settings. `vocoderBucket`: pad each vocoder call's latents with zeros to a multiple of this many
+   * tokens and keep the real part of the waveform (0: exact lengths, as XTTS streams). Each new input length
+   * makes the CUDA EP's cuDNN search run again (~1 s per HiFi-GAN call on an H100, unswitchable from Node);
+   * buckets reuse one. The last samples before the padding hear zeros instead of nothing: the sweep's audio
+   * SNR shows the cost.
    */
-  vocoderBucket?: number;
+  settings: SettingsInUse;
   /** Overrides the text-length rule (tests). */
   audioTokens?: number;
   /** Called with each new 24 kHz audio chunk as soon as it is ready. */
@@ -105,7 +107,7 @@ export async function runTts(sessions: RoleSessions, cfg: PipelineConfig, timer:
   const rng = createRng((o.seed * 2654435761) ^ 0x7755);
   const candidates = cfg.audioVocab - 2; // keep start/stop audio tokens out
   const tokens: number[] = [];
-  const bucket = Math.max(0, Math.floor(o.vocoderBucket ?? 0));
+  const bucket = o.settings.take('vocoderBucket');
   const paddedTokens = (count: number): number => (bucket > 0 ? Math.ceil(count / bucket) * bucket : count);
   // Zeros past the last token: the padding a bucketed call feeds.
   const latents = new Float32Array(paddedTokens(nTokens) * cfg.gptWidth);

@@ -22,7 +22,7 @@ try {
     manifest: loaded.manifest,
     manifestDir: loaded.dir,
     roles: DITTO_ROLES,
-    session: { ep: init.ep, ...(init.intraOpThreads ? { intraOpThreads: init.intraOpThreads } : {}) },
+    session: { ...init.session, ep: init.ep },
     overrides: init.roleFiles,
     loadTimeoutMs: init.loadTimeoutMs,
   });

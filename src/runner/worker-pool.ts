@@ -10,11 +10,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { XTTS_ROLES, type Role } from '../models/manifest.js';
-import { InputError } from './input-error.js';
 import { deviceMemoryBytes, isOutOfMemory, peakHostRssBytes } from './memory.js';
 import { stringifyWithInfinity } from './quality.js';
 import { RoleSessions } from './role-sessions.js';
-import { prepareRun, sessionConfigFor, type RunOptions } from './run-pipeline.js';
+import { prepareRun, sessionConfigFor, type PreparedRun, type RunOptions } from './run-pipeline.js';
+import { resolvePipelineSettings, SettingsInUse } from './pipeline-settings.js';
 import { RTF_DIRECTION } from './run-result.js';
 import { StageTimer } from './stage-timer.js';
 import { runTts, STREAM_CHUNK_TOKENS } from './tts-stage.js';
@@ -23,8 +23,8 @@ import { resolveWorkerScript } from './worker-script.js';
 import type { WorkerInit, WorkerJob, WorkerJobResult, WorkerMessage } from './worker-protocol.js';
 import { writeWav } from './wav.js';
 
+/** A run's options; `settings.workers` renderers are started. */
 export interface PoolOptions extends RunOptions {
-  workers: number;
   /** Inject a stall into one worker (test hook). */
   stallWorker?: number;
 }
@@ -128,21 +128,20 @@ class WorkerHandle {
 }
 
 export async function runWorkerPool(o: PoolOptions): Promise<PoolResult> {
-  if (!Number.isInteger(o.workers) || o.workers < 1) throw new InputError('--workers', 'workers', `must be a positive integer, got ${o.workers}`);
   const p = prepareRun(o);
+  const settings = new SettingsInUse(resolvePipelineSettings([o.settings]));
   const cfg = p.cfg;
   const out = resolve(o.out);
   mkdirSync(out, { recursive: true });
-  const stageTimeoutMs = o.stageTimeoutMs ?? 120_000;
   const loadTimeoutMs = o.loadTimeoutMs ?? 120_000;
   // Shared TTS in the main thread (or the input audio).
   let audio: Float32Array;
   let ttsMs = 0;
   if (p.text !== undefined && p.tokenizer && p.refVoice) {
-    const tts = await RoleSessions.load({ manifest: p.loaded.manifest, manifestDir: p.loaded.dir, roles: XTTS_ROLES, session: sessionConfigFor(p.ep, o.intraOpThreads), ...(o.roleFiles ? { overrides: o.roleFiles } : {}), loadTimeoutMs });
+    const tts = await RoleSessions.load({ manifest: p.loaded.manifest, manifestDir: p.loaded.dir, roles: XTTS_ROLES, session: sessionConfigFor(p.ep, settings), ...(o.roleFiles ? { overrides: o.roleFiles } : {}), loadTimeoutMs });
     try {
-      const timer = new StageTimer(stageTimeoutMs);
-      const r = await runTts(tts, cfg, timer, { text: p.text, refVoice: p.refVoice, tokenizer: p.tokenizer, seed: p.seed, streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS, ...(o.vocoderBucket ? { vocoderBucket: o.vocoderBucket } : {}), ...(o.audioTokens !== undefined ? { audioTokens: o.audioTokens } : {}) });
+      const timer = new StageTimer(o.stageTimeoutMs ?? 120_000);
+      const r = await runTts(tts, cfg, timer, { text: p.text, refVoice: p.refVoice, tokenizer: p.tokenizer, seed: p.seed, streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS, settings, ...(o.audioTokens !== undefined ? { audioTokens: o.audioTokens } : {}) });
       audio = r.audio;
       ttsMs = timer.elapsed();
     } finally {
@@ -153,15 +152,49 @@ export async function runWorkerPool(o: PoolOptions): Promise<PoolResult> {
     audio = a ? resample(a.samples, a.sampleRate, cfg.outputRate) : new Float32Array(0);
   }
   writeWav(join(out, 'audio.wav'), { sampleRate: cfg.outputRate, samples: audio });
-  const audioSeconds = audio.length / cfg.outputRate;
+  return runRenderers(p, audio, ttsMs, settings, { ...o, out });
+}
+
+export interface RenderersOptions extends Pick<RunOptions, 'roleFiles' | 'stageTimeoutMs' | 'loadTimeoutMs' | 'stall'> {
+  /** Folder of workers.json. */
+  out: string;
+  /** Inject the stall into this worker only (test hook). */
+  stallWorker?: number;
+}
+
+/**
+ * `settings.workers` Ditto renderers (worker threads, each with its own sessions made with `settings.session`)
+ * render `audio` at once; writes `<out>/workers.json`. Every worker is terminated on every path.
+ */
+export async function runRenderers(p: PreparedRun, audio: Float32Array, ttsMs: number, settings: SettingsInUse, o: RenderersOptions): Promise<PoolResult> {
   const script = await resolveWorkerScript();
   const handles: WorkerHandle[] = [];
+  try {
+    return await startAndRender(p, audio, ttsMs, settings, o, (init) => {
+      const h = new WorkerHandle(script, init);
+      handles.push(h);
+      return h;
+    });
+  } finally {
+    await Promise.all(handles.map((h) => h.terminate()));
+  }
+}
+
+/** The pool's work: start the workers one by one (stop at the first out-of-memory), then render on all at once. */
+async function startAndRender(p: PreparedRun, audio: Float32Array, ttsMs: number, settings: SettingsInUse, o: RenderersOptions, start: (init: WorkerInit) => WorkerHandle): Promise<PoolResult> {
+  const cfg = p.cfg;
+  const out = o.out;
+  const workers = settings.take('workers');
+  const session = settings.take('session');
+  const stageTimeoutMs = o.stageTimeoutMs ?? 120_000;
+  const loadTimeoutMs = o.loadTimeoutMs ?? 120_000;
+  const audioSeconds = audio.length / cfg.outputRate;
   const reportOf = new Map<WorkerHandle, WorkerReport>();
   const reports: WorkerReport[] = [];
   let stopped: string | null = null;
   const deviceBefore = p.ep === 'cuda' ? await deviceMemoryBytes() : null;
   let deviceLast = deviceBefore;
-  for (let i = 0; i < o.workers; i++) {
+  for (let i = 0; i < workers; i++) {
     const report: WorkerReport = { index: i, status: 'not-started', failure: null, loadMs: null, deviceBytes: null, hostRssAfterLoadBytes: 0, result: null, rtf: null };
     reports.push(report);
     if (stopped) continue;
@@ -170,12 +203,12 @@ export async function runWorkerPool(o: PoolOptions): Promise<PoolResult> {
       manifestPath: p.loaded.path,
       roleFiles: (o.roleFiles ?? {}) as Partial<Record<Role, string>>,
       ep: p.ep,
-      intraOpThreads: o.intraOpThreads ?? 0,
+      session,
       loadTimeoutMs,
       stageTimeoutMs,
       stall: o.stall && (o.stallWorker === undefined || o.stallWorker === i) ? o.stall : undefined,
     };
-    const h = new WorkerHandle(script, init);
+    const h = start(init);
     const m = await h.wait('ready', loadTimeoutMs);
     report.hostRssAfterLoadBytes = process.memoryUsage().rss;
     if (m.type !== 'ready') {
@@ -191,7 +224,6 @@ export async function runWorkerPool(o: PoolOptions): Promise<PoolResult> {
       report.deviceBytes = now !== null && deviceLast !== null ? now - deviceLast : null;
       deviceLast = now;
     }
-    handles.push(h);
     reportOf.set(h, report);
   }
   const deviceAfterLoad = deviceLast;
@@ -199,7 +231,7 @@ export async function runWorkerPool(o: PoolOptions): Promise<PoolResult> {
   const t0 = performance.now();
   const image = { width: p.image.width, height: p.image.height, data: p.image.data };
   await Promise.all(
-    handles.map(async (h) => {
+    [...reportOf.keys()].map(async (h) => {
       const report = reportOf.get(h) as WorkerReport;
       const job: WorkerJob = { type: 'job', audio: audio.slice(), sampleRate: cfg.outputRate, image: { ...image, data: image.data.slice() }, steps: p.steps, seed: p.seed + report.index };
       h.post(job);
@@ -216,14 +248,13 @@ export async function runWorkerPool(o: PoolOptions): Promise<PoolResult> {
     }),
   );
   const wallMs = performance.now() - t0;
-  await Promise.all(handles.map((h) => h.terminate()));
   const ok = reports.filter((r) => r.status === 'ok');
   const firstOom = reports.find((r) => r.failure?.reason === 'oom');
   const result: PoolResult = {
     schemaVersion: 1,
     kind: 'workbench.workers',
-    requestedWorkers: o.workers,
-    startedWorkers: handles.length,
+    requestedWorkers: workers,
+    startedWorkers: reportOf.size,
     okWorkers: ok.length,
     maxWorkersFit: firstOom ? firstOom.index : reports.filter((r) => r.status !== 'not-started').length,
     stoppedAddingBecause: stopped,
@@ -236,5 +267,7 @@ export async function runWorkerPool(o: PoolOptions): Promise<PoolResult> {
     memory: { peakHostRssBytes: peakHostRssBytes(), deviceBytesBeforeWorkers: deviceBefore, deviceBytesAfterLoad: deviceAfterLoad },
   };
   writeFileSync(join(out, 'workers.json'), stringifyWithInfinity(result));
+  // What really ran at once: fewer than asked when one failed or did not fit.
+  settings.settle('workers', ok.length);
   return result;
 }

@@ -3,13 +3,15 @@ import type { Role } from '../models/manifest.js';
 import type { ExecutionProvider } from '../runtime/index.js';
 import type { RoleCallStats } from './role-sessions.js';
 import type { StallInjection } from './stage-timer.js';
+import type { SessionSettings } from './pipeline-settings.js';
 
 export interface WorkerInit {
   index: number;
   manifestPath: string;
   roleFiles: Partial<Record<Role, string>>;
   ep: ExecutionProvider;
-  intraOpThreads: number;
+  /** The run's session settings, whole (PipelineSettings.session). */
+  session: SessionSettings;
   loadTimeoutMs: number;
   stageTimeoutMs: number | undefined;
   stall: StallInjection | undefined;

@@ -43,8 +43,33 @@ export function resolveBackend(requested: Backend | undefined): ResolvedBackend 
   return nativeUnavailable() ? 'node' : 'native';
 }
 
+/** Sessions created and not yet released in this process (leak checks: every path must release what it made). */
+let openSessions = 0;
+export function openSessionCount(): number {
+  return openSessions;
+}
+
+/** Counts the session as open until its first release(). */
+function counted(s: Session): Session {
+  openSessions++;
+  let released = false;
+  const release = s.release.bind(s);
+  return Object.assign(s, {
+    async release() {
+      if (released) return;
+      released = true;
+      openSessions--;
+      await release();
+    },
+  });
+}
+
 /** Creates a session from a model file (external data resolves next to it) or from bytes, on the asked backend. */
 export async function createSession(model: string | Uint8Array, config: SessionConfig): Promise<Session> {
+  return counted(await createAnySession(model, config));
+}
+
+async function createAnySession(model: string | Uint8Array, config: SessionConfig): Promise<Session> {
   if (!['cpu', 'cuda'].includes(config.ep)) throw new UsageError(`unknown execution provider '${config.ep}'. Should be one of: cpu, cuda.`);
   const requested = config.backend ?? 'node';
   if (requested !== 'node') {

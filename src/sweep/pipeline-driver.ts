@@ -14,13 +14,16 @@ import type { Manifest, Role, RoleSpec } from '../models/manifest.js';
 import { tensorSpecOf } from '../models/manifest-io.js';
 import { readModel } from '../onnx/read-model.js';
 import { writeModel } from '../onnx/write-model.js';
+import { PIPELINE_SETTINGS_DEFAULTS, type PipelineSettings } from '../runner/pipeline-settings.js';
 import { runPipeline } from '../runner/run-pipeline.js';
 import type { QualityReport, RunResult } from '../runner/run-result.js';
 import { onnxruntimeVersion } from '../runtime/index.js';
 import { loadCalibrationDir } from '../quantize/calibrate.js';
 import { applyPasses, needsCalibration } from './apply-passes.js';
+import { summarizeRunProfile } from './profile-summary.js';
 import { CALIBRATION_MAX_SAMPLES, CALIBRATION_SUBDIR, calibrationEvery } from './calibration-roles.js';
 import { PSNR_IDENTICAL } from './rank.js';
+import { checkManifestPlacement } from './variant-placement.js';
 import { canonicalJson } from './spec.js';
 import type { PassSpec, PlannedVariant, QualityMetrics, RunMetrics, RunRequest, StageMetric, SweepDriver, SweepSpec } from './types.js';
 import { median } from '../profiler/stats.js';
@@ -241,6 +244,19 @@ function calibrationFingerprint(dir: string): string | undefined {
   return h.digest('hex').slice(0, 16);
 }
 
+/** Settings a variant's later repeats leave to the first: what they add (traces, renderers) does not change with repeats. */
+const ONCE_PER_VARIANT = { profile: false, workers: 1 } as const satisfies Partial<PipelineSettings>;
+
+/** What the first repeat alone measures: the settings it applied, its profile and its worker scaling. */
+function onceMetrics(first: RunResult | undefined, runDir: string): Pick<RunMetrics, 'settings' | 'profile' | 'workers'> {
+  if (!first) return {};
+  const m: Pick<RunMetrics, 'settings' | 'profile' | 'workers'> = { settings: first.appliedSettings };
+  if (first.profile) m.profile = summarizeRunProfile(runDir, first.profile);
+  const w = first.workers;
+  if (w && w.medianRtf !== null) m.workers = [{ workers: w.ok, rtf: w.medianRtf, throughput: w.throughputAudioSecondsPerSecond }];
+  return m;
+}
+
 /** The real driver (rewrite passes + src/runner). */
 export function createPipelineDriver(o: PipelineDriverOptions = {}): SweepDriver {
   let ep: 'cpu' | 'cuda' = 'cpu';
@@ -255,8 +271,13 @@ export function createPipelineDriver(o: PipelineDriverOptions = {}): SweepDriver
     async buildVariant(baseManifest, v, cacheDir, calibrationDir) {
       return buildVariantManifest(baseManifest, v, cacheDir, ep, calibrationDir);
     },
+    async checkPlacement(manifestPath, v, e) {
+      const roles = Object.keys(readManifestJson(manifestPath).roles).filter((r) => passesForRole(v, r as Role).length) as Role[];
+      return checkManifestPlacement(manifestPath, roles, e);
+    },
     async run(req: RunRequest) {
       ep = req.ep;
+      const settings = req.settings ?? PIPELINE_SETTINGS_DEFAULTS;
       const runs: RunResult[] = [];
       for (let i = 0; i < req.repeats; i++) {
         req.onStage?.(req.repeats > 1 ? `run ${i + 1}/${req.repeats}` : 'run');
@@ -271,10 +292,8 @@ export function createPipelineDriver(o: PipelineDriverOptions = {}): SweepDriver
             out,
             // Quality once, on the first run: the outputs of every repeat are the same.
             ...(i === 0 && req.baselineRunDir ? { baseline: req.baselineRunDir } : {}),
-            ...(req.session?.intraOpThreads ? { intraOpThreads: req.session.intraOpThreads } : {}),
-            ...(req.vocoderBucket ? { vocoderBucket: req.vocoderBucket } : {}),
-            ...(req.warmup ? { warmup: true } : {}),
-            ...(req.overlap ? { overlap: true } : {}),
+            // Whole; the profile pass and the extra renderers run once, with the first repeat.
+            settings: i === 0 ? settings : { ...settings, ...ONCE_PER_VARIANT },
             ...(i === 0 && req.recordInputs?.length
               ? { recordInputs: { dir: join(out, CALIBRATION_SUBDIR), roles: req.recordInputs, every: calibrationEvery(req.steps), max: CALIBRATION_MAX_SAMPLES } }
               : {}),
@@ -283,7 +302,7 @@ export function createPipelineDriver(o: PipelineDriverOptions = {}): SweepDriver
         );
         if (i > 0) rmSync(out, { recursive: true, force: true });
       }
-      return { ...metricsOfRuns(runs, manifestModelBytes(req.manifestPath)), runDir: req.outDir };
+      return { ...metricsOfRuns(runs, manifestModelBytes(req.manifestPath)), ...onceMetrics(runs[0], req.outDir), runDir: req.outDir };
     },
     env(e) {
       ep = e;

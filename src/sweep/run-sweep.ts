@@ -12,8 +12,9 @@ import { CALIBRATION_SUBDIR, rolesToCalibrate } from './calibration-roles.js';
 import { createStderrProgress, type ProgressSink } from './progress.js';
 import { appendResult, readResults, repairResults, RESULTS_FILE } from './result-store.js';
 import { inShard, type Shard } from './shard.js';
-import { expandVariants } from './spec.js';
-import { RESULT_SCHEMA_VERSION, type PlannedVariant, type SweepDriver, type SweepSpec, type VariantResult } from './types.js';
+import { expandVariants, variantSettings } from './spec.js';
+import { RESULT_SCHEMA_VERSION, type PlannedVariant, type SweepDriver, type SweepSpec, type VariantPlacement, type VariantResult } from './types.js';
+import { placementLineOf } from './variant-placement.js';
 
 export interface SweepOptions {
   /** Output folder: results.jsonl, runs/<variant id>/. */
@@ -106,6 +107,25 @@ interface VariantContext extends SweepOptions {
   progress: ProgressSink;
 }
 
+/**
+ * The placement check of a built variant (CUDA sweeps, variants with passes, drivers that offer it): one
+ * warning line per off-EP variant naming its nodes. A check that throws is recorded as skipped: it must not
+ * fail the variant.
+ */
+async function variantPlacement(v: PlannedVariant, manifest: string, ctx: VariantContext): Promise<VariantPlacement | undefined> {
+  if (ctx.ep !== 'cuda' || !ctx.driver.checkPlacement || !Object.keys(v.passes).length) return undefined;
+  ctx.progress.variantStage(v.name, 'placement');
+  let p: VariantPlacement;
+  try {
+    p = await ctx.driver.checkPlacement(manifest, v, ctx.ep);
+  } catch (e) {
+    p = { target: ctx.ep, status: 'skipped', roles: [{ role: '*', status: 'skipped', offEp: [], offEpCount: 0, reason: (e as Error).message }] };
+  }
+  const line = placementLineOf(p);
+  if (line) (ctx.log ?? ((s: string) => process.stderr.write(s)))(`sweep: warning: ${v.name}: ${line}\n`);
+  return p;
+}
+
 async function runVariant(spec: SweepSpec, v: PlannedVariant, ctx: VariantContext): Promise<VariantResult> {
   const startedAt = new Date();
   const t0 = performance.now();
@@ -117,6 +137,7 @@ async function runVariant(spec: SweepSpec, v: PlannedVariant, ctx: VariantContex
     baseline: v.baseline,
     spec: v.spec,
     passes: v.passes,
+    ...(v.settings ? { settings: v.settings } : {}),
     env: ctx.driver.env(ctx.ep),
     startedAt: startedAt.toISOString(),
   } as const;
@@ -125,6 +146,7 @@ async function runVariant(spec: SweepSpec, v: PlannedVariant, ctx: VariantContex
     ctx.progress.variantStage(v.name, 'build');
     const calib = ctx.baselineRunDir ? join(ctx.baselineRunDir, CALIBRATION_SUBDIR) : undefined;
     manifest = Object.keys(v.passes).length ? await ctx.driver.buildVariant(ctx.baseManifest, v, ctx.cacheDir, calib) : ctx.baseManifest;
+    const placement = await variantPlacement(v, manifest, ctx);
     const runDir = join(ctx.out, 'runs', v.id);
     mkdirSync(dirname(runDir), { recursive: true });
     const steps = v.spec.steps ?? spec.steps;
@@ -134,19 +156,14 @@ async function runVariant(spec: SweepSpec, v: PlannedVariant, ctx: VariantContex
       seed: spec.seed ?? SWEEP_DEFAULTS.seed,
       ...(steps !== undefined ? { steps } : {}),
       repeats: spec.repeats ?? SWEEP_DEFAULTS.repeats,
-      ...(v.spec.session ? { session: v.spec.session } : {}),
-      ...(v.spec.workers !== undefined ? { workers: v.spec.workers } : {}),
-      ...(v.spec.vocoderBucket ? { vocoderBucket: v.spec.vocoderBucket } : {}),
-      ...(spec.warmup ? { warmup: true } : {}),
-      ...(v.spec.overlap ? { overlap: true } : {}),
+      settings: v.settings ?? variantSettings(spec, v.spec),
       ...(ctx.baselineRunDir && !v.baseline ? { baselineRunDir: ctx.baselineRunDir } : {}),
-      ...(spec.profile ? { profile: true } : {}),
       ...(spec.text !== undefined ? { text: spec.text } : {}),
       ...(v.baseline && ctx.calibrationRoles.length ? { recordInputs: ctx.calibrationRoles } : {}),
       outDir: runDir,
       onStage: (stage) => ctx.progress.variantStage(v.name, stage),
     });
-    return { ...base, status: 'ok', manifest, metrics: { ...metrics, runDir: metrics.runDir ?? runDir }, finishedAt: new Date().toISOString(), totalSeconds: (performance.now() - t0) / 1000 };
+    return { ...base, status: 'ok', manifest, ...(placement ? { placement } : {}), metrics: { ...metrics, runDir: metrics.runDir ?? runDir }, finishedAt: new Date().toISOString(), totalSeconds: (performance.now() - t0) / 1000 };
   } catch (e) {
     const error = (e as Error).message ?? String(e);
     return { ...base, status: 'error', error, ...(manifest ? { manifest } : {}), finishedAt: new Date().toISOString(), totalSeconds: (performance.now() - t0) / 1000 };

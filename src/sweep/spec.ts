@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { ALL_ROLES, type Role } from '../models/manifest.js';
+import { nonDefaultSettings, parseSetting, pickSettings, resolvePipelineSettings, SETTING_KEYS, type PipelineSettings } from '../runner/pipeline-settings.js';
 import {
   PRECISIONS,
   SWEEP_SPEC_SCHEMA_VERSION,
@@ -15,7 +16,6 @@ import {
   type PlannedVariant,
   type Precision,
   type RolePasses,
-  type SessionSpec,
   type SweepSpec,
   type VariantSpec,
 } from './types.js';
@@ -102,16 +102,12 @@ function checkPass(file: string, field: string, p: unknown): PassSpec {
   }
 }
 
-function checkSession(file: string, field: string, s: unknown): SessionSpec {
-  if (!isObj(s)) fail(file, field, 'expected an object');
-  const known = ['graphOptimizationLevel', 'intraOpThreads', 'useTf32', 'cudaGraph', 'preferNhwc'];
-  for (const k of Object.keys(s)) if (!known.includes(k)) fail(file, `${field}.${k}`, `unknown session option. Should be one of: ${known.join(', ')}.`);
-  return s as SessionSpec;
-}
+/** Variant fields that change the models (passes); every run setting (PipelineSettings) is a variant field too. */
+const VARIANT_BUILD_FIELDS = ['name', 'precision', 'resolution', 'steps', 'mixedBudget', 'passes', 'decodeLoop'];
 
 function checkVariant(file: string, field: string, v: unknown): VariantSpec {
   if (!isObj(v)) fail(file, field, 'expected an object');
-  const known = ['name', 'precision', 'resolution', 'steps', 'mixedBudget', 'passes', 'session', 'workers', 'vocoderBucket', 'decodeLoop', 'overlap'];
+  const known = [...VARIANT_BUILD_FIELDS, ...SETTING_KEYS];
   for (const k of Object.keys(v)) if (!known.includes(k)) fail(file, `${field}.${k}`, `unknown field. Should be one of: ${known.join(', ')}.`);
   if (v.name !== undefined && typeof v.name !== 'string') fail(file, `${field}.name`, 'expected a string');
   if (v.precision !== undefined) {
@@ -123,10 +119,8 @@ function checkVariant(file: string, field: string, v: unknown): VariantSpec {
   }
   if (v.resolution !== undefined) checkPositiveInt(file, `${field}.resolution`, v.resolution);
   if (v.steps !== undefined) checkPositiveInt(file, `${field}.steps`, v.steps);
-  if (v.workers !== undefined) checkPositiveInt(file, `${field}.workers`, v.workers);
-  if (v.vocoderBucket !== undefined && (typeof v.vocoderBucket !== 'number' || !Number.isInteger(v.vocoderBucket) || v.vocoderBucket < 0)) fail(file, `${field}.vocoderBucket`, 'expected an integer >= 0 (tokens)');
   if (v.decodeLoop !== undefined && typeof v.decodeLoop !== 'boolean') fail(file, `${field}.decodeLoop`, 'expected true or false');
-  if (v.overlap !== undefined && typeof v.overlap !== 'boolean') fail(file, `${field}.overlap`, 'expected true or false');
+  pickSettings(v, file, field);
   if (v.mixedBudget !== undefined && (typeof v.mixedBudget !== 'number' || v.mixedBudget < 0)) fail(file, `${field}.mixedBudget`, 'expected a number >= 0');
   if (v.passes !== undefined) {
     if (!isObj(v.passes)) fail(file, `${field}.passes`, 'expected { role: [pass, ...] }');
@@ -136,13 +130,12 @@ function checkVariant(file: string, field: string, v: unknown): VariantSpec {
       list.forEach((p, i) => checkPass(file, `${field}.passes.${role}[${i}]`, p));
     }
   }
-  if (v.session !== undefined) checkSession(file, `${field}.session`, v.session);
   return v as VariantSpec;
 }
 
 function checkGrid(file: string, g: unknown): GridSpec {
   if (!isObj(g)) fail(file, 'grid', 'expected an object of axes');
-  const known = ['precision', 'precisionRoles', 'resolution', 'steps', 'mixedBudget', 'workers', 'session'];
+  const known: string[] = ['precision', 'precisionRoles', 'resolution', 'steps', 'mixedBudget', ...SETTING_KEYS];
   for (const [k, vals] of Object.entries(g)) {
     if (!known.includes(k)) fail(file, `grid.${k}`, `unknown axis. Should be one of: ${known.join(', ')}.`);
     if (!Array.isArray(vals) || vals.length === 0) fail(file, `grid.${k}`, 'expected a non-empty list of values');
@@ -150,7 +143,7 @@ function checkGrid(file: string, g: unknown): GridSpec {
       const f = `grid.${k}[${i}]`;
       if (k === 'precision') checkPrecision(file, f, x);
       else if (k === 'precisionRoles') checkRole(file, f, String(x), false);
-      else if (k === 'session') checkSession(file, f, x);
+      else if ((SETTING_KEYS as string[]).includes(k)) parseSetting(k as keyof PipelineSettings, x, file, f);
       else if (k === 'mixedBudget') {
         if (typeof x !== 'number' || x < 0) fail(file, f, 'expected a number >= 0');
       } else checkPositiveInt(file, f, x);
@@ -163,7 +156,7 @@ function checkGrid(file: string, g: unknown): GridSpec {
 export function parseSweepSpec(json: unknown, file = 'sweep spec'): SweepSpec {
   if (!isObj(json)) fail(file, '(root)', 'expected a JSON object');
   if (json.schemaVersion !== SWEEP_SPEC_SCHEMA_VERSION) fail(file, 'schemaVersion', `expected ${SWEEP_SPEC_SCHEMA_VERSION}, got ${JSON.stringify(json.schemaVersion)}`);
-  const known = ['schemaVersion', 'name', 'manifest', 'scale', 'seed', 'steps', 'repeats', 'warmup', 'profile', 'text', 'variants', 'grid', 'maxVariants', '$comment'];
+  const known = ['schemaVersion', 'name', 'manifest', 'scale', 'seed', 'steps', 'repeats', 'text', 'variants', 'grid', 'maxVariants', '$comment', ...SETTING_KEYS];
   for (const k of Object.keys(json)) if (!known.includes(k)) fail(file, k, `unknown field. Should be one of: ${known.join(', ')}.`);
   if (typeof json.name !== 'string' || !json.name) fail(file, 'name', 'expected a non-empty string');
   if (json.manifest !== undefined && typeof json.manifest !== 'string') fail(file, 'manifest', 'expected a path');
@@ -171,9 +164,8 @@ export function parseSweepSpec(json: unknown, file = 'sweep spec'): SweepSpec {
   if (json.seed !== undefined && (typeof json.seed !== 'number' || !Number.isInteger(json.seed))) fail(file, 'seed', 'expected an integer');
   if (json.steps !== undefined) checkPositiveInt(file, 'steps', json.steps);
   if (json.repeats !== undefined) checkPositiveInt(file, 'repeats', json.repeats);
-  if (json.warmup !== undefined && typeof json.warmup !== 'boolean') fail(file, 'warmup', `expected true or false, got ${JSON.stringify(json.warmup)}`);
   if (json.maxVariants !== undefined) checkPositiveInt(file, 'maxVariants', json.maxVariants);
-  if (json.profile !== undefined && typeof json.profile !== 'boolean') fail(file, 'profile', 'expected true or false');
+  pickSettings(json, file);
   if (json.text !== undefined && typeof json.text !== 'string') fail(file, 'text', 'expected a string');
   if (json.variants !== undefined) {
     if (!Array.isArray(json.variants)) fail(file, 'variants', 'expected a list');
@@ -244,13 +236,31 @@ export function canonicalJson(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** A variant's id: a hash of what changes the result (passes, steps, session, workers), not its name. */
-export function variantId(passes: RolePasses, v: VariantSpec, defaults: { steps?: number; warmup?: boolean }): string {
-  // vocoderBucket and warmup join the key only when set, so ids of variants without them stay what they were
-  // (and a warm sweep never resumes from cold results).
-  const key = { passes, steps: v.steps ?? defaults.steps, session: v.session ?? {}, workers: v.workers ?? 1, ...(v.vocoderBucket ? { vocoderBucket: v.vocoderBucket } : {}), ...(v.overlap ? { overlap: true } : {}), ...(defaults.warmup ? { warmup: true } : {}) };
+/**
+ * Settings that do not change what a run measures, left out of ids: `profile` profiles in a pass of its own
+ * after the timed run.
+ */
+const SETTINGS_NOT_IN_ID: ReadonlySet<keyof PipelineSettings> = new Set(['profile']);
+
+/**
+ * A variant's id: a hash of what changes the result (passes, steps, run settings), not its name. `session`
+ * and `workers` were always in the key; every other setting joins it only when it differs from its default,
+ * so the ids of existing specs stay what they were when a setting is added (and a warm sweep never resumes
+ * from cold results).
+ */
+export function variantId(passes: RolePasses, steps: number | undefined, settings: PipelineSettings): string {
+  const changed = Object.entries(nonDefaultSettings(settings)).filter(([k]) => !SETTINGS_NOT_IN_ID.has(k as keyof PipelineSettings));
+  const key = { passes, steps, session: settings.session, workers: settings.workers, ...Object.fromEntries(changed) };
   return createHash('sha256').update(canonicalJson(key)).digest('hex').slice(0, 12);
 }
+
+/** A variant's run settings: defaults ← the spec's ← the variant's. */
+export function variantSettings(spec: SweepSpec, v: VariantSpec): PipelineSettings {
+  return resolvePipelineSettings([pickSettings(spec as unknown as Record<string, unknown>, 'sweep spec'), pickSettings(v as Record<string, unknown>, 'sweep spec')], 'sweep spec');
+}
+
+/** Run settings that have a short name of their own in variant names. */
+const NAMED_SETTINGS: ReadonlySet<string> = new Set(['workers', 'session', 'vocoderBucket', 'overlap']);
 
 /** A readable name made from a variant's settings ('fp16+res96+steps2'). */
 export function variantName(v: VariantSpec): string {
@@ -265,7 +275,9 @@ export function variantName(v: VariantSpec): string {
   if (v.mixedBudget !== undefined) parts.push(`mixed${v.mixedBudget}`);
   if (v.steps !== undefined) parts.push(`steps${v.steps}`);
   if (v.workers !== undefined && v.workers !== 1) parts.push(`w${v.workers}`);
-  if (v.session) parts.push(Object.entries(v.session).map(([k, x]) => `${k}=${String(x)}`).join(','));
+  if (v.session && Object.keys(v.session).length) parts.push(Object.entries(v.session).map(([k, x]) => `${k}=${String(x)}`).join(','));
+  // Any other run setting the variant changes (a grid axis of warmup, say) is named as key=value.
+  for (const [k, x] of Object.entries(nonDefaultSettings(resolvePipelineSettings([pickSettings(v as Record<string, unknown>, 'sweep spec')])))) if (!NAMED_SETTINGS.has(k)) parts.push(`${k}=${JSON.stringify(x)}`);
   return parts.length ? parts.join('+') : 'fp32';
 }
 
@@ -277,8 +289,11 @@ function gridVariants(g: GridSpec): VariantSpec[] {
   if (g.resolution) axes.push((v) => g.resolution!.map((r) => ({ ...v, resolution: r })));
   if (g.steps) axes.push((v) => g.steps!.map((s) => ({ ...v, steps: s })));
   if (g.mixedBudget) axes.push((v) => g.mixedBudget!.map((b) => ({ ...v, mixedBudget: b })));
-  if (g.workers) axes.push((v) => g.workers!.map((w) => ({ ...v, workers: w })));
-  if (g.session) axes.push((v) => g.session!.map((s) => ({ ...v, session: s })));
+  // Run-setting axes after the build axes, in PIPELINE_SETTINGS_DEFAULTS order (workers, then session, …).
+  for (const k of SETTING_KEYS) {
+    const values = g[k] as unknown[] | undefined;
+    if (values) axes.push((v) => values.map((x) => ({ ...v, [k]: x })));
+  }
   let all: VariantSpec[] = [{}];
   for (const axis of axes) all = all.flatMap(axis);
   return all;
@@ -289,15 +304,15 @@ function gridVariants(g: GridSpec): VariantSpec[] {
  * (its cross product truncated at `maxVariants`). Variants equal to an earlier one (same id) are dropped.
  */
 export function expandVariants(spec: SweepSpec): PlannedVariant[] {
-  const defaults = { ...(spec.steps !== undefined ? { steps: spec.steps } : {}), ...(spec.warmup ? { warmup: true } : {}) };
   const out: PlannedVariant[] = [];
   const seen = new Set<string>();
   const push = (v: VariantSpec, baseline: boolean): void => {
     const passes = resolvePasses(v);
-    const id = variantId(passes, v, defaults);
+    const settings = variantSettings(spec, v);
+    const id = variantId(passes, v.steps ?? spec.steps, settings);
     if (seen.has(id)) return;
     seen.add(id);
-    out.push({ id, index: out.length, name: baseline ? 'fp32-baseline' : variantName(v), baseline, spec: v, passes });
+    out.push({ id, index: out.length, name: baseline ? 'fp32-baseline' : variantName(v), baseline, spec: v, passes, settings });
   };
   push({}, true);
   for (const v of spec.variants ?? []) push(v, false);

@@ -4,6 +4,7 @@
  * reached through {@link SweepDriver}, so the sweep, the gate and their tests can run a fake driver.
  */
 import type { Role } from '../models/manifest.js';
+import type { PipelineSettings, SessionSettings } from '../runner/pipeline-settings.js';
 
 export const SWEEP_SPEC_SCHEMA_VERSION = 1;
 export const RESULT_SCHEMA_VERSION = 1;
@@ -25,20 +26,16 @@ export type PassSpec =
 /** Passes per role; `*` applies to every role of the manifest whose model the pass can rewrite. */
 export type RolePasses = Partial<Record<Role | '*', PassSpec[]>>;
 
-/** Session options a variant may vary (a subset of runtime SessionConfig that is safe to record in JSON). */
-export interface SessionSpec {
-  graphOptimizationLevel?: 'disabled' | 'basic' | 'extended' | 'all';
-  intraOpThreads?: number;
-  useTf32?: boolean;
-  cudaGraph?: boolean;
-  preferNhwc?: boolean;
-}
+/** Session options a variant may vary: the runner's SessionSettings. */
+export type SessionSpec = SessionSettings;
 
 /**
- * One variant: what to rewrite per role and how to run the pipeline. Shorthands (`precision`,
- * `resolution`, `mixedBudget`) expand to per-role passes; explicit `passes` win for the roles they name.
+ * One variant: what to rewrite per role (build fields below) and how to run the pipeline (any field of the
+ * runner's PipelineSettings: workers, session, vocoderBucket, overlap, warmup, profile; they override the
+ * spec-wide ones). Shorthands (`precision`, `resolution`, `mixedBudget`) expand to per-role passes; explicit
+ * `passes` win for the roles they name.
  */
-export interface VariantSpec {
+export interface VariantSpec extends Partial<PipelineSettings> {
   /** Display name; defaults to a name made from the settings. */
   name?: string;
   /** Per-role precision, or one precision for every role that has weights worth rewriting (`*`). */
@@ -51,30 +48,25 @@ export interface VariantSpec {
   mixedBudget?: number;
   /** Explicit passes per role, applied in order. */
   passes?: Partial<Record<Role, PassSpec[]>>;
-  session?: SessionSpec;
-  /** Pipeline workers (worker-scaling runs). */
-  workers?: number;
-  /** Ditto works on each audio chunk while the TTS makes the next (RunOptions.overlap); same outputs. */
-  overlap?: boolean;
   /** Generate the GPT's tokens a streaming chunk per call (the `decode-loop` pass on gpt_decode, run last). */
   decodeLoop?: boolean;
-  /** Pad HiFi-GAN calls to multiples of this many tokens (0/absent = exact lengths; src/runner/tts-stage.ts). */
-  vocoderBucket?: number;
 }
 
+/** A grid axis per run setting (e.g. `workers: [1, 2, 4]`, `session: [{}, { intraOpThreads: 1 }]`). */
+export type SettingsAxes = { [K in keyof PipelineSettings]?: PipelineSettings[K][] };
+
 /** The cross product of axes; each axis lists the values a variant can take (first = the default). */
-export interface GridSpec {
+export interface GridSpec extends SettingsAxes {
   precision?: Precision[];
   /** Roles the grid's precision applies to (default: every role with MatMul/Conv weights, `*`). */
   precisionRoles?: Role[];
   resolution?: number[];
   steps?: number[];
   mixedBudget?: number[];
-  workers?: number[];
-  session?: SessionSpec[];
 }
 
-export interface SweepSpec {
+/** A sweep; run settings given here (e.g. `warmup`, `profile`) are the default of every variant. */
+export interface SweepSpec extends Partial<PipelineSettings> {
   schemaVersion: typeof SWEEP_SPEC_SCHEMA_VERSION;
   name: string;
   /** Manifest of the FP32 baseline, relative to the spec file. Omitted: the tiny reference set (built when missing). */
@@ -86,13 +78,6 @@ export interface SweepSpec {
   steps?: number;
   /** Timed repeats per variant (median is reported). */
   repeats?: number;
-  /**
-   * Run each repeat's pipeline once untimed on its loaded sessions first (default false): the timed run is then
-   * the steady state, without the sessions' one-off first-call costs (cuDNN searches, arena growth).
-   */
-  warmup?: boolean;
-  /** Also profile each variant (per-op-type times, roofline). */
-  profile?: boolean;
   /** Seconds of speech the pipeline synthesizes per run (keeps sweeps short). */
   text?: string;
   variants?: VariantSpec[];
@@ -110,6 +95,8 @@ export interface PlannedVariant {
   spec: VariantSpec;
   /** The resolved per-role passes (shorthands expanded). */
   passes: RolePasses;
+  /** The run settings: defaults ← the spec's ← the variant's. Older results.jsonl lines lack it. */
+  settings?: PipelineSettings;
 }
 
 export interface StageMetric {
@@ -207,6 +194,11 @@ export interface RunMetrics {
   workers?: WorkerScalingPoint[];
   /** The run folder (run.json and outputs), used as the quality reference for later runs. */
   runDir?: string;
+  /**
+   * The run settings as the pipeline's stages applied them (RunResult.appliedSettings of the first repeat),
+   * each recorded where it took effect; a requested setting missing here reached no code.
+   */
+  settings?: Partial<PipelineSettings>;
   /** Projected RTFs on other GPUs, added by `workbench project results.jsonl --annotate` (never measured). */
   projections?: ProjectedRtf[];
 }
@@ -223,6 +215,27 @@ export interface ProjectedRtf {
   errorLabel: string;
 }
 
+/** One role's placement check: the nodes (compute and ORT-inserted Casts) that ran off the target EP. */
+export interface RolePlacement {
+  role: Role | string;
+  status: 'clean' | 'off-ep' | 'skipped';
+  /** Off-EP node names, at most 20 (`offEpCount` has them all); integer shape nodes are not listed. */
+  offEp: string[];
+  offEpCount: number;
+  reason?: string;
+}
+
+/**
+ * Where the variant's rewritten roles ran (CUDA sweeps): each rewritten role is loaded on the target EP,
+ * run once, and every node's provider read from ORT's trace (src/profiler/placement-probe.ts).
+ * 'off-ep': some role had nodes off the EP, so the variant measured CPU fallbacks, not its rewrite.
+ */
+export interface VariantPlacement {
+  target: 'cpu' | 'cuda';
+  status: 'clean' | 'off-ep' | 'skipped';
+  roles: RolePlacement[];
+}
+
 /** One line of results.jsonl. */
 export interface VariantResult extends PlannedVariant {
   schemaVersion: typeof RESULT_SCHEMA_VERSION;
@@ -231,6 +244,8 @@ export interface VariantResult extends PlannedVariant {
   /** The manifest that was run. */
   manifest?: string;
   metrics?: RunMetrics;
+  /** Placement check of the rewritten roles (CUDA sweeps, variants with passes). */
+  placement?: VariantPlacement;
   env: { ep: string; ortVersion?: string; node: string; host?: string; cpus?: number; gpu?: string };
   startedAt: string;
   finishedAt: string;
@@ -247,17 +262,16 @@ export interface RunRequest {
   seed: number;
   steps?: number;
   repeats: number;
-  session?: SessionSpec;
-  workers?: number;
+  /** The variant's run settings, whole (default PIPELINE_SETTINGS_DEFAULTS); a driver passes them on unchanged. */
+  settings?: PipelineSettings;
   /** A folder with the FP32 baseline run; quality is measured against it. */
   baselineRunDir?: string;
+  /**
+   * The run folder. A driver writes run.json there and, with `settings.profile`, one ORT trace per role as
+   * `<outDir>/profile/<role>.json` (the contract tests check both drivers).
+   */
   outDir: string;
-  profile?: boolean;
   text?: string;
-  vocoderBucket?: number;
-  /** An untimed warm-up pass before each timed run (SweepSpec.warmup). */
-  warmup?: boolean;
-  overlap?: boolean;
   /** Roles whose inputs this run writes to `<outDir>/calib/<role>` as calibration samples (the baseline's). */
   recordInputs?: readonly Role[];
   onStage?: (stage: VariantStage) => void;
@@ -276,6 +290,11 @@ export interface SweepDriver {
    */
   buildVariant(baseManifest: string, variant: PlannedVariant, cacheDir: string, calibrationDir?: string): Promise<string>;
   run(request: RunRequest): Promise<RunMetrics>;
+  /**
+   * Where the rewritten roles of a built variant run on `ep` (optional: a fake driver may leave it out).
+   * The sweep calls it for CUDA sweeps on variants with passes, and marks the variant when nodes fell off.
+   */
+  checkPlacement?(manifestPath: string, variant: PlannedVariant, ep: 'cpu' | 'cuda'): Promise<VariantPlacement>;
   /** Environment recorded with each result. */
   env(ep: 'cpu' | 'cuda'): VariantResult['env'];
 }

@@ -1,5 +1,5 @@
 /**
- * RunOptions.overlap: Ditto works on each audio chunk while the TTS makes the next. The outputs are those of
+ * PipelineSettings.overlap: Ditto works on each audio chunk while the TTS makes the next. The outputs are those of
  * the sequential run; a Ditto step that times out fails the run with the stage named (no hang, no partial
  * result); a sweep's `overlap` joins the variant id.
  */
@@ -24,7 +24,7 @@ beforeAll(async () => {
   manifest = await tinyManifest();
   const common = { manifest, text: TEXT, steps: 2, seed: 0, mp4: false } as const;
   sequential = await runPipeline({ ...common, out: join(ROOT, 'seq') });
-  overlapped = await runPipeline({ ...common, out: join(ROOT, 'ovl'), overlap: true, baseline: join(ROOT, 'seq') });
+  overlapped = await runPipeline({ ...common, out: join(ROOT, 'ovl'), settings: { overlap: true }, baseline: join(ROOT, 'seq') });
 }, 120_000);
 
 describe('overlapped TTS and Ditto', () => {
@@ -35,12 +35,13 @@ describe('overlapped TTS and Ditto', () => {
     expect(q?.motion?.rmse).toBe(0);
     expect(q?.frames?.psnrMean).toBe(Infinity);
     expect(overlapped.counts).toEqual(sequential.counts);
-    expect(overlapped.config.overlap).toBe(true);
-    expect(sequential.config.overlap).toBe(false);
+    expect(overlapped.config.settings.overlap).toBe(true);
+    expect(overlapped.appliedSettings.overlap).toBe(true);
+    expect(sequential.config.settings.overlap).toBe(false);
   });
 
   test('a Ditto step past its limit fails the run, naming the stage', async () => {
-    const run = runPipeline({ manifest, text: TEXT, steps: 2, seed: 0, mp4: false, out: join(ROOT, 'stall'), overlap: true, stageTimeoutMs: 2000, stall: { stage: 'ditto.lmdm', ms: 5000 } });
+    const run = runPipeline({ manifest, text: TEXT, steps: 2, seed: 0, mp4: false, out: join(ROOT, 'stall'), settings: { overlap: true }, stageTimeoutMs: 2000, stall: { stage: 'ditto.lmdm', ms: 5000 } });
     await expect(run).rejects.toThrow(StageError);
     await expect(run).rejects.toThrow(/ditto\.lmdm/);
   }, 60_000);

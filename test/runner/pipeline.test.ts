@@ -13,7 +13,7 @@ import { tinyManifest } from './tiny-set.js';
 
 const ROOT = join(tmpdir(), 'workbench-runner-tests', `pipeline-${process.pid}`);
 const TEXT = 'Hello there, this is a short test.'; // 34 chars ≈ 2.4 s
-const common = { steps: 2, seed: 3, intraOpThreads: 1, mp4: false } as const;
+const common = { steps: 2, seed: 3, settings: { session: { intraOpThreads: 1 } }, mp4: false } as const;
 
 let manifest = '';
 let base: RunResult;
@@ -113,7 +113,7 @@ describe('worker pool', () => {
   });
 
   test('2 workers on the CPU render concurrently', async () => {
-    const r = await runWorkerPool({ manifest, audio: wavPath, out: join(ROOT, 'pool'), workers: 2, loadTimeoutMs: 60_000, stageTimeoutMs: 60_000, ...common });
+    const r = await runWorkerPool({ manifest, audio: wavPath, out: join(ROOT, 'pool'), loadTimeoutMs: 60_000, stageTimeoutMs: 60_000, ...common, settings: { ...common.settings, workers: 2 } });
     expect(r.okWorkers).toBe(2);
     expect(r.maxWorkersFit).toBe(2);
     expect(r.throughputAudioSecondsPerSecond).toBeGreaterThan(0);
@@ -128,7 +128,7 @@ describe('worker pool', () => {
 
   test('a stalled worker is reported with its stage and terminated; the pool does not hang', async () => {
     const t0 = performance.now();
-    const r = await runWorkerPool({ manifest, audio: wavPath, out: join(ROOT, 'stall'), workers: 2, stallWorker: 1, stall: { stage: 'ditto.lmdm', ms: 60_000 }, stageTimeoutMs: 2_000, loadTimeoutMs: 60_000, ...common });
+    const r = await runWorkerPool({ manifest, audio: wavPath, out: join(ROOT, 'stall'), stallWorker: 1, stall: { stage: 'ditto.lmdm', ms: 60_000 }, stageTimeoutMs: 2_000, loadTimeoutMs: 60_000, ...common, settings: { ...common.settings, workers: 2 } });
     expect(performance.now() - t0).toBeLessThan(30_000);
     expect(r.workers[0]?.status).toBe('ok');
     expect(r.workers[1]?.status).toBe('failed');

@@ -24,7 +24,7 @@ beforeAll(async () => {
   manifest = await tinyManifest();
   const common = { manifest, text: TEXT, steps: 2, seed: 0, mp4: false } as const;
   exact = await runPipeline({ ...common, out: join(ROOT, 'exact') });
-  bucketed = await runPipeline({ ...common, out: join(ROOT, 'bucket'), vocoderBucket: 64, baseline: join(ROOT, 'exact') });
+  bucketed = await runPipeline({ ...common, out: join(ROOT, 'bucket'), settings: { vocoderBucket: 64 }, baseline: join(ROOT, 'exact') });
 }, 120_000);
 
 describe('vocoderBucket', () => {
@@ -34,8 +34,9 @@ describe('vocoderBucket', () => {
     const b = fp('bucket').waveform?.dims[1] ?? 0;
     // 20 tokens streamed first; padded to 64 the call makes about 64/20 as many samples.
     expect(b / a).toBeGreaterThan(3);
-    expect(bucketed.config.vocoderBucket).toBe(64);
-    expect(exact.config.vocoderBucket).toBe(0);
+    expect(bucketed.config.settings.vocoderBucket).toBe(64);
+    expect(bucketed.appliedSettings.vocoderBucket).toBe(64);
+    expect(exact.config.settings.vocoderBucket).toBe(0);
     expect(bucketed.counts.vocoderCalls).toBe(exact.counts.vocoderCalls);
   });
 

@@ -1,5 +1,5 @@
 /**
- * The untimed warm-up pass (RunOptions.warmup): the timed run that follows produces the same outputs as a
+ * The untimed warm-up pass (PipelineSettings.warmup): the timed run that follows produces the same outputs as a
  * cold run, its role stats and fingerprints describe the timed run only (calls not doubled), the warm-up
  * records no calibration inputs, run.json keeps its time; a sweep's `warmup` joins the variant ids.
  */
@@ -23,7 +23,7 @@ beforeAll(async () => {
   manifest = await tinyManifest();
   const common = { manifest, text: TEXT, steps: 2, seed: 0, mp4: false } as const;
   cold = await runPipeline({ ...common, out: join(ROOT, 'cold'), recordInputs: { dir: join(ROOT, 'cold', 'calib'), roles: ['lmdm'] } });
-  warm = await runPipeline({ ...common, out: join(ROOT, 'warm'), warmup: true, baseline: join(ROOT, 'cold'), recordInputs: { dir: join(ROOT, 'warm', 'calib'), roles: ['lmdm'] } });
+  warm = await runPipeline({ ...common, out: join(ROOT, 'warm'), settings: { warmup: true }, baseline: join(ROOT, 'cold'), recordInputs: { dir: join(ROOT, 'warm', 'calib'), roles: ['lmdm'] } });
 }, 120_000);
 
 describe('warm-up pass', () => {
@@ -42,9 +42,9 @@ describe('warm-up pass', () => {
   });
 
   test('run.json keeps the warm-up time and says it warmed up', () => {
-    expect(warm.config.warmup).toBe(true);
+    expect(warm.config.settings.warmup).toBe(true);
     expect(warm.timing.warmupMs).toBeGreaterThan(0);
-    expect(cold.config.warmup).toBe(false);
+    expect(cold.config.settings.warmup).toBe(false);
     expect(cold.timing.warmupMs).toBeNull();
   });
 

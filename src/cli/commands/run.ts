@@ -100,11 +100,14 @@ export function runCommand(): Command {
         steps: int('steps', f.steps),
         seed: int('seed', f.seed),
         out: f.out,
-        intraOpThreads: int('threads', f.threads),
-        vocoderBucket: nonNegative('vocoder-bucket', f.vocoderBucket),
+        settings: {
+          workers: int('workers', f.workers),
+          session: { intraOpThreads: nonNegative('threads', f.threads) },
+          vocoderBucket: nonNegative('vocoder-bucket', f.vocoderBucket),
+          warmup: !!f.warmup,
+          overlap: !!f.overlap,
+        },
         deviceMemory: f.deviceMemory,
-        ...(f.warmup ? { warmup: true } : {}),
-        ...(f.overlap ? { overlap: true } : {}),
         ...(f.variant !== undefined ? { variant: f.variant } : {}),
         ...(f.roleFile.length ? { roleFiles: parseRoleFiles(f.roleFile) } : {}),
         ...(f.text !== undefined ? { text: f.text } : {}),
@@ -121,10 +124,9 @@ export function runCommand(): Command {
         if (bad || !roles.length) throw new UsageError(`--record-inputs: expected roles among ${ALL_ROLES.join(', ')}, got '${f.recordInputs}'`);
         o.recordInputs = { dir: f.recordDir ?? join(f.out, CALIBRATION_SUBDIR), roles: roles as Role[], every: int('record-every', f.recordEvery), max: int('record-max', f.recordMax) };
       }
-      const workers = int('workers', f.workers);
-      if (workers > 1) {
+      if ((o.settings?.workers ?? 1) > 1) {
         if (o.recordInputs) throw new UsageError('--record-inputs records a single pipeline run; use it with --workers 1');
-        const r = await runWorkerPool({ ...o, workers });
+        const r = await runWorkerPool(o);
         if (f.json) return out.write(`${JSON.stringify(r, null, 2)}\n`);
         out.write(`workers: ${r.okWorkers}/${r.requestedWorkers} ok, fit ${r.maxWorkersFit}; throughput ${fmt(r.throughputAudioSecondsPerSecond)} audio s/s over ${fmt(r.audioSeconds, 2)} s of audio\n`);
         for (const w of r.workers)

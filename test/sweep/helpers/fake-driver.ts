@@ -1,9 +1,15 @@
 /**
  * A fast, deterministic SweepDriver for tests of the sweep machinery (resume, shards, progress): metrics
  * follow from the variant's passes (fp16 halves the decoder time, lower resolution shrinks render, ...).
+ * It keeps the real driver's contract (test/sweep/driver-contract.test.ts): run.json in the run folder, one
+ * ORT-format trace per role under `profile/` when profiling, and each run setting recorded in
+ * `metrics.settings` by the effect that models it (FAKE_EFFECTS).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { PIPELINE_SETTINGS_DEFAULTS, type PipelineSettings, type SettingKey } from '../../../src/runner/pipeline-settings.js';
+import { PROFILE_DIR } from '../../../src/runner/run-result.js';
+import { summarizeRunProfile } from '../../../src/sweep/profile-summary.js';
 import type { PassSpec, PlannedVariant, RunMetrics, RunRequest, SweepDriver } from '../../../src/sweep/types.js';
 
 export interface FakeDriverOptions {
@@ -71,6 +77,55 @@ export function metricsFor(v: Pick<PlannedVariant, 'passes' | 'spec' | 'baseline
   return m;
 }
 
+/** A minimal ORT trace of `role`: one model_run with a MatMul and an Add node. */
+function fakeTrace(role: string, seconds: number): unknown[] {
+  const us = Math.max(2, Math.round(seconds * 1e6));
+  const node = (name: string, op: string, ts: number, dur: number) => ({ cat: 'Node', pid: 1, tid: 1, ph: 'X', ts, dur, name: `${name}_kernel_time`, args: { op_name: op, provider: 'CPUExecutionProvider', node_index: '0' } });
+  return [
+    { cat: 'Session', pid: 1, tid: 1, ph: 'X', ts: 0, dur: us + 2, name: 'model_run', args: {} },
+    node(`/${role}/MatMul_0`, 'MatMul', 1, Math.round(us * 0.6)),
+    node(`/${role}/Add_0`, 'Add', 1 + Math.round(us * 0.6), Math.round(us * 0.4)),
+  ];
+}
+
+/**
+ * How the fake acts on each run setting: the typed record makes a new setting a compile error here until
+ * the fake models it, and each effect records the value it used, as the runner's stages do.
+ */
+const FAKE_EFFECTS: { [K in SettingKey]: (m: RunMetrics, v: PipelineSettings[K], outDir: string) => void } = {
+  workers: (m, v) => {
+    if (v > 1) m.workers = [{ workers: v, rtf: m.rtf * (1 + 0.25 * (v - 1)), throughput: (v * m.audioSeconds) / (m.wallSeconds * (1 + 0.25 * (v - 1))) }];
+  },
+  // The fake's timings do not model these two; they are taken as given.
+  session: () => undefined,
+  vocoderBucket: (m, v) => {
+    if (v > 0 && m.quality?.audioSnr !== undefined) m.quality.audioSnr -= 1;
+  },
+  overlap: () => undefined,
+  warmup: (m, v) => {
+    if (v) m.warmupSeconds = m.wallSeconds * 1.5;
+  },
+  profile: (m, v, outDir) => {
+    if (!v) return;
+    mkdirSync(join(outDir, PROFILE_DIR), { recursive: true });
+    const traces: Record<string, string> = {};
+    for (const r of m.roles) {
+      traces[r.role] = join(PROFILE_DIR, `${r.role}.json`);
+      writeFileSync(join(outDir, traces[r.role] as string), JSON.stringify(fakeTrace(r.role, r.seconds / Math.max(1, r.calls))));
+    }
+    m.profile = summarizeRunProfile(outDir, { dir: PROFILE_DIR, traces, warmupCalls: {} });
+  },
+};
+
+function applySettings(m: RunMetrics, s: PipelineSettings, outDir: string): void {
+  const applied: Partial<Record<SettingKey, unknown>> = {};
+  for (const k of Object.keys(FAKE_EFFECTS) as SettingKey[]) {
+    (FAKE_EFFECTS[k] as (m: RunMetrics, v: unknown, outDir: string) => void)(m, s[k], outDir);
+    applied[k] = structuredClone(s[k]);
+  }
+  m.settings = applied as Partial<PipelineSettings>;
+}
+
 export function createFakeDriver(o: FakeDriverOptions = {}): SweepDriver & { runs: string[] } {
   const runs: string[] = [];
   /** Passes by built manifest path, so `run` knows what the variant rewrote. */
@@ -93,7 +148,9 @@ export function createFakeDriver(o: FakeDriverOptions = {}): SweepDriver & { run
       mkdirSync(req.outDir, { recursive: true });
       writeFileSync(join(req.outDir, 'run.json'), '{}');
       const baseline = !req.baselineRunDir;
-      return metricsFor({ passes: built.get(req.manifestPath) ?? {}, spec: {}, baseline }, req.steps ?? 4, o.profile ?? req.profile ?? false);
+      const m = metricsFor({ passes: built.get(req.manifestPath) ?? {}, spec: {}, baseline }, req.steps ?? 4, o.profile ?? false);
+      applySettings(m, req.settings ?? PIPELINE_SETTINGS_DEFAULTS, req.outDir);
+      return m;
     },
     env(ep) {
       return { ep, node: process.version, ortVersion: 'fake', cpus: 2 };

@@ -1,0 +1,172 @@
+/**
+ * The pipeline's run settings: the ONE type a sweep variant, the sweep driver, `runPipeline` and its stages
+ * share. A spec's settings are parsed here, passed whole down to the stage that acts on each field, and that
+ * stage records the value it acted on ({@link SettingsInUse.take}); run.json and the sweep result carry that
+ * record, and the contract tests (test/sweep/driver-contract.test.ts) compare it with the request for every
+ * key of {@link PIPELINE_SETTINGS_DEFAULTS}, so a setting that reaches no code fails a test.
+ *
+ * Adding a field (e.g. `backend`, `providerOptions`, `renderBatch`):
+ *   1. add it to {@link PipelineSettings} with a doc comment,
+ *   2. give it a default in {@link PIPELINE_SETTINGS_DEFAULTS} (a default that keeps today's behaviour keeps
+ *      the sweep's variant ids unchanged: non-default values alone join the id, src/sweep/spec.ts),
+ *   3. give it a parser in {@link SETTING_PARSERS} (names the field on bad input),
+ *   4. call `settings.take('<field>')` where the field takes effect (hand the stage the SettingsInUse whole
+ *      if it does not have it yet; a worker thread gets the plain value in its WorkerInit),
+ *   5. the compiler then asks for a non-default value in the contract test's NON_DEFAULT_SETTINGS and an
+ *      effect in the fake driver's FAKE_EFFECTS (test/sweep/).
+ * Nothing else: the sweep spec (variant, spec-wide defaults, grid axes), variant ids and names, the driver
+ * and run.json pick it up.
+ */
+import { WorkbenchError } from '../errors.js';
+import type { GraphOptimizationLevel, SessionConfig } from '../runtime/index.js';
+
+/** Session options a run may vary: the part of runtime SessionConfig that goes whole into every session it creates. */
+export type SessionSettings = Pick<SessionConfig, 'graphOptimizationLevel' | 'intraOpThreads' | 'useTf32' | 'cudaGraph' | 'preferNhwc'>;
+
+export interface PipelineSettings {
+  /** Concurrent Ditto renderers sharing the run's TTS audio (src/runner/worker-pool.ts); 1 = the single stream only. */
+  workers: number;
+  /** ONNX Runtime session options of every role (src/runtime/ort.ts says which the binding applies). */
+  session: SessionSettings;
+  /** Pad HiFi-GAN calls to multiples of this many tokens (0 = exact lengths; src/runner/tts-stage.ts). */
+  vocoderBucket: number;
+  /**
+   * Let Ditto work on each TTS audio chunk while the TTS goes on to the next one (false: TTS waits for Ditto
+   * after every chunk). The outputs are the same; the stages overlap in time, so their times add up to more
+   * than the wall time (runStreams, src/runner/run-pipeline.ts).
+   */
+  overlap: boolean;
+  /**
+   * Run the whole pipeline once on the loaded sessions before the timed run (false: the timed run is also the
+   * sessions' first). The first calls pay one-off costs — cuDNN's algorithm search per conv shape, arena
+   * growth — which a long-running avatar pays once, not per utterance: on the H100 ~0.7–1.5 s for the
+   * decoder's first call and ~0.9 s for HiFi-GAN's. run.json keeps that first pass's time (`warmupMs`).
+   */
+  warmup: boolean;
+  /** After the timed run, one more pass with ORT profiling per role; traces land in `<out>/profile/<role>.json`. */
+  profile: boolean;
+}
+
+export type SettingKey = keyof PipelineSettings;
+
+/** Key order is the grid's axis order (src/sweep/spec.ts), so `workers` before `session`. */
+export const PIPELINE_SETTINGS_DEFAULTS: Readonly<PipelineSettings> = Object.freeze({
+  workers: 1,
+  session: {},
+  vocoderBucket: 0,
+  overlap: false,
+  warmup: false,
+  profile: false,
+});
+
+export const SETTING_KEYS = Object.keys(PIPELINE_SETTINGS_DEFAULTS) as SettingKey[];
+
+/** A bad setting: names where it came from (a spec file, 'run options') and the field. */
+export class SettingsError extends WorkbenchError {
+  constructor(readonly file: string, readonly field: string, detail: string) {
+    super(`${file}: ${field}: ${detail}`);
+  }
+}
+
+type Parser<T> = (v: unknown, bad: (detail: string, subfield?: string) => never) => T;
+
+const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const bool: Parser<boolean> = (v, bad) => (typeof v === 'boolean' ? v : bad(`expected true or false, got ${JSON.stringify(v)}`));
+const int = (min: number, what: string): Parser<number> => (v, bad) => (typeof v === 'number' && Number.isInteger(v) && v >= min ? v : bad(`expected ${what}, got ${JSON.stringify(v)}`));
+
+const GRAPH_OPTIMIZATION_LEVELS: readonly GraphOptimizationLevel[] = ['disabled', 'basic', 'extended', 'all'];
+
+const SESSION_PARSERS: { [K in keyof Required<SessionSettings>]: Parser<SessionSettings[K]> } = {
+  graphOptimizationLevel: (v, bad) => (GRAPH_OPTIMIZATION_LEVELS.includes(v as GraphOptimizationLevel) ? (v as GraphOptimizationLevel) : bad(`expected one of ${GRAPH_OPTIMIZATION_LEVELS.join(', ')}, got ${JSON.stringify(v)}`)),
+  intraOpThreads: int(0, 'an integer >= 0 (0 = ORT default)'),
+  useTf32: bool,
+  cudaGraph: bool,
+  preferNhwc: bool,
+};
+
+const parseSession: Parser<SessionSettings> = (v, bad) => {
+  if (!isObj(v)) return bad('expected an object');
+  const out: Record<string, unknown> = {};
+  const known = Object.keys(SESSION_PARSERS);
+  for (const [k, x] of Object.entries(v)) {
+    const p = SESSION_PARSERS[k as keyof SessionSettings] as Parser<unknown> | undefined;
+    if (!p) return bad(`unknown session option. Should be one of: ${known.join(', ')}.`, k);
+    out[k] = p(x, (d) => bad(d, k));
+  }
+  return out as SessionSettings;
+};
+
+/** One parser per field; each names the field (and sub-field) it rejects. */
+export const SETTING_PARSERS: { [K in SettingKey]: Parser<PipelineSettings[K]> } = {
+  workers: int(1, 'a positive integer'),
+  session: parseSession,
+  vocoderBucket: int(0, 'an integer >= 0 (tokens)'),
+  overlap: bool,
+  warmup: bool,
+  profile: bool,
+};
+
+export function isSettingKey(k: string): k is SettingKey {
+  return Object.hasOwn(PIPELINE_SETTINGS_DEFAULTS, k);
+}
+
+/** Checks one setting; errors read `<file>: <field>[.<sub>]: <detail>`. */
+export function parseSetting<K extends SettingKey>(key: K, value: unknown, file: string, field: string = key): PipelineSettings[K] {
+  return SETTING_PARSERS[key](value, (detail, sub) => {
+    throw new SettingsError(file, sub ? `${field}.${sub}` : field, detail);
+  });
+}
+
+/**
+ * The settings keys of `obj` (other keys are left to the caller), checked; `prefix` is the field path of
+ * `obj` in `file` (e.g. 'variants[2]').
+ */
+export function pickSettings(obj: Record<string, unknown>, file: string, prefix = ''): Partial<PipelineSettings> {
+  const out: Partial<Record<SettingKey, unknown>> = {};
+  for (const k of SETTING_KEYS) if (obj[k] !== undefined) out[k] = parseSetting(k, obj[k], file, prefix ? `${prefix}.${k}` : k);
+  return out as Partial<PipelineSettings>;
+}
+
+/** Defaults ← each layer in order (later wins), every layer checked; unknown keys are errors. */
+export function resolvePipelineSettings(layers: readonly (Partial<PipelineSettings> | undefined)[], file = 'run options'): PipelineSettings {
+  const out: Record<string, unknown> = { ...PIPELINE_SETTINGS_DEFAULTS };
+  for (const layer of layers) {
+    if (!layer) continue;
+    for (const [k, v] of Object.entries(layer)) {
+      if (!isSettingKey(k)) throw new SettingsError(file, k, `unknown setting. Should be one of: ${SETTING_KEYS.join(', ')}.`);
+      if (v !== undefined) out[k] = parseSetting(k, v, file);
+    }
+  }
+  return out as unknown as PipelineSettings;
+}
+
+/** The fields of `s` that differ from the defaults (what a variant changes). */
+export function nonDefaultSettings(s: PipelineSettings): Partial<PipelineSettings> {
+  const out: Partial<Record<SettingKey, unknown>> = {};
+  for (const k of SETTING_KEYS) if (JSON.stringify(s[k]) !== JSON.stringify(PIPELINE_SETTINGS_DEFAULTS[k])) out[k] = s[k];
+  return out as Partial<PipelineSettings>;
+}
+
+/**
+ * One run's settings, passed whole to every stage. A stage reads a field with {@link take} where the field
+ * takes effect, which also records it: {@link applied} is what run.json reports as the settings the code used.
+ */
+export class SettingsInUse {
+  private readonly used: Partial<Record<SettingKey, unknown>> = {};
+  constructor(readonly requested: Readonly<PipelineSettings>) {}
+
+  take<K extends SettingKey>(key: K): PipelineSettings[K] {
+    const v = this.requested[key];
+    this.used[key] = v;
+    return v;
+  }
+
+  /** Records a value that differs from the request because the consumer could not do all of it (fewer workers fit). */
+  settle<K extends SettingKey>(key: K, value: PipelineSettings[K]): void {
+    this.used[key] = value;
+  }
+
+  applied(): Partial<PipelineSettings> {
+    return structuredClone(this.used) as Partial<PipelineSettings>;
+  }
+}

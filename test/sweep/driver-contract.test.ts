@@ -1,0 +1,104 @@
+/**
+ * The SweepDriver contract, run case for case against the real driver (src/runner on the tiny reference
+ * models, CPU) and the fake one (test/sweep/helpers/fake-driver.ts): one sweep each: the baseline and one
+ * variant that sets every run setting to a non-default value (warmup and profile spec-wide, so the baseline
+ * has those two too).
+ *
+ * The settings check is generic: for every key of PIPELINE_SETTINGS_DEFAULTS the value the code applied
+ * (recorded where it took effect, RunMetrics.settings) must equal the one the spec asked for. A setting
+ * that nobody consumes is missing from that record, so it fails here without anyone writing a test for it.
+ */
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readTrace } from '../../src/profiler/trace.js';
+import { PIPELINE_SETTINGS_DEFAULTS, SETTING_KEYS, type PipelineSettings } from '../../src/runner/pipeline-settings.js';
+import { createPipelineDriver } from '../../src/sweep/pipeline-driver.js';
+import { runSweep, type SweepOutcome } from '../../src/sweep/run-sweep.js';
+import { parseSweepSpec } from '../../src/sweep/spec.js';
+import type { SweepDriver, VariantResult } from '../../src/sweep/types.js';
+import { tinyManifest } from '../runner/tiny-set.js';
+import { createFakeDriver } from './helpers/fake-driver.js';
+
+/** Every run setting, none at its default (the type makes a new setting required here). */
+const NON_DEFAULT_SETTINGS: PipelineSettings = {
+  workers: 2,
+  session: { graphOptimizationLevel: 'basic', intraOpThreads: 1, useTf32: false, cudaGraph: true, preferNhwc: true },
+  vocoderBucket: 8,
+  overlap: true,
+  warmup: true,
+  profile: true,
+};
+
+const ROOT = join(tmpdir(), `wb-driver-contract-${process.pid}`);
+
+interface DriverCase {
+  name: string;
+  driver: () => SweepDriver;
+  manifest: () => Promise<string | undefined>;
+}
+
+const CASES: DriverCase[] = [
+  { name: 'fake', driver: () => createFakeDriver(), manifest: async () => undefined },
+  { name: 'real (tiny models, CPU)', driver: () => createPipelineDriver(), manifest: async () => tinyManifest() },
+];
+
+afterAll(() => rmSync(ROOT, { recursive: true, force: true }));
+
+it('the contract variant sets every run setting to a non-default value', () => {
+  for (const k of SETTING_KEYS) expect(JSON.stringify(NON_DEFAULT_SETTINGS[k]), k).not.toBe(JSON.stringify(PIPELINE_SETTINGS_DEFAULTS[k]));
+});
+
+describe.each(CASES)('$name driver', (c) => {
+  let outcome: SweepOutcome;
+  let base: VariantResult;
+  let varied: VariantResult;
+  const out = join(ROOT, c.name.split(' ')[0] as string);
+
+  beforeAll(async () => {
+    mkdirSync(out, { recursive: true });
+    const manifest = await c.manifest();
+    // warmup and profile spec-wide (every variant), the rest on the variant: the spec shape sweeps have always taken.
+    const { warmup, profile, ...perVariant } = NON_DEFAULT_SETTINGS;
+    const spec = parseSweepSpec({ schemaVersion: 1, name: 'contract', ...(manifest ? { manifest } : {}), steps: 2, seed: 1, repeats: 1, text: 'Hi there.', warmup, profile, variants: [{ name: 'all-settings', ...perVariant }] });
+    outcome = await runSweep(spec, { out, ep: 'cpu', driver: c.driver(), cacheDir: join(out, 'cache'), log: () => undefined });
+    [base, varied] = outcome.results as [VariantResult, VariantResult];
+  }, 240_000);
+
+  it('runs the baseline and the variant', () => {
+    expect(outcome.results.map((r) => [r.name, r.status, r.error])).toEqual([['fp32-baseline', 'ok', undefined], ['all-settings', 'ok', undefined]]);
+  });
+
+  it('every run setting reaches the code that uses it: applied = requested, field by field', () => {
+    const baseWants: PipelineSettings = { ...PIPELINE_SETTINGS_DEFAULTS, warmup: true, profile: true };
+    for (const k of SETTING_KEYS) {
+      expect(varied.metrics?.settings?.[k], `variant: ${k}`).toEqual(NON_DEFAULT_SETTINGS[k]);
+      expect(base.metrics?.settings?.[k], `baseline: ${k}`).toEqual(baseWants[k]);
+    }
+    expect(varied.settings).toEqual(NON_DEFAULT_SETTINGS);
+    expect(base.settings).toEqual(baseWants);
+  });
+
+  it('profile: one ORT trace per role under <run folder>/profile/, summarized per role and op type', () => {
+    for (const r of [base, varied]) {
+      const runDir = r.metrics?.runDir as string;
+      const roles = (r.metrics?.roles ?? []).map((x) => x.role);
+      expect(roles.length).toBeGreaterThan(0);
+      for (const role of roles) expect(readTrace(join(runDir, 'profile', `${role}.json`)).nodes.length, `${r.name} ${role}`).toBeGreaterThan(0);
+      expect(new Set(r.metrics?.profile?.opTypes.map((o) => o.role))).toEqual(new Set(roles));
+      expect(r.metrics?.profile?.topOps.length).toBeGreaterThan(0);
+    }
+  });
+
+  it('workers: the requested renderers ran at once; warmup: its pass is timed', () => {
+    expect(varied.metrics?.workers?.map((w) => w.workers)).toEqual([2]);
+    expect(varied.metrics?.workers?.[0]?.rtf).toBeGreaterThan(0);
+    expect(base.metrics?.workers).toBeUndefined();
+    for (const r of [base, varied]) expect(r.metrics?.warmupSeconds, r.name).toBeGreaterThan(0);
+  });
+
+  it('writes run.json in each run folder', () => {
+    for (const r of outcome.results) expect(() => JSON.parse(readFileSync(join(r.metrics?.runDir as string, 'run.json'), 'utf8'))).not.toThrow();
+  });
+});
