@@ -70,18 +70,23 @@ const ADDON_REL = join('native', 'ort-node', 'build', 'Release', 'ort_node.node'
 
 /**
  * Where the addon is: WB_NATIVE_ADDON, else beside this module (the GPU bundle carries it next to
- * workbench.mjs), else native/ort-node/build/Release under the nearest folder above (src/, dist/ or a bundle).
+ * workbench.mjs), else native/ort-node/build/Release under the nearest folder above this module (src/, dist/
+ * or a bundle) or above the working directory (a bundled worker script under node_modules/.cache, whose
+ * real path may lie outside the checkout when node_modules is a link).
  */
 export function addonPath(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.WB_NATIVE_ADDON) return env.WB_NATIVE_ADDON;
-  let dir = dirname(fileURLToPath(import.meta.url));
-  if (existsSync(join(dir, 'ort_node.node'))) return join(dir, 'ort_node.node');
-  for (let i = 0; i < 6; i++) {
-    const p = join(dir, ADDON_REL);
-    if (existsSync(p)) return p;
-    const up = dirname(dir);
-    if (up === dir) break;
-    dir = up;
+  const here = dirname(fileURLToPath(import.meta.url));
+  if (existsSync(join(here, 'ort_node.node'))) return join(here, 'ort_node.node');
+  for (const start of [here, process.cwd()]) {
+    let dir = start;
+    for (let i = 0; i < 6; i++) {
+      const p = join(dir, ADDON_REL);
+      if (existsSync(p)) return p;
+      const up = dirname(dir);
+      if (up === dir) break;
+      dir = up;
+    }
   }
   return undefined;
 }
