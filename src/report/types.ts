@@ -4,6 +4,7 @@
  */
 import type { Ranking } from '../sweep/rank.js';
 import type { RolePasses, VariantResult, VariantSpec } from '../sweep/types.js';
+import type { VariantMedia } from './variant-media.js';
 
 export const SWEEP_REPORT_SCHEMA_VERSION = 1;
 
@@ -37,6 +38,8 @@ export interface VariantDetail {
   rows: [string, string][];
   why: string;
   charts: ChartSpec[];
+  /** Preview frames beside the baseline's, difference maps and audio (data URIs), when the run kept a preview. */
+  media?: VariantMedia;
 }
 
 export interface SweepReport {
@@ -45,10 +48,16 @@ export interface SweepReport {
   title: string;
   generatedAt: string;
   env: VariantResult['env'] | undefined;
+  /** 'reference': the seeded reference set (quality differences are structural, not perceptual). */
+  modelSource?: 'reference' | 'export';
+  /** Lines shown above the ranking (e.g. the reference-set note). */
+  notes: string[];
   counts: { variants: number; ok: number; failed: number; onFront: number; feasible: number };
   ranking: Ranking;
   charts: ChartSpec[];
   details: VariantDetail[];
+  /** The baseline's preview frames by frame index (data URIs), shared by every detail's media. */
+  baselineFrames?: Record<string, string>;
   /** Projected RTF on another GPU per variant id (results annotated by `workbench project --annotate`). */
   projection?: SweepProjectionColumn;
 }
@@ -70,6 +79,9 @@ export interface SweepSummary {
   env: VariantResult['env'] | undefined;
   counts: SweepReport['counts'];
   constraints: Ranking['constraints'];
+  qualityFloor: Ranking['floor'];
+  modelSource?: 'reference' | 'export';
+  notes: string[];
   baselineId: string | undefined;
   front: string[];
   variants: {
@@ -87,6 +99,7 @@ export interface SweepSummary {
     modelBytes: number | undefined;
     onFront: boolean;
     violations: string[];
+    belowFloor: string[];
     why: string;
     /** Projected RTF on `projection.target` (never measured). */
     projectedRtf?: number;
