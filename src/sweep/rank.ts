@@ -39,6 +39,17 @@ export interface QualityFloor {
  */
 export const DEFAULT_QUALITY_FLOOR: Readonly<Required<QualityFloor>> = { minPsnr: 30, minSsim: 0.9, maxAudioDistance: 1.5 };
 
+/** A spec's `qualityFloor` over the defaults: false = none; a null field turns that one off. */
+export function resolveQualityFloor(spec: false | { minPsnr?: number | null; minSsim?: number | null; maxAudioDistance?: number | null } | undefined): QualityFloor {
+  if (spec === false) return {};
+  const out: QualityFloor = {};
+  for (const k of ['minPsnr', 'minSsim', 'maxAudioDistance'] as const) {
+    const v = spec?.[k] === undefined ? DEFAULT_QUALITY_FLOOR[k] : spec[k];
+    if (v !== null && v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
 /** One objective of the Pareto front: how to read it from a point and which way is better. */
 export interface Objective<P> {
   name: string;
