@@ -24,7 +24,7 @@ export interface RunPreviewOptions {
   audioSeconds: number;
 }
 
-export const RUN_PREVIEW_DEFAULTS: RunPreviewOptions = { maxSide: 128, audioRate: 16000, audioSeconds: 4 };
+export const RUN_PREVIEW_DEFAULTS: RunPreviewOptions = { maxSide: 128, audioRate: 16000, audioSeconds: 3 };
 
 /** preview.json: file names relative to the preview folder. */
 export interface RunPreview {

@@ -30,7 +30,7 @@ describe('run previews in the report', () => {
     expect(p?.thumbSize).toEqual({ width: 128, height: 128 });
     const wav = decodeWav(readFileSync(join(dir, 'preview', 'audio.wav')));
     expect(wav.sampleRate).toBe(16000);
-    expect(wav.samples.length).toBe(4 * 16000);
+    expect(wav.samples.length).toBe(3 * 16000);
   });
 
   it('embeds frames beside the baseline, difference maps and audio as data URIs', () => {
