@@ -384,10 +384,12 @@ async function profileRole(t: RoleTarget, o: ProfileOptions & { ep: ExecutionPro
         if (ks?.length) row.gpuKernels = ks;
       });
     }
-    const unmatched = rows.filter((r) => r.costSource === 'trace-only').length;
-    if (graph && unmatched) {
-      const ops = [...new Set(rows.filter((r) => r.costSource === 'trace-only').map((r) => r.opType))].sort();
-      warnings.push(`${unmatched} of ${rows.length} traced nodes are ORT's own (${ops.join(', ')}: built from several model nodes or inserted), with no model node to map back to; they were costed from the trace alone`);
+    // ORT inserts layout reorders and copies that no model has: expected, not worth a warning. The rest (fusions
+    // of several model nodes, e.g. Gelu from Erf/Div/Mul/Add) is said once per role with its op types.
+    const orphan = rows.filter((r) => r.costSource === 'trace-only' && !ORT_INSERTED_OPS.test(r.opType));
+    if (graph && orphan.length) {
+      const ops = [...new Set(orphan.map((r) => r.opType))].sort();
+      warnings.push(`${orphan.length} of ${rows.length} traced nodes (${ops.join(', ')}) are ORT fusions of several model nodes, with no one model node to map back to; they were costed from the trace alone`);
     }
 
     const opTypes: OpTypeRow[] = agg.opTypes.map((op) => {
@@ -503,6 +505,9 @@ async function profileRole(t: RoleTarget, o: ProfileOptions & { ep: ExecutionPro
     rmSync(traceDir, { recursive: true, force: true });
   }
 }
+
+/** Op types ORT inserts itself (NCHWc layout reorders, device copies): trace-only by nature. */
+const ORT_INSERTED_OPS = /^(ReorderInput|ReorderOutput|MemcpyFromHost|MemcpyToHost)$/;
 
 function nodeRow(n: NodeAggregate, graphNodes: Map<string, Node>, graphOps: Set<string>, costFn: CostFn, ep: ExecutionProvider, device: DeviceInfo, share: number): NodeRow {
   const info = {
