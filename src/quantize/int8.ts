@@ -7,7 +7,8 @@
  *   ORT's CUDA EP has DequantizeLinear kernels; nothing falls back to the CPU. Below opset 13 (no `axis`
  *   on DequantizeLinear) per-channel scales are applied by a Mul after it, not dropped to one per tensor.
  * - `cpu` → ORT's QOperator form: DynamicQuantizeLinear(x) + MatMulInteger / ConvInteger + rescale, per
- *   channel at any opset (the rescale is a Mul). These only have CPU kernels; asking for this format with
+ *   channel at any opset (the rescale is a Mul). Weights are uint8 (zero point 128) for both ops: ORT's
+ *   u8×u8 GEMM cannot saturate, its u8×s8 one does on AVX2 without VNNI (see `reduceRange`). These only have CPU kernels; asking for this format with
  *   `targetEp: 'cuda'` returns a `no-kernel-on-target` warning (on an H100, ConvInteger on the CPU made a
  *   conv decoder 480× slower: peer-measurements.md).
  *
@@ -20,7 +21,7 @@
  *
  * Static (`int8Static`): the same weights plus QuantizeLinear → DequantizeLinear on the activation input
  * of each quantized node, from calibrated ranges (see `calibrate.ts`); uint8 asymmetric for `cpu`, int8
- * symmetric for `cuda`.
+ * symmetric for `cuda`; for `cpu` the weights of those nodes get the 7-bit range by default (`reduceRange`).
  */
 import { PassError } from '../errors.js';
 import { DataType } from '../onnx/dtype.js';
