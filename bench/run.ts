@@ -47,6 +47,7 @@ const BENCHES: Record<string, Bench> = {
   'int8-convert': () => benchInt8Convert(),
   'spawn-stall': () => benchSpawnStall(),
   'compose-batch': () => benchComposeBatch(self),
+  'native-call': async () => (await import('./native-call.js')).benchNativeCall(),
 };
 
 const wanted = args.length ? args : Object.keys(BENCHES);

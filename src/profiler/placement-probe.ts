@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { checkPlacement, skippedPlacement, type NodePlacement, type PlacementCheck, type PlacementTarget } from '../analysis/placement.js';
 import type { Model } from '../onnx/types.js';
 import { serializeModel } from '../onnx/write-model.js';
-import { createSession, diagnoseCuda } from '../runtime/ort.js';
+import { createSession, diagnoseCuda } from '../runtime/index.js';
 import { emptyOverrides, materializeInputs, planInputs, sessionInputs } from './inputs.js';
 import { readTrace } from './trace.js';
 

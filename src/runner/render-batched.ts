@@ -11,7 +11,7 @@
 import type { PipelineConfig } from '../models/manifest.js';
 import { readModelMetadata } from '../onnx/read-model.js';
 import { readRenderGraphRecord, RENDER_IO } from '../quantize/render-graph.js';
-import type { HostTensor } from '../runtime/ort.js';
+import type { HostTensor } from '../runtime/index.js';
 import { tensorToRgb } from './image.js';
 import { StageError } from './input-error.js';
 import type { RgbImage } from './png.js';

@@ -8,7 +8,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, w
 import { spawnSync } from 'node:child_process';
 import { delimiter, join, resolve } from 'node:path';
 import type { Manifest, PipelineConfig, Role } from '../models/manifest.js';
-import { describeSessionConfig, onnxruntimeVersion, type ExecutionProvider, type SessionConfig } from '../runtime/ort.js';
+import { describeSessionConfig, onnxruntimeVersion, resolveBackend, type ExecutionProvider, type SessionConfig } from '../runtime/index.js';
 import { compareRuns } from './compare-runs.js';
 import { DittoStream, type DittoSummary } from './ditto-stage.js';
 import { resizeRgb, syntheticFace } from './image.js';
@@ -227,7 +227,7 @@ export async function runStreams(p: PreparedRun, sessions: RoleSessions, timer: 
 
 /** The session config of every role: the run's session settings, whole, on its execution provider. */
 export function sessionConfigFor(ep: ExecutionProvider, settings: SettingsInUse): SessionConfig {
-  return { ...settings.take('session'), ep };
+  return { ...settings.take('session'), ep, backend: settings.take('backend') };
 }
 
 /** The timed pass (after the optional warm-up) on freshly loaded sessions; sessions and the frame file close on every path. */
@@ -247,9 +247,12 @@ async function timedRun(p: PreparedRun, o: RunOptions, settings: SettingsInUse, 
     manifestDir: p.loaded.dir,
     roles: p.roles,
     session: sessionConfigFor(p.ep, settings),
+    providerOptions: settings.take('providerOptions'),
     ...(o.roleFiles ? { overrides: o.roleFiles } : {}),
     ...(o.loadTimeoutMs ? { loadTimeoutMs: o.loadTimeoutMs } : {}),
   });
+  // A native request that fell back to onnxruntime-node (no addon here) applied 'node'.
+  if (settings.requested.backend === 'native' && sessions.servedBackend === 'node') settings.settle('backend', 'node');
   let sink: FrameSink | undefined;
   try {
     const frames = new FrameSink(out);
@@ -286,6 +289,7 @@ async function profilePass(p: PreparedRun, o: RunOptions, settings: SettingsInUs
     manifestDir: p.loaded.dir,
     roles: p.roles,
     session: sessionConfigFor(p.ep, settings),
+    providerOptions: settings.take('providerOptions'),
     profileDir: dir,
     ...(o.roleFiles ? { overrides: o.roleFiles } : {}),
     ...(o.loadTimeoutMs ? { loadTimeoutMs: o.loadTimeoutMs } : {}),
@@ -384,7 +388,7 @@ async function runPrepared(o: RunOptions, p: PreparedRun, settings: SettingsInUs
       refVoice: o.refVoice ? resolve(o.refVoice) : null,
       image: o.image ? resolve(o.image) : null,
       settings: settings.requested,
-      sessionOptions: describeSessionConfig(sessionConfigFor(p.ep, settings)),
+      sessionOptions: describeSessionConfig(sessionConfigFor(p.ep, settings), process.env, settings.applied().backend === 'node' ? 'node' : resolveBackend(settings.requested.backend)),
       streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS,
       tokenizer: p.tokenizer?.kind ?? null,
       render: { batch: streams.ditto.render.batch, graph: streams.ditto.render.graph },

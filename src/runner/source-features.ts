@@ -4,7 +4,7 @@
  * avatar; the render-graph pass bakes them into a renderer (`--bake-source`).
  */
 import type { PipelineConfig } from '../models/manifest.js';
-import type { HostTensor } from '../runtime/ort.js';
+import type { HostTensor } from '../runtime/index.js';
 import { rgbToTensor } from './image.js';
 import { StageError } from './input-error.js';
 import { motionToKeypoints, packMotion } from './keypoints.js';

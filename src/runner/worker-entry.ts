@@ -24,7 +24,8 @@ try {
     manifest: loaded.manifest,
     manifestDir: loaded.dir,
     roles,
-    session: { ...init.session, ep: init.ep },
+    session: { ...init.session, ep: init.ep, backend: init.backend },
+    providerOptions: init.providerOptions,
     overrides: init.roleFiles,
     loadTimeoutMs: init.loadTimeoutMs,
   });

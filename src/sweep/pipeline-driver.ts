@@ -17,13 +17,14 @@ import { writeModel } from '../onnx/write-model.js';
 import { PIPELINE_SETTINGS_DEFAULTS, type PipelineSettings } from '../runner/pipeline-settings.js';
 import { runPipeline } from '../runner/run-pipeline.js';
 import type { QualityReport, RunResult } from '../runner/run-result.js';
-import { onnxruntimeVersion } from '../runtime/ort.js';
+import { onnxruntimeVersion } from '../runtime/index.js';
 import { loadCalibrationDir } from '../quantize/calibrate.js';
 import { applyPasses, needsCalibration } from './apply-passes.js';
 import { summarizeRunProfile } from './profile-summary.js';
 import { CALIBRATION_MAX_SAMPLES, CALIBRATION_SUBDIR, calibrationEvery } from './calibration-roles.js';
 import { PSNR_IDENTICAL } from './rank.js';
 import { checkManifestPlacement } from './variant-placement.js';
+import { writeRunPreview } from './run-preview.js';
 import { canonicalJson } from './spec.js';
 import type { PassSpec, PlannedVariant, QualityMetrics, RunMetrics, RunRequest, StageMetric, SweepDriver, SweepSpec } from './types.js';
 import { median } from '../profiler/stats.js';
@@ -302,6 +303,8 @@ export function createPipelineDriver(o: PipelineDriverOptions = {}): SweepDriver
         );
         if (i > 0) rmSync(out, { recursive: true, force: true });
       }
+      // Thumbnails and an audio excerpt for the report (run-preview.ts), beside the run.
+      writeRunPreview(req.outDir);
       return { ...metricsOfRuns(runs, manifestModelBytes(req.manifestPath)), ...onceMetrics(runs[0], req.outDir), runDir: req.outDir };
     },
     env(e) {

@@ -8,7 +8,7 @@ import { writeModel } from '../../src/onnx/write-model.js';
 import { readPassRecords } from '../../src/quantize/common.js';
 import { randomFeeds, runModel } from '../../src/quantize/execute.js';
 import { compareArrays } from '../../src/quantize/metrics.js';
-import { diagnoseCuda } from '../../src/runtime/ort.js';
+import { diagnoseCuda } from '../../src/runtime/index.js';
 import { runCli } from '../helpers/capture.js';
 import { chainModel, convNet } from './models.js';
 

@@ -11,6 +11,9 @@ import { DEVICE_MEMORY_SAMPLING, type DeviceMemorySampling } from '../../runner/
 import { runPipeline, type RunOptions } from '../../runner/run-pipeline.js';
 import { runWorkerPool } from '../../runner/worker-pool.js';
 import { out } from '../state.js';
+import type { Backend } from '../../runtime/index.js';
+import type { RoleProviderOptions } from '../../runner/pipeline-settings.js';
+import { roleProviderOptionsArg } from '../provider-options-flag.js';
 
 interface RunFlags {
   manifest: string;
@@ -41,6 +44,8 @@ interface RunFlags {
   recordEvery: string;
   recordMax: string;
   json?: boolean;
+  backend: Backend;
+  providerOptions: RoleProviderOptions;
 }
 
 function int(name: string, v: string): number {
@@ -102,6 +107,8 @@ export function runCommand(): Command {
     .option('--record-dir <dir>', 'where --record-inputs writes (default <out>/calib); one folder per role')
     .option('--record-every <n>', 'record every n-th call of a role', '1')
     .option('--record-max <n>', 'samples per role at most', '32')
+    .addOption(new Option('--backend <backend>', 'runtime backend: node (onnxruntime-node), native (the addon over the C API; device-resident tensors), auto (native where built)').choices(['node', 'native', 'auto']).default('node'))
+    .option('--provider-options <[role:]k=v,...>', 'CUDA EP provider options (native backend), for every role or one role with a role: prefix (repeatable)', roleProviderOptionsArg, {} as RoleProviderOptions)
     .option('--json', 'print the result JSON')
     .action(async (f: RunFlags) => {
       const o: RunOptions = {
@@ -119,6 +126,8 @@ export function runCommand(): Command {
           renderGraph: f.renderGraph === undefined ? false : f.renderGraph === true ? true : f.renderGraph === 'baked' ? 'baked' : badRenderGraph(String(f.renderGraph)),
           renderBatch: int('render-batch', f.renderBatch),
           diffusionLoop: !!f.diffusionLoop,
+          backend: f.backend,
+          providerOptions: f.providerOptions,
         },
         deviceMemory: f.deviceMemory,
         ...(f.variant !== undefined ? { variant: f.variant } : {}),

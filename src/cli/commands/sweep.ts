@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { writeSweepReport } from '../../report/write-sweep-report.js';
 import { createPipelineDriver } from '../../sweep/pipeline-driver.js';
-import type { RankConstraints } from '../../sweep/rank.js';
+import { resolveQualityFloor, type RankConstraints } from '../../sweep/rank.js';
 import { runSweep, SWEEP_DEFAULTS } from '../../sweep/run-sweep.js';
 import { parseShard } from '../../sweep/shard.js';
 import { DEFAULT_SWEEP_SPEC, expandVariants, gridSize, loadSweepSpec, DEFAULT_MAX_VARIANTS } from '../../sweep/spec.js';
@@ -88,7 +88,7 @@ export function sweepCommand(): Command {
     });
     out.error(`sweep: ${r.ran} run, ${r.skipped} skipped (already done), results in ${r.resultsFile}\n`);
     if (!f.report) return;
-    const w = writeSweepReport(r.results, outDir, { title: `Sweep ${spec.name}`, constraints: constraintsOf(f) });
+    const w = writeSweepReport(r.results, outDir, { title: `Sweep ${spec.name}`, constraints: constraintsOf(f), qualityFloor: resolveQualityFloor(spec.qualityFloor) });
     out.write(w.text);
     out.write(`report: ${w.html}\nsummary: ${w.summary}\n`);
   });
