@@ -20,6 +20,7 @@ const rows = results.map((r) => {
     id: r.id,
     status: r.status,
     error: r.error,
+    backend: run?.appliedSettings?.backend ?? run?.config?.settings?.backend ?? 'node',
     render: run?.config?.render ?? null,
     diffusionLoop: run?.config?.diffusionLoop ?? null,
     renderCalls: run?.counts?.renderCalls ?? null,
@@ -34,4 +35,4 @@ const rows = results.map((r) => {
     frames,
   };
 });
-process.stdout.write(`${JSON.stringify({ kind: 'workbench.ditto-calls', gpu: process.argv[3] && existsSync(process.argv[3]) ? readFileSync(process.argv[3], 'utf8').trim() : undefined, backend: 'node', variants: rows }, null, 2)}\n`);
+process.stdout.write(`${JSON.stringify({ kind: 'workbench.ditto-calls', gpu: process.argv[3] && existsSync(process.argv[3]) ? readFileSync(process.argv[3], 'utf8').trim() : undefined, variants: rows }, null, 2)}\n`);
