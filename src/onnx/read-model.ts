@@ -5,6 +5,7 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ModelFormatError } from '../errors.js';
+import { bitsPerElement, byteSize, dataTypeName, elementCount } from './dtype.js';
 import { DecodeError, decodeModel, readEntry } from './proto/decode.js';
 import { WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT, WireError, WireReader } from './proto/wire.js';
 import type { Model, Tensor } from './types.js';
@@ -35,12 +36,19 @@ export interface LoadedModel {
 
 /** Opens a model file for reading; a failure is a ModelFormatError naming the file. */
 function openModelFile(path: string): number {
+  let fd: number;
   try {
-    return openSync(path, 'r');
+    fd = openSync(path, 'r');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ModelFormatError(path, 'file', code === 'ENOENT' ? 'no such file' : `cannot open (${code ?? String(e)})`);
+    throw new ModelFormatError(path, 'file', code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected an .onnx file' : `cannot open (${code ?? String(e)})`);
   }
+  // Linux opens a directory for reading; only the first read fails (EISDIR, without the path).
+  if (fstatSync(fd).isDirectory()) {
+    closeSync(fd);
+    throw new ModelFormatError(path, 'file', 'is a directory, expected an .onnx file');
+  }
+  return fd;
 }
 
 function readWhole(path: string): Buffer {
@@ -127,6 +135,9 @@ function loadExternal(modelPath: string, tensors: Tensor[], load: boolean): Map<
       if (ext.offset + length > size)
         throw new ModelFormatError(modelPath, `tensor '${t.name}'.external_data`, `offset ${ext.offset} + length ${length} is past the end of '${ext.location}' (${size} bytes)`);
       ext.length = length;
+      const need = byteSize(t.dataType, elementCount(t.dims));
+      if (bitsPerElement(t.dataType) > 0 && need !== length)
+        throw new ModelFormatError(modelPath, `tensor '${t.name}'`, `dims [${t.dims.join(', ')}] make ${need} bytes of ${dataTypeName(t.dataType)}, but its external data in '${ext.location}' is ${length} bytes`);
       if (!load) continue;
       let fd = fds.get(file);
       if (fd === undefined) {
