@@ -32,6 +32,8 @@ export interface LoadedModel {
   fileBytes: number;
   /** External data files by location, with their sizes. */
   externalFiles: Map<string, number>;
+  /** Every file read: the model and its external-data files (for the output guard: `writeModel(..., { inputs: files })`). */
+  files: string[];
 }
 
 /** Opens a model file for reading; a failure is a ModelFormatError naming the file. */
@@ -108,7 +110,8 @@ export function readModel(path: string, options: ReadOptions = {}): LoadedModel 
   if (options.checkVersions !== false) checkVersions(model, path);
   const externalFiles = loadExternal(path, external, options.loadExternalData !== false);
   if (options.verify !== false) verifyModel(model, path);
-  return { model, path, fileBytes: bytes.length, externalFiles };
+  const files = [path, ...[...externalFiles.keys()].map((loc) => resolve(dirname(path), loc))];
+  return { model, path, fileBytes: bytes.length, externalFiles, files };
 }
 
 function loadExternal(modelPath: string, tensors: Tensor[], load: boolean): Map<string, number> {
