@@ -51,8 +51,13 @@ function commandPath(c: Command | undefined): string {
   return names.join(' ') || 'workbench';
 }
 
+/** One printable line: line breaks folded, other control characters (from a corrupt name, say) escaped. */
 function oneLine(s: string): string {
-  return s.replace(/\s*\n\s*/g, ' ').trim();
+  return s
+    .replace(/\s*\n\s*/g, ' ')
+    .trim()
+    // eslint-disable-next-line no-control-regex
+    .replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Runs the CLI on argv (`['node', 'workbench', ...args]`) and returns the outcome; prints through `out`. */
@@ -69,7 +74,7 @@ export async function execute(argv: readonly string[]): Promise<CliOutcome> {
     if (e instanceof CommanderError) {
       if (COMMANDER_OK.has(e.code)) return { code: 0 };
       // 'commander.help': a command that needs a subcommand was given none; commander printed its help.
-      if (e.code !== 'commander.help') out.error(`error: ${commanderLine(e, failed.command)}\n`);
+      if (e.code !== 'commander.help') out.error(`error: ${oneLine(commanderLine(e, failed.command))}\n`);
       return { code: 2 };
     }
     if (isWorkbenchError(e)) {

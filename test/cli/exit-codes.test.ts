@@ -2,7 +2,7 @@
  * Usage errors exit 2 with one line (exit 1 means only "a threshold failed", which CI reads as a
  * regression), and what goes wrong names the file, the tensor or the nearest command.
  */
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -69,6 +69,18 @@ describe('usage errors: exit 2, one line', () => {
     writeFileSync(f, encodeModel(m).finish());
     for (const args of [['inspect', f], ['convert', f, '-o', join(dir, 'h2.onnx')], ['optimize', f, '-o', join(dir, 'h3.onnx'), '--fp16']])
       await expectUsageError(args, /huge-dims\.onnx: tensor 'w': dims \[1099511627776, 4\] make 4398046511104 float32 elements \(16\.0 TiB\), but the file holds 64 bytes of data for it$/);
+  });
+  it('an external-data offset that is not a number is named (found by the fuzz target)', async () => {
+    const sub = mkdtempSync(join(dir, 'ext-'));
+    const f = join(sub, 'e.onnx');
+    writeModel(readModel(model).model, f, { externalDataThreshold: 16 });
+    // The first tensor's entry {key: 'offset', value: '0'}: make the value 'x' (same length, framing intact).
+    const bytes = readFileSync(f);
+    const at = bytes.indexOf(Buffer.from('offset\x12\x010', 'latin1'));
+    expect(at).toBeGreaterThan(0);
+    bytes[at + 8] = 'x'.charCodeAt(0);
+    writeFileSync(f, bytes);
+    await expectUsageError(['convert', f, '-o', join(sub, 'o.onnx')], /e\.onnx: tensor 'w'\.external_data\.offset: 'x' is not a byte count$/);
   });
   it('--help prints through the captured output (not in the middle of the test run)', async () => {
     const r = await runCli(['--help']);

@@ -179,6 +179,7 @@ export function decodeTensor(r: WireReader, ctx: DecodeContext): Tensor {
   if (segment) t.segment = segment;
   if (metadataProps) t.metadataProps = metadataProps;
   if (unknown) t.unknown = unknown;
+  checkDims(t);
   if (dataLocation === 1) {
     let location = '';
     let offset = 0;
@@ -187,8 +188,8 @@ export function decodeTensor(r: WireReader, ctx: DecodeContext): Tensor {
     const extra: StringStringEntry[] = [];
     for (const e of externalData) {
       if (e.key === 'location') location = e.value;
-      else if (e.key === 'offset') offset = Number(e.value);
-      else if (e.key === 'length') length = Number(e.value);
+      else if (e.key === 'offset') offset = externalSize(name, e);
+      else if (e.key === 'length') length = externalSize(name, e);
       else if (e.key === 'checksum') checksum = e.value;
       else extra.push(e);
     }
@@ -237,6 +238,19 @@ function formatSize(bytes: number): string {
   return i === 0 ? `${bytes} bytes` : `${v.toFixed(1)} ${units[i] as string}`;
 }
 
+/** An external-data offset or length: a decimal byte count (a corrupt one must not become NaN). */
+function externalSize(tensor: string, e: StringStringEntry): number {
+  const n = /^\d+$/.test(e.value) ? Number(e.value) : NaN;
+  if (!Number.isSafeInteger(n)) throw new DecodeError(`tensor '${tensor}'.external_data.${e.key}`, `'${e.value}' is not a byte count`);
+  return n;
+}
+
+/** A tensor's dims are sizes: non-negative integers (an edited dim can decode to -1 or 2^63). */
+function checkDims(t: Tensor): void {
+  const bad = t.dims.find((d) => !Number.isSafeInteger(d) || d < 0);
+  if (bad !== undefined) throw new DecodeError(`tensor '${t.name}'.dims`, `dim ${bad} is not a valid size (dims [${t.dims.join(', ')}])`);
+}
+
 /**
  * The dims of an inline tensor must describe exactly the bytes stored for it. Checked before anything is
  * allocated from the dims: a dim edited to 2^40 is a wrong size, not a corrupt file (and not a
@@ -244,8 +258,6 @@ function formatSize(bytes: number): string {
  */
 function checkTensorSize(t: Tensor, heldBytes: number): void {
   const where = `tensor '${t.name}'`;
-  const bad = t.dims.find((d) => !Number.isSafeInteger(d) || d < 0);
-  if (bad !== undefined) throw new DecodeError(`${where}.dims`, `dim ${bad} is not a valid size (dims [${t.dims.join(', ')}])`);
   const bits = bitsPerElement(t.dataType);
   if (bits === 0) return; // strings and unknown types: no fixed size per element
   const count = elementCount(t.dims);
