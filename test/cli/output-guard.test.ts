@@ -77,6 +77,19 @@ describe('output guard (convert and optimize alike)', () => {
     expect(sha(model)).toBe(before);
     expect(existsSync(join(dir, 'fresh.onnx'))).toBe(false);
   });
+  it("models variant: the variant's manifest may not replace its base manifest", async () => {
+    const { tinyManifest } = await import('../runner/tiny-set.js');
+    const out = join(dir, 'variants');
+    const first = await runCli(['models', 'variant', '--manifest', await tinyManifest(), '--precision', 'decoder=fp16', '--ep', 'cpu', '--out', out]);
+    expect(first.code, first.stderr).toBe(0);
+    const written = /^(\S+manifest\.json): /.exec(first.stdout)?.[1];
+    if (!written) throw new Error(`no manifest path in: ${first.stdout}`);
+    const before = sha(written);
+    const again = await runCli(['models', 'variant', '--manifest', written, '--precision', 'decoder=fp16', '--ep', 'cpu', '--out', out]);
+    expect(again.code).toBe(2);
+    expect(again.stderr).toMatch(/refusing to overwrite the input .*the variant's manifest is the same file/);
+    expect(sha(written)).toBe(before);
+  });
   it('a different output is written', async () => {
     const r = await runCli(['optimize', join(dir, 'link.onnx'), '-o', join(dir, 'b.onnx'), '--fp16']);
     expect(r.code, r.stderr).toBe(0);

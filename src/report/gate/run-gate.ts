@@ -10,6 +10,7 @@ import { basename, dirname, join, relative, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { ALL_ROLES, type Manifest, type Role, type RoleSpec } from '../../models/manifest.js';
 import { tensorSpecOf } from '../../models/manifest-io.js';
+import { guardOutputs } from '../../onnx/output-guard.js';
 import { readModel } from '../../onnx/read-model.js';
 import { compareRuns, readRun } from '../../runner/compare-runs.js';
 import { readRunManifest, rolesForRun } from '../../runner/validate-manifest.js';
@@ -163,6 +164,8 @@ function checkInputs(o: GateOptions): { b: Resolved; c: Resolved; base?: Side; c
   for (const v of model.graph.inputs) if (!v.initializer && !model.graph.initializers.includes(v)) inputs[v.name] = tensorSpecOf(v);
   for (const v of model.graph.outputs) outputs[v.name] = tensorSpecOf(v);
   const role = inferRole(c.path, manifest, Object.keys(inputs), o.role);
+  // The output guard: the candidate's manifest, written into the work folder, may not replace an input.
+  guardOutputs([{ path: join(resolve(o.workDir), 'candidate-manifest', 'manifest.json'), what: "the candidate's manifest" }], [baseManifest, c.path]);
   return { b, c, ...(base ? { base } : {}), model: { role, inputs, outputs, baseManifest } };
 }
 
