@@ -73,8 +73,10 @@ export async function execute(argv: readonly string[]): Promise<CliOutcome> {
   } catch (e) {
     if (e instanceof CommanderError) {
       if (COMMANDER_OK.has(e.code)) return { code: 0 };
-      // 'commander.help': a command that needs a subcommand was given none; commander printed its help.
-      if (e.code !== 'commander.help') out.error(`error: ${oneLine(commanderLine(e, failed.command))}\n`);
+      // 'commander.help': `workbench help [cmd]` (exit 0), or a command that needs a subcommand was given
+      // none (commander printed its help to stderr: a usage error).
+      if (e.code === 'commander.help') return { code: e.exitCode === 0 ? 0 : 2 };
+      out.error(`error: ${oneLine(commanderLine(e, failed.command))}\n`);
       return { code: 2 };
     }
     if (isWorkbenchError(e)) {

@@ -86,6 +86,13 @@ describe('usage errors: exit 2, one line', () => {
     const r = await runCli(['--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toMatch(/^Usage: workbench/);
+    const h = await runCli(['help', 'inspect']);
+    expect(h.code).toBe(0);
+    expect(h.stdout).toMatch(/^Usage: workbench inspect/);
+    // A command that needs a subcommand, given none: its help on stderr, exit 2.
+    const m = await runCli(['models']);
+    expect(m.code).toBe(2);
+    expect(m.stderr).toMatch(/^Usage: workbench models/);
   });
 });
 
