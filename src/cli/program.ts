@@ -23,8 +23,7 @@ export function createProgram(): Command {
   const program = new Command('workbench')
     .description('Profile, rewrite and verify the XTTS-v2 → Ditto talking-avatar pipeline on ONNX Runtime')
     .version('0.1.0')
-    .option('--verbose', 'print stack traces with errors')
-    .showHelpAfterError();
+    .option('--verbose', 'print stack traces with errors');
   for (const make of [
     inspectCommand,
     convertCommand,

@@ -5,6 +5,7 @@
 import { closeSync, fstatSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { ModelFormatError } from '../errors.js';
+import { bitsPerElement, byteSize, dataTypeName, elementCount } from './dtype.js';
 import { DecodeError, decodeModel, readEntry } from './proto/decode.js';
 import { WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT, WireError, WireReader } from './proto/wire.js';
 import type { Model, Tensor } from './types.js';
@@ -31,16 +32,25 @@ export interface LoadedModel {
   fileBytes: number;
   /** External data files by location, with their sizes. */
   externalFiles: Map<string, number>;
+  /** Every file read: the model and its external-data files (for the output guard: `writeModel(..., { inputs: files })`). */
+  files: string[];
 }
 
 /** Opens a model file for reading; a failure is a ModelFormatError naming the file. */
 function openModelFile(path: string): number {
+  let fd: number;
   try {
-    return openSync(path, 'r');
+    fd = openSync(path, 'r');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ModelFormatError(path, 'file', code === 'ENOENT' ? 'no such file' : `cannot open (${code ?? String(e)})`);
+    throw new ModelFormatError(path, 'file', code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected an .onnx file' : `cannot open (${code ?? String(e)})`);
   }
+  // Linux opens a directory for reading; only the first read fails (EISDIR, without the path).
+  if (fstatSync(fd).isDirectory()) {
+    closeSync(fd);
+    throw new ModelFormatError(path, 'file', 'is a directory, expected an .onnx file');
+  }
+  return fd;
 }
 
 function readWhole(path: string): Buffer {
@@ -72,8 +82,9 @@ export function parseModel(bytes: Uint8Array, path: string): Model {
 
 function wrapDecodeError(e: unknown, path: string): Error {
   if (e instanceof DecodeError) return new ModelFormatError(path, e.field, e.message, { cause: e });
-  if (e instanceof WireError || e instanceof RangeError)
-    return new ModelFormatError(path, 'protobuf', `not a valid ONNX file (truncated or corrupt): ${e.message}`, { cause: e });
+  // Only the wire reader's own errors mean "corrupt": a JavaScript RangeError here is a check the decoder
+  // lacks (it was how a 2^40 dim surfaced), so it stays an internal error that the fuzz target counts.
+  if (e instanceof WireError) return new ModelFormatError(path, 'protobuf', `not a valid ONNX file (truncated or corrupt): ${e.message}`, { cause: e });
   return e instanceof Error ? e : new Error(String(e));
 }
 
@@ -100,7 +111,8 @@ export function readModel(path: string, options: ReadOptions = {}): LoadedModel 
   if (options.checkVersions !== false) checkVersions(model, path);
   const externalFiles = loadExternal(path, external, options.loadExternalData !== false);
   if (options.verify !== false) verifyModel(model, path);
-  return { model, path, fileBytes: bytes.length, externalFiles };
+  const files = [path, ...[...externalFiles.keys()].map((loc) => resolve(dirname(path), loc))];
+  return { model, path, fileBytes: bytes.length, externalFiles, files };
 }
 
 function loadExternal(modelPath: string, tensors: Tensor[], load: boolean): Map<string, number> {
@@ -127,6 +139,9 @@ function loadExternal(modelPath: string, tensors: Tensor[], load: boolean): Map<
       if (ext.offset + length > size)
         throw new ModelFormatError(modelPath, `tensor '${t.name}'.external_data`, `offset ${ext.offset} + length ${length} is past the end of '${ext.location}' (${size} bytes)`);
       ext.length = length;
+      const need = byteSize(t.dataType, elementCount(t.dims));
+      if (bitsPerElement(t.dataType) > 0 && need !== length)
+        throw new ModelFormatError(modelPath, `tensor '${t.name}'`, `dims [${t.dims.join(', ')}] make ${need} bytes of ${dataTypeName(t.dataType)}, but its external data in '${ext.location}' is ${length} bytes`);
       if (!load) continue;
       let fd = fds.get(file);
       if (fd === undefined) {

@@ -9,6 +9,7 @@ import { ModelFormatError, UsageError } from '../errors.js';
 import { type ExternalPlacer, encodeModel } from './proto/encode.js';
 import type { WireWriter } from './proto/wire.js';
 import type { Model, Tensor } from './types.js';
+import { guardOutputs, modelOutputFiles } from './output-guard.js';
 import { verifyModel } from './verify.js';
 
 /** Protobuf messages are limited to 2 GiB. */
@@ -30,6 +31,11 @@ export interface WriteOptions {
    * Overrides externalDataThreshold/Location.
    */
   externalData?: ExternalDataSink;
+  /**
+   * Files this write must never create or replace: the files the model was read from (LoadedModel.files).
+   * Checked by the output guard on the model and its `<out>.data` before anything is written.
+   */
+  inputs?: readonly string[];
 }
 
 /** One external-data file shared by several models; call close() after the last writeModel. */
@@ -113,6 +119,7 @@ export function writeModel(model: Model, path: string, options: WriteOptions = {
   const threshold = options.externalDataThreshold;
   const location = options.externalDataLocation ?? `${basename(out)}.data`;
   const dataPath = join(dirname(out), location);
+  if (options.inputs) guardOutputs(modelOutputFiles(path, location), options.inputs);
   for (const t of listUnloadedTensors(model))
     throw new UsageError(`tensor '${t.name}' has no data loaded (read the model with external data loaded before writing it)`);
   // One placement mechanism: a shared sink given by the caller, or this model's own `<file>.data` sink.

@@ -3,6 +3,7 @@
  * one detail entry per variant (settings, metrics, why, its own charts).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { formatDb } from '../runner/quality.js';
 import { DEFAULT_QUALITY_FLOOR, dittoCallsText, rankResults, type QualityFloor, type RankConstraints } from '../sweep/rank.js';
 import type { VariantPlacement, VariantResult } from '../sweep/types.js';
 import { placementLineOf } from '../sweep/variant-placement.js';
@@ -71,9 +72,9 @@ function detailFor(r: VariantResult, baseline: VariantResult | undefined, why: s
     ...(dittoCallsText(r.spec) ? [['Ditto calls', `${dittoCallsText(r.spec)} (time to first frame includes waiting for a whole batch)`] as [string, string]] : []),
     ['audio', fmt(m?.audioSeconds, 2, ' s')],
     ['wall', fmt(m?.wallSeconds, 3, ' s')],
-    ['frame PSNR mean / worst', r.baseline ? 'reference' : `${fmt(q?.framePsnrMean, 2)} / ${fmt(q?.framePsnrWorst, 2)} dB`],
+    ['frame PSNR mean / worst', r.baseline ? 'reference' : `${formatDb(q?.framePsnrMean)} / ${formatDb(q?.framePsnrWorst)}`],
     ['SSIM mean / worst', r.baseline ? 'reference' : `${fmt(q?.ssimMean, 4)} / ${fmt(q?.ssimWorst, 4)}`],
-    ['audio SNR / log-mel distance', r.baseline ? 'reference' : `${fmt(q?.audioSnr, 2, ' dB')} / ${fmt(q?.logMelDistance, 4)}`],
+    ['audio SNR / log-mel distance', r.baseline ? 'reference' : `${formatDb(q?.audioSnr)} / ${fmt(q?.logMelDistance, 4)}`],
     ['motion error', r.baseline ? 'reference' : fmt(q?.motionError, 5)],
     ['peak RSS / weights / GPU', `${mib(m?.memory.peakRssBytes)} / ${mib(m?.memory.modelBytes)} / ${mib(m?.memory.gpuBytes)}`],
     ['repeats', m ? String(m.samples.rtf.length) : '–'],

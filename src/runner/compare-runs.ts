@@ -7,7 +7,7 @@ import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs
 import { join, resolve } from 'node:path';
 import { ALL_ROLES, type Role } from '../models/manifest.js';
 import { InputError } from './input-error.js';
-import { logMelDistance, psnr, relativeL2, rmse, snr, ssimRgb } from './quality.js';
+import { capDb, logMelDistance, psnr, relativeL2, rmse, snr, ssimRgb } from './quality.js';
 import { decodeSample, type RoleFingerprint } from './role-sessions.js';
 import type { FrameQuality, QualityReport, RunResult } from './run-result.js';
 import { readWav } from './wav.js';
@@ -69,7 +69,7 @@ function compareFrames(a: string, ra: RunResult, b: string, rb: RunResult, warni
     closeSync(fb);
   }
   const mse = seSum / n;
-  return { compared: n, psnrMean: mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse), psnrWorst, psnrWorstFrame, ssimMean: ssimSum / n, ssimWorst, ssimWorstFrame };
+  return { compared: n, psnrMean: capDb(mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse)), psnrWorst: capDb(psnrWorst), psnrWorstFrame, ssimMean: ssimSum / n, ssimWorst, ssimWorstFrame };
 }
 
 /**
@@ -90,7 +90,7 @@ export function compareRuns(baseline: string, candidate: string, tolerance = 1e-
   const wb = readWav(join(b, rb.files.audio));
   if (wa.samples.length !== wb.samples.length) warnings.push(`audio lengths differ (${wa.samples.length} vs ${wb.samples.length}); compared the common part`);
   const n = Math.min(wa.samples.length, wb.samples.length);
-  const audio = wa.sampleRate === wb.sampleRate && n > 0 ? { snrDb: snr(wa.samples, wb.samples), logMelDistanceDb: logMelDistance(wa.samples, wb.samples, wa.sampleRate), comparedSamples: n } : null;
+  const audio = wa.sampleRate === wb.sampleRate && n > 0 ? { snrDb: capDb(snr(wa.samples, wb.samples)), logMelDistanceDb: logMelDistance(wa.samples, wb.samples, wa.sampleRate), comparedSamples: n } : null;
   const readMotion = (dir: string, r: RunResult): Float32Array => {
     const buf = readFileSync(join(dir, r.files.motion));
     return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));

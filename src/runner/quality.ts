@@ -2,10 +2,29 @@
  * Full-reference quality metrics, pure arithmetic (anchors §6): PSNR, SSIM (Wang et al. 2004: 11×11
  * Gaussian window σ = 1.5, K1 = 0.01, K2 = 0.03, 'valid' filtering as the reference MATLAB code, on luma
  * Y = 0.299R + 0.587G + 0.114B), audio SNR, log-mel spectral distance, RMSE and relative L2.
- * Identical inputs give PSNR = SNR = Infinity (JSON files store it as the number 1e999, which JSON.parse
- * reads back as Infinity).
+ * Identical inputs give PSNR = SNR = Infinity here; the run-vs-run quality report caps its dB figures at
+ * DB_CAP (see capDb), so that run.json, sweep results, the gate and the report all hold the same number.
  */
 import { logMelSpectrogram } from './mel.js';
+
+/**
+ * The one representation of "identical" in dB figures of a quality report (frame PSNR, audio SNR): 100 dB,
+ * in run.json, results.jsonl, the gate and the report alike (JSON has no Infinity), printed "≥ 100 dB".
+ * Anything above is capped too: 16-bit audio's own quantization noise is at 98 dB, and one 8-bit pixel off
+ * by one in a 256×256 frame is 101 dB, so nothing above the cap is a difference anyone can see or hear.
+ */
+export const DB_CAP = 100;
+
+/** A dB figure of a quality report: capped at ±DB_CAP (identical → DB_CAP); NaN stays NaN. */
+export function capDb(v: number): number {
+  return Number.isNaN(v) ? v : Math.max(-DB_CAP, Math.min(DB_CAP, v));
+}
+
+/** A quality report's dB figure for people: `42.10 dB`, or `≥ 100 dB` at the cap (identical), `–` when absent. */
+export function formatDb(v: number | null | undefined, digits = 2): string {
+  if (v === null || v === undefined || Number.isNaN(v)) return '–';
+  return v >= DB_CAP ? `≥ ${DB_CAP} dB` : `${v.toFixed(digits)} dB`;
+}
 
 /** PSNR in dB of two same-size 8-bit images (any layout); Infinity when identical. */
 export function psnr(a: ArrayLike<number>, b: ArrayLike<number>, peak = 255): number {

@@ -119,7 +119,7 @@ function onPath(cmd: string): boolean {
 }
 
 /** Frames written as they come: raw RGB file plus PNGs of the first, middle and last frames (all when ≤ 10). */
-class FrameSink {
+export class FrameSink {
   private fd: number;
   count = 0;
   width = 0;

@@ -2,13 +2,16 @@
  * A renderer worker (worker_threads): loads its own Ditto sessions when started, then renders jobs (audio
  * from the shared TTS → frames), sending a heartbeat per stage step so the pool can spot a stall.
  */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { parentPort, workerData } from 'node:worker_threads';
 import { DITTO_ROLES } from '../models/manifest.js';
 import { DittoStream } from './ditto-stage.js';
 import { RoleSessions } from './role-sessions.js';
+import { FrameSink } from './run-pipeline.js';
 import { StageTimer } from './stage-timer.js';
 import { readRunManifest, withRenderer } from './validate-manifest.js';
-import type { WorkerInit, WorkerJob, WorkerMessage } from './worker-protocol.js';
+import type { WorkerInit, WorkerJob, WorkerJobResult, WorkerMessage } from './worker-protocol.js';
 
 const port = parentPort;
 if (!port) throw new Error('worker-entry.ts must run in a worker thread');
@@ -41,6 +44,8 @@ try {
       let ttff: number | null = null;
       let frames = 0;
       let checksum = 0;
+      // Worker 0 renders with the run's own seed: its frames are the run's frames, written as a single run writes them.
+      const sink = init.outDir ? new FrameSink(init.outDir) : undefined;
       try {
         const ditto = new DittoStream(sessions, loaded.manifest.config, timer, {
           steps: job.steps,
@@ -51,15 +56,25 @@ try {
               for (const v of f.image.data) checksum += v;
             }
             frames++;
+            sink?.write(f.image);
           },
         }, job.sampleRate);
         await ditto.prepareSource(job.image);
         const step = Math.round(job.sampleRate * 0.93);
         for (let i = 0; i < job.audio.length; i += step) await ditto.push(job.audio.subarray(i, i + step));
         const s = await ditto.finish();
+        const totalMs = timer.elapsed();
+        let written: WorkerJobResult['written'];
+        if (sink && init.outDir) {
+          written = { pngs: sink.close(), width: sink.width, height: sink.height };
+          writeFileSync(join(init.outDir, 'motion.f32'), new Uint8Array(s.motion.buffer, s.motion.byteOffset, s.motion.byteLength));
+        }
         post({
           type: 'done',
-          result: { frames, hubertChunks: s.hubertCalls, lmdmWindows: s.windows, totalMs: timer.elapsed(), stagesMs: Object.fromEntries(timer.totals), roles: sessions.stats(), timeToFirstFrameMs: ttff, firstFrameChecksum: checksum },
+          result: {
+            frames, hubertChunks: s.hubertCalls, lmdmWindows: s.windows, totalMs, stagesMs: Object.fromEntries(timer.totals), roles: sessions.stats(), timeToFirstFrameMs: ttff, firstFrameChecksum: checksum,
+            fingerprints: { ...sessions.fingerprints }, ...(written ? { written } : {}),
+          },
         });
       } catch (e) {
         post({ type: 'error', stage, message: (e as Error).message });

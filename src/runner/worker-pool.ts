@@ -12,10 +12,12 @@ import { Worker } from 'node:worker_threads';
 import { XTTS_ROLES, type Role } from '../models/manifest.js';
 import { deviceMemoryBytes, isOutOfMemory, peakHostRssBytes } from './memory.js';
 import { stringifyWithInfinity } from './quality.js';
-import { RoleSessions } from './role-sessions.js';
+import { RoleSessions, type RoleFingerprint } from './role-sessions.js';
 import { prepareRun, sessionConfigFor, type PreparedRun, type RunOptions } from './run-pipeline.js';
 import { resolvePipelineSettings, SettingsInUse } from './pipeline-settings.js';
-import { RTF_DIRECTION } from './run-result.js';
+import { compareRuns } from './compare-runs.js';
+import { describeSessionConfig, onnxruntimeVersion, resolveBackend } from '../runtime/index.js';
+import { RTF_DIRECTION, RUN_SCHEMA_VERSION, type RunResult } from './run-result.js';
 import { StageTimer } from './stage-timer.js';
 import { runTts, STREAM_CHUNK_TOKENS } from './tts-stage.js';
 import { resample } from './resample.js';
@@ -137,22 +139,27 @@ export async function runWorkerPool(o: PoolOptions): Promise<PoolResult> {
   // Shared TTS in the main thread (or the input audio).
   let audio: Float32Array;
   let ttsMs = 0;
+  let tts: TtsRecord | undefined;
   if (p.text !== undefined && p.tokenizer && p.refVoice) {
-    const tts = await RoleSessions.load({ manifest: p.loaded.manifest, manifestDir: p.loaded.dir, roles: XTTS_ROLES, session: sessionConfigFor(p.ep, settings), ...(o.roleFiles ? { overrides: o.roleFiles } : {}), loadTimeoutMs });
+    const ttsSessions = await RoleSessions.load({ manifest: p.loaded.manifest, manifestDir: p.loaded.dir, roles: XTTS_ROLES, session: sessionConfigFor(p.ep, settings), ...(o.roleFiles ? { overrides: o.roleFiles } : {}), loadTimeoutMs });
     try {
       const timer = new StageTimer(o.stageTimeoutMs ?? 120_000);
-      const r = await runTts(tts, cfg, timer, { text: p.text, refVoice: p.refVoice, tokenizer: p.tokenizer, seed: p.seed, streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS, settings, ...(o.audioTokens !== undefined ? { audioTokens: o.audioTokens } : {}) });
+      const r = await runTts(ttsSessions, cfg, timer, { text: p.text, refVoice: p.refVoice, tokenizer: p.tokenizer, seed: p.seed, streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS, settings, ...(o.audioTokens !== undefined ? { audioTokens: o.audioTokens } : {}) });
       audio = r.audio;
       ttsMs = timer.elapsed();
+      tts = { textTokens: r.textTokens, audioTokens: r.audioTokens, vocoderCalls: r.vocoderCalls, stagesMs: Object.fromEntries(timer.totals), roles: ttsSessions.stats(), fingerprints: { ...ttsSessions.fingerprints }, loadMs: ttsSessions.loadMs };
     } finally {
-      await tts.release();
+      await ttsSessions.release();
     }
   } else {
     const a = p.audio;
     audio = a ? resample(a.samples, a.sampleRate, cfg.outputRate) : new Float32Array(0);
   }
   writeWav(join(out, 'audio.wav'), { sampleRate: cfg.outputRate, samples: audio });
-  return runRenderers(p, audio, ttsMs, settings, { ...o, out });
+  const result = await runRenderers(p, audio, ttsMs, settings, { ...o, out, worker0WritesRun: true });
+  const first = result.workers[0];
+  if (first?.status === 'ok' && first.result) writeRunJson(o, p, out, audio, tts, first.result, ttsMs, settings);
+  return result;
 }
 
 export interface RenderersOptions extends Pick<RunOptions, 'roleFiles' | 'stageTimeoutMs' | 'loadTimeoutMs' | 'stall'> {
@@ -160,6 +167,11 @@ export interface RenderersOptions extends Pick<RunOptions, 'roleFiles' | 'stageT
   out: string;
   /** Inject the stall into this worker only (test hook). */
   stallWorker?: number;
+  /**
+   * `run --workers N` (runWorkerPool): worker 0 renders with the run's seed and writes its frames, motion and
+   * fingerprints into `out`, as a single run would. runPipeline's renderers leave the timed run's files alone.
+   */
+  worker0WritesRun?: boolean;
 }
 
 /**
@@ -211,6 +223,8 @@ async function startAndRender(p: PreparedRun, audio: Float32Array, ttsMs: number
       loadTimeoutMs,
       stageTimeoutMs,
       stall: o.stall && (o.stallWorker === undefined || o.stallWorker === i) ? o.stall : undefined,
+      // Worker 0 renders with the run's seed: its frames are the run's, written where a single run writes them.
+      ...(i === 0 && o.worker0WritesRun ? { outDir: out } : {}),
     };
     const h = start(init);
     const m = await h.wait('ready', loadTimeoutMs);
@@ -274,4 +288,74 @@ async function startAndRender(p: PreparedRun, audio: Float32Array, ttsMs: number
   // What really ran at once: fewer than asked when one failed or did not fit.
   settings.settle('workers', ok.length);
   return result;
+}
+
+/** What the shared TTS did, for run.json. */
+interface TtsRecord {
+  textTokens: number;
+  audioTokens: number;
+  vocoderCalls: number;
+  stagesMs: Record<string, number>;
+  roles: RunResult['roles'];
+  fingerprints: Partial<Record<Role, RoleFingerprint>>;
+  loadMs: number;
+}
+
+/**
+ * run.json of a pool run, as a single run writes it: the shared TTS and worker 0 (the run's seed, whose
+ * frames, motion and fingerprints are in `out`). Timings are TTS then worker 0, as if run one after the
+ * other; the pool's concurrency figures are in workers.json. With --baseline, quality as a single run.
+ */
+function writeRunJson(o: PoolOptions, p: PreparedRun, out: string, audio: Float32Array, tts: TtsRecord | undefined, w: WorkerJobResult, ttsMs: number, settings: SettingsInUse): void {
+  const cfg = p.cfg;
+  writeFileSync(join(out, 'fingerprints.json'), JSON.stringify({ ...(tts?.fingerprints ?? {}), ...w.fingerprints }));
+  const audioSeconds = audio.length / cfg.outputRate;
+  const stagesMs: Record<string, number> = { ...(tts?.stagesMs ?? {}) };
+  for (const [k, v] of Object.entries(w.stagesMs)) stagesMs[k] = (stagesMs[k] ?? 0) + v;
+  for (const [k, v] of Object.entries({ ...stagesMs })) {
+    const top = k.split('.')[0] as string;
+    if (top !== k) stagesMs[top] = (stagesMs[top] ?? 0) + v;
+  }
+  const totalMs = ttsMs + w.totalMs;
+  const rtf: Record<string, number> = { endToEnd: totalMs / 1000 / audioSeconds };
+  for (const [k, v] of Object.entries(stagesMs)) rtf[k] = v / 1000 / audioSeconds;
+  const written = w.written ?? { pngs: [], width: 0, height: 0 };
+  const result: RunResult = {
+    schemaVersion: RUN_SCHEMA_VERSION,
+    kind: 'workbench.run',
+    createdAt: new Date().toISOString(),
+    config: {
+      ep: p.ep, steps: p.steps, seed: p.seed,
+      variant: o.variant ?? (o.roleFiles && Object.keys(o.roleFiles).length ? 'custom' : p.loaded.manifest.name),
+      manifest: p.loaded.path, manifestSha256: p.loaded.sha256, manifestName: p.loaded.manifest.name, scale: p.loaded.manifest.scale,
+      roleFiles: { ...(o.roleFiles ?? {}) },
+      text: p.text ?? null,
+      audioInput: o.audio ? resolve(o.audio) : null,
+      refVoice: o.refVoice ? resolve(o.refVoice) : null,
+      image: o.image ? resolve(o.image) : null,
+      settings: settings.requested,
+      sessionOptions: describeSessionConfig(sessionConfigFor(p.ep, settings), process.env, settings.applied().backend === 'node' ? 'node' : resolveBackend(settings.requested.backend)),
+      streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS,
+      tokenizer: p.tokenizer?.kind ?? null,
+      onnxruntimeVersion: onnxruntimeVersion(),
+      node: process.version,
+    },
+    audio: { sampleRate: cfg.outputRate, samples: audio.length, seconds: audioSeconds },
+    video: { fps: cfg.fps, frames: w.frames, width: written.width, height: written.height },
+    counts: { textTokens: tts?.textTokens ?? null, audioTokens: tts?.audioTokens ?? null, vocoderCalls: tts?.vocoderCalls ?? null, hubertChunks: w.hubertChunks, lmdmWindows: w.lmdmWindows, diffusionSteps: p.steps, frames: w.frames },
+    timing: { totalMs, loadMs: tts?.loadMs ?? 0, stagesMs, rtfDirection: RTF_DIRECTION, rtf, timeToFirstAudioMs: null, timeToFirstFrameMs: w.timeToFirstFrameMs === null ? null : ttsMs + w.timeToFirstFrameMs },
+    roles: { ...(tts?.roles ?? {}), ...w.roles },
+    memory: { peakHostRssBytes: peakHostRssBytes(), peakDeviceBytes: null, deviceSource: p.ep === 'cuda' ? 'see workers.json' : 'none on the CPU EP' },
+    files: { audio: 'audio.wav', frames: 'frames.rgb', motion: 'motion.f32', fingerprints: 'fingerprints.json', pngs: written.pngs, mp4: null },
+    quality: null,
+    appliedSettings: settings.applied(),
+    profile: null,
+    workers: null,
+  };
+  writeFileSync(join(out, 'run.json'), stringifyWithInfinity(result));
+  if (o.baseline) {
+    // compareRuns reads this run's run.json: written first, then again with the quality.
+    result.quality = compareRuns(o.baseline, out);
+    writeFileSync(join(out, 'run.json'), stringifyWithInfinity(result));
+  }
 }

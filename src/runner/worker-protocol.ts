@@ -1,7 +1,7 @@
 /** Messages between the worker pool (main thread) and a renderer worker (worker-entry.ts). */
 import type { Role } from '../models/manifest.js';
 import type { Backend, ExecutionProvider } from '../runtime/index.js';
-import type { RoleCallStats } from './role-sessions.js';
+import type { RoleCallStats, RoleFingerprint } from './role-sessions.js';
 import type { StallInjection } from './stage-timer.js';
 import type { RoleProviderOptions, SessionSettings } from './pipeline-settings.js';
 
@@ -18,6 +18,8 @@ export interface WorkerInit {
   loadTimeoutMs: number;
   stageTimeoutMs: number | undefined;
   stall: StallInjection | undefined;
+  /** The run directory this worker writes its frames, PNGs, motion and fingerprints to (worker 0: the run's own outputs). */
+  outDir?: string;
 }
 
 export interface WorkerJob {
@@ -41,6 +43,10 @@ export interface WorkerJobResult {
   timeToFirstFrameMs: number | null;
   /** A few frame checksums (first frame's byte sum) to show the work was real. */
   firstFrameChecksum: number;
+  /** With WorkerInit.outDir: the PNGs written and the frame size. */
+  written?: { pngs: string[]; width: number; height: number };
+  /** The Ditto roles' fingerprints (compare-runs finds the first divergent role with them). */
+  fingerprints: Partial<Record<Role, RoleFingerprint>>;
 }
 
 export type WorkerMessage =

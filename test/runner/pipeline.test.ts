@@ -10,6 +10,7 @@ import type { RunResult } from '../../src/runner/run-result.js';
 import { encodeWav, readWav } from '../../src/runner/wav.js';
 import { runWorkerPool } from '../../src/runner/worker-pool.js';
 import { tinyManifest } from './tiny-set.js';
+import { DB_CAP } from '../../src/runner/quality.js';
 
 const ROOT = join(tmpdir(), 'workbench-runner-tests', `pipeline-${process.pid}`);
 const TEXT = 'Hello there, this is a short test.'; // 34 chars ≈ 2.4 s
@@ -63,15 +64,15 @@ describe('runPipeline on the tiny reference set', () => {
   test('a rerun against itself is exact; a perturbed decoder is finite and blamed on the decoder', async () => {
     const again = await runPipeline({ manifest, text: TEXT, out: join(ROOT, 'again'), baseline: join(ROOT, 'base'), ...common });
     const q = again.quality;
-    expect(q?.frames?.psnrMean).toBe(Infinity);
+    expect(q?.frames?.psnrMean).toBe(DB_CAP);
     expect(q?.frames?.ssimMean).toBe(1);
-    expect(q?.audio?.snrDb).toBe(Infinity);
+    expect(q?.audio?.snrDb).toBe(DB_CAP);
     expect(q?.audio?.logMelDistanceDb).toBe(0);
     expect(q?.motion?.rmse).toBe(0);
     expect(q?.firstDivergentRole).toBeNull();
-    // Infinity survives run.json.
+    // Identical is DB_CAP in run.json too (JSON has no Infinity): one representation everywhere.
     const stored = JSON.parse(readFileSync(join(ROOT, 'again', 'run.json'), 'utf8')) as RunResult;
-    expect(stored.quality?.frames?.psnrMean).toBe(Infinity);
+    expect(stored.quality?.frames?.psnrMean).toBe(DB_CAP);
 
     // Decoder with its weights (not biases) perturbed by ±10 %: the frames are real images, so the weights
     // alone move them (≈ 25 dB PSNR on the tiny set, seed 1).
@@ -95,7 +96,7 @@ describe('runPipeline on the tiny reference set', () => {
     expect(p.frames?.psnrWorst).toBeLessThanOrEqual((p.frames?.psnrMean as number) + 1e-9);
     expect(p.frames?.ssimMean).toBeLessThan(1);
     expect(p.frames?.ssimWorst).toBeLessThanOrEqual((p.frames?.ssimMean as number) + 1e-12);
-    expect(p.audio?.snrDb).toBe(Infinity); // TTS untouched
+    expect(p.audio?.snrDb).toBe(DB_CAP); // TTS untouched
     expect(p.motion?.rmse).toBe(0);
     expect(p.roles.lmdm?.x_start).toBe(0);
     expect(p.roles.decoder?.output).toBeGreaterThan(0);

@@ -10,6 +10,8 @@ import { buildReferenceSet } from '../../models/build.js';
 import { loadManifest } from '../../models/load-manifest.js';
 import { ALL_ROLES, type Scale } from '../../models/manifest.js';
 import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { guardOutputs } from '../../onnx/output-guard.js';
 import { buildVariantManifest } from '../../sweep/pipeline-driver.js';
 import { expandVariants, parseSweepSpec } from '../../sweep/spec.js';
 import type { VariantSpec } from '../../sweep/types.js';
@@ -84,6 +86,8 @@ export function modelsCommand(): Command {
       if (flags.ep !== 'cpu' && flags.ep !== 'cuda') throw new UsageError(`--ep: expected cpu or cuda, got '${flags.ep}'`);
       const planned = expandVariants(parseSweepSpec({ schemaVersion: 1, name: 'variant', variants: [v] }, '--variant')).find((p) => !p.baseline);
       if (!planned) throw new UsageError('the variant changes nothing (it equals the FP32 baseline)');
+      // The output guard: the variant's manifest may not land on the base manifest.
+      guardOutputs([{ path: join(flags.out, 'manifests', planned.id, 'manifest.json'), what: "the variant's manifest" }], [flags.manifest]);
       const t0 = performance.now();
       const path = await buildVariantManifest(flags.manifest, planned, flags.out, flags.ep);
       out.write(`${path}: variant '${planned.name}' (${Object.keys(planned.passes).join(', ')}) in ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);

@@ -11,6 +11,7 @@ import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { UsageError } from '../../errors.js';
 import { countParameters } from '../../onnx/graph-utils.js';
+import { guardOutputs, modelOutputFiles } from '../../onnx/output-guard.js';
 import { readModel } from '../../onnx/read-model.js';
 import type { Dim } from '../../onnx/types.js';
 import { writeModel } from '../../onnx/write-model.js';
@@ -198,15 +199,19 @@ export function optimizeCommand(): Command {
     .option('--json', 'print the summary as JSON')
     .action(async (input: string, f: OptimizeFlags) => {
       const t0 = performance.now();
+      const threshold = f.externalData === undefined ? undefined : f.externalData === true ? 1024 : num('external-data', String(f.externalData));
+      const outputs = [...modelOutputFiles(f.output), ...(f.report ? [{ path: f.report, what: '--report' }] : [])];
+      // Before reading and running passes: a refused output costs nothing. Again after reading, against the external data.
+      guardOutputs(outputs, [input]);
       const loaded = readModel(input);
+      guardOutputs(outputs, loaded.files);
       const before = countParameters(loaded.model.graph);
       const sizeBefore = loaded.fileBytes + [...loaded.externalFiles.values()].reduce((a, b) => a + b, 0);
       const passes = passesFromFlags(f, () => loaded.model);
       const tRead = performance.now();
       const { model, reports } = await optimize(loaded.model, passes, f.placementCheck ? { placement: (m) => checkModelPlacement(m, f.targetEp) } : {});
       const tPass = performance.now();
-      const threshold = f.externalData === undefined ? undefined : f.externalData === true ? 1024 : num('external-data', String(f.externalData));
-      const w = writeModel(model, f.output, threshold === undefined ? {} : { externalDataThreshold: threshold });
+      const w = writeModel(model, f.output, { inputs: loaded.files, ...(threshold === undefined ? {} : { externalDataThreshold: threshold }) });
       const t1 = performance.now();
       const after = countParameters(model.graph);
       const sizeAfter = w.modelBytes + w.externalBytes;

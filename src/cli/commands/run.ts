@@ -8,8 +8,10 @@ import { ALL_ROLES, MANIFEST_ROLES, type Role } from '../../models/manifest.js';
 import { join } from 'node:path';
 import { CALIBRATION_SUBDIR } from '../../runner/input-recorder.js';
 import { DEVICE_MEMORY_SAMPLING, type DeviceMemorySampling } from '../../runner/memory.js';
+import { formatDb } from '../../runner/quality.js';
 import { runPipeline, type RunOptions } from '../../runner/run-pipeline.js';
 import { runWorkerPool } from '../../runner/worker-pool.js';
+import { DEFAULT_TEXT } from '../../sweep/pipeline-driver.js';
 import { out } from '../state.js';
 import type { Backend } from '../../runtime/index.js';
 import type { RoleProviderOptions } from '../../runner/pipeline-settings.js';
@@ -83,7 +85,7 @@ export function runCommand(): Command {
     .option('--manifest <file>', 'pipeline manifest', 'models/reference/tiny/manifest.json')
     .option('--variant <name>', 'label recorded in run.json')
     .option('--role-file <role=file>', 'run a role from another model file (repeatable; how a variant is run)', (v: string, acc: string[]) => [...acc, v], [] as string[])
-    .option('--text <text>', 'text to speak')
+    .option('--text <text>', `text to speak (default, without --audio: "${DEFAULT_TEXT}", the sweep's utterance)`)
     .option('--audio <wav>', 'drive the avatar with this WAV instead of TTS')
     .option('--ref-voice <wav>', 'reference voice (default: a synthetic 3 s voice)')
     .option('--image <png>', 'source face image (default: a synthetic face)')
@@ -132,7 +134,8 @@ export function runCommand(): Command {
         deviceMemory: f.deviceMemory,
         ...(f.variant !== undefined ? { variant: f.variant } : {}),
         ...(f.roleFile.length ? { roleFiles: parseRoleFiles(f.roleFile) } : {}),
-        ...(f.text !== undefined ? { text: f.text } : {}),
+        // Without --text or --audio, the sweep's default utterance: `workbench run` works as the README shows it.
+        ...(f.text !== undefined ? { text: f.text } : f.audio === undefined ? { text: DEFAULT_TEXT } : {}),
         ...(f.audio !== undefined ? { audio: f.audio } : {}),
         ...(f.refVoice !== undefined ? { refVoice: f.refVoice } : {}),
         ...(f.image !== undefined ? { image: f.image } : {}),
@@ -153,7 +156,8 @@ export function runCommand(): Command {
         out.write(`workers: ${r.okWorkers}/${r.requestedWorkers} ok, fit ${r.maxWorkersFit}; throughput ${fmt(r.throughputAudioSecondsPerSecond)} audio s/s over ${fmt(r.audioSeconds, 2)} s of audio\n`);
         for (const w of r.workers)
           out.write(`  worker ${w.index}: ${w.status}${w.failure ? ` at ${w.failure.stage} (${w.failure.reason}: ${w.failure.message})` : ''}${w.rtf !== null ? `, RTF ${fmt(w.rtf)}` : ''}${w.deviceBytes !== null ? `, device ${(w.deviceBytes / 2 ** 20).toFixed(0)} MiB` : ''}\n`);
-        out.write(`wrote ${f.out}/workers.json\n`);
+        const first = r.workers[0];
+        out.write(`wrote ${f.out}/workers.json${first?.status === 'ok' ? ` and ${f.out}/run.json (worker 0: frames, audio, motion)` : ''}\n`);
         return;
       }
       const r = await runPipeline(o);
@@ -164,7 +168,7 @@ export function runCommand(): Command {
       for (const [role, s] of Object.entries(r.roles)) out.write(`  ${role.padEnd(20)} ${String(s.calls).padStart(5)} calls  ${fmt(s.totalMs, 1).padStart(9)} ms  median ${fmt(s.medianMs, 2)} ms\n`);
       const q = r.quality;
       if (q) {
-        out.write(`vs ${q.baseline}: PSNR ${fmt(q.frames?.psnrMean, 2)} dB (worst ${fmt(q.frames?.psnrWorst, 2)}), SSIM ${fmt(q.frames?.ssimMean, 4)} (worst ${fmt(q.frames?.ssimWorst, 4)}), audio SNR ${fmt(q.audio?.snrDb, 2)} dB, log-mel ${fmt(q.audio?.logMelDistanceDb, 3)} dB, motion RMSE ${fmt(q.motion?.rmse, 5)}; first divergent role: ${q.firstDivergentRole ?? 'none'}\n`);
+        out.write(`vs ${q.baseline}: PSNR ${formatDb(q.frames?.psnrMean)} (worst ${formatDb(q.frames?.psnrWorst)}), SSIM ${fmt(q.frames?.ssimMean, 4)} (worst ${fmt(q.frames?.ssimWorst, 4)}), audio SNR ${formatDb(q.audio?.snrDb)}, log-mel ${fmt(q.audio?.logMelDistanceDb, 3)} dB, motion RMSE ${fmt(q.motion?.rmse, 5)}; first divergent role: ${q.firstDivergentRole ?? 'none'}\n`);
         for (const w of q.warnings) out.write(`  warning: ${w}\n`);
       }
       if (r.recordedInputs) out.write(`calibration samples in ${r.recordedInputs.dir}: ${Object.entries(r.recordedInputs.samples).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);

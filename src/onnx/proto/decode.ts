@@ -3,7 +3,7 @@
  * additions we know); anything else is kept verbatim in `unknown`. Names become references here and
  * nowhere else.
  */
-import { DataType, byteSize, elementCount } from '../dtype.js';
+import { DataType, bitsPerElement, byteSize, dataTypeName, elementCount } from '../dtype.js';
 import {
   Graph,
   Node,
@@ -179,6 +179,7 @@ export function decodeTensor(r: WireReader, ctx: DecodeContext): Tensor {
   if (segment) t.segment = segment;
   if (metadataProps) t.metadataProps = metadataProps;
   if (unknown) t.unknown = unknown;
+  checkDims(t);
   if (dataLocation === 1) {
     let location = '';
     let offset = 0;
@@ -187,8 +188,8 @@ export function decodeTensor(r: WireReader, ctx: DecodeContext): Tensor {
     const extra: StringStringEntry[] = [];
     for (const e of externalData) {
       if (e.key === 'location') location = e.value;
-      else if (e.key === 'offset') offset = Number(e.value);
-      else if (e.key === 'length') length = Number(e.value);
+      else if (e.key === 'offset') offset = externalSize(name, e);
+      else if (e.key === 'length') length = externalSize(name, e);
       else if (e.key === 'checksum') checksum = e.value;
       else extra.push(e);
     }
@@ -207,14 +208,65 @@ export function decodeTensor(r: WireReader, ctx: DecodeContext): Tensor {
     t.storage = 'field';
     return t;
   }
+  const fields = { floats, int32s, int64s, doubles, uint64s };
+  checkTensorSize(t, raw !== undefined ? raw.length : typedFieldBytes(dataType, fields));
   if (raw !== undefined) {
     t.data = raw;
     return t;
   }
   // No data field at all (an empty tensor): 'field' storage writes nothing back, as the file had it.
   t.storage = 'field';
-  t.data = typedFieldsToBytes(dataType, dims, { floats, int32s, int64s, doubles, uint64s });
+  t.data = typedFieldsToBytes(dataType, dims, fields);
   return t;
+}
+
+/** Bytes the typed repeated fields hold once converted to raw little-endian (see typedFieldsToBytes). */
+function typedFieldBytes(dataType: number, f: TypedFields): number {
+  const int32Width = dataType === DataType.INT32 ? 4 : bitsPerElement(dataType) === 16 ? 2 : 1;
+  const uint64Width = dataType === DataType.UINT32 ? 4 : 8;
+  return f.floats.length * 4 + f.doubles.length * 8 + f.int64s.length * 8 + f.uint64s.length * uint64Width + f.int32s.length * int32Width;
+}
+
+function formatSize(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB'];
+  let v = bytes;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return i === 0 ? `${bytes} bytes` : `${v.toFixed(1)} ${units[i] as string}`;
+}
+
+/** An external-data offset or length: a decimal byte count (a corrupt one must not become NaN). */
+function externalSize(tensor: string, e: StringStringEntry): number {
+  const n = /^\d+$/.test(e.value) ? Number(e.value) : NaN;
+  if (!Number.isSafeInteger(n)) throw new DecodeError(`tensor '${tensor}'.external_data.${e.key}`, `'${e.value}' is not a byte count`);
+  return n;
+}
+
+/** A tensor's dims are sizes: non-negative integers (an edited dim can decode to -1 or 2^63). */
+function checkDims(t: Tensor): void {
+  const bad = t.dims.find((d) => !Number.isSafeInteger(d) || d < 0);
+  if (bad !== undefined) throw new DecodeError(`tensor '${t.name}'.dims`, `dim ${bad} is not a valid size (dims [${t.dims.join(', ')}])`);
+}
+
+/**
+ * The dims of an inline tensor must describe exactly the bytes stored for it. Checked before anything is
+ * allocated from the dims: a dim edited to 2^40 is a wrong size, not a corrupt file (and not a
+ * JavaScript "Invalid typed array length").
+ */
+function checkTensorSize(t: Tensor, heldBytes: number): void {
+  const where = `tensor '${t.name}'`;
+  const bits = bitsPerElement(t.dataType);
+  if (bits === 0) return; // strings and unknown types: no fixed size per element
+  const count = elementCount(t.dims);
+  const need = byteSize(t.dataType, count);
+  if (need === heldBytes) return;
+  throw new DecodeError(
+    where,
+    `dims [${t.dims.join(', ')}] make ${count} ${dataTypeName(t.dataType)} elements (${formatSize(need)}), but the file holds ${formatSize(heldBytes)} of data for it`,
+  );
 }
 
 interface TypedFields {

@@ -3,6 +3,7 @@
  * regression counts only when the candidate's median exceeds the baseline's by more than the threshold AND
  * the difference exceeds the larger of the two sample spreads (max − min over repeats).
  */
+import { formatDb } from '../../runner/quality.js';
 import { explain } from '../../sweep/rank.js';
 import type { RunMetrics, VariantResult } from '../../sweep/types.js';
 import { median } from '../../profiler/stats.js';
@@ -94,7 +95,7 @@ export function gateChecks(base: RunMetrics, cand: RunMetrics, t: GateThresholds
   const scopeOf = (): string => q.firstDivergentRole ?? 'frames';
   if (t.minPsnr !== undefined) {
     const v = q.framePsnrMean ?? null;
-    add({ metric: 'frame-psnr', scope: scopeOf(), baseline: null, candidate: v, threshold: `>= ${t.minPsnr} dB`, status: v !== null && v >= t.minPsnr ? 'pass' : 'fail' }, v === null ? 'no frames compared' : `worst frame ${f(q.framePsnrWorst, 2)} dB${divergent ? `; ${divergent}` : ''}`);
+    add({ metric: 'frame-psnr', scope: scopeOf(), baseline: null, candidate: v, threshold: `>= ${t.minPsnr} dB`, status: v !== null && v >= t.minPsnr ? 'pass' : 'fail' }, v === null ? 'no frames compared' : `worst frame ${formatDb(q.framePsnrWorst)}${divergent ? `; ${divergent}` : ''}`);
   }
   if (t.minSsim !== undefined) {
     const v = q.ssimMean ?? null;
@@ -102,7 +103,7 @@ export function gateChecks(base: RunMetrics, cand: RunMetrics, t: GateThresholds
   }
   if (t.maxAudioDistance !== undefined) {
     const v = q.logMelDistance ?? null;
-    add({ metric: 'audio-distance', scope: 'audio', baseline: null, candidate: v, threshold: `<= ${t.maxAudioDistance} dB (log-mel)`, status: v !== null && v <= t.maxAudioDistance ? 'pass' : 'fail' }, `audio SNR ${f(q.audioSnr, 2)} dB`);
+    add({ metric: 'audio-distance', scope: 'audio', baseline: null, candidate: v, threshold: `<= ${t.maxAudioDistance} dB (log-mel)`, status: v !== null && v <= t.maxAudioDistance ? 'pass' : 'fail' }, `audio SNR ${formatDb(q.audioSnr)}`);
   }
   for (const [role, limit] of Object.entries(t.maxError ?? {})) {
     const v = q.roleError?.[role] ?? null;

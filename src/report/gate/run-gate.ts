@@ -5,13 +5,15 @@
  * Anything that keeps the gate from running throws a WorkbenchError (exit 2); failed thresholds are
  * reported in the GateReport (exit 1 is the CLI's business).
  */
-import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { ALL_ROLES, type Manifest, type Role, type RoleSpec } from '../../models/manifest.js';
 import { tensorSpecOf } from '../../models/manifest-io.js';
+import { guardOutputs } from '../../onnx/output-guard.js';
 import { readModel } from '../../onnx/read-model.js';
 import { compareRuns, readRun } from '../../runner/compare-runs.js';
+import { readRunManifest, rolesForRun } from '../../runner/validate-manifest.js';
 import { metricsOfRuns, qualityMetricsOf } from '../../sweep/pipeline-driver.js';
 import { readResults, RESULTS_FILE } from '../../sweep/result-store.js';
 import type { RunMetrics, SweepDriver } from '../../sweep/types.js';
@@ -129,14 +131,62 @@ export function manifestWithRole(baseManifest: string, role: Role, model: string
   return path;
 }
 
-/** Runs the gate and returns its report (pass or fail); throws a WorkbenchError when it cannot run. */
-export async function runGate(o: GateOptions): Promise<GateReport> {
-  const log = o.log ?? (() => undefined);
-  const work = resolve(o.workDir);
-  mkdirSync(work, { recursive: true });
+/** The candidate model file's place in the baseline manifest, worked out before anything runs. */
+interface CandidateModel {
+  role: Role;
+  inputs: RoleSpec['inputs'];
+  outputs: RoleSpec['outputs'];
+  baseManifest: string;
+}
+
+/**
+ * Checks every input before anything runs or is written: both sides classified, results and runs read,
+ * manifests validated, a candidate model read whole and its role worked out. A truncated candidate fails
+ * here, not after the baseline has run.
+ */
+function checkInputs(o: GateOptions): { b: Resolved; c: Resolved; base?: Side; cand?: Side; model?: CandidateModel } {
   const b = classifyInput(o.baseline, 'baseline');
   const c = classifyInput(o.candidate, 'candidate');
   if (b.kind === 'model') throw new UsageError('--baseline: a model file cannot be a baseline; give results.jsonl, run.json, a run folder or a manifest');
+  const base = b.kind === 'results' ? fromResults(b.path, true) : b.kind === 'run' ? fromRun(b.path, undefined) : undefined;
+  if (b.kind === 'manifest') readRunManifest(b.path, rolesForRun(true));
+  if (c.kind === 'manifest') readRunManifest(c.path, rolesForRun(true));
+  if (c.kind === 'run') readRun(c.path);
+  const cand = c.kind === 'results' ? fromResults(c.path, false) : undefined;
+  if (c.kind !== 'model') return { b, c, ...(base ? { base } : {}), ...(cand ? { cand } : {}) };
+  const baseManifest = base ? base.manifest : b.path;
+  if (!baseManifest || !existsSync(baseManifest)) throw new UsageError(`the baseline (${base?.label ?? b.path}) names no manifest on this machine, so a model file cannot replace one of its roles; give the baseline as a manifest`);
+  // Read whole (weights included): a truncated or corrupt candidate is refused before any run.
+  const model = readModel(c.path).model;
+  const manifest = JSON.parse(readFileSync(baseManifest, 'utf8')) as Manifest;
+  const inputs: RoleSpec['inputs'] = {};
+  const outputs: RoleSpec['outputs'] = {};
+  for (const v of model.graph.inputs) if (!v.initializer && !model.graph.initializers.includes(v)) inputs[v.name] = tensorSpecOf(v);
+  for (const v of model.graph.outputs) outputs[v.name] = tensorSpecOf(v);
+  const role = inferRole(c.path, manifest, Object.keys(inputs), o.role);
+  // The output guard: the candidate's manifest, written into the work folder, may not replace an input.
+  guardOutputs([{ path: join(resolve(o.workDir), 'candidate-manifest', 'manifest.json'), what: "the candidate's manifest" }], [baseManifest, c.path]);
+  return { b, c, ...(base ? { base } : {}), model: { role, inputs, outputs, baseManifest } };
+}
+
+/** Runs the gate and returns its report (pass or fail); throws a WorkbenchError when it cannot run, leaving nothing behind. */
+export async function runGate(o: GateOptions): Promise<GateReport> {
+  const checked = checkInputs(o);
+  const work = resolve(o.workDir);
+  // What this call creates, so that a failure removes it again (earlier gates' folders stay).
+  const created = [work, ...['baseline', 'candidate', 'candidate-manifest'].map((d) => join(work, d))].filter((d) => !existsSync(d));
+  try {
+    mkdirSync(work, { recursive: true });
+    return await runChecked(o, checked, work);
+  } catch (e) {
+    for (const d of created) rmSync(d, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+async function runChecked(o: GateOptions, checked: ReturnType<typeof checkInputs>, work: string): Promise<GateReport> {
+  const log = o.log ?? (() => undefined);
+  const { b, c } = checked;
   const run = async (manifestPath: string, name: string, baselineRunDir: string | undefined): Promise<RunMetrics> => {
     log(`gate: running ${name} (${o.repeats}×, ${o.ep})\n`);
     return o.driver.run({
@@ -153,8 +203,7 @@ export async function runGate(o: GateOptions): Promise<GateReport> {
   };
 
   let base: Side;
-  if (b.kind === 'results') base = fromResults(b.path, true);
-  else if (b.kind === 'run') base = fromRun(b.path, undefined);
+  if (checked.base) base = checked.base;
   else {
     const m = await run(b.path, 'baseline', undefined);
     base = { label: b.path, metrics: m, manifest: b.path, runDir: m.runDir };
@@ -162,19 +211,13 @@ export async function runGate(o: GateOptions): Promise<GateReport> {
 
   let cand: Side;
   let role: Role | undefined;
-  if (c.kind === 'model') {
-    if (!base.manifest || !existsSync(base.manifest)) throw new UsageError(`the baseline (${base.label}) names no manifest on this machine, so a model file cannot replace one of its roles; give the baseline as a manifest`);
-    const model = readModel(c.path, { loadExternalData: false }).model;
-    const manifest = JSON.parse(readFileSync(base.manifest, 'utf8')) as Manifest;
-    const inputs: RoleSpec['inputs'] = {};
-    const outputs: RoleSpec['outputs'] = {};
-    for (const v of model.graph.inputs) if (!v.initializer && !model.graph.initializers.includes(v)) inputs[v.name] = tensorSpecOf(v);
-    for (const v of model.graph.outputs) outputs[v.name] = tensorSpecOf(v);
-    role = inferRole(c.path, manifest, Object.keys(inputs), o.role);
-    const mp = manifestWithRole(base.manifest, role, c.path, join(work, 'candidate-manifest'), { inputs, outputs });
+  if (checked.model) {
+    const cm = checked.model;
+    role = cm.role;
+    const mp = manifestWithRole(cm.baseManifest, role, c.path, join(work, 'candidate-manifest'), { inputs: cm.inputs, outputs: cm.outputs });
     cand = { label: c.path, metrics: await run(mp, 'candidate', base.runDir), manifest: mp, runDir: undefined };
   } else if (c.kind === 'manifest') cand = { label: c.path, metrics: await run(c.path, 'candidate', base.runDir), manifest: c.path, runDir: undefined };
-  else if (c.kind === 'results') cand = fromResults(c.path, false);
+  else if (checked.cand) cand = checked.cand;
   else cand = fromRun(c.path, base.runDir);
 
   const checks = gateChecks(base.metrics, cand.metrics, o.thresholds);

@@ -1,0 +1,55 @@
+/**
+ * `workbench run` as a user runs it: without --text (a default utterance), with --workers 2 (frames and
+ * run.json like a single run), and against a baseline (identical audio is one representation: 100 dB).
+ */
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { DB_CAP } from '../../src/runner/quality.js';
+import type { RunResult } from '../../src/runner/run-result.js';
+import { DEFAULT_TEXT } from '../../src/sweep/pipeline-driver.js';
+import { runCli } from '../helpers/capture.js';
+import { tinyManifest } from '../runner/tiny-set.js';
+
+let manifest: string;
+let dir: string;
+const common = (): string[] => ['--manifest', manifest, '--steps', '2', '--threads', '1'];
+const readRunJson = (d: string): RunResult => JSON.parse(readFileSync(join(d, 'run.json'), 'utf8')) as RunResult;
+
+beforeAll(async () => {
+  manifest = await tinyManifest();
+  dir = mkdtempSync(join(tmpdir(), 'wb-run-cli-'));
+});
+
+describe('workbench run', () => {
+  it('runs without --text (the default utterance, shown in --help), and a rerun against it is identical at 100 dB', async () => {
+    const help = await runCli(['run', '--help']);
+    expect(help.stdout.replace(/\s+/g, ' ')).toContain(DEFAULT_TEXT);
+    const a = await runCli(['run', ...common(), '--out', join(dir, 'a')]);
+    expect(a.code, a.stderr).toBe(0);
+    expect(readRunJson(join(dir, 'a')).config.text).toBe(DEFAULT_TEXT);
+    const b = await runCli(['run', ...common(), '--out', join(dir, 'b'), '--baseline', join(dir, 'a')]);
+    expect(b.code, b.stderr).toBe(0);
+    // Identical audio: "≥ 100 dB" on the console, 100 in run.json (as in results.jsonl, the gate and the report).
+    expect(b.stdout).toMatch(/PSNR ≥ 100 dB \(worst ≥ 100 dB\).*audio SNR ≥ 100 dB/);
+    expect(b.stdout).not.toMatch(/Infinity/);
+    const q = readRunJson(join(dir, 'b')).quality;
+    expect(q?.audio?.snrDb).toBe(DB_CAP);
+    expect(readFileSync(join(dir, 'b', 'run.json'), 'utf8')).not.toMatch(/1e999/);
+  });
+
+  it('--workers 2 writes frames and run.json like a single run (worker 0), and workers.json', async () => {
+    const out = join(dir, 'w2');
+    const r = await runCli(['run', ...common(), '--workers', '2', '--out', out, '--baseline', join(dir, 'a')]);
+    expect(r.code, r.stderr).toBe(0);
+    for (const f of ['workers.json', 'run.json', 'frames.rgb', 'audio.wav', 'motion.f32', 'fingerprints.json']) expect(existsSync(join(out, f)), f).toBe(true);
+    const run = readRunJson(out);
+    expect(run.video.frames).toBeGreaterThan(0);
+    expect(readFileSync(join(out, 'frames.rgb')).length).toBe(run.video.frames * run.video.width * run.video.height * 3);
+    for (const png of run.files.pngs) expect(existsSync(join(out, png))).toBe(true);
+    // Same TTS, same seed for worker 0: the audio is the single run's.
+    expect(run.quality?.audio?.snrDb).toBe(DB_CAP);
+    expect(run.quality?.frames?.compared).toBe(run.video.frames);
+  });
+});
