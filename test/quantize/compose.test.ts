@@ -3,7 +3,7 @@
  * source as inputs or baked in — gives the three-call path's frame; invariants hold; a composed model
  * round-trips byte for byte through the writer; bad links through the CLI are one line, exit 2, no file.
  */
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -147,6 +147,14 @@ describe('workbench compose', () => {
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toMatch(message);
     expect(existsSync(o)).toBe(false);
+  });
+
+  it('refuses to write over an input (output guard): exit 2, input unchanged', async () => {
+    const before = readFileSync(a);
+    const r = await runCli(['compose', a, b, '--map', 'y:y_in', '-o', a]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/refusing to overwrite the input/);
+    expect(readFileSync(a).equals(before)).toBe(true);
   });
 
   it('merges an input the models share and refuses one whose shape differs', async () => {

@@ -6,6 +6,7 @@
  */
 import { Command } from 'commander';
 import { UsageError } from '../../errors.js';
+import { guardOutputs, modelOutputFiles } from '../../onnx/output-guard.js';
 import { readModel } from '../../onnx/read-model.js';
 import type { Model } from '../../onnx/types.js';
 import { writeModel } from '../../onnx/write-model.js';
@@ -63,7 +64,12 @@ export function composeCommand(): Command {
       if (files.length < 2) throw new UsageError('compose: give at least two models');
       if (!f.map.length) throw new UsageError('compose: give at least one --map OUTPUT:INPUT');
       const t0 = performance.now();
-      const models = files.map((p) => readModel(p).model);
+      // The output may be none of the inputs (models or their external data): checked before and after reading.
+      const outputs = modelOutputFiles(f.output);
+      guardOutputs(outputs, files);
+      const loaded = files.map((p) => readModel(p));
+      guardOutputs(outputs, loaded.flatMap((l) => l.files));
+      const models = loaded.map((l) => l.model);
       const links = f.map.map((v) => parseMap(v, models));
       const { model, report } = composeWithReport(models, { links, ...(f.keepLinked ? { keepLinkedOutputs: true } : {}), ...(f.name ? { name: f.name } : {}) });
       let threshold: number | undefined;

@@ -8,6 +8,7 @@
 import { Command } from 'commander';
 import { UsageError } from '../../errors.js';
 import type { Role } from '../../models/manifest.js';
+import { guardOutputs, modelOutputFiles } from '../../onnx/output-guard.js';
 import { writeModel } from '../../onnx/write-model.js';
 import { buildRenderer } from '../../runner/build-renderer.js';
 import { out } from '../state.js';
@@ -42,6 +43,8 @@ export function renderGraphCommand(): Command {
       const threshold = f.externalData === undefined ? undefined : f.externalData === true ? 1024 : Number(f.externalData);
       if (threshold !== undefined && !Number.isFinite(threshold)) throw new UsageError(`--external-data: expected a number, got '${String(f.externalData)}'`);
       const t0 = performance.now();
+      // The renderer may not replace the manifest or a role file it reads.
+      guardOutputs(modelOutputFiles(f.output), [f.manifest, ...Object.values(roleFiles)]);
       const r = await buildRenderer({ manifest: f.manifest, roleFiles, ...(f.bakeSource !== undefined ? { bakeSource: f.bakeSource } : {}), batch });
       const w = writeModel(r.model, f.output, threshold === undefined ? {} : { externalDataThreshold: threshold });
       const inputs = r.model.graph.inputs.filter((v) => !v.initializer).map((v) => `${v.name}[${(v.tensorType?.shape ?? []).join(',')}]`);
