@@ -5,12 +5,12 @@
 import { CommanderError } from 'commander';
 import { isWorkbenchError } from '../errors.js';
 import { cliState } from './state.js';
-import { createProgram } from './program.js';
+import { createProgram, type ProgramOptions } from './program.js';
 
-export async function main(argv: readonly string[]): Promise<number> {
+export async function main(argv: readonly string[], programOptions: ProgramOptions = {}): Promise<number> {
   cliState.exitCode = 0;
   cliState.verbose = argv.includes('--verbose');
-  const program = createProgram();
+  const program = createProgram(programOptions);
   program.exitOverride();
   program.configureOutput({ writeErr: (s) => process.stderr.write(s) });
   try {

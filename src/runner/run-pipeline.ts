@@ -61,6 +61,8 @@ export interface RunOptions {
   audioTokens?: number;
   /** Test hook: a stage that sleeps before its work. */
   stall?: StallInjection;
+  /** The GPU every session runs on (CUDA provider deviceId; `sweep --devices` gives each worker its own). The CPU ignores it. */
+  deviceId?: number;
   /** Write an mp4 when ffmpeg is on PATH (default true). */
   mp4?: boolean;
   /** Record these roles' inputs as calibration samples (mixed precision, static int8). */
@@ -80,6 +82,7 @@ export interface PreparedRun {
   steps: number;
   seed: number;
   ep: ExecutionProvider;
+  deviceId: number | undefined;
 }
 
 /** Reads and checks every input; throws a WorkbenchError naming the file/field before any model runs. */
@@ -110,7 +113,8 @@ export function prepareRun(o: RunOptions): PreparedRun {
     if (n === 0) throw new InputError('--text', 'text', 'has no tokens');
     if (n > MAX_TEXT_TOKENS) throw new InputError('--text', 'text', `${n} tokens, over XTTS's limit of ${MAX_TEXT_TOKENS}: split the text`);
   }
-  return { loaded, cfg, roles, text: o.text, audio, refVoice, image, tokenizer, steps, seed, ep };
+  if (o.deviceId !== undefined && (!Number.isInteger(o.deviceId) || o.deviceId < 0)) throw new InputError('--device-id', 'deviceId', `must be an integer >= 0, got ${o.deviceId}`);
+  return { loaded, cfg, roles, text: o.text, audio, refVoice, image, tokenizer, steps, seed, ep, deviceId: o.deviceId };
 }
 
 function onPath(cmd: string): boolean {
@@ -224,9 +228,9 @@ export async function runStreams(p: PreparedRun, sessions: RoleSessions, timer: 
   return { audio, sampleRate: cfg.outputRate, ditto: summary, textTokens, audioTokens, vocoderCalls, timeToFirstAudioMs: ttfa, timeToFirstFrameMs: ttff };
 }
 
-/** The session config of every role: the run's session settings, whole, on its execution provider. */
-export function sessionConfigFor(ep: ExecutionProvider, settings: SettingsInUse): SessionConfig {
-  return { ...settings.take('session'), ep };
+/** The session config of every role: the run's session settings, whole, on its execution provider (and device). */
+export function sessionConfigFor(ep: ExecutionProvider, settings: SettingsInUse, deviceId?: number): SessionConfig {
+  return { ...settings.take('session'), ep, ...(deviceId !== undefined ? { deviceId } : {}) };
 }
 
 /** The timed pass (after the optional warm-up) on freshly loaded sessions; sessions and the frame file close on every path. */
@@ -245,7 +249,7 @@ async function timedRun(p: PreparedRun, o: RunOptions, settings: SettingsInUse, 
     manifest: p.loaded.manifest,
     manifestDir: p.loaded.dir,
     roles: p.roles,
-    session: sessionConfigFor(p.ep, settings),
+    session: sessionConfigFor(p.ep, settings, p.deviceId),
     ...(o.roleFiles ? { overrides: o.roleFiles } : {}),
     ...(o.loadTimeoutMs ? { loadTimeoutMs: o.loadTimeoutMs } : {}),
   });
@@ -284,7 +288,7 @@ async function profilePass(p: PreparedRun, o: RunOptions, settings: SettingsInUs
     manifest: p.loaded.manifest,
     manifestDir: p.loaded.dir,
     roles: p.roles,
-    session: sessionConfigFor(p.ep, settings),
+    session: sessionConfigFor(p.ep, settings, p.deviceId),
     profileDir: dir,
     ...(o.roleFiles ? { overrides: o.roleFiles } : {}),
     ...(o.loadTimeoutMs ? { loadTimeoutMs: o.loadTimeoutMs } : {}),
@@ -371,7 +375,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       refVoice: o.refVoice ? resolve(o.refVoice) : null,
       image: o.image ? resolve(o.image) : null,
       settings: settings.requested,
-      sessionOptions: describeSessionConfig(sessionConfigFor(p.ep, settings)),
+      sessionOptions: describeSessionConfig(sessionConfigFor(p.ep, settings, p.deviceId)),
       streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS,
       tokenizer: p.tokenizer?.kind ?? null,
       onnxruntimeVersion: onnxruntimeVersion(),

@@ -22,7 +22,7 @@ try {
     manifest: loaded.manifest,
     manifestDir: loaded.dir,
     roles: DITTO_ROLES,
-    session: { ...init.session, ep: init.ep },
+    session: { ...init.session, ep: init.ep, ...(init.deviceId !== undefined ? { deviceId: init.deviceId } : {}) },
     overrides: init.roleFiles,
     loadTimeoutMs: init.loadTimeoutMs,
   });

@@ -138,7 +138,7 @@ export async function runWorkerPool(o: PoolOptions): Promise<PoolResult> {
   let audio: Float32Array;
   let ttsMs = 0;
   if (p.text !== undefined && p.tokenizer && p.refVoice) {
-    const tts = await RoleSessions.load({ manifest: p.loaded.manifest, manifestDir: p.loaded.dir, roles: XTTS_ROLES, session: sessionConfigFor(p.ep, settings), ...(o.roleFiles ? { overrides: o.roleFiles } : {}), loadTimeoutMs });
+    const tts = await RoleSessions.load({ manifest: p.loaded.manifest, manifestDir: p.loaded.dir, roles: XTTS_ROLES, session: sessionConfigFor(p.ep, settings, p.deviceId), ...(o.roleFiles ? { overrides: o.roleFiles } : {}), loadTimeoutMs });
     try {
       const timer = new StageTimer(o.stageTimeoutMs ?? 120_000);
       const r = await runTts(tts, cfg, timer, { text: p.text, refVoice: p.refVoice, tokenizer: p.tokenizer, seed: p.seed, streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS, settings, ...(o.audioTokens !== undefined ? { audioTokens: o.audioTokens } : {}) });
@@ -203,6 +203,7 @@ async function startAndRender(p: PreparedRun, audio: Float32Array, ttsMs: number
       manifestPath: p.loaded.path,
       roleFiles: (o.roleFiles ?? {}) as Partial<Record<Role, string>>,
       ep: p.ep,
+      ...(p.deviceId !== undefined ? { deviceId: p.deviceId } : {}),
       session,
       loadTimeoutMs,
       stageTimeoutMs,
