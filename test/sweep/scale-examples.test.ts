@@ -57,7 +57,7 @@ describe('examples/k8s', () => {
       else throw new Error(`unexpected kind ${String(d.kind)}`);
     }
     // The validator does catch mistakes (a string where an integer belongs).
-    expect(() => new Job({ ...job, spec: { ...(job.spec as Obj), completions: 'four' } } as ConstructorParameters<typeof Job>[0]).validate()).toThrow();
+    expect(() => new Job({ ...job, spec: { ...(job.spec as Obj), completions: 'four' } } as unknown as ConstructorParameters<typeof Job>[0]).validate()).toThrow();
   });
 
   it('is an Indexed Job with one GPU per pod, the count passed as JOB_COMPLETIONS, and a shared volume', () => {
