@@ -22,6 +22,7 @@ export interface DevicePoolOptions {
   init: Omit<DeviceWorkerInit, 'type' | 'deviceId'>;
   onStart: (variant: PlannedVariant, device: number) => void;
   onStage: (variant: PlannedVariant, device: number, stage: string) => void;
+  log: (line: string) => void;
 }
 
 interface Worker {
@@ -54,6 +55,7 @@ export class DevicePool {
   private start(device: number): Worker {
     const child = fork(this.o.entry.script, [...this.o.entry.args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' });
     const w: Worker = { device, child, dead: false };
+    this.o.log(`sweep: device ${device}: worker pid ${child.pid ?? '?'}\n`);
     const init: ToDeviceWorker = { type: 'init', ...this.o.init, deviceId: device };
     child.send(init);
     child.on('message', (raw: unknown) => {

@@ -15,12 +15,16 @@ export function serveDeviceWorker(driver: SweepDriver): Promise<void> {
   let init: DeviceWorkerInit | undefined;
   // Variants arrive one at a time (the parent waits for each result), but chain them anyway so none overlap.
   let queue = Promise.resolve();
+  let busy = false;
   const post = (m: FromDeviceWorker): void => {
     send(m);
   };
   return new Promise((resolve) => {
     process.on('disconnect', () => {
-      void queue.then(() => resolve());
+      // The parent closes the pool when idle; a disconnect mid-variant means it died: nobody will take the
+      // result, so stop now and free the device.
+      if (busy) process.exit(1);
+      resolve();
     });
     process.on('message', (raw: unknown) => {
       const m = raw as ToDeviceWorker;
@@ -31,6 +35,7 @@ export function serveDeviceWorker(driver: SweepDriver): Promise<void> {
       const ctx = init;
       if (!ctx) throw new RuntimeError('sweep', 'device worker: a variant arrived before init');
       queue = queue.then(async () => {
+        busy = true;
         const result = await runVariant(m.variant, {
           spec: ctx.spec,
           driver,
@@ -44,6 +49,7 @@ export function serveDeviceWorker(driver: SweepDriver): Promise<void> {
           ...(ctx.shard ? { shard: ctx.shard } : {}),
           onStage: (stage) => post({ type: 'stage', name: m.variant.name, stage }),
         });
+        busy = false;
         post({ type: 'result', result });
       });
     });

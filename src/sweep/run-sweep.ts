@@ -133,6 +133,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions): Promise<
       init: { spec, ep: options.ep, out, cacheDir: shared.cacheDir, baseManifest, calibrationRoles: shared.calibrationRoles, ...(options.shard ? { shard: options.shard } : {}) },
       onStart: (v, device) => progress.started(v.name, device),
       onStage: (v, _device, stage) => progress.variantStage(v.name, stage),
+      log,
     });
     try {
       // The baseline first, alone: its run folder is every worker's quality reference.

@@ -5,7 +5,7 @@
  * reached the run (the fake driver writes it to run.json). The CPU ignores the ids; sessionConfigFor shows
  * where a real run hands them to the CUDA provider.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,6 +52,29 @@ describe('sweep --devices (CPU, fake device ids)', () => {
     expect(r.stderr).toMatch(/\] dev 0 fp32-baseline: start/);
     expect(r.stderr).toMatch(/\] dev 1 \S+: run/);
   }, 60_000);
+
+  it('a killed sweep leaves no worker behind', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wb-devices-kill-'));
+    const child = spawn(process.execPath, [cli, 'sweep', '--devices', '0,1', '--out', join(dir, 'out'), '--no-report'], { cwd: repoRoot, env: { ...process.env, FAKE_SWEEP_DELAY_MS: '15000' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const deadline = Date.now() + 20_000;
+    while (!/dev 0 fp32-baseline: run/.test(stderr) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const pids = [...stderr.matchAll(/device \d: worker pid (\d+)/g)].map((m) => Number(m[1]));
+    expect(pids.length, stderr).toBe(2);
+    child.kill('SIGKILL');
+    // Gone, or a zombie waiting for its new parent to reap it: either way it holds no device.
+    const alive = (pid: number): boolean => {
+      try {
+        return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+      } catch {
+        return false;
+      }
+    };
+    const until = Date.now() + 5_000;
+    while (pids.some(alive) && Date.now() < until) await new Promise((r) => setTimeout(r, 50));
+    expect(pids.filter(alive)).toEqual([]);
+  }, 30_000);
 
   it('hands the device id to the CUDA provider of every session', () => {
     const c = sessionConfigFor('cuda', new SettingsInUse(PIPELINE_SETTINGS_DEFAULTS), 1);
