@@ -13,7 +13,7 @@ import { writeModel } from '../src/onnx/write-model.js';
 import { planInputs, emptyOverrides } from '../src/profiler/inputs.js';
 import { runPass } from '../src/profiler/passes.js';
 import { timeStats, type TimeStats } from '../src/profiler/stats.js';
-import type { ExecutionProvider } from '../src/runtime/ort.js';
+import type { ExecutionProvider } from '../src/runtime/index.js';
 
 export interface ProfilerOverheadResult {
   schemaVersion: 1;

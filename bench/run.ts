@@ -40,6 +40,7 @@ const BENCHES: Record<string, Bench> = {
   'fp16-convert': () => benchFp16Convert(self),
   'int8-convert': () => benchInt8Convert(),
   'spawn-stall': () => benchSpawnStall(),
+  'native-call': async () => (await import('./native-call.js')).benchNativeCall(),
 };
 
 const wanted = args.length ? args : Object.keys(BENCHES);

@@ -3,7 +3,11 @@
  * ONE process, sessions loaded together and timed in interleaved rounds so drift hits all alike. Reports
  * per-variant latency (median, p10, p90 over the timed runs after warm-up), the ratio to the baseline, and
  * output error against the baseline's outputs (relative L2, cosine, max-abs, non-finite count).
- * Times are host to host (session.run with inputs and outputs in host memory), as users call it.
+ * Times are host to host (session.run with inputs and outputs in host memory), as users call it; with
+ * `deviceIo`, inputs sit in device tensors uploaded once and outputs go to preallocated device tensors (bound
+ * before the first call, so a CUDA graph captures them), and the time is the backend's per-call time.
+ * Each model runs under every backend × provider-option set asked for (node only with the empty set: it can't
+ * pass CUDA options), so one process gives the per-call ratios of backends and option sets.
  */
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -13,7 +17,7 @@ import { emptyOverrides, materializeInput, planInputs } from '../profiler/inputs
 import { timeStats, type TimeStats } from '../profiler/stats.js';
 import { adaptFeeds, toFloat32 } from '../quantize/execute.js';
 import { type ErrorStats, compareArrays, worst } from '../quantize/metrics.js';
-import { type ExecutionProvider, type HostTensor, type Session, createSession } from '../runtime/ort.js';
+import { type Backend, type DeviceTensor, type ExecutionProvider, type HostTensor, type Session, type SessionConfig, type Tensor, createSession } from '../runtime/index.js';
 
 export interface CompareOptions {
   baseline: string;
@@ -31,16 +35,31 @@ export interface CompareOptions {
    */
   maxSecondsPerModel?: number;
   onProgress?: (msg: string) => void;
+  /** Backends to run each model under (default ['node']). */
+  backends?: Backend[];
+  /** CUDA provider-option sets (default [{}]); non-empty sets run on non-node backends only. */
+  providerOptionSets?: Record<string, string>[];
+  /**
+   * Inputs and outputs in device tensors, bound through IoBinding (see the file comment): true for every
+   * row, 'native' for the non-node rows only (node then runs host to host, as onnxruntime-node users call it).
+   */
+  deviceIo?: boolean | 'native';
 }
 
 export interface CompareRow {
   label: string;
   file: string;
+  /** Backend asked for, and the one that served (they differ after a fallback). */
+  backend: Backend;
+  servedBy: string;
+  providerOptions: Record<string, string>;
   fileBytes: number;
   loadSeconds: number;
   /** Timed runs taken (fewer than asked when the model ran past its time budget). */
   timedRuns: number;
   latencyMs: TimeStats;
+  /** JS wall time per call (equals latencyMs without device IO; with it, latencyMs is the backend's own call time). */
+  wallMs: TimeStats;
   /** baseline median / this median (> 1 = faster than the baseline). */
   speedup: number;
   error: ErrorStats;
@@ -54,7 +73,7 @@ export interface CompareReport {
   ep: ExecutionProvider;
   runs: number;
   warmup: number;
-  timing: 'host-to-host session.run, interleaved rounds';
+  timing: string;
   inputs: { name: string; type: string; dims: number[] }[];
   rows: CompareRow[];
 }
@@ -92,37 +111,49 @@ export async function compareModels(o: CompareOptions): Promise<CompareReport> {
   const feeds: Record<string, HostTensor> = {};
   for (const e of plan) feeds[e.name] = materializeInput(e);
 
+  const backends = o.backends?.length ? o.backends : (['node'] as Backend[]);
+  const sets = o.providerOptionSets?.length ? o.providerOptionSets : [{}];
+  const grid = gridOf(files, labels, models.length, backends, sets);
   const sessions: Session[] = [];
   const loadSeconds: number[] = [];
+  const bound: (BoundIo | undefined)[] = [];
   try {
-    for (const [i, f] of files.entries()) {
-      o.onProgress?.(`loading ${labels[i]} (${f})`);
-      const t0 = performance.now();
-      sessions.push(await createSession(f, { ep: o.ep }));
-      loadSeconds.push((performance.now() - t0) / 1000);
-    }
     const perModelFeeds = models.map((m) => adaptFeeds(m, feeds));
     const outputs: Record<string, Float32Array>[] = [];
-    for (const [i, s] of sessions.entries()) {
+    for (const g of grid) {
+      o.onProgress?.(`loading ${g.label} (${g.file})`);
+      const config = rowConfig(o.ep, g);
+      const t0 = performance.now();
+      const s = await createSession(g.file, config);
+      sessions.push(s);
+      loadSeconds.push((performance.now() - t0) / 1000);
+      const f = perModelFeeds[g.model] ?? feeds;
+      const wantIo = o.deviceIo === true || (o.deviceIo === 'native' && g.backend !== 'node');
+      const io = wantIo ? await bindDeviceIo(s, g.file, config, f) : undefined;
+      bound.push(io);
+      const call = () => (io ? s.runBound(io.feeds, io.outputs).then((r) => r.ms) : timedRun(s, f));
       const tFirst = performance.now();
-      const r = await s.run(perModelFeeds[i] ?? feeds);
+      const r = io ? (await s.runBound(io.feeds, io.outputs), downloadAll(io.outputs)) : await s.run(f);
       const firstMs = performance.now() - tFirst;
       const out: Record<string, Float32Array> = {};
       for (const [k, v] of Object.entries(r)) out[k] = toFloat32(v);
       outputs.push(out);
       // A model that takes seconds per run (CPU fallback) gets one more warm-up, not the full count.
       const extra = firstMs > 1000 ? Math.min(1, warmup - 1) : warmup - 1;
-      for (let w = 0; w < extra; w++) await s.run(perModelFeeds[i] ?? feeds);
+      for (let w = 0; w < extra; w++) await call();
     }
-    const times: number[][] = files.map(() => []);
+    const times: number[][] = grid.map(() => []);
+    const walls: number[][] = grid.map(() => []);
     const budgetMs = (o.maxSecondsPerModel ?? 30) * 1000;
-    const spent = files.map(() => 0);
+    const spent = grid.map(() => 0);
     for (let r = 0; r < runs; r++) {
       for (const [i, s] of sessions.entries()) {
         if ((spent[i] ?? 0) > budgetMs && (times[i]?.length ?? 0) >= 3) continue;
-        const t0 = performance.now();
-        await s.run(perModelFeeds[i] ?? feeds);
-        const dt = performance.now() - t0;
+        const io = bound[i];
+        const g = grid[i];
+        const w0 = performance.now();
+        const dt = io ? (await s.runBound(io.feeds, io.outputs)).ms : await timedRun(s, perModelFeeds[g?.model ?? 0] ?? feeds);
+        walls[i]?.push(performance.now() - w0);
         times[i]?.push(dt);
         spent[i] = (spent[i] ?? 0) + dt;
       }
@@ -130,7 +161,8 @@ export async function compareModels(o: CompareOptions): Promise<CompareReport> {
     }
     const baseStats = timeStats(times[0] ?? []);
     const ref = outputs[0] ?? {};
-    const rows: CompareRow[] = files.map((f, i) => {
+    const rows: CompareRow[] = grid.map((g, i) => {
+      const f = g.file;
       const per: Record<string, ErrorStats> = {};
       for (const [k, v] of Object.entries(ref)) {
         const c = outputs[i]?.[k];
@@ -138,12 +170,16 @@ export async function compareModels(o: CompareOptions): Promise<CompareReport> {
       }
       const lat = timeStats(times[i] ?? []);
       return {
-        label: labels[i] ?? f,
+        label: g.label,
+        backend: g.backend,
+        servedBy: sessions[i]?.backend ?? 'node',
+        providerOptions: g.providerOptions,
         timedRuns: times[i]?.length ?? 0,
         file: f,
         fileBytes: fileSize(f),
         loadSeconds: loadSeconds[i] ?? 0,
         latencyMs: lat,
+        wallMs: timeStats(walls[i] ?? []),
         speedup: baseStats.median / lat.median,
         error: worst(Object.values(per)),
         outputs: per,
@@ -156,21 +192,99 @@ export async function compareModels(o: CompareOptions): Promise<CompareReport> {
       ep: o.ep,
       runs,
       warmup,
-      timing: 'host-to-host session.run, interleaved rounds',
+      timing: o.deviceIo === 'native' ? 'node host to host; other backends device IO (IoBinding, per-call time to synchronized outputs), interleaved rounds' : o.deviceIo ? 'device IO (IoBinding, per-call time to synchronized outputs), interleaved rounds' : 'host-to-host session.run, interleaved rounds',
       inputs: plan.map((e) => ({ name: e.name, type: e.type, dims: e.dims })),
       rows,
     };
   } finally {
+    for (const io of bound) for (const t of [...Object.values(io?.feeds ?? {}), ...Object.values(io?.outputs ?? {})]) t.release();
     for (const s of sessions) await s.release();
   }
 }
 
+interface GridRow {
+  model: number;
+  file: string;
+  label: string;
+  backend: Backend;
+  providerOptions: Record<string, string>;
+}
+
+/** Every model × backend × option set (node with the empty set only); labels name what differs. */
+function gridOf(files: string[], labels: string[], n: number, backends: Backend[], sets: Record<string, string>[]): GridRow[] {
+  const rows: GridRow[] = [];
+  const optText = (p: Record<string, string>) => Object.entries(p).map(([k, v]) => `${k}=${v}`).join(',');
+  for (let m = 0; m < n; m++)
+    for (const backend of backends) {
+      const own = backend === 'node' ? [{}] : sets;
+      for (const p of own) {
+        let label = labels[m] ?? files[m] ?? '';
+        if (backends.length > 1) label += ` [${backend}]`;
+        if (sets.length > 1 || Object.keys(p).length) label += ` {${optText(p) || 'defaults'}}`;
+        rows.push({ model: m, file: files[m] ?? '', label, backend, providerOptions: p });
+      }
+    }
+  return rows;
+}
+
+function rowConfig(ep: ExecutionProvider, g: GridRow): SessionConfig {
+  const c: SessionConfig = { ep, backend: g.backend };
+  if (Object.keys(g.providerOptions).length) c.providerOptions = g.providerOptions;
+  return c;
+}
+
+async function timedRun(s: Session, feeds: Record<string, HostTensor>): Promise<number> {
+  const t0 = performance.now();
+  await s.run(feeds);
+  return performance.now() - t0;
+}
+
+interface BoundIo {
+  feeds: Record<string, DeviceTensor>;
+  outputs: Record<string, DeviceTensor>;
+}
+
+/**
+ * Device tensors for one session: inputs uploaded once; outputs preallocated at the dims one run gives. That run
+ * is on a separate session without CUDA graph capture when the config asks for it: ORT captures during the
+ * first run, and the captured graph keeps writing to the buffers bound then.
+ */
+async function bindDeviceIo(s: Session, file: string, config: SessionConfig, feeds: Record<string, HostTensor>): Promise<BoundIo> {
+  const graph = config.providerOptions?.enable_cuda_graph === '1' || config.cudaGraph === true;
+  let probe: Record<string, HostTensor>;
+  if (graph) {
+    const { enable_cuda_graph: _drop, ...rest } = config.providerOptions ?? {};
+    const d = await createSession(file, { ...config, providerOptions: rest, cudaGraph: false });
+    try {
+      probe = await d.run(feeds);
+    } finally {
+      await d.release();
+    }
+  } else probe = await s.run(feeds);
+  const inTensors: Record<string, DeviceTensor> = {};
+  for (const [k, v] of Object.entries(feeds)) {
+    const t = s.allocate(v.type, v.dims);
+    t.upload(v.data);
+    inTensors[k] = t;
+  }
+  const outTensors: Record<string, DeviceTensor> = {};
+  for (const [k, v] of Object.entries(probe)) outTensors[k] = s.allocate(v.type, v.dims);
+  return { feeds: inTensors, outputs: outTensors };
+}
+
+function downloadAll(outs: Record<string, Tensor>): Record<string, HostTensor> {
+  const r: Record<string, HostTensor> = {};
+  for (const [k, v] of Object.entries(outs)) r[k] = 'data' in v ? v : v.download();
+  return r;
+}
+
 export function renderCompareText(r: CompareReport): string {
+  const W = Math.max(22, ...r.rows.map((x) => Math.min(64, x.label.length)));
   const lines = [`ep ${r.ep}, ${r.runs} timed runs after ${r.warmup} warm-up (${r.timing})`];
-  lines.push(`${'variant'.padEnd(22)} ${'median ms'.padStart(10)} ${'p10'.padStart(8)} ${'p90'.padStart(8)} ${'speedup'.padStart(8)} ${'rel L2'.padStart(10)} ${'cosine'.padStart(9)}  non-finite`);
+  lines.push(`${'variant'.padEnd(W)} ${'median ms'.padStart(10)} ${'wall ms'.padStart(9)} ${'p10'.padStart(8)} ${'p90'.padStart(8)} ${'speedup'.padStart(8)} ${'rel L2'.padStart(10)} ${'cosine'.padStart(9)}  non-finite`);
   for (const row of r.rows) {
     lines.push(
-      `${row.label.slice(0, 22).padEnd(22)} ${row.latencyMs.median.toFixed(3).padStart(10)} ${row.latencyMs.p10.toFixed(2).padStart(8)} ${row.latencyMs.p90.toFixed(2).padStart(8)} ${`${row.speedup.toFixed(2)}×`.padStart(8)} ${row.error.relL2.toExponential(2).padStart(10)} ${row.error.cosine.toFixed(6).padStart(9)}  ${row.error.nonFinite}`,
+      `${row.label.slice(0, W).padEnd(W)} ${row.latencyMs.median.toFixed(3).padStart(10)} ${row.wallMs.median.toFixed(3).padStart(9)} ${row.latencyMs.p10.toFixed(2).padStart(8)} ${row.latencyMs.p90.toFixed(2).padStart(8)} ${`${row.speedup.toFixed(2)}×`.padStart(8)} ${row.error.relL2.toExponential(2).padStart(10)} ${row.error.cosine.toFixed(6).padStart(9)}  ${row.error.nonFinite}`,
     );
   }
   return `${lines.join('\n')}\n`;

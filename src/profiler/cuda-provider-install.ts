@@ -13,7 +13,7 @@ import { RuntimeError, UsageError } from '../errors.js';
 import { GraphBuilder } from '../onnx/builder.js';
 import { DataType } from '../onnx/dtype.js';
 import { writeModel } from '../onnx/write-model.js';
-import { createSession, diagnoseCuda, ortBindingDir, onnxruntimeVersion } from '../runtime/ort.js';
+import { type NativeCheck, checkNative, createSession, diagnoseCuda, ortBindingDir, onnxruntimeVersion } from '../runtime/index.js';
 import { readTrace } from './trace.js';
 
 export const CUDA_PROVIDER_PACKAGE = 'com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9';
@@ -48,6 +48,8 @@ export interface SetupCudaResult {
   source: string;
   files: { name: string; bytes: number; copied: boolean }[];
   check?: CudaCheck;
+  /** The native backend: addon loads; on CUDA, device IO, provider options and graph replay. */
+  native?: NativeCheck;
 }
 
 function findFile(dir: string, name: string, depth = 6): string | undefined {
@@ -127,7 +129,10 @@ export async function setupCuda(o: SetupCudaOptions = {}): Promise<SetupCudaResu
       rmSync(tmp, { recursive: true, force: true });
     }
   }
-  if (o.check !== false) result.check = await checkCuda();
+  if (o.check !== false) {
+    result.check = await checkCuda();
+    result.native = await checkNative();
+  }
   return result;
 }
 

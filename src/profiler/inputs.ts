@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { float32ToFloat16 } from '../onnx/dtype.js';
 import { createRng } from '../onnx/rng.js';
-import type { HostTensor, SessionIO } from '../runtime/ort.js';
+import type { HostTensor, SessionIO } from '../runtime/index.js';
 
 export type InputFill = 'normal' | 'zeros' | 'ones' | 'positions' | 'token-ids' | 'uniform-bytes' | 'data';
 

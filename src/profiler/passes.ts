@@ -6,7 +6,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createSession, type SessionConfig } from '../runtime/ort.js';
+import { createSession, type SessionConfig } from '../runtime/index.js';
 import type { HostClockMarks } from './cupti.js';
 import { materializeInputs, type InputPlanEntry } from './inputs.js';
 

@@ -2,7 +2,7 @@
  * The typed data of profile.json. Renderers (console, HTML) and the projection to other GPUs read only this.
  * Times are in milliseconds, sizes in bytes, rates per second.
  */
-import type { AppliedSessionOption, SessionConfig } from '../runtime/ort.js';
+import type { AppliedSessionOption, SessionConfig } from '../runtime/index.js';
 import type { CuptiCoverage } from './cupti.js';
 import type { DevicePeaks } from './devices.js';
 import type { FlagTotals, NodeFlag } from './flags.js';

@@ -22,9 +22,11 @@ import {
   describeSessionConfig,
   diagnoseCuda,
   onnxruntimeVersion,
+  resolveBackend,
+  type Backend,
   type ExecutionProvider,
   type SessionConfig,
-} from '../runtime/ort.js';
+} from '../runtime/index.js';
 import { aggregateTrace, nodeKey, type NodeAggregate } from './aggregate.js';
 import {
   attachKernels,
@@ -56,6 +58,7 @@ import {
 } from './profile-report.js';
 import { rooflinePoint } from './roofline.js';
 import { parseSessionOptions } from './session-options.js';
+import { providerOptionsForRole, type RoleProviderOptions } from '../runner/pipeline-settings.js';
 import { scaleStats, timeStats } from './stats.js';
 import { readTrace, type TraceNodeEvent, type TraceShape } from './trace.js';
 import { runPassInChild, type WorkerLaunch } from './worker.js';
@@ -71,6 +74,10 @@ export interface ProfileOptions {
   inputs?: InputOverrides;
   /** `key=value` session options. */
   sessionOptions?: readonly string[];
+  /** Runtime backend of the sessions (default node). */
+  backend?: Backend;
+  /** CUDA EP provider options per role ('*' = all; a single model is role '*'). */
+  providerOptions?: RoleProviderOptions;
   seed?: number;
   /** Manifest roles to profile (default all). */
   roles?: readonly string[];
@@ -212,7 +219,7 @@ export async function profileTarget(o: ProfileOptions): Promise<ProfileReport> {
   const warmup = o.warmup ?? (ep === 'cuda' ? 5 : 3);
   if (!Number.isInteger(runs) || runs < 1) throw new UsageError(`--runs ${runs}: at least 1`);
   if (!Number.isInteger(warmup) || warmup < 0) throw new UsageError(`--warmup ${warmup}: a non-negative integer`);
-  const config = parseSessionOptions(o.sessionOptions ?? [], { ep });
+  const config = parseSessionOptions(o.sessionOptions ?? [], { ep, ...(o.backend ? { backend: o.backend } : {}) });
   const isManifest = /\.json$/i.test(o.target);
   const targets: RoleTarget[] = isManifest ? loadManifestRoles(o.target, o.roles) : [{ role: 'model', modelPath: resolve(o.target) }];
   const device = describeDevice(ep, config, o.device);
@@ -240,7 +247,9 @@ export async function profileTarget(o: ProfileOptions): Promise<ProfileReport> {
   if (ep === 'cuda' && !device.peaks) report.notes.push(`no peak figures for '${device.name}': roofline fields are null; pass --device <id> to choose a table entry`);
   for (const t of targets) {
     o.log?.(`profiling ${t.role}: ${t.modelPath}`);
-    report.roles.push(await profileRole(t, { ...o, ep, runs, warmup }, config, device, gpuPlan));
+    const po = providerOptionsForRole(o.providerOptions ?? {}, t.role);
+    const roleConfig: SessionConfig = Object.keys(po).length ? { ...config, providerOptions: po } : config;
+    report.roles.push(await profileRole(t, { ...o, ep, runs, warmup }, roleConfig, device, gpuPlan));
   }
   return report;
 }
@@ -448,7 +457,7 @@ async function profileRole(t: RoleTarget, o: ProfileOptions & { ep: ExecutionPro
     const profile: RoleProfile = {
       role: t.role,
       model: t.modelPath,
-      session: { config, applied: describeSessionConfig(config, { ...process.env, ...cudaEnvFor(config) }) },
+      session: { config, applied: describeSessionConfig(config, { ...process.env, ...cudaEnvFor(config) }, resolveBackend(config.backend)) },
       inputs: plan.map((p: InputPlanEntry) => ({ name: p.name, type: p.type, dims: p.dims, fill: p.fill, ...(p.note ? { note: p.note } : {}) })),
       method,
       endToEnd: {

@@ -3,7 +3,7 @@
  * with a dot becomes a session config entry (`session.intra_op.allow_spinning=0`).
  */
 import { UsageError } from '../errors.js';
-import type { ExecutionProvider, GraphOptimizationLevel, SessionConfig } from '../runtime/ort.js';
+import type { ExecutionProvider, GraphOptimizationLevel, SessionConfig } from '../runtime/index.js';
 
 const LEVELS: Record<string, GraphOptimizationLevel> = {
   disabled: 'disabled', disable: 'disabled', '0': 'disabled', none: 'disabled',

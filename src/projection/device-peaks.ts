@@ -23,7 +23,7 @@ import type { Model } from '../onnx/types.js';
 import { serializeModel } from '../onnx/write-model.js';
 import { detectGpus, type DevicePeaks } from '../profiler/devices.js';
 import { runPassInChild, type WorkerLaunch } from '../profiler/worker.js';
-import { createSession, onnxruntimeVersion, type ExecutionProvider } from '../runtime/ort.js';
+import { createSession, onnxruntimeVersion, type ExecutionProvider } from '../runtime/index.js';
 import { median } from '../profiler/stats.js';
 
 export const DEVICE_PEAKS_SCHEMA_VERSION = 1;

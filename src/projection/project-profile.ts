@@ -13,7 +13,7 @@
  * source model time and projected time join the listed nodes' in sourceModelMs and callMs, so only the part of
  * the call no node explains stays as measured. The role carries `unlisted`, an `unlisted×N` flag count and a
  * warning ("profile trimmed to 40 of 912 nodes: the other 872 nodes' X ms ..."). Without the remainder, their
- * GPU time would sit in the residual, unscaled: the committed H100 FP32 profile (reports/h100/profile-cupti.json)
+ * GPU time would sit in the residual, unscaled: the committed H100 FP32 profile (reports/h100/profile-cupti.json.gz)
  * gave L4 RTF 4.77 that way, 6.13 with the remainder, against 6.13 from the same run's untrimmed profile. A
  * profile that lists every node has no `unlisted` part: its numbers are unchanged.
  */

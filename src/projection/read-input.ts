@@ -3,6 +3,7 @@
  * sweep folder), telling them apart by content; and the manifest a profile was taken of, when it exists.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
 import { UsageError } from '../errors.js';
 import { loadManifest } from '../models/load-manifest.js';
 import type { Manifest } from '../models/manifest.js';
@@ -16,9 +17,11 @@ export type ProjectionInput =
   | { kind: 'run'; file: string; run: RunResult }
   | { kind: 'results'; file: string; results: VariantResult[] };
 
+/** JSON, gzip-compressed when the name ends in `.gz` (large committed profiles are kept compressed). */
 function readJson(file: string): unknown {
   try {
-    return JSON.parse(readFileSync(file, 'utf8'));
+    const bytes = readFileSync(file);
+    return JSON.parse((file.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8'));
   } catch (e) {
     throw new UsageError(`${file}: cannot read JSON (${(e as Error).message})`);
   }

@@ -22,7 +22,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError } from '../errors.js';
 import type { Model } from '../onnx/types.js';
-import type { HostTensor } from '../runtime/ort.js';
+import type { HostTensor } from '../runtime/index.js';
 import { openSession, toFloat32, withExtraOutputs, adaptFeeds, type Feeds } from './execute.js';
 import type { TensorRange } from './int8.js';
 

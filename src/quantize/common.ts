@@ -3,6 +3,7 @@
  * (statistics and structured warnings), the `workbench.passes` metadata record, and small graph helpers
  * (value → defining graph, use lists across subgraphs, node insertion, Constant/initializer access).
  */
+import type { PlacementCheck } from '../analysis/placement.js';
 import { PassError } from '../errors.js';
 import { DataType } from '../onnx/dtype.js';
 import { listSubgraphs, walkGraphs } from '../onnx/graph-utils.js';
@@ -26,6 +27,8 @@ export interface PassReport {
   stats: Record<string, number>;
   warnings: PassWarning[];
   details?: Record<string, unknown>;
+  /** Where the rewritten model's nodes ran on the target EP (optimize's placement check), when checked. */
+  placement?: PlacementCheck;
 }
 
 export interface PassResult {

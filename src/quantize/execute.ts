@@ -9,8 +9,8 @@ import { cloneModel } from '../onnx/graph-utils.js';
 import { createRng } from '../onnx/rng.js';
 import type { Model, Value } from '../onnx/types.js';
 import { serializeModel } from '../onnx/write-model.js';
-import { hostTensorToFloat32 } from '../runtime/host-tensor.js';
-import { createSession, type ExecutionProvider, type HostTensor, type Session } from '../runtime/ort.js';
+import { hostTensorToFloat32 } from '../runtime/index.js';
+import { createSession, type ExecutionProvider, type HostTensor, type Session } from '../runtime/index.js';
 import { propagateElemTypes } from './elem-types.js';
 
 /** One set of model inputs by name. */

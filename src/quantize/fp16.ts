@@ -5,7 +5,8 @@
  * - Every node is *converted* (its float32 inputs/outputs become float16) or *kept* in float32: kept when
  *   its op is in `opBlockList`, its name in `nodeBlockList`, or it is shape arithmetic (a float node whose
  *   inputs depend only on Shape/Size outputs and constants: frame counts, Resize sizes; float16 is exact
- *   only up to 2048).
+ *   only up to 2048). The chain that computes a kept GridSample's grid is kept too (`keepGridChain`), so
+ *   both GridSample inputs have one type, as ORT's kernels require.
  * - Each float32 value gets one *native* type from its producer (converted → float16, kept → float32).
  *   Graph inputs are float16 unless `keepIoTypes`. Initializers, Constants and `Cast(to=FLOAT)` are
  *   *flexible*: they take the type their consumers want, and are duplicated (never cast) when consumers
@@ -42,11 +43,12 @@ export const FP16_NAME = 'fp16';
  *   changes results (ORT's list);
  * - RandomNormal/RandomUniform/…Like, Multinomial, Bernoulli: no float16 CPU kernel (a TTS model broke on
  *   this, anchors §2.4) and the sampled noise should not be rounded;
- * - GridSample: ORT's CUDA kernel is registered for float only in the sources read
- *   (core/providers/cuda/tensor/grid_sample.cc), so a float16 GridSample would run on the CPU. Measured
- *   on the CPU EP (test/quantize/fp16.test.ts, 256² warp): the same rel. L2 (4.3e-3) either way, since the
- *   grid is already rounded where it is computed; keep the grid chain in float32 with --node-block-list
- *   or the mixed pass when 512² warps need sub-pixel accuracy;
+ * - GridSample: ORT's CUDA kernel is registered for float only, with T1 (X) and T2 (grid) bound to the
+ *   same type (core/providers/cuda/tensor/grid_sample.cc; the CPU kernel binds them the same way, for float
+ *   and double). So a kept GridSample needs a float32 grid too (see `keepGridChain`): with X float32 and
+ *   the grid float16 no EP's kernel matches, ORT's InsertCastTransformer then casts the grid
+ *   (`InsertedPrecisionFreeCast_*`) and assigns the GridSample to the CPU EP (the FP16 warp on the H200:
+ *   both GridSamples on the CPU, 111 ms against 11 ms in FP32);
  * - QuantizeLinear/DequantizeLinear/DynamicQuantizeLinear: their scale types are fixed by the quantizer;
  * - the ai.onnx.ml classical-ML ops (never float16).
  * Softmax and the normalizations are *not* blocked: ORT's float16 kernels accumulate in float32, and the
@@ -78,6 +80,14 @@ export interface Fp16Options {
    * (default true; see the module docs).
    */
   keepOutputTail?: boolean;
+  /**
+   * Keep the chain that computes a kept GridSample's grid in float32 (default true): walking back from the
+   * grid through cheap elementwise, data-movement, reduction and Softmax nodes, up to a heavy op (Conv,
+   * MatMul, …), a graph input or a constant. The grid then reaches the GridSample in float32 without a
+   * float16 rounding (sub-pixel positions keep float32's precision). Off: the grid is computed in float16
+   * and cast to float32 right before the GridSample (still one type, still on the CUDA EP).
+   */
+  keepGridChain?: boolean;
   /** Remove Cast chains that became no-ops or lossless round trips (default true). */
   removeRedundantCasts?: boolean;
   /**
@@ -95,6 +105,7 @@ export const FP16_DEFAULTS: Required<Fp16Options> = {
   nodeBlockList: [],
   keepShapeArithmetic: true,
   keepOutputTail: true,
+  keepGridChain: true,
   removeRedundantCasts: true,
   inPlace: false,
 };
@@ -102,8 +113,15 @@ export const FP16_DEFAULTS: Required<Fp16Options> = {
 /** Inputs whose type is not tied to the node's float type (never need a Cast). */
 const ANY_TYPE_INPUTS: Record<string, number[]> = {
   Shape: [0], Size: [0], Cast: [0], CastLike: [0], EyeLike: [0], RandomNormalLike: [0], RandomUniformLike: [0],
-  Dropout: [1], Pow: [1], ConstantOfShape: [0], GridSample: [1],
+  Dropout: [1], Pow: [1], ConstantOfShape: [0],
 };
+// Not GridSample's grid: ONNX lets T2 differ from T1, but ORT's kernels bind both to one type (see above).
+
+/** Ops a grid chain may pass through: elementwise, data movement, reductions, Softmax (cheap next to a Conv). */
+const GRID_CHAIN_OPS = new Set([
+  'Identity', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Concat', 'Slice', 'Split', 'Expand', 'Tile',
+  'Add', 'Sub', 'Mul', 'Div', 'Neg', 'Abs', 'Clip', 'Tanh', 'Sigmoid', 'Softmax', 'ReduceSum', 'ReduceMean',
+]);
 /** Inputs that must stay float32 whatever the node's type (ORT's ALWAYS_FLOAT_INPUTS and the like). */
 const FLOAT32_INPUTS: Record<string, number[]> = {
   Resize: [1, 2], Upsample: [1], 'com.microsoft:GroupNorm': [1, 2],
@@ -174,6 +192,12 @@ export function fp16WithReport(model: Model, options: Fp16Options = {}): PassRes
         bump(report, `kept.${reason}`);
         for (const sg of listSubgraphs(n)) markSkipped(sg);
       } else for (const sg of listSubgraphs(n)) classify(sg);
+    }
+    if (o.keepGridChain) {
+      for (const n of findGridChains(g, kept, types)) {
+        kept.add(n);
+        bump(report, 'kept.grid');
+      }
     }
   };
   const markSkipped = (g: Graph): void => {
@@ -380,12 +404,20 @@ export function fp16WithReport(model: Model, options: Fp16Options = {}): PassRes
   bump(report, 'castsInserted', 0);
   bump(report, 'castsRemoved', 0);
 
+  const mixed = mixedFloatInputNodes(root);
+  if (mixed.length)
+    report.warnings.push({
+      pass: FP16_NAME,
+      code: 'mixed-float-inputs',
+      message: `${mixed.length} node(s) take float inputs of different types, which ONNX Runtime's kernels bind to one type: it will cast them and run the node on the CPU EP: ${mixed.slice(0, 6).map((n) => `${n.name || '(unnamed)'} (${n.opType})`).join(', ')}${mixed.length > 6 ? ` +${mixed.length - 6} more` : ''}`,
+    });
+
   const clampedValues = report.stats.clampedValues ?? 0;
   if (clampedValues > 0)
     report.warnings.push({ pass: FP16_NAME, code: 'clamped-initializers', message: `${clampedValues} initializer value(s) in ${report.stats.clampedTensors ?? 0} tensor(s) were outside the float16 range and were clamped to ±65504` });
   report.stats.nodesKept = kept.size;
   report.details = { keptNodes: [...kept].filter((n) => n.name).map((n) => n.name).slice(0, 500) };
-  recordPass(m, FP16_NAME, { keepIoTypes: o.keepIoTypes, opBlockList: [...o.opBlockList, ...o.extraOpBlockList], nodeBlockList: [...o.nodeBlockList], keepShapeArithmetic: o.keepShapeArithmetic });
+  recordPass(m, FP16_NAME, { keepIoTypes: o.keepIoTypes, opBlockList: [...o.opBlockList, ...o.extraOpBlockList], nodeBlockList: [...o.nodeBlockList], keepShapeArithmetic: o.keepShapeArithmetic, keepGridChain: o.keepGridChain });
   verifyModel(m, `pass ${FP16_NAME}`);
   return { model: m, report };
 }
@@ -427,6 +459,64 @@ function convertTypedAttrs(n: Node, toHalf: (t: Tensor, where: string, inPlace: 
   }
   if ((n.opType === 'RandomNormal' || n.opType === 'RandomUniform') && !n.attr('dtype'))
     n.attributes.push({ name: 'dtype', attr: { type: 'int', value: BigInt(DataType.FLOAT16) } });
+}
+
+/**
+ * The nodes of `g` that compute the grids of its kept GridSamples: walked back from each grid input
+ * through GRID_CHAIN_OPS nodes (default domain, no subgraphs, float32 outputs), stopping at anything else,
+ * at graph inputs and at constants (which the pass duplicates in float32 where needed). Nodes already kept
+ * are not returned.
+ */
+function findGridChains(g: Graph, kept: ReadonlySet<Node>, types: Map<Value, number>): Set<Node> {
+  const own = new Set(g.nodes);
+  const chain = new Set<Node>();
+  const stack: Value[] = [];
+  for (const n of g.nodes) {
+    if (n.opType !== 'GridSample' || (n.domain !== '' && n.domain !== 'ai.onnx') || !kept.has(n)) continue;
+    if (n.inputs[1]) stack.push(n.inputs[1]);
+  }
+  while (stack.length) {
+    const v = stack.pop() as Value;
+    const p = v.producer;
+    if (!p || !own.has(p) || chain.has(p) || kept.has(p)) continue;
+    if (!GRID_CHAIN_OPS.has(p.opType) || (p.domain !== '' && p.domain !== 'ai.onnx') || listSubgraphs(p).length) continue;
+    if (!p.outputs.some((x) => x && types.get(x) === DataType.FLOAT)) continue;
+    chain.add(p);
+    for (const x of p.inputs) if (x && types.get(x) === DataType.FLOAT) stack.push(x);
+  }
+  return chain;
+}
+
+const FLOAT_TYPES = new Set<number>([DataType.FLOAT, DataType.FLOAT16, DataType.BFLOAT16, DataType.DOUBLE]);
+/** Ops whose inputs legitimately mix float types beyond ANY_TYPE_INPUTS / FLOAT32_INPUTS (scales, zero points). */
+const MIXED_OK_OPS = new Set(['QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear']);
+
+/**
+ * Nodes (all graphs) whose float inputs have more than one element type, outside the inputs that may
+ * differ (ANY_TYPE_INPUTS, FLOAT32_INPUTS, quantization scales, nodes with subgraphs). ONNX allows some of
+ * these (GridSample's T1 ≠ T2, BatchNormalization's T ≠ T1), but ORT's kernels register one type for both,
+ * so such a node has no kernel on any EP and ORT's InsertCastTransformer runs it on the CPU.
+ */
+export function mixedFloatInputNodes(root: Graph): Node[] {
+  const types = propagateElemTypes(root);
+  const out: Node[] = [];
+  const walk = (g: Graph): void => {
+    for (const n of g.nodes) {
+      const subs = listSubgraphs(n);
+      for (const sg of subs) walk(sg);
+      const std = n.domain === '' || n.domain === 'ai.onnx';
+      if (subs.length || (std && MIXED_OK_OPS.has(n.opType))) continue;
+      const free = new Set([...(std ? ANY_TYPE_INPUTS[n.opType] ?? [] : []), ...(FLOAT32_INPUTS[opKey(n)] ?? [])]);
+      const seen = new Set<number>();
+      n.inputs.forEach((v, i) => {
+        const t = v && !free.has(i) ? types.get(v) : undefined;
+        if (t !== undefined && FLOAT_TYPES.has(t)) seen.add(t);
+      });
+      if (seen.size > 1) out.push(n);
+    }
+  };
+  walk(root);
+  return out;
 }
 
 /** Ops that only move data or are cheap elementwise math: free to leave in float32 at the output. */

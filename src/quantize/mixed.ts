@@ -19,7 +19,7 @@ import { PassError } from '../errors.js';
 import { DataType } from '../onnx/dtype.js';
 import { cloneModel, createNamer } from '../onnx/graph-utils.js';
 import type { Model, Node } from '../onnx/types.js';
-import type { ExecutionProvider } from '../runtime/ort.js';
+import type { ExecutionProvider } from '../runtime/index.js';
 import { verifyModel } from '../onnx/verify.js';
 import type { SampleSource } from './calibrate.js';
 import { feedsSource } from './calibrate.js';

@@ -3,6 +3,7 @@
  * reports. Pure passes (fp16, int8 dynamic, MatMulNBits, resolution, decode loop) run as they are; the passes that need
  * the runtime (int8 static calibration, mixed precision search) are awaited.
  */
+import { placementWarning, type PlacementCheck } from '../analysis/placement.js';
 import { UsageError } from '../errors.js';
 import type { Model } from '../onnx/types.js';
 import { calibrate, type CalibrateOptions, type SampleSource } from './calibrate.js';
@@ -28,16 +29,33 @@ export interface OptimizeResult {
   reports: PassReport[];
 }
 
+export interface OptimizeOptions {
+  /**
+   * The placement check run after every pass (the CLI reads it from a session on the target EP,
+   * src/profiler/placement-probe.ts; tests give a synthetic one). Its result lands in the pass's report,
+   * and nodes off the EP become a `placement-off-ep` warning that names them.
+   */
+  placement?: (model: Model, pass: string) => Promise<PlacementCheck>;
+}
+
 /** Runs `passes` in order on `model` (which is not modified) and returns the result with every pass's report. */
-export async function optimize(model: Model, passes: PassSpec[]): Promise<OptimizeResult> {
+export async function optimize(model: Model, passes: PassSpec[], options: OptimizeOptions = {}): Promise<OptimizeResult> {
   let m = model;
   const reports: PassReport[] = [];
   for (const p of passes) {
     const r = await runPass(m, p);
     m = r.model;
+    if (options.placement) attachPlacement(r.report, await options.placement(m, r.report.pass));
     reports.push(r.report);
   }
   return { model: m, reports };
+}
+
+/** Records a placement check in a pass report; nodes off the EP become one warning line naming them. */
+export function attachPlacement(report: PassReport, check: PlacementCheck): void {
+  report.placement = check;
+  const line = placementWarning(check);
+  if (line) report.warnings.push({ pass: report.pass, code: 'placement-off-ep', message: line });
 }
 
 async function runPass(m: Model, p: PassSpec): Promise<PassResult> {

@@ -3,7 +3,8 @@
  * one detail entry per variant (settings, metrics, why, its own charts).
  */
 import { rankResults, type RankConstraints } from '../sweep/rank.js';
-import type { VariantResult } from '../sweep/types.js';
+import type { VariantPlacement, VariantResult } from '../sweep/types.js';
+import { placementLineOf } from '../sweep/variant-placement.js';
 import { memoryTraces, opTypeBreakdownTrace, paretoTraces, roleTimeTraces, rooflineTraces, stageRtfTraces, workerScalingTraces } from './sweep-traces.js';
 import { SWEEP_REPORT_SCHEMA_VERSION, type ChartSpec, type SweepProjectionColumn, type SweepReport, type SweepSummary, type VariantDetail } from './types.js';
 
@@ -39,6 +40,7 @@ function detailFor(r: VariantResult, baseline: VariantResult | undefined, why: s
     ['repeats (RTF samples)', m ? m.samples.rtf.map((x) => x.toFixed(4)).join(', ') : '–'],
     ['EP', `${r.env.ep}${r.env.gpu ? ` (${r.env.gpu})` : ''}, ORT ${r.env.ortVersion ?? '?'}`],
   ];
+  if (r.placement) rows.push(['placement', placementText(r.placement)]);
   for (const pr of m?.projections ?? []) rows.push([`RTF on ${pr.target} (PROJECTED)`, `${fmt(pr.rtf, 4)} (${pr.errorLabel})`]);
   if (q?.roleError) rows.push(['per-role output error', Object.entries(q.roleError).map(([k, v]) => `${k} ${typeof v === 'number' ? v.toExponential(2) : 'n/a'}`).join(', ')]);
   const charts: ChartSpec[] = [];
@@ -47,7 +49,16 @@ function detailFor(r: VariantResult, baseline: VariantResult | undefined, why: s
   if (m?.profile?.topOps.length) charts.push({ id: `detail-roofline-${r.id}`, title: 'Top ops on the roofline', data: rooflineTraces(m.profile), layout: { xaxis: { type: 'log', title: { text: 'FLOP / byte' } }, yaxis: { type: 'log', title: { text: 'FLOP/s' } } } });
   const d: VariantDetail = { id: r.id, name: r.name, status: r.status, spec: r.spec, passes: r.passes, rows, why, charts };
   if (r.error !== undefined) d.error = r.error;
+  if (r.placement) d.placement = r.placement;
   return d;
+}
+
+/** The detail row of a placement check. */
+function placementText(p: VariantPlacement): string {
+  const line = placementLineOf(p, 20);
+  if (line) return `OFF EP: ${line}`;
+  if (p.status === 'skipped') return `not checked: ${p.roles.map((r) => r.reason).filter(Boolean).join('; ') || 'no reason given'}`;
+  return `clean: every node of ${p.roles.map((r) => r.role).join(', ')} on the ${p.target.toUpperCase()} EP`;
 }
 
 /** The projected-RTF column for the first target any result was projected to (src/projection). */
@@ -112,6 +123,13 @@ export function buildSweepReport(results: readonly VariantResult[], options: Swe
   };
 }
 
+/** `{ offEp: line }` for a variant whose rewritten roles had nodes off the EP, else nothing. */
+export function offEpOf(report: SweepReport, id: string): { offEp?: string } {
+  const p = report.details.find((d) => d.id === id)?.placement;
+  const line = p ? placementLineOf(p) : undefined;
+  return line ? { offEp: line } : {};
+}
+
 /** summary.json: the ranking, one row per variant, no chart data. */
 export function summarizeSweepReport(report: SweepReport): SweepSummary {
   return {
@@ -141,6 +159,7 @@ export function summarizeSweepReport(report: SweepReport): SweepSummary {
       violations: v.violations,
       why: v.why.text,
       ...(report.projection?.rtfById[v.id] !== undefined ? { projectedRtf: report.projection.rtfById[v.id] } : {}),
+      ...offEpOf(report, v.id),
     })),
     ...(report.projection ? { projection: report.projection } : {}),
   };

@@ -1,4 +1,5 @@
 /** Plain-text renderers of report data: the ranking table a sweep prints at the end. */
+import { offEpOf } from './build-sweep-report.js';
 import type { SweepReport } from './types.js';
 
 /** Left-aligned text table with a header rule. */
@@ -25,7 +26,7 @@ export function renderSweepConsole(report: SweepReport): string {
     v.baseline ? 'ref' : num(v.ssim, 4),
     v.baseline ? 'ref' : num(v.audioDistance, 4),
     v.onFront ? '*' : '',
-    v.status === 'error' ? (v.error ?? 'error').slice(0, 60) : v.violations.join('; '),
+    v.status === 'error' ? (v.error ?? 'error').slice(0, 60) : [offEpOf(report, v.id).offEp ? 'OFF EP' : '', ...v.violations].filter(Boolean).join('; '),
   ]);
   const c = report.counts;
   const cons = Object.entries(r.constraints).map(([k, v]) => `${k}=${String(v)}`).join(' ');
@@ -36,6 +37,11 @@ export function renderSweepConsole(report: SweepReport): string {
     ...(proj ? [`projected column: ${proj.target}, ${proj.errorLabel} (a roofline projection from this run's GPU, not a measurement)`] : []),
     '',
   ];
+  const offEp = r.variants.flatMap((v) => {
+    const line = offEpOf(report, v.id).offEp;
+    return line ? [`  ${v.name}: ${line}`] : [];
+  });
+  if (offEp.length) lines.push('placement (measured with nodes off the EP, not the rewrite alone):', ...offEp, '');
   const ranked = r.variants.filter((v) => v.rank !== undefined && !v.baseline).slice(0, 5);
   if (ranked.length) {
     lines.push('why:');

@@ -3,7 +3,7 @@
  * Charts carry plotly traces made by the pure builders of `sweep-traces.ts`, so the page only draws them.
  */
 import type { Ranking } from '../sweep/rank.js';
-import type { RolePasses, VariantResult, VariantSpec } from '../sweep/types.js';
+import type { RolePasses, VariantPlacement, VariantResult, VariantSpec } from '../sweep/types.js';
 
 export const SWEEP_REPORT_SCHEMA_VERSION = 1;
 
@@ -37,6 +37,8 @@ export interface VariantDetail {
   rows: [string, string][];
   why: string;
   charts: ChartSpec[];
+  /** The placement check of the variant's rewritten roles (CUDA sweeps). */
+  placement?: VariantPlacement;
 }
 
 export interface SweepReport {
@@ -90,6 +92,8 @@ export interface SweepSummary {
     why: string;
     /** Projected RTF on `projection.target` (never measured). */
     projectedRtf?: number;
+    /** Set when nodes of a rewritten role ran off the target EP: one line naming them. */
+    offEp?: string;
   }[];
   projection?: SweepProjectionColumn;
 }

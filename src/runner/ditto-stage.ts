@@ -13,7 +13,7 @@
  */
 import { createRng } from '../onnx/rng.js';
 import type { PipelineConfig } from '../models/manifest.js';
-import type { HostTensor } from '../runtime/ort.js';
+import type { HostTensor } from '../runtime/index.js';
 import { cosineAlphasCumprod, ddimCoefficients, ddimTimePairs, ddimUpdate, drawWindowNoise } from './ddim.js';
 import { rgbToTensor, tensorToRgb } from './image.js';
 import { StageError } from './input-error.js';

@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Role } from '../models/manifest.js';
-import type { HostTensor } from '../runtime/ort.js';
+import type { HostTensor } from '../runtime/index.js';
 
 export interface InputRecorderOptions {
   /** Output folder; one subfolder per role. */

@@ -18,10 +18,22 @@
  * and run.json pick it up.
  */
 import { WorkbenchError } from '../errors.js';
-import type { GraphOptimizationLevel, SessionConfig } from '../runtime/ort.js';
+import { ALL_ROLES } from '../models/manifest.js';
+import { BACKENDS, validateProviderOptions, type Backend, type GraphOptimizationLevel, type SessionConfig } from '../runtime/index.js';
 
 /** Session options a run may vary: the part of runtime SessionConfig that goes whole into every session it creates. */
 export type SessionSettings = Pick<SessionConfig, 'graphOptimizationLevel' | 'intraOpThreads' | 'useTf32' | 'cudaGraph' | 'preferNhwc'>;
+
+/**
+ * CUDA EP provider options per role: `'*'` for every role, a role name for that role (its keys win over '*'),
+ * each an object of ORT option names to values (`{"*": {"prefer_nhwc": "1"}, "decoder": {"enable_cuda_graph": "1"}}`).
+ */
+export type RoleProviderOptions = Partial<Record<string, Record<string, string>>>;
+
+/** The provider options of one role: '*' then the role's own. */
+export function providerOptionsForRole(po: RoleProviderOptions, role: string): Record<string, string> {
+  return { ...(po['*'] ?? {}), ...(po[role] ?? {}) };
+}
 
 export interface PipelineSettings {
   /** Concurrent Ditto renderers sharing the run's TTS audio (src/runner/worker-pool.ts); 1 = the single stream only. */
@@ -45,6 +57,13 @@ export interface PipelineSettings {
   warmup: boolean;
   /** After the timed run, one more pass with ORT profiling per role; traces land in `<out>/profile/<role>.json`. */
   profile: boolean;
+  /**
+   * Which runtime backend runs the sessions (src/runtime/index.ts): onnxruntime-node, the native addon, or
+   * native where it is built. Applied = the backend that served (a fallback records 'node').
+   */
+  backend: Backend;
+  /** CUDA EP provider options per role (native backend; see {@link RoleProviderOptions}). */
+  providerOptions: RoleProviderOptions;
 }
 
 export type SettingKey = keyof PipelineSettings;
@@ -57,6 +76,8 @@ export const PIPELINE_SETTINGS_DEFAULTS: Readonly<PipelineSettings> = Object.fre
   overlap: false,
   warmup: false,
   profile: false,
+  backend: 'node',
+  providerOptions: {},
 });
 
 export const SETTING_KEYS = Object.keys(PIPELINE_SETTINGS_DEFAULTS) as SettingKey[];
@@ -96,6 +117,27 @@ const parseSession: Parser<SessionSettings> = (v, bad) => {
   return out as SessionSettings;
 };
 
+const parseProviderOptions: Parser<RoleProviderOptions> = (v, bad) => {
+  if (!isObj(v)) return bad('expected an object of role (or "*") → {option: value}');
+  const out: Record<string, Record<string, string>> = {};
+  for (const [role, opts] of Object.entries(v)) {
+    if (role !== '*' && !(ALL_ROLES as readonly string[]).includes(role)) return bad(`unknown role. Should be "*" or one of: ${ALL_ROLES.join(', ')}.`, role);
+    if (!isObj(opts)) return bad('expected an object of option: value', role);
+    const o: Record<string, string> = {};
+    for (const [k, x] of Object.entries(opts)) {
+      if (typeof x !== 'string' && typeof x !== 'number' && typeof x !== 'boolean') return bad(`expected a string or number, got ${JSON.stringify(x)}`, `${role}.${k}`);
+      o[k] = typeof x === 'boolean' ? (x ? '1' : '0') : String(x);
+    }
+    try {
+      validateProviderOptions(o, role);
+    } catch (e) {
+      return bad((e as Error).message.replace(/^[^:]*: /, ''), role);
+    }
+    out[role] = o;
+  }
+  return out;
+};
+
 /** One parser per field; each names the field (and sub-field) it rejects. */
 export const SETTING_PARSERS: { [K in SettingKey]: Parser<PipelineSettings[K]> } = {
   workers: int(1, 'a positive integer'),
@@ -104,6 +146,8 @@ export const SETTING_PARSERS: { [K in SettingKey]: Parser<PipelineSettings[K]> }
   overlap: bool,
   warmup: bool,
   profile: bool,
+  backend: (v, bad) => ((BACKENDS as readonly unknown[]).includes(v) ? (v as Backend) : bad(`expected one of ${BACKENDS.join(', ')}, got ${JSON.stringify(v)}`)),
+  providerOptions: parseProviderOptions,
 };
 
 export function isSettingKey(k: string): k is SettingKey {

@@ -5,14 +5,15 @@
  * caused it.
  */
 import { median } from '../profiler/stats.js';
-import { hostTensorToFloat32 } from '../runtime/host-tensor.js';
+import { hostTensorToFloat32 } from '../runtime/index.js';
 import { isAbsolute, join, resolve } from 'node:path';
 import { float16ToFloat32, float32ToFloat16 } from '../onnx/dtype.js';
 import type { Manifest, Role } from '../models/manifest.js';
-import { createSession, type HostTensor, type Session, type SessionConfig } from '../runtime/ort.js';
+import { createSession, type HostTensor, type Session, type SessionConfig } from '../runtime/index.js';
 import { StageError } from './input-error.js';
 import type { InputRecorder } from './input-recorder.js';
 import { withTimeout } from './stage-timer.js';
+import { providerOptionsForRole, type RoleProviderOptions } from './pipeline-settings.js';
 
 /** Values kept per output in a fingerprint. */
 export const FINGERPRINT_SAMPLES = 4096;
@@ -81,6 +82,8 @@ export interface LoadRolesOptions {
   manifestDir: string;
   roles: readonly Role[];
   session: SessionConfig;
+  /** CUDA EP provider options per role ('*' = every role), merged into `session` per role. */
+  providerOptions?: RoleProviderOptions;
   /** Role → model file replacing the manifest's (a variant); relative paths resolve from the cwd. */
   overrides?: Partial<Record<Role, string>>;
   /** Per-session load limit; a load past it rejects with StageError('load', 'timeout'). */
@@ -120,7 +123,9 @@ export class RoleSessions {
       for (const role of o.roles) {
         const file = roleFile(o, role);
         files[role] = file;
-        const config = o.profileDir ? { ...o.session, enableProfiling: true, profileFilePrefix: join(o.profileDir, role) } : o.session;
+        const po = providerOptionsForRole(o.providerOptions ?? {}, role);
+        const withPo: SessionConfig = Object.keys(po).length ? { ...o.session, providerOptions: { ...(o.session.providerOptions ?? {}), ...po } } : o.session;
+        const config = o.profileDir ? { ...withPo, enableProfiling: true, profileFilePrefix: join(o.profileDir, role) } : withPo;
         const creating = createSession(file, config);
         // A session that arrives after its load timed out is released as soon as it exists.
         const s = await withTimeout(creating, o.loadTimeoutMs, () => {
@@ -137,6 +142,17 @@ export class RoleSessions {
     Object.assign(rs.files, files);
     rs.loadMs = performance.now() - t0;
     return rs;
+  }
+
+  /** The backend that serves the sessions: 'native' only when every role's session is native. */
+  get servedBackend(): 'node' | 'native' {
+    const all = [...this.sessions.values()];
+    return all.length > 0 && all.every((x) => x.backend === 'native') ? 'native' : 'node';
+  }
+
+  /** The loaded session of a role (runtime interface), for stages that bind device tensors. */
+  session(role: Role): Session | undefined {
+    return this.sessions.get(role);
   }
 
   has(role: Role): boolean {

@@ -8,7 +8,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, w
 import { spawnSync } from 'node:child_process';
 import { delimiter, join, resolve } from 'node:path';
 import type { Manifest, PipelineConfig, Role } from '../models/manifest.js';
-import { describeSessionConfig, onnxruntimeVersion, type ExecutionProvider, type SessionConfig } from '../runtime/ort.js';
+import { describeSessionConfig, onnxruntimeVersion, resolveBackend, type ExecutionProvider, type SessionConfig } from '../runtime/index.js';
 import { compareRuns } from './compare-runs.js';
 import { DittoStream, type DittoSummary } from './ditto-stage.js';
 import { resizeRgb, syntheticFace } from './image.js';
@@ -230,7 +230,7 @@ export async function runStreams(p: PreparedRun, sessions: RoleSessions, timer: 
 
 /** The session config of every role: the run's session settings, whole, on its execution provider (and device). */
 export function sessionConfigFor(ep: ExecutionProvider, settings: SettingsInUse, deviceId?: number): SessionConfig {
-  return { ...settings.take('session'), ep, ...(deviceId !== undefined ? { deviceId } : {}) };
+  return { ...settings.take('session'), ep, backend: settings.take('backend'), ...(deviceId !== undefined ? { deviceId } : {}) };
 }
 
 /** The timed pass (after the optional warm-up) on freshly loaded sessions; sessions and the frame file close on every path. */
@@ -250,9 +250,12 @@ async function timedRun(p: PreparedRun, o: RunOptions, settings: SettingsInUse, 
     manifestDir: p.loaded.dir,
     roles: p.roles,
     session: sessionConfigFor(p.ep, settings, p.deviceId),
+    providerOptions: settings.take('providerOptions'),
     ...(o.roleFiles ? { overrides: o.roleFiles } : {}),
     ...(o.loadTimeoutMs ? { loadTimeoutMs: o.loadTimeoutMs } : {}),
   });
+  // A native request that fell back to onnxruntime-node (no addon here) applied 'node'.
+  if (settings.requested.backend === 'native' && sessions.servedBackend === 'node') settings.settle('backend', 'node');
   let sink: FrameSink | undefined;
   try {
     const frames = new FrameSink(out);
@@ -289,6 +292,7 @@ async function profilePass(p: PreparedRun, o: RunOptions, settings: SettingsInUs
     manifestDir: p.loaded.dir,
     roles: p.roles,
     session: sessionConfigFor(p.ep, settings, p.deviceId),
+    providerOptions: settings.take('providerOptions'),
     profileDir: dir,
     ...(o.roleFiles ? { overrides: o.roleFiles } : {}),
     ...(o.loadTimeoutMs ? { loadTimeoutMs: o.loadTimeoutMs } : {}),
@@ -375,7 +379,7 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
       refVoice: o.refVoice ? resolve(o.refVoice) : null,
       image: o.image ? resolve(o.image) : null,
       settings: settings.requested,
-      sessionOptions: describeSessionConfig(sessionConfigFor(p.ep, settings, p.deviceId)),
+      sessionOptions: describeSessionConfig(sessionConfigFor(p.ep, settings, p.deviceId), process.env, settings.applied().backend === 'node' ? 'node' : resolveBackend(settings.requested.backend)),
       streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS,
       tokenizer: p.tokenizer?.kind ?? null,
       onnxruntimeVersion: onnxruntimeVersion(),

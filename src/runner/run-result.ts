@@ -1,7 +1,7 @@
 /** The typed content of a run directory's run.json (schemaVersion 1). */
 import type { Role } from '../models/manifest.js';
 import { median } from '../profiler/stats.js';
-import type { AppliedSessionOption } from '../runtime/ort.js';
+import type { AppliedSessionOption } from '../runtime/index.js';
 import type { PipelineSettings } from './pipeline-settings.js';
 import type { RoleCallStats } from './role-sessions.js';
 import type { PoolResult } from './worker-pool.js';

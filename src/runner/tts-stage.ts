@@ -17,7 +17,7 @@ import { createRng } from '../onnx/rng.js';
 import { readModelMetadata } from '../onnx/read-model.js';
 import { DECODE_LOOP_INPUTS, readDecodeLoopRecord } from '../quantize/decode-loop.js';
 import type { PipelineConfig } from '../models/manifest.js';
-import type { HostTensor } from '../runtime/ort.js';
+import type { HostTensor } from '../runtime/index.js';
 import { StageError } from './input-error.js';
 import { logMelSpectrogram, XTTS_MEL } from './mel.js';
 import { resample } from './resample.js';

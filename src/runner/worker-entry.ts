@@ -22,7 +22,8 @@ try {
     manifest: loaded.manifest,
     manifestDir: loaded.dir,
     roles: DITTO_ROLES,
-    session: { ...init.session, ep: init.ep, ...(init.deviceId !== undefined ? { deviceId: init.deviceId } : {}) },
+    session: { ...init.session, ep: init.ep, backend: init.backend, ...(init.deviceId !== undefined ? { deviceId: init.deviceId } : {}) },
+    providerOptions: init.providerOptions,
     overrides: init.roleFiles,
     loadTimeoutMs: init.loadTimeoutMs,
   });

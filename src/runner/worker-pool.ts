@@ -186,6 +186,8 @@ async function startAndRender(p: PreparedRun, audio: Float32Array, ttsMs: number
   const out = o.out;
   const workers = settings.take('workers');
   const session = settings.take('session');
+  const backend = settings.take('backend');
+  const providerOptions = settings.take('providerOptions');
   const stageTimeoutMs = o.stageTimeoutMs ?? 120_000;
   const loadTimeoutMs = o.loadTimeoutMs ?? 120_000;
   const audioSeconds = audio.length / cfg.outputRate;
@@ -205,6 +207,8 @@ async function startAndRender(p: PreparedRun, audio: Float32Array, ttsMs: number
       ep: p.ep,
       ...(p.deviceId !== undefined ? { deviceId: p.deviceId } : {}),
       session,
+      backend,
+      providerOptions,
       loadTimeoutMs,
       stageTimeoutMs,
       stall: o.stall && (o.stallWorker === undefined || o.stallWorker === i) ? o.stall : undefined,

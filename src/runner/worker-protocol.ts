@@ -1,9 +1,9 @@
 /** Messages between the worker pool (main thread) and a renderer worker (worker-entry.ts). */
 import type { Role } from '../models/manifest.js';
-import type { ExecutionProvider } from '../runtime/ort.js';
+import type { Backend, ExecutionProvider } from '../runtime/index.js';
 import type { RoleCallStats } from './role-sessions.js';
 import type { StallInjection } from './stage-timer.js';
-import type { SessionSettings } from './pipeline-settings.js';
+import type { RoleProviderOptions, SessionSettings } from './pipeline-settings.js';
 
 export interface WorkerInit {
   index: number;
@@ -14,6 +14,9 @@ export interface WorkerInit {
   deviceId?: number;
   /** The run's session settings, whole (PipelineSettings.session). */
   session: SessionSettings;
+  /** PipelineSettings.backend and .providerOptions, whole. */
+  backend: Backend;
+  providerOptions: RoleProviderOptions;
   loadTimeoutMs: number;
   stageTimeoutMs: number | undefined;
   stall: StallInjection | undefined;

@@ -2,7 +2,7 @@
  * Host tensors (what sessions take and return) as float32 values: float16 decoded, integers converted.
  */
 import { float16ToFloat32 } from '../onnx/dtype.js';
-import type { HostTensor } from './ort.js';
+import type { HostTensor } from './types.js';
 
 export function hostTensorToFloat32(t: HostTensor): Float32Array {
   if (t.type === 'float32') return t.data as Float32Array;

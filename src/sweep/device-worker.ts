@@ -48,6 +48,7 @@ export function serveDeviceWorker(driver: SweepDriver): Promise<void> {
           deviceId: ctx.deviceId,
           ...(ctx.shard ? { shard: ctx.shard } : {}),
           onStage: (stage) => post({ type: 'stage', name: m.variant.name, stage }),
+          log: (s) => process.stderr.write(s),
         });
         busy = false;
         post({ type: 'result', result });

@@ -17,12 +17,13 @@ import { writeModel } from '../onnx/write-model.js';
 import { PIPELINE_SETTINGS_DEFAULTS, type PipelineSettings } from '../runner/pipeline-settings.js';
 import { runPipeline } from '../runner/run-pipeline.js';
 import type { QualityReport, RunResult } from '../runner/run-result.js';
-import { onnxruntimeVersion } from '../runtime/ort.js';
+import { onnxruntimeVersion } from '../runtime/index.js';
 import { loadCalibrationDir } from '../quantize/calibrate.js';
 import { applyPasses, needsCalibration } from './apply-passes.js';
 import { summarizeRunProfile } from './profile-summary.js';
 import { CALIBRATION_MAX_SAMPLES, CALIBRATION_SUBDIR, calibrationEvery } from './calibration-roles.js';
 import { PSNR_IDENTICAL } from './rank.js';
+import { checkManifestPlacement } from './variant-placement.js';
 import { canonicalJson } from './spec.js';
 import type { PassSpec, PlannedVariant, QualityMetrics, RunMetrics, RunRequest, StageMetric, SweepDriver, SweepSpec } from './types.js';
 import { median } from '../profiler/stats.js';
@@ -269,6 +270,10 @@ export function createPipelineDriver(o: PipelineDriverOptions = {}): SweepDriver
     },
     async buildVariant(baseManifest, v, cacheDir, calibrationDir) {
       return buildVariantManifest(baseManifest, v, cacheDir, ep, calibrationDir);
+    },
+    async checkPlacement(manifestPath, v, e) {
+      const roles = Object.keys(readManifestJson(manifestPath).roles).filter((r) => passesForRole(v, r as Role).length) as Role[];
+      return checkManifestPlacement(manifestPath, roles, e);
     },
     async run(req: RunRequest) {
       ep = req.ep;

@@ -86,7 +86,7 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions): Promise<
   const progress = createStderrProgress(mine.length, log, { ...(options.shard ? { label: shardLabel(options.shard) } : {}), parallel: devices?.length ?? 1 });
   const baseManifest = await driver.baselineManifest(spec, options.specDir ?? process.cwd());
   writeSweepMeta(out, sweepMeta(spec, planned, baseManifest, { ep: options.ep, ...(options.shard ? { shard: options.shard } : {}), ...(devices ? { devices } : {}) }));
-  const shared = { spec, driver, ep: options.ep, out, cacheDir: resolve(options.cacheDir ?? SWEEP_DEFAULTS.cacheDir), baseManifest, calibrationRoles: rolesToCalibrate(mine), ...(options.shard ? { shard: options.shard } : {}) };
+  const shared = { spec, driver, ep: options.ep, log, out, cacheDir: resolve(options.cacheDir ?? SWEEP_DEFAULTS.cacheDir), baseManifest, calibrationRoles: rolesToCalibrate(mine), ...(options.shard ? { shard: options.shard } : {}) };
 
   let skipped = 0;
   let ran = 0;

@@ -9,7 +9,8 @@ import type { Role } from '../models/manifest.js';
 import { CALIBRATION_SUBDIR } from './calibration-roles.js';
 import type { Shard } from './shard.js';
 import { variantSettings } from './spec.js';
-import { RESULT_SCHEMA_VERSION, type PlannedVariant, type SweepDriver, type SweepSpec, type VariantResult } from './types.js';
+import { RESULT_SCHEMA_VERSION, type PlannedVariant, type SweepDriver, type SweepSpec, type VariantPlacement, type VariantResult } from './types.js';
+import { placementLineOf } from './variant-placement.js';
 
 export const RUN_VARIANT_DEFAULTS = { repeats: 1, seed: 1 } as const;
 
@@ -29,6 +30,27 @@ export interface VariantContext {
   /** The shard this sweep is (`--shard`); recorded in the result. */
   shard?: Shard;
   onStage: (stage: string) => void;
+  /** Warning lines (the placement check's). */
+  log: (s: string) => void;
+}
+
+/**
+ * The placement check of a built variant (CUDA sweeps, variants with passes, drivers that offer it): one
+ * warning line per off-EP variant naming its nodes. A check that throws is recorded as skipped: it must not
+ * fail the variant.
+ */
+async function variantPlacement(v: PlannedVariant, manifest: string, ctx: VariantContext): Promise<VariantPlacement | undefined> {
+  if (ctx.ep !== 'cuda' || !ctx.driver.checkPlacement || !Object.keys(v.passes).length) return undefined;
+  ctx.onStage('placement');
+  let p: VariantPlacement;
+  try {
+    p = await ctx.driver.checkPlacement(manifest, v, ctx.ep);
+  } catch (e) {
+    p = { target: ctx.ep, status: 'skipped', roles: [{ role: '*', status: 'skipped', offEp: [], offEpCount: 0, reason: (e as Error).message }] };
+  }
+  const line = placementLineOf(p);
+  if (line) ctx.log(`sweep: warning: ${v.name}: ${line}\n`);
+  return p;
 }
 
 export async function runVariant(v: PlannedVariant, ctx: VariantContext): Promise<VariantResult> {
@@ -53,6 +75,7 @@ export async function runVariant(v: PlannedVariant, ctx: VariantContext): Promis
     ctx.onStage('build');
     const calib = ctx.baselineRunDir ? join(ctx.baselineRunDir, CALIBRATION_SUBDIR) : undefined;
     manifest = Object.keys(v.passes).length ? await ctx.driver.buildVariant(ctx.baseManifest, v, ctx.cacheDir, calib) : ctx.baseManifest;
+    const placement = await variantPlacement(v, manifest, ctx);
     const runDir = join(ctx.out, 'runs', v.id);
     mkdirSync(dirname(runDir), { recursive: true });
     const steps = v.spec.steps ?? spec.steps;
@@ -70,7 +93,7 @@ export async function runVariant(v: PlannedVariant, ctx: VariantContext): Promis
       outDir: runDir,
       onStage: ctx.onStage,
     });
-    return { ...base, status: 'ok', manifest, metrics: { ...metrics, runDir: metrics.runDir ?? runDir }, finishedAt: new Date().toISOString(), totalSeconds: (performance.now() - t0) / 1000 };
+    return { ...base, status: 'ok', manifest, ...(placement ? { placement } : {}), metrics: { ...metrics, runDir: metrics.runDir ?? runDir }, finishedAt: new Date().toISOString(), totalSeconds: (performance.now() - t0) / 1000 };
   } catch (e) {
     const error = (e as Error).message ?? String(e);
     return { ...base, status: 'error', error, ...(manifest ? { manifest } : {}), finishedAt: new Date().toISOString(), totalSeconds: (performance.now() - t0) / 1000 };

@@ -215,6 +215,27 @@ export interface ProjectedRtf {
   errorLabel: string;
 }
 
+/** One role's placement check: the nodes (compute and ORT-inserted Casts) that ran off the target EP. */
+export interface RolePlacement {
+  role: Role | string;
+  status: 'clean' | 'off-ep' | 'skipped';
+  /** Off-EP node names, at most 20 (`offEpCount` has them all); integer shape nodes are not listed. */
+  offEp: string[];
+  offEpCount: number;
+  reason?: string;
+}
+
+/**
+ * Where the variant's rewritten roles ran (CUDA sweeps): each rewritten role is loaded on the target EP,
+ * run once, and every node's provider read from ORT's trace (src/profiler/placement-probe.ts).
+ * 'off-ep': some role had nodes off the EP, so the variant measured CPU fallbacks, not its rewrite.
+ */
+export interface VariantPlacement {
+  target: 'cpu' | 'cuda';
+  status: 'clean' | 'off-ep' | 'skipped';
+  roles: RolePlacement[];
+}
+
 /** One line of results.jsonl. */
 export interface VariantResult extends PlannedVariant {
   schemaVersion: typeof RESULT_SCHEMA_VERSION;
@@ -223,6 +244,8 @@ export interface VariantResult extends PlannedVariant {
   /** The manifest that was run. */
   manifest?: string;
   metrics?: RunMetrics;
+  /** Placement check of the rewritten roles (CUDA sweeps, variants with passes). */
+  placement?: VariantPlacement;
   /** Where it ran; `deviceId` is the GPU a `sweep --devices` worker used. */
   env: { ep: string; ortVersion?: string; node: string; host?: string; cpus?: number; gpu?: string; deviceId?: number };
   /** The shard of the sweep that ran it (`--shard i/n` or `--shard auto`, with the engine it was read from). */
@@ -272,6 +295,11 @@ export interface SweepDriver {
    */
   buildVariant(baseManifest: string, variant: PlannedVariant, cacheDir: string, calibrationDir?: string): Promise<string>;
   run(request: RunRequest): Promise<RunMetrics>;
+  /**
+   * Where the rewritten roles of a built variant run on `ep` (optional: a fake driver may leave it out).
+   * The sweep calls it for CUDA sweeps on variants with passes, and marks the variant when nodes fell off.
+   */
+  checkPlacement?(manifestPath: string, variant: PlannedVariant, ep: 'cpu' | 'cuda'): Promise<VariantPlacement>;
   /** Environment recorded with each result. */
   env(ep: 'cpu' | 'cuda'): VariantResult['env'];
 }

@@ -122,7 +122,7 @@ describe('bad input: one clear line, exit 2, no output, input unmodified', () =>
 describe('the version limits match ONNX Runtime 1.29', () => {
   it('ORT loads MAX_DEFAULT_OPSET and refuses the next opset', async () => {
     const { MAX_DEFAULT_OPSET, MAX_IR_VERSION } = await import('../../src/onnx/read-model.js');
-    const { createSession } = await import('../../src/runtime/ort.js');
+    const { createSession } = await import('../../src/runtime/index.js');
     const { serializeModel } = await import('../../src/onnx/write-model.js');
     const at = (opset: number) => serializeModel(tinyModel({ opset, irVersion: MAX_IR_VERSION }));
     const s = await createSession(at(MAX_DEFAULT_OPSET), { ep: 'cpu' });

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import type { Model } from '../../src/onnx/types.js';
 import type { Feeds } from '../../src/quantize/execute.js';
-import type { HostTensor } from '../../src/runtime/ort.js';
+import type { HostTensor } from '../../src/runtime/index.js';
 import { imageTensor, speechLike, textImage, type TextLine } from './synthetic-media.js';
 import { runEach, streamVad, type Outputs } from './workloads.js';
 

@@ -6,7 +6,7 @@
  */
 import type { Model } from '../../src/onnx/types.js';
 import { openSession, toFloat32, type Feeds } from '../../src/quantize/execute.js';
-import type { HostTensor } from '../../src/runtime/ort.js';
+import type { HostTensor } from '../../src/runtime/index.js';
 
 export type Outputs = Record<string, Float32Array>;
 

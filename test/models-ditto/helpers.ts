@@ -3,7 +3,7 @@ import { createRng } from '../../src/onnx/rng.js';
 import type { Model } from '../../src/onnx/types.js';
 import { serializeModel } from '../../src/onnx/write-model.js';
 import type { TensorSpec } from '../../src/models/manifest.js';
-import { createSession, type HostTensor } from '../../src/runtime/ort.js';
+import { createSession, type HostTensor } from '../../src/runtime/index.js';
 
 /** Feeds for a contract: images in [0,1], keypoints ~ N(0, 0.3), other floats ~ N(0,1), time_cond = 500. */
 export function feedsFor(inputs: Record<string, TensorSpec>, dims: Record<string, number> = {}, seed = 7): Record<string, HostTensor> {

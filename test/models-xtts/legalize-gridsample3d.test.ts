@@ -6,7 +6,7 @@ import { DataType } from '../../src/onnx/dtype.js';
 import { getOpset } from '../../src/onnx/graph-utils.js';
 import type { Model, Value } from '../../src/onnx/types.js';
 import { serializeModel } from '../../src/onnx/write-model.js';
-import { createSession, type HostTensor } from '../../src/runtime/ort.js';
+import { createSession, type HostTensor } from '../../src/runtime/index.js';
 
 const FEAT = [1, 4, 4, 6, 6];
 const GRID = [1, 4, 6, 6, 3];

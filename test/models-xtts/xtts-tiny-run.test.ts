@@ -6,7 +6,7 @@ import { XTTS_BUILDERS, clearXttsWeightCache, hifiganOutputSamples, xttsDims } f
 import { DataType } from '../../src/onnx/dtype.js';
 import type { Model } from '../../src/onnx/types.js';
 import { serializeModel } from '../../src/onnx/write-model.js';
-import { createSession, type HostTensor } from '../../src/runtime/ort.js';
+import { createSession, type HostTensor } from '../../src/runtime/index.js';
 
 const opts = { scale: 'tiny', seed: 7, weights: 'random' } as const;
 const d = xttsDims('tiny');

@@ -7,7 +7,7 @@ import { cloneModel, walkGraphs } from '../../src/onnx/graph-utils.js';
 import { getShape, inferShapes, type InferOptions } from '../../src/onnx/shape-inference.js';
 import type { Dim, Graph, Model, Value } from '../../src/onnx/types.js';
 import { serializeModel } from '../../src/onnx/write-model.js';
-import { createSession, type HostTensor } from '../../src/runtime/ort.js';
+import { createSession, type HostTensor } from '../../src/runtime/index.js';
 
 /** A value by name in a graph or its subgraphs. */
 export function findValue(g: Graph, name: string): Value | undefined {

@@ -7,7 +7,7 @@ import { DataType } from '../../src/onnx/dtype.js';
 import { readModel } from '../../src/onnx/read-model.js';
 import { makeTensor } from '../../src/onnx/tensor.js';
 import { writeModel } from '../../src/onnx/write-model.js';
-import { createSession } from '../../src/runtime/ort.js';
+import { createSession } from '../../src/runtime/index.js';
 
 const ROWS = 48_000_000; // × 4 floats × 4 bytes = 768 MB per table, 2.3 GB in all
 const dir = mkdtempSync(join(tmpdir(), 'wb-large-'));

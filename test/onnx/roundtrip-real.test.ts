@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { encodeModel } from '../../src/onnx/proto/encode.js';
 import { readModel } from '../../src/onnx/read-model.js';
 import { writeModel } from '../../src/onnx/write-model.js';
-import { createSession, type HostTensor } from '../../src/runtime/ort.js';
+import { createSession, type HostTensor } from '../../src/runtime/index.js';
 import { availableRealModels } from '../helpers/real-models.js';
 
 // onnx-proto is an independent decoder (generated from ONNX 1.10): decoding the original and our rewrite

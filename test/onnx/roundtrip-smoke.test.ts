@@ -6,7 +6,7 @@ import { GraphBuilder, f } from '../../src/onnx/builder.js';
 import { DataType } from '../../src/onnx/dtype.js';
 import { readModel } from '../../src/onnx/read-model.js';
 import { writeModel } from '../../src/onnx/write-model.js';
-import { createSession } from '../../src/runtime/ort.js';
+import { createSession } from '../../src/runtime/index.js';
 
 describe('round trip smoke', () => {
   it('builds, writes, runs, reads and rewrites a conv model identically', async () => {

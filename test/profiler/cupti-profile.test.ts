@@ -13,8 +13,8 @@ import { renderProfileConsole } from '../../src/profiler/render-console.js';
 import { synthetic } from './cupti-synthetic.js';
 import { tempDir, writeConvModel } from './helpers.js';
 
-vi.mock('../../src/runtime/ort.js', async (importOriginal) => {
-  const real = await importOriginal<typeof import('../../src/runtime/ort.js')>();
+vi.mock('../../src/runtime/index.js', async (importOriginal) => {
+  const real = await importOriginal<typeof import('../../src/runtime/index.js')>();
   return { ...real, diagnoseCuda: () => undefined };
 });
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { aggregateTrace } from '../../src/profiler/aggregate.js';
 import { flagsOf, isLayoutTranspose, totalFlags } from '../../src/profiler/flags.js';
 import { parseTrace, readTrace } from '../../src/profiler/trace.js';
-import { createSession } from '../../src/runtime/ort.js';
+import { createSession } from '../../src/runtime/index.js';
 import { ev, nodeEv, tempDir, writeConvModel } from './helpers.js';
 
 describe('fallback detection on a session that asked for CUDA', () => {

@@ -5,7 +5,7 @@ import { parseComputeApps, watchGpuMemory } from '../../src/profiler/gpu-memory.
 import { fillFor, materializeInput, parseInputsOption, planInputs } from '../../src/profiler/inputs.js';
 import { rooflinePoint } from '../../src/profiler/roofline.js';
 import { parseSessionOptions } from '../../src/profiler/session-options.js';
-import { cudaEnvFor, describeSessionConfig, diagnoseCuda } from '../../src/runtime/ort.js';
+import { cudaEnvFor, describeSessionConfig, diagnoseCuda } from '../../src/runtime/index.js';
 import { profileTarget } from '../../src/profiler/profile.js';
 import { RuntimeError } from '../../src/errors.js';
 

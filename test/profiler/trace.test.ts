@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TraceFormatError } from '../../src/errors.js';
 import { parseTrace, readTrace, type ParsedTrace } from '../../src/profiler/trace.js';
-import { createSession } from '../../src/runtime/ort.js';
+import { createSession } from '../../src/runtime/index.js';
 import { ev, nodeEv, tempDir, writeConvModel } from './helpers.js';
 
 describe('parseTrace on a real ORT 1.29 trace (CPU EP)', () => {

@@ -8,6 +8,7 @@ import { writeModel } from '../../src/onnx/write-model.js';
 import { readPassRecords } from '../../src/quantize/common.js';
 import { randomFeeds, runModel } from '../../src/quantize/execute.js';
 import { compareArrays } from '../../src/quantize/metrics.js';
+import { diagnoseCuda } from '../../src/runtime/index.js';
 import { runCli } from '../helpers/capture.js';
 import { chainModel, convNet } from './models.js';
 
@@ -56,6 +57,22 @@ describe('workbench optimize', () => {
     const s = JSON.parse(j.stdout) as { passes: string[] };
     expect(s.passes).toEqual(['resolution', 'fp16']);
     expect(readModel(join(dir, 'r.onnx')).model.graph.outputs[0]?.tensorType?.shape).toEqual([1, 3, 8, 8]);
+  });
+
+  it('checks placement after the rewrite: skipped in one line without CUDA, clean for a CPU target, in --json', async () => {
+    const dst = join(dir, 'place.onnx');
+    const r = await runCli(['optimize', src, '-o', dst, '--fp16', '--keep-io-types', '--target-ep', 'cuda']);
+    expect(r.code).toBe(0);
+    if (diagnoseCuda()) {
+      expect(r.stdout.match(/placement check skipped: no CUDA EP available: .*/g)).toHaveLength(1);
+    }
+    const c = await runCli(['optimize', src, '-o', dst, '--fp16', '--target-ep', 'cpu']);
+    expect(c.stdout).toMatch(/^  placement after fp16: clean \(CPU target\)$/m);
+    expect(c.stdout).not.toMatch(/skipped/);
+    const j = await runCli(['optimize', src, '-o', dst, '--fp16', '--target-ep', 'cpu', '--json']);
+    expect((JSON.parse(j.stdout) as { placement: unknown[] }).placement).toEqual([{ pass: 'fp16', target: 'cpu', status: 'clean', reason: 'CPU target: every node runs on the CPU EP', nodes: 0, offEp: [] }]);
+    const off = await runCli(['optimize', src, '-o', dst, '--fp16', '--no-placement-check']);
+    expect(off.stdout).not.toMatch(/placement/);
   });
 
   it('--wo 4 and --mixed auto; usage errors exit 2', async () => {

@@ -15,7 +15,7 @@ import { serializeModel } from '../../src/onnx/write-model.js';
 import { decodeLoopWithReport, readDecodeLoopRecord } from '../../src/quantize/decode-loop.js';
 import { fp16 } from '../../src/quantize/fp16.js';
 import { optimize } from '../../src/quantize/optimize.js';
-import { createSession, type HostTensor, type Session } from '../../src/runtime/ort.js';
+import { createSession, type HostTensor, type Session } from '../../src/runtime/index.js';
 import { hostTensorToFloat32 } from '../../src/runtime/host-tensor.js';
 import { sampleToken, XTTS_SAMPLING } from '../../src/runner/sampling.js';
 

@@ -5,8 +5,8 @@ import { beforeAll, describe, expect, test, vi } from 'vitest';
 
 // Any session creation in this file is a failure: every bad input must be rejected before models load.
 const created = vi.hoisted(() => ({ count: 0 }));
-vi.mock('../../src/runtime/ort.js', async (importOriginal) => {
-  const orig = await importOriginal<typeof import('../../src/runtime/ort.js')>();
+vi.mock('../../src/runtime/index.js', async (importOriginal) => {
+  const orig = await importOriginal<typeof import('../../src/runtime/index.js')>();
   return {
     ...orig,
     createSession: async () => {

@@ -9,7 +9,7 @@ import { delimiter, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeviceMemorySampler } from '../../src/runner/memory.js';
 import { runPipeline } from '../../src/runner/run-pipeline.js';
-import { openSessionCount } from '../../src/runtime/ort.js';
+import { openSessionCount } from '../../src/runtime/index.js';
 import { createPipelineDriver } from '../../src/sweep/pipeline-driver.js';
 import { tinyManifest } from './tiny-set.js';
 

@@ -2,7 +2,10 @@
  * `workbench optimize <in.onnx> -o <out.onnx> [passes…]`: rewrites a model (resolution, fp16, int8 dynamic
  * or static, weight-only MatMulNBits, mixed precision) and prints a summary: passes run, nodes converted,
  * Casts inserted/removed, warnings, size before/after and time taken. Passes run in the order
- * resolution → mixed | fp16 → int8 → wo.
+ * resolution → mixed | fp16 → int8 → wo. For a CUDA target (`--target-ep cuda`, the default) every
+ * rewrite is followed by a placement check: a session on the CUDA EP, one run, and each node's provider
+ * from the profiling trace; nodes that fell off the EP are a warning naming them. Without a usable CUDA EP
+ * the check is skipped with one line saying so.
  */
 import { writeFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
@@ -17,6 +20,8 @@ import { FP16_DEFAULT_OP_BLOCK_LIST } from '../../quantize/fp16.js';
 import type { Int8Format, TargetEp } from '../../quantize/int8.js';
 import type { MixedDetails } from '../../quantize/mixed.js';
 import { optimize, type PassSpec } from '../../quantize/optimize.js';
+import { checkModelPlacement } from '../../profiler/placement-probe.js';
+import { TARGET_PROVIDER, offEpNodes, type PlacementCheck } from '../../analysis/placement.js';
 import { out } from '../state.js';
 
 interface OptimizeFlags {
@@ -24,6 +29,7 @@ interface OptimizeFlags {
   fp16?: boolean;
   keepIoTypes?: boolean;
   outputTail: boolean;
+  gridChain: boolean;
   opBlockList?: string;
   nodeBlockList?: string;
   int8?: 'dynamic' | 'static';
@@ -45,6 +51,7 @@ interface OptimizeFlags {
   calibInputs?: string;
   externalData?: string | boolean;
   decodeLoop?: boolean;
+  placementCheck: boolean;
   report?: string;
   json?: boolean;
 }
@@ -83,7 +90,7 @@ export function passesFromFlags(f: OptimizeFlags, loadModelInputs: () => Paramet
   const inputs = parseInputs(f.input);
   if (f.resolution !== undefined || inputs) passes.push({ pass: 'resolution', options: { ...(f.resolution !== undefined ? { size: parseSize(f.resolution) } : {}), ...(inputs ? { inputs } : {}) } });
   const opBlock = list(f.opBlockList);
-  const fp16Options = { keepIoTypes: !!f.keepIoTypes, ...(f.outputTail === false ? { keepOutputTail: false } : {}), ...(opBlock ? { opBlockList: opBlock } : {}), ...(f.nodeBlockList ? { nodeBlockList: list(f.nodeBlockList) ?? [] } : {}), inPlace: true };
+  const fp16Options = { keepIoTypes: !!f.keepIoTypes, ...(f.outputTail === false ? { keepOutputTail: false } : {}), ...(f.gridChain === false ? { keepGridChain: false } : {}), ...(opBlock ? { opBlockList: opBlock } : {}), ...(f.nodeBlockList ? { nodeBlockList: list(f.nodeBlockList) ?? [] } : {}), inPlace: true };
   if (f.mixed !== undefined) {
     if (f.mixed !== 'auto') throw new UsageError(`--mixed: only 'auto' is supported, got '${f.mixed}'`);
     const samples = f.calibInputs ? loadCalibrationDir(f.calibInputs, loadModelInputs()) : undefined;
@@ -133,6 +140,17 @@ function summarizeReport(r: PassReport): string {
   return `  ${r.pass}: ${parts.join(', ') || 'done'}`;
 }
 
+/** One line about a pass's placement check (undefined when it was not run). */
+export function placementLine(pass: string, c: PlacementCheck | undefined): string | undefined {
+  if (!c || c.status === 'skipped') return undefined;
+  const provider = TARGET_PROVIDER[c.target];
+  if (c.target === 'cpu') return `  placement after ${pass}: clean (CPU target)`;
+  const shape = c.offEp.length - offEpNodes(c).length;
+  const note = shape ? `; ${shape} integer shape node(s) on the CPU by ORT's design` : '';
+  if (c.status === 'clean') return `  placement after ${pass}: clean, ${c.nodes} nodes on ${provider}${note}`;
+  return `  placement after ${pass}: OFF EP, ${offEpNodes(c).length} of ${c.nodes} nodes not on ${provider} (see warnings)${note}`;
+}
+
 export function optimizeCommand(): Command {
   return new Command('optimize')
     .description('rewrite a model: fp16, int8 (dynamic/static), weight-only MatMulNBits, resolution, mixed precision, decode loop')
@@ -141,10 +159,12 @@ export function optimizeCommand(): Command {
     .option('--fp16', 'float32 → float16 weights and activations')
     .option('--keep-io-types', 'keep float32 graph inputs/outputs (Casts at the boundary)')
     .option('--no-output-tail', 'with --keep-io-types: also lower the elementwise/data-movement nodes that only feed outputs (kept float32 by default)')
+    .option('--no-grid-chain', "compute a kept GridSample's grid in float16 and cast it (default: the grid chain stays float32)")
     .option('--op-block-list <ops>', `op types kept in float32, comma-separated (default: ${FP16_DEFAULT_OP_BLOCK_LIST.slice(0, 12).join(',')},…)`)
     .option('--node-block-list <names>', 'node names kept in float32, comma-separated')
     .addOption(new Option('--int8 <mode>', 'int8 quantization').choices(['dynamic', 'static']))
-    .addOption(new Option('--target-ep <ep>', 'execution provider the variant is for (picks the int8 format)').choices(['cuda', 'cpu']).default('cuda'))
+    .addOption(new Option('--target-ep <ep>', 'execution provider the variant is for (picks the int8 format; cuda: placement is checked after every rewrite)').choices(['cuda', 'cpu']).default('cuda'))
+    .option('--no-placement-check', 'do not check after every rewrite where the nodes run on the target EP')
     .addOption(new Option('--int8-format <format>', 'auto = QDQ for cuda, QOperator for cpu').choices(['auto', 'qdq', 'qoperator']).default('auto'))
     .option('--per-tensor', 'one weight scale per tensor instead of per channel')
     .option('--calib <dir>', 'calibration inputs for --int8 static (.json / .bin files)')
@@ -171,7 +191,7 @@ export function optimizeCommand(): Command {
       const sizeBefore = loaded.fileBytes + [...loaded.externalFiles.values()].reduce((a, b) => a + b, 0);
       const passes = passesFromFlags(f, () => loaded.model);
       const tRead = performance.now();
-      const { model, reports } = await optimize(loaded.model, passes);
+      const { model, reports } = await optimize(loaded.model, passes, f.placementCheck ? { placement: (m) => checkModelPlacement(m, f.targetEp) } : {});
       const tPass = performance.now();
       const threshold = f.externalData === undefined ? undefined : f.externalData === true ? 1024 : num('external-data', String(f.externalData));
       const w = writeModel(model, f.output, threshold === undefined ? {} : { externalDataThreshold: threshold });
@@ -186,6 +206,7 @@ export function optimizeCommand(): Command {
         passes: reports.map((r) => r.pass),
         stats: Object.fromEntries(reports.map((r) => [r.pass, r.stats])),
         warnings,
+        placement: reports.flatMap((r) => (r.placement ? [{ pass: r.pass, ...r.placement }] : [])),
         sizeBefore,
         sizeAfter,
         weightBytesBefore: before.bytes,
@@ -198,7 +219,13 @@ export function optimizeCommand(): Command {
       }
       out.write(`optimize ${input} → ${w.path}\n`);
       out.write(`passes: ${summary.passes.join(' → ')}\n`);
-      for (const r of reports) out.write(`${summarizeReport(r)}\n`);
+      for (const r of reports) {
+        out.write(`${summarizeReport(r)}\n`);
+        const line = placementLine(r.pass, r.placement);
+        if (line) out.write(`${line}\n`);
+      }
+      const skipped = reports.find((r) => r.placement?.status === 'skipped')?.placement;
+      if (skipped) out.write(`placement check skipped: ${skipped.reason ?? 'not run'}\n`);
       out.write(`size: ${mb(sizeBefore)} → ${mb(sizeAfter)} (weights ${mb(before.bytes)} → ${mb(after.bytes)})\n`);
       out.write(`time: ${(summary.timeMs.total / 1000).toFixed(2)} s (read ${(summary.timeMs.read / 1000).toFixed(2)}, passes ${(summary.timeMs.passes / 1000).toFixed(2)}, write ${(summary.timeMs.write / 1000).toFixed(2)})\n`);
       if (warnings.length) {

@@ -13,6 +13,9 @@ import { SESSION_OPTION_KEYS } from '../../profiler/session-options.js';
 import { runWorkerJob } from '../../profiler/worker.js';
 import { writeProfile } from '../../profiler/write-profile.js';
 import { out } from '../state.js';
+import type { Backend } from '../../runtime/index.js';
+import type { RoleProviderOptions } from '../../runner/pipeline-settings.js';
+import { roleProviderOptionsArg } from '../provider-options-flag.js';
 
 interface ProfileFlags {
   ep: string;
@@ -32,6 +35,8 @@ interface ProfileFlags {
   childProcess: string;
   gpuTime: string;
   worker?: string;
+  backend: Backend;
+  providerOptions: RoleProviderOptions;
 }
 
 function int(name: string, v: string | undefined): number | undefined {
@@ -65,6 +70,8 @@ export function profileCommand(): Command {
         .choices(['auto', 'cupti', 'sync-launch'])
         .default('auto'),
     )
+    .addOption(new Option('--backend <backend>', 'runtime backend: node, native (the addon over the C API), auto').choices(['node', 'native', 'auto']).default('node'))
+    .option('--provider-options <[role:]k=v,...>', 'CUDA EP provider options (native backend), for every role or one role with a role: prefix (repeatable)', roleProviderOptionsArg, {} as RoleProviderOptions)
     .addOption(new Option('--worker <job>').hideHelp())
     .action(async (target: string | undefined, flags: ProfileFlags) => {
       if (flags.worker) {
@@ -89,6 +96,8 @@ export function profileCommand(): Command {
         ...(warmup !== undefined ? { warmup } : {}),
         inputs: parseInputsOption(flags.inputs),
         sessionOptions: flags.sessionOption,
+        backend: flags.backend,
+        providerOptions: flags.providerOptions,
         seed: int('seed', flags.seed) ?? 1,
         ...(flags.roles ? { roles: flags.roles.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
         childProcess: flags.childProcess as 'auto' | 'always' | 'never',

@@ -11,6 +11,9 @@ import { DEVICE_MEMORY_SAMPLING, type DeviceMemorySampling } from '../../runner/
 import { runPipeline, type RunOptions } from '../../runner/run-pipeline.js';
 import { runWorkerPool } from '../../runner/worker-pool.js';
 import { out } from '../state.js';
+import type { Backend } from '../../runtime/index.js';
+import type { RoleProviderOptions } from '../../runner/pipeline-settings.js';
+import { roleProviderOptionsArg } from '../provider-options-flag.js';
 
 interface RunFlags {
   manifest: string;
@@ -38,6 +41,8 @@ interface RunFlags {
   recordEvery: string;
   recordMax: string;
   json?: boolean;
+  backend: Backend;
+  providerOptions: RoleProviderOptions;
 }
 
 function int(name: string, v: string): number {
@@ -92,6 +97,8 @@ export function runCommand(): Command {
     .option('--record-dir <dir>', 'where --record-inputs writes (default <out>/calib); one folder per role')
     .option('--record-every <n>', 'record every n-th call of a role', '1')
     .option('--record-max <n>', 'samples per role at most', '32')
+    .addOption(new Option('--backend <backend>', 'runtime backend: node (onnxruntime-node), native (the addon over the C API; device-resident tensors), auto (native where built)').choices(['node', 'native', 'auto']).default('node'))
+    .option('--provider-options <[role:]k=v,...>', 'CUDA EP provider options (native backend), for every role or one role with a role: prefix (repeatable)', roleProviderOptionsArg, {} as RoleProviderOptions)
     .option('--json', 'print the result JSON')
     .action(async (f: RunFlags) => {
       const o: RunOptions = {
@@ -106,6 +113,8 @@ export function runCommand(): Command {
           vocoderBucket: nonNegative('vocoder-bucket', f.vocoderBucket),
           warmup: !!f.warmup,
           overlap: !!f.overlap,
+          backend: f.backend,
+          providerOptions: f.providerOptions,
         },
         deviceMemory: f.deviceMemory,
         ...(f.variant !== undefined ? { variant: f.variant } : {}),

@@ -26,8 +26,14 @@ export function setupCudaCommand(): Command {
       else {
         for (const f of r.files) out.write(`${f.copied ? 'installed' : 'present  '} ${f.name} (${(f.bytes / 1e6).toFixed(1)} MB) in ${r.dest}\n`);
         if (r.check) out.write(`check: ${r.check.ok ? 'ok' : 'FAILED'}: ${r.check.detail}\n`);
+        if (r.native) {
+          out.write(`native: ${r.native.ok ? 'ok' : r.native.available ? 'FAILED' : 'not available'}: ${r.native.detail}\n`);
+          for (const s of r.native.steps) out.write(`  ${s.ok ? 'ok    ' : 'FAILED'} ${s.name}: ${s.detail}\n`);
+        }
       }
       // Installed but not usable (no GPU, driver or CUDA libraries): report it through the exit code.
       if (r.check && !r.check.ok) cliState.exitCode = 1;
+      // The native backend is optional: only a built addon that fails its CUDA checks (with CUDA usable) fails.
+      if (r.check?.ok && r.native?.available && !r.native.ok) cliState.exitCode = 1;
     });
 }

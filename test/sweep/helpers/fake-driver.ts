@@ -102,6 +102,9 @@ const FAKE_EFFECTS: { [K in SettingKey]: (m: RunMetrics, v: PipelineSettings[K],
     if (v > 0 && m.quality?.audioSnr !== undefined) m.quality.audioSnr -= 1;
   },
   overlap: () => undefined,
+  // Backends and provider options change timings the fake does not model; taken as given.
+  backend: () => undefined,
+  providerOptions: () => undefined,
   warmup: (m, v) => {
     if (v) m.warmupSeconds = m.wallSeconds * 1.5;
   },

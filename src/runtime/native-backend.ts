@@ -1,0 +1,170 @@
+/**
+ * The `native` backend: sessions on the ort-node addon (ONNX Runtime's C API in this process, on the same
+ * libonnxruntime.so.1 as onnxruntime-node). It applies every CUDA EP option (or fails naming it), keeps device
+ * tensors on the EP's device, runs through IoBinding off the JS thread and times each call up to synchronized
+ * outputs. Nothing outside src/runtime imports this file; they use src/runtime/index.ts.
+ */
+import { RuntimeError, UsageError } from '../errors.js';
+import type { AddonDeviceTensor, AddonHostTensor, AddonSession, AddonSessionOptions, Addon } from './native/addon.js';
+import { nativeProviderOptions, validateProviderOptions } from './native/provider-options.js';
+import { diagnoseCuda } from './ort-files.js';
+import type { BoundRunOptions, DeviceTensor, HostTensor, OutputTarget, Session, SessionConfig, SessionIO, Tensor, TensorData } from './types.js';
+import { isDeviceTensor } from './types.js';
+
+/** A device tensor of the addon behind the runtime interface. */
+class NativeDeviceTensor implements DeviceTensor {
+  readonly kind = 'device' as const;
+  constructor(readonly raw: AddonDeviceTensor) {}
+  get type(): HostTensor['type'] {
+    return this.raw.type as HostTensor['type'];
+  }
+  get dims(): readonly number[] {
+    return this.raw.dims;
+  }
+  get location(): 'cpu' | 'cuda' {
+    return this.raw.location;
+  }
+  upload(data: TensorData): void {
+    this.raw.upload(data);
+  }
+  download(): HostTensor {
+    return { type: this.type, dims: [...this.dims], data: this.raw.download() as TensorData };
+  }
+  release(): void {
+    this.raw.release();
+  }
+}
+
+function addonOptions(c: SessionConfig): AddonSessionOptions {
+  const o: AddonSessionOptions = { ep: c.ep, logSeverity: c.logSeverity ?? 3 };
+  if (c.graphOptimizationLevel) o.graphOptimizationLevel = c.graphOptimizationLevel;
+  if (c.intraOpThreads) o.intraOpThreads = c.intraOpThreads;
+  if (c.enableProfiling) {
+    o.enableProfiling = true;
+    o.profileFilePrefix = c.profileFilePrefix ?? 'ort-profile';
+  }
+  if (c.extra && Object.keys(c.extra).length) {
+    o.config = {};
+    for (const [k, v] of Object.entries(c.extra)) o.config[k.includes('.') ? k : `session.${k}`] = v;
+  }
+  const all = nativeProviderOptions(c);
+  if (c.ep === 'cpu') {
+    const first = Object.keys(c.providerOptions ?? {})[0];
+    if (first !== undefined) throw new UsageError(`--provider-options: '${first}' is a CUDA EP option; the session is on the CPU EP (--ep cuda)`);
+    return o;
+  }
+  validateProviderOptions(c.providerOptions ?? {});
+  const provider: Record<string, string> = {};
+  const arena: Record<string, string> = {};
+  for (const [k, v] of Object.entries(all)) {
+    if (k.startsWith('arena.')) arena[k.slice('arena.'.length)] = v;
+    else provider[k] = v;
+  }
+  o.providerOptions = provider;
+  if (Object.keys(arena).length) o.arena = arena;
+  return o;
+}
+
+function meta(list: ReturnType<AddonSession['inputInfo']>): SessionIO[] {
+  return list.map((m) => {
+    const io: SessionIO = { name: m.name };
+    if (m.type) io.type = m.type;
+    if (m.shape) io.shape = m.shape;
+    return io;
+  });
+}
+
+const oneLine = (e: unknown): string => String((e as Error).message ?? e).split('\n')[0] ?? String(e);
+
+export async function createNativeSession(addon: Addon, model: string | Uint8Array, config: SessionConfig): Promise<Session> {
+  if (config.ep === 'cuda') {
+    const why = diagnoseCuda();
+    if (why) throw new RuntimeError('cuda', why);
+  }
+  const opts = addonOptions(config);
+  let s: AddonSession;
+  try {
+    s = new addon.Session(model, opts);
+  } catch (e) {
+    const where = typeof model === 'string' ? model : 'model bytes';
+    const msg = oneLine(e);
+    if (/provider option|arena option/.test(msg)) throw new UsageError(`${where}: ${msg}`, { cause: e });
+    throw new RuntimeError(config.ep, `${where}: ONNX Runtime (native) could not load the model: ${msg}`, { cause: e });
+  }
+  const inputMetadata = meta(s.inputInfo());
+  const outputMetadata = meta(s.outputInfo());
+  const outputNames = outputMetadata.map((m) => m.name);
+
+  const runBound = async (feeds: Record<string, Tensor>, outputs: Record<string, OutputTarget> = {}, options: BoundRunOptions = {}) => {
+    const f: Record<string, AddonHostTensor | AddonDeviceTensor> = {};
+    for (const [k, v] of Object.entries(feeds)) {
+      if (isDeviceTensor(v)) {
+        if (!(v instanceof NativeDeviceTensor)) throw new UsageError(`input '${k}': a device tensor of another backend`);
+        f[k] = v.raw;
+      } else f[k] = { type: v.type, dims: [...v.dims], data: v.data };
+    }
+    const o: Record<string, 'host' | 'device' | AddonDeviceTensor> = {};
+    const targets = Object.keys(outputs).length ? outputs : Object.fromEntries(outputNames.map((n) => [n, 'host' as const]));
+    for (const [k, v] of Object.entries(targets)) {
+      if (isDeviceTensor(v)) {
+        if (!(v instanceof NativeDeviceTensor)) throw new UsageError(`output '${k}': a device tensor of another backend`);
+        o[k] = v.raw;
+      } else o[k] = v;
+    }
+    const ro: { gpuGraphId?: number; config?: Record<string, string>; inline?: boolean } = {};
+    const inline = options.inline ?? process.env.WB_NATIVE_RUN === 'inline';
+    if (inline) ro.inline = true;
+    if (options.gpuGraphId !== undefined) ro.gpuGraphId = options.gpuGraphId;
+    if (options.config) ro.config = options.config;
+    let r: Awaited<ReturnType<AddonSession['run']>>;
+    try {
+      r = await s.run(f, o, ro);
+    } catch (e) {
+      throw new RuntimeError(config.ep, `run failed (native): ${oneLine(e)}`, { cause: e });
+    }
+    const out: Record<string, Tensor> = {};
+    for (const [k, v] of Object.entries(r.outputs)) {
+      const target = targets[k];
+      if (isDeviceTensor(target as Tensor)) out[k] = target as DeviceTensor;
+      else if (target === 'device') out[k] = new NativeDeviceTensor(v as AddonDeviceTensor);
+      else {
+        const h = v as AddonHostTensor;
+        out[k] = { type: h.type as HostTensor['type'], dims: h.dims, data: h.data as TensorData };
+      }
+    }
+    return { outputs: out, ms: r.ms };
+  };
+
+  return {
+    backend: 'native',
+    inputNames: inputMetadata.map((m) => m.name),
+    outputNames,
+    config,
+    inputMetadata,
+    outputMetadata,
+    async run(feeds, fetches) {
+      const targets: Record<string, OutputTarget> = {};
+      for (const n of fetches ?? outputNames) targets[n] = 'host';
+      const r = await runBound(feeds, targets);
+      return r.outputs as Record<string, HostTensor>;
+    },
+    runBound,
+    allocate(type, dims) {
+      try {
+        return new NativeDeviceTensor(s.allocate(type, dims));
+      } catch (e) {
+        throw new RuntimeError(config.ep, `allocate ${type}[${dims.join(',')}] failed (native): ${oneLine(e)}`, { cause: e });
+      }
+    },
+    endProfiling() {
+      if (!config.enableProfiling) return undefined;
+      return s.endProfiling();
+    },
+    async release() {
+      s.release();
+    },
+  };
+}
+
+/** The provider options ORT holds for a CUDA session (GetCUDAProviderOptionsAsString), for the record. */
+export type { AddonSession };

@@ -1,0 +1,178 @@
+/**
+ * The native backend (native/ort-node) on the CPU EP against onnxruntime-node: bit-identical outputs on the
+ * tiny reference models through IoBinding, a device-tensor chain equal to the host path, bad provider options
+ * as one line / exit 2 through the CLI, and the fallback notice when the addon is missing.
+ * In CI the addon must have been built (`.ci/run` builds it); elsewhere the addon tests skip without it.
+ */
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { readManifestSpecs } from './manifest-specs.js';
+import { feedsFor } from '../models-ditto/helpers.js';
+import { tinyManifest, TINY_DIR } from '../runner/tiny-set.js';
+import { runCli } from '../helpers/capture.js';
+import { loadAddon, resetAddonForTests } from '../../src/runtime/native/addon.js';
+import { createSession, setFallbackNotice, type HostTensor, type Session, type SessionConfig } from '../../src/runtime/index.js';
+
+const available = 'addon' in loadAddon();
+if (!available && process.env.CI) throw new Error(`CI: the native addon is missing (${JSON.stringify(loadAddon())}); .ci/run must build it`);
+const d = available ? describe : describe.skip;
+
+const bytes = (t: HostTensor) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+
+// Roles and the symbolic dims to run them at.
+const ROLES: [string, Record<string, number>][] = [
+  ['stitch_network', {}],
+  ['warp_network', {}],
+  ['decoder', {}],
+  ['lmdm', {}],
+  ['hubert', { N: 1600 }],
+  ['hifigan', { T: 6 }],
+];
+
+let manifest: string;
+beforeAll(async () => {
+  manifest = await tinyManifest();
+}, 120_000);
+
+async function both(file: string, config: Omit<SessionConfig, 'backend'>): Promise<[Session, Session]> {
+  const n = await createSession(file, { ...config, backend: 'node' });
+  const a = await createSession(file, { ...config, backend: 'native' });
+  return [n, a];
+}
+
+d('native backend on the CPU EP', () => {
+  it('serves sessions on the native backend with the model metadata', async () => {
+    const file = join(TINY_DIR, 'ditto', 'stitch_network.onnx');
+    const [n, a] = await both(file, { ep: 'cpu' });
+    expect(a.backend).toBe('native');
+    expect(n.backend).toBe('node');
+    expect(a.inputNames).toEqual(n.inputNames);
+    expect(a.outputNames).toEqual(n.outputNames);
+    expect(a.inputMetadata.map((m) => m.shape)).toEqual(n.inputMetadata.map((m) => m.shape));
+    await Promise.all([a.release(), n.release()]);
+  });
+
+  it.each(ROLES)('%s: IoBinding outputs bit-identical to onnxruntime-node', async (role, dims) => {
+    const specs = readManifestSpecs(manifest);
+    const spec = specs[role];
+    if (!spec) throw new Error(`no ${role} in the tiny manifest`);
+    const feeds = feedsFor(spec.inputs, dims, 3);
+    const [n, a] = await both(spec.file, { ep: 'cpu', intraOpThreads: 1 });
+    const ref = await n.run(feeds);
+    const got = await a.runBound(feeds); // every output to the host, through IoBinding
+    expect(Object.keys(got.outputs).sort()).toEqual(Object.keys(ref).sort());
+    for (const [k, v] of Object.entries(ref)) {
+      const g = got.outputs[k] as HostTensor;
+      expect(g.type).toBe(v.type);
+      expect(g.dims).toEqual(v.dims);
+      expect(bytes(g).equals(bytes(v)), `${role}.${k}`).toBe(true);
+    }
+    expect(got.ms).toBeGreaterThan(0);
+    await Promise.all([a.release(), n.release()]);
+  });
+
+  it('device-tensor chain warp → decoder equals the host path, with preallocated and ORT-allocated outputs', async () => {
+    const specs = readManifestSpecs(manifest);
+    const warp = specs.warp_network;
+    const dec = specs.decoder;
+    if (!warp || !dec) throw new Error('tiny manifest lacks warp/decoder');
+    const feeds = feedsFor(warp.inputs, {}, 5);
+    const host = async (): Promise<HostTensor> => {
+      const w = await createSession(warp.file, { ep: 'cpu', backend: 'node', intraOpThreads: 1 });
+      const dd = await createSession(dec.file, { ep: 'cpu', backend: 'node', intraOpThreads: 1 });
+      const f = (await w.run(feeds)).out as HostTensor;
+      const frame = (await dd.run({ feature: f })).output as HostTensor;
+      await Promise.all([w.release(), dd.release()]);
+      return frame;
+    };
+    const ref = await host();
+    const w = await createSession(warp.file, { ep: 'cpu', backend: 'native', intraOpThreads: 1 });
+    const dd = await createSession(dec.file, { ep: 'cpu', backend: 'native', intraOpThreads: 1 });
+    // feature_3d uploaded once into a device tensor and kept across calls.
+    const f3d = feeds.feature_3d as HostTensor;
+    const vol = w.allocate(f3d.type, f3d.dims);
+    vol.upload(f3d.data);
+    const rest = { kp_source: feeds.kp_source as HostTensor, kp_driving: feeds.kp_driving as HostTensor };
+    // (1) the warp output left on the device by ORT, fed to the decoder.
+    const r1 = await w.runBound({ feature_3d: vol, ...rest }, { out: 'device' });
+    const onDevice = r1.outputs.out;
+    if (!onDevice || 'data' in onDevice) throw new Error('expected a device tensor');
+    const f1 = (await dd.runBound({ feature: onDevice }, { output: 'host' })).outputs.output as HostTensor;
+    // (2) into a preallocated tensor, reused for two calls (the replay pattern).
+    const fixed = w.allocate('float32', onDevice.dims);
+    const frameBuf = dd.allocate('float32', ref.dims);
+    for (let i = 0; i < 2; i++) {
+      await w.runBound({ feature_3d: vol, ...rest }, { out: fixed });
+      await dd.runBound({ feature: fixed }, { output: frameBuf });
+    }
+    const f2 = frameBuf.download();
+    expect(bytes(f1).equals(bytes(ref))).toBe(true);
+    expect(bytes(f2).equals(bytes(ref))).toBe(true);
+    for (const t of [vol, onDevice, fixed, frameBuf]) t.release();
+    await Promise.all([w.release(), dd.release()]);
+  });
+
+  it('runs concurrently off the JS thread', async () => {
+    const file = join(TINY_DIR, 'ditto', 'decoder.onnx');
+    const s = await createSession(file, { ep: 'cpu', backend: 'native', intraOpThreads: 1 });
+    const feeds = feedsFor(readManifestSpecs(manifest).decoder?.inputs ?? {}, {}, 2);
+    let ticks = 0;
+    const timer = setInterval(() => ticks++, 1);
+    const rs = await Promise.all([s.run(feeds), s.run(feeds), s.run(feeds)]);
+    clearInterval(timer);
+    expect(ticks).toBeGreaterThan(0); // the event loop ran while the calls were in flight
+    for (const r of rs) expect(bytes(r.output as HostTensor).equals(bytes(rs[0]?.output as HostTensor))).toBe(true);
+    await s.release();
+  });
+});
+
+describe('native backend: options and fallback', () => {
+  it('a bad provider option key is one line, exit 2, through the CLI', async () => {
+    const file = join(TINY_DIR, 'ditto', 'stitch_network.onnx');
+    await tinyManifest();
+    for (const opt of ['bogus_key=1', 'prefer_nhwc=2', 'cudnn_conv_algo_search=FAST']) {
+      const r = await runCli(['compare', file, '--ep', 'cuda', '--backend', 'native', '--provider-options', opt]);
+      expect(r.code, r.stderr).toBe(2);
+      const lines = r.stderr.trim().split('\n');
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(new RegExp(`^error: .*${opt.split('=')[0]}`));
+    }
+  });
+
+  it('a missing addon falls back to onnxruntime-node with a one-line notice', async () => {
+    const file = join(TINY_DIR, 'ditto', 'stitch_network.onnx');
+    await tinyManifest();
+    const saved = process.env.WB_NATIVE_ADDON;
+    const notices: string[] = [];
+    process.env.WB_NATIVE_ADDON = join(TINY_DIR, 'no-such-addon.node');
+    resetAddonForTests();
+    setFallbackNotice((l) => notices.push(l));
+    try {
+      const s = await createSession(file, { ep: 'cpu', backend: 'auto' });
+      expect(s.backend).toBe('node');
+      const again = await createSession(file, { ep: 'cpu', backend: 'native' });
+      expect(again.backend).toBe('node');
+      expect(notices).toHaveLength(1);
+      expect(notices[0]).toMatch(/native backend unavailable \(no addon at .*no-such-addon\.node\); using onnxruntime-node/);
+      await Promise.all([s.release(), again.release()]);
+    } finally {
+      if (saved === undefined) delete process.env.WB_NATIVE_ADDON;
+      else process.env.WB_NATIVE_ADDON = saved;
+      resetAddonForTests();
+      setFallbackNotice((l) => process.stderr.write(`${l}\n`));
+    }
+  });
+});
+
+d('native backend: setup-cuda check', () => {
+  it('reports the addon loaded and, without CUDA here, the CUDA checks skipped with the reason', async () => {
+    const { checkNative, diagnoseCuda } = await import('../../src/runtime/index.js');
+    const r = await checkNative();
+    expect(r.available).toBe(true);
+    expect(r.ortVersion).toBe('1.29.0');
+    if (diagnoseCuda()) {
+      expect(r.ok).toBe(false);
+      expect(r.detail).toMatch(/CUDA checks skipped/);
+    }
+  });
+});
