@@ -25,15 +25,15 @@ cat > /tmp/wb/sweep-devices.json <<JSON
 JSON
 cp /tmp/wb/sweep-devices.json $R/
 echo "== one device ($(date +%T))"
-s0=$(date +%s.%N)
+s0=$(date +%s%N)
 timeout ${SWEEP_TIMEOUT:-400} $W sweep /tmp/wb/sweep-devices.json --ep cuda --out /tmp/wb/dev-one --cache-dir /tmp/wb/cache-devices --no-report > $R/sweep-one.log 2>&1
-echo "exit $? wall $(echo "$(date +%s.%N) - $s0" | bc)" | tee $R/wall-one.txt
+echo "exit $? wall $(( ($(date +%s%N) - s0) / 1000000 )) ms" | tee $R/wall-one.txt
 echo "== --devices 0,1 ($(date +%T))"
 ( while true; do nvidia-smi --query-compute-apps=pid,gpu_uuid,used_memory --format=csv,noheader >> $R/compute-apps.txt 2>/dev/null; sleep 0.5; done ) &
 SAMPLER=$!
-s1=$(date +%s.%N)
+s1=$(date +%s%N)
 timeout ${SWEEP_TIMEOUT:-400} $W sweep /tmp/wb/sweep-devices.json --ep cuda --devices 0,1 --out /tmp/wb/dev-two --cache-dir /tmp/wb/cache-devices --no-report > $R/sweep-two.log 2>&1
-echo "exit $? wall $(echo "$(date +%s.%N) - $s1" | bc)" | tee $R/wall-two.txt
+echo "exit $? wall $(( ($(date +%s%N) - s1) / 1000000 )) ms" | tee $R/wall-two.txt
 kill $SAMPLER 2>/dev/null
 cp /tmp/wb/dev-one/results.jsonl $R/results-one.jsonl 2>/dev/null
 cp /tmp/wb/dev-two/results.jsonl $R/results-two.jsonl 2>/dev/null
