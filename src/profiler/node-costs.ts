@@ -111,7 +111,9 @@ export function costTracedNode(n: TracedNodeInfo, graphNodes: Map<string, Node>,
   const g = graphNodes.get(n.name);
   const matched = g !== undefined && (g.opType === n.opType || FUSED_BASE[n.opType] === g.opType);
   // Not in the model under its name (ORT created, renamed or fused it), or an op type only fusions make.
-  const fused = !/^Memcpy/.test(n.opType) && (!matched || FUSED_OPS.has(n.opType) || !graphOpTypes.has(n.opType));
+  // Matched under another name: ORT rewrote it (trace-names.ts mapped its new name back).
+  const renamed = matched && g !== undefined && g.name !== n.name;
+  const fused = !/^Memcpy/.test(n.opType) && (!matched || renamed || FUSED_OPS.has(n.opType) || !graphOpTypes.has(n.opType));
   const base = FUSED_BASE[n.opType];
   const view: CostNode = matched && g
     ? { opType: base ?? g.opType, domain: base ? '' : g.domain, attr: (name) => g.attr(name) }

@@ -132,8 +132,15 @@ export interface RoleProfile {
     /** Median over counted runs of the sum of all node times. */
     perNodeSumMs: number;
     endToEndMs: number;
-    /** perNodeSumMs / endToEndMs. */
+    /**
+     * 'end-to-end' (GPU methods): perNodeSumMs / endToEndMs. 'model_run' (CPU): median over the profiled runs of
+     * Σ node time / that run's model_run (≤ 1); NaN when node events overlapped (no ratio holds then).
+     */
     ratio: number;
+    /** What the ratio compares with (older files: 'end-to-end'). */
+    against?: 'model_run' | 'end-to-end';
+    /** 'model_run': the median model_run of the profiled runs (ms). */
+    modelRunMs?: number;
     /** |ratio − 1| ≤ 0.1. */
     withinTenPercent: boolean;
     note: string;
@@ -152,7 +159,8 @@ export interface RoleProfile {
   flags: FlagTotals;
   memory: {
     device: { peakBytes: number | null; source: 'trace' | 'nvidia-smi' | 'unavailable'; traceArenaPeakBytes?: number; nvidiaSmi?: GpuMemoryReport };
-    host: { endToEnd: HostMemory; nodes: HostMemory };
+    /** cpuArenaPeakBytes: on the CPU, the peak of ORT's CPU arena from the trace's mem_* fields (host memory). */
+    host: { endToEnd: HostMemory; nodes: HostMemory; cpuArenaPeakBytes?: number };
   };
   trace: { events: number; kernelEvents: boolean; indexFormat: string; file?: string; possiblyTruncated: boolean };
   totals: { flops: number; bytes: number; params: number };

@@ -46,6 +46,8 @@ import { flagsOf, totalFlags } from './flags.js';
 import { watchGpuMemory, type GpuMemoryReport } from './gpu-memory.js';
 import { emptyOverrides, overridesForRole, planInputs, type InputOverrides, type InputPlanEntry } from './inputs.js';
 import { costTracedNode, indexGraphNodes, type CostFn } from './node-costs.js';
+import { aliasRenamedNodes } from './trace-names.js';
+import { hostCoverage } from './host-coverage.js';
 import { runPass, type PassJob, type PassResult } from './passes.js';
 import {
   PROFILE_SCHEMA_VERSION,
@@ -358,9 +360,15 @@ async function profileRole(t: RoleTarget, o: ProfileOptions & { ep: ExecutionPro
     const graphNodes = graph ? indexGraphNodes(graph) : new Map<string, Node>();
     const graphOps = new Set<string>();
     for (const n of graphNodes.values()) graphOps.add(n.opType);
+    // Names ORT gave the nodes it rewrote (NCHWc convs, scale fusions) mapped back to the model's nodes.
+    if (graph) aliasRenamedNodes(graph, agg.nodes, graphNodes);
     const costFn = o.costOf ?? defaultCostOf;
+    // Shares are of the node time summed over every counted run: they add up to 1 and none can pass it. (A
+    // median over the sum of medians can: under load a different node spikes in each run.)
+    const totalNodeUs = agg.nodes.reduce((s, n) => s + n.perRunUs.reduce((a, b) => a + b, 0), 0);
+    const shareOf = (perRunUs: readonly number[]): number => (totalNodeUs > 0 ? perRunUs.reduce((a, b) => a + b, 0) / totalNodeUs : 0);
     const sumOfMediansUs = agg.nodes.reduce((s, n) => s + n.stats.median, 0);
-    const rows = agg.nodes.map((n) => nodeRow(n, graphNodes, graphOps, costFn, o.ep, device, sumOfMediansUs));
+    const rows = agg.nodes.map((n) => nodeRow(n, graphNodes, graphOps, costFn, o.ep, device, shareOf(n.perRunUs)));
     if (att) {
       // Host time and contribution beside the GPU time, per row.
       const host = new Map(aggregateTrace(trace, { warmupRuns: o.warmup, timeSource: 'node' }).nodes.map((n) => [n.key, n] as const));
@@ -385,8 +393,13 @@ async function profileRole(t: RoleTarget, o: ProfileOptions & { ep: ExecutionPro
         if (ks?.length) row.gpuKernels = ks;
       });
     }
-    const unmatched = rows.filter((r) => r.costSource === 'trace-only').length;
-    if (graph && unmatched) warnings.push(`${unmatched} of ${rows.length} traced nodes have no node of that name in the model (ORT fused or renamed them); they were costed from the trace alone`);
+    // ORT inserts layout reorders and copies that no model has: expected, not worth a warning. The rest (fusions
+    // of several model nodes, e.g. Gelu from Erf/Div/Mul/Add) is said once per role with its op types.
+    const orphan = rows.filter((r) => r.costSource === 'trace-only' && !ORT_INSERTED_OPS.test(r.opType));
+    if (graph && orphan.length) {
+      const ops = [...new Set(orphan.map((r) => r.opType))].sort();
+      warnings.push(`${orphan.length} of ${rows.length} traced nodes (${ops.join(', ')}) are ORT fusions of several model nodes, with no one model node to map back to; they were costed from the trace alone`);
+    }
 
     const opTypes: OpTypeRow[] = agg.opTypes.map((op) => {
       const members = rows.filter((r) => r.opType === op.opType);
@@ -398,7 +411,7 @@ async function profileRole(t: RoleTarget, o: ProfileOptions & { ep: ExecutionPro
         providers: op.providers,
         nodes: op.nodes,
         time: scaleStats(op.stats, 1e-3),
-        share: sumOfMediansUs > 0 ? op.stats.median / sumOfMediansUs : 0,
+        share: shareOf(op.perRunUs),
         flops,
         bytes,
         achievedFlops: ms > 0 && flops > 0 ? flops / (ms / 1000) : null,
@@ -409,7 +422,10 @@ async function profileRole(t: RoleTarget, o: ProfileOptions & { ep: ExecutionPro
     const e2eStats = timeStats(e2eTimes);
     const cuptiCov = att && capture ? cuptiCoverage(trace, att, agg.countedRuns, e2eStats.median, capture) : undefined;
     const perNodeSumMs = cuptiCov ? cuptiCov.contributionSumMs : agg.perNodeSum.median / 1000;
-    const ratio = e2eStats.median > 0 ? perNodeSumMs / e2eStats.median : Number.NaN;
+    // CPU: coverage within the profiled runs (host-coverage.ts); GPU methods keep the separate unprofiled pass.
+    const hostCov = nodeTime === 'host' ? hostCoverage(trace, agg.countedRuns) : undefined;
+    const ratio = hostCov ? hostCov.ratio : e2eStats.median > 0 ? perNodeSumMs / e2eStats.median : Number.NaN;
+    if (hostCov?.overlapping) warnings.push('node events overlapped in time (nodes ran in parallel): the per-node sum is not a part of the run, so no coverage ratio is given, and shares are of the summed node time');
     const method: MethodInfo = {
       nodeTime,
       description: att ? CUPTI_INJECTION_TEXT : METHOD_TEXT[nodeTime],
@@ -432,7 +448,7 @@ async function profileRole(t: RoleTarget, o: ProfileOptions & { ep: ExecutionPro
       for (const n of al.notes) warnings.push(`CUPTI alignment: ${n}`);
     }
     const coverageNote = nodeTime === 'host'
-      ? 'The rest of run() is ORT\'s executor, input/output handling and the JS tensor conversion.'
+      ? 'Ratio = per run, Σ node time / that run\'s model_run (same runs, so machine load cancels), median over runs. The rest of run() is ORT\'s executor and input/output handling; the end-to-end time, from a separate unprofiled pass, also holds the JS tensor conversion.'
       : nodeTime === 'sync-launch'
         ? 'Launch blocking adds per-kernel launch latency and removes CPU/GPU overlap: a ratio above 1 means launch-bound nodes (many small kernels); below 1, time outside nodes (copies, executor).'
         : cuptiCov
@@ -447,7 +463,10 @@ async function profileRole(t: RoleTarget, o: ProfileOptions & { ep: ExecutionPro
       const p = n.mem.mem_in_use_peak ?? n.mem.mem_bytes_in_use;
       if (p !== undefined) tracePeak = Math.max(tracePeak ?? 0, p);
     }
-    const deviceMem: RoleProfile['memory']['device'] = tracePeak !== undefined
+    // On the CPU the trace's mem_* fields are ORT's CPU arena: host memory, not a device's. No device figure.
+    const deviceMem: RoleProfile['memory']['device'] = o.ep === 'cpu'
+      ? { peakBytes: null, source: 'unavailable' }
+      : tracePeak !== undefined
       ? { peakBytes: tracePeak, source: 'trace', traceArenaPeakBytes: tracePeak }
       : gpuMem?.source === 'nvidia-smi'
         ? { peakBytes: gpuMem.peakBytes ?? gpuMem.allProcessesPeakBytes ?? null, source: 'nvidia-smi' }
@@ -471,7 +490,9 @@ async function profileRole(t: RoleTarget, o: ProfileOptions & { ep: ExecutionPro
         perNodeSumMs,
         endToEndMs: e2eStats.median,
         ratio,
-        withinTenPercent: Math.abs(ratio - 1) <= 0.1,
+        withinTenPercent: Number.isFinite(ratio) && Math.abs(ratio - 1) <= 0.1,
+        against: hostCov ? 'model_run' : 'end-to-end',
+        ...(hostCov ? { modelRunMs: hostCov.modelRunMs } : {}),
         note: coverageNote,
         sumOf: cuptiCov ? 'contribution' : 'node-time',
         ...(cuptiCov ? { cupti: cuptiCov } : {}),
@@ -479,7 +500,7 @@ async function profileRole(t: RoleTarget, o: ProfileOptions & { ep: ExecutionPro
       nodes: rows,
       opTypes,
       flags: totalFlags(rows.map((r) => ({ name: r.name, flags: r.flags, medianMs: r.time.median })), sumOfMediansUs / 1000),
-      memory: { device: deviceMem, host: { endToEnd: e2e.host, nodes: nodesPass.host } },
+      memory: { device: deviceMem, host: { endToEnd: e2e.host, nodes: nodesPass.host, ...(o.ep === 'cpu' && tracePeak !== undefined ? { cpuArenaPeakBytes: tracePeak } : {}) } },
       trace: { events: trace.eventCount, kernelEvents: trace.hasKernelEvents, indexFormat: trace.indexFormat, possiblyTruncated: trace.possiblyTruncated, ...(keptTrace ? { file: keptTrace } : {}) },
       totals: {
         flops: rows.reduce((s, r) => s + r.flops * r.executionsPerRun, 0),
@@ -494,7 +515,10 @@ async function profileRole(t: RoleTarget, o: ProfileOptions & { ep: ExecutionPro
   }
 }
 
-function nodeRow(n: NodeAggregate, graphNodes: Map<string, Node>, graphOps: Set<string>, costFn: CostFn, ep: ExecutionProvider, device: DeviceInfo, sumOfMediansUs: number): NodeRow {
+/** Op types ORT inserts itself (NCHWc layout reorders, device copies): trace-only by nature. */
+const ORT_INSERTED_OPS = /^(ReorderInput|ReorderOutput|MemcpyFromHost|MemcpyToHost)$/;
+
+function nodeRow(n: NodeAggregate, graphNodes: Map<string, Node>, graphOps: Set<string>, costFn: CostFn, ep: ExecutionProvider, device: DeviceInfo, share: number): NodeRow {
   const info = {
     name: n.name,
     opType: n.opType,
@@ -527,7 +551,7 @@ function nodeRow(n: NodeAggregate, graphNodes: Map<string, Node>, graphOps: Set<
     parameterBytes: n.parameterBytes ?? c.paramBytes,
     outputBytes: n.outputBytes ?? c.bytesWritten,
     time,
-    share: sumOfMediansUs > 0 ? n.stats.median / sumOfMediansUs : 0,
+    share,
     executionsPerRun: n.executionsPerRun,
     macs: c.macs,
     flops: c.flops,

@@ -38,7 +38,13 @@ export function renderRoleConsole(r: RoleProfile, top = 15): string {
   const via = m.gpuTimeSource === 'cupti-injection' ? ' via CUPTI injection (libcupti_trace.so)' : m.gpuTimeSource === 'ort-kernel-events' ? ' via ORT Kernel events' : m.launchBlocking ? ' (CUDA_LAUNCH_BLOCKING=1)' : '';
   out.push(`method: ${m.nodeTime}${via} (${m.countedRuns} counted runs, ${m.warmupRuns} warm-up)${m.fallback ? `; fallback: ${m.fallback}` : ''}`);
   const sumName = r.coverage.sumOf === 'contribution' ? 'per-node sum of max(host launch, GPU)' : 'per-node sum';
-  out.push(`end-to-end: median ${ms(r.endToEnd.time.median)} ms (p10 ${ms(r.endToEnd.time.p10)}, p90 ${ms(r.endToEnd.time.p90)}); ${sumName} ${ms(r.coverage.perNodeSumMs)} ms; ratio ${r.coverage.ratio.toFixed(3)}${r.coverage.withinTenPercent ? ' (within 10%)' : ''}`);
+  const cov = r.coverage;
+  const covText = cov.against === 'model_run'
+    ? Number.isFinite(cov.ratio)
+      ? `${sumName} ${ms(cov.perNodeSumMs)} ms; Σ nodes / model_run of the same runs ${pct(cov.ratio)}`
+      : `${sumName} ${ms(cov.perNodeSumMs)} ms (nodes overlapped in time: no ratio)`
+    : `${sumName} ${ms(cov.perNodeSumMs)} ms; ratio ${Number.isFinite(cov.ratio) ? cov.ratio.toFixed(3) : '-'}${cov.withinTenPercent ? ' (within 10%)' : ''}`;
+  out.push(`end-to-end: median ${ms(r.endToEnd.time.median)} ms (p10 ${ms(r.endToEnd.time.p10)}, p90 ${ms(r.endToEnd.time.p90)}); ${covText}`);
   const c = r.coverage.cupti;
   if (c) {
     out.push(`GPU time accounted: (Σ node GPU ${ms(c.nodeGpuSumMs)} + run copies ${ms(c.runLevelGpuMs)}) / GPU busy ${ms(c.gpuBusyMs)} ms = ${c.gpuAccountingRatio.toFixed(3)}${c.gpuAccountingWithinTenPercent ? ' (within 10%)' : ' (NOT within 10%)'}`);
@@ -71,7 +77,12 @@ export function renderRoleConsole(r: RoleProfile, top = 15): string {
   const f = r.flags;
   out.push(`cpu fallback: ${f['cpu-fallback'].count} nodes ${ms(f['cpu-fallback'].ms)} ms | memcpy: ${f.memcpy.count} ${ms(f.memcpy.ms)} ms | cast: ${f.cast.count} ${ms(f.cast.ms)} ms | layout transposes: ${f['layout-transpose'].count} ${ms(f['layout-transpose'].ms)} ms`);
   const dm = r.memory.device;
-  out.push(`memory: device peak ${dm.peakBytes !== null ? si(dm.peakBytes, 'B') : 'n/a'} (${dm.source}); host max RSS ${si(Math.max(r.memory.host.endToEnd.maxRssBytes, r.memory.host.nodes.maxRssBytes), 'B')}`);
+  const hostRss = `host max RSS ${si(Math.max(r.memory.host.endToEnd.maxRssBytes, r.memory.host.nodes.maxRssBytes), 'B')}`;
+  const arena = r.memory.host.cpuArenaPeakBytes;
+  // A CPU run has no device: print no device figure for it.
+  out.push(r.session.config.ep === 'cpu'
+    ? `memory: ${hostRss}${arena !== undefined ? `; ORT CPU arena peak ${si(arena, 'B')} (trace)` : ''}`
+    : `memory: device peak ${dm.peakBytes !== null ? si(dm.peakBytes, 'B') : 'n/a'} (${dm.source}); ${hostRss}`);
   for (const w of r.warnings) out.push(`warning: ${w}`);
   const first = r.nodes[0];
   if (first) out.push(`slowest: ${first.name} (${first.opType}, inputs ${shapes(first.inputShapes)})`);

@@ -16,7 +16,7 @@ import { DataType } from '../onnx/dtype.js';
 import { makeTensor, readFloats } from '../onnx/tensor.js';
 import type { Graph, Model, Node, Tensor, Value } from '../onnx/types.js';
 import { NodeInserter, addInitializer, bump, constantTensor, intAttr, isOnnxDomain, listSubgraphs, makeNode, out0, type PassReport } from './common.js';
-import { quantizeWeightInt8 } from './qmath.js';
+import { quantizeWeightInt8, type WeightQMax } from './qmath.js';
 
 export interface Int8TargetOptions {
   opTypes: readonly string[];
@@ -107,14 +107,14 @@ export function findTargets(m: Model, o: Int8TargetOptions, report: PassReport, 
 }
 
 /**
- * Symmetric int8 weight + its dequantization, inserted before the target node; returns the float weight
- * value to feed it. Per channel (when `perChannel`) at any opset: a per-axis DequantizeLinear from opset
+ * Symmetric int8 weight (codes within ±`qmax`) + its dequantization, inserted before the target node;
+ * returns the float weight value to feed it. Per channel (when `perChannel`) at any opset: a per-axis DequantizeLinear from opset
  * 13, DequantizeLinear + Mul below (see the module docs).
  */
-export function weightDq(t: Target, perChannel: boolean, namer: (b: string) => string, ins: NodeInserter, opset: number, report: PassReport): Value {
+export function weightDq(t: Target, perChannel: boolean, namer: (b: string) => string, ins: NodeInserter, opset: number, report: PassReport, qmax: WeightQMax = 127): Value {
   const w = readFloats(t.weight);
   const axis = perChannel ? t.axis : undefined;
-  const qw = quantizeWeightInt8(w, t.weight.dims, axis);
+  const qw = quantizeWeightInt8(w, t.weight.dims, axis, true, qmax);
   const base = t.weight.name || t.node.name;
   const viaMul = axis !== undefined && opset < 13;
   const qv = addInitializer(t.graph, makeTensor(namer(`${base}_quantized`), DataType.INT8, t.weight.dims, qw.q));

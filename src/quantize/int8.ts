@@ -7,7 +7,8 @@
  *   ORT's CUDA EP has DequantizeLinear kernels; nothing falls back to the CPU. Below opset 13 (no `axis`
  *   on DequantizeLinear) per-channel scales are applied by a Mul after it, not dropped to one per tensor.
  * - `cpu` → ORT's QOperator form: DynamicQuantizeLinear(x) + MatMulInteger / ConvInteger + rescale, per
- *   channel at any opset (the rescale is a Mul). These only have CPU kernels; asking for this format with
+ *   channel at any opset (the rescale is a Mul). Weights are uint8 (zero point 128) for both ops: ORT's
+ *   u8×u8 GEMM cannot saturate, its u8×s8 one does on AVX2 without VNNI (see `reduceRange`). These only have CPU kernels; asking for this format with
  *   `targetEp: 'cuda'` returns a `no-kernel-on-target` warning (on an H100, ConvInteger on the CPU made a
  *   conv decoder 480× slower: peer-measurements.md).
  *
@@ -20,7 +21,7 @@
  *
  * Static (`int8Static`): the same weights plus QuantizeLinear → DequantizeLinear on the activation input
  * of each quantized node, from calibrated ranges (see `calibrate.ts`); uint8 asymmetric for `cpu`, int8
- * symmetric for `cuda`.
+ * symmetric for `cuda`; for `cpu` the weights of those nodes get the 7-bit range by default (`reduceRange`).
  */
 import { PassError } from '../errors.js';
 import { DataType } from '../onnx/dtype.js';
@@ -32,7 +33,7 @@ import { NodeInserter, addInitializer, bump, constantTensor, intAttr, listSubgra
 import { propagateElemTypes } from './elem-types.js';
 import { findTargets, reductionLength, weightDq, type SkippedNode, type Target } from './int8-weights.js';
 import { ensureOpset } from './opset-upgrade.js';
-import { activationParams, quantizeWeightInt8 } from './qmath.js';
+import { activationParams, quantizeWeightInt8, weightQMax, type WeightQMax } from './qmath.js';
 
 export const INT8_DYNAMIC_NAME = 'int8-dynamic';
 export const INT8_STATIC_NAME = 'int8-static';
@@ -69,6 +70,18 @@ export interface Int8DynamicOptions {
    * cosine from 0.998 (weight-only) to 0.82.
    */
   qoperatorMinReduction?: number;
+  /**
+   * 7-bit weights (codes in ±63, scale = max|w| / 63) wherever the weight meets a uint8 activation in
+   * ORT's u8×s8 integer GEMM, as ORT's `reduce_range=True`. Why: on x86 AVX2 without VNNI that GEMM
+   * multiplies with VPMADDUBSW, which adds two adjacent u8·s8 products into a saturating int16;
+   * 255·127·2 = 64770 overflows it, 255·63·2 = 32130 cannot. 'auto' (default) = on where that GEMM is used:
+   * the static pass for `targetEp: 'cpu'` (ORT fuses its uint8-activation QDQ into QLinearMatMul /
+   * QLinearConv; hubert went from cos 0.982 to 0.9997 on the AVX2 CI machine). Off for the dynamic pass:
+   * its QOperator form uses uint8 weights (u8×u8 GEMM, no saturation, full 8 bits). true applies it to every
+   * weight that meets integer arithmetic (QOperator nodes; static nodes with a quantized activation);
+   * weight-only nodes always keep 8 bits. docs/ARCHITECTURE.md (int8 on AVX2) has the figures.
+   */
+  reduceRange?: boolean | 'auto';
 }
 
 export const INT8_DYNAMIC_DEFAULTS: Required<Omit<Int8DynamicOptions, 'nodesToQuantize'>> & { nodesToQuantize: readonly string[] | undefined } = {
@@ -81,7 +94,16 @@ export const INT8_DYNAMIC_DEFAULTS: Required<Omit<Int8DynamicOptions, 'nodesToQu
   minWeightElements: 0,
   upgradeOpset: true,
   qoperatorMinReduction: 32,
+  reduceRange: 'auto',
 };
+
+/**
+ * Whether weights feeding integer arithmetic get the 7-bit range (see `Int8DynamicOptions.reduceRange`):
+ * 'auto' is on only for the static pass on the CPU target (the dynamic QOperator form is u8×u8).
+ */
+export function resolveReduceRange(o: { reduceRange: boolean | 'auto'; targetEp: TargetEp }, pass: 'dynamic' | 'static'): boolean {
+  return o.reduceRange === 'auto' ? pass === 'static' && o.targetEp === 'cpu' : o.reduceRange;
+}
 
 /** What ORT 1.29 has kernels for, per EP (used for the fallback warnings). */
 const KERNELS: Record<TargetEp, Set<string>> = {
@@ -121,7 +143,8 @@ function resolveFormat(o: typeof INT8_DYNAMIC_DEFAULTS): 'qdq' | 'qoperator' {
 export function int8DynamicWithReport(model: Model, options: Int8DynamicOptions = {}): PassResult {
   const o = { ...INT8_DYNAMIC_DEFAULTS, ...options };
   const format = resolveFormat(o);
-  const report = newReport(INT8_DYNAMIC_NAME, { ...o, resolvedFormat: format });
+  const reduceRange = resolveReduceRange(o, 'dynamic');
+  const report = newReport(INT8_DYNAMIC_NAME, { ...o, resolvedFormat: format, resolvedReduceRange: reduceRange });
   const m = cloneModel(model);
   const opset =
     format === 'qoperator'
@@ -140,7 +163,7 @@ export function int8DynamicWithReport(model: Model, options: Int8DynamicOptions 
     const xFloat = x && types.get(x) === DataType.FLOAT;
     const shortSum = format === 'qoperator' && reductionLength(t) < o.qoperatorMinReduction;
     if (format === 'qoperator' && xFloat && qoperatorSupported(t) && !shortSum) {
-      rewriteQOperator(t, o.perChannel, namer, ins(t.graph), removeNodes);
+      rewriteQOperator(t, o.perChannel, weightQMax(reduceRange), namer, ins(t.graph), removeNodes);
       usedOps.add('DynamicQuantizeLinear');
       usedOps.add(t.node.opType === 'Conv' ? 'ConvInteger' : 'MatMulInteger');
       bump(report, 'nodesQuantized');
@@ -176,7 +199,7 @@ export function int8DynamicWithReport(model: Model, options: Int8DynamicOptions 
       message: 'weight-only int8 QDQ halves weight storage, but on the CUDA EP the MatMul/Conv still compute in float after a DequantizeLinear each run; for memory-bound MatMuls use --wo 8|4 (MatMulNBits), for speed use --fp16',
     });
   const upgraded = report.stats.opsetUpgradedFrom !== undefined ? { opsetUpgradedFrom: report.stats.opsetUpgradedFrom, opset } : {};
-  recordPass(m, INT8_DYNAMIC_NAME, { targetEp: o.targetEp, format, perChannel: o.perChannel, opTypes: [...o.opTypes], nodesToExclude: [...o.nodesToExclude], ...upgraded });
+  recordPass(m, INT8_DYNAMIC_NAME, { targetEp: o.targetEp, format, reduceRange, perChannel: o.perChannel, opTypes: [...o.opTypes], nodesToExclude: [...o.nodesToExclude], ...upgraded });
   verifyModel(m, `pass ${INT8_DYNAMIC_NAME}`);
   return { model: m, report };
 }
@@ -199,11 +222,11 @@ function qoperatorSupported(t: Target): boolean {
 }
 
 /**
- * ORT's QOperator form: DynamicQuantizeLinear(x) → (x_q uint8, x_scale, x_zp); MatMulInteger(x_q, w_q int8,
- * x_zp) or ConvInteger(x_q, w_q uint8 = q + 128, x_zp, 128) → int32 → Cast float → × (x_scale · w_scale)
+ * ORT's QOperator form: DynamicQuantizeLinear(x) → (x_q uint8, x_scale, x_zp); MatMulInteger or ConvInteger
+ * (x_q, w_q uint8 = q + 128, x_zp, 128) → int32 → Cast float → × (x_scale · w_scale)
  * (+ bias). The node is replaced; its output value is kept (same name, same consumers).
  */
-function rewriteQOperator(t: Target, perChannel: boolean, namer: (b: string) => string, ins: NodeInserter, remove: Set<Node>): void {
+function rewriteQOperator(t: Target, perChannel: boolean, qmax: WeightQMax, namer: (b: string) => string, ins: NodeInserter, remove: Set<Node>): void {
   const n = t.node;
   const g = t.graph;
   const x = n.inputs[0] as Value;
@@ -221,7 +244,7 @@ function rewriteQOperator(t: Target, perChannel: boolean, namer: (b: string) => 
     wDims = [K, N];
     axis = 1;
   }
-  const qw = quantizeWeightInt8(wData, wDims, perChannel ? axis : undefined);
+  const qw = quantizeWeightInt8(wData, wDims, perChannel ? axis : undefined, true, qmax);
   const wName = t.weight.name || base;
   const dq = new Node('DynamicQuantizeLinear', namer(`${base}_DynamicQuantizeLinear`), [x], []);
   const xq = new Value(namer(`${x.name}_quantized`), { kind: 'tensor', elemType: DataType.UINT8 });
@@ -240,8 +263,14 @@ function rewriteQOperator(t: Target, perChannel: boolean, namer: (b: string) => 
     integer = makeNode('ConvInteger', namer(`${base}_ConvInteger`), [xq, wq, xz, wz], namer(`${y.name}_int32`), DataType.INT32);
     integer.attributes = n.attributes.map((a) => ({ ...a }));
   } else {
-    const wq = addInitializer(g, makeTensor(namer(`${wName}_quantized`), DataType.INT8, wDims, qw.q));
-    integer = makeNode('MatMulInteger', namer(`${base}_MatMulInteger`), [xq, wq, xz], namer(`${y.name}_int32`), DataType.INT32);
+    // uint8 weights (q + 128, zero point 128) as for ConvInteger: ORT then runs its u8×u8 GEMM, which
+    // never saturates. Its u8×s8 GEMM on AVX2 without VNNI does (VPMADDUBSW's int16 pair sums): int8
+    // weights here took the attention block to cos 0.95 and gpt_prefill to 0.978 on the AVX2 CI machine.
+    const u8 = new Uint8Array(qw.q.length);
+    for (let i = 0; i < u8.length; i++) u8[i] = (qw.q[i] as number) + 128;
+    const wq = addInitializer(g, makeTensor(namer(`${wName}_quantized`), DataType.UINT8, wDims, u8));
+    const wz = addInitializer(g, makeTensor(namer(`${wName}_zero_point`), DataType.UINT8, [], new Uint8Array([128])));
+    integer = makeNode('MatMulInteger', namer(`${base}_MatMulInteger`), [xq, wq, xz, wz], namer(`${y.name}_int32`), DataType.INT32);
   }
   ins.insertBefore(n, integer);
   const cast = makeNode('Cast', namer(`${base}_cast`), [out0(integer)], namer(`${y.name}_float`), DataType.FLOAT, [{ name: 'to', attr: { type: 'int', value: BigInt(DataType.FLOAT) } }]);
@@ -307,7 +336,8 @@ export function staticCalibrationTensors(model: Model, options: Omit<Int8Dynamic
 export function int8StaticWithReport(model: Model, options: Int8StaticOptions): PassResult {
   const o = { ...INT8_STATIC_DEFAULTS, ...options };
   const actType = o.activationType === 'auto' ? (o.targetEp === 'cpu' ? 'uint8' : 'int8') : o.activationType;
-  const report = newReport(INT8_STATIC_NAME, { ...o, ranges: `${Object.keys(o.ranges).length} tensors`, resolvedActivationType: actType });
+  const reduceRange = resolveReduceRange(o, 'static');
+  const report = newReport(INT8_STATIC_NAME, { ...o, ranges: `${Object.keys(o.ranges).length} tensors`, resolvedActivationType: actType, resolvedReduceRange: reduceRange });
   const m = cloneModel(model);
   const opset = ensureOpset(m, 10, 'QuantizeLinear/DequantizeLinear need opset 10', o.upgradeOpset, report);
   const namer = createNamer(m.graph);
@@ -317,11 +347,13 @@ export function int8StaticWithReport(model: Model, options: Int8StaticOptions): 
   const ins = (g: Graph): NodeInserter => inserters.get(g) ?? (inserters.set(g, new NodeInserter(g)).get(g) as NodeInserter);
   const qdqOf = new Map<Value, Value>();
   for (const t of targets) {
-    t.node.inputs[t.wIndex] = weightDq(t, o.perChannel, namer, ins(t.graph), opset, report);
-    bump(report, 'weightsQuantized');
     const x = t.node.inputs[0];
-    if (!x || types.get(x) !== DataType.FLOAT) continue;
-    const range = o.ranges[x.name];
+    const xFloat = x !== undefined && types.get(x) === DataType.FLOAT;
+    const range = xFloat ? o.ranges[x.name] : undefined;
+    // Only a weight that meets a quantized activation can end up in ORT's integer GEMM (its QDQ fusion).
+    t.node.inputs[t.wIndex] = weightDq(t, o.perChannel, namer, ins(t.graph), opset, report, weightQMax(reduceRange && range !== undefined));
+    bump(report, 'weightsQuantized');
+    if (!x || !xFloat) continue;
     if (!range) {
       report.warnings.push({ pass: INT8_STATIC_NAME, code: 'no-range', node: t.node.name, message: `no calibrated range for '${x.name}'; its activation stays float` });
       continue;
@@ -348,7 +380,7 @@ export function int8StaticWithReport(model: Model, options: Int8StaticOptions): 
   for (const i of inserters.values()) i.apply();
   bump(report, 'initializersRemoved', dropUnusedInitializers(m.graph));
   const upgraded = report.stats.opsetUpgradedFrom !== undefined ? { opsetUpgradedFrom: report.stats.opsetUpgradedFrom, opset } : {};
-  recordPass(m, INT8_STATIC_NAME, { targetEp: o.targetEp, activationType: actType, perChannel: o.perChannel, opTypes: [...o.opTypes], nodesToExclude: [...o.nodesToExclude], calibratedTensors: Object.keys(o.ranges).length, ...upgraded });
+  recordPass(m, INT8_STATIC_NAME, { targetEp: o.targetEp, activationType: actType, reduceRange, perChannel: o.perChannel, opTypes: [...o.opTypes], nodesToExclude: [...o.nodesToExclude], calibratedTensors: Object.keys(o.ranges).length, ...upgraded });
   verifyModel(m, `pass ${INT8_STATIC_NAME}`);
   return { model: m, report };
 }

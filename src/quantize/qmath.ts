@@ -25,13 +25,23 @@ export interface QuantizedWeight {
   axis: number | undefined;
 }
 
+/** Largest int8 weight code: 127 for the full 8-bit range, 63 for the reduced 7-bit range. */
+export type WeightQMax = 127 | 63;
+
+/** The weight code limit for `reduceRange` (ORT's `quantize_dynamic(reduce_range=True)` uses 7 bits). */
+export function weightQMax(reduceRange: boolean): WeightQMax {
+  return reduceRange ? 63 : 127;
+}
+
 /**
- * Symmetric int8 quantization of a float weight: scale = max|w| / 127 per channel along `axis`
- * (per tensor when axis is undefined), q = round-half-even(w / scale) in [-127, 127] (float32 division),
- * zero point 0. Runs on the WebAssembly SIMD kernels (kernels/int8-kernels.ts) when available; this
- * JavaScript loop is the reference they are tested against (`useKernels` false forces it).
+ * Symmetric int8 quantization of a float weight: scale = max|w| / qmax per channel along `axis`
+ * (per tensor when axis is undefined), q = round-half-even(w / scale) in [-qmax, qmax] (float32 division),
+ * zero point 0. `qmax` 63 is the reduced (7-bit) range of the CPU target: see `Int8DynamicOptions.reduceRange`.
+ * Runs on the WebAssembly SIMD kernels (kernels/int8-kernels.ts) when available; this JavaScript loop is
+ * the reference they are tested against (`useKernels` false forces it); the kernels clamp at ±127, so for
+ * qmax 63 their codes are clamped again here (only ±Inf weights can reach past ±63: |w| ≤ max|w| otherwise).
  */
-export function quantizeWeightInt8(w: Float32Array, dims: readonly number[], axis: number | undefined, useKernels = true): QuantizedWeight {
+export function quantizeWeightInt8(w: Float32Array, dims: readonly number[], axis: number | undefined, useKernels = true, qmax: WeightQMax = 127): QuantizedWeight {
   const rank = dims.length;
   const ax = axis === undefined ? undefined : axis < 0 ? axis + rank : axis;
   const channels = ax === undefined ? 1 : (dims[ax] ?? 1);
@@ -41,8 +51,13 @@ export function quantizeWeightInt8(w: Float32Array, dims: readonly number[], axi
   // Element i belongs to channel ⌊i / inner⌋ mod channels: walk [outer][channel][inner] blocks instead of
   // dividing per element (this loop runs over every weight of the model).
   const outer = Math.max(1, Math.floor(w.length / (inner * channels)));
-  const fast = useKernels && w.length === outer * channels * inner ? loadInt8Kernels()?.quantize(w, outer, channels, inner, symmetricScales) : undefined;
-  if (fast) return { ...fast, axis: ax };
+  const scalesOf = (absMax: Float32Array): Float32Array => symmetricScales(absMax, qmax);
+  const fast = useKernels && w.length === outer * channels * inner ? loadInt8Kernels()?.quantize(w, outer, channels, inner, scalesOf) : undefined;
+  if (fast) {
+    // The kernels clamp at ±127; below that only ±Inf weights (skipped by max |w|) reach past ±qmax.
+    if (qmax < 127) for (let j = 0; j < fast.q.length; j++) fast.q[j] = Math.max(-qmax, Math.min(qmax, fast.q[j] as number));
+    return { ...fast, axis: ax };
+  }
   const absMax = new Float32Array(channels);
   let i = 0;
   for (let o = 0; o < outer; o++) {
@@ -56,7 +71,7 @@ export function quantizeWeightInt8(w: Float32Array, dims: readonly number[], axi
       absMax[c] = m;
     }
   }
-  const scale = symmetricScales(absMax);
+  const scale = scalesOf(absMax);
   const q = new Int8Array(w.length);
   i = 0;
   for (let o = 0; o < outer; o++) {
@@ -65,16 +80,16 @@ export function quantizeWeightInt8(w: Float32Array, dims: readonly number[], axi
       for (const end = i + inner; i < end; i++) {
         // A float32 quotient, as numpy (and the wasm kernel) compute it.
         const v = roundHalfEven(Math.fround((w[i] as number) / sc));
-        q[i] = v > 127 ? 127 : v < -127 ? -127 : v;
+        q[i] = v > qmax ? qmax : v < -qmax ? -qmax : v;
       }
     }
   }
   return { q, scale, axis: ax };
 }
 
-/** Symmetric int8 scales: max |w| / 127 per channel, 1 for an all-zero channel. */
-function symmetricScales(absMax: Float32Array): Float32Array {
-  return absMax.map((m) => (m > 0 ? m / 127 : 1));
+/** Symmetric int8 scales: max |w| / qmax per channel, 1 for an all-zero channel. */
+function symmetricScales(absMax: Float32Array, qmax: WeightQMax): Float32Array {
+  return absMax.map((m) => (m > 0 ? m / qmax : 1));
 }
 
 export function dequantizeWeightInt8(qw: QuantizedWeight, dims: readonly number[]): Float32Array {

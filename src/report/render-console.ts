@@ -30,7 +30,11 @@ export function renderSweepConsole(report: SweepReport): string {
   ]);
   const c = report.counts;
   const cons = Object.entries(r.constraints).map(([k, v]) => `${k}=${String(v)}`).join(' ');
+  const fl = r.floor;
+  const floorText = [fl.minPsnr !== undefined ? `PSNR ≥ ${fl.minPsnr} dB` : '', fl.minSsim !== undefined ? `SSIM ≥ ${fl.minSsim}` : '', fl.maxAudioDistance !== undefined ? `audio distance ≤ ${fl.maxAudioDistance} dB` : ''].filter(Boolean).join(', ');
   const lines = [
+    ...(report.notes ?? []).map((n) => `note: ${n}`),
+    `quality floor: ${floorText || 'none'} (a variant under it is never on the front nor ranked)`,
     `${report.title}: ${c.variants} variants, ${c.ok} ok, ${c.failed} failed, ${c.onFront} on the Pareto front${cons ? `, ${c.feasible} meet ${cons}` : ''}`,
     '',
     formatTable(header, rows),

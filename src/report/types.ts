@@ -4,6 +4,7 @@
  */
 import type { Ranking } from '../sweep/rank.js';
 import type { RolePasses, VariantPlacement, VariantResult, VariantSpec } from '../sweep/types.js';
+import type { VariantMedia } from './variant-media.js';
 
 export const SWEEP_REPORT_SCHEMA_VERSION = 1;
 
@@ -39,6 +40,8 @@ export interface VariantDetail {
   charts: ChartSpec[];
   /** The placement check of the variant's rewritten roles (CUDA sweeps). */
   placement?: VariantPlacement;
+  /** Preview frames beside the baseline's, difference maps and audio (data URIs), when the run kept a preview. */
+  media?: VariantMedia;
 }
 
 export interface SweepReport {
@@ -47,10 +50,16 @@ export interface SweepReport {
   title: string;
   generatedAt: string;
   env: VariantResult['env'] | undefined;
+  /** 'reference': the seeded reference set (quality differences are structural, not perceptual). */
+  modelSource?: 'reference' | 'export';
+  /** Lines shown above the ranking (e.g. the reference-set note). */
+  notes: string[];
   counts: { variants: number; ok: number; failed: number; onFront: number; feasible: number };
   ranking: Ranking;
   charts: ChartSpec[];
   details: VariantDetail[];
+  /** The baseline's preview frames by frame index (data URIs), shared by every detail's media. */
+  baselineFrames?: Record<string, string>;
   /** Projected RTF on another GPU per variant id (results annotated by `workbench project --annotate`). */
   projection?: SweepProjectionColumn;
 }
@@ -72,6 +81,9 @@ export interface SweepSummary {
   env: VariantResult['env'] | undefined;
   counts: SweepReport['counts'];
   constraints: Ranking['constraints'];
+  qualityFloor: Ranking['floor'];
+  modelSource?: 'reference' | 'export';
+  notes: string[];
   baselineId: string | undefined;
   front: string[];
   variants: {
@@ -89,6 +101,7 @@ export interface SweepSummary {
     modelBytes: number | undefined;
     onFront: boolean;
     violations: string[];
+    belowFloor: string[];
     why: string;
     /** Projected RTF on `projection.target` (never measured). */
     projectedRtf?: number;

@@ -24,6 +24,7 @@ import { summarizeRunProfile } from './profile-summary.js';
 import { CALIBRATION_MAX_SAMPLES, CALIBRATION_SUBDIR, calibrationEvery } from './calibration-roles.js';
 import { PSNR_IDENTICAL } from './rank.js';
 import { checkManifestPlacement } from './variant-placement.js';
+import { writeRunPreview } from './run-preview.js';
 import { canonicalJson } from './spec.js';
 import type { PassSpec, PlannedVariant, QualityMetrics, RunMetrics, RunRequest, StageMetric, SweepDriver, SweepSpec } from './types.js';
 import { median } from '../profiler/stats.js';
@@ -303,6 +304,8 @@ export function createPipelineDriver(o: PipelineDriverOptions = {}): SweepDriver
         );
         if (i > 0) rmSync(out, { recursive: true, force: true });
       }
+      // Thumbnails and an audio excerpt for the report (run-preview.ts), beside the run.
+      writeRunPreview(req.outDir);
       return { ...metricsOfRuns(runs, manifestModelBytes(req.manifestPath)), ...onceMetrics(runs[0], req.outDir), runDir: req.outDir };
     },
     env(e) {

@@ -17,6 +17,39 @@ export interface RankConstraints {
   maxAudioDistance?: number;
 }
 
+/**
+ * The quality every variant must keep against the FP32 baseline before it can be on the front or ranked:
+ * a floor, unlike the constraints, which only filter the ranking. A variant under it is listed as
+ * infeasible with the reason ('frame PSNR 15.2 dB < 30 dB floor').
+ */
+export interface QualityFloor {
+  /** Mean frame PSNR against the baseline's frames (dB). */
+  minPsnr?: number;
+  /** Mean SSIM against the baseline's frames. */
+  minSsim?: number;
+  /** Log-mel spectral distance against the baseline's audio (dB). */
+  maxAudioDistance?: number;
+}
+
+/**
+ * Defaults (docs/SWEEP.md §Quality floor): looser than the gate's (35 dB, 0.95, 1.0 dB), which judges a
+ * change meant to keep outputs; the floor only keeps a visibly broken variant from being crowned. 30 dB is
+ * the usual line under which compression artefacts are plainly visible; SSIM 0.90 the structural
+ * counterpart; a log-mel distance of 1.5 dB is about where a rewrite starts to sound different.
+ */
+export const DEFAULT_QUALITY_FLOOR: Readonly<Required<QualityFloor>> = { minPsnr: 30, minSsim: 0.9, maxAudioDistance: 1.5 };
+
+/** A spec's `qualityFloor` over the defaults: false = none; a null field turns that one off. */
+export function resolveQualityFloor(spec: false | { minPsnr?: number | null; minSsim?: number | null; maxAudioDistance?: number | null } | undefined): QualityFloor {
+  if (spec === false) return {};
+  const out: QualityFloor = {};
+  for (const k of ['minPsnr', 'minSsim', 'maxAudioDistance'] as const) {
+    const v = spec?.[k] === undefined ? DEFAULT_QUALITY_FLOOR[k] : spec[k];
+    if (v !== null && v !== undefined) out[k] = v;
+  }
+  return out;
+}
+
 /** One objective of the Pareto front: how to read it from a point and which way is better. */
 export interface Objective<P> {
   name: string;
@@ -103,6 +136,8 @@ export interface RankedVariant {
   onFront: boolean;
   /** Constraints this variant misses, as 'rtf 1.20 > 1' lines; empty = feasible. */
   violations: string[];
+  /** Quality-floor misses, as 'frame PSNR 15.2 dB < 30 dB floor' (also in `violations`); never on the front. */
+  belowFloor: string[];
   /** 1-based rank among feasible variants, undefined when infeasible or failed. */
   rank: number | undefined;
   why: Explanation;
@@ -110,9 +145,11 @@ export interface RankedVariant {
 
 export interface Ranking {
   constraints: RankConstraints;
+  /** The quality floor applied (empty = none). */
+  floor: QualityFloor;
   /** Ranked first (feasible: front first, then by RTF), then infeasible, then failed variants. */
   variants: RankedVariant[];
-  /** Ids on the Pareto front (over all successful variants, constraints ignored). */
+  /** Ids on the Pareto front (over the successful variants that meet the quality floor; constraints ignored). */
   front: string[];
   baselineId: string | undefined;
 }
@@ -203,8 +240,25 @@ function violations(v: Pick<RankedVariant, 'rtf' | 'psnr' | 'ssim' | 'audioDista
   return out;
 }
 
-/** Ranks sweep results against the baseline under `constraints`. */
-export function rankResults(results: readonly VariantResult[], constraints: RankConstraints = {}): Ranking {
+/** The floor's misses of one variant; an unknown figure under a floor counts as a miss. */
+export function floorViolations(v: Pick<RankedVariant, 'psnr' | 'ssim' | 'audioDistance'>, f: QualityFloor): string[] {
+  const out: string[] = [];
+  const check = (label: string, value: number | undefined, limit: number | undefined, dir: 'max' | 'min', digits: number, unit: string): void => {
+    if (limit === undefined) return;
+    if (value === undefined) out.push(`${label} not measured (${dir === 'min' ? '≥' : '≤'} ${limit}${unit} floor)`);
+    else if (dir === 'max' ? value > limit : value < limit) out.push(`${label} ${value.toFixed(digits)}${unit} ${dir === 'max' ? '>' : '<'} ${limit}${unit} floor`);
+  };
+  check('frame PSNR', v.psnr, f.minPsnr, 'min', 1, ' dB');
+  check('SSIM', v.ssim, f.minSsim, 'min', 3, '');
+  check('audio log-mel distance', v.audioDistance, f.maxAudioDistance, 'max', 2, ' dB');
+  return out;
+}
+
+/**
+ * Ranks sweep results against the baseline under `constraints`; variants under the quality `floor` are
+ * infeasible and off the front (no floor by default here; the report applies DEFAULT_QUALITY_FLOOR).
+ */
+export function rankResults(results: readonly VariantResult[], constraints: RankConstraints = {}, floor: QualityFloor = {}): Ranking {
   const base = results.find((r) => r.baseline && r.status === 'ok');
   const rows: RankedVariant[] = results.map((r) => {
     const q = quality(r);
@@ -223,13 +277,22 @@ export function rankResults(results: readonly VariantResult[], constraints: Rank
       modelBytes: r.metrics?.memory.modelBytes,
       onFront: false,
       violations: [],
+      belowFloor: [],
       rank: undefined,
       why: explain(r, base),
     };
     if (r.error !== undefined) row.error = r.error;
     return row;
   });
-  const ok = rows.filter((r) => r.status === 'ok' && r.rtf !== undefined);
+  const measured = rows.filter((r) => r.status === 'ok' && r.rtf !== undefined);
+  for (const r of measured) {
+    r.belowFloor = r.baseline ? [] : floorViolations(r, floor);
+    // The why leads with the quality it lost, not only with the speed it gained.
+    if (r.belowFloor.length) r.why = { ...r.why, text: `below the quality floor: ${r.belowFloor.join(', ')}${r.why.text ? `; ${r.why.text}` : ''}` };
+  }
+  // The front is taken over the variants that meet the floor: a broken variant that is fast must not push a
+  // sound one off it, nor be on it.
+  const ok = measured.filter((r) => !r.belowFloor.length);
   const objectives: Objective<RankedVariant>[] = [{ name: 'rtf', value: (p) => p.rtf, better: 'lower' }];
   if (ok.some((p) => !p.baseline && p.psnr !== undefined)) objectives.push({ name: 'psnr', value: (p) => p.psnr, better: 'higher' });
   if (ok.some((p) => !p.baseline && p.ssim !== undefined)) objectives.push({ name: 'ssim', value: (p) => p.ssim, better: 'higher' });
@@ -239,10 +302,10 @@ export function rankResults(results: readonly VariantResult[], constraints: Rank
     const p = ok[i];
     if (p) p.onFront = true;
   }
-  for (const r of ok) r.violations = violations(r, constraints);
-  const feasible = ok.filter((r) => !r.violations.length).sort((a, b) => Number(b.onFront) - Number(a.onFront) || (a.rtf ?? Infinity) - (b.rtf ?? Infinity));
+  for (const r of measured) r.violations = [...r.belowFloor, ...violations(r, constraints)];
+  const feasible = measured.filter((r) => !r.violations.length).sort((a, b) => Number(b.onFront) - Number(a.onFront) || (a.rtf ?? Infinity) - (b.rtf ?? Infinity));
   feasible.forEach((r, i) => (r.rank = i + 1));
-  const infeasible = ok.filter((r) => r.violations.length).sort((a, b) => (a.rtf ?? Infinity) - (b.rtf ?? Infinity));
-  const failed = rows.filter((r) => !ok.includes(r));
-  return { constraints, variants: [...feasible, ...infeasible, ...failed], front: ok.filter((r) => r.onFront).map((r) => r.id), baselineId: base?.id };
+  const infeasible = measured.filter((r) => r.violations.length).sort((a, b) => (a.rtf ?? Infinity) - (b.rtf ?? Infinity));
+  const failed = rows.filter((r) => !measured.includes(r));
+  return { constraints, floor, variants: [...feasible, ...infeasible, ...failed], front: ok.filter((r) => r.onFront).map((r) => r.id), baselineId: base?.id };
 }

@@ -152,11 +152,22 @@ function checkGrid(file: string, g: unknown): GridSpec {
   return g as GridSpec;
 }
 
+/** `qualityFloor`: false (none), or { minPsnr, minSsim, maxAudioDistance } each a number or null (that one off). */
+function checkQualityFloor(file: string, v: unknown): void {
+  if (v === false) return;
+  if (!isObj(v)) fail(file, 'qualityFloor', 'expected false or { "minPsnr": dB, "minSsim": s, "maxAudioDistance": dB } (null turns one off)');
+  const known = ['minPsnr', 'minSsim', 'maxAudioDistance'];
+  for (const [k, x] of Object.entries(v)) {
+    if (!known.includes(k)) fail(file, `qualityFloor.${k}`, `unknown field. Should be one of: ${known.join(', ')}.`);
+    if (x !== null && (typeof x !== 'number' || !Number.isFinite(x))) fail(file, `qualityFloor.${k}`, `expected a number or null, got ${JSON.stringify(x)}`);
+  }
+}
+
 /** Validates a parsed JSON value as a sweep spec; `file` names it in errors. */
 export function parseSweepSpec(json: unknown, file = 'sweep spec'): SweepSpec {
   if (!isObj(json)) fail(file, '(root)', 'expected a JSON object');
   if (json.schemaVersion !== SWEEP_SPEC_SCHEMA_VERSION) fail(file, 'schemaVersion', `expected ${SWEEP_SPEC_SCHEMA_VERSION}, got ${JSON.stringify(json.schemaVersion)}`);
-  const known = ['schemaVersion', 'name', 'manifest', 'scale', 'seed', 'steps', 'repeats', 'text', 'variants', 'grid', 'maxVariants', '$comment', ...SETTING_KEYS];
+  const known = ['schemaVersion', 'name', 'manifest', 'scale', 'seed', 'steps', 'repeats', 'text', 'variants', 'grid', 'maxVariants', 'qualityFloor', '$comment', ...SETTING_KEYS];
   for (const k of Object.keys(json)) if (!known.includes(k)) fail(file, k, `unknown field. Should be one of: ${known.join(', ')}.`);
   if (typeof json.name !== 'string' || !json.name) fail(file, 'name', 'expected a non-empty string');
   if (json.manifest !== undefined && typeof json.manifest !== 'string') fail(file, 'manifest', 'expected a path');
@@ -172,6 +183,7 @@ export function parseSweepSpec(json: unknown, file = 'sweep spec'): SweepSpec {
     json.variants.forEach((v, i) => checkVariant(file, `variants[${i}]`, v));
   }
   if (json.grid !== undefined) checkGrid(file, json.grid);
+  if (json.qualityFloor !== undefined) checkQualityFloor(file, json.qualityFloor);
   if (json.variants === undefined && json.grid === undefined) fail(file, 'variants', 'a spec needs "variants", "grid" or both');
   return json as unknown as SweepSpec;
 }

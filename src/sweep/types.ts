@@ -84,6 +84,11 @@ export interface SweepSpec extends Partial<PipelineSettings> {
   grid?: GridSpec;
   /** Cap on the number of grid variants (after explicit variants); the grid is truncated in order. */
   maxVariants?: number;
+  /**
+   * The report's quality floor (rank.ts DEFAULT_QUALITY_FLOOR when omitted): false for none, or the fields to
+   * change, null turning one off. Read by the report, not the runner (it does not change a variant's id).
+   */
+  qualityFloor?: false | { minPsnr?: number | null; minSsim?: number | null; maxAudioDistance?: number | null };
 }
 
 /** A variant after expansion: a stable id (hash of its normalized settings), its position and settings. */

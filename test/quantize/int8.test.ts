@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../src/onnx/builder.js';
 import { DataType } from '../../src/onnx/dtype.js';
-import type { Model } from '../../src/onnx/types.js';
+import type { Model, Tensor } from '../../src/onnx/types.js';
+import { readPassRecords } from '../../src/onnx/pass-record.js';
 import { calibrate, entropyThreshold, feedsSource, percentileThreshold } from '../../src/quantize/calibrate.js';
 import { randomFeeds, runModel } from '../../src/quantize/execute.js';
 import { int8DynamicWithReport, int8StaticWithReport, staticCalibrationTensors } from '../../src/quantize/int8.js';
@@ -17,6 +18,25 @@ async function compare(ref: Model, cand: Model, n = 2): Promise<ReturnType<typeo
   const stats = [];
   for (let i = 0; i < a.length; i++) for (const k of Object.keys(a[i] ?? {})) stats.push(compareArrays(a[i]?.[k] as Float32Array, b[i]?.[k] as Float32Array));
   return worst(stats);
+}
+
+function fail(): never {
+  throw new Error('missing initializer');
+}
+
+function tensorBytes(t: Tensor): Uint8Array {
+  return new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+}
+
+/** Largest |code| over the int8 weights that feed a DequantizeLinear. */
+function maxWeightCode(m: Model): number {
+  let widest = 0;
+  for (const n of m.graph.nodes) {
+    const t = n.opType === 'DequantizeLinear' ? n.inputs[0]?.initializer : undefined;
+    if (t?.dataType !== DataType.INT8) continue;
+    for (const b of tensorBytes(t)) widest = Math.max(widest, Math.abs(b > 127 ? b - 256 : b));
+  }
+  return widest;
 }
 
 function gptLike(layers = 2, dim = 64): Model {
@@ -69,6 +89,26 @@ describe('int8 dynamic', () => {
     }
   });
 
+  it('cpu target: MatMulInteger and ConvInteger take uint8 weights (zero point 128: the u8×u8 GEMM, no AVX2 saturation)', () => {
+    for (const m of [convNet(), attentionBlock()]) {
+      for (const reduceRange of [false, true]) {
+        const q = int8DynamicWithReport(m, { targetEp: 'cpu', qoperatorMinReduction: 0, reduceRange }).model;
+        const integer = q.graph.nodes.filter((n) => n.opType === 'MatMulInteger' || n.opType === 'ConvInteger');
+        expect(integer.length).toBeGreaterThan(0);
+        let widest = 0;
+        for (const n of integer) {
+          const w = n.inputs[1]?.initializer;
+          const zp = n.inputs[3]?.initializer;
+          expect(w?.dataType).toBe(DataType.UINT8);
+          expect(zp && Array.from(tensorBytes(zp))).toEqual([128]);
+          for (const b of tensorBytes(w ?? zp ?? fail())) widest = Math.max(widest, Math.abs(b - 128));
+        }
+        // Explicit reduceRange gives ORT's reduce_range=True codes (±63); the default keeps all 8 bits.
+        expect(widest).toBe(reduceRange ? 63 : 127);
+      }
+    }
+  });
+
   it('warns when the QOperator format is asked for on cuda', () => {
     const { report } = int8DynamicWithReport(convNet(), { targetEp: 'cuda', format: 'qoperator' });
     const w = report.warnings.find((x) => x.code === 'no-kernel-on-target');
@@ -102,6 +142,20 @@ describe('int8 static', () => {
         expect(e.cosine).toBeGreaterThanOrEqual(0.99);
       }
     }
+  });
+
+  it('reduceRange: 7-bit weights by default for the static CPU target only (ORT fuses it to the u8×s8 GEMM)', async () => {
+    const m = convNet();
+    const names = staticCalibrationTensors(m);
+    const ranges = await calibrate(m, names, feedsSource(randomFeeds(m, 2, { seed: 3 })), { method: 'minmax' });
+    const cpu = int8StaticWithReport(m, { ranges, targetEp: 'cpu' }).model;
+    const cuda = int8StaticWithReport(m, { ranges, targetEp: 'cuda' }).model;
+    const full = int8StaticWithReport(m, { ranges, targetEp: 'cpu', reduceRange: false }).model;
+    expect(maxWeightCode(cpu)).toBe(63);
+    expect(maxWeightCode(cuda)).toBe(127);
+    expect(maxWeightCode(full)).toBe(127);
+    expect(readPassRecords(cpu)[0]?.options.reduceRange).toBe(true);
+    expect((await compare(m, cpu)).cosine).toBeGreaterThanOrEqual(0.99);
   });
 
   it('percentile and entropy thresholds clip outliers', () => {

@@ -41,7 +41,9 @@ describe('reference tiny models', () => {
       console.log(`${file}: fp16 relL2 ${e16.relL2.toExponential(2)} casts +${h.report.stats.castsInserted}/-${h.report.stats.castsRemoved} kept ${h.report.stats.nodesKept}; int8 cos ${e8.cosine.toFixed(5)} (${q.report.stats.nodesQuantized} nodes)`);
       expect(e16.nonFinite).toBe(0);
       if (e16.relL2 > 1e-2) {
-        const mixed = await mixedPrecision(m, { maxError: 1e-2, fp16: { keepIoTypes: true } });
+        // One search sample (default 2): each search step is a run of the lowered model, and LMDM's ~1000
+        // nodes make that the slowest part of this file; the budget is still checked on the test's own feed.
+        const mixed = await mixedPrecision(m, { maxError: 1e-2, sampleCount: 1, fp16: { keepIoTypes: true } });
         const em = await err(m, mixed.model, feeds);
         console.log(`${file}: plain fp16 misses the budget; mixed keeps ${JSON.stringify(mixed.report.stats)} → relL2 ${em.relL2.toExponential(2)}`);
         expect(em.nonFinite).toBe(0);

@@ -55,6 +55,12 @@ describe('int8 wasm kernels', () => {
       expect(fast.q[1]).toBe(0); // NaN → 0
       expect(fast.q[2]).toBe(127);
       expect(fast.q[3]).toBe(-127);
+      // The reduced (7-bit) range of the CPU target: same scales and codes from both, all within ±63.
+      const fast7 = quantizeWeightInt8(w, c.dims, c.axis, true, 63);
+      const ref7 = quantizeWeightInt8(w, c.dims, c.axis, false, 63);
+      expect(Array.from(fast7.scale)).toEqual(Array.from(ref7.scale));
+      expect(Buffer.from(fast7.q.buffer).equals(Buffer.from(ref7.q.buffer))).toBe(true);
+      expect(Math.max(...Array.from(fast7.q, Math.abs))).toBe(63);
     });
 
   it('rounds half to even like numpy', () => {

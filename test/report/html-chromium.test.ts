@@ -11,7 +11,10 @@ import { chromium } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { buildSweepReport } from '../../src/report/build-sweep-report.js';
 import { renderSweepHtml } from '../../src/report/render-sweep-html.js';
+import { writeRunPreview } from '../../src/sweep/run-preview.js';
+import type { VariantResult } from '../../src/sweep/types.js';
 import { syntheticResults } from './helpers/synthetic-results.js';
+import { writeSyntheticRun } from './helpers/synthetic-run.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -85,6 +88,53 @@ describe.skipIf(!haveChromium)('sweep report in headless Chromium', () => {
       console.log(`screenshot: ${shot}`);
       expect(existsSync(shot)).toBe(true);
 
+      expect(attempted).toEqual([]);
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
+  });
+
+  it('shows each variant\'s frames beside the baseline\'s with a difference map, and plays its audio, offline', async () => {
+    const results = syntheticResults().filter((r) => r.status === 'ok').slice(0, 3);
+    const root = mkdtempSync(join(tmpdir(), 'wb-report-media-'));
+    results.forEach((r: VariantResult, i) => {
+      const dir = writeSyntheticRun(join(root, r.id), { size: i === 2 ? 48 : 64, frames: 5, seconds: 2, shift: i });
+      writeRunPreview(dir);
+      if (r.metrics) r.metrics.runDir = dir;
+    });
+    const report = buildSweepReport(results, { title: 'media' });
+    const variant = report.details.find((d) => d.id !== report.ranking.baselineId && d.media);
+    expect(variant?.media?.frames).toHaveLength(3);
+    const file = join(root, 'index.html');
+    writeFileSync(file, renderSweepHtml(report));
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    try {
+      const context = await browser.newContext();
+      const attempted: string[] = [];
+      await context.route('**/*', async (route) => {
+        const url = route.request().url();
+        if (url.startsWith('file:') || url.startsWith('data:')) return route.continue();
+        attempted.push(url);
+        return route.abort();
+      });
+      const page = await context.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(e.message));
+      await page.goto(pathToFileURL(file).href);
+      await page.waitForFunction('window.__reportReady === true', undefined, { timeout: 60_000 });
+      await page.selectOption('#detail-select', variant!.id);
+      await page.waitForFunction(`document.querySelectorAll('#detail-panel img.frame-diff').length === 3`);
+      // Every image decoded (naturalWidth > 0) and the audio's metadata loaded, from data URIs only.
+      await page.waitForFunction(`Array.from(document.querySelectorAll('#detail-panel img')).every((i) => i.complete && i.naturalWidth > 0)`, undefined, { timeout: 20_000 });
+      const counts = await page.evaluate<{ variant: number; baseline: number; diff: number; srcs: string[] }>(`(() => ({
+        variant: document.querySelectorAll('#detail-panel img.frame-variant').length,
+        baseline: document.querySelectorAll('#detail-panel img.frame-baseline').length,
+        diff: document.querySelectorAll('#detail-panel img.frame-diff').length,
+        srcs: Array.from(document.querySelectorAll('#detail-panel img, #detail-panel audio')).map((e) => e.getAttribute('src').slice(0, 5)),
+      }))()`);
+      expect(counts).toEqual({ variant: 3, baseline: 3, diff: 3, srcs: Array(10).fill('data:') });
+      await page.waitForFunction(`(() => { const a = document.querySelector('#detail-panel audio.variant-audio'); return !!a && a.readyState >= 1 && a.duration > 1.9; })()`, undefined, { timeout: 20_000 });
       expect(attempted).toEqual([]);
       expect(errors).toEqual([]);
     } finally {

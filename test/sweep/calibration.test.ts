@@ -10,7 +10,9 @@ import { buildReferenceSet } from '../../src/models/build.js';
 import { readModel } from '../../src/onnx/read-model.js';
 import { loadCalibrationDir } from '../../src/quantize/calibrate.js';
 import { calibrationEvery, rolesToCalibrate } from '../../src/sweep/calibration-roles.js';
+import { buildSweepReport } from '../../src/report/build-sweep-report.js';
 import { createPipelineDriver } from '../../src/sweep/pipeline-driver.js';
+import { readRunPreview } from '../../src/sweep/run-preview.js';
 import { runSweep } from '../../src/sweep/run-sweep.js';
 import { expandVariants } from '../../src/sweep/spec.js';
 import type { SweepSpec } from '../../src/sweep/types.js';
@@ -59,5 +61,10 @@ describe('calibration recorded by the baseline run', () => {
     expect(q.graph.nodes.some((n) => n.opType === 'QuantizeLinear')).toBe(true);
     const records = q.metadataProps.find((p) => p.key === 'workbench.passes')?.value ?? '';
     expect(records).toMatch(/int8-static/);
+    // The real driver keeps a preview beside each run, and the report embeds it (issue 14 finding 3).
+    expect(readRunPreview(base?.metrics?.runDir ?? '')?.frames).toHaveLength(3);
+    const media = buildSweepReport(r.results).details.find((d) => d.id === variant?.id)?.media;
+    expect(media?.frames.map((f) => Boolean(f.diff))).toEqual([true, true, true]);
+    expect(media?.audio?.src).toMatch(/^data:audio\/wav;base64,/);
   }, 120_000);
 });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { writeSweepReport } from '../../report/write-sweep-report.js';
 import { loadResults, mergeResults } from '../../sweep/merge-results.js';
+import { resolveQualityFloor } from '../../sweep/rank.js';
 import { out } from '../state.js';
 import { addConstraintOptions, constraintsOf } from './sweep.js';
 
@@ -41,7 +42,8 @@ export function reportCommand(): Command {
       const m = mergeResults(dirs, f.out, { ...(f.allowMissing ? { allowMissing: true } : {}), warn: (s) => out.error(s) });
       out.write(`merged ${m.results.length} variants from ${m.inputs.length} inputs (${m.duplicates} duplicates dropped) into ${join(f.out, 'results.jsonl')}\n`);
       if (!f.report) return;
-      const w = writeSweepReport(m.results, f.out, { title: f.title ?? `Sweep ${m.meta?.name ?? 'merged'}`, constraints: constraintsOf(f) });
+      // The shards' spec (sweep.json) gives the merged report the quality floor the sweep itself would use.
+      const w = writeSweepReport(m.results, f.out, { title: f.title ?? `Sweep ${m.meta?.name ?? 'merged'}`, constraints: constraintsOf(f), qualityFloor: resolveQualityFloor(m.meta?.spec.qualityFloor) });
       out.write(w.text);
       out.write(`report: ${w.html}\nsummary: ${w.summary}\n`);
       return;

@@ -8,7 +8,7 @@ import { dirname, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
 import { writeSweepReport } from '../../report/write-sweep-report.js';
 import { createPipelineDriver } from '../../sweep/pipeline-driver.js';
-import type { RankConstraints } from '../../sweep/rank.js';
+import { resolveQualityFloor, type RankConstraints } from '../../sweep/rank.js';
 import { runSweep, SWEEP_DEFAULTS } from '../../sweep/run-sweep.js';
 import { serveDeviceWorker } from '../../sweep/device-worker.js';
 import { parseShard, type Shard } from '../../sweep/shard.js';
@@ -123,7 +123,7 @@ export function sweepCommand(o: SweepCommandOptions = {}): Command {
     });
     out.error(`sweep: ${r.ran} run, ${r.skipped} skipped (already done), results in ${r.resultsFile}\n`);
     if (!f.report) return;
-    const w = writeSweepReport(r.results, outDir, { title: `Sweep ${spec.name}`, constraints: constraintsOf(f) });
+    const w = writeSweepReport(r.results, outDir, { title: `Sweep ${spec.name}`, constraints: constraintsOf(f), qualityFloor: resolveQualityFloor(spec.qualityFloor) });
     out.write(w.text);
     out.write(`report: ${w.html}\nsummary: ${w.summary}\n`);
   });
