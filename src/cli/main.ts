@@ -5,7 +5,7 @@
 import { type Command, CommanderError } from 'commander';
 import { isWorkbenchError } from '../errors.js';
 import { cliState, out } from './state.js';
-import { createProgram } from './program.js';
+import { createProgram, type ProgramOptions } from './program.js';
 
 /** What one invocation ended with; `internalError` is set when an error that is not a typed WorkbenchError escaped (a bug). */
 export interface CliOutcome {
@@ -61,10 +61,10 @@ function oneLine(s: string): string {
 }
 
 /** Runs the CLI on argv (`['node', 'workbench', ...args]`) and returns the outcome; prints through `out`. */
-export async function execute(argv: readonly string[]): Promise<CliOutcome> {
+export async function execute(argv: readonly string[], programOptions: ProgramOptions = {}): Promise<CliOutcome> {
   cliState.exitCode = 0;
   cliState.verbose = argv.includes('--verbose');
-  const program = createProgram();
+  const program = createProgram(programOptions);
   const failed: { command?: Command } = {};
   configureTree(program, failed);
   try {
@@ -98,6 +98,6 @@ function describeUntyped(err: Error): string {
   return `internal error (a bug; --verbose shows where): ${err.message}`;
 }
 
-export async function main(argv: readonly string[]): Promise<number> {
-  return (await execute(argv)).code;
+export async function main(argv: readonly string[], programOptions: ProgramOptions = {}): Promise<number> {
+  return (await execute(argv, programOptions)).code;
 }

@@ -17,9 +17,14 @@ import { renderGraphCommand } from './commands/render-graph.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { setupCudaCommand } from './commands/setup-cuda.js';
-import { sweepCommand } from './commands/sweep.js';
+import { sweepCommand, type SweepCommandOptions } from './commands/sweep.js';
 
-export function createProgram(): Command {
+export interface ProgramOptions {
+  /** Passed to `sweep` (a test's fake driver). */
+  sweep?: SweepCommandOptions;
+}
+
+export function createProgram(o: ProgramOptions = {}): Command {
   const program = new Command('workbench')
     .description('Profile, rewrite and verify the XTTS-v2 → Ditto talking-avatar pipeline on ONNX Runtime')
     .version('0.1.0')
@@ -34,7 +39,7 @@ export function createProgram(): Command {
     renderGraphCommand,
     compareCommand,
     runCommand,
-    sweepCommand,
+    () => sweepCommand(o.sweep),
     reportCommand,
     gateCommand,
     projectCommand,

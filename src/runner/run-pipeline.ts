@@ -62,6 +62,8 @@ export interface RunOptions {
   audioTokens?: number;
   /** Test hook: a stage that sleeps before its work. */
   stall?: StallInjection;
+  /** The GPU every session runs on (CUDA provider deviceId; `sweep --devices` gives each worker its own). The CPU ignores it. */
+  deviceId?: number;
   /** Write an mp4 when ffmpeg is on PATH (default true). */
   mp4?: boolean;
   /** Record these roles' inputs as calibration samples (mixed precision, static int8). */
@@ -81,6 +83,7 @@ export interface PreparedRun {
   steps: number;
   seed: number;
   ep: ExecutionProvider;
+  deviceId: number | undefined;
 }
 
 /** Reads and checks every input; throws a WorkbenchError naming the file/field before any model runs. */
@@ -111,7 +114,8 @@ export function prepareRun(o: RunOptions): PreparedRun {
     if (n === 0) throw new InputError('--text', 'text', 'has no tokens');
     if (n > MAX_TEXT_TOKENS) throw new InputError('--text', 'text', `${n} tokens, over XTTS's limit of ${MAX_TEXT_TOKENS}: split the text`);
   }
-  return { loaded, cfg, roles, text: o.text, audio, refVoice, image, tokenizer, steps, seed, ep };
+  if (o.deviceId !== undefined && (!Number.isInteger(o.deviceId) || o.deviceId < 0)) throw new InputError('--device-id', 'deviceId', `must be an integer >= 0, got ${o.deviceId}`);
+  return { loaded, cfg, roles, text: o.text, audio, refVoice, image, tokenizer, steps, seed, ep, deviceId: o.deviceId };
 }
 
 function onPath(cmd: string): boolean {
@@ -225,9 +229,9 @@ export async function runStreams(p: PreparedRun, sessions: RoleSessions, timer: 
   return { audio, sampleRate: cfg.outputRate, ditto: summary, textTokens, audioTokens, vocoderCalls, timeToFirstAudioMs: ttfa, timeToFirstFrameMs: ttff };
 }
 
-/** The session config of every role: the run's session settings, whole, on its execution provider. */
-export function sessionConfigFor(ep: ExecutionProvider, settings: SettingsInUse): SessionConfig {
-  return { ...settings.take('session'), ep, backend: settings.take('backend') };
+/** The session config of every role: the run's session settings, whole, on its execution provider (and device). */
+export function sessionConfigFor(ep: ExecutionProvider, settings: SettingsInUse, deviceId?: number): SessionConfig {
+  return { ...settings.take('session'), ep, backend: settings.take('backend'), ...(deviceId !== undefined ? { deviceId } : {}) };
 }
 
 /** The timed pass (after the optional warm-up) on freshly loaded sessions; sessions and the frame file close on every path. */
@@ -246,7 +250,7 @@ async function timedRun(p: PreparedRun, o: RunOptions, settings: SettingsInUse, 
     manifest: p.loaded.manifest,
     manifestDir: p.loaded.dir,
     roles: p.roles,
-    session: sessionConfigFor(p.ep, settings),
+    session: sessionConfigFor(p.ep, settings, p.deviceId),
     providerOptions: settings.take('providerOptions'),
     ...(o.roleFiles ? { overrides: o.roleFiles } : {}),
     ...(o.loadTimeoutMs ? { loadTimeoutMs: o.loadTimeoutMs } : {}),
@@ -288,7 +292,7 @@ async function profilePass(p: PreparedRun, o: RunOptions, settings: SettingsInUs
     manifest: p.loaded.manifest,
     manifestDir: p.loaded.dir,
     roles: p.roles,
-    session: sessionConfigFor(p.ep, settings),
+    session: sessionConfigFor(p.ep, settings, p.deviceId),
     providerOptions: settings.take('providerOptions'),
     profileDir: dir,
     ...(o.roleFiles ? { overrides: o.roleFiles } : {}),
@@ -388,7 +392,7 @@ async function runPrepared(o: RunOptions, p: PreparedRun, settings: SettingsInUs
       refVoice: o.refVoice ? resolve(o.refVoice) : null,
       image: o.image ? resolve(o.image) : null,
       settings: settings.requested,
-      sessionOptions: describeSessionConfig(sessionConfigFor(p.ep, settings), process.env, settings.applied().backend === 'node' ? 'node' : resolveBackend(settings.requested.backend)),
+      sessionOptions: describeSessionConfig(sessionConfigFor(p.ep, settings, p.deviceId), process.env, settings.applied().backend === 'node' ? 'node' : resolveBackend(settings.requested.backend)),
       streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS,
       tokenizer: p.tokenizer?.kind ?? null,
       render: { batch: streams.ditto.render.batch, graph: streams.ditto.render.graph },

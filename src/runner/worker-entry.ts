@@ -27,7 +27,7 @@ try {
     manifest: loaded.manifest,
     manifestDir: loaded.dir,
     roles,
-    session: { ...init.session, ep: init.ep, backend: init.backend },
+    session: { ...init.session, ep: init.ep, backend: init.backend, ...(init.deviceId !== undefined ? { deviceId: init.deviceId } : {}) },
     providerOptions: init.providerOptions,
     overrides: init.roleFiles,
     loadTimeoutMs: init.loadTimeoutMs,

@@ -141,7 +141,7 @@ export async function runWorkerPool(o: PoolOptions): Promise<PoolResult> {
   let ttsMs = 0;
   let tts: TtsRecord | undefined;
   if (p.text !== undefined && p.tokenizer && p.refVoice) {
-    const ttsSessions = await RoleSessions.load({ manifest: p.loaded.manifest, manifestDir: p.loaded.dir, roles: XTTS_ROLES, session: sessionConfigFor(p.ep, settings), ...(o.roleFiles ? { overrides: o.roleFiles } : {}), loadTimeoutMs });
+    const ttsSessions = await RoleSessions.load({ manifest: p.loaded.manifest, manifestDir: p.loaded.dir, roles: XTTS_ROLES, session: sessionConfigFor(p.ep, settings, p.deviceId), ...(o.roleFiles ? { overrides: o.roleFiles } : {}), loadTimeoutMs });
     try {
       const timer = new StageTimer(o.stageTimeoutMs ?? 120_000);
       const r = await runTts(ttsSessions, cfg, timer, { text: p.text, refVoice: p.refVoice, tokenizer: p.tokenizer, seed: p.seed, streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS, settings, ...(o.audioTokens !== undefined ? { audioTokens: o.audioTokens } : {}) });
@@ -217,6 +217,7 @@ async function startAndRender(p: PreparedRun, audio: Float32Array, ttsMs: number
       manifestPath: p.loaded.path,
       roleFiles: (o.roleFiles ?? {}) as Partial<Record<Role, string>>,
       ep: p.ep,
+      ...(p.deviceId !== undefined ? { deviceId: p.deviceId } : {}),
       session,
       backend,
       providerOptions,

@@ -10,6 +10,8 @@ export interface WorkerInit {
   manifestPath: string;
   roleFiles: Partial<Record<Role, string>>;
   ep: ExecutionProvider;
+  /** The run's GPU (RunOptions.deviceId). */
+  deviceId?: number;
   /** The run's session settings, whole (PipelineSettings.session). */
   session: SessionSettings;
   /** PipelineSettings.backend and .providerOptions, whole. */

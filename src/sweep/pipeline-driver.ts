@@ -291,6 +291,7 @@ export function createPipelineDriver(o: PipelineDriverOptions = {}): SweepDriver
             seed: req.seed,
             ...(req.steps !== undefined ? { steps: req.steps } : {}),
             out,
+            ...(req.deviceId !== undefined ? { deviceId: req.deviceId } : {}),
             // Quality once, on the first run: the outputs of every repeat are the same.
             ...(i === 0 && req.baselineRunDir ? { baseline: req.baselineRunDir } : {}),
             // Whole; the profile pass and the extra renderers run once, with the first repeat.

@@ -17,35 +17,57 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
-/** Estimated seconds left: mean seconds of the variants run so far × the number still to run. */
-export function estimateRemaining(doneSeconds: readonly number[], left: number): number {
+/**
+ * Estimated seconds left: mean seconds of the variants run so far × the number still to run, divided by the
+ * variants that run at once (`sweep --devices`).
+ */
+export function estimateRemaining(doneSeconds: readonly number[], left: number, parallel = 1): number {
   if (left <= 0) return 0;
   if (!doneSeconds.length) return Number.NaN;
-  return (doneSeconds.reduce((a, b) => a + b, 0) / doneSeconds.length) * left;
+  return ((doneSeconds.reduce((a, b) => a + b, 0) / doneSeconds.length) * left) / Math.max(1, parallel);
 }
 
-/** A progress sink that writes lines like `[3/6 0:42 eta 1m10s] fp16: run`. */
-export function createStderrProgress(total: number, write: (s: string) => void, now: () => number = () => performance.now()): ProgressSink & { started(name: string): void } {
+export interface ProgressOptions {
+  /** Which part of a larger sweep this is ('shard 1/4 (kubernetes)'), printed in every line. */
+  label?: string;
+  /** Variants that run at once (one per device); divides the ETA. */
+  parallel?: number;
+  now?: () => number;
+}
+
+/**
+ * A progress sink that writes lines like `[3/6 0:42 eta 1m10s] shard 1/4 dev 0 fp16: run`: per shard (the
+ * label) and per device (each variant's `device`), with one ETA for what this process has left.
+ */
+export function createStderrProgress(total: number, write: (s: string) => void, o: ProgressOptions = {}): ProgressSink & { started(name: string, device?: number): void } {
+  const now = o.now ?? (() => performance.now());
   const t0 = now();
   let done = 0;
-  let variantStart = t0;
+  const starts = new Map<string, { at: number; device: number | undefined }>();
   const durations: number[] = [];
   const head = (): string => {
     const elapsed = (now() - t0) / 1000;
-    return `[${done}/${total} ${formatDuration(elapsed)} eta ${formatDuration(estimateRemaining(durations, total - done))}]`;
+    return `[${done}/${total} ${formatDuration(elapsed)} eta ${formatDuration(estimateRemaining(durations, total - done, o.parallel))}]`;
+  };
+  const who = (name: string): string => {
+    const device = starts.get(name)?.device;
+    const parts = [o.label, device !== undefined ? `dev ${device}` : undefined, name].filter((x) => x !== undefined);
+    return parts.join(' ');
   };
   return {
-    started(name: string) {
-      variantStart = now();
-      write(`${head()} ${name}: start\n`);
+    started(name: string, device?: number) {
+      starts.set(name, { at: now(), device });
+      write(`${head()} ${who(name)}: start\n`);
     },
     variantStage(name, stage) {
-      write(`${head()} ${name}: ${stage}\n`);
+      write(`${head()} ${who(name)}: ${stage}\n`);
     },
     variantDone(name, status, detail) {
       done++;
-      if (status !== 'skipped') durations.push((now() - variantStart) / 1000);
-      write(`${head()} ${name}: ${status}${detail ? ` (${detail})` : ''}\n`);
+      const start = starts.get(name);
+      if (status !== 'skipped' && start) durations.push((now() - start.at) / 1000);
+      write(`${head()} ${who(name)}: ${status}${detail ? ` (${detail})` : ''}\n`);
+      starts.delete(name);
     },
   };
 }

@@ -3,7 +3,7 @@
  * killed sweep loses at most the variant it was running. A torn last line (no newline, or not JSON) is
  * ignored when reading and cut off by {@link repairResults} before appending again.
  */
-import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { UsageError } from '../errors.js';
 import { RESULT_SCHEMA_VERSION, type VariantResult } from './types.js';
@@ -83,12 +83,40 @@ export function appendResult(file: string, result: VariantResult): void {
   }
 }
 
-/** Results with one entry per variant id (the last one wins, so a rerun replaces a failed attempt). */
+/**
+ * Whether `r` should replace `prev` for the same variant id: an 'ok' result beats an 'error' one; between
+ * equals the one that finished later wins (a rerun supersedes the attempt before it); a tie keeps `prev`,
+ * so the first input wins and the outcome does not depend on anything but the inputs and their order.
+ */
+export function supersedes(r: VariantResult, prev: VariantResult): boolean {
+  if (r.status !== prev.status) return r.status === 'ok';
+  return r.finishedAt > prev.finishedAt;
+}
+
+/** Results with one entry per variant id ({@link supersedes} picks it), baseline first, then spec order. */
 export function dedupeResults(results: readonly VariantResult[]): VariantResult[] {
   const byId = new Map<string, VariantResult>();
   for (const r of results) {
     const prev = byId.get(r.id);
-    if (!prev || prev.status === 'error' || r.status === 'ok') byId.set(r.id, r);
+    if (!prev || supersedes(r, prev)) byId.set(r.id, r);
   }
   return [...byId.values()].sort((a, b) => Number(b.baseline) - Number(a.baseline) || a.index - b.index);
+}
+
+/**
+ * Replaces results.jsonl with `results` (write to a temporary file, fsync, rename), unless it already holds
+ * exactly these lines; a kill in between leaves the old file or the new one, never a mix.
+ */
+export function rewriteResults(file: string, results: readonly VariantResult[]): void {
+  const text = results.map((r) => `${JSON.stringify(r)}\n`).join('');
+  if (existsSync(file) && readFileSync(file, 'utf8') === text) return;
+  const tmp = `${file}.tmp-${process.pid}`;
+  const fd = openSync(tmp, 'w');
+  try {
+    writeSync(fd, text);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  renameSync(tmp, file);
 }

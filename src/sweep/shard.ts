@@ -4,6 +4,8 @@ import { UsageError } from '../errors.js';
 export interface Shard {
   index: number;
   count: number;
+  /** Where `--shard auto` read it ('kubernetes', 'gitlab', ...); absent for an explicit i/n. */
+  engine?: string;
 }
 
 /** Parses 'i/n' (0 <= i < n). */

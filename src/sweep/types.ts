@@ -251,7 +251,10 @@ export interface VariantResult extends PlannedVariant {
   metrics?: RunMetrics;
   /** Placement check of the rewritten roles (CUDA sweeps, variants with passes). */
   placement?: VariantPlacement;
-  env: { ep: string; ortVersion?: string; node: string; host?: string; cpus?: number; gpu?: string };
+  /** Where it ran; `deviceId` is the GPU a `sweep --devices` worker used. */
+  env: { ep: string; ortVersion?: string; node: string; host?: string; cpus?: number; gpu?: string; deviceId?: number };
+  /** The shard of the sweep that ran it (`--shard i/n` or `--shard auto`, with the engine it was read from). */
+  shard?: { index: number; count: number; engine?: string };
   startedAt: string;
   finishedAt: string;
   /** Wall seconds to build and run the variant. */
@@ -271,6 +274,8 @@ export interface RunRequest {
   settings?: PipelineSettings;
   /** A folder with the FP32 baseline run; quality is measured against it. */
   baselineRunDir?: string;
+  /** The GPU to run on (`sweep --devices`): reaches the sessions' CUDA provider; the CPU ignores it. */
+  deviceId?: number;
   /**
    * The run folder. A driver writes run.json there and, with `settings.profile`, one ORT trace per role as
    * `<outDir>/profile/<role>.json` (the contract tests check both drivers).

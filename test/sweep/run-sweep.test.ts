@@ -69,7 +69,7 @@ describe('runSweep (fake driver)', () => {
     const rb = readResults(join(b, 'results.jsonl')).results;
     expect(ra.map((x) => x.index)).toEqual([0, 2, 4]);
     expect(rb.map((x) => x.index)).toEqual([0, 1, 3, 5]); // every shard runs the baseline as its reference
-    const merged = mergeResults([a, b], tmp());
+    const merged = mergeResults([a, b], tmp()).results;
     expect(merged.map((x) => x.index)).toEqual([0, 1, 2, 3, 4, 5]);
   });
 

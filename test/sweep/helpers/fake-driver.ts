@@ -159,7 +159,8 @@ export function createFakeDriver(o: FakeDriverOptions = {}): SweepDriver & { run
       if (o.delayMs) await new Promise((r) => setTimeout(r, o.delayMs));
       runs.push(req.outDir.split('/').pop() ?? '');
       mkdirSync(req.outDir, { recursive: true });
-      writeFileSync(join(req.outDir, 'run.json'), '{}');
+      // The device the sweep asked for, so --devices tests can see it reached the run.
+      writeFileSync(join(req.outDir, 'run.json'), JSON.stringify(req.deviceId !== undefined ? { deviceId: req.deviceId } : {}));
       const baseline = !req.baselineRunDir;
       const m = metricsFor({ passes: built.get(req.manifestPath) ?? {}, spec: {}, baseline }, req.steps ?? 4, o.profile ?? false);
       applySettings(m, req.settings ?? PIPELINE_SETTINGS_DEFAULTS, req.outDir);
