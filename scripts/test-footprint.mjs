@@ -20,6 +20,7 @@ const out = outIdx >= 0 ? own[outIdx + 1] : 'bench/results/test-footprint.json';
 const scratch = mkdtempSync(join(tmpdir(), 'test-footprint-'));
 const timeFile = join(scratch, 'time.txt');
 const jsonFile = join(scratch, 'vitest.json');
+const durFile = join(scratch, 'durations.json');
 
 /** RSS in KiB of `root` and all its descendants. */
 function treeRssKiB(root) {
@@ -51,8 +52,8 @@ function treeRssKiB(root) {
 const t0 = Date.now();
 const child = spawn(
   '/usr/bin/time',
-  ['-f', '%U %S %e', '-o', timeFile, 'npx', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${jsonFile}`, ...vitestArgs],
-  { stdio: 'inherit' },
+  ['-f', '%U %S %e', '-o', timeFile, 'npx', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${jsonFile}`, '--reporter=./scripts/vitest-file-durations.mjs', ...vitestArgs],
+  { stdio: 'inherit', env: { ...process.env, WB_FILE_DURATIONS: durFile } },
 );
 let peakKiB = 0;
 const timer = setInterval(() => {
@@ -76,6 +77,10 @@ try {
       slowest: [...f.assertionResults].sort((a, b) => (b.duration ?? 0) - (a.duration ?? 0)).slice(0, 3).map((a) => ({ name: a.fullName, seconds: +((a.duration ?? 0) / 1000).toFixed(2) })),
     }))
     .sort((a, b) => b.seconds - a.seconds);
+  // Whole-file durations (hooks and collection included) replace the JSON reporter's tests-only figure.
+  const whole = new Map(JSON.parse(readFileSync(durFile, 'utf8')).map((d) => [d.file, d]));
+  for (const f of files) Object.assign(f, whole.get(f.file) ?? {});
+  files.sort((a, b) => b.seconds - a.seconds);
 } catch (e) {
   console.error(`test-footprint: no JSON report (${e.message})`);
 }
