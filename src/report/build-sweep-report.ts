@@ -18,6 +18,17 @@ export interface SweepReportOptions {
 const fmt = (v: number | undefined, digits = 3, unit = ''): string => (v === undefined || v === null ? '–' : `${v.toFixed(digits)}${unit}`);
 const mib = (b: number | undefined): string => (b === undefined ? '–' : `${(b / 2 ** 20).toFixed(1)} MiB`);
 
+/** Backend (asked, and served when they differ) and CUDA provider options; '' for the default node backend without options. */
+function runtimeRow(r: VariantResult): string {
+  const asked = r.settings?.backend ?? 'node';
+  const served = r.metrics?.settings?.backend;
+  const po = Object.entries(r.settings?.providerOptions ?? {}).filter(([, o]) => o && Object.keys(o).length);
+  if (asked === 'node' && !po.length) return '';
+  const parts = [`backend ${asked}${served && served !== asked ? ` (served by ${served})` : ''}`];
+  if (po.length) parts.push(`provider options ${po.map(([role, o]) => `${role}: ${Object.entries(o ?? {}).map(([k, v]) => `${k}=${v}`).join(',')}`).join('; ')}`);
+  return parts.join(', ');
+}
+
 function detailFor(r: VariantResult, baseline: VariantResult | undefined, why: string): VariantDetail {
   const m = r.metrics;
   const q = m?.quality;
@@ -30,6 +41,7 @@ function detailFor(r: VariantResult, baseline: VariantResult | undefined, why: s
     ['time to first frame', fmt(m?.ttffSeconds, 3, ' s')],
     ...(m?.warmupSeconds !== undefined ? [['timing', `warm (after an untimed first pass of ${fmt(m.warmupSeconds, 2, ' s')})`] as [string, string]] : []),
     ...(r.spec.vocoderBucket || r.spec.overlap ? [['runner', [r.spec.vocoderBucket ? `vocoder buckets of ${r.spec.vocoderBucket}` : '', r.spec.overlap ? 'TTS and Ditto overlapped' : ''].filter(Boolean).join(', ')] as [string, string]] : []),
+    ...(runtimeRow(r) ? [['runtime', runtimeRow(r)] as [string, string]] : []),
     ['audio', fmt(m?.audioSeconds, 2, ' s')],
     ['wall', fmt(m?.wallSeconds, 3, ' s')],
     ['frame PSNR mean / worst', r.baseline ? 'reference' : `${fmt(q?.framePsnrMean, 2)} / ${fmt(q?.framePsnrWorst, 2)} dB`],

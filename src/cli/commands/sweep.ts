@@ -3,6 +3,7 @@
  * variant of the spec (the default spec runs the tiny reference set), appends results to
  * <out>/results.jsonl, then writes <out>/index.html and <out>/summary.json and prints the ranking.
  */
+import type { Backend } from '../../runtime/index.js';
 import { Command, Option } from 'commander';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
@@ -51,6 +52,7 @@ interface SweepFlags {
   minPsnr?: number;
   minSsim?: number;
   maxAudioDistance?: number;
+  backend?: Backend;
 }
 
 export function sweepCommand(): Command {
@@ -62,10 +64,12 @@ export function sweepCommand(): Command {
     .option('--shard <i/n>', 'run only variants with index % n == i (the baseline always runs)')
     .option('--out <dir>', 'output folder (default reports/<spec name>)')
     .option('--cache-dir <dir>', 'cache of rewritten variant models', SWEEP_DEFAULTS.cacheDir)
-    .option('--no-report', 'write results.jsonl only');
+    .option('--no-report', 'write results.jsonl only')
+    .addOption(new Option('--backend <backend>', "runtime backend of every variant that does not set its own 'backend' (spec-wide default): node, native, auto").choices(['node', 'native', 'auto']));
   addConstraintOptions(c);
   return c.action(async (specFile: string | undefined, f: SweepFlags) => {
-    const spec = specFile ? loadSweepSpec(specFile) : DEFAULT_SWEEP_SPEC;
+    const loaded = specFile ? loadSweepSpec(specFile) : DEFAULT_SWEEP_SPEC;
+    const spec = f.backend ? { ...loaded, backend: f.backend } : loaded;
     const shard = f.shard !== undefined ? parseShard(f.shard) : undefined;
     const outDir = resolve(f.out ?? `reports/${spec.name}`);
     const planned = expandVariants(spec);
