@@ -22,6 +22,7 @@ import { fuseWindow, smoothFrames } from './motion-sequence.js';
 import type { RgbImage } from './png.js';
 import { StreamResampler } from './resample.js';
 import { feed, floatData, type RoleSessions } from './role-sessions.js';
+import { DeviceLmdmWindow, DeviceRenderPath } from './device-io.js';
 import type { StageTimer } from './stage-timer.js';
 
 /** Zeros before the 16 kHz stream (3 past frames × 640 samples). */
@@ -65,6 +66,8 @@ export class DittoStream {
   private rendered = 0;
   private source: { feature3d: HostTensor; motion: Float32Array; kpCanonical: Float32Array; kpSource: Float32Array; kpRaw: Float32Array } | undefined;
   private readonly alphas = cosineAlphasCumprod();
+  /** Native backend: the avatar's tensors and the render intermediates on the device (device-io.ts). */
+  private devicePath: DeviceRenderPath | undefined;
   private finished = false;
 
   constructor(
@@ -95,6 +98,8 @@ export class DittoStream {
       const motion = packMotion({ scale: g('scale'), pitch: g('pitch'), yaw: g('yaw'), roll: g('roll'), t: g('t'), exp: g('exp') });
       const kpCanonical = g('kp');
       this.source = { feature3d: pred, motion, kpCanonical, kpSource: motionToKeypoints(motion, kpCanonical, this.cfg.numKp), kpRaw: kpCanonical };
+      this.devicePath?.release();
+      this.devicePath = DeviceRenderPath.create(this.sessions, pred, this.source.kpSource, this.cfg.numKp);
     });
   }
 
@@ -110,6 +115,8 @@ export class DittoStream {
     this.append(out);
     this.finished = true;
     await this.advance(true);
+    this.devicePath?.release();
+    this.devicePath = undefined;
     const frames = this.frameCount();
     return { frames, hubertCalls: this.hubertCalls, windows: this.windowsDone, audio16kSamples: this.audioLen, motion: this.smoothedMotion(0, frames) };
   }
@@ -222,20 +229,23 @@ export class DittoStream {
     const noise = drawWindowNoise(createRng(((this.o.seed * 7919) ^ (w * 104729)) >>> 0), this.o.steps, size);
     const x = Float32Array.from(noise[0] as Float32Array);
     const pairs = ddimTimePairs(this.o.steps);
+    const onDevice = DeviceLmdmWindow.create(this.sessions, feed.f32([1, cfg.seqFrames, cfg.condDim], cond), feed.f32([1, dim], condFrame));
     await this.timer.time('ditto.lmdm', async () => {
       for (let s = 0; s < pairs.length; s++) {
         const [time, next] = pairs[s] as [number, number];
-        const out = await this.sessions.run('lmdm', {
-          x: feed.f32([1, cfg.seqFrames, dim], x.slice()),
-          cond_frame: feed.f32([1, dim], condFrame),
-          cond: feed.f32([1, cfg.seqFrames, cfg.condDim], cond),
-          time_cond: feed.i64([1], [time]),
-        });
+        const out = onDevice
+          ? await onDevice.step(feed.f32([1, cfg.seqFrames, dim], x.slice()), feed.i64([1], [time]))
+          : await this.sessions.run('lmdm', {
+              x: feed.f32([1, cfg.seqFrames, dim], x.slice()),
+              cond_frame: feed.f32([1, dim], condFrame),
+              cond: feed.f32([1, cfg.seqFrames, cfg.condDim], cond),
+              time_cond: feed.i64([1], [time]),
+            });
         const x0 = floatData(out.x_start, 'lmdm.x_start');
         if (next < 0) x.set(x0.subarray(0, size));
         else ddimUpdate(x, x0, floatData(out.pred_noise, 'lmdm.pred_noise'), noise[s + 1] as Float32Array, ddimCoefficients(this.alphas, time, next));
       }
-    });
+    }).finally(() => onDevice?.release());
     const need = (first + cfg.seqFrames) * dim;
     if (this.seq.length < need) {
       const g = new Float32Array(need);
@@ -261,6 +271,10 @@ export class DittoStream {
       const m = motion.subarray((f - from) * cfg.motionDim, (f - from + 1) * cfg.motionDim);
       const image = await this.timer.time('ditto.render', async () => {
         const kpD = motionToKeypoints(m, src.kpCanonical, K);
+        if (this.devicePath) {
+          const o = await this.devicePath.frame(kpD);
+          return tensorToRgb(floatData(o, 'decoder.output'), o.dims[3] ?? 0, o.dims[2] ?? 0);
+        }
         const st = await this.sessions.run('stitch_network', { kp_source: feed.f32([1, K, 3], src.kpSource), kp_driving: feed.f32([1, K, 3], kpD) });
         const kpStitched = st.out;
         if (!kpStitched) throw new StageError('ditto.render', 'error', 'stitch_network output out missing');
