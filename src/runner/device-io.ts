@@ -3,9 +3,10 @@
  * - per avatar: the appearance volume (feature_3d) and the source keypoints, uploaded once;
  * - per frame: the driving keypoints go up (63 floats), stitch's output feeds warp and warp's output (the
  *   [1,32,H,W] feature) feeds the decoder on the device, in fixed buffers; only the frame comes back;
- * - per LMDM window: cond and cond_frame are uploaded once and stay for the window's DDIM steps. The DDIM
+ * - LMDM: fixed buffers for the whole stage; per window cond and cond_frame are uploaded once and stay for the window's DDIM steps. The DDIM
  *   update itself is JavaScript (ddimUpdate), so each step still uploads x (and time_cond) and downloads
- *   x_start and pred_noise: the state does not stay on the device across steps.
+ *   x_start and pred_noise: the state does not stay on the device across steps. LMDM's buffers are fixed for
+ *   the whole stage, so `enable_cuda_graph` on lmdm can capture and replay.
  * Used only where RoleSessions.canBindOnDevice says so (every role on the native backend, float32 IO, no input
  * recorder); otherwise the stage's host path runs. Fixed buffers keep their addresses across calls, which a
  * CUDA graph (enable_cuda_graph) needs for replay.
@@ -33,8 +34,9 @@ export class DeviceRenderPath {
     private readonly kpDriving: DeviceTensor,
     private readonly stitched: DeviceTensor | undefined,
     private readonly warped: DeviceTensor | undefined,
+    private readonly frameBuf: DeviceTensor | undefined,
   ) {
-    for (const t of [feature3d, kpSourceStitch, kpSourceWarp, kpDriving, stitched, warped]) if (t) this.tensors.push(t);
+    for (const t of [feature3d, kpSourceStitch, kpSourceWarp, kpDriving, stitched, warped, frameBuf]) if (t) this.tensors.push(t);
   }
 
   /** The path for one avatar, or undefined where the sessions can't bind on the device. */
@@ -55,7 +57,9 @@ export class DeviceRenderPath {
     const kpD = stitch.allocate('float32', [1, numKp, 3]);
     const stDims = staticDims(stitch, 'out');
     const wpDims = staticDims(warp, 'out');
-    return new DeviceRenderPath(sessions, vol, kpS1, kpS2, kpD, stDims ? stitch.allocate('float32', stDims) : undefined, wpDims ? warp.allocate('float32', wpDims) : undefined);
+    const decoder = sessions.session('decoder') as Session;
+    const frDims = staticDims(decoder, 'output');
+    return new DeviceRenderPath(sessions, vol, kpS1, kpS2, kpD, stDims ? stitch.allocate('float32', stDims) : undefined, wpDims ? warp.allocate('float32', wpDims) : undefined, frDims ? decoder.allocate('float32', frDims) : undefined);
   }
 
   /** One frame: driving keypoints in, the decoder's output tensor (host) out. */
@@ -67,12 +71,12 @@ export class DeviceRenderPath {
     const wp = await this.sessions.runBound('warp_network', { feature_3d: this.feature3d, kp_source: this.kpSourceWarp, kp_driving: kpStitched }, { out: this.warped ?? 'device' });
     const feature = wp.out;
     if (!feature || 'data' in feature) throw new StageError('ditto.render', 'error', 'warp_network output out missing');
-    const dec = await this.sessions.runBound('decoder', { feature }, { output: 'host' });
+    const dec = await this.sessions.runBound('decoder', { feature }, { output: this.frameBuf ?? 'host' });
     if (!this.stitched) kpStitched.release();
     if (!this.warped) feature.release();
     const o = dec.output;
-    if (!o || !('data' in o)) throw new StageError('ditto.render', 'error', 'decoder output output missing');
-    return o;
+    if (!o) throw new StageError('ditto.render', 'error', 'decoder output output missing');
+    return 'data' in o ? o : o.download();
   }
 
   release(): void {
@@ -81,35 +85,46 @@ export class DeviceRenderPath {
   }
 }
 
-/** One LMDM window's constant inputs (cond, cond_frame) on the device for all its DDIM steps. */
-export class DeviceLmdmWindow {
+/**
+ * LMDM's inputs and outputs in fixed device tensors, kept for the whole stage (same addresses for every window
+ * and step, as CUDA graph replay needs): cond and cond_frame are uploaded once per window; each DDIM step
+ * uploads x and time_cond and downloads x_start and pred_noise (the DDIM update is JavaScript).
+ */
+export class DeviceLmdm {
+  private readonly all: DeviceTensor[];
   private constructor(
     private readonly sessions: RoleSessions,
+    private readonly x: DeviceTensor,
     private readonly cond: DeviceTensor,
     private readonly condFrame: DeviceTensor,
-  ) {}
-
-  static create(sessions: RoleSessions, cond: HostTensor, condFrame: HostTensor): DeviceLmdmWindow | undefined {
-    if (!sessions.canBindOnDevice(['lmdm'])) return undefined;
-    const s = sessions.session('lmdm') as Session;
-    const c = s.allocate(cond.type, cond.dims);
-    c.upload(cond.data);
-    const f = s.allocate(condFrame.type, condFrame.dims);
-    f.upload(condFrame.data);
-    return new DeviceLmdmWindow(sessions, c, f);
+    private readonly time: DeviceTensor,
+    private readonly xStart: DeviceTensor,
+    private readonly predNoise: DeviceTensor,
+  ) {
+    this.all = [x, cond, condFrame, time, xStart, predNoise];
   }
 
-  /** One DDIM step's model call: x and time_cond go up, x_start and pred_noise come back (the DDIM math is JS). */
-  async step(x: HostTensor, timeCond: HostTensor): Promise<{ x_start: HostTensor; pred_noise: HostTensor }> {
-    const r = await this.sessions.runBound('lmdm', { x, cond_frame: this.condFrame, cond: this.cond, time_cond: timeCond }, { x_start: 'host', pred_noise: 'host' });
-    const x0 = r.x_start;
-    const pn = r.pred_noise;
-    if (!x0 || !pn || !('data' in x0) || !('data' in pn)) throw new StageError('ditto.lmdm', 'error', 'lmdm outputs missing');
-    return { x_start: x0, pred_noise: pn };
+  static create(sessions: RoleSessions, xDims: readonly number[], condDims: readonly number[], condFrameDims: readonly number[]): DeviceLmdm | undefined {
+    if (!sessions.canBindOnDevice(['lmdm'])) return undefined;
+    const s = sessions.session('lmdm') as Session;
+    return new DeviceLmdm(sessions, s.allocate('float32', xDims), s.allocate('float32', condDims), s.allocate('float32', condFrameDims), s.allocate('int64', [1]), s.allocate('float32', xDims), s.allocate('float32', xDims));
+  }
+
+  /** A new window's constants. */
+  window(cond: Float32Array, condFrame: Float32Array): void {
+    this.cond.upload(cond);
+    this.condFrame.upload(condFrame);
+  }
+
+  /** One DDIM step's model call. */
+  async step(x: Float32Array, time: number): Promise<{ x_start: HostTensor; pred_noise: HostTensor }> {
+    this.x.upload(x);
+    this.time.upload(BigInt64Array.from([BigInt(time)]));
+    await this.sessions.runBound('lmdm', { x: this.x, cond_frame: this.condFrame, cond: this.cond, time_cond: this.time }, { x_start: this.xStart, pred_noise: this.predNoise });
+    return { x_start: this.xStart.download(), pred_noise: this.predNoise.download() };
   }
 
   release(): void {
-    this.cond.release();
-    this.condFrame.release();
+    for (const t of this.all) t.release();
   }
 }

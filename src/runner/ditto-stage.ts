@@ -22,7 +22,7 @@ import { fuseWindow, smoothFrames } from './motion-sequence.js';
 import type { RgbImage } from './png.js';
 import { StreamResampler } from './resample.js';
 import { feed, floatData, type RoleSessions } from './role-sessions.js';
-import { DeviceLmdmWindow, DeviceRenderPath } from './device-io.js';
+import { DeviceLmdm, DeviceRenderPath } from './device-io.js';
 import type { StageTimer } from './stage-timer.js';
 
 /** Zeros before the 16 kHz stream (3 past frames × 640 samples). */
@@ -68,6 +68,8 @@ export class DittoStream {
   private readonly alphas = cosineAlphasCumprod();
   /** Native backend: the avatar's tensors and the render intermediates on the device (device-io.ts). */
   private devicePath: DeviceRenderPath | undefined;
+  /** Native backend: LMDM's fixed device buffers (undefined: not made yet; null: host path). */
+  private deviceLmdm: DeviceLmdm | null | undefined;
   private finished = false;
 
   constructor(
@@ -117,6 +119,8 @@ export class DittoStream {
     await this.advance(true);
     this.devicePath?.release();
     this.devicePath = undefined;
+    this.deviceLmdm?.release();
+    this.deviceLmdm = undefined;
     const frames = this.frameCount();
     return { frames, hubertCalls: this.hubertCalls, windows: this.windowsDone, audio16kSamples: this.audioLen, motion: this.smoothedMotion(0, frames) };
   }
@@ -229,12 +233,14 @@ export class DittoStream {
     const noise = drawWindowNoise(createRng(((this.o.seed * 7919) ^ (w * 104729)) >>> 0), this.o.steps, size);
     const x = Float32Array.from(noise[0] as Float32Array);
     const pairs = ddimTimePairs(this.o.steps);
-    const onDevice = DeviceLmdmWindow.create(this.sessions, feed.f32([1, cfg.seqFrames, cfg.condDim], cond), feed.f32([1, dim], condFrame));
+    if (this.deviceLmdm === undefined) this.deviceLmdm = DeviceLmdm.create(this.sessions, [1, cfg.seqFrames, dim], [1, cfg.seqFrames, cfg.condDim], [1, dim]) ?? null;
+    const onDevice = this.deviceLmdm;
+    onDevice?.window(cond, condFrame);
     await this.timer.time('ditto.lmdm', async () => {
       for (let s = 0; s < pairs.length; s++) {
         const [time, next] = pairs[s] as [number, number];
         const out = onDevice
-          ? await onDevice.step(feed.f32([1, cfg.seqFrames, dim], x.slice()), feed.i64([1], [time]))
+          ? await onDevice.step(x, time)
           : await this.sessions.run('lmdm', {
               x: feed.f32([1, cfg.seqFrames, dim], x.slice()),
               cond_frame: feed.f32([1, dim], condFrame),
@@ -245,7 +251,7 @@ export class DittoStream {
         if (next < 0) x.set(x0.subarray(0, size));
         else ddimUpdate(x, x0, floatData(out.pred_noise, 'lmdm.pred_noise'), noise[s + 1] as Float32Array, ddimCoefficients(this.alphas, time, next));
       }
-    }).finally(() => onDevice?.release());
+    });
     const need = (first + cfg.seqFrames) * dim;
     if (this.seq.length < need) {
       const g = new Float32Array(need);
