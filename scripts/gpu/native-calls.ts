@@ -52,7 +52,7 @@ const v = nativeRuntimeVersion();
 if (v) result.ortVersion = v;
 
 const summary = (r: CompareReport) =>
-  r.rows.map((row) => ({ label: row.label, backend: row.backend, servedBy: row.servedBy, providerOptions: row.providerOptions, medianMs: row.latencyMs.median, p90Ms: row.latencyMs.p90, wallMedianMs: row.wallMs.median, ratioVsNode: row.speedup, relL2: row.error.relL2, timedRuns: row.timedRuns, loadSeconds: row.loadSeconds }));
+  r.rows.map((row) => ({ label: row.label, backend: row.backend, servedBy: row.servedBy, providerOptions: row.providerOptions, medianMs: row.latencyMs.median, p90Ms: row.latencyMs.p90, wallMedianMs: row.wallMs.median, ratioVsNode: row.speedup, relL2: row.error.relL2, timedRuns: row.timedRuns, loadSeconds: row.loadSeconds, ...(row.failed ? { failed: row.failed } : {}) }));
 
 for (const role of wanted) {
   const spec = m.roles[role];
@@ -68,7 +68,7 @@ for (const role of wanted) {
     const grid = await compareModels({ baseline: file, variants: [], labels: [role], ep, runs, warmup, dims, backends: ['node', 'native'], providerOptionSets: ep === 'cuda' ? SETS : [{}], deviceIo: 'native', maxSecondsPerModel: 20 });
     const host = await compareModels({ baseline: file, variants: [], labels: [`${role} host IO`], ep, runs, warmup, dims, backends: ['node', 'native'], providerOptionSets: [{}], deviceIo: false, maxSecondsPerModel: 20 });
     result.roles[role] = { dims, seconds: (performance.now() - t0) / 1000, deviceIo: summary(grid), hostIo: summary(host), full: { deviceIo: grid, hostIo: host } };
-    for (const row of [...summary(grid), ...summary(host)]) process.stderr.write(`  ${row.label.padEnd(70)} ${row.medianMs.toFixed(3).padStart(9)} ms  p90 ${row.p90Ms.toFixed(3)}  ×${row.ratioVsNode.toFixed(2)}  relL2 ${row.relL2.toExponential(1)}\n`);
+    for (const row of [...summary(grid), ...summary(host)]) process.stderr.write(row.failed ? `  ${row.label.padEnd(70)} FAILED: ${row.failed}\n` : `  ${row.label.padEnd(70)} ${row.medianMs.toFixed(3).padStart(9)} ms  p90 ${row.p90Ms.toFixed(3)}  ×${row.ratioVsNode.toFixed(2)}  relL2 ${row.relL2.toExponential(1)}\n`);
   } catch (e) {
     result.roles[role] = { dims, error: String((e as Error).message).split('\n')[0] };
     process.stderr.write(`  ${role} failed: ${String((e as Error).message).split('\n')[0]}\n`);

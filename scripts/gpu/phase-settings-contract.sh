@@ -15,7 +15,8 @@ cat > /tmp/wb/sweep-settings.json <<JSON
   "warmup": true, "profile": true, "text": "Hello there, this is a short test.",
   "variants": [
     { "name": "all-settings", "workers": 2, "vocoderBucket": 64, "overlap": true,
-      "session": { "graphOptimizationLevel": "basic", "useTf32": false, "cudaGraph": true, "preferNhwc": true } }
+      "session": { "graphOptimizationLevel": "basic", "useTf32": false, "cudaGraph": true, "preferNhwc": true } },
+    { "name": "native-settings", "backend": "native", "providerOptions": { "*": { "cudnn_conv_algo_search": "HEURISTIC" }, "decoder": { "prefer_nhwc": "1" } } }
   ] }
 JSON
 echo "== sweep ($(date +%T))"

@@ -11,6 +11,7 @@
  */
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
+import { UsageError } from '../errors.js';
 import { dataTypeName } from '../onnx/dtype.js';
 import { readModel } from '../onnx/read-model.js';
 import { emptyOverrides, materializeInput, planInputs } from '../profiler/inputs.js';
@@ -53,6 +54,8 @@ export interface CompareRow {
   backend: Backend;
   servedBy: string;
   providerOptions: Record<string, string>;
+  /** Why this row did not run (its session or first call failed); its figures are then empty. */
+  failed?: string;
   fileBytes: number;
   loadSeconds: number;
   /** Timed runs taken (fewer than asked when the model ran past its time budget). */
@@ -114,7 +117,8 @@ export async function compareModels(o: CompareOptions): Promise<CompareReport> {
   const backends = o.backends?.length ? o.backends : (['node'] as Backend[]);
   const sets = o.providerOptionSets?.length ? o.providerOptionSets : [{}];
   const grid = gridOf(files, labels, models.length, backends, sets);
-  const sessions: Session[] = [];
+  const sessions: (Session | undefined)[] = [];
+  const rowErrors: (string | undefined)[] = grid.map(() => undefined);
   const loadSeconds: number[] = [];
   const bound: (BoundIo | undefined)[] = [];
   try {
@@ -124,23 +128,40 @@ export async function compareModels(o: CompareOptions): Promise<CompareReport> {
       o.onProgress?.(`loading ${g.label} (${g.file})`);
       const config = rowConfig(o.ep, g);
       const t0 = performance.now();
-      const s = await createSession(g.file, config);
-      sessions.push(s);
-      loadSeconds.push((performance.now() - t0) / 1000);
-      const f = perModelFeeds[g.model] ?? feeds;
-      const wantIo = o.deviceIo === true || (o.deviceIo === 'native' && g.backend !== 'node');
-      const io = wantIo ? await bindDeviceIo(s, g.file, config, f) : undefined;
-      bound.push(io);
-      const call = () => (io ? s.runBound(io.feeds, io.outputs).then((r) => r.ms) : timedRun(s, f));
-      const tFirst = performance.now();
-      const r = io ? (await s.runBound(io.feeds, io.outputs), downloadAll(io.outputs)) : await s.run(f);
-      const firstMs = performance.now() - tFirst;
-      const out: Record<string, Float32Array> = {};
-      for (const [k, v] of Object.entries(r)) out[k] = toFloat32(v);
-      outputs.push(out);
-      // A model that takes seconds per run (CPU fallback) gets one more warm-up, not the full count.
-      const extra = firstMs > 1000 ? Math.min(1, warmup - 1) : warmup - 1;
-      for (let w = 0; w < extra; w++) await call();
+      // A row ORT refuses at run time (an option set it can't take: CUDA graph capture with nodes off the EP)
+      // is reported as that row's error; the other rows go on. Bad input (UsageError) stops the command.
+      let s: Session | undefined;
+      try {
+        const made = await createSession(g.file, config);
+        s = made;
+        sessions.push(made);
+        loadSeconds.push((performance.now() - t0) / 1000);
+        const f = perModelFeeds[g.model] ?? feeds;
+        const wantIo = o.deviceIo === true || (o.deviceIo === 'native' && g.backend !== 'node');
+        const io = wantIo ? await bindDeviceIo(made, g.file, config, f) : undefined;
+        bound.push(io);
+        const call = () => (io ? made.runBound(io.feeds, io.outputs).then((r) => r.ms) : timedRun(made, f));
+        const tFirst = performance.now();
+        const r = io ? (await made.runBound(io.feeds, io.outputs), downloadAll(io.outputs)) : await made.run(f);
+        const firstMs = performance.now() - tFirst;
+        const out: Record<string, Float32Array> = {};
+        for (const [k, v] of Object.entries(r)) out[k] = toFloat32(v);
+        outputs.push(out);
+        // A model that takes seconds per run (CPU fallback) gets one more warm-up, not the full count.
+        const extra = firstMs > 1000 ? Math.min(1, warmup - 1) : warmup - 1;
+        for (let w = 0; w < extra; w++) await call();
+      } catch (e) {
+        if (e instanceof UsageError || grid.length === 1) throw e;
+        const msg = String((e as Error).message).split('\n')[0] ?? String(e);
+        o.onProgress?.(`${g.label}: ${msg}`);
+        rowErrors[grid.indexOf(g)] = msg;
+        if (s && sessions[sessions.length - 1] === s) sessions.pop();
+        await s?.release();
+        sessions.push(undefined);
+        while (loadSeconds.length < sessions.length) loadSeconds.push(0);
+        while (bound.length < sessions.length) bound.push(undefined);
+        while (outputs.length < sessions.length) outputs.push({});
+      }
     }
     const times: number[][] = grid.map(() => []);
     const walls: number[][] = grid.map(() => []);
@@ -148,6 +169,7 @@ export async function compareModels(o: CompareOptions): Promise<CompareReport> {
     const spent = grid.map(() => 0);
     for (let r = 0; r < runs; r++) {
       for (const [i, s] of sessions.entries()) {
+        if (!s) continue;
         if ((spent[i] ?? 0) > budgetMs && (times[i]?.length ?? 0) >= 3) continue;
         const io = bound[i];
         const g = grid[i];
@@ -173,6 +195,7 @@ export async function compareModels(o: CompareOptions): Promise<CompareReport> {
         label: g.label,
         backend: g.backend,
         servedBy: sessions[i]?.backend ?? 'node',
+        ...(rowErrors[i] ? { failed: rowErrors[i] } : {}),
         providerOptions: g.providerOptions,
         timedRuns: times[i]?.length ?? 0,
         file: f,
@@ -198,7 +221,7 @@ export async function compareModels(o: CompareOptions): Promise<CompareReport> {
     };
   } finally {
     for (const io of bound) for (const t of [...Object.values(io?.feeds ?? {}), ...Object.values(io?.outputs ?? {})]) t.release();
-    for (const s of sessions) await s.release();
+    for (const s of sessions) await s?.release();
   }
 }
 

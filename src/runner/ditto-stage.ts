@@ -25,6 +25,7 @@ import { feed, floatData, type RoleSessions } from './role-sessions.js';
 import { checkDiffusionLoop, isDiffusionLoop, runWindowLoop } from './lmdm-loop.js';
 import { checkBakedSource, detectRenderPlan, renderBatch, type RenderGraphMode, type RenderPlan } from './render-batched.js';
 import { extractSourceFeatures } from './source-features.js';
+import { DeviceLmdm, DeviceRenderPath } from './device-io.js';
 import type { StageTimer } from './stage-timer.js';
 
 /** Zeros before the 16 kHz stream (3 past frames × 640 samples). */
@@ -71,6 +72,10 @@ export class DittoStream {
   private rendered = 0;
   private source: { feature3d: HostTensor; motion: Float32Array; kpCanonical: Float32Array; kpSource: Float32Array; kpRaw: Float32Array } | undefined;
   private readonly alphas = cosineAlphasCumprod();
+  /** Native backend: the avatar's tensors and the render intermediates on the device (device-io.ts). */
+  private devicePath: DeviceRenderPath | undefined;
+  /** Native backend: LMDM's fixed device buffers (undefined: not made yet; null: host path). */
+  private deviceLmdm: DeviceLmdm | null | undefined;
   private finished = false;
   /** Batched and/or composed rendering (render-batched.ts); undefined = three calls per frame. */
   private readonly plan: RenderPlan | undefined;
@@ -99,6 +104,9 @@ export class DittoStream {
     await this.timer.time('ditto.source', async () => {
       const f = await extractSourceFeatures(this.sessions, this.cfg, image);
       this.source = { ...f, kpRaw: f.kpCanonical };
+      this.devicePath?.release();
+      // The native backend keeps the avatar's volume and keypoints on the device (per-frame three-call path only).
+      this.devicePath = this.plan ? undefined : DeviceRenderPath.create(this.sessions, f.feature3d, f.kpSource, this.cfg.numKp);
     });
     if (this.plan?.graph === 'baked' && this.source) checkBakedSource(this.sessions.files.renderer, this.source.kpSource);
   }
@@ -115,6 +123,10 @@ export class DittoStream {
     this.append(out);
     this.finished = true;
     await this.advance(true);
+    this.devicePath?.release();
+    this.devicePath = undefined;
+    this.deviceLmdm?.release();
+    this.deviceLmdm = undefined;
     const frames = this.frameCount();
     return {
       frames,
@@ -238,6 +250,9 @@ export class DittoStream {
     const noise = drawWindowNoise(createRng(((this.o.seed * 7919) ^ (w * 104729)) >>> 0), this.o.steps, size);
     const x = Float32Array.from(noise[0] as Float32Array);
     const pairs = ddimTimePairs(this.o.steps);
+    if (this.deviceLmdm === undefined) this.deviceLmdm = this.lmdmLoop ? null : DeviceLmdm.create(this.sessions, [1, cfg.seqFrames, dim], [1, cfg.seqFrames, cfg.condDim], [1, dim]) ?? null;
+    const onDevice = this.deviceLmdm;
+    onDevice?.window(cond, condFrame);
     await this.timer.time('ditto.lmdm', async () => {
       if (this.lmdmLoop) {
         x.set(await runWindowLoop(this.sessions, cfg, noise, condFrame, cond));
@@ -245,12 +260,14 @@ export class DittoStream {
       }
       for (let s = 0; s < pairs.length; s++) {
         const [time, next] = pairs[s] as [number, number];
-        const out = await this.sessions.run('lmdm', {
-          x: feed.f32([1, cfg.seqFrames, dim], x.slice()),
-          cond_frame: feed.f32([1, dim], condFrame),
-          cond: feed.f32([1, cfg.seqFrames, cfg.condDim], cond),
-          time_cond: feed.i64([1], [time]),
-        });
+        const out = onDevice
+          ? await onDevice.step(x, time)
+          : await this.sessions.run('lmdm', {
+              x: feed.f32([1, cfg.seqFrames, dim], x.slice()),
+              cond_frame: feed.f32([1, dim], condFrame),
+              cond: feed.f32([1, cfg.seqFrames, cfg.condDim], cond),
+              time_cond: feed.i64([1], [time]),
+            });
         const x0 = floatData(out.x_start, 'lmdm.x_start');
         if (next < 0) x.set(x0.subarray(0, size));
         else ddimUpdate(x, x0, floatData(out.pred_noise, 'lmdm.pred_noise'), noise[s + 1] as Float32Array, ddimCoefficients(this.alphas, time, next));
@@ -282,6 +299,10 @@ export class DittoStream {
       const m = motion.subarray((f - from) * cfg.motionDim, (f - from + 1) * cfg.motionDim);
       const image = await this.timer.time('ditto.render', async () => {
         const kpD = motionToKeypoints(m, src.kpCanonical, K);
+        if (this.devicePath) {
+          const o = await this.devicePath.frame(kpD);
+          return tensorToRgb(floatData(o, 'decoder.output'), o.dims[3] ?? 0, o.dims[2] ?? 0);
+        }
         const st = await this.sessions.run('stitch_network', { kp_source: feed.f32([1, K, 3], src.kpSource), kp_driving: feed.f32([1, K, 3], kpD) });
         const kpStitched = st.out;
         if (!kpStitched) throw new StageError('ditto.render', 'error', 'stitch_network output out missing');

@@ -9,7 +9,7 @@ import { hostTensorToFloat32 } from '../runtime/index.js';
 import { isAbsolute, join, resolve } from 'node:path';
 import { float16ToFloat32, float32ToFloat16 } from '../onnx/dtype.js';
 import type { Manifest, Role } from '../models/manifest.js';
-import { createSession, type HostTensor, type Session, type SessionConfig, type SessionIO } from '../runtime/index.js';
+import { createSession, type BoundRunOptions, type HostTensor, type OutputTarget, type Session, type SessionConfig, type SessionIO, type Tensor } from '../runtime/index.js';
 import { StageError } from './input-error.js';
 import type { InputRecorder } from './input-recorder.js';
 import { withTimeout } from './stage-timer.js';
@@ -201,6 +201,38 @@ export class RoleSessions {
       this.fingerprints[role] = fp;
     }
     return out;
+  }
+
+  /**
+   * Whether `roles` can run with device-resident tensors (src/runner/device-io.ts): every one served by the
+   * native backend, with float32 inputs and outputs, and no input recorder (it needs host feeds).
+   */
+  canBindOnDevice(roles: readonly Role[]): boolean {
+    if (this.recorder) return false;
+    return roles.every((r) => {
+      const s = this.sessions.get(r);
+      return s?.backend === 'native' && [...s.inputMetadata, ...s.outputMetadata].every((m) => m.type === undefined || m.type === 'float32' || m.type === 'int64');
+    });
+  }
+
+  /**
+   * A bound run (device tensors in and out, see the runtime interface); times and the first call's
+   * fingerprint are kept as for {@link run} (device outputs are downloaded for the fingerprint once).
+   */
+  async runBound(role: Role, feeds: Record<string, Tensor>, outputs: Record<string, OutputTarget>, options?: BoundRunOptions): Promise<Record<string, Tensor>> {
+    const s = this.sessions.get(role);
+    if (!s) throw new StageError(role, 'error', `no session loaded for role '${role}'`);
+    const t0 = performance.now();
+    const r = await s.runBound(feeds, outputs, options);
+    const list = this.times.get(role) ?? [];
+    list.push(performance.now() - t0);
+    this.times.set(role, list);
+    if (!this.fingerprints[role]) {
+      const fp: RoleFingerprint = {};
+      for (const [name, t] of Object.entries(r.outputs)) fp[name] = fingerprint('data' in t ? t : t.download());
+      this.fingerprints[role] = fp;
+    }
+    return r.outputs;
   }
 
   /**

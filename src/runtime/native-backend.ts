@@ -94,6 +94,9 @@ export async function createNativeSession(addon: Addon, model: string | Uint8Arr
   const inputMetadata = meta(s.inputInfo());
   const outputMetadata = meta(s.outputInfo());
   const outputNames = outputMetadata.map((m) => m.name);
+  // ORT captures a CUDA graph during the first run and replays it on the buffers bound then: every input and
+  // output must be a preallocated device tensor, or replays read and write memory nobody looks at.
+  const graph = config.ep === 'cuda' && nativeProviderOptions(config).enable_cuda_graph === '1';
 
   const runBound = async (feeds: Record<string, Tensor>, outputs: Record<string, OutputTarget> = {}, options: BoundRunOptions = {}) => {
     const f: Record<string, AddonHostTensor | AddonDeviceTensor> = {};
@@ -110,6 +113,11 @@ export async function createNativeSession(addon: Addon, model: string | Uint8Arr
         if (!(v instanceof NativeDeviceTensor)) throw new UsageError(`output '${k}': a device tensor of another backend`);
         o[k] = v.raw;
       } else o[k] = v;
+    }
+    if (graph) {
+      const loose = [...Object.entries(feeds).filter(([, v]) => !isDeviceTensor(v)), ...Object.entries(targets).filter(([, v]) => !isDeviceTensor(v))].map(([k]) => k);
+      if (loose.length)
+        throw new UsageError(`enable_cuda_graph: '${loose[0]}' is not a preallocated device tensor; with CUDA graph capture every input and output must be one (Session.allocate), bound from the first run on`);
     }
     const ro: { gpuGraphId?: number; config?: Record<string, string>; inline?: boolean } = {};
     const inline = options.inline ?? process.env.WB_NATIVE_RUN === 'inline';

@@ -272,7 +272,7 @@ export function variantSettings(spec: SweepSpec, v: VariantSpec): PipelineSettin
 }
 
 /** Run settings that have a short name of their own in variant names. */
-const NAMED_SETTINGS: ReadonlySet<string> = new Set(['workers', 'session', 'vocoderBucket', 'overlap', 'renderGraph', 'renderBatch', 'diffusionLoop']);
+const NAMED_SETTINGS: ReadonlySet<string> = new Set(['workers', 'session', 'vocoderBucket', 'overlap', 'renderGraph', 'renderBatch', 'diffusionLoop', 'backend', 'providerOptions']);
 
 /** A readable name made from a variant's settings ('fp16+res96+steps2'). */
 export function variantName(v: VariantSpec): string {
@@ -291,6 +291,8 @@ export function variantName(v: VariantSpec): string {
   if (v.steps !== undefined) parts.push(`steps${v.steps}`);
   if (v.workers !== undefined && v.workers !== 1) parts.push(`w${v.workers}`);
   if (v.session && Object.keys(v.session).length) parts.push(Object.entries(v.session).map(([k, x]) => `${k}=${String(x)}`).join(','));
+  if (v.backend !== undefined && v.backend !== 'node') parts.push(v.backend);
+  for (const [role, o] of Object.entries(v.providerOptions ?? {})) if (o && Object.keys(o).length) parts.push(`${role === '*' ? '' : `${role}:`}${Object.entries(o).map(([k, x]) => `${k}=${String(x)}`).join(',')}`);
   // Any other run setting the variant changes (a grid axis of warmup, say) is named as key=value.
   for (const [k, x] of Object.entries(nonDefaultSettings(resolvePipelineSettings([pickSettings(v as Record<string, unknown>, 'sweep spec')])))) if (!NAMED_SETTINGS.has(k)) parts.push(`${k}=${JSON.stringify(x)}`);
   return parts.length ? parts.join('+') : 'fp32';

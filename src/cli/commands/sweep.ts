@@ -3,6 +3,7 @@
  * variant of the spec (the default spec runs the tiny reference set), appends results to
  * <out>/results.jsonl, then writes <out>/index.html and <out>/summary.json and prints the ranking.
  */
+import type { Backend } from '../../runtime/index.js';
 import { Command, Option } from 'commander';
 import { dirname, resolve } from 'node:path';
 import { UsageError } from '../../errors.js';
@@ -56,6 +57,7 @@ interface SweepFlags {
   minPsnr?: number;
   minSsim?: number;
   maxAudioDistance?: number;
+  backend?: Backend;
 }
 
 /** `--devices 0,1,3`: distinct non-negative integers. */
@@ -90,14 +92,16 @@ export function sweepCommand(o: SweepCommandOptions = {}): Command {
     .option('--out <dir>', "output folder (default reports/<spec name>); '{shard}' is replaced by the shard index")
     .option('--cache-dir <dir>', 'cache of rewritten variant models', SWEEP_DEFAULTS.cacheDir)
     .option('--no-report', 'write results.jsonl only')
-    .addOption(new Option('--device-worker', 'serve variants to a parent `sweep --devices` over IPC').hideHelp());
+    .addOption(new Option('--device-worker', 'serve variants to a parent `sweep --devices` over IPC').hideHelp())
+    .addOption(new Option('--backend <backend>', "runtime backend of every variant that does not set its own 'backend' (spec-wide default): node, native, auto").choices(['node', 'native', 'auto']));
   addConstraintOptions(c);
   return c.action(async (specFile: string | undefined, f: SweepFlags) => {
     if (f.deviceWorker) {
       await serveDeviceWorker(makeDriver());
       return;
     }
-    const spec = specFile ? loadSweepSpec(specFile) : DEFAULT_SWEEP_SPEC;
+    const loaded = specFile ? loadSweepSpec(specFile) : DEFAULT_SWEEP_SPEC;
+    const spec = f.backend ? { ...loaded, backend: f.backend } : loaded;
     const shard = shardOf(f.shard);
     const devices = f.devices !== undefined ? parseDevices(f.devices) : undefined;
     const outDir = resolve((f.out ?? `reports/${spec.name}`).replaceAll('{shard}', shard ? String(shard.index) : 'all'));

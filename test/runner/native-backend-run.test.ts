@@ -1,0 +1,60 @@
+/**
+ * The pipeline on the native backend (CPU EP, tiny set): the Ditto stage keeps the avatar's tensors and the
+ * stitch → warp → decoder intermediates in device tensors and LMDM's window constants on the device
+ * (src/runner/device-io.ts); audio and frames equal the node backend's run exactly, and run.json records
+ * the backend. Skips without the addon except in CI.
+ */
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, test, vi } from 'vitest';
+import { DeviceLmdm, DeviceRenderPath } from '../../src/runner/device-io.js';
+import { runPipeline } from '../../src/runner/run-pipeline.js';
+import type { RunResult } from '../../src/runner/run-result.js';
+import { nativeUnavailable } from '../../src/runtime/index.js';
+import { tinyManifest } from './tiny-set.js';
+
+const why = nativeUnavailable();
+if (why && process.env.CI) throw new Error(`CI: the native addon is missing (${why})`);
+const d = why ? describe.skip : describe;
+
+const ROOT = join(tmpdir(), `wb-native-run-${process.pid}`);
+let node: RunResult;
+let native: RunResult;
+const made = { render: [] as boolean[], lmdm: [] as boolean[] };
+
+d('pipeline on the native backend', () => {
+  beforeAll(async () => {
+    mkdirSync(ROOT, { recursive: true });
+    const manifest = await tinyManifest();
+    const common = { manifest, text: 'Hello there, a short one.', steps: 2, seed: 0, mp4: false } as const;
+    const render = vi.spyOn(DeviceRenderPath, 'create');
+    const lmdm = vi.spyOn(DeviceLmdm, 'create');
+    node = await runPipeline({ ...common, out: join(ROOT, 'node') });
+    made.render.push(...render.mock.results.map((r) => r.value !== undefined));
+    made.lmdm.push(...lmdm.mock.results.map((r) => r.value !== undefined));
+    render.mockClear();
+    lmdm.mockClear();
+    native = await runPipeline({ ...common, out: join(ROOT, 'native'), settings: { backend: 'native' }, baseline: join(ROOT, 'node') });
+    made.render.push(...render.mock.results.map((r) => r.value !== undefined));
+    made.lmdm.push(...lmdm.mock.results.map((r) => r.value !== undefined));
+  }, 180_000);
+
+  test('the device paths ran on native only (node: host path)', () => {
+    // node run: one avatar, every window → host path (create returned undefined); native: device paths.
+    expect(made.render).toEqual([false, true]);
+    expect(made.lmdm).toEqual([false, true]); // made once per stage
+  });
+
+  test('same audio and frames as the node backend', () => {
+    expect(native.quality?.audio?.snrDb).toBe(Infinity);
+    expect(native.quality?.frames?.psnrMean).toBe(Infinity);
+    expect(native.quality?.firstDivergentRole).toBeNull();
+    expect(native.counts).toEqual(node.counts);
+  });
+
+  test('run.json records the backend applied; every role was called', () => {
+    expect(native.config.settings.backend).toBe('native');
+    for (const role of ['stitch_network', 'warp_network', 'decoder', 'lmdm'] as const) expect(native.roles[role]?.calls).toBe(node.roles[role]?.calls);
+  });
+});
