@@ -189,23 +189,24 @@ TensorPtr wrapValue(Ort::Value v, SessionPtr owner) {
 // ---------- DeviceTensor ----------
 class DeviceTensor : public Napi::ObjectWrap<DeviceTensor> {
  public:
-  static Napi::FunctionReference ctor;
+  // The constructor lives in the env's instance data, not in a static: each worker thread that loads the
+  // addon has its own env, and a reference made in one env must never be used from another (V8 aborts).
+  static Napi::FunctionReference& ctor(Napi::Env env) { return *env.GetInstanceData<Napi::FunctionReference>(); }
   static Napi::Function Define(Napi::Env env) {
     Napi::Function f = DefineClass(env, "DeviceTensor",
                                    {InstanceAccessor<&DeviceTensor::Type>("type"), InstanceAccessor<&DeviceTensor::Dims>("dims"),
                                     InstanceAccessor<&DeviceTensor::Location>("location"), InstanceAccessor<&DeviceTensor::Released>("released"),
                                     InstanceMethod<&DeviceTensor::Upload>("upload"), InstanceMethod<&DeviceTensor::Download>("download"),
                                     InstanceMethod<&DeviceTensor::Release>("release")});
-    ctor = Napi::Persistent(f);
-    ctor.SuppressDestruct();
+    env.SetInstanceData<Napi::FunctionReference>(new Napi::FunctionReference(Napi::Persistent(f)));
     return f;
   }
   static Napi::Object Wrap(Napi::Env env, TensorPtr t) {
-    Napi::Object o = ctor.New({Napi::External<TensorPtr>::New(env, new TensorPtr(std::move(t)), [](Napi::Env, TensorPtr* p) { delete p; })});
+    Napi::Object o = ctor(env).New({Napi::External<TensorPtr>::New(env, new TensorPtr(std::move(t)), [](Napi::Env, TensorPtr* p) { delete p; })});
     return o;
   }
   static TensorPtr Core(const Napi::Object& o) {
-    if (!o.InstanceOf(ctor.Value())) return nullptr;
+    if (!o.InstanceOf(ctor(o.Env()).Value())) return nullptr;
     DeviceTensor* d = ObjectWrap<DeviceTensor>::Unwrap(o);
     if (!d->t_) throw std::runtime_error("device tensor was released");
     return d->t_;
@@ -263,7 +264,6 @@ class DeviceTensor : public Napi::ObjectWrap<DeviceTensor> {
     return makeTypedArray(info.Env(), ti->js, t->bytes / ti->size, buf);
   }
 };
-Napi::FunctionReference DeviceTensor::ctor;
 
 // ---------- host tensors {type, dims, data} ----------
 struct HostIn {
