@@ -10,11 +10,9 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync, statSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RuntimeError, UsageError } from '../errors.js';
-import { GraphBuilder } from '../onnx/builder.js';
-import { DataType } from '../onnx/dtype.js';
-import { writeModel } from '../onnx/write-model.js';
 import { type NativeCheck, checkNative, createSession, diagnoseCuda, ortBindingDir, onnxruntimeVersion } from '../runtime/index.js';
 import { readTrace } from './trace.js';
+import { writeMatMulCheckModel } from '../runtime/check-model.js';
 
 export const CUDA_PROVIDER_PACKAGE = 'com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9';
 export const PROVIDER_FILES = ['libonnxruntime_providers_cuda.so', 'libonnxruntime_providers_shared.so'] as const;
@@ -142,12 +140,7 @@ export async function checkCuda(): Promise<CudaCheck> {
   if (why) return { ok: false, detail: why };
   const dir = mkdtempSync(join(tmpdir(), 'wb-cuda-check-'));
   try {
-    const b = new GraphBuilder('cuda_check', { seed: 1 });
-    const x = b.input('x', DataType.FLOAT, [1, 64]);
-    const w = b.weight('w', [64, 64], { fanIn: 64 });
-    b.output(b.op('MatMul', [x, w], {}, { name: 'check_matmul' }), 'y');
-    const model = join(dir, 'check.onnx');
-    writeModel(b.finish(), model);
+    const model = writeMatMulCheckModel(dir, 'cuda_check');
     const s = await createSession(model, { ep: 'cuda', enableProfiling: true, profileFilePrefix: join(dir, 'trace') });
     await s.run({ x: { type: 'float32', dims: [1, 64], data: new Float32Array(64).fill(1) } });
     const file = s.endProfiling();

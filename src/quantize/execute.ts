@@ -1,5 +1,5 @@
 /**
- * Running graph-model variants on ONNX Runtime (through `src/runtime/ort.ts`) for calibration, mixed
+ * Running graph-model variants on ONNX Runtime (through `src/runtime/index.ts`) for calibration, mixed
  * precision search and verification: serialise in memory, feed float inputs, read any float output as
  * float32, and expose intermediate values as extra graph outputs.
  */

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { formatDb } from '../runner/quality.js';
 import { DEFAULT_QUALITY_FLOOR, dittoCallsText, rankResults, type QualityFloor, type RankConstraints } from '../sweep/rank.js';
-import type { VariantPlacement, VariantResult } from '../sweep/types.js';
+import { ROLE_ERROR_NOT_COMPARABLE, type VariantPlacement, type VariantResult } from '../sweep/types.js';
 import { placementLineOf } from '../sweep/variant-placement.js';
 import { memoryTraces, opTypeBreakdownTrace, paretoTraces, roleTimeTraces, rooflineTraces, stageRtfTraces, workerScalingTraces } from './sweep-traces.js';
 import { buildReportMedia } from './variant-media.js';
@@ -38,9 +38,6 @@ export function roleErrorText(roleError: Record<string, number>): string {
     .map(([k, v]) => `${k} ${typeof v !== 'number' ? 'n/a' : v >= ROLE_ERROR_NOT_COMPARABLE ? 'not comparable (output shapes differ from the baseline\'s, or its output is all zeros)' : v.toExponential(2)}`)
     .join(', ');
 }
-
-/** The value pipeline-driver's qualityMetricsOf stores for an output whose shape differs from the baseline's. */
-export const ROLE_ERROR_NOT_COMPARABLE = 1e6;
 
 /** 'reference' when the baseline's manifest says its models are the seeded reference set. */
 export function modelSourceOf(results: readonly VariantResult[]): 'reference' | 'export' | undefined {

@@ -38,7 +38,7 @@ export function providerOptionsForRole(po: RoleProviderOptions, role: string): R
 export interface PipelineSettings {
   /** Concurrent Ditto renderers sharing the run's TTS audio (src/runner/worker-pool.ts); 1 = the single stream only. */
   workers: number;
-  /** ONNX Runtime session options of every role (src/runtime/ort.ts says which the binding applies). */
+  /** ONNX Runtime session options of every role (src/runtime/index.ts says which the binding applies). */
   session: SessionSettings;
   /** Pad HiFi-GAN calls to multiples of this many tokens (0 = exact lengths; src/runner/tts-stage.ts). */
   vocoderBucket: number;

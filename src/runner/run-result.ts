@@ -27,7 +27,7 @@ export interface RunConfig {
   streamChunkTokens: number;
   /** The run's settings as requested, defaults filled in (src/runner/pipeline-settings.ts). */
   settings: PipelineSettings;
-  /** How each session option reached ONNX Runtime (the binding cannot apply some; src/runtime/ort.ts). */
+  /** How each session option reached ONNX Runtime (the binding cannot apply some; src/runtime/index.ts). */
   sessionOptions: AppliedSessionOption[];
   tokenizer: 'bpe' | 'fallback' | null;
   /**

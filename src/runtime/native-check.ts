@@ -6,12 +6,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GraphBuilder } from '../onnx/builder.js';
-import { DataType } from '../onnx/dtype.js';
-import { writeModel } from '../onnx/write-model.js';
 import { createSession, nativeRuntimeVersion, nativeUnavailable } from './index.js';
 import { diagnoseCuda } from './ort-files.js';
 import type { HostTensor } from './types.js';
+import { writeMatMulCheckModel } from './check-model.js';
 
 export interface NativeCheck {
   /** The addon is built and loads. */
@@ -34,12 +32,7 @@ export async function checkNative(): Promise<NativeCheck> {
   const dir = mkdtempSync(join(tmpdir(), 'wb-native-check-'));
   const steps: NativeCheck['steps'] = [];
   try {
-    const b = new GraphBuilder('native_check', { seed: 1 });
-    const x = b.input('x', DataType.FLOAT, [1, 64]);
-    const w = b.weight('w', [64, 64], { fanIn: 64 });
-    b.output(b.op('MatMul', [x, w], {}, { name: 'check_matmul' }), 'y');
-    const model = join(dir, 'check.onnx');
-    writeModel(b.finish(), model);
+    const model = writeMatMulCheckModel(dir, 'native_check');
     const feeds: Record<string, HostTensor> = { x: { type: 'float32', dims: [1, 64], data: Float32Array.from({ length: 64 }, (_, i) => Math.sin(i)) } };
     const ref = await createSession(model, { ep: 'cpu', backend: 'node' });
     const want = (await ref.run(feeds)).y?.data as Float32Array;

@@ -23,6 +23,7 @@ import { applyPasses, needsCalibration } from './apply-passes.js';
 import { summarizeRunProfile } from './profile-summary.js';
 import { CALIBRATION_MAX_SAMPLES, CALIBRATION_SUBDIR, calibrationEvery } from './calibration-roles.js';
 import { PSNR_IDENTICAL } from './rank.js';
+import { ROLE_ERROR_NOT_COMPARABLE } from './types.js';
 import { checkManifestPlacement } from './variant-placement.js';
 import { writeRunPreview } from './run-preview.js';
 import { canonicalJson } from './spec.js';
@@ -68,9 +69,9 @@ export function qualityMetricsOf(q: QualityReport): QualityMetrics {
   set('motionError', finite(q.motion?.rmse));
   const roleError: Record<string, number> = {};
   for (const [role, outs] of Object.entries(q.roles)) {
-    // Infinity (shapes differ) → 1e6; NaN (e.g. all-zero reference) is left out.
+    // Infinity (shapes differ) → ROLE_ERROR_NOT_COMPARABLE; NaN (e.g. all-zero reference) is left out.
     const vals = Object.values(outs ?? {}).filter((x) => !Number.isNaN(x));
-    if (vals.length) roleError[role] = Math.min(Math.max(...vals), 1e6);
+    if (vals.length) roleError[role] = Math.min(Math.max(...vals), ROLE_ERROR_NOT_COMPARABLE);
   }
   if (Object.keys(roleError).length) out.roleError = roleError;
   if (q.firstDivergentRole) out.firstDivergentRole = q.firstDivergentRole;

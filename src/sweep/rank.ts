@@ -5,10 +5,14 @@
  * `SearchResults.sort`), no single objective dominates, and a variant that misses a constraint is still
  * listed with the constraint it misses.
  */
+import { DB_CAP } from '../runner/quality.js';
 import type { OpTypeTime, VariantResult } from './types.js';
 
-/** Frame PSNR of an output identical to the baseline's (the baseline itself); finite so it plots and serializes. */
-export const PSNR_IDENTICAL = 100;
+/**
+ * Frame PSNR of an output identical to the baseline's (the baseline itself); finite so it plots and serializes.
+ * The runner's one dB cap, so results, run.json, the gate and the report agree.
+ */
+export const PSNR_IDENTICAL = DB_CAP;
 
 export interface RankConstraints {
   maxRtf?: number;

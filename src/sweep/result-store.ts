@@ -73,10 +73,14 @@ export function repairResults(file: string): boolean {
 /** Appends one result as one line and fsyncs it before returning. */
 export function appendResult(file: string, result: VariantResult): void {
   mkdirSync(dirname(file), { recursive: true });
-  const line = `${JSON.stringify(result)}\n`;
-  const fd = openSync(file, 'a');
+  writeSynced(file, `${JSON.stringify(result)}\n`, 'a');
+}
+
+/** Writes `text` (flag 'a' appends, 'w' replaces) and fsyncs it before returning. */
+function writeSynced(file: string, text: string, flag: 'a' | 'w'): void {
+  const fd = openSync(file, flag);
   try {
-    writeSync(fd, line);
+    writeSync(fd, text);
     fsyncSync(fd);
   } finally {
     closeSync(fd);
@@ -111,12 +115,6 @@ export function rewriteResults(file: string, results: readonly VariantResult[]):
   const text = results.map((r) => `${JSON.stringify(r)}\n`).join('');
   if (existsSync(file) && readFileSync(file, 'utf8') === text) return;
   const tmp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(tmp, 'w');
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
+  writeSynced(tmp, text, 'w');
   renameSync(tmp, file);
 }

@@ -308,3 +308,9 @@ export interface SweepDriver {
   /** Environment recorded with each result. */
   env(ep: 'cpu' | 'cuda'): VariantResult['env'];
 }
+
+/**
+ * What `roleError` holds for a role whose outputs cannot be compared with the baseline's (shapes differ, e.g. a
+ * resolution variant's decoder): not an error size, so the report says it in words.
+ */
+export const ROLE_ERROR_NOT_COMPARABLE = 1e6;

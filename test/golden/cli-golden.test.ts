@@ -5,7 +5,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildFuzzSeeds } from '../../src/fuzz/seeds.js';
 import { syntheticResults } from '../report/helpers/synthetic-results.js';
 import { runCli } from '../helpers/capture.js';
@@ -29,7 +29,7 @@ describe('golden: inspect --json', () => {
   for (const seed of ['mlp', 'conv', 'ext'])
     it(seed, async () => {
       const r = await runCli(['inspect', join(dir, 'seeds', `${seed}.onnx`), '--json']);
-      if (r.code !== 0) throw new Error(r.stderr);
+      expect(r.code, r.stderr).toBe(0);
       expectGolden(`inspect-${seed}.json`, normalize(r.stdout, { dir }));
     });
 });
@@ -44,7 +44,7 @@ describe('golden: gate console, Markdown and JUnit', () => {
       const xml = join(dir, `${name}.xml`);
       const r = await runCli(['gate', '--config', join(dir, 'gate.json'), '--baseline', join(dir, 'baseline.jsonl'), '--candidate', join(dir, 'candidate.jsonl'), '--markdown', md, '--junit', xml, ...flags]);
       const expected = name === 'pass' ? 0 : 1;
-      if (r.code !== expected) throw new Error(`exit ${r.code}, expected ${expected}: ${r.stderr}`);
+      expect(r.code, r.stderr).toBe(expected);
       expectGolden(`gate-${name}.txt`, normalize(r.stdout, { dir }));
       expectGolden(`gate-${name}.md`, normalize(readFileSync(md, 'utf8'), { dir }));
       expectGolden(`gate-${name}.junit.xml`, normalize(readFileSync(xml, 'utf8'), { dir }));

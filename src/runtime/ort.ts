@@ -1,2 +1,0 @@
-/** Kept for branches in flight: the runtime interface is src/runtime/index.ts. New code imports that. */
-export * from './index.js';
