@@ -1,8 +1,10 @@
 /**
  * Device-resident tensors for the Ditto stage on the native backend (issue 15). What stays on the device:
  * - per avatar: the appearance volume (feature_3d) and the source keypoints, uploaded once;
- * - per frame: the driving keypoints go up (63 floats), stitch's output feeds warp and warp's output (the
- *   [1,32,H,W] feature) feeds the decoder on the device, in fixed buffers; only the frame comes back;
+ * - per call (one frame, or a batch of N on a batched or composed renderer): the driving keypoints go up
+ *   (N·63 floats) into one fixed buffer; on the three-role path stitch's output feeds warp and warp's output
+ *   (the [N,32,H,W] feature) feeds the decoder on the device, in fixed buffers; a composed renderer gets the
+ *   avatar's tensors once (a baked one holds them); only the frames come back, from a fixed buffer;
  * - LMDM: fixed buffers for the whole stage; per window cond and cond_frame are uploaded once and stay for the window's DDIM steps. The DDIM
  *   update itself is JavaScript (ddimUpdate), so each step still uploads x (and time_cond) and downloads
  *   x_start and pred_noise: the state does not stay on the device across steps. LMDM's buffers are fixed for
@@ -12,8 +14,10 @@
  * CUDA graph (enable_cuda_graph) needs for replay.
  */
 import type { Role } from '../models/manifest.js';
-import type { DeviceTensor, HostTensor, Session } from '../runtime/index.js';
+import { RENDER_IO } from '../quantize/render-graph.js';
+import { isDeviceTensor, type DeviceTensor, type HostTensor, type Session, type Tensor } from '../runtime/index.js';
 import { StageError } from './input-error.js';
+import type { RenderPlan } from './render-batched.js';
 import type { RoleSessions } from './role-sessions.js';
 
 const RENDER_ROLES: readonly Role[] = ['stitch_network', 'warp_network', 'decoder'];
@@ -23,66 +27,123 @@ function staticDims(s: Session, output: string): number[] | undefined {
   return shape && shape.every((d) => typeof d === 'number') ? (shape as number[]) : undefined;
 }
 
-/** stitch → warp → decoder with the avatar's tensors and the intermediates on the device. */
+/** `data` repeated `n` times (an avatar's tensor tiled over a batch). */
+function tile(data: Float32Array, n: number): Float32Array {
+  if (n === 1) return data;
+  const out = new Float32Array(data.length * n);
+  for (let i = 0; i < n; i++) out.set(data, i * data.length);
+  return out;
+}
+
+/** The avatar's tensors the device path needs. */
+export interface AvatarTensors {
+  feature3d: HostTensor;
+  kpSource: Float32Array;
+  numKp: number;
+}
+
+/**
+ * Ditto's render with the avatar's tensors and the intermediates on the device, for every render plan:
+ * - per frame (no plan) or batched per-role graphs (plan.graph 'none'): stitch → warp → decoder, stitch's
+ *   output feeding warp and warp's feeding the decoder on the device;
+ * - a composed renderer (plan.graph 'composed': the avatar's tensors are inputs, uploaded once) or a baked
+ *   one (only the driving keypoints go in).
+ * N frames' driving keypoints go up in one fixed buffer, the frames come back from one fixed buffer.
+ */
 export class DeviceRenderPath {
   private readonly tensors: DeviceTensor[] = [];
   private constructor(
-    private readonly sessions: RoleSessions,
-    private readonly feature3d: DeviceTensor,
-    private readonly kpSourceStitch: DeviceTensor,
-    private readonly kpSourceWarp: DeviceTensor,
+    /** Frames per call. */
+    readonly batch: number,
+    private readonly call: (kpDriving: DeviceTensor) => Promise<HostTensor>,
     private readonly kpDriving: DeviceTensor,
-    private readonly stitched: DeviceTensor | undefined,
-    private readonly warped: DeviceTensor | undefined,
-    private readonly frameBuf: DeviceTensor | undefined,
+    owned: (DeviceTensor | undefined)[],
   ) {
-    for (const t of [feature3d, kpSourceStitch, kpSourceWarp, kpDriving, stitched, warped, frameBuf]) if (t) this.tensors.push(t);
+    for (const t of [kpDriving, ...owned]) if (t) this.tensors.push(t);
   }
 
   /** The path for one avatar, or undefined where the sessions can't bind on the device. */
-  static create(sessions: RoleSessions, feature3d: HostTensor, kpSource: Float32Array, numKp: number): DeviceRenderPath | undefined {
-    if (!sessions.canBindOnDevice(RENDER_ROLES)) return undefined;
-    const stitch = sessions.session('stitch_network') as Session;
-    const warp = sessions.session('warp_network') as Session;
-    const up = (s: Session, t: HostTensor): DeviceTensor => {
-      const d = s.allocate(t.type, t.dims);
-      d.upload(t.data);
-      return d;
-    };
-    const kp: HostTensor = { type: 'float32', dims: [1, numKp, 3], data: kpSource };
-    // Each tensor lives on the session that reads it (same device; sessions may differ in allocator).
-    const vol = up(warp, feature3d);
-    const kpS1 = up(stitch, kp);
-    const kpS2 = up(warp, kp);
-    const kpD = stitch.allocate('float32', [1, numKp, 3]);
-    const stDims = staticDims(stitch, 'out');
-    const wpDims = staticDims(warp, 'out');
-    const decoder = sessions.session('decoder') as Session;
-    const frDims = staticDims(decoder, 'output');
-    return new DeviceRenderPath(sessions, vol, kpS1, kpS2, kpD, stDims ? stitch.allocate('float32', stDims) : undefined, wpDims ? warp.allocate('float32', wpDims) : undefined, frDims ? decoder.allocate('float32', frDims) : undefined);
+  static create(sessions: RoleSessions, plan: RenderPlan | undefined, avatar: AvatarTensors): DeviceRenderPath | undefined {
+    const graph = plan?.graph ?? 'none';
+    if (!sessions.canBindOnDevice(graph === 'none' ? RENDER_ROLES : ['renderer'])) return undefined;
+    return graph === 'none' ? DeviceRenderPath.threeRoles(sessions, plan?.batch ?? 1, avatar) : DeviceRenderPath.renderer(sessions, plan as RenderPlan, avatar);
   }
 
-  /** One frame: driving keypoints in, the decoder's output tensor (host) out. */
-  async frame(kpDriving: Float32Array): Promise<HostTensor> {
+  private static threeRoles(sessions: RoleSessions, batch: number, a: AvatarTensors): DeviceRenderPath {
+    const stitch = sessions.session('stitch_network') as Session;
+    const warp = sessions.session('warp_network') as Session;
+    const decoder = sessions.session('decoder') as Session;
+    const kpDims = [batch, a.numKp, 3];
+    // Each tensor lives on the session that reads it (same device; sessions may differ in allocator).
+    const vol = upload(warp, { type: 'float32', dims: [batch, ...a.feature3d.dims.slice(1)], data: tile(a.feature3d.data as Float32Array, batch) });
+    const kpSrc = tile(a.kpSource, batch);
+    const kpS1 = upload(stitch, { type: 'float32', dims: kpDims, data: kpSrc });
+    const kpS2 = upload(warp, { type: 'float32', dims: kpDims, data: kpSrc });
+    const kpD = stitch.allocate('float32', kpDims);
+    const fixed = (s: Session, output: string): DeviceTensor | undefined => {
+      const dims = staticDims(s, output);
+      return dims ? s.allocate('float32', dims) : undefined;
+    };
+    const stitched = fixed(stitch, 'out');
+    const warped = fixed(warp, 'out');
+    const frames = fixed(decoder, 'output');
+    const call = async (kpDriving: DeviceTensor): Promise<HostTensor> => {
+      const st = await sessions.runBound('stitch_network', { kp_source: kpS1, kp_driving: kpDriving }, { out: stitched ?? 'device' });
+      const kpStitched = deviceOutput(st.out, 'stitch_network', 'out');
+      const wp = await sessions.runBound('warp_network', { feature_3d: vol, kp_source: kpS2, kp_driving: kpStitched }, { out: warped ?? 'device' });
+      const feature = deviceOutput(wp.out, 'warp_network', 'out');
+      const dec = await sessions.runBound('decoder', { feature }, { output: frames ?? 'host' });
+      if (!stitched) kpStitched.release();
+      if (!warped) feature.release();
+      return hostOutput(dec.output, 'decoder');
+    };
+    return new DeviceRenderPath(batch, call, kpD, [vol, kpS1, kpS2, stitched, warped, frames]);
+  }
+
+  private static renderer(sessions: RoleSessions, plan: RenderPlan, a: AvatarTensors): DeviceRenderPath {
+    const r = sessions.session('renderer') as Session;
+    const kpDims = [plan.batch, a.numKp, 3];
+    const kpD = r.allocate('float32', kpDims);
+    const feeds: Record<string, DeviceTensor> = {};
+    if (plan.graph === 'composed') {
+      feeds[RENDER_IO.kpSource] = upload(r, { type: 'float32', dims: kpDims, data: tile(a.kpSource, plan.batch) });
+      feeds[RENDER_IO.feature] = upload(r, { type: 'float32', dims: [plan.batch, ...a.feature3d.dims.slice(1)], data: tile(a.feature3d.data as Float32Array, plan.batch) });
+    }
+    const dims = staticDims(r, RENDER_IO.output);
+    const frames = dims ? r.allocate('float32', dims) : undefined;
+    const call = async (kpDriving: DeviceTensor): Promise<HostTensor> => {
+      const o = await sessions.runBound('renderer', { ...feeds, [RENDER_IO.kpDriving]: kpDriving }, { [RENDER_IO.output]: frames ?? 'host' });
+      return hostOutput(o[RENDER_IO.output], 'renderer');
+    };
+    return new DeviceRenderPath(plan.batch, call, kpD, [...Object.values(feeds), frames]);
+  }
+
+  /** `batch` frames: their driving keypoints stacked ([batch·K·3]) in, the frames tensor (host) out. */
+  async frames(kpDriving: Float32Array): Promise<HostTensor> {
     this.kpDriving.upload(kpDriving);
-    const st = await this.sessions.runBound('stitch_network', { kp_source: this.kpSourceStitch, kp_driving: this.kpDriving }, { out: this.stitched ?? 'device' });
-    const kpStitched = st.out;
-    if (!kpStitched || 'data' in kpStitched) throw new StageError('ditto.render', 'error', 'stitch_network output out missing');
-    const wp = await this.sessions.runBound('warp_network', { feature_3d: this.feature3d, kp_source: this.kpSourceWarp, kp_driving: kpStitched }, { out: this.warped ?? 'device' });
-    const feature = wp.out;
-    if (!feature || 'data' in feature) throw new StageError('ditto.render', 'error', 'warp_network output out missing');
-    const dec = await this.sessions.runBound('decoder', { feature }, { output: this.frameBuf ?? 'host' });
-    if (!this.stitched) kpStitched.release();
-    if (!this.warped) feature.release();
-    const o = dec.output;
-    if (!o) throw new StageError('ditto.render', 'error', 'decoder output output missing');
-    return 'data' in o ? o : o.download();
+    return this.call(this.kpDriving);
   }
 
   release(): void {
     for (const t of this.tensors) t.release();
     this.tensors.length = 0;
   }
+}
+
+function upload(s: Session, t: HostTensor): DeviceTensor {
+  const d = s.allocate(t.type, t.dims);
+  d.upload(t.data);
+  return d;
+}
+
+function deviceOutput(t: Tensor | undefined, role: Role, name: string): DeviceTensor {
+  if (!t || !isDeviceTensor(t)) throw new StageError('ditto.render', 'error', `${role} output ${name} missing`);
+  return t;
+}
+
+function hostOutput(t: Tensor | undefined, role: Role): HostTensor {
+  if (!t) throw new StageError('ditto.render', 'error', `${role} output ${RENDER_IO.output} missing`);
+  return isDeviceTensor(t) ? t.download() : t;
 }
 
 /**

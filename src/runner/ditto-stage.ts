@@ -23,7 +23,7 @@ import type { RgbImage } from './png.js';
 import { StreamResampler } from './resample.js';
 import { feed, floatData, type RoleSessions } from './role-sessions.js';
 import { checkDiffusionLoop, isDiffusionLoop, runWindowLoop } from './lmdm-loop.js';
-import { checkBakedSource, detectRenderPlan, renderBatch, type RenderGraphMode, type RenderPlan } from './render-batched.js';
+import { batchImages, checkBakedSource, detectRenderPlan, padDriving, renderBatch, type RenderGraphMode, type RenderPlan } from './render-batched.js';
 import { extractSourceFeatures } from './source-features.js';
 import { DeviceLmdm, DeviceRenderPath } from './device-io.js';
 import type { StageTimer } from './stage-timer.js';
@@ -105,8 +105,8 @@ export class DittoStream {
       const f = await extractSourceFeatures(this.sessions, this.cfg, image);
       this.source = { ...f, kpRaw: f.kpCanonical };
       this.devicePath?.release();
-      // The native backend keeps the avatar's volume and keypoints on the device (per-frame three-call path only).
-      this.devicePath = this.plan ? undefined : DeviceRenderPath.create(this.sessions, f.feature3d, f.kpSource, this.cfg.numKp);
+      // The native backend keeps the avatar's volume and keypoints on the device, on every render plan.
+      this.devicePath = DeviceRenderPath.create(this.sessions, this.plan, { feature3d: f.feature3d, kpSource: f.kpSource, numKp: this.cfg.numKp });
     });
     if (this.plan?.graph === 'baked' && this.source) checkBakedSource(this.sessions.files.renderer, this.source.kpSource);
   }
@@ -300,7 +300,7 @@ export class DittoStream {
       const image = await this.timer.time('ditto.render', async () => {
         const kpD = motionToKeypoints(m, src.kpCanonical, K);
         if (this.devicePath) {
-          const o = await this.devicePath.frame(kpD);
+          const o = await this.devicePath.frames(kpD);
           return tensorToRgb(floatData(o, 'decoder.output'), o.dims[3] ?? 0, o.dims[2] ?? 0);
         }
         const st = await this.sessions.run('stitch_network', { kp_source: feed.f32([1, K, 3], src.kpSource), kp_driving: feed.f32([1, K, 3], kpD) });
@@ -328,7 +328,10 @@ export class DittoStream {
       const n = Math.min(plan.batch, to - f);
       const images = await this.timer.time('ditto.render', async () => {
         const kpd = Array.from({ length: n }, (_, i) => motionToKeypoints(motion.subarray((f + i - from) * cfg.motionDim, (f + i - from + 1) * cfg.motionDim), src.kpCanonical, cfg.numKp));
-        return renderBatch(this.sessions, cfg, plan, src, kpd);
+        if (!this.devicePath) return renderBatch(this.sessions, cfg, plan, src, kpd);
+        const stacked = new Float32Array(plan.batch * cfg.numKp * 3);
+        padDriving(plan, kpd).forEach((k, i) => stacked.set(k, i * k.length));
+        return batchImages(await this.devicePath.frames(stacked), n);
       });
       this.renderCalls++;
       for (let i = 0; i < n; i++) {

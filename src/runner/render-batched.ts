@@ -65,12 +65,28 @@ function stack(parts: Float32Array[], dims: readonly number[]): HostTensor {
   return feed.f32([parts.length, ...dims.slice(1)], data);
 }
 
-/** Renders one batch of driving keypoints (each [K·3]); returns one image per real frame. */
-export async function renderBatch(sessions: RoleSessions, cfg: PipelineConfig, plan: RenderPlan, src: SourceFeatures, kpDriving: Float32Array[]): Promise<RgbImage[]> {
+/** A batch's driving keypoints padded to the plan's size by repeating the last frame. */
+export function padDriving(plan: RenderPlan, kpDriving: Float32Array[]): Float32Array[] {
   const real = kpDriving.length;
   if (real === 0 || real > plan.batch) throw new StageError('ditto.render', 'error', `renderBatch got ${real} frames for a batch of ${plan.batch}`);
   const kpd = [...kpDriving];
   while (kpd.length < plan.batch) kpd.push(kpd[kpd.length - 1] as Float32Array);
+  return kpd;
+}
+
+/** The first `real` frames of a [N,3,H,W] output as images. */
+export function batchImages(out: HostTensor | undefined, real: number): RgbImage[] {
+  if (!out) throw new StageError('ditto.render', 'error', 'renderer output output missing');
+  const h = out.dims[2] ?? 0;
+  const w = out.dims[3] ?? 0;
+  const all = floatData(out, 'renderer.output');
+  const per = 3 * h * w;
+  return Array.from({ length: real }, (_, i) => tensorToRgb(all.subarray(i * per, (i + 1) * per), w, h));
+}
+
+/** Renders one batch of driving keypoints (each [K·3]) through host tensors; returns one image per real frame. */
+export async function renderBatch(sessions: RoleSessions, cfg: PipelineConfig, plan: RenderPlan, src: SourceFeatures, kpDriving: Float32Array[]): Promise<RgbImage[]> {
+  const kpd = padDriving(plan, kpDriving);
   const K = cfg.numKp;
   const kpDims = [1, K, 3];
   const repeat = <T>(x: T): T[] => Array.from({ length: plan.batch }, () => x);
@@ -91,10 +107,5 @@ export async function renderBatch(sessions: RoleSessions, cfg: PipelineConfig, p
     if (!wp) throw new StageError('ditto.render', 'error', 'warp_network output out missing');
     out = (await sessions.run('decoder', { feature: wp })).output;
   }
-  if (!out) throw new StageError('ditto.render', 'error', 'renderer output output missing');
-  const h = out.dims[2] ?? 0;
-  const w = out.dims[3] ?? 0;
-  const all = floatData(out, 'renderer.output');
-  const per = 3 * h * w;
-  return Array.from({ length: real }, (_, i) => tensorToRgb(all.subarray(i * per, (i + 1) * per), w, h));
+  return batchImages(out, kpDriving.length);
 }

@@ -7,11 +7,14 @@
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test, vi } from 'vitest';
 import { readModel } from '../../src/onnx/read-model.js';
 import { writeModel } from '../../src/onnx/write-model.js';
 import { diffusionLoop } from '../../src/quantize/diffusion-loop.js';
 import { buildRenderer } from '../../src/runner/build-renderer.js';
+import { DeviceRenderPath } from '../../src/runner/device-io.js';
+import { DB_CAP } from '../../src/runner/quality.js';
+import { nativeUnavailable } from '../../src/runtime/index.js';
 import { encodePng } from '../../src/runner/png.js';
 import { runPipeline } from '../../src/runner/run-pipeline.js';
 import type { RunResult } from '../../src/runner/run-result.js';
@@ -71,5 +74,37 @@ describe('renderer graph, batch and diffusion loop in the pipeline', () => {
     const common = { manifest, audio: wav, steps: STEPS, seed: 0, mp4: false } as const;
     await expect(runPipeline({ ...common, image: png, out: join(ROOT, 'other'), roleFiles: { renderer: rendererFile } })).rejects.toThrow(/baked for another source image/);
     await expect(runPipeline({ ...common, steps: 3, out: join(ROOT, 'steps3'), roleFiles: { lmdm: loopFile } })).rejects.toThrow(/diffusion loop samples with .*"steps":2.*the runner with .*"steps":3/);
+  });
+});
+
+const why = nativeUnavailable();
+if (why && process.env.CI) throw new Error(`CI: the native addon is missing (${why})`);
+
+(why ? describe.skip : describe)('the renderer on the native backend: device IO for baked and composed, batched', () => {
+  let bakedNative: RunResult;
+  let composedNative: RunResult;
+  let composedNode: RunResult;
+  const made: boolean[] = [];
+  beforeAll(async () => {
+    const composedFile = join(ROOT, 'renderer.composed.b4.onnx');
+    writeModel((await buildRenderer({ manifest, batch: 4 })).model, composedFile);
+    const common = { manifest, audio: wav, steps: STEPS, seed: 0, mp4: false } as const;
+    const spy = vi.spyOn(DeviceRenderPath, 'create');
+    bakedNative = await runPipeline({ ...common, out: join(ROOT, 'baked-native'), settings: { backend: 'native' }, roleFiles: { renderer: rendererFile, lmdm: loopFile }, baseline: join(ROOT, 'fast') });
+    composedNode = await runPipeline({ ...common, out: join(ROOT, 'composed-node'), roleFiles: { renderer: composedFile }, baseline: join(ROOT, 'fast') });
+    composedNative = await runPipeline({ ...common, out: join(ROOT, 'composed-native'), settings: { backend: 'native' }, roleFiles: { renderer: composedFile }, baseline: join(ROOT, 'composed-node') });
+    made.push(...spy.mock.results.map((r) => r.value !== undefined));
+    spy.mockRestore();
+  }, 180_000);
+
+  test('the device path served both native runs and not the node one', () => {
+    expect(made).toEqual([true, false, true]);
+  });
+
+  test('frames equal the node backend\'s exactly', () => {
+    expect(bakedNative.quality?.frames?.psnrMean).toBe(DB_CAP);
+    expect(composedNative.quality?.frames?.psnrMean).toBe(DB_CAP);
+    expect(composedNative.roles.renderer?.calls).toBe(Math.ceil(composedNative.video.frames / 4));
+    expect(composedNative.config.render).toEqual({ batch: 4, graph: 'composed' });
   });
 });
