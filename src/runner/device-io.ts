@@ -5,13 +5,14 @@
  *   (N·63 floats) into one fixed buffer; on the three-role path stitch's output feeds warp and warp's output
  *   (the [N,32,H,W] feature) feeds the decoder on the device, in fixed buffers; a composed renderer gets the
  *   avatar's tensors once (a baked one holds them); only the frames come back, from a fixed buffer;
- * - LMDM: fixed buffers for the whole stage; per window cond and cond_frame are uploaded once and stay for the window's DDIM steps. The DDIM
- *   update itself is JavaScript (ddimUpdate), so each step still uploads x (and time_cond) and downloads
- *   x_start and pred_noise: the state does not stay on the device across steps. LMDM's buffers are fixed for
- *   the whole stage, so `enable_cuda_graph` on lmdm can capture and replay.
+ * - LMDM: fixed buffers; per window cond and cond_frame are uploaded once and stay for the window's DDIM
+ *   steps. The DDIM update itself is JavaScript (ddimUpdate), so each step still uploads x (and time_cond)
+ *   and downloads x_start and pred_noise (3 × 85 KB at full scale): the state does not stay on the device
+ *   across steps. The buffers are fixed, so `enable_cuda_graph` on lmdm can capture and replay.
  * Used only where RoleSessions.canBindOnDevice says so (every role on the native backend, float32 IO, no input
- * recorder); otherwise the stage's host path runs. Fixed buffers keep their addresses across calls, which a
- * CUDA graph (enable_cuda_graph) needs for replay.
+ * recorder); otherwise the stage's host path runs. Every bound buffer comes from RoleSessions.deviceBuffer, so
+ * it keeps its address across calls and runs on the same sessions (warm-up and timed), which a CUDA graph
+ * (enable_cuda_graph) needs for replay; the sessions own and release them.
  */
 import type { Role } from '../models/manifest.js';
 import { RENDER_IO } from '../quantize/render-graph.js';
@@ -51,16 +52,12 @@ export interface AvatarTensors {
  * N frames' driving keypoints go up in one fixed buffer, the frames come back from one fixed buffer.
  */
 export class DeviceRenderPath {
-  private readonly tensors: DeviceTensor[] = [];
   private constructor(
     /** Frames per call. */
     readonly batch: number,
     private readonly call: (kpDriving: DeviceTensor) => Promise<HostTensor>,
     private readonly kpDriving: DeviceTensor,
-    owned: (DeviceTensor | undefined)[],
-  ) {
-    for (const t of [kpDriving, ...owned]) if (t) this.tensors.push(t);
-  }
+  ) {}
 
   /** The path for one avatar, or undefined where the sessions can't bind on the device. */
   static create(sessions: RoleSessions, plan: RenderPlan | undefined, avatar: AvatarTensors): DeviceRenderPath | undefined {
@@ -70,23 +67,23 @@ export class DeviceRenderPath {
   }
 
   private static threeRoles(sessions: RoleSessions, batch: number, a: AvatarTensors): DeviceRenderPath {
-    const stitch = sessions.session('stitch_network') as Session;
-    const warp = sessions.session('warp_network') as Session;
-    const decoder = sessions.session('decoder') as Session;
     const kpDims = [batch, a.numKp, 3];
+    const buf = (role: Role, name: string, dims: readonly number[]): DeviceTensor => sessions.deviceBuffer(role, name, 'float32', dims);
     // Each tensor lives on the session that reads it (same device; sessions may differ in allocator).
-    const vol = upload(warp, { type: 'float32', dims: [batch, ...a.feature3d.dims.slice(1)], data: tile(a.feature3d.data as Float32Array, batch) });
+    const vol = buf('warp_network', 'feature_3d', [batch, ...a.feature3d.dims.slice(1)]);
+    vol.upload(tile(a.feature3d.data as Float32Array, batch));
     const kpSrc = tile(a.kpSource, batch);
-    const kpS1 = upload(stitch, { type: 'float32', dims: kpDims, data: kpSrc });
-    const kpS2 = upload(warp, { type: 'float32', dims: kpDims, data: kpSrc });
-    const kpD = stitch.allocate('float32', kpDims);
-    const fixed = (s: Session, output: string): DeviceTensor | undefined => {
-      const dims = staticDims(s, output);
-      return dims ? s.allocate('float32', dims) : undefined;
+    const kpS1 = buf('stitch_network', 'kp_source', kpDims);
+    const kpS2 = buf('warp_network', 'kp_source', kpDims);
+    kpS1.upload(kpSrc);
+    kpS2.upload(kpSrc);
+    const fixed = (role: Role, output: string): DeviceTensor | undefined => {
+      const dims = staticDims(sessions.session(role) as Session, output);
+      return dims ? buf(role, output, dims) : undefined;
     };
-    const stitched = fixed(stitch, 'out');
-    const warped = fixed(warp, 'out');
-    const frames = fixed(decoder, 'output');
+    const stitched = fixed('stitch_network', 'out');
+    const warped = fixed('warp_network', 'out');
+    const frames = fixed('decoder', 'output');
     const call = async (kpDriving: DeviceTensor): Promise<HostTensor> => {
       const st = await sessions.runBound('stitch_network', { kp_source: kpS1, kp_driving: kpDriving }, { out: stitched ?? 'device' });
       const kpStitched = deviceOutput(st.out, 'stitch_network', 'out');
@@ -97,25 +94,28 @@ export class DeviceRenderPath {
       if (!warped) feature.release();
       return hostOutput(dec.output, 'decoder');
     };
-    return new DeviceRenderPath(batch, call, kpD, [vol, kpS1, kpS2, stitched, warped, frames]);
+    return new DeviceRenderPath(batch, call, buf('stitch_network', 'kp_driving', kpDims));
   }
 
   private static renderer(sessions: RoleSessions, plan: RenderPlan, a: AvatarTensors): DeviceRenderPath {
-    const r = sessions.session('renderer') as Session;
     const kpDims = [plan.batch, a.numKp, 3];
-    const kpD = r.allocate('float32', kpDims);
+    const buf = (name: string, dims: readonly number[]): DeviceTensor => sessions.deviceBuffer('renderer', name, 'float32', dims);
     const feeds: Record<string, DeviceTensor> = {};
     if (plan.graph === 'composed') {
-      feeds[RENDER_IO.kpSource] = upload(r, { type: 'float32', dims: kpDims, data: tile(a.kpSource, plan.batch) });
-      feeds[RENDER_IO.feature] = upload(r, { type: 'float32', dims: [plan.batch, ...a.feature3d.dims.slice(1)], data: tile(a.feature3d.data as Float32Array, plan.batch) });
+      const kpS = buf(RENDER_IO.kpSource, kpDims);
+      kpS.upload(tile(a.kpSource, plan.batch));
+      const vol = buf(RENDER_IO.feature, [plan.batch, ...a.feature3d.dims.slice(1)]);
+      vol.upload(tile(a.feature3d.data as Float32Array, plan.batch));
+      feeds[RENDER_IO.kpSource] = kpS;
+      feeds[RENDER_IO.feature] = vol;
     }
-    const dims = staticDims(r, RENDER_IO.output);
-    const frames = dims ? r.allocate('float32', dims) : undefined;
+    const dims = staticDims(sessions.session('renderer') as Session, RENDER_IO.output);
+    const frames = dims ? buf(RENDER_IO.output, dims) : undefined;
     const call = async (kpDriving: DeviceTensor): Promise<HostTensor> => {
       const o = await sessions.runBound('renderer', { ...feeds, [RENDER_IO.kpDriving]: kpDriving }, { [RENDER_IO.output]: frames ?? 'host' });
       return hostOutput(o[RENDER_IO.output], 'renderer');
     };
-    return new DeviceRenderPath(plan.batch, call, kpD, [...Object.values(feeds), frames]);
+    return new DeviceRenderPath(plan.batch, call, buf(RENDER_IO.kpDriving, kpDims));
   }
 
   /** `batch` frames: their driving keypoints stacked ([batch·K·3]) in, the frames tensor (host) out. */
@@ -123,17 +123,6 @@ export class DeviceRenderPath {
     this.kpDriving.upload(kpDriving);
     return this.call(this.kpDriving);
   }
-
-  release(): void {
-    for (const t of this.tensors) t.release();
-    this.tensors.length = 0;
-  }
-}
-
-function upload(s: Session, t: HostTensor): DeviceTensor {
-  const d = s.allocate(t.type, t.dims);
-  d.upload(t.data);
-  return d;
 }
 
 function deviceOutput(t: Tensor | undefined, role: Role, name: string): DeviceTensor {
@@ -147,12 +136,11 @@ function hostOutput(t: Tensor | undefined, role: Role): HostTensor {
 }
 
 /**
- * LMDM's inputs and outputs in fixed device tensors, kept for the whole stage (same addresses for every window
- * and step, as CUDA graph replay needs): cond and cond_frame are uploaded once per window; each DDIM step
+ * LMDM's inputs and outputs in fixed device tensors, kept as long as the sessions (same addresses for every
+ * window, step and run, as CUDA graph replay needs): cond and cond_frame are uploaded once per window; each DDIM step
  * uploads x and time_cond and downloads x_start and pred_noise (the DDIM update is JavaScript).
  */
 export class DeviceLmdm {
-  private readonly all: DeviceTensor[];
   private constructor(
     private readonly sessions: RoleSessions,
     private readonly x: DeviceTensor,
@@ -161,14 +149,12 @@ export class DeviceLmdm {
     private readonly time: DeviceTensor,
     private readonly xStart: DeviceTensor,
     private readonly predNoise: DeviceTensor,
-  ) {
-    this.all = [x, cond, condFrame, time, xStart, predNoise];
-  }
+  ) {}
 
   static create(sessions: RoleSessions, xDims: readonly number[], condDims: readonly number[], condFrameDims: readonly number[]): DeviceLmdm | undefined {
     if (!sessions.canBindOnDevice(['lmdm'])) return undefined;
-    const s = sessions.session('lmdm') as Session;
-    return new DeviceLmdm(sessions, s.allocate('float32', xDims), s.allocate('float32', condDims), s.allocate('float32', condFrameDims), s.allocate('int64', [1]), s.allocate('float32', xDims), s.allocate('float32', xDims));
+    const f32 = (name: string, dims: readonly number[]): DeviceTensor => sessions.deviceBuffer('lmdm', name, 'float32', dims);
+    return new DeviceLmdm(sessions, f32('x', xDims), f32('cond', condDims), f32('cond_frame', condFrameDims), sessions.deviceBuffer('lmdm', 'time_cond', 'int64', [1]), f32('x_start', xDims), f32('pred_noise', xDims));
   }
 
   /** A new window's constants. */
@@ -183,9 +169,5 @@ export class DeviceLmdm {
     this.time.upload(BigInt64Array.from([BigInt(time)]));
     await this.sessions.runBound('lmdm', { x: this.x, cond_frame: this.condFrame, cond: this.cond, time_cond: this.time }, { x_start: this.xStart, pred_noise: this.predNoise });
     return { x_start: this.xStart.download(), pred_noise: this.predNoise.download() };
-  }
-
-  release(): void {
-    for (const t of this.all) t.release();
   }
 }

@@ -104,7 +104,6 @@ export class DittoStream {
     await this.timer.time('ditto.source', async () => {
       const f = await extractSourceFeatures(this.sessions, this.cfg, image);
       this.source = { ...f, kpRaw: f.kpCanonical };
-      this.devicePath?.release();
       // The native backend keeps the avatar's volume and keypoints on the device, on every render plan.
       this.devicePath = DeviceRenderPath.create(this.sessions, this.plan, { feature3d: f.feature3d, kpSource: f.kpSource, numKp: this.cfg.numKp });
     });
@@ -123,9 +122,8 @@ export class DittoStream {
     this.append(out);
     this.finished = true;
     await this.advance(true);
-    this.devicePath?.release();
+    // The device buffers belong to the sessions (RoleSessions.deviceBuffer), which outlive this stage.
     this.devicePath = undefined;
-    this.deviceLmdm?.release();
     this.deviceLmdm = undefined;
     const frames = this.frameCount();
     return {

@@ -9,7 +9,7 @@ import { hostTensorToFloat32 } from '../runtime/index.js';
 import { isAbsolute, join, resolve } from 'node:path';
 import { float16ToFloat32, float32ToFloat16 } from '../onnx/dtype.js';
 import type { Manifest, Role } from '../models/manifest.js';
-import { createSession, type BoundRunOptions, type HostTensor, type OutputTarget, type Session, type SessionConfig, type SessionIO, type Tensor } from '../runtime/index.js';
+import { createSession, type BoundRunOptions, type DeviceTensor, type HostTensor, type OutputTarget, type Session, type SessionConfig, type SessionIO, type Tensor } from '../runtime/index.js';
 import { StageError } from './input-error.js';
 import type { InputRecorder } from './input-recorder.js';
 import { withTimeout } from './stage-timer.js';
@@ -106,6 +106,8 @@ export class RoleSessions {
   private readonly times = new Map<Role, number[]>();
   private readonly steps = new Map<Role, number>();
   private recording = true;
+  /** Device buffers kept for the sessions' lifetime, by role, name, type and dims (deviceBuffer). */
+  private readonly buffers = new Map<string, DeviceTensor>();
   readonly fingerprints: Partial<Record<Role, RoleFingerprint>> = {};
   readonly files: Partial<Record<Role, string>> = {};
   loadMs = 0;
@@ -280,7 +282,27 @@ export class RoleSessions {
     return out;
   }
 
+  /**
+   * A device tensor on `role`'s session that lives as long as the sessions: the same name, type and dims give
+   * the same tensor (the same address) on every call, in every run on these sessions (the warm-up's and the
+   * timed one's). A CUDA graph that ORT captured on its first run replays on the addresses bound then, so
+   * every buffer a captured session binds must come from here.
+   */
+  deviceBuffer(role: Role, name: string, type: HostTensor['type'], dims: readonly number[]): DeviceTensor {
+    const key = `${role}\u0000${name}\u0000${type}\u0000${dims.join(',')}`;
+    let t = this.buffers.get(key);
+    if (!t) {
+      const s = this.sessions.get(role);
+      if (!s) throw new StageError(role, 'error', `no session loaded for role '${role}'`);
+      t = s.allocate(type, dims);
+      this.buffers.set(key, t);
+    }
+    return t;
+  }
+
   async release(): Promise<void> {
+    for (const t of this.buffers.values()) t.release();
+    this.buffers.clear();
     for (const s of this.sessions.values()) await s.release().catch(() => undefined);
     this.sessions.clear();
   }
