@@ -18,7 +18,7 @@
  * and run.json pick it up.
  */
 import { WorkbenchError } from '../errors.js';
-import { ALL_ROLES } from '../models/manifest.js';
+import { MANIFEST_ROLES } from '../models/manifest.js';
 import { BACKENDS, validateProviderOptions, type Backend, type GraphOptimizationLevel, type SessionConfig } from '../runtime/index.js';
 
 /** Session options a run may vary: the part of runtime SessionConfig that goes whole into every session it creates. */
@@ -137,7 +137,7 @@ const parseProviderOptions: Parser<RoleProviderOptions> = (v, bad) => {
   if (!isObj(v)) return bad('expected an object of role (or "*") → {option: value}');
   const out: Record<string, Record<string, string>> = {};
   for (const [role, opts] of Object.entries(v)) {
-    if (role !== '*' && !(ALL_ROLES as readonly string[]).includes(role)) return bad(`unknown role. Should be "*" or one of: ${ALL_ROLES.join(', ')}.`, role);
+    if (role !== '*' && !(MANIFEST_ROLES as readonly string[]).includes(role)) return bad(`unknown role. Should be "*" or one of: ${MANIFEST_ROLES.join(', ')}.`, role);
     if (!isObj(opts)) return bad('expected an object of option: value', role);
     const o: Record<string, string> = {};
     for (const [k, x] of Object.entries(opts)) {
