@@ -27,6 +27,7 @@ import type { StageTimer } from './stage-timer.js';
 import { START_TEXT_TOKEN, STOP_TEXT_TOKEN, type Tokenizer } from './tokenizer.js';
 import type { Audio } from './wav.js';
 import type { SettingsInUse } from './pipeline-settings.js';
+import { isStaticKv, StaticKvDecoder } from './static-kv-decode.js';
 
 /** XTTS inference_stream defaults. */
 export const STREAM_CHUNK_TOKENS = 20;
@@ -169,8 +170,20 @@ export async function runTts(sessions: RoleSessions, cfg: PipelineConfig, timer:
     const out = await sessions.run('gpt_prefill', { input_ids: feed.i64([1, ids.length], ids), gpt_cond_latent: cond }, isKvCache);
     takeStep(out, 0);
   });
+  // A static-kv gpt_decode: the cache stays in fixed (device) buffers; each step sends the token only.
+  const fixed = isStaticKv(sessions) ? StaticKvDecoder.create(sessions, cfg, past, nTokens - 1) : undefined;
   for (let i = 1; i < nTokens; ) {
     if (chunkTokens > 0 && i % chunkTokens === 0 && lastVocoded < i) await vocode(i, false);
+    if (fixed) {
+      const at = i;
+      await timer.time('tts.decode', async () => {
+        const out = await fixed.step(tokens[at - 1] as number, at);
+        latents.set(floatData(out.latent, 'gpt.latent').subarray(0, cfg.gptWidth), at * cfg.gptWidth);
+        tokens.push(sampleToken(floatData(out.logits, 'gpt.logits'), tokens, rng, XTTS_SAMPLING, candidates));
+      });
+      i++;
+      continue;
+    }
     if (!loopGraph) {
       await timer.time('tts.decode', async () => takeStep(await sessions.run('gpt_decode', stepFeeds(i), isKvCache), i));
       i++;

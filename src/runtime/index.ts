@@ -14,7 +14,7 @@ import { BACKENDS } from './types.js';
 export * from './types.js';
 export { describeSessionConfig, cudaEnvFor, type AppliedSessionOption } from './describe-config.js';
 export { diagnoseCuda, findProfileFile, onnxruntimeVersion, ortBindingDir, ortLibraryPath } from './ort-files.js';
-export { parseProviderOptions, validateProviderOptions, nativeProviderOptions, CUDA_PROVIDER_OPTIONS } from './native/provider-options.js';
+export { parseProviderOptions, validateProviderOptions, nativeProviderOptions, cudaGraphEnabled, CUDA_PROVIDER_OPTIONS } from './native/provider-options.js';
 export { hostTensorToFloat32 } from './host-tensor.js';
 export { checkNative, type NativeCheck } from './native-check.js';
 

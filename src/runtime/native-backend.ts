@@ -6,7 +6,7 @@
  */
 import { RuntimeError, UsageError } from '../errors.js';
 import type { AddonDeviceTensor, AddonHostTensor, AddonSession, AddonSessionOptions, Addon } from './native/addon.js';
-import { nativeProviderOptions, validateProviderOptions } from './native/provider-options.js';
+import { cudaGraphEnabled, nativeProviderOptions, validateProviderOptions } from './native/provider-options.js';
 import { diagnoseCuda } from './ort-files.js';
 import type { BoundRunOptions, DeviceTensor, HostTensor, OutputTarget, Session, SessionConfig, SessionIO, Tensor, TensorData } from './types.js';
 import { isDeviceTensor } from './types.js';
@@ -96,7 +96,7 @@ export async function createNativeSession(addon: Addon, model: string | Uint8Arr
   const outputNames = outputMetadata.map((m) => m.name);
   // ORT captures a CUDA graph during the first run and replays it on the buffers bound then: every input and
   // output must be a preallocated device tensor, or replays read and write memory nobody looks at.
-  const graph = config.ep === 'cuda' && nativeProviderOptions(config).enable_cuda_graph === '1';
+  const graph = cudaGraphEnabled(config);
 
   const runBound = async (feeds: Record<string, Tensor>, outputs: Record<string, OutputTarget> = {}, options: BoundRunOptions = {}) => {
     const f: Record<string, AddonHostTensor | AddonDeviceTensor> = {};

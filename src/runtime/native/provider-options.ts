@@ -93,3 +93,8 @@ export function nativeProviderOptions(c: SessionConfig): Record<string, string> 
   if (c.preferNhwc) r.prefer_nhwc = '1';
   return { ...r, ...(c.providerOptions ?? {}) };
 }
+
+/** Whether a session config asks for CUDA graph capture (enable_cuda_graph on the CUDA EP). */
+export function cudaGraphEnabled(c: SessionConfig): boolean {
+  return c.ep === 'cuda' && nativeProviderOptions(c).enable_cuda_graph === '1';
+}

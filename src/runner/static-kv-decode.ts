@@ -1,0 +1,103 @@
+/**
+ * The GPT decode loop over a `gpt_decode` rewritten by the static-kv pass (input `cache_position`): the KV
+ * cache lives in two fixed sets of [1, H, C, D] buffers for the whole utterance — one call reads set A as
+ * past and writes set B as present, the next reads B and writes A — so on the native backend the cache never
+ * leaves the device, and every buffer a call binds has a fixed address. With `enable_cuda_graph` on
+ * gpt_decode each set gets its own CUDA graph (gpu_graph_id 0 and 1), captured on its first call and
+ * replayed after. Per step only the token, its position and the cache position go up (3 int64s), and the
+ * logits and latent come back (the host samples the next token, as on every other path).
+ *
+ * On the node backend the same code runs on host-held tensors (every call then copies the whole cache
+ * through the host, which is what the static shapes cost there).
+ */
+import type { PipelineConfig } from '../models/manifest.js';
+import { STATIC_KV_INPUTS } from '../quantize/static-kv.js';
+import { cudaGraphEnabled, type DeviceTensor, type HostTensor, type Session, type TensorData } from '../runtime/index.js';
+import { StageError } from './input-error.js';
+import type { RoleSessions } from './role-sessions.js';
+
+const ROLE = 'gpt_decode';
+
+/** Whether the loaded gpt_decode keeps its cache in fixed-capacity tensors. */
+export function isStaticKv(sessions: RoleSessions): boolean {
+  return sessions.inputNames(ROLE).includes(STATIC_KV_INPUTS.position);
+}
+
+type KvSet = Record<string, DeviceTensor>;
+
+export class StaticKvDecoder {
+  private current = 0;
+  private constructor(
+    private readonly sessions: RoleSessions,
+    private readonly sets: [KvSet, KvSet],
+    private readonly io: { ids: DeviceTensor; position: DeviceTensor; cachePosition: DeviceTensor; logits: DeviceTensor; latent: DeviceTensor },
+    private readonly graphs: boolean,
+    /** Rows cached so far (the next step writes this row). */
+    private rows: number,
+    readonly capacity: number,
+  ) {}
+
+  /**
+   * The decoder after the prefill: its `present_*` ([1, H, P, D] host tensors, as past_* names) are padded to
+   * the capacity and uploaded into the first set. `steps` is how many decode calls will follow.
+   */
+  static create(sessions: RoleSessions, cfg: PipelineConfig, prefill: Record<string, HostTensor>, steps: number): StaticKvDecoder {
+    if (sessions.hasRecorder()) throw new StageError('tts.decode', 'error', 'a static-kv gpt_decode cannot record calibration inputs; calibrate on the one-step graph');
+    const s = sessions.session(ROLE) as Session;
+    const first = prefill.past_key_0;
+    if (!first) throw new StageError('tts.decode', 'error', 'prefill returned no present_key_0');
+    const capacity = Number(s.inputMetadata.find((m) => m.name === 'past_key_0')?.shape?.[2]);
+    const rows = first.dims[2] ?? 0;
+    if (!Number.isInteger(capacity)) throw new StageError('tts.decode', 'error', `${sessions.files[ROLE] ?? ROLE}: past_key_0 has no static capacity (dim 2)`);
+    if (rows + steps > capacity)
+      throw new StageError('tts.decode', 'error', `${sessions.files[ROLE] ?? ROLE}: the static KV cache holds ${capacity} rows; this utterance needs ${rows + steps} (prefill ${rows} + ${steps} steps): rebuild it with static-kv --capacity ≥ ${rows + steps}`);
+    const set = (k: number): KvSet => {
+      const out: KvSet = {};
+      for (let l = 0; l < cfg.gptLayers; l++)
+        for (const kind of ['key', 'value']) {
+          const t = prefill[`past_${kind}_${l}`];
+          if (!t) throw new StageError('tts.decode', 'error', `prefill returned no present_${kind}_${l} (gptLayers = ${cfg.gptLayers})`);
+          out[`${kind}_${l}`] = sessions.deviceBuffer(ROLE, `kv${k}.${kind}_${l}`, t.type, [t.dims[0] ?? 1, t.dims[1] ?? 1, capacity, t.dims[3] ?? 1]);
+        }
+      return out;
+    };
+    const sets: [KvSet, KvSet] = [set(0), set(1)];
+    for (const [key, buf] of Object.entries(sets[0])) buf.upload(padRows(prefill[`past_${key}`] as HostTensor, capacity));
+    const outType = (name: string): HostTensor['type'] => (s.outputMetadata.find((m) => m.name === name)?.type === 'float16' ? 'float16' : 'float32');
+    const dims = (name: string): number[] => (s.outputMetadata.find((m) => m.name === name)?.shape ?? []).map((d) => (typeof d === 'number' ? d : 1));
+    const io = {
+      ids: sessions.deviceBuffer(ROLE, 'input_ids', 'int64', [1, 1]),
+      position: sessions.deviceBuffer(ROLE, 'mel_position', 'int64', [1, 1]),
+      cachePosition: sessions.deviceBuffer(ROLE, STATIC_KV_INPUTS.position, 'int64', [1]),
+      logits: sessions.deviceBuffer(ROLE, 'logits', outType('logits'), dims('logits')),
+      latent: sessions.deviceBuffer(ROLE, 'latent', outType('latent'), dims('latent')),
+    };
+    return new StaticKvDecoder(sessions, sets, io, cudaGraphEnabled(s.config), rows, capacity);
+  }
+
+  /** One step: the last token and its mel position in; logits and latent (host) out. */
+  async step(token: number, melPosition: number): Promise<{ logits: HostTensor; latent: HostTensor }> {
+    const past = this.sets[this.current] as KvSet;
+    const present = this.sets[1 - this.current] as KvSet;
+    this.io.ids.upload(BigInt64Array.of(BigInt(token)));
+    this.io.position.upload(BigInt64Array.of(BigInt(melPosition)));
+    this.io.cachePosition.upload(BigInt64Array.of(BigInt(this.rows)));
+    const feeds: Record<string, DeviceTensor> = { input_ids: this.io.ids, mel_position: this.io.position, [STATIC_KV_INPUTS.position]: this.io.cachePosition };
+    const outputs: Record<string, DeviceTensor> = { logits: this.io.logits, latent: this.io.latent };
+    for (const [key, t] of Object.entries(past)) feeds[`past_${key}`] = t;
+    for (const [key, t] of Object.entries(present)) outputs[`present_${key}`] = t;
+    await this.sessions.runBound(ROLE, feeds, outputs, this.graphs ? { gpuGraphId: this.current } : undefined);
+    this.current = 1 - this.current;
+    this.rows++;
+    return { logits: this.io.logits.download(), latent: this.io.latent.download() };
+  }
+}
+
+/** A [1, H, P, D] cache as [1, H, C, D] data: each head's P rows, then zeros. */
+function padRows(t: HostTensor, capacity: number): TensorData {
+  const [b = 1, h = 1, p = 0, d = 1] = t.dims;
+  const Ctor = t.data.constructor as new (n: number) => TensorData;
+  const out = new Ctor(b * h * capacity * d);
+  for (let i = 0; i < b * h; i++) (out as Float32Array).set((t.data as Float32Array).subarray(i * p * d, (i + 1) * p * d), i * capacity * d);
+  return out;
+}
