@@ -7,7 +7,9 @@
 #    HEURISTIC (a new length costs no exhaustive search), so audio and motion match FP32's;
 #  - few calls on native: baked renderer in batches of 8/16, LMDM as 50 graph-replayed calls or one Loop;
 #  - FP16 renderer (stitch, warp, decoder FP16 before composing) with CUDA graphs on renderer and lmdm;
-#  - the same FP16 path on node for the backend ratio, and with --overlap.
+#  - the same FP16 path on node for the backend ratio, and with --overlap;
+#  - the GPT step over a static KV cache (static-kv pass, capacity 384) instead of the decode loop, with and
+#    without a CUDA graph on gpt_decode.
 # Then ditto-calls-summary.mjs reduces the run.json files. ~8 min; resumable. Writes under $OUT/res.
 set -uo pipefail
 . .gpubundle/sweep-job.sh
@@ -16,6 +18,8 @@ B='"vocoderBucket": 128, "decodeLoop": true'
 F16='"precision": { "stitch_network": "fp16", "warp_network": "fp16", "decoder": "fp16" }'
 H='"hifigan": { "cudnn_conv_algo_search": "HEURISTIC" }'
 G='"lmdm": { "enable_cuda_graph": "1" }, "renderer": { "enable_cuda_graph": "1" }'
+KV='"passes": { "gpt_decode": [ { "pass": "static-kv", "capacity": 384 } ] }'
+GK='"gpt_decode": { "enable_cuda_graph": "1" }'
 cat > /tmp/wb/sweep-fewcalls.json <<JSON
 { "schemaVersion": 1, "name": "h200-fewcalls", "manifest": "$M/manifest.json", "steps": 50, "repeats": 1, "warmup": true, "seed": 1,
   "text": "Hello, I am your realtime avatar, and this is how I speak.",
@@ -26,14 +30,15 @@ cat > /tmp/wb/sweep-fewcalls.json <<JSON
     { "name": "exact native + baked b8 + graphs", "backend": "native", "decodeLoop": true, "renderGraph": "baked", "renderBatch": 8, "providerOptions": { $H, $G } },
     { "name": "exact native + fp16 baked b8 + graphs", "backend": "native", "decodeLoop": true, $F16, "renderGraph": "baked", "renderBatch": 8, "providerOptions": { $H, $G } },
     { "name": "exact native + fp16 baked b16 + graphs", "backend": "native", "decodeLoop": true, $F16, "renderGraph": "baked", "renderBatch": 16, "providerOptions": { $H, $G } },
-    { "name": "exact native + fp16 baked b4 + graphs", "backend": "native", "decodeLoop": true, $F16, "renderGraph": "baked", "renderBatch": 4, "providerOptions": { $H, $G } },
     { "name": "exact native + fp16 baked b8 + graphs + overlap", "backend": "native", "decodeLoop": true, $F16, "renderGraph": "baked", "renderBatch": 8, "overlap": true, "providerOptions": { $H, $G } },
-    { "name": "best + fp16 baked b8 + loop (node)", $B, $F16, "renderGraph": "baked", "renderBatch": 8, "diffusionLoop": true }
+    { "name": "best + fp16 baked b8 + loop (node)", $B, $F16, "renderGraph": "baked", "renderBatch": 8, "diffusionLoop": true },
+    { "name": "static-kv native + fp16 baked b8 + graphs", "backend": "native", $KV, $F16, "renderGraph": "baked", "renderBatch": 8, "providerOptions": { $H, $G } },
+    { "name": "static-kv + gpt graph native + fp16 baked b8 + graphs", "backend": "native", $KV, $F16, "renderGraph": "baked", "renderBatch": 8, "providerOptions": { $H, $G, $GK } }
   ] }
 JSON
 RESUME=""; [ -f /tmp/wb/sweep-fewcalls/results.jsonl ] && RESUME="--resume"
 echo "== sweep fewcalls $RESUME ($(date +%T))"
-timeout ${SWEEP_TIMEOUT:-500} $W sweep /tmp/wb/sweep-fewcalls.json $RESUME --ep cuda --out /tmp/wb/sweep-fewcalls --cache-dir /tmp/wb/cache-fewcalls --no-report > $R/sweep.log 2>&1
+timeout ${SWEEP_TIMEOUT:-540} $W sweep /tmp/wb/sweep-fewcalls.json $RESUME --ep cuda --out /tmp/wb/sweep-fewcalls --cache-dir /tmp/wb/cache-fewcalls --no-report > $R/sweep.log 2>&1
 echo "sweep exit $?"; tail -24 $R/sweep.log
 cp /tmp/wb/sweep-fewcalls/results.jsonl /tmp/wb/sweep-fewcalls.json $R/ 2>/dev/null
 for d in /tmp/wb/sweep-fewcalls/runs/*/; do id=$(basename $d); mkdir -p $R/runs/$id; cp $d/run.json $R/runs/$id/ 2>/dev/null; done

@@ -16,6 +16,7 @@ import { int8DynamicWithReport, int8StaticWithReport, staticCalibrationTensors, 
 import { matMulNBitsWithReport, type MatMulNBitsOptions } from './matmul-nbits.js';
 import { mixedPrecision, type MixedOptions } from './mixed.js';
 import { resolutionWithReport, type ResolutionOptions } from './resolution.js';
+import { staticKvWithReport, type StaticKvOptions } from './static-kv.js';
 
 export type PassSpec =
   | { pass: 'fp16'; options?: Fp16Options }
@@ -26,7 +27,8 @@ export type PassSpec =
   | { pass: 'mixed'; options: MixedOptions }
   | { pass: 'decode-loop'; options?: DecodeLoopOptions }
   | { pass: 'batch'; options: BatchOptions }
-  | { pass: 'diffusion-loop'; options?: DiffusionLoopOptions };
+  | { pass: 'diffusion-loop'; options?: DiffusionLoopOptions }
+  | { pass: 'static-kv'; options?: StaticKvOptions };
 
 export interface OptimizeResult {
   model: Model;
@@ -88,6 +90,8 @@ async function runPass(m: Model, p: PassSpec): Promise<PassResult> {
       return batchWithReport(m, p.options);
     case 'diffusion-loop':
       return diffusionLoopWithReport(m, p.options);
+    case 'static-kv':
+      return staticKvWithReport(m, p.options);
     default:
       throw new UsageError(`unknown pass '${(p as { pass: string }).pass}'`);
   }

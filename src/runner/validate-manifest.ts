@@ -11,6 +11,7 @@
  * overrides (variants), and the shapes the runner relies on against the config. Hashes are not
  * re-checked per run (gigabytes at full scale; `buildReferenceSet` checks them).
  */
+import { STATIC_KV_INPUTS } from '../quantize/static-kv.js';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -67,6 +68,9 @@ export function withRenderer(roles: Role[], manifestPath: string, overrides: Par
   return [...roles.filter((r) => r !== 'stitch_network' && r !== 'warp_network' && r !== 'decoder'), 'renderer'];
 }
 
+/** Contract names a rewritten role may carry instead: a static-kv gpt_decode computes its mask from cache_position. */
+const CONTRACT_ALTERNATIVES: Partial<Record<Role, Record<string, string>>> = { gpt_decode: { attention_mask: STATIC_KV_INPUTS.position } };
+
 export function readRunManifest(path: string, roles: readonly Role[], overrides: Partial<Record<Role, string>> = {}): LoadedRunManifest {
   const file = resolve(path);
   let text: string;
@@ -102,7 +106,8 @@ export function readRunManifest(path: string, roles: readonly Role[], overrides:
       if (typeof declared !== 'object' || declared === null) throw new ManifestError(path, `roles.${role}.${kind}`, 'missing');
       for (const name of ROLE_IO[role][kind]) {
         const names = name.includes('{i}') ? Array.from({ length: m.config.gptLayers }, (_, i) => name.replace('{i}', String(i))) : [name];
-        for (const n of names) if (!(n in declared)) throw new ManifestError(path, `roles.${role}.${kind}.${n}`, 'missing from the role contract');
+        const alt = CONTRACT_ALTERNATIVES[role]?.[name];
+        for (const n of names) if (!(n in declared) && !(alt !== undefined && alt in declared)) throw new ManifestError(path, `roles.${role}.${kind}.${n}`, 'missing from the role contract');
       }
     }
   }

@@ -42,6 +42,8 @@ export function toOptimizePasses(passes: readonly PassSpec[], o: ApplyPassesOpti
         return { pass: 'mixed', options: { target: 'fp16', maxError: p.budget, ep: o.ep, ...(o.samples ? { samples: o.samples } : {}) } };
       case 'decode-loop':
         return { pass: 'decode-loop' };
+      case 'static-kv':
+        return { pass: 'static-kv', options: p.capacity !== undefined ? { capacity: p.capacity } : {} };
     }
   });
 }

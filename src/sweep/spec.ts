@@ -78,7 +78,7 @@ function checkPositiveInt(file: string, field: string, v: unknown): number {
 }
 
 function checkPass(file: string, field: string, p: unknown): PassSpec {
-  if (!isObj(p) || typeof p.pass !== 'string') fail(file, field, 'expected { "pass": "fp16" | "int8" | "wo" | "resolution" | "mixed" | "decode-loop", ... }');
+  if (!isObj(p) || typeof p.pass !== 'string') fail(file, field, 'expected { "pass": "fp16" | "int8" | "wo" | "resolution" | "mixed" | "decode-loop" | "static-kv", ... }');
   switch (p.pass) {
     case 'fp16':
       return p as PassSpec;
@@ -97,8 +97,12 @@ function checkPass(file: string, field: string, p: unknown): PassSpec {
     case 'decode-loop':
       if (!field.includes('.gpt_decode[')) fail(file, `${field}.pass`, "'decode-loop' rewrites gpt_decode only");
       return p as PassSpec;
+    case 'static-kv':
+      if (!field.includes('.gpt_decode[')) fail(file, `${field}.pass`, "'static-kv' rewrites gpt_decode only");
+      if (p.capacity !== undefined) checkPositiveInt(file, `${field}.capacity`, p.capacity);
+      return p as PassSpec;
     default:
-      return fail(file, `${field}.pass`, `unknown pass '${p.pass}'. Should be one of: fp16, int8, wo, resolution, mixed, decode-loop.`);
+      return fail(file, `${field}.pass`, `unknown pass '${p.pass}'. Should be one of: fp16, int8, wo, resolution, mixed, decode-loop, static-kv.`);
   }
 }
 

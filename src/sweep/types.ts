@@ -21,7 +21,9 @@ export type PassSpec =
   | { pass: 'resolution'; outputSize: number; /** resize inside the role, keeping its input shape */ keepInputs?: boolean }
   | { pass: 'mixed'; budget: number }
   /** gpt_decode only: generate each streaming chunk's tokens in one call (src/quantize/decode-loop.ts). */
-  | { pass: 'decode-loop' };
+  | { pass: 'decode-loop' }
+  /** gpt_decode only: the KV cache in fixed-capacity buffers (src/quantize/static-kv.ts; CUDA graphs can replay it). */
+  | { pass: 'static-kv'; capacity?: number };
 
 /** Passes per role; `*` applies to every role of the manifest whose model the pass can rewrite. */
 export type RolePasses = Partial<Record<Role | '*', PassSpec[]>>;
