@@ -9,6 +9,7 @@ node scripts/bundle.mjs src/cli/entry.ts .gpubundle/workbench.mjs
 node scripts/bundle.mjs src/runner/worker-entry.ts .gpubundle/worker-entry.js
 node scripts/bundle.mjs bench/run.ts .gpubundle/bench.mjs
 node scripts/bundle.mjs scripts/gpu/native-calls.ts .gpubundle/native-calls.mjs
+node scripts/bundle.mjs scripts/gpu/render-calls.ts .gpubundle/render-calls.mjs
 cp scripts/gpu/*.sh scripts/gpu/*.py scripts/gpu/*.mjs .gpubundle/
 # The native backend's addon, prebuilt here (the GPU machine has no Node toolchain): it needs only Node's N-API
 # and glibc >= 2.34 / libstdc++ with GLIBCXX_3.4.29 (gcc 11+) there; it dlopens onnxruntime-node's
