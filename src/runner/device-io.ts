@@ -5,10 +5,10 @@
  *   (N·63 floats) into one fixed buffer; on the three-role path stitch's output feeds warp and warp's output
  *   (the [N,32,H,W] feature) feeds the decoder on the device, in fixed buffers; a composed renderer gets the
  *   avatar's tensors once (a baked one holds them); only the frames come back, from a fixed buffer;
- * - LMDM: fixed buffers; per window cond and cond_frame are uploaded once and stay for the window's DDIM
- *   steps. The DDIM update itself is JavaScript (ddimUpdate), so each step still uploads x (and time_cond)
- *   and downloads x_start and pred_noise (3 × 85 KB at full scale): the state does not stay on the device
- *   across steps. The buffers are fixed, so `enable_cuda_graph` on lmdm can capture and replay.
+ * - LMDM: per window cond, cond_frame, the initial x, the noise draws and the DDIM coefficients go up once;
+ *   each DDIM step is the LMDM call and the DDIM update graph on the device (x stays there), with only the
+ *   step's time and index uploaded; x comes back once per window. The buffers are fixed, so
+ *   `enable_cuda_graph` on lmdm captures and replays both.
  * Used only where RoleSessions.canBindOnDevice says so (every role on the native backend, float32 IO, no input
  * recorder); otherwise the stage's host path runs. Every bound buffer comes from RoleSessions.deviceBuffer, so
  * it keeps its address across calls and runs on the same sessions (warm-up and timed), which a CUDA graph
@@ -16,7 +16,10 @@
  */
 import type { Role } from '../models/manifest.js';
 import { RENDER_IO } from '../quantize/render-graph.js';
-import { isDeviceTensor, type DeviceTensor, type HostTensor, type Session, type Tensor } from '../runtime/index.js';
+import { serializeModel } from '../onnx/write-model.js';
+import { cudaGraphEnabled, isDeviceTensor, type DeviceTensor, type HostTensor, type Session, type Tensor } from '../runtime/index.js';
+import { ddimCoefficients } from './ddim.js';
+import { buildDdimUpdateGraph, DDIM_UPDATE_IO } from './ddim-update-graph.js';
 import { StageError } from './input-error.js';
 import type { RenderPlan } from './render-batched.js';
 import type { RoleSessions } from './role-sessions.js';
@@ -136,38 +139,75 @@ function hostOutput(t: Tensor | undefined, role: Role): HostTensor {
 }
 
 /**
- * LMDM's inputs and outputs in fixed device tensors, kept as long as the sessions (same addresses for every
- * window, step and run, as CUDA graph replay needs): cond and cond_frame are uploaded once per window; each DDIM step
- * uploads x and time_cond and downloads x_start and pred_noise (the DDIM update is JavaScript).
+ * LMDM's DDIM sampling with its state on the device: fixed buffers for x, cond, cond_frame, time_cond,
+ * x_start and pred_noise (kept as long as the sessions: the same addresses for every window, step and run, as
+ * CUDA graph replay needs), plus the window's noise draws and DDIM coefficients as tables uploaded once per
+ * window. Each step is two calls on the device — LMDM (x → x_start, pred_noise) and the DDIM update graph
+ * (ddim-update-graph.ts: → x, float64 like the host's update) — with only the step's time and index going up;
+ * x comes back once per window.
  */
 export class DeviceLmdm {
   private constructor(
     private readonly sessions: RoleSessions,
-    private readonly x: DeviceTensor,
-    private readonly cond: DeviceTensor,
-    private readonly condFrame: DeviceTensor,
-    private readonly time: DeviceTensor,
-    private readonly xStart: DeviceTensor,
-    private readonly predNoise: DeviceTensor,
+    private readonly update: Session,
+    private readonly b: Record<'x' | 'cond' | 'condFrame' | 'time' | 'xStart' | 'predNoise' | 'noise' | 'coefficients' | 'step', DeviceTensor>,
+    private readonly steps: number,
+    private readonly graphs: boolean,
   ) {}
 
-  static create(sessions: RoleSessions, xDims: readonly number[], condDims: readonly number[], condFrameDims: readonly number[]): DeviceLmdm | undefined {
+  static async create(sessions: RoleSessions, xDims: readonly number[], condDims: readonly number[], condFrameDims: readonly number[], steps: number): Promise<DeviceLmdm | undefined> {
     if (!sessions.canBindOnDevice(['lmdm'])) return undefined;
+    const [, frames = 1, dim = 1] = xDims;
+    const update = await sessions.helperSession(`ddim-update-${steps}`, 'lmdm', () => serializeModel(buildDdimUpdateGraph(steps, frames, dim)));
     const f32 = (name: string, dims: readonly number[]): DeviceTensor => sessions.deviceBuffer('lmdm', name, 'float32', dims);
-    return new DeviceLmdm(sessions, f32('x', xDims), f32('cond', condDims), f32('cond_frame', condFrameDims), sessions.deviceBuffer('lmdm', 'time_cond', 'int64', [1]), f32('x_start', xDims), f32('pred_noise', xDims));
+    const buffers = {
+      x: f32('x', xDims),
+      cond: f32('cond', condDims),
+      condFrame: f32('cond_frame', condFrameDims),
+      time: sessions.deviceBuffer('lmdm', 'time_cond', 'int64', [1]),
+      xStart: f32('x_start', xDims),
+      predNoise: f32('pred_noise', xDims),
+      noise: f32(`ddim.noise.${steps}`, [steps, ...xDims]),
+      coefficients: sessions.deviceBuffer('lmdm', `ddim.coefficients.${steps}`, 'float64', [steps, 3]),
+      step: sessions.deviceBuffer('lmdm', 'ddim.step', 'int64', [1]),
+    };
+    return new DeviceLmdm(sessions, update, buffers, steps, cudaGraphEnabled(update.config));
   }
 
-  /** A new window's constants. */
-  window(cond: Float32Array, condFrame: Float32Array): void {
-    this.cond.upload(cond);
-    this.condFrame.upload(condFrame);
-  }
-
-  /** One DDIM step's model call. */
-  async step(x: Float32Array, time: number): Promise<{ x_start: HostTensor; pred_noise: HostTensor }> {
-    this.x.upload(x);
-    this.time.upload(BigInt64Array.from([BigInt(time)]));
-    await this.sessions.runBound('lmdm', { x: this.x, cond_frame: this.condFrame, cond: this.cond, time_cond: this.time }, { x_start: this.xStart, pred_noise: this.predNoise });
-    return { x_start: this.xStart.download(), pred_noise: this.predNoise.download() };
+  /**
+   * One window: `noise[0]` is the initial x, `noise[s + 1]` the z of step s; `pairs` the DDIM (time, next)
+   * pairs. Returns x after the last step (x0 of the last call).
+   */
+  async sampleWindow(cond: Float32Array, condFrame: Float32Array, noise: readonly Float32Array[], pairs: readonly [number, number][], alphas: Float64Array): Promise<Float32Array> {
+    const b = this.b;
+    if (pairs.length !== this.steps) throw new StageError('ditto.lmdm', 'error', `device LMDM made for ${this.steps} steps, asked for ${pairs.length}`);
+    b.cond.upload(cond);
+    b.condFrame.upload(condFrame);
+    b.x.upload(noise[0] as Float32Array);
+    const size = (noise[0] as Float32Array).length;
+    const z = new Float32Array(this.steps * size);
+    const k = new Float64Array(this.steps * 3);
+    pairs.forEach(([time, next], s) => {
+      if (next < 0) {
+        k.set([1, 0, 0], s * 3);
+        return;
+      }
+      z.set(noise[s + 1] as Float32Array, s * size);
+      const c = ddimCoefficients(alphas, time, next);
+      k.set([c.sqrtAlphaNext, c.c, c.sigma], s * 3);
+    });
+    b.noise.upload(z);
+    b.coefficients.upload(k);
+    for (let s = 0; s < pairs.length; s++) {
+      b.time.upload(BigInt64Array.of(BigInt((pairs[s] as [number, number])[0])));
+      b.step.upload(BigInt64Array.of(BigInt(s)));
+      await this.sessions.runBound('lmdm', { x: b.x, cond_frame: b.condFrame, cond: b.cond, time_cond: b.time }, { x_start: b.xStart, pred_noise: b.predNoise });
+      await this.update.runBound(
+        { [DDIM_UPDATE_IO.x0]: b.xStart, [DDIM_UPDATE_IO.eps]: b.predNoise, [DDIM_UPDATE_IO.noise]: b.noise, [DDIM_UPDATE_IO.coefficients]: b.coefficients, [DDIM_UPDATE_IO.step]: b.step },
+        { [DDIM_UPDATE_IO.x]: b.x },
+        this.graphs ? { gpuGraphId: 0 } : undefined,
+      );
+    }
+    return b.x.download().data as Float32Array;
   }
 }

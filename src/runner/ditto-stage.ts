@@ -248,24 +248,25 @@ export class DittoStream {
     const noise = drawWindowNoise(createRng(((this.o.seed * 7919) ^ (w * 104729)) >>> 0), this.o.steps, size);
     const x = Float32Array.from(noise[0] as Float32Array);
     const pairs = ddimTimePairs(this.o.steps);
-    if (this.deviceLmdm === undefined) this.deviceLmdm = this.lmdmLoop ? null : DeviceLmdm.create(this.sessions, [1, cfg.seqFrames, dim], [1, cfg.seqFrames, cfg.condDim], [1, dim]) ?? null;
+    if (this.deviceLmdm === undefined) this.deviceLmdm = this.lmdmLoop ? null : ((await DeviceLmdm.create(this.sessions, [1, cfg.seqFrames, dim], [1, cfg.seqFrames, cfg.condDim], [1, dim], pairs.length)) ?? null);
     const onDevice = this.deviceLmdm;
-    onDevice?.window(cond, condFrame);
     await this.timer.time('ditto.lmdm', async () => {
       if (this.lmdmLoop) {
         x.set(await runWindowLoop(this.sessions, cfg, noise, condFrame, cond));
         return;
       }
+      if (onDevice) {
+        x.set((await onDevice.sampleWindow(cond, condFrame, noise, pairs, this.alphas)).subarray(0, size));
+        return;
+      }
       for (let s = 0; s < pairs.length; s++) {
         const [time, next] = pairs[s] as [number, number];
-        const out = onDevice
-          ? await onDevice.step(x, time)
-          : await this.sessions.run('lmdm', {
-              x: feed.f32([1, cfg.seqFrames, dim], x.slice()),
-              cond_frame: feed.f32([1, dim], condFrame),
-              cond: feed.f32([1, cfg.seqFrames, cfg.condDim], cond),
-              time_cond: feed.i64([1], [time]),
-            });
+        const out = await this.sessions.run('lmdm', {
+          x: feed.f32([1, cfg.seqFrames, dim], x.slice()),
+          cond_frame: feed.f32([1, dim], condFrame),
+          cond: feed.f32([1, cfg.seqFrames, cfg.condDim], cond),
+          time_cond: feed.i64([1], [time]),
+        });
         const x0 = floatData(out.x_start, 'lmdm.x_start');
         if (next < 0) x.set(x0.subarray(0, size));
         else ddimUpdate(x, x0, floatData(out.pred_noise, 'lmdm.pred_noise'), noise[s + 1] as Float32Array, ddimCoefficients(this.alphas, time, next));

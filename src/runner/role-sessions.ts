@@ -108,6 +108,8 @@ export class RoleSessions {
   private recording = true;
   /** Device buffers kept for the sessions' lifetime, by role, name, type and dims (deviceBuffer). */
   private readonly buffers = new Map<string, DeviceTensor>();
+  /** Small runner-made graphs beside a role (helperSession), by key. */
+  private readonly helpers = new Map<string, Promise<Session>>();
   readonly fingerprints: Partial<Record<Role, RoleFingerprint>> = {};
   readonly files: Partial<Record<Role, string>> = {};
   loadMs = 0;
@@ -305,9 +307,27 @@ export class RoleSessions {
     return t;
   }
 
+  /**
+   * A session on a small graph the runner makes (e.g. the DDIM update), created once with `like`'s session
+   * config (backend, EP, provider options: a CUDA graph there captures here too) and released with the
+   * sessions. Its calls are part of `like`'s stage time, not of any role's call statistics.
+   */
+  helperSession(key: string, like: Role, model: () => Uint8Array): Promise<Session> {
+    let s = this.helpers.get(key);
+    if (!s) {
+      const base = this.sessions.get(like);
+      if (!base) throw new StageError(like, 'error', `no session loaded for role '${like}'`);
+      s = createSession(model(), base.config);
+      this.helpers.set(key, s);
+    }
+    return s;
+  }
+
   async release(): Promise<void> {
     for (const t of this.buffers.values()) t.release();
     this.buffers.clear();
+    for (const h of this.helpers.values()) await h.then((s) => s.release()).catch(() => undefined);
+    this.helpers.clear();
     for (const s of this.sessions.values()) await s.release().catch(() => undefined);
     this.sessions.clear();
   }

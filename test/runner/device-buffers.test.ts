@@ -7,6 +7,7 @@
 import { dirname } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { loadManifest } from '../../src/models/load-manifest.js';
+import { cosineAlphasCumprod, ddimTimePairs } from '../../src/runner/ddim.js';
 import { DeviceLmdm } from '../../src/runner/device-io.js';
 import { RoleSessions } from '../../src/runner/role-sessions.js';
 import { nativeUnavailable } from '../../src/runtime/index.js';
@@ -23,19 +24,24 @@ if (why && process.env.CI) throw new Error(`CI: the native addon is missing (${w
     try {
       const cfg = manifest.config;
       const dims = [[1, cfg.seqFrames, cfg.motionDim], [1, cfg.seqFrames, cfg.condDim], [1, cfg.motionDim]] as const;
-      const a = DeviceLmdm.create(sessions, ...dims);
-      const b = DeviceLmdm.create(sessions, ...dims);
+      const a = await DeviceLmdm.create(sessions, ...dims, 2);
+      const b = await DeviceLmdm.create(sessions, ...dims, 2);
       expect(a).toBeDefined();
       const x1 = sessions.deviceBuffer('lmdm', 'x', 'float32', dims[0]);
       expect(sessions.deviceBuffer('lmdm', 'x', 'float32', dims[0])).toBe(x1);
       expect(sessions.deviceBuffer('lmdm', 'x', 'float32', [2, cfg.seqFrames, cfg.motionDim])).not.toBe(x1);
       expect(sessions.deviceBuffer('lmdm', 'x_start', 'float32', dims[0])).not.toBe(x1);
-      // Both paths step through the same tensors: b sees what a's step wrote.
-      a?.window(new Float32Array(cfg.seqFrames * cfg.condDim).fill(0.5), new Float32Array(cfg.motionDim).fill(0.1));
-      const x = new Float32Array(cfg.seqFrames * cfg.motionDim).map((_, i) => Math.sin(i));
-      const fromA = await a?.step(x, 10);
-      const fromB = await b?.step(x, 10);
-      expect(Array.from(fromB?.x_start.data as Float32Array)).toEqual(Array.from(fromA?.x_start.data as Float32Array));
+      // Two device paths (as the warm-up's and the timed run's stages make them) sample through the same
+      // tensors and the same DDIM-update session: the same window gives the same x.
+      const size = cfg.seqFrames * cfg.motionDim;
+      const noise = [0, 1, 2].map((k) => new Float32Array(size).map((_, i) => Math.sin(i * 0.1 + k)));
+      const pairs = ddimTimePairs(2);
+      const cond = new Float32Array(cfg.seqFrames * cfg.condDim).fill(0.5);
+      const condFrame = new Float32Array(cfg.motionDim).fill(0.1);
+      const fromA = await a?.sampleWindow(cond, condFrame, noise, pairs, cosineAlphasCumprod());
+      const fromB = await b?.sampleWindow(cond, condFrame, noise, pairs, cosineAlphasCumprod());
+      expect(Array.from(fromB ?? [])).toEqual(Array.from(fromA ?? []));
+      expect(fromA?.length).toBe(size);
     } finally {
       await sessions.release();
     }

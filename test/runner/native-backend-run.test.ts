@@ -1,8 +1,8 @@
 /**
  * The pipeline on the native backend (CPU EP, tiny set): the Ditto stage keeps the avatar's tensors and the
- * stitch → warp → decoder intermediates in device tensors and LMDM's window constants on the device
- * (src/runner/device-io.ts); audio and frames equal the node backend's run exactly, and run.json records
- * the backend. Skips without the addon except in CI.
+ * stitch → warp → decoder intermediates in device tensors, and LMDM's DDIM state on the device across the
+ * steps (the update as a float64 graph; src/runner/device-io.ts); audio, motion and frames equal the node
+ * backend's run exactly, and run.json records the backend. Skips without the addon except in CI.
  */
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,12 +33,12 @@ d('pipeline on the native backend', () => {
     const lmdm = vi.spyOn(DeviceLmdm, 'create');
     node = await runPipeline({ ...common, out: join(ROOT, 'node') });
     made.render.push(...render.mock.results.map((r) => r.value !== undefined));
-    made.lmdm.push(...lmdm.mock.results.map((r) => r.value !== undefined));
+    made.lmdm.push(...(await Promise.all(lmdm.mock.results.map((r) => r.value))).map((v) => v !== undefined));
     render.mockClear();
     lmdm.mockClear();
     native = await runPipeline({ ...common, out: join(ROOT, 'native'), settings: { backend: 'native' }, baseline: join(ROOT, 'node') });
     made.render.push(...render.mock.results.map((r) => r.value !== undefined));
-    made.lmdm.push(...lmdm.mock.results.map((r) => r.value !== undefined));
+    made.lmdm.push(...(await Promise.all(lmdm.mock.results.map((r) => r.value))).map((v) => v !== undefined));
   }, 180_000);
 
   test('the device paths ran on native only (node: host path)', () => {
@@ -50,6 +50,7 @@ d('pipeline on the native backend', () => {
   test('same audio and frames as the node backend', () => {
     expect(native.quality?.audio?.snrDb).toBe(DB_CAP);
     expect(native.quality?.frames?.psnrMean).toBe(DB_CAP);
+    expect(native.quality?.motion?.rmse).toBe(0);
     expect(native.quality?.firstDivergentRole).toBeNull();
     expect(native.counts).toEqual(node.counts);
   });
