@@ -8,7 +8,7 @@
 #   both backends: throughput (audio s per s) and device memory per worker from the worker pool (workers.json).
 # Writes under $OUT/res/{sweep-native,sweep-native-conc}: results.jsonl, the spec, every run.json (+ workers.json),
 # check.txt. Expected: ~6-7 min (sweep 1 ~3-4 min, sweep 2 ~3 min); each sweep is resumable: if one times out,
-# run the script again on the same machine and it continues.
+# run the script again on the same machine and it continues. ONLY_CONC=1 runs sweep 2 alone.
 # Run: bash .gpu/install.sh && . /opt/wb/env.sh && wb-link-ort && bash .gpubundle/phase-native-pipeline.sh
 set -uo pipefail
 . .gpubundle/sweep-job.sh
@@ -46,7 +46,7 @@ sweep() {
   mkdir -p $R/$name; cp /tmp/wb/$name/results.jsonl /tmp/wb/$name.json $R/$name/ 2>/dev/null
   for d in /tmp/wb/$name/runs/*/; do local id=$(basename $d); mkdir -p $R/$name/runs/$id; cp $d/run.json $d/workers.json $R/$name/runs/$id/ 2>/dev/null; done
 }
-sweep sweep-native ${SWEEP1_TIMEOUT:-240}
+[ "${ONLY_CONC:-0}" = 1 ] || sweep sweep-native ${SWEEP1_TIMEOUT:-240}
 sweep sweep-native-conc ${SWEEP2_TIMEOUT:-200}
 node -e '
 const fs = require("fs");
