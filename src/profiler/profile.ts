@@ -41,9 +41,9 @@ import {
   readCuptiCapture,
   type CuptiCapture,
 } from './cupti.js';
-import { computePeakFor, detectGpus, findDevicePeaks, type DevicePeaks } from './devices.js';
+import { computePeakFor, detectGpus, findDevicePeaks, type DevicePeaks } from '../core/devices.js';
 import { flagsOf, totalFlags } from './flags.js';
-import { watchGpuMemory, type GpuMemoryReport } from './gpu-memory.js';
+import { watchGpuMemory, type GpuMemoryReport } from '../core/gpu-memory.js';
 import { emptyOverrides, overridesForRole, planInputs, type InputOverrides, type InputPlanEntry } from './inputs.js';
 import { costTracedNode, indexGraphNodes, type CostFn } from './node-costs.js';
 import { aliasRenamedNodes } from './trace-names.js';
@@ -61,7 +61,7 @@ import {
 import { rooflinePoint } from './roofline.js';
 import { parseSessionOptions } from './session-options.js';
 import { providerOptionsForRole, type RoleProviderOptions } from '../runner/pipeline-settings.js';
-import { scaleStats, timeStats } from './stats.js';
+import { scaleStats, timeStats } from '../core/stats.js';
 import { readTrace, type TraceNodeEvent, type TraceShape } from './trace.js';
 import { runPassInChild, type WorkerLaunch } from './worker.js';
 
@@ -170,7 +170,7 @@ export function describeDevice(ep: ExecutionProvider, config: SessionConfig, ove
   let detectedBy = g ? 'nvidia-smi --query-gpu=name,memory.total' : 'nvidia-smi unavailable';
   if (override) {
     peaks = findDevicePeaks(override);
-    if (!peaks) throw new UsageError(`--device ${override}: unknown device (see src/profiler/devices.ts)`);
+    if (!peaks) throw new UsageError(`--device ${override}: unknown device (see src/core/devices.ts)`);
     detectedBy += `; peaks from --device ${override}`;
   }
   const d: DeviceInfo = { kind: 'gpu', name: g?.name ?? peaks?.name ?? 'unknown GPU', detectedBy, tf32 };

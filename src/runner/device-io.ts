@@ -18,9 +18,9 @@ import type { Role } from '../models/manifest.js';
 import { RENDER_IO } from '../quantize/render-graph.js';
 import { serializeModel } from '../onnx/write-model.js';
 import { cudaGraphEnabled, isDeviceTensor, type DeviceTensor, type HostTensor, type Session, type Tensor } from '../runtime/index.js';
+import { StageError } from '../core/input-error.js';
 import { ddimCoefficients } from './ddim.js';
 import { buildDdimUpdateGraph, DDIM_UPDATE_IO } from './ddim-update-graph.js';
-import { StageError } from './input-error.js';
 import type { RenderPlan } from './render-batched.js';
 import type { RoleSessions } from './role-sessions.js';
 

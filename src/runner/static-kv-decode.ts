@@ -13,7 +13,7 @@
 import type { PipelineConfig } from '../models/manifest.js';
 import { STATIC_KV_INPUTS } from '../quantize/static-kv.js';
 import { cudaGraphEnabled, type DeviceTensor, type HostTensor, type Session, type TensorData } from '../runtime/index.js';
-import { StageError } from './input-error.js';
+import { StageError } from '../core/input-error.js';
 import type { RoleSessions } from './role-sessions.js';
 
 const ROLE = 'gpt_decode';

@@ -15,10 +15,10 @@ import { buildRenderer } from '../../src/runner/build-renderer.js';
 import { DeviceRenderPath } from '../../src/runner/device-io.js';
 import { DB_CAP } from '../../src/runner/quality.js';
 import { nativeUnavailable } from '../../src/runtime/index.js';
-import { encodePng } from '../../src/runner/png.js';
+import { encodePng } from '../../src/media/png.js';
 import { runPipeline } from '../../src/runner/run-pipeline.js';
 import type { RunResult } from '../../src/runner/run-result.js';
-import { writeWav } from '../../src/runner/wav.js';
+import { writeWav } from '../../src/media/wav.js';
 import { writeFileSync } from 'node:fs';
 import { TINY_DIR, tinyManifest } from './tiny-set.js';
 
