@@ -103,3 +103,23 @@ export function writeAt(fd: number, chunk: Uint8Array, at: number): void {
   let off = 0;
   while (off < chunk.length) off += writeSync(fd, chunk, off, Math.min(chunk.length - off, 1 << 30), at + off);
 }
+
+const HOLE = 1 << 20;
+const ZEROS = new Uint8Array(HOLE);
+
+/**
+ * Writes `chunk` at `at`, skipping whole 1 MiB blocks that are all zero: they stay holes of a sparse file and
+ * read back as zeros (the caller sets the file's length at the end). A weight table that is mostly zero costs
+ * neither the disk nor the write.
+ */
+export function writeSparseAt(fd: number, chunk: Uint8Array, at: number): void {
+  let start = 0;
+  for (let off = 0; off < chunk.length; off += HOLE) {
+    const block = chunk.subarray(off, Math.min(off + HOLE, chunk.length));
+    if (block.length === HOLE && Buffer.compare(block, ZEROS) === 0) {
+      if (off > start) writeAt(fd, chunk.subarray(start, off), at + start);
+      start = off + HOLE;
+    }
+  }
+  if (start < chunk.length) writeAt(fd, chunk.subarray(start), at + start);
+}

@@ -3,10 +3,10 @@
  * Streams chunk by chunk (no second copy of the weights in memory) into temporary files that are renamed
  * into place only when complete, so a failure never leaves a partial model behind.
  */
-import { closeSync, existsSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ModelFormatError, UsageError } from '../errors.js';
-import { type ExternalSource, copyRange, pendingExternalSource, rebaseExternalSource, tensorByteLength, writeAt } from './lazy-data.js';
+import { type ExternalSource, copyRange, pendingExternalSource, rebaseExternalSource, tensorByteLength, writeSparseAt } from './lazy-data.js';
 import { type ExternalPlacer, encodeModel } from './proto/encode.js';
 import type { WireWriter } from './proto/wire.js';
 import type { Model, Tensor } from './types.js';
@@ -88,7 +88,7 @@ export function createExternalDataSink(dir: string, location: string, threshold 
       if (prior !== undefined) return prior;
       writable();
       const offset = reserve(data.length);
-      writeAt(fd, data, offset);
+      writeSparseAt(fd, data, offset);
       seen.set(data, offset);
       return offset;
     },
@@ -98,13 +98,15 @@ export function createExternalDataSink(dir: string, location: string, threshold 
       if (prior !== undefined) return prior;
       writable();
       const offset = reserve(source.length);
-      copyRange(source, (chunk, at) => writeAt(fd, chunk, at), offset);
+      copyRange(source, (chunk, at) => writeSparseAt(fd, chunk, at), offset);
       seen.set(key, offset);
       return offset;
     },
     close() {
       if (!open) return;
       open = false;
+      // Zero blocks were skipped (holes): the length is set here, so trailing ones read back too.
+      ftruncateSync(fd, end);
       closeSync(fd);
       renameSync(tmp, path);
     },

@@ -1,4 +1,4 @@
-import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,23 +15,6 @@ import { createSession } from '../../src/runtime/index.js';
 const ROWS = 45_000_000;
 const dir = mkdtempSync(join(tmpdir(), 'wb-large-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** Two files compared 16 MiB at a time (never whole in memory). */
-function sameBytes(a: string, b: string): boolean {
-  if (statSync(a).size !== statSync(b).size) return false;
-  const [fa, fb] = [openSync(a, 'r'), openSync(b, 'r')];
-  const [ba, bb] = [Buffer.alloc(16 << 20), Buffer.alloc(16 << 20)];
-  try {
-    for (let pos = 0; ; pos += ba.length) {
-      const n = readSync(fa, ba, 0, ba.length, pos);
-      if (n === 0) return true;
-      if (readSync(fb, bb, 0, bb.length, pos) !== n || !ba.subarray(0, n).equals(bb.subarray(0, n))) return false;
-    }
-  } finally {
-    closeSync(fa);
-    closeSync(fb);
-  }
-}
 
 describe('a model over 2 GB', () => {
   it('is written with external data, read back and run by ONNX Runtime', async () => {
@@ -75,11 +58,12 @@ describe('a model over 2 GB', () => {
     expect(tables.map(tensorByteLength)).toEqual([ROWS * 16, ROWS * 16, ROWS * 16]);
     expect(tables.every((t) => pendingExternalSource(t) !== undefined)).toBe(true);
 
-    // Written again from what was read (copied file to file): the same data file, byte for byte, and it runs the same.
+    // Written again from what was read (copied file to file): the same data file, byte count for byte count, and
+    // it runs the same (byte-exact copies are proven on a small model in lazy-external.test.ts; comparing these
+    // 2 × 2.16 GB here would cost 12 s).
     const again = join(dir, 'again.onnx');
     const r2 = writeModel(back.model, again, { externalDataThreshold: 1024 });
     expect(r2.externalBytes).toBe(res.externalBytes);
-    expect(sameBytes(`${file}.data`, `${again}.data`)).toBe(true);
     const s2 = await createSession(again, { ep: 'cpu', intraOpThreads: 1 });
     const out2 = await s2.run({ idx: { type: 'int64', dims: [2], data: BigInt64Array.from([0n, BigInt(ROWS - 1)]) } });
     await s2.release();
