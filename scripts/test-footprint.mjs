@@ -22,31 +22,37 @@ const timeFile = join(scratch, 'time.txt');
 const jsonFile = join(scratch, 'vitest.json');
 const durFile = join(scratch, 'durations.json');
 
-/** RSS in KiB of `root` and all its descendants. */
-function treeRssKiB(root) {
+/** RSS in KiB of `root` and all its descendants, and those processes (pid, RSS, command). */
+function treeRss(root) {
   let text;
   try {
-    text = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,rss='], { encoding: 'utf8' });
+    text = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,rss=,args='], { encoding: 'utf8' });
   } catch {
-    return 0;
+    return { kib: 0, procs: [] };
   }
   const kids = new Map();
-  const rss = new Map();
+  const info = new Map();
   for (const line of text.split('\n')) {
-    const [pid, ppid, kib] = line.trim().split(/\s+/).map(Number);
-    if (!pid) continue;
-    rss.set(pid, kib);
+    const m = /^\s*(\d+)\s+(\d+)\s+(\d+)\s+(.*)$/.exec(line);
+    if (!m) continue;
+    const [pid, ppid, kib] = [Number(m[1]), Number(m[2]), Number(m[3])];
+    info.set(pid, { kib, args: m[4] });
     if (!kids.has(ppid)) kids.set(ppid, []);
     kids.get(ppid).push(pid);
   }
-  let sum = 0;
+  let kib = 0;
+  const procs = [];
   const stack = [root];
   while (stack.length) {
     const p = stack.pop();
-    sum += rss.get(p) ?? 0;
+    const i = info.get(p);
+    if (i) {
+      kib += i.kib;
+      procs.push({ pid: p, rssMiB: Math.round(i.kib / 1024), command: i.args.slice(0, 160) });
+    }
     for (const c of kids.get(p) ?? []) stack.push(c);
   }
-  return sum;
+  return { kib, procs };
 }
 
 const t0 = Date.now();
@@ -56,9 +62,13 @@ const child = spawn(
   { stdio: 'inherit', env: { ...process.env, WB_FILE_DURATIONS: durFile } },
 );
 let peakKiB = 0;
+let peakAt = { seconds: 0, processes: [] };
 const timer = setInterval(() => {
-  const kib = treeRssKiB(child.pid);
-  if (kib > peakKiB) peakKiB = kib;
+  const { kib, procs } = treeRss(child.pid);
+  if (kib > peakKiB) {
+    peakKiB = kib;
+    peakAt = { seconds: +((Date.now() - t0) / 1000).toFixed(1), processes: procs.filter((p) => p.rssMiB >= 20).sort((a, b) => b.rssMiB - a.rssMiB) };
+  }
 }, 500);
 const code = await new Promise((res) => child.on('exit', (c) => res(c ?? 1)));
 clearInterval(timer);
@@ -90,6 +100,8 @@ const result = {
   wallSeconds: +wallS.toFixed(1),
   cpuSeconds: { user: userS, sys: sysS, total: +(userS + sysS).toFixed(1) },
   peakTreeRssMiB: Math.round(peakKiB / 1024),
+  // The processes of the tree when the peak was sampled (20 MiB and up): which workers and children made it.
+  peakAt,
   loadAverageAtEnd: execFileSync('cat', ['/proc/loadavg'], { encoding: 'utf8' }).trim(),
   tests,
   files,

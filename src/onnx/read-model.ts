@@ -9,6 +9,7 @@ import { bitsPerElement, byteSize, dataTypeName, elementCount } from './dtype.js
 import { DecodeError, decodeModel, readEntry } from './proto/decode.js';
 import { WIRE_I32, WIRE_I64, WIRE_LEN, WIRE_VARINT, WireError, WireReader } from './proto/wire.js';
 import type { Model, Tensor } from './types.js';
+import { deferExternalData, readRange } from './lazy-data.js';
 import { verifyModel } from './verify.js';
 
 /** The newest IR version ONNX Runtime 1.29 loads. */
@@ -17,8 +18,12 @@ export const MAX_IR_VERSION = 13;
 export const MAX_DEFAULT_OPSET = 26;
 
 export interface ReadOptions {
-  /** Load external-data bytes (default true). `false` keeps only their locations: enough for inspect. */
-  loadExternalData?: boolean;
+  /**
+   * Load external-data bytes (default true). `false` keeps only their locations: enough for inspect.
+   * `'lazy'` reads each tensor's bytes on first access of `tensor.data`, and `writeModel` copies the ones never
+   * accessed file to file (see lazy-data.ts): a model of gigabytes round-trips without holding its weights.
+   */
+  loadExternalData?: boolean | 'lazy';
   /** Check graph invariants after reading (default true). */
   verify?: boolean;
   /** Reject IR versions and opsets newer than ONNX Runtime 1.29 accepts (default true). */
@@ -109,13 +114,13 @@ export function readModel(path: string, options: ReadOptions = {}): LoadedModel 
   }
   const { model, external } = decoded;
   if (options.checkVersions !== false) checkVersions(model, path);
-  const externalFiles = loadExternal(path, external, options.loadExternalData !== false);
+  const externalFiles = loadExternal(path, external, options.loadExternalData ?? true);
   if (options.verify !== false) verifyModel(model, path);
   const files = [path, ...[...externalFiles.keys()].map((loc) => resolve(dirname(path), loc))];
   return { model, path, fileBytes: bytes.length, externalFiles, files };
 }
 
-function loadExternal(modelPath: string, tensors: Tensor[], load: boolean): Map<string, number> {
+function loadExternal(modelPath: string, tensors: Tensor[], load: boolean | 'lazy'): Map<string, number> {
   const files = new Map<string, number>();
   const base = dirname(modelPath);
   const fds = new Map<string, number>();
@@ -143,19 +148,16 @@ function loadExternal(modelPath: string, tensors: Tensor[], load: boolean): Map<
       if (bitsPerElement(t.dataType) > 0 && need !== length)
         throw new ModelFormatError(modelPath, `tensor '${t.name}'`, `dims [${t.dims.join(', ')}] make ${need} bytes of ${dataTypeName(t.dataType)}, but its external data in '${ext.location}' is ${length} bytes`);
       if (!load) continue;
+      if (load === 'lazy') {
+        deferExternalData(t, { file, offset: ext.offset, length });
+        continue;
+      }
       let fd = fds.get(file);
       if (fd === undefined) {
         fd = openSync(file, 'r');
         fds.set(file, fd);
       }
-      const buf = Buffer.allocUnsafe(length);
-      let off = 0;
-      while (off < length) {
-        const n = readSync(fd, buf, off, Math.min(length - off, 1 << 30), ext.offset + off);
-        if (n === 0) break;
-        off += n;
-      }
-      t.data = new Uint8Array(buf.buffer, buf.byteOffset, length);
+      t.data = readRange(fd, ext.offset, length);
     }
   } finally {
     for (const fd of fds.values()) closeSync(fd);

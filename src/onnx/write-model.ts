@@ -3,9 +3,10 @@
  * Streams chunk by chunk (no second copy of the weights in memory) into temporary files that are renamed
  * into place only when complete, so a failure never leaves a partial model behind.
  */
-import { closeSync, existsSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ModelFormatError, UsageError } from '../errors.js';
+import { type ExternalSource, copyRange, pendingExternalSource, rebaseExternalSource, tensorByteLength, writeSparseAt } from './lazy-data.js';
 import { type ExternalPlacer, encodeModel } from './proto/encode.js';
 import type { WireWriter } from './proto/wire.js';
 import type { Model, Tensor } from './types.js';
@@ -45,6 +46,8 @@ export interface ExternalDataSink {
   readonly threshold: number;
   /** Offset of a tensor's bytes, writing them on first sight. */
   place(data: Uint8Array): number;
+  /** Offset of bytes still in a file (a lazily read tensor), copying them on first sight. */
+  placeFrom(source: ExternalSource): number;
   readonly bytes: number;
   readonly tensors: number;
   /** Moves the data file into place; until then it lives under a temporary name. */
@@ -59,7 +62,17 @@ export function createExternalDataSink(dir: string, location: string, threshold 
   const fd = openSync(tmp, 'w');
   let end = 0;
   let open = true;
-  const seen = new Map<Uint8Array, number>();
+  const seen = new Map<Uint8Array | string, number>();
+  /** Reserves room for `length` bytes (page-aligned from 1 MiB, else 64-byte aligned). */
+  const reserve = (length: number): number => {
+    const align = length >= 1 << 20 ? PAGE : 64;
+    const offset = Math.ceil(end / align) * align;
+    end = offset + length;
+    return offset;
+  };
+  const writable = (): void => {
+    if (!open) throw new UsageError(`external data sink '${location}' is closed`);
+  };
   return {
     location,
     path,
@@ -73,18 +86,27 @@ export function createExternalDataSink(dir: string, location: string, threshold 
     place(data) {
       const prior = seen.get(data);
       if (prior !== undefined) return prior;
-      if (!open) throw new UsageError(`external data sink '${location}' is closed`);
-      const align = data.length >= 1 << 20 ? PAGE : 64;
-      const offset = Math.ceil(end / align) * align;
-      let off = 0;
-      while (off < data.length) off += writeSync(fd, data, off, Math.min(data.length - off, 1 << 30), offset + off);
-      end = offset + data.length;
+      writable();
+      const offset = reserve(data.length);
+      writeSparseAt(fd, data, offset);
       seen.set(data, offset);
+      return offset;
+    },
+    placeFrom(source) {
+      const key = `${source.file}\0${source.offset}\0${source.length}`;
+      const prior = seen.get(key);
+      if (prior !== undefined) return prior;
+      writable();
+      const offset = reserve(source.length);
+      copyRange(source, (chunk, at) => writeSparseAt(fd, chunk, at), offset);
+      seen.set(key, offset);
       return offset;
     },
     close() {
       if (!open) return;
       open = false;
+      // Zero blocks were skipped (holes): the length is set here, so trailing ones read back too.
+      ftruncateSync(fd, end);
       closeSync(fd);
       renameSync(tmp, path);
     },
@@ -125,9 +147,8 @@ export function writeModel(model: Model, path: string, options: WriteOptions = {
   // One placement mechanism: a shared sink given by the caller, or this model's own `<file>.data` sink.
   const own = options.externalData === undefined && threshold !== undefined ? createExternalDataSink(dirname(out), location, threshold) : undefined;
   const sink = options.externalData ?? own;
-  const placer: ExternalPlacer | undefined = sink
-    ? (t) => (t.data.length >= sink.threshold && t.data.length > 0 ? { location: sink.location, offset: sink.place(t.data), length: t.data.length } : undefined)
-    : undefined;
+  const copied: [Tensor, ExternalSource][] = [];
+  const placer: ExternalPlacer | undefined = sink ? (t) => placeTensor(sink, t, copied) : undefined;
   const tmpModel = `${out}.tmp-${process.pid}`;
   let encodedLength = 0;
   try {
@@ -143,6 +164,8 @@ export function writeModel(model: Model, path: string, options: WriteOptions = {
       if (existsSync(dataPath)) rmSync(dataPath);
     }
     renameSync(tmpModel, out);
+    // Deferred tensors now read their copy: the new data file may have replaced the one they came from.
+    if (own) for (const [t, source] of copied) rebaseExternalSource(t, { ...source, file: own.path });
   } catch (e) {
     rmSync(tmpModel, { force: true });
     own?.abort();
@@ -154,9 +177,22 @@ export function writeModel(model: Model, path: string, options: WriteOptions = {
   return result;
 }
 
+/** Where the sink puts a tensor of at least its threshold; a lazily read one is copied file to file, unread. */
+function placeTensor(sink: ExternalDataSink, t: Tensor, copied: [Tensor, ExternalSource][]): { location: string; offset: number; length: number } | undefined {
+  const length = tensorByteLength(t);
+  if (length < sink.threshold || length === 0) return undefined;
+  const source = pendingExternalSource(t);
+  if (!source) return { location: sink.location, offset: sink.place(t.data), length };
+  const offset = sink.placeFrom(source);
+  copied.push([t, { file: sink.path, offset, length }]);
+  return { location: sink.location, offset, length };
+}
+
 function* listUnloadedTensors(model: Model): Generator<Tensor> {
   for (const v of model.graph.initializers) {
     const t = v.initializer;
+    // A lazily read tensor has its bytes (in their file); asking for t.data here would read them.
+    if (t && pendingExternalSource(t)) continue;
     if (t && (t.placeholder || (t.storage === 'external' && t.data.length === 0 && (t.external?.length ?? 0) > 0))) yield t;
   }
 }

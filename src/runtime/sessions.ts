@@ -58,7 +58,22 @@ function counted(s: Session): Session {
 
 /** Creates a session from a model file (external data resolves next to it) or from bytes, on the asked backend. */
 export async function createSession(model: string | Uint8Array, config: SessionConfig): Promise<Session> {
-  return counted(await createAnySession(model, config));
+  return counted(await createAnySession(model, withEnvDefaults(config)));
+}
+
+/**
+ * `WB_DEFAULT_INTRA_OP_THREADS=N` fills in intraOpThreads for CPU sessions that leave it unset (0 = ORT's
+ * default): the test suite sets it to 1 (vitest.config.ts) because ORT's default, one thread per core, spins
+ * two threads per session while vitest runs two files at once on a 2-core machine. An explicit
+ * intraOpThreads always wins, and the caller's config (what profiles and sweeps record) is not changed.
+ */
+export const DEFAULT_INTRA_OP_THREADS_ENV = 'WB_DEFAULT_INTRA_OP_THREADS';
+export function withEnvDefaults(config: SessionConfig, env: NodeJS.ProcessEnv = process.env): SessionConfig {
+  const v = env[DEFAULT_INTRA_OP_THREADS_ENV];
+  if (config.ep !== 'cpu' || config.intraOpThreads || v === undefined || v === '') return config;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`${DEFAULT_INTRA_OP_THREADS_ENV}=${v}: expected an integer >= 0 (0 = ORT's default)`);
+  return n === 0 ? config : { ...config, intraOpThreads: n };
 }
 
 async function createAnySession(model: string | Uint8Array, config: SessionConfig): Promise<Session> {

@@ -51,6 +51,8 @@ describe('reference tiny models', () => {
       } else expect(e16.relL2).toBeLessThanOrEqual(1e-2);
       expect(e8.nonFinite).toBe(0);
       expect(e8.cosine).toBeGreaterThanOrEqual(0.99);
-    });
+      // LMDM's search runs the lowered model ~18 times, and ONNX Runtime 1.29's CPU Gemm<float16> takes 1.7 s
+      // of each 1.9 s run: ~50 s on an idle machine, past the default 120 s when other work shares the 2 cores.
+    }, 300_000);
   }
 });

@@ -17,10 +17,11 @@ import { STREAM_CHUNK_TOKENS } from '../../src/runner/tts-stage.js';
 import { passesForRole } from '../../src/sweep/pipeline-driver.js';
 import { expandVariants, parseSweepSpec } from '../../src/sweep/spec.js';
 import { TINY_DIR, tinyManifest } from './tiny-set.js';
+import { SHARED_TEXT, sharedRun } from '../helpers/shared-run.js';
 import { DB_CAP } from '../../src/runner/quality.js';
 
 const ROOT = join(tmpdir(), `wb-decode-loop-${process.pid}`);
-const TEXT = 'Hello there, this is a short test of the avatar speaking.';
+const TEXT = SHARED_TEXT;
 let manifest: string;
 let steps: RunResult;
 let loop: RunResult;
@@ -32,8 +33,9 @@ beforeAll(async () => {
   loopFile = join(ROOT, 'gpt_decode.loop.onnx');
   writeModel(decodeLoopWithReport(readModel(join(TINY_DIR, 'xtts', 'gpt_decode.onnx')).model).model, loopFile);
   const common = { manifest, text: TEXT, steps: 2, seed: 0, mp4: false } as const;
-  steps = await runPipeline({ ...common, out: join(ROOT, 'steps') });
-  loop = await runPipeline({ ...common, out: join(ROOT, 'loop'), roleFiles: { gpt_decode: loopFile }, baseline: join(ROOT, 'steps') });
+  const base = await sharedRun({ manifest, text: TEXT, steps: 2, seed: 0 });
+  steps = base.run;
+  loop = await runPipeline({ ...common, out: join(ROOT, 'loop'), roleFiles: { gpt_decode: loopFile }, baseline: base.dir });
 }, 120_000);
 
 describe('decode loop in the pipeline', () => {

@@ -12,10 +12,11 @@ import { runPipeline } from '../../src/runner/run-pipeline.js';
 import type { RunResult } from '../../src/runner/run-result.js';
 import { expandVariants, parseSweepSpec } from '../../src/sweep/spec.js';
 import { tinyManifest } from './tiny-set.js';
+import { SHARED_TEXT, sharedRun } from '../helpers/shared-run.js';
 import { DB_CAP } from '../../src/runner/quality.js';
 
 const ROOT = join(tmpdir(), `wb-overlap-${process.pid}`);
-const TEXT = 'Hello there, this is a longer test of the avatar speaking in chunks.';
+const TEXT = SHARED_TEXT; // three vocoder chunks
 let manifest: string;
 let sequential: RunResult;
 let overlapped: RunResult;
@@ -24,8 +25,9 @@ beforeAll(async () => {
   mkdirSync(ROOT, { recursive: true });
   manifest = await tinyManifest();
   const common = { manifest, text: TEXT, steps: 2, seed: 0, mp4: false } as const;
-  sequential = await runPipeline({ ...common, out: join(ROOT, 'seq') });
-  overlapped = await runPipeline({ ...common, out: join(ROOT, 'ovl'), settings: { overlap: true }, baseline: join(ROOT, 'seq') });
+  const seq = await sharedRun({ manifest, text: TEXT, steps: 2, seed: 0 });
+  sequential = seq.run;
+  overlapped = await runPipeline({ ...common, out: join(ROOT, 'ovl'), settings: { overlap: true }, baseline: seq.dir });
 }, 120_000);
 
 describe('overlapped TTS and Ditto', () => {

@@ -122,7 +122,9 @@ function typedField(w: WireWriter, t: Tensor): void {
   if (p.length > 0) w.packed(field, p);
 }
 
-export function encodeTensor(t: Tensor, opts: EncodeOptions): WireWriter {
+/** `name` overrides t.name (an initializer is named by its value); the tensor itself is never copied, since a
+ *  lazily read one (lazy-data.ts) would read its bytes on a spread. */
+export function encodeTensor(t: Tensor, opts: EncodeOptions, name: string = t.name): WireWriter {
   const w = new WireWriter();
   for (const d of t.dims) w.int64(1, d);
   if (t.dataType !== 0 || t.storage !== 'raw') w.int32(2, t.dataType);
@@ -134,15 +136,15 @@ export function encodeTensor(t: Tensor, opts: EncodeOptions): WireWriter {
   }
   const ext = t.dataType === DataType.STRING ? undefined : opts.placeExternal?.(t);
   if (t.dataType === DataType.STRING) {
-    if (t.name || t.emptyNameWritten) w.string(8, t.name);
+    if (name || t.emptyNameWritten) w.string(8, name);
     for (const s of t.strings ?? []) w.bytes(6, s);
   } else if (ext) {
-    if (t.name || t.emptyNameWritten) w.string(8, t.name);
+    if (name || t.emptyNameWritten) w.string(8, name);
   } else if (t.storage === 'field') {
     typedField(w, t);
-    if (t.name || t.emptyNameWritten) w.string(8, t.name);
+    if (name || t.emptyNameWritten) w.string(8, name);
   } else {
-    if (t.name || t.emptyNameWritten) w.string(8, t.name);
+    if (name || t.emptyNameWritten) w.string(8, name);
     // raw_data is always written for raw storage, even when empty (a zero-size tensor).
     w.bytes(9, t.data);
   }
@@ -265,7 +267,7 @@ export function encodeGraph(g: Graph, opts: EncodeOptions): WireWriter {
   const w = new WireWriter();
   for (const n of g.nodes) w.message(1, encodeNode(n, opts));
   w.string(2, g.name);
-  for (const v of g.initializers) if (v.initializer) w.message(5, encodeTensor({ ...v.initializer, name: v.name }, opts));
+  for (const v of g.initializers) if (v.initializer) w.message(5, encodeTensor(v.initializer, opts, v.name));
   if (g.docString !== undefined) w.string(10, g.docString);
   for (const v of g.inputs) w.message(11, valueInfo(v));
   for (const v of g.outputs) w.message(12, valueInfo(v));
