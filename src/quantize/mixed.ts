@@ -53,6 +53,8 @@ export interface MixedOptions {
 }
 
 export const MIXED_DEFAULTS = { target: 'fp16' as const, maxError: 1e-2, sampleCount: 2 };
+/** Where sensitivity is measured when `ep` is not given (kept out of MIXED_DEFAULTS: the report echoes those). */
+export const MIXED_DEFAULT_EP: ExecutionProvider = 'cpu';
 
 export interface NodeScore {
   node: string;
@@ -126,8 +128,8 @@ export async function mixedPrecision(model: Model, options: MixedOptions = {}): 
   const err = new Map<string, number>();
   const nonFin = new Set<string>();
   {
-    const rs = await openSession(refAug, o.ep ?? 'cpu');
-    const ls = await openSession(lowAug, o.ep ?? 'cpu');
+    const rs = await openSession(refAug, o.ep ?? MIXED_DEFAULT_EP);
+    const ls = await openSession(lowAug, o.ep ?? MIXED_DEFAULT_EP);
     try {
       for (let i = 0; i < samples.count; i++) {
         const feeds = samples.get(i);
@@ -168,7 +170,7 @@ export async function mixedPrecision(model: Model, options: MixedOptions = {}): 
   let evaluations = 0;
   const evalK = async (k: number): Promise<ErrorStats> => {
     evaluations++;
-    return outputError(lower(m0, o.target, ranked.slice(0, k).map((s) => s.node), o), samples, refOut, o.ep ?? 'cpu');
+    return outputError(lower(m0, o.target, ranked.slice(0, k).map((s) => s.node), o), samples, refOut, o.ep ?? MIXED_DEFAULT_EP);
   };
   const plain = await evalK(0);
   let best = 0;

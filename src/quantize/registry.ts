@@ -1,0 +1,55 @@
+/**
+ * The pass registry: every rewrite `workbench optimize` and the sweep can run, registered once, in the order
+ * the CLI applies them (resolution → fp16 | mixed → int8 → wo → batch → diffusion loop → decode loop). The
+ * optimize flags and `--help`, the sweep's pass syntax and validation, optimize's dispatch and the
+ * `workbench.passes` record names all read it. Adding a pass: write its descriptor in src/quantize/passes/
+ * (a {@link PassDef}) and add it to the list below.
+ */
+import { UsageError } from '../errors.js';
+import type { Model } from '../onnx/types.js';
+import type { PassResult } from './common.js';
+import type { AnyPassDef, AnyPassSpec, PassDef } from './pass-def.js';
+import { batchPass } from './passes/batch.js';
+import { decodeLoopPass } from './passes/decode-loop.js';
+import { diffusionLoopPass } from './passes/diffusion-loop.js';
+import { fp16Pass } from './passes/fp16.js';
+import { int8Pass } from './passes/int8.js';
+import { mixedPass } from './passes/mixed.js';
+import { resolutionPass } from './passes/resolution.js';
+import { woPass } from './passes/wo.js';
+
+export const PASS_REGISTRY = [resolutionPass, fp16Pass, mixedPass, int8Pass, woPass, batchPass, diffusionLoopPass, decodeLoopPass] as const;
+
+/** A list of passes (the registry, or the registry plus passes a test registers). */
+export type PassList = readonly AnyPassDef[];
+
+type Registered = (typeof PASS_REGISTRY)[number];
+
+/** A registered pass's name. */
+export type PassName = Registered['name'];
+
+type SpecOf<D> = D extends PassDef<infer N, infer O, infer _S> ? (undefined extends O ? { pass: N; options?: O } : { pass: N; options: O }) : never;
+type SweepOf<D> = D extends PassDef<string, unknown, infer S> ? S : never;
+
+/** One pass with its options, as `optimize` runs it: `{ pass: 'wo', options: { bits: 4 } }`. */
+export type PassSpec = SpecOf<Registered>;
+
+/** One pass as a sweep spec writes it: `{ "pass": "wo", "bits": 4 }` (docs/SWEEP.md). */
+export type SweepPass = SweepOf<Registered>;
+
+/** The registered pass called `name`, or undefined. */
+export function findPass(name: string, passes: PassList = PASS_REGISTRY): AnyPassDef | undefined {
+  return passes.find((p) => p.name === name);
+}
+
+/** The passes a sweep spec may name. */
+export function listSweepPasses(passes: PassList = PASS_REGISTRY): AnyPassDef[] {
+  return passes.filter((p) => p.sweep !== undefined);
+}
+
+/** Runs one pass through its registry entry. */
+export function runRegisteredPass(model: Model, spec: AnyPassSpec, passes: PassList = PASS_REGISTRY): PassResult | Promise<PassResult> {
+  const def = findPass(spec.pass, passes);
+  if (!def) throw new UsageError(`unknown pass '${spec.pass}'. Should be one of: ${passes.map((p) => p.name).join(', ')}.`);
+  return def.run(model, spec.options);
+}
