@@ -26,6 +26,9 @@ import { addInitializer, bump, constantInts, intAttr, intsAttr, newReport, NodeI
 
 export const BATCH_NAME = 'batch';
 
+/** The batch pass's counters. */
+export type BatchStat = 'batch' | 'tiled' | 'rewritten.Expand' | 'rewritten.Resize' | 'rewritten.Slice' | 'rewritten.Reshape';
+
 export interface BatchOptions {
   /** Samples per call (≥ 1). */
   size: number;
@@ -48,9 +51,9 @@ function fail(node: string | undefined, detail: string): never {
 const norm = (a: number, r: number): number => (a < 0 ? a + r : a);
 
 /** Runs the pass; `model` is not modified. */
-export function batchWithReport(model: Model, options: BatchOptions): PassResult {
+export function batchWithReport(model: Model, options: BatchOptions): PassResult<BatchStat> {
   const N = options.size;
-  const report = newReport(BATCH_NAME, options);
+  const report = newReport<BatchStat>(BATCH_NAME, options);
   if (!Number.isInteger(N) || N < 1) fail(undefined, `size must be an integer ≥ 1, got ${N}`);
   const old = inferShapes(model);
   const oldShape = new Map<string, number[] | undefined>();

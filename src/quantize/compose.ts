@@ -27,6 +27,9 @@ import { bump, newReport, replaceUses, type PassResult } from './common.js';
 
 export const COMPOSE_NAME = 'compose';
 
+/** The compose pass's counters. */
+export type ComposeStat = 'models' | 'links' | 'nodes' | 'opsetsRaised' | 'valuesRenamed' | 'nodesRenamed' | 'sharedInputs' | 'castsInserted';
+
 /** An output of one model feeding an input of a later one. Model indices are 0-based; omitted = found by name. */
 export interface ComposeLink {
   from: string;
@@ -192,9 +195,9 @@ function renameClashes(g: Graph, prefix: string, keep: Set<Value>, valuesTaken: 
 }
 
 /** Runs the pass on `models` (not modified) and returns the composed model with a report. */
-export function composeWithReport(models: Model[], options: ComposeOptions): PassResult {
+export function composeWithReport(models: Model[], options: ComposeOptions): PassResult<ComposeStat> {
   const o = { ...COMPOSE_DEFAULTS, ...options };
-  const report = newReport(COMPOSE_NAME, o);
+  const report = newReport<ComposeStat>(COMPOSE_NAME, o);
   if (models.length < 2) fail('give at least two models');
   if (!o.links.length) fail('give at least one link (--map out:in)');
   const ms = models.map(cloneModel);

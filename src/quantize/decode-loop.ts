@@ -34,6 +34,9 @@ import { bump, newReport, readPassRecords, recordPass, type PassResult } from '.
 
 export const DECODE_LOOP_NAME = 'decode-loop';
 
+/** The decode-loop pass's counters. */
+export type DecodeLoopStat = 'layers' | 'stepNodes' | 'nodesAdded';
+
 /** Input names the rewritten graph adds; the runner recognises a loop graph by `sample_uniforms`. */
 export const DECODE_LOOP_INPUTS = { uniforms: 'sample_uniforms', seen: 'seen_tokens' } as const;
 
@@ -80,9 +83,9 @@ export function readDecodeLoopRecord(model: Pick<Model, 'metadataProps'>): Decod
 }
 
 /** Runs the pass; `model` is not modified. */
-export function decodeLoopWithReport(model: Model, options: DecodeLoopOptions = {}): PassResult {
+export function decodeLoopWithReport(model: Model, options: DecodeLoopOptions = {}): PassResult<DecodeLoopStat> {
   const sampling = options.sampling ?? XTTS_SAMPLING;
-  const report = newReport(DECODE_LOOP_NAME, { sampling, ...(options.candidates !== undefined ? { candidates: options.candidates } : {}) });
+  const report = newReport<DecodeLoopStat>(DECODE_LOOP_NAME, { sampling, ...(options.candidates !== undefined ? { candidates: options.candidates } : {}) });
   const m = cloneModel(model);
   const step = m.graph;
   if (step.inputs.some((v) => v.name === DECODE_LOOP_INPUTS.uniforms)) throw new PassError(DECODE_LOOP_NAME, undefined, `the graph already has '${DECODE_LOOP_INPUTS.uniforms}': it is a decode loop already`);

@@ -23,6 +23,9 @@ import { bump, newReport, readPassRecords, recordPass, type PassResult } from '.
 
 export const DIFFUSION_LOOP_NAME = 'diffusion-loop';
 
+/** The diffusion-loop pass's counters. */
+export type DiffusionLoopStat = 'steps' | 'stepNodes' | 'nodesAdded';
+
 /** Names of the loop graph's I/O; the runner recognises a loop graph by `noise`. */
 export const DIFFUSION_LOOP_IO = { noise: 'noise', output: 'motion' } as const;
 
@@ -57,9 +60,9 @@ function fail(detail: string): never {
 const int = (n: number): Attribute => ({ type: 'int', value: BigInt(n) });
 
 /** Runs the pass; `model` is not modified. */
-export function diffusionLoopWithReport(model: Model, options: DiffusionLoopOptions = {}): PassResult {
+export function diffusionLoopWithReport(model: Model, options: DiffusionLoopOptions = {}): PassResult<DiffusionLoopStat> {
   const o = { ...DIFFUSION_LOOP_DEFAULTS, ...options };
-  const report = newReport(DIFFUSION_LOOP_NAME, o);
+  const report = newReport<DiffusionLoopStat>(DIFFUSION_LOOP_NAME, o);
   if (!Number.isInteger(o.steps) || o.steps < 1 || o.steps > DIFFUSION_TIMESTEPS) fail(`steps must be an integer in 1..${DIFFUSION_TIMESTEPS}, got ${o.steps}`);
   const m = cloneModel(model);
   const step = m.graph;

@@ -37,6 +37,24 @@ import { float32BytesToFloat16, hasFiniteBeyondHalf } from './half.js';
 
 export const FP16_NAME = 'fp16';
 
+/** Why a node stayed float32 (`kept.<reason>` in the stats). */
+export type Fp16KeptReason = 'op' | 'node' | 'shape' | 'range' | 'tail' | 'grid';
+
+/** The fp16 pass's counters. */
+export type Fp16Stat =
+  | 'nodesConverted'
+  | 'nodesKept'
+  | `kept.${Fp16KeptReason}`
+  | 'castsInserted'
+  | 'castsRemoved'
+  | 'convertedTensors'
+  | 'convertedBytes'
+  | 'clampedValues'
+  | 'clampedTensors'
+  | 'underflowedValues'
+  | 'duplicatedInitializers'
+  | 'duplicatedNodes';
+
 /**
  * Ops kept in float32 by default:
  * - Range, CumSum, TopK, NonMaxSuppression, RoiAlign: index/coordinate arithmetic where float16 rounding
@@ -147,9 +165,9 @@ function isFlexibleProducer(n: Node | undefined): boolean {
 }
 
 /** Runs the pass and returns the model with a report (stats, warnings). */
-export function fp16WithReport(model: Model, options: Fp16Options = {}): PassResult {
+export function fp16WithReport(model: Model, options: Fp16Options = {}): PassResult<Fp16Stat> {
   const o: Required<Fp16Options> = { ...FP16_DEFAULTS, ...options };
-  const report = newReport(FP16_NAME, { ...o, opBlockList: [...o.opBlockList] });
+  const report = newReport<Fp16Stat>(FP16_NAME, { ...o, opBlockList: [...o.opBlockList] });
   const m = cloneModel(model);
   const root = m.graph;
   const types = propagateElemTypes(root);

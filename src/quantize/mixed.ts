@@ -32,6 +32,9 @@ import { compareArrays, worst, type ErrorStats } from './metrics.js';
 
 export const MIXED_NAME = 'mixed';
 
+/** The mixed precision search's counters. */
+export type MixedStat = 'candidates' | 'nodesKept' | 'evaluations';
+
 export interface MixedOptions {
   /** What to lower to (default 'fp16'). */
   target?: 'fp16' | 'int8';
@@ -105,9 +108,9 @@ async function outputError(cand: Model, samples: SampleSource, refOut: Record<st
 }
 
 /** Runs the mixed-precision search; returns the model, a report with per-node scores and kept nodes. */
-export async function mixedPrecision(model: Model, options: MixedOptions = {}): Promise<PassResult> {
+export async function mixedPrecision(model: Model, options: MixedOptions = {}): Promise<PassResult<MixedStat>> {
   const o = { ...MIXED_DEFAULTS, ...options };
-  const report = newReport(MIXED_NAME, { ...o, samples: o.samples ? `${o.samples.count} samples` : undefined });
+  const report = newReport<MixedStat>(MIXED_NAME, { ...o, samples: o.samples ? `${o.samples.count} samples` : undefined });
   // Nodes need names to be kept by name.
   const m0 = cloneModel(model);
   const namer = createNamer(m0.graph);

@@ -7,13 +7,14 @@ import { placementWarning, type PlacementCheck } from '../analysis/placement.js'
 import type { Model } from '../onnx/types.js';
 import type { PassReport } from './common.js';
 import type { AnyPassSpec } from './pass-def.js';
-import { PASS_REGISTRY, runRegisteredPass, type PassList, type PassSpec } from './registry.js';
+import { PASS_REGISTRY, runRegisteredPass, type PassList, type PassSpec, type PassStat } from './registry.js';
 
 export type { PassSpec } from './registry.js';
 
 export interface OptimizeResult {
   model: Model;
-  reports: PassReport[];
+  /** One report per pass, its counters named by the registry's passes (PassStat). */
+  reports: PassReport<PassStat>[];
 }
 
 export interface OptimizeOptions {
@@ -35,7 +36,7 @@ export function optimize(model: Model, passes: readonly PassSpec[], options?: Op
 export function optimize(model: Model, passes: readonly AnyPassSpec[], options: OptimizeOptions & { registry: PassList }): Promise<OptimizeResult>;
 export async function optimize(model: Model, passes: readonly AnyPassSpec[], options: OptimizeOptions = {}): Promise<OptimizeResult> {
   let m = model;
-  const reports: PassReport[] = [];
+  const reports: PassReport<PassStat>[] = [];
   for (const p of passes) {
     const r = await runRegisteredPass(m, p, options.registry ?? PASS_REGISTRY);
     m = r.model;

@@ -141,8 +141,11 @@ export interface PassSweep<S extends SweepPassBase, O> {
   calibrates(p: S): boolean;
 }
 
-/** One registered pass. `O` is what optimize hands `run`; `S` the sweep spec's pass object (never: no sweep form). */
-export interface PassDef<N extends string, O, S extends SweepPassBase = never> {
+/**
+ * One registered pass. `O` is what optimize hands `run`; `S` the sweep spec's pass object (never: no sweep
+ * form); `T` the names of its report's counters.
+ */
+export interface PassDef<N extends string, O, S extends SweepPassBase = never, T extends string = string> {
   /** The pass's name: its `optimize` flag (`--<name>`), its sweep `pass` value and its optimize PassSpec key. */
   readonly name: N;
   /** One line for `optimize --help` and the docs. */
@@ -151,7 +154,7 @@ export interface PassDef<N extends string, O, S extends SweepPassBase = never> {
   readonly records: readonly string[];
   /** The options' defaults (the pass's X_DEFAULTS). */
   readonly defaults: object;
-  run(model: Model, options: O): PassResult | Promise<PassResult>;
+  run(model: Model, options: O): PassResult<T> | Promise<PassResult<T>>;
   readonly cli: PassCli<O>;
   readonly sweep?: PassSweep<S, O>;
 }

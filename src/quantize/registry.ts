@@ -28,11 +28,15 @@ type Registered = (typeof PASS_REGISTRY)[number];
 /** A registered pass's name. */
 export type PassName = Registered['name'];
 
-type SpecOf<D> = D extends PassDef<infer N, infer O, infer _S> ? (undefined extends O ? { pass: N; options?: O } : { pass: N; options: O }) : never;
-type SweepOf<D> = D extends PassDef<string, unknown, infer S> ? S : never;
+type SpecOf<D> = D extends PassDef<infer N, infer O, infer _S, infer _T> ? (undefined extends O ? { pass: N; options?: O } : { pass: N; options: O }) : never;
+type SweepOf<D> = D extends PassDef<string, unknown, infer S, infer _T> ? S : never;
+type StatOf<D> = D extends PassDef<string, unknown, infer _S, infer T> ? T : never;
 
 /** One pass with its options, as `optimize` runs it: `{ pass: 'wo', options: { bits: 4 } }`. */
 export type PassSpec = SpecOf<Registered>;
+
+/** The counter names of every registered pass's report (what `optimize` reports may hold). */
+export type PassStat = StatOf<Registered>;
 
 /** One pass as a sweep spec writes it: `{ "pass": "wo", "bits": 4 }` (docs/SWEEP.md). */
 export type SweepPass = SweepOf<Registered>;

@@ -30,6 +30,9 @@ import { addInitializer, bump, constantInts, constantTensor, isOnnxDomain, newRe
 
 export const RESOLUTION_NAME = 'resolution';
 
+/** The resolution pass's counters (`rewritten.<opType>`: shape constants of that op type rewritten). */
+export type ResolutionStat = 'gridsRegenerated' | 'rounds' | `rewritten.${string}`;
+
 export interface ResolutionOptions {
   /** New spatial size for every rank ≥ 4 float input: one number (square) or [H, W] (default none). */
   size?: number | [number, number];
@@ -58,9 +61,9 @@ function prod(a: readonly number[]): number {
 }
 
 /** Runs the pass and returns the model with a report. */
-export function resolutionWithReport(model: Model, options: ResolutionOptions): PassResult {
+export function resolutionWithReport(model: Model, options: ResolutionOptions): PassResult<ResolutionStat> {
   const o = { ...RESOLUTION_DEFAULTS, ...options };
-  const report = newReport(RESOLUTION_NAME, o);
+  const report = newReport<ResolutionStat>(RESOLUTION_NAME, o);
   if (o.size === undefined && !o.inputs) throw new PassError(RESOLUTION_NAME, undefined, 'give a size or input shapes');
   const old = inferShapes(model);
   const oldShape = new Map<string, Shape>();

@@ -17,10 +17,11 @@ import type { Model } from '../../onnx/types.js';
 import { writeModel } from '../../onnx/write-model.js';
 import type { PassReport } from '../../quantize/common.js';
 import { INT8_DYNAMIC_DEFAULTS, type TargetEp } from '../../quantize/int8.js';
-import type { MixedDetails } from '../../quantize/mixed.js';
+import { DECODE_LOOP_NAME } from '../../quantize/decode-loop.js';
+import { MIXED_NAME, type MixedDetails } from '../../quantize/mixed.js';
 import { optimize } from '../../quantize/optimize.js';
 import { FlagReader, parseNumberFlag, type AnyPassDef, type AnyPassSpec } from '../../quantize/pass-def.js';
-import { PASS_REGISTRY, type PassList } from '../../quantize/registry.js';
+import { PASS_REGISTRY, type PassList, type PassStat } from '../../quantize/registry.js';
 import { checkModelPlacement } from '../../profiler/placement-probe.js';
 import { TARGET_PROVIDER, offEpNodes, type PlacementCheck } from '../../analysis/placement.js';
 import { out } from '../state.js';
@@ -70,10 +71,11 @@ function passesHelp(registry: PassList): string {
 
 const mb = (b: number): string => `${(b / 2 ** 20).toFixed(2)} MiB`;
 
-function summarizeReport(r: PassReport): string {
+/** One line per pass: its counters, read by name (PassStat: a name no registered pass counts does not compile). */
+function summarizeReport(r: PassReport<PassStat>): string {
   const s = r.stats;
   const parts: string[] = [];
-  const pick = (k: string, label: string): void => {
+  const pick = (k: PassStat, label: string): void => {
     if (s[k] !== undefined) parts.push(`${label} ${s[k]}`);
   };
   pick('nodesConverted', 'nodes converted');
@@ -85,8 +87,8 @@ function summarizeReport(r: PassReport): string {
   pick('gridsRegenerated', 'grids regenerated');
   for (const [k, v] of Object.entries(s)) if (k.startsWith('rewritten.')) parts.push(`${k.slice(10)} rewritten ${v}`);
   pick('evaluations', 'evaluations');
-  if (r.pass === 'decode-loop') parts.push(`${s.layers} layers, ${s.stepNodes} step nodes + ${s.nodesAdded} sampler/loop nodes`);
-  if (r.pass === 'mixed' && r.details) {
+  if (r.pass === DECODE_LOOP_NAME) parts.push(`${s.layers} layers, ${s.stepNodes} step nodes + ${s.nodesAdded} sampler/loop nodes`);
+  if (r.pass === MIXED_NAME && r.details) {
     const d = r.details as unknown as MixedDetails;
     parts.push(`rel L2 ${d.plainError.relL2.toExponential(2)} → ${d.finalError.relL2.toExponential(2)} (budget ${d.maxError})`);
   }

@@ -1,8 +1,8 @@
 /** The `batch` pass in the registry: `--batch N`, `--batch-inputs` (no sweep form). */
-import { BATCH_DEFAULTS, BATCH_NAME, batchWithReport, type BatchOptions } from '../batch.js';
+import { BATCH_DEFAULTS, BATCH_NAME, batchWithReport, type BatchOptions, type BatchStat } from '../batch.js';
 import type { PassDef } from '../pass-def.js';
 
-export const batchPass: PassDef<'batch', BatchOptions> = {
+export const batchPass: PassDef<'batch', BatchOptions, never, BatchStat> = {
   name: 'batch',
   summary: 'n samples per call: the batch is followed through every shape-dependent constant',
   records: [BATCH_NAME],

@@ -1,5 +1,5 @@
 /** The `decode-loop` pass in the registry: `--decode-loop`, sweep `{ pass: 'decode-loop' }` (gpt_decode only). */
-import { DECODE_LOOP_NAME, decodeLoopWithReport, type DecodeLoopOptions } from '../decode-loop.js';
+import { DECODE_LOOP_NAME, decodeLoopWithReport, type DecodeLoopOptions, type DecodeLoopStat } from '../decode-loop.js';
 import { specFail, type PassDef } from '../pass-def.js';
 
 /** gpt_decode only: generate each streaming chunk's tokens in one call (src/quantize/decode-loop.ts). */
@@ -7,7 +7,7 @@ export interface DecodeLoopSweepPass {
   pass: 'decode-loop';
 }
 
-export const decodeLoopPass: PassDef<'decode-loop', DecodeLoopOptions | undefined, DecodeLoopSweepPass> = {
+export const decodeLoopPass: PassDef<'decode-loop', DecodeLoopOptions | undefined, DecodeLoopSweepPass, DecodeLoopStat> = {
   name: 'decode-loop',
   summary: "XTTS gpt_decode: a chunk of tokens per call (a Loop around the step and XTTS's sampler)",
   records: [DECODE_LOOP_NAME],

@@ -1,8 +1,8 @@
 /** The `diffusion-loop` pass in the registry: `--diffusion-loop [steps]` (no sweep form: a variant's `steps` drives the runner). */
-import { DIFFUSION_LOOP_DEFAULTS, DIFFUSION_LOOP_NAME, diffusionLoopWithReport, type DiffusionLoopOptions } from '../diffusion-loop.js';
+import { DIFFUSION_LOOP_DEFAULTS, DIFFUSION_LOOP_NAME, diffusionLoopWithReport, type DiffusionLoopOptions, type DiffusionLoopStat } from '../diffusion-loop.js';
 import { parseNumberFlag, type PassDef } from '../pass-def.js';
 
-export const diffusionLoopPass: PassDef<'diffusion-loop', DiffusionLoopOptions> = {
+export const diffusionLoopPass: PassDef<'diffusion-loop', DiffusionLoopOptions, never, DiffusionLoopStat> = {
   name: 'diffusion-loop',
   summary: 'Ditto LMDM: DDIM sampling as one ONNX Loop per window',
   records: [DIFFUSION_LOOP_NAME],

@@ -1,5 +1,5 @@
 /** The `fp16` pass in the registry: `--fp16` and its block-list flags, sweep `{ pass: 'fp16', keepIo?, blockList? }`. */
-import { FP16_DEFAULT_OP_BLOCK_LIST, FP16_DEFAULTS, FP16_NAME, fp16WithReport, type Fp16Options } from '../fp16.js';
+import { FP16_DEFAULT_OP_BLOCK_LIST, FP16_DEFAULTS, FP16_NAME, fp16WithReport, type Fp16Options, type Fp16Stat } from '../fp16.js';
 import type { FlagReader, PassDef } from '../pass-def.js';
 
 /** A sweep's fp16 pass (`keepIo` unset: the driver picks per role). */
@@ -22,7 +22,7 @@ export function fp16OptionsFromFlags(f: FlagReader): Fp16Options {
   return o;
 }
 
-export const fp16Pass: PassDef<'fp16', Fp16Options, Fp16SweepPass> = {
+export const fp16Pass: PassDef<'fp16', Fp16Options, Fp16SweepPass, Fp16Stat> = {
   name: 'fp16',
   summary: 'float32 → float16 weights and activations, with float32 kept where ORT or accuracy needs it',
   records: [FP16_NAME],

@@ -16,6 +16,7 @@ import {
   staticCalibrationTensors,
   type Int8DynamicOptions,
   type Int8Format,
+  type Int8Stat,
   type Int8StaticOptions,
 } from '../int8.js';
 import { specFail, type PassDef } from '../pass-def.js';
@@ -37,7 +38,7 @@ const CALIBRATION_METHODS: readonly CalibrationMethod[] = ['minmax', 'percentile
 const INT8_FORMATS: readonly Int8Format[] = ['auto', 'qdq', 'qoperator'];
 
 /** Calibrates the activation ranges on the samples, then runs static INT8 with them. */
-async function runStatic(m: Model, options: Int8StaticPassOptions): Promise<PassResult> {
+async function runStatic(m: Model, options: Int8StaticPassOptions): Promise<PassResult<Int8Stat>> {
   const { samples, calibration, ...rest } = options;
   const tensors = staticCalibrationTensors(m, rest);
   const ranges = await calibrate(m, tensors, samples, calibration);
@@ -47,7 +48,7 @@ async function runStatic(m: Model, options: Int8StaticPassOptions): Promise<Pass
   return r;
 }
 
-export const int8Pass: PassDef<'int8', Int8PassOptions, Int8SweepPass> = {
+export const int8Pass: PassDef<'int8', Int8PassOptions, Int8SweepPass, Int8Stat> = {
   name: 'int8',
   summary: 'int8 quantization: dynamic (weights only calibrated) or static (activation ranges calibrated on samples)',
   records: [INT8_DYNAMIC_NAME, INT8_STATIC_NAME],

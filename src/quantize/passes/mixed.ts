@@ -1,7 +1,7 @@
 /** The `mixed` pass in the registry: `--mixed auto` and its flags, sweep `{ pass: 'mixed', budget }`. */
 import { UsageError } from '../../errors.js';
 import { loadCalibrationDir } from '../calibrate.js';
-import { MIXED_DEFAULT_EP, MIXED_DEFAULTS, MIXED_NAME, mixedPrecision, type MixedOptions } from '../mixed.js';
+import { MIXED_DEFAULT_EP, MIXED_DEFAULTS, MIXED_NAME, mixedPrecision, type MixedOptions, type MixedStat } from '../mixed.js';
 import { specFail, type PassDef } from '../pass-def.js';
 import { fp16OptionsFromFlags } from './fp16.js';
 
@@ -11,7 +11,7 @@ export interface MixedSweepPass {
   budget: number;
 }
 
-export const mixedPass: PassDef<'mixed', MixedOptions, MixedSweepPass> = {
+export const mixedPass: PassDef<'mixed', MixedOptions, MixedSweepPass, MixedStat> = {
   name: 'mixed',
   summary: 'mixed precision search: lower every node the output error budget allows, keep the sensitive ones float32',
   records: [MIXED_NAME],

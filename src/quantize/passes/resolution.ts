@@ -2,7 +2,7 @@
 import { PassError, UsageError } from '../../errors.js';
 import type { Dim } from '../../onnx/types.js';
 import { parseNumberFlag, specFail, type PassDef } from '../pass-def.js';
-import { RESOLUTION_DEFAULTS, RESOLUTION_NAME, resolutionWithReport, type ResolutionOptions } from '../resolution.js';
+import { RESOLUTION_DEFAULTS, RESOLUTION_NAME, resolutionWithReport, type ResolutionOptions, type ResolutionStat } from '../resolution.js';
 
 /** A sweep's resolution pass: the variant's output size; the driver gives each role its own input size. */
 export interface ResolutionSweepPass {
@@ -30,7 +30,7 @@ function parseSize(v: string): number | [number, number] {
   throw new UsageError(`--resolution: expected SIZE or HxW, got '${v}'`);
 }
 
-export const resolutionPass: PassDef<'resolution', ResolutionOptions, ResolutionSweepPass> = {
+export const resolutionPass: PassDef<'resolution', ResolutionOptions, ResolutionSweepPass, ResolutionStat> = {
   name: 'resolution',
   summary: 'run at another input size: new input shapes followed through every shape-dependent constant',
   records: [RESOLUTION_NAME],

@@ -1,6 +1,6 @@
 /** The `wo` pass in the registry (weight-only MatMulNBits): `--wo 4|8`, `--block-size`, `--symmetric`; sweep `{ pass: 'wo', bits }`. */
 import { UsageError } from '../../errors.js';
-import { matMulNBitsWithReport, WO_DEFAULTS, WO_NAME, type MatMulNBitsOptions } from '../matmul-nbits.js';
+import { matMulNBitsWithReport, WO_DEFAULTS, WO_NAME, type MatMulNBitsOptions, type WoStat } from '../matmul-nbits.js';
 import { specFail, type PassDef } from '../pass-def.js';
 
 /** A sweep's weight-only pass. */
@@ -10,7 +10,7 @@ export interface WoSweepPass {
   blockSize?: number;
 }
 
-export const woPass: PassDef<'wo', MatMulNBitsOptions, WoSweepPass> = {
+export const woPass: PassDef<'wo', MatMulNBitsOptions, WoSweepPass, WoStat> = {
   name: 'wo',
   summary: 'weight-only quantization: MatMul weights as 4- or 8-bit MatMulNBits blocks',
   records: [WO_NAME],
