@@ -38,7 +38,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { TraceFormatError } from '../errors.js';
-import { timeStats, type TimeStats } from './stats.js';
+import { timeStats, type TimeStats } from '../core/stats.js';
 import type { ParsedTrace, TraceKernelEvent, TraceNodeEvent } from './trace.js';
 
 export const CUPTI_LIB_NAME = 'libcupti_trace.so';

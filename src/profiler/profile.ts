@@ -41,9 +41,9 @@ import {
   readCuptiCapture,
   type CuptiCapture,
 } from './cupti.js';
-import { computePeakFor, detectGpus, findDevicePeaks, type DevicePeaks } from './devices.js';
+import { computePeakFor, detectGpus, findDevicePeaks, type DevicePeaks } from '../core/devices.js';
 import { flagsOf, totalFlags } from './flags.js';
-import { watchGpuMemory, type GpuMemoryReport } from './gpu-memory.js';
+import { watchGpuMemory, type GpuMemoryReport } from '../core/gpu-memory.js';
 import { emptyOverrides, overridesForRole, planInputs, type InputOverrides, type InputPlanEntry } from './inputs.js';
 import { costTracedNode, indexGraphNodes, type CostFn } from './node-costs.js';
 import { aliasRenamedNodes } from './trace-names.js';
@@ -61,7 +61,7 @@ import {
 import { rooflinePoint } from './roofline.js';
 import { parseSessionOptions } from './session-options.js';
 import { providerOptionsForRole, type RoleProviderOptions } from '../runner/pipeline-settings.js';
-import { scaleStats, timeStats } from './stats.js';
+import { scaleStats, timeStats } from '../core/stats.js';
 import { readTrace, type TraceNodeEvent, type TraceShape } from './trace.js';
 import { runPassInChild, type WorkerLaunch } from './worker.js';
 

@@ -21,10 +21,10 @@ import { GraphBuilder } from '../onnx/builder.js';
 import { DataType } from '../onnx/dtype.js';
 import type { Model } from '../onnx/types.js';
 import { serializeModel } from '../onnx/write-model.js';
-import { detectGpus, type DevicePeaks } from '../profiler/devices.js';
+import { detectGpus, type DevicePeaks } from '../core/devices.js';
 import { runPassInChild, type WorkerLaunch } from '../profiler/worker.js';
 import { createSession, onnxruntimeVersion, type ExecutionProvider } from '../runtime/index.js';
-import { median } from '../profiler/stats.js';
+import { median } from '../core/stats.js';
 
 export const DEVICE_PEAKS_SCHEMA_VERSION = 1;
 

@@ -6,7 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
-import { DEVICE_PEAKS, findDevicePeaks, type DevicePeaks } from '../profiler/devices.js';
+import { DEVICE_PEAKS, findDevicePeaks, type DevicePeaks } from '../core/devices.js';
 import { DEFAULT_ASYNC_LAUNCH_MS, DEFAULT_SYNC_LAUNCH_MS, pcieFor } from './defaults.js';
 import type { DevicePeaksReport } from './device-peaks.js';
 import type { DeviceSide, LaunchOverheads } from './types.js';

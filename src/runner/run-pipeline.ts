@@ -11,12 +11,12 @@ import type { Manifest, PipelineConfig, Role } from '../models/manifest.js';
 import { describeSessionConfig, onnxruntimeVersion, resolveBackend, type ExecutionProvider, type SessionConfig } from '../runtime/index.js';
 import { compareRuns } from './compare-runs.js';
 import { DittoStream, type DittoSummary } from './ditto-stage.js';
-import { resizeRgb, syntheticFace } from './image.js';
-import { InputError, StageError } from './input-error.js';
+import { resizeRgb, syntheticFace } from '../media/image.js';
+import { InputError, StageError } from '../core/input-error.js';
 import { DeviceMemorySampler, peakHostRssBytes, type DeviceMemorySampling } from './memory.js';
-import { encodePng, readPng, type RgbImage } from './png.js';
+import { encodePng, readPng, type RgbImage } from '../media/png.js';
 import { syntheticReferenceVoice } from './reference-voice.js';
-import { resample } from './resample.js';
+import { resample } from '../media/resample.js';
 import { RoleSessions } from './role-sessions.js';
 import { PROFILE_DIR, RTF_DIRECTION, RUN_SCHEMA_VERSION, workersSummary, type RunProfile, type RunResult } from './run-result.js';
 import { buildGraphSettingFiles } from './graph-settings.js';
@@ -27,7 +27,7 @@ import { BpeTokenizer, FallbackTokenizer, MAX_TEXT_TOKENS, type Tokenizer } from
 import { runTts, STREAM_CHUNK_TOKENS } from './tts-stage.js';
 import { readRunManifest, rolesForRun, withRenderer, type LoadedRunManifest } from './validate-manifest.js';
 import { InputRecorder, type InputRecorderOptions } from './input-recorder.js';
-import { readWav, writeWav, type Audio } from './wav.js';
+import { readWav, writeWav, type Audio } from '../media/wav.js';
 import { stringifyWithInfinity } from './quality.js';
 
 export interface RunOptions {

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { findDevicePeaks } from '../../profiler/devices.js';
+import { findDevicePeaks } from '../../core/devices.js';
 import { measureDevicePeaks, renderDevicePeaks } from '../../projection/device-peaks.js';
 import { out } from '../state.js';
 
