@@ -23,7 +23,7 @@ import type { ExecutionProvider } from '../runtime/index.js';
 import { verifyModel } from '../onnx/verify.js';
 import type { SampleSource } from './calibrate.js';
 import { feedsSource } from './calibrate.js';
-import { newReport, recordPass, type PassResult } from './common.js';
+import { newReport, PASSES_METADATA_KEY, recordPass, type PassResult } from './common.js';
 import { propagateElemTypes } from './elem-types.js';
 import { adaptFeeds, openSession, randomFeeds, toFloat32, withExtraOutputs } from './execute.js';
 import { fp16WithReport, FP16_DEFAULTS, type Fp16Options } from './fp16.js';
@@ -230,9 +230,9 @@ export async function mixedPrecision(model: Model, options: MixedOptions = {}): 
   report.stats.nodesKept = best;
   report.stats.evaluations = evaluations;
   // Replace the inner pass's record by one for the whole search.
-  const rec = out.metadataProps.find((e) => e.key === 'workbench.passes');
+  const rec = out.metadataProps.find((e) => e.key === PASSES_METADATA_KEY);
   if (rec) {
-    const prior = model.metadataProps.find((e) => e.key === 'workbench.passes');
+    const prior = model.metadataProps.find((e) => e.key === PASSES_METADATA_KEY);
     if (prior) rec.value = prior.value;
     else out.metadataProps = out.metadataProps.filter((e) => e !== rec);
   }

@@ -5,7 +5,8 @@
  * `workbench.passes` record names all read it. Adding a pass: write its descriptor in src/quantize/passes/
  * (a {@link PassDef}) and add it to the list below.
  */
-import { UsageError } from '../errors.js';
+import { PassError, UsageError } from '../errors.js';
+import { PASSES_METADATA_KEY, readPassRecords } from '../onnx/pass-record.js';
 import type { Model } from '../onnx/types.js';
 import type { PassResult } from './common.js';
 import type { AnyPassDef, AnyPassSpec, PassDef } from './pass-def.js';
@@ -51,9 +52,16 @@ export function listSweepPasses(passes: PassList = PASS_REGISTRY): AnyPassDef[] 
   return passes.filter((p) => p.sweep !== undefined);
 }
 
-/** Runs one pass through its registry entry. */
-export function runRegisteredPass(model: Model, spec: AnyPassSpec, passes: PassList = PASS_REGISTRY): PassResult | Promise<PassResult> {
+/**
+ * Runs one pass through its registry entry, and checks that the model's newest `workbench.passes` record is
+ * one of the names the entry declares (a pass that records under another name fails here, not in a reader).
+ */
+export async function runRegisteredPass(model: Model, spec: AnyPassSpec, passes: PassList = PASS_REGISTRY): Promise<PassResult> {
   const def = findPass(spec.pass, passes);
   if (!def) throw new UsageError(`unknown pass '${spec.pass}'. Should be one of: ${passes.map((p) => p.name).join(', ')}.`);
-  return def.run(model, spec.options);
+  const r = await def.run(model, spec.options);
+  const recorded = readPassRecords(r.model).at(-1)?.pass;
+  if (recorded === undefined || !def.records.includes(recorded))
+    throw new PassError(def.name, undefined, `recorded '${recorded ?? 'nothing'}' in ${PASSES_METADATA_KEY}; its registry entry lists ${def.records.join(', ')}`);
+  return r;
 }

@@ -155,3 +155,18 @@ describe('pass registry', () => {
     expect(readPassRecords(m)).toEqual([{ pass: 'noop', options: { label: 'x' } }]);
   });
 });
+
+describe('pass records', () => {
+  it('a pass that records under a name its entry does not list fails in optimize, naming both', async () => {
+    const misnamed: PassDef<'misnamed', undefined> = {
+      name: 'misnamed',
+      summary: 'records itself as noop',
+      records: ['misnamed'],
+      defaults: {},
+      run: (m) => noopPass.run(m, { label: 'x' }),
+      cli: { usage: '--misnamed', flags: [], fromFlags: () => undefined },
+    };
+    const registry: PassList = [...PASS_REGISTRY, misnamed];
+    await expect(optimize(convNet(), [{ pass: 'misnamed' }], { registry })).rejects.toThrow("pass misnamed: recorded 'noop' in workbench.passes; its registry entry lists misnamed");
+  });
+});
