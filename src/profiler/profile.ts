@@ -170,7 +170,7 @@ export function describeDevice(ep: ExecutionProvider, config: SessionConfig, ove
   let detectedBy = g ? 'nvidia-smi --query-gpu=name,memory.total' : 'nvidia-smi unavailable';
   if (override) {
     peaks = findDevicePeaks(override);
-    if (!peaks) throw new UsageError(`--device ${override}: unknown device (see src/profiler/devices.ts)`);
+    if (!peaks) throw new UsageError(`--device ${override}: unknown device (see src/core/devices.ts)`);
     detectedBy += `; peaks from --device ${override}`;
   }
   const d: DeviceInfo = { kind: 'gpu', name: g?.name ?? peaks?.name ?? 'unknown GPU', detectedBy, tf32 };

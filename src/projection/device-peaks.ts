@@ -238,7 +238,7 @@ export async function measureDevicePeaks(o: DevicePeaksOptions): Promise<DeviceP
     peaks ??= g?.peaks;
     device = { kind: 'gpu', name: g?.name ?? peaks?.name ?? 'unknown GPU', id: peaks?.id ?? null, detectedBy: g ? 'nvidia-smi' : o.peaks ? '--device' : 'nvidia-smi unavailable' };
     if (g) device.memoryMiB = g.memoryMiB;
-    if (!peaks) notes.push('GPU not in src/profiler/devices.ts: no datasheet fractions; pass --device <id>');
+    if (!peaks) notes.push('GPU not in src/core/devices.ts: no datasheet fractions; pass --device <id>');
   } else {
     const c = cpus();
     device = { kind: 'cpu', name: `${c[0]?.model ?? 'CPU'} (${c.length} logical cores)`, id: null, detectedBy: 'os.cpus()' };

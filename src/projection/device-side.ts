@@ -1,5 +1,5 @@
 /**
- * The figures each side of a projection uses: datasheet peaks from src/profiler/devices.ts, the host link,
+ * The figures each side of a projection uses: datasheet peaks from src/core/devices.ts, the host link,
  * and launch overheads (measured by `workbench device-peaks` for that GPU when its JSON is given, else the
  * documented defaults). Measured throughputs replace datasheet ones only when both sides were measured, so
  * the two sides are never compared on different footings.

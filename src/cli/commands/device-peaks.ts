@@ -54,7 +54,7 @@ export function devicePeaksCommand(): Command {
     .action(async (f: Flags) => {
       if (f.ep !== 'cpu' && f.ep !== 'cuda') throw new UsageError(`--ep ${f.ep}: cpu or cuda`);
       const peaks = f.device ? findDevicePeaks(f.device) : undefined;
-      if (f.device && !peaks) throw new UsageError(`--device ${f.device}: unknown GPU (see src/profiler/devices.ts)`);
+      if (f.device && !peaks) throw new UsageError(`--device ${f.device}: unknown GPU (see src/core/devices.ts)`);
       const copyMib = pos('copy-mib', f.copyMib);
       const opt = <K extends string>(k: K, v: number | undefined): Partial<Record<K, number>> => (v === undefined ? {} : ({ [k]: v } as Record<K, number>));
       const report = await measureDevicePeaks({
