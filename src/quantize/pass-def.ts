@@ -69,7 +69,12 @@ export class FlagReader {
   /** A comma-separated list (blank items dropped); undefined when the flag is absent. */
   list(name: string): string[] | undefined {
     const v = this.string(name);
-    return v === undefined ? undefined : v.split(',').map((s) => s.trim()).filter(Boolean);
+    return v === undefined
+      ? undefined
+      : v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean);
   }
 
   number(name: string): number | undefined {

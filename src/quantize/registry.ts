@@ -62,6 +62,10 @@ export async function runRegisteredPass(model: Model, spec: AnyPassSpec, passes:
   const r = await def.run(model, spec.options);
   const recorded = readPassRecords(r.model).at(-1)?.pass;
   if (recorded === undefined || !def.records.includes(recorded))
-    throw new PassError(def.name, undefined, `recorded '${recorded ?? 'nothing'}' in ${PASSES_METADATA_KEY}; its registry entry lists ${def.records.join(', ')}`);
+    throw new PassError(
+      def.name,
+      undefined,
+      `recorded '${recorded ?? 'nothing'}' in ${PASSES_METADATA_KEY}; its registry entry lists ${def.records.join(', ')}`,
+    );
   return r;
 }

@@ -35,7 +35,13 @@ export function toOptimizePasses(passes: readonly SweepPassBase[], o: ApplyPasse
 }
 
 /** Runs the passes in order; returns the rewritten model (the input is not modified). */
-export async function applyPasses(model: Model, passes: readonly SweepPassBase[], o: ApplyPassesOptions, where = '', registry: PassList = PASS_REGISTRY): Promise<Model> {
+export async function applyPasses(
+  model: Model,
+  passes: readonly SweepPassBase[],
+  o: ApplyPassesOptions,
+  where = '',
+  registry: PassList = PASS_REGISTRY,
+): Promise<Model> {
   return (await optimize(model, toOptimizePasses(passes, o, where, registry), { registry })).model;
 }
 

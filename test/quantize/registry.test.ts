@@ -124,7 +124,10 @@ describe('pass registry', () => {
     ] as const;
     for (const c of cases) {
       const r = await optimize(convNet(), [c]);
-      expect(readPassRecords(r.model).map((x) => x.pass), c.pass).toEqual(findPass(c.pass)?.records.slice(0, 1));
+      expect(
+        readPassRecords(r.model).map((x) => x.pass),
+        c.pass,
+      ).toEqual(findPass(c.pass)?.records.slice(0, 1));
     }
     const wo = await optimize(chainModel(), [{ pass: 'wo', options: { bits: 4 } }]);
     expect(readPassRecords(wo.model).map((x) => x.pass)).toEqual(findPass('wo')?.records);
@@ -134,7 +137,9 @@ describe('pass registry', () => {
     expect(cliFlags(withNoop)).toEqual(expect.arrayContaining(['--noop', '--noop-label']));
     expect(cliFlags(PASS_REGISTRY)).not.toContain('--noop');
     let help = '';
-    optimizeCommand(withNoop).configureOutput({ writeOut: (s) => void (help += s) }).outputHelp();
+    optimizeCommand(withNoop)
+      .configureOutput({ writeOut: (s) => void (help += s) })
+      .outputHelp();
     expect(help).toMatch(/^ {2}noop +records itself and changes nothing \(a test pass\)$/m);
 
     // CLI: optimize --noop runs it and the written model records it.
@@ -167,6 +172,8 @@ describe('pass records', () => {
       cli: { usage: '--misnamed', flags: [], fromFlags: () => undefined },
     };
     const registry: PassList = [...PASS_REGISTRY, misnamed];
-    await expect(optimize(convNet(), [{ pass: 'misnamed' }], { registry })).rejects.toThrow("pass misnamed: recorded 'noop' in workbench.passes; its registry entry lists misnamed");
+    await expect(optimize(convNet(), [{ pass: 'misnamed' }], { registry })).rejects.toThrow(
+      "pass misnamed: recorded 'noop' in workbench.passes; its registry entry lists misnamed",
+    );
   });
 });

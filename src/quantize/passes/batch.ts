@@ -11,8 +11,14 @@ export const batchPass: PassDef<'batch', BatchOptions, never, BatchStat> = {
   cli: {
     usage: '--batch',
     flags: [
-      { flags: '--batch <n>', description: 'n samples per call: the batch is followed through every shape-dependent constant (runs after resolution and precision passes)' },
-      { flags: '--batch-inputs <names>', description: 'with --batch: the inputs that carry the batch, comma-separated (default: every input with a leading dim of 1)' },
+      {
+        flags: '--batch <n>',
+        description: 'n samples per call: the batch is followed through every shape-dependent constant (runs after resolution and precision passes)',
+      },
+      {
+        flags: '--batch-inputs <names>',
+        description: 'with --batch: the inputs that carry the batch, comma-separated (default: every input with a leading dim of 1)',
+      },
     ],
     fromFlags(f) {
       const size = f.number('batch');

@@ -16,7 +16,10 @@ export const decodeLoopPass: PassDef<'decode-loop', DecodeLoopOptions | undefine
   cli: {
     usage: '--decode-loop',
     flags: [
-      { flags: '--decode-loop', description: "XTTS gpt_decode: generate a chunk of tokens per call (a Loop around the step and XTTS's sampler; runs after the other passes)" },
+      {
+        flags: '--decode-loop',
+        description: "XTTS gpt_decode: generate a chunk of tokens per call (a Loop around the step and XTTS's sampler; runs after the other passes)",
+      },
     ],
     // Registered last: the loop is built around the (rewritten) decode step.
     fromFlags: (f) => (f.bool('decode-loop') ? {} : undefined),

@@ -33,9 +33,15 @@ export const fp16Pass: PassDef<'fp16', Fp16Options, Fp16SweepPass, Fp16Stat> = {
     flags: [
       { flags: '--fp16', description: 'float32 → float16 weights and activations' },
       { flags: '--keep-io-types', description: 'keep float32 graph inputs/outputs (Casts at the boundary)' },
-      { flags: '--no-output-tail', description: 'with --keep-io-types: also lower the elementwise/data-movement nodes that only feed outputs (kept float32 by default)' },
+      {
+        flags: '--no-output-tail',
+        description: 'with --keep-io-types: also lower the elementwise/data-movement nodes that only feed outputs (kept float32 by default)',
+      },
       { flags: '--no-grid-chain', description: "compute a kept GridSample's grid in float16 and cast it (default: the grid chain stays float32)" },
-      { flags: '--op-block-list <ops>', description: `op types kept in float32, comma-separated (default: ${FP16_DEFAULT_OP_BLOCK_LIST.slice(0, 12).join(',')},…)` },
+      {
+        flags: '--op-block-list <ops>',
+        description: `op types kept in float32, comma-separated (default: ${FP16_DEFAULT_OP_BLOCK_LIST.slice(0, 12).join(',')},…)`,
+      },
       { flags: '--node-block-list <names>', description: 'node names kept in float32, comma-separated' },
     ],
     // --mixed runs the fp16 pass itself, on the nodes its search lowers.

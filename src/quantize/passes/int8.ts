@@ -75,7 +75,8 @@ export const int8Pass: PassDef<'int8', Int8PassOptions, Int8SweepPass, Int8Stat>
       const mode = f.string('int8');
       if (mode === undefined) return undefined;
       const perChannel = !f.bool('per-tensor');
-      if (mode === 'dynamic') return { mode, targetEp: ctx.targetEp, format: (f.string('int8-format') ?? INT8_DYNAMIC_DEFAULTS.format) as Int8Format, perChannel };
+      if (mode === 'dynamic')
+        return { mode, targetEp: ctx.targetEp, format: (f.string('int8-format') ?? INT8_DYNAMIC_DEFAULTS.format) as Int8Format, perChannel };
       if (mode !== 'static') throw new UsageError(`--int8: expected dynamic or static, got '${mode}'`);
       const dir = f.string('calib');
       if (!dir) throw new UsageError('--int8 static needs --calib <dir> (calibration inputs: .json or .bin files, see docs)');
@@ -91,7 +92,8 @@ export const int8Pass: PassDef<'int8', Int8PassOptions, Int8SweepPass, Int8Stat>
     },
     toOptimize(p, ctx) {
       if (p.mode === 'dynamic') return { mode: 'dynamic', targetEp: ctx.ep };
-      if (!ctx.samples) throw new PassError('int8-static', undefined, `${ctx.where}: static INT8 needs calibration samples; the baseline run recorded none for this role`);
+      if (!ctx.samples)
+        throw new PassError(INT8_STATIC_NAME, undefined, `${ctx.where}: static INT8 needs calibration samples; the baseline run recorded none for this role`);
       return { mode: 'static', targetEp: ctx.ep, samples: ctx.samples };
     },
     calibrates: (p) => p.mode === 'static',

@@ -21,7 +21,11 @@ export const mixedPass: PassDef<'mixed', MixedOptions, MixedSweepPass, MixedStat
     usage: '--mixed auto',
     flags: [
       { flags: '--mixed <mode>', description: "mixed precision search ('auto')" },
-      { flags: '--mixed-ep <ep>', description: 'mixed: execution provider that measures sensitivity (use the target: cuda shows real float16 arithmetic)', default: MIXED_DEFAULT_EP },
+      {
+        flags: '--mixed-ep <ep>',
+        description: 'mixed: execution provider that measures sensitivity (use the target: cuda shows real float16 arithmetic)',
+        default: MIXED_DEFAULT_EP,
+      },
       { flags: '--max-error <e>', description: 'mixed: output relative L2 budget', default: String(MIXED_DEFAULTS.maxError) },
       { flags: '--target <t>', description: 'mixed: what to lower to', choices: ['fp16', 'int8'], default: MIXED_DEFAULTS.target },
       { flags: '--calib-inputs <dir>', description: 'mixed: inputs to measure on (default: seeded random inputs)' },

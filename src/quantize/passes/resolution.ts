@@ -18,7 +18,10 @@ function parseInputs(items: readonly string[]): Record<string, Dim[]> | undefine
   for (const item of items) {
     const eq = item.lastIndexOf('=');
     if (eq < 1) throw new UsageError(`--input: expected NAME=D0,D1,… (e.g. x=1,3,192,192), got '${item}'`);
-    r[item.slice(0, eq)] = item.slice(eq + 1).split(/[,x]/).map((d) => parseNumberFlag('input', d));
+    r[item.slice(0, eq)] = item
+      .slice(eq + 1)
+      .split(/[,x]/)
+      .map((d) => parseNumberFlag('input', d));
   }
   return r;
 }
