@@ -93,6 +93,29 @@ describe('pass registry', () => {
     expect(new Set(records).size).toBe(records.length);
   });
 
+  it('the sweep spec accepts exactly the registered passes with a sweep form', () => {
+    const samples: Record<string, Record<string, unknown>> = {
+      resolution: { outputSize: 96 },
+      fp16: { blockList: ['n'] },
+      mixed: { budget: 0.01 },
+      int8: { mode: 'dynamic' },
+      wo: { bits: 4 },
+      'decode-loop': {},
+    };
+    const field = 'variants[0].passes.gpt_decode[0]';
+    for (const def of PASS_REGISTRY) {
+      const p = { pass: def.name, ...samples[def.name] };
+      if (def.sweep) expect(checkPass('spec.json', field, p), def.name).toEqual(p);
+      else expect(() => checkPass('spec.json', field, p), def.name).toThrow(`spec.json: ${field}.pass: unknown pass '${def.name}'`);
+    }
+    expect(Object.keys(samples).sort()).toEqual(
+      listSweepPasses()
+        .map((d) => d.name)
+        .sort(),
+    );
+    expect(() => checkPass('spec.json', field, { pass: 'wo', bits: 3 })).toThrow('spec.json: variants[0].passes.gpt_decode[0].bits: expected 8 or 4, got 3');
+  });
+
   it('takes the CLI defaults from the passes X_DEFAULTS', () => {
     const defaults = Object.fromEntries(optimizeCommand().options.map((o) => [o.long, o.defaultValue as unknown]));
     expect(defaults['--block-size']).toBe(String(WO_DEFAULTS.blockSize));
