@@ -50,7 +50,7 @@ async function runStatic(m: Model, options: Int8StaticPassOptions): Promise<Pass
 
 export const int8Pass: PassDef<'int8', Int8PassOptions, Int8SweepPass, Int8Stat> = {
   name: 'int8',
-  summary: 'int8 quantization: dynamic (weights only calibrated) or static (activation ranges calibrated on samples)',
+  summary: 'int8 quantization: dynamic (activation scales computed at run time) or static (activation ranges calibrated on samples)',
   records: [INT8_DYNAMIC_NAME, INT8_STATIC_NAME],
   defaults: { dynamic: INT8_DYNAMIC_DEFAULTS, static: INT8_STATIC_DEFAULTS, calibration: CALIBRATE_DEFAULTS },
   run(m, o) {
