@@ -20,31 +20,40 @@ export interface PassWarning {
   message: string;
 }
 
+/**
+ * A pass's counters, keyed by the names its stat type lists (`Fp16Stat`, `Int8Stat`, …): `bump` and the
+ * readers only take those names, so a typo is a compile error rather than a silent 0.
+ */
+export type PassStats<S extends string = string> = { [K in S]?: number };
+
 /** What a pass did: counters (nodes converted, Casts inserted/removed, …), warnings and free-form details. */
-export interface PassReport {
+export interface PassReport<S extends string = string> {
   pass: string;
   options: Record<string, unknown>;
-  stats: Record<string, number>;
+  stats: PassStats<S>;
   warnings: PassWarning[];
   details?: Record<string, unknown>;
   /** Where the rewritten model's nodes ran on the target EP (optimize's placement check), when checked. */
   placement?: PlacementCheck;
 }
 
-export interface PassResult {
+export interface PassResult<S extends string = string> {
   model: Model;
-  report: PassReport;
+  report: PassReport<S>;
 }
 
 /** Metadata key under which passes record themselves (a JSON array of `{ pass, options }`). */
 export { PASSES_METADATA_KEY, readPassRecords, recordPass, type PassRecord } from '../onnx/pass-record.js';
 
-export function newReport(pass: string, options: object): PassReport {
+/** An empty report of a pass whose counters are named by `S`. */
+export function newReport<S extends string>(pass: string, options: object): PassReport<S> {
   return { pass, options: jsonSafe(options) as Record<string, unknown>, stats: {}, warnings: [] };
 }
 
-export function bump(report: PassReport, key: string, by = 1): void {
-  report.stats[key] = (report.stats[key] ?? 0) + by;
+/** Adds `by` to one of the report's counters. */
+export function bump<S extends string>(report: PassReport<S>, key: NoInfer<S>, by = 1): void {
+  const stats: PassStats<S> = report.stats;
+  stats[key] = (stats[key] ?? 0) + by;
 }
 
 /** Where each value is defined (graph input, initializer or node output) across a graph and its subgraphs. */

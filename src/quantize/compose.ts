@@ -23,9 +23,12 @@ import { cloneModel, listSubgraphs, walkGraphs } from '../onnx/graph-utils.js';
 import { recordPass, readPassRecords, PASSES_METADATA_KEY } from '../onnx/pass-record.js';
 import { Node, Value, type Dim, type Graph, type Model, type OnnxFunction, type OpsetImport } from '../onnx/types.js';
 import { verifyModel } from '../onnx/verify.js';
-import { bump, newReport, replaceUses, type PassResult } from './common.js';
+import { bump, newReport, replaceUses, type PassReport, type PassResult } from './common.js';
 
 export const COMPOSE_NAME = 'compose';
+
+/** The compose pass's counters. */
+export type ComposeStat = 'models' | 'links' | 'nodes' | 'opsetsRaised' | 'valuesRenamed' | 'nodesRenamed' | 'sharedInputs' | 'castsInserted';
 
 /** An output of one model feeding an input of a later one. Model indices are 0-based; omitted = found by name. */
 export interface ComposeLink {
@@ -125,7 +128,7 @@ function checkTypes(a: Value, b: Value, what: string, exact: boolean): void {
 }
 
 /** Every op of a lower-opset model must mean the same at the target version. */
-function reconcileOpsets(models: Model[], report: PassResult['report']): OpsetImport[] {
+function reconcileOpsets(models: Model[], report: PassReport<ComposeStat>): OpsetImport[] {
   const domains = new Map<string, { version: number; model: number }[]>();
   models.forEach((m, i) => {
     for (const o of m.opsetImports) {
@@ -158,7 +161,7 @@ function reconcileOpsets(models: Model[], report: PassResult['report']): OpsetIm
 }
 
 /** Renames clashing value and node names of model `i` (public names stay). */
-function renameClashes(g: Graph, prefix: string, keep: Set<Value>, valuesTaken: Set<string>, nodesTaken: Set<string>, publicOther: Set<string>, report: PassResult['report']): void {
+function renameClashes(g: Graph, prefix: string, keep: Set<Value>, valuesTaken: Set<string>, nodesTaken: Set<string>, publicOther: Set<string>, report: PassReport<ComposeStat>): void {
   const fresh = (taken: Set<string>, base: string): string => {
     let n = `${prefix}/${base}`;
     for (let k = 1; taken.has(n) || publicOther.has(n); k++) n = `${prefix}/${base}_${k}`;
@@ -191,128 +194,49 @@ function renameClashes(g: Graph, prefix: string, keep: Set<Value>, valuesTaken: 
   }
 }
 
+/**
+ * What the compose phases share: the options, the clones being joined with their prefixes, the resolved
+ * links, and the names given out so far (clash renaming and link Casts draw from the same pool).
+ */
+interface ComposeState {
+  readonly o: ComposeOptions & typeof COMPOSE_DEFAULTS;
+  readonly report: PassReport<ComposeStat>;
+  readonly ms: Model[];
+  readonly prefixes: string[];
+  readonly links: ResolvedLink[];
+  /** float32↔float16 links that get a Cast (`castFloatLinks`). */
+  readonly castLinks: Set<ResolvedLink>;
+  readonly linkedInputs: Set<Value>;
+  readonly linkedOutputs: Set<Value>;
+  readonly valuesTaken: Set<string>;
+  readonly nodesTaken: Set<string>;
+}
+
 /** Runs the pass on `models` (not modified) and returns the composed model with a report. */
-export function composeWithReport(models: Model[], options: ComposeOptions): PassResult {
+export function composeWithReport(models: Model[], options: ComposeOptions): PassResult<ComposeStat> {
   const o = { ...COMPOSE_DEFAULTS, ...options };
-  const report = newReport(COMPOSE_NAME, o);
+  const report = newReport<ComposeStat>(COMPOSE_NAME, o);
   if (models.length < 2) fail('give at least two models');
   if (!o.links.length) fail('give at least one link (--map out:in)');
   const ms = models.map(cloneModel);
-  const prefixes = ms.map((m, i) => o.prefixes?.[i] ?? (m.graph.name || `m${i}`));
-  prefixes.forEach((p, i) => {
-    if (prefixes.indexOf(p) !== i) prefixes[i] = `${p}_${i}`;
-  });
   const links = resolveLinks(ms, o.links);
-  const castLinks = new Set<ResolvedLink>();
-  for (const l of links) {
-    const a = l.out.tensorType?.elemType;
-    const b = l.inp.tensorType?.elemType;
-    if (o.castFloatLinks && a !== undefined && b !== undefined && a !== b && FLOATS.has(a) && FLOATS.has(b)) {
-      castLinks.add(l);
-      const same = (x: Value, y: Value): void => checkTypes(new Value(x.name, { kind: 'tensor', elemType: DataType.FLOAT, ...(x.tensorType?.shape ? { shape: x.tensorType.shape } : {}) }), new Value(y.name, { kind: 'tensor', elemType: DataType.FLOAT, ...(y.tensorType?.shape ? { shape: y.tensorType.shape } : {}) }), `link '${l.label}' (output '${l.out.name}' → input '${l.inp.name}')`, false);
-      same(l.out, l.inp);
-    } else checkTypes(l.out, l.inp, `link '${l.label}' (output '${l.out.name}' → input '${l.inp.name}')`, false);
-  }
-  const linkedInputs = new Set(links.map((l) => l.inp));
-  const linkedOutputs = new Set(links.map((l) => l.out));
+  const s: ComposeState = {
+    o,
+    report,
+    ms,
+    prefixes: modelPrefixes(ms, o),
+    links,
+    castLinks: new Set(),
+    linkedInputs: new Set(links.map((l) => l.inp)),
+    linkedOutputs: new Set(links.map((l) => l.out)),
+    valuesTaken: new Set(),
+    nodesTaken: new Set(),
+  };
+  checkLinks(s);
   const opsetImports = reconcileOpsets(ms, report);
-
-  // Public names: final outputs (a later clash is prefixed) and unlinked inputs (shared ones merge).
-  const finalOutputs: Value[] = [];
-  const outputNames = new Set<string>();
-  const renamedOutputs: Record<string, string> = {};
-  ms.forEach((m, i) => {
-    for (const v of m.graph.outputs) {
-      if (linkedOutputs.has(v) && !o.keepLinkedOutputs) continue;
-      if (outputNames.has(v.name)) {
-        const to = `${prefixes[i]}/${v.name}`;
-        renamedOutputs[`${v.name}@${i + 1}`] = to;
-        v.name = to;
-      }
-      outputNames.add(v.name);
-      finalOutputs.push(v);
-    }
-  });
-  const publicOf = ms.map((m) => new Set<Value>([...m.graph.inputs.filter((v) => !linkedInputs.has(v) && !v.initializer), ...m.graph.outputs.filter((v) => finalOutputs.includes(v))]));
-  const valuesTaken = new Set<string>();
-  const nodesTaken = new Set<string>();
-  const publicInputs = new Set<string>();
-  ms.forEach((m, i) => {
-    const publicOther = new Set<string>();
-    publicOf.forEach((s, j) => {
-      if (j !== i) for (const v of s) publicOther.add(v.name);
-    });
-    const keep = publicOf[i] as Set<Value>;
-    // A public name already used by an earlier model is fine only for two unlinked inputs (merged below).
-    for (const v of keep) {
-      if (!valuesTaken.has(v.name)) continue;
-      const isInput = m.graph.inputs.includes(v);
-      if (!isInput || !publicInputs.has(v.name)) fail(`name '${v.name}' is public in model ${i + 1} and used by an earlier model (${isInput ? 'not as an input' : 'output names must be unique'})`);
-    }
-    renameClashes(m.graph, prefixes[i] as string, keep, valuesTaken, nodesTaken, publicOther, report);
-    for (const v of m.graph.inputs) if (keep.has(v)) publicInputs.add(v.name);
-  });
-
-  // Assemble into model 0's graph.
-  const main = (ms[0] as Model).graph;
-  main.name = o.name ?? ms.map((m) => m.graph.name).join('+');
-  const inputs = new Map<string, Value>();
-  const mainInputs: Value[] = [];
-  const replace: [Value, Value][] = [];
-  const castTo = new Map<ResolvedLink, Value>();
-  ms.forEach((m, i) => {
-    const g = m.graph;
-    for (const v of g.inputs) {
-      if (v.initializer) {
-        mainInputs.push(v);
-        continue;
-      }
-      if (linkedInputs.has(v)) continue;
-      const prior = inputs.get(v.name);
-      if (prior) {
-        checkTypes(prior, v, `shared input '${v.name}' (model ${i + 1} and an earlier one)`, true);
-        replace.push([v, prior]);
-        bump(report, 'sharedInputs');
-        continue;
-      }
-      inputs.set(v.name, v);
-      mainInputs.push(v);
-    }
-    if (i === 0) return;
-    // Casts of float32↔float16 links into this model go right before its nodes.
-    for (const l of links) {
-      if (l.to !== i || !castLinks.has(l)) continue;
-      const to = l.inp.tensorType?.elemType as number;
-      const castName = (base: string): string => {
-        let n = `${prefixes[i]}/${base}`;
-        for (let k = 1; valuesTaken.has(n) || nodesTaken.has(n); k++) n = `${prefixes[i]}/${base}_${k}`;
-        valuesTaken.add(n);
-        nodesTaken.add(n);
-        return n;
-      };
-      const cast = new Node('Cast', castName(`${l.inp.name}_Cast`), [l.out], []);
-      cast.attributes = [{ name: 'to', attr: { type: 'int', value: BigInt(to) } }];
-      const v = new Value(castName(`${l.inp.name}_cast`), { kind: 'tensor', elemType: to, ...(l.inp.tensorType?.shape ? { shape: [...l.inp.tensorType.shape] } : {}) });
-      v.producer = cast;
-      cast.outputs = [v];
-      main.nodes.push(cast);
-      castTo.set(l, v);
-      bump(report, 'castsInserted');
-    }
-    main.initializers.push(...g.initializers);
-    main.valueInfo.push(...g.valueInfo);
-    main.sparseInitializers.push(...g.sparseInitializers);
-    for (const n of g.nodes) {
-      for (const sg of listSubgraphs(n)) if (sg.outer === g) sg.outer = main;
-      main.nodes.push(n);
-    }
-  });
-  for (const l of links) replace.push([l.inp, castTo.get(l) ?? l.out]);
-  main.inputs = mainInputs;
-  main.outputs = finalOutputs;
-  for (const [from, to] of replace) replaceUses(main, from, to);
-  const dropped = new Set(replace.map(([f]) => f));
-  main.valueInfo = main.valueInfo.filter((v) => !dropped.has(v) && !main.outputs.includes(v) && !main.inputs.includes(v));
+  const { finalOutputs, renamedOutputs } = listFinalOutputs(s);
+  renamePublicClashes(s, finalOutputs);
+  const main = assembleGraph(s, finalOutputs);
 
   const m0 = ms[0] as Model;
   const composed: Model = {
@@ -327,10 +251,143 @@ export function composeWithReport(models: Model[], options: ComposeOptions): Pas
   report.stats.models = ms.length;
   report.stats.links = links.length;
   report.stats.nodes = main.nodes.length;
-  report.details = { prefixes, links: links.map((l) => ({ link: l.label, from: l.from + 1, to: l.to + 1 })), ...(Object.keys(renamedOutputs).length ? { renamedOutputs } : {}) };
-  recordPass(composed, COMPOSE_NAME, { models: ms.map((m, i) => ({ graph: models[i]?.graph.name ?? '', prefix: prefixes[i] })), links: o.links, ...(o.keepLinkedOutputs ? { keepLinkedOutputs: true } : {}) });
+  report.details = { prefixes: s.prefixes, links: links.map((l) => ({ link: l.label, from: l.from + 1, to: l.to + 1 })), ...(Object.keys(renamedOutputs).length ? { renamedOutputs } : {}) };
+  recordPass(composed, COMPOSE_NAME, { models: ms.map((m, i) => ({ graph: models[i]?.graph.name ?? '', prefix: s.prefixes[i] })), links: o.links, ...(o.keepLinkedOutputs ? { keepLinkedOutputs: true } : {}) });
   verifyModel(composed, `pass ${COMPOSE_NAME}`);
   return { model: composed, report };
+}
+
+/** Each model's prefix (given, else its graph name, else m<i>), made unique. */
+function modelPrefixes(ms: readonly Model[], o: ComposeOptions): string[] {
+  const prefixes = ms.map((m, i) => o.prefixes?.[i] ?? (m.graph.name || `m${i}`));
+  prefixes.forEach((p, i) => {
+    if (prefixes.indexOf(p) !== i) prefixes[i] = `${p}_${i}`;
+  });
+  return prefixes;
+}
+
+/** Each link joins values of one type and shape; float32↔float16 links are allowed with `castFloatLinks`. */
+function checkLinks(s: ComposeState): void {
+  for (const l of s.links) {
+    const a = l.out.tensorType?.elemType;
+    const b = l.inp.tensorType?.elemType;
+    const what = `link '${l.label}' (output '${l.out.name}' → input '${l.inp.name}')`;
+    if (s.o.castFloatLinks && a !== undefined && b !== undefined && a !== b && FLOATS.has(a) && FLOATS.has(b)) {
+      s.castLinks.add(l);
+      // Shapes must still match: compare them as float32.
+      const asFloat = (x: Value): Value => new Value(x.name, { kind: 'tensor', elemType: DataType.FLOAT, ...(x.tensorType?.shape ? { shape: x.tensorType.shape } : {}) });
+      checkTypes(asFloat(l.out), asFloat(l.inp), what, false);
+    } else checkTypes(l.out, l.inp, what, false);
+  }
+}
+
+/** The composed model's outputs: every unlinked output (linked ones too with keepLinkedOutputs); a later clash is prefixed. */
+function listFinalOutputs(s: ComposeState): { finalOutputs: Value[]; renamedOutputs: Record<string, string> } {
+  const finalOutputs: Value[] = [];
+  const outputNames = new Set<string>();
+  const renamedOutputs: Record<string, string> = {};
+  s.ms.forEach((m, i) => {
+    for (const v of m.graph.outputs) {
+      if (s.linkedOutputs.has(v) && !s.o.keepLinkedOutputs) continue;
+      if (outputNames.has(v.name)) {
+        const to = `${s.prefixes[i]}/${v.name}`;
+        renamedOutputs[`${v.name}@${i + 1}`] = to;
+        v.name = to;
+      }
+      outputNames.add(v.name);
+      finalOutputs.push(v);
+    }
+  });
+  return { finalOutputs, renamedOutputs };
+}
+
+/** Internal names that clash across models get the model's prefix; public names stay (shared inputs merge later). */
+function renamePublicClashes(s: ComposeState, finalOutputs: readonly Value[]): void {
+  const publicOf = s.ms.map((m) => new Set<Value>([...m.graph.inputs.filter((v) => !s.linkedInputs.has(v) && !v.initializer), ...m.graph.outputs.filter((v) => finalOutputs.includes(v))]));
+  const publicInputs = new Set<string>();
+  s.ms.forEach((m, i) => {
+    const publicOther = new Set<string>();
+    publicOf.forEach((set, j) => {
+      if (j !== i) for (const v of set) publicOther.add(v.name);
+    });
+    const keep = publicOf[i] as Set<Value>;
+    // A public name already used by an earlier model is fine only for two unlinked inputs (merged below).
+    for (const v of keep) {
+      if (!s.valuesTaken.has(v.name)) continue;
+      const isInput = m.graph.inputs.includes(v);
+      if (!isInput || !publicInputs.has(v.name)) fail(`name '${v.name}' is public in model ${i + 1} and used by an earlier model (${isInput ? 'not as an input' : 'output names must be unique'})`);
+    }
+    renameClashes(m.graph, s.prefixes[i] as string, keep, s.valuesTaken, s.nodesTaken, publicOther, s.report);
+    for (const v of m.graph.inputs) if (keep.has(v)) publicInputs.add(v.name);
+  });
+}
+
+/** Assembles every model into model 0's graph: inputs merged, link Casts inserted, link inputs rewired. */
+function assembleGraph(s: ComposeState, finalOutputs: Value[]): Graph {
+  const main = (s.ms[0] as Model).graph;
+  main.name = s.o.name ?? s.ms.map((m) => m.graph.name).join('+');
+  const inputs = new Map<string, Value>();
+  const mainInputs: Value[] = [];
+  const replace: [Value, Value][] = [];
+  const castTo = new Map<ResolvedLink, Value>();
+  s.ms.forEach((m, i) => {
+    const g = m.graph;
+    for (const v of g.inputs) {
+      if (v.initializer) {
+        mainInputs.push(v);
+        continue;
+      }
+      if (s.linkedInputs.has(v)) continue;
+      const prior = inputs.get(v.name);
+      if (prior) {
+        checkTypes(prior, v, `shared input '${v.name}' (model ${i + 1} and an earlier one)`, true);
+        replace.push([v, prior]);
+        bump(s.report, 'sharedInputs');
+        continue;
+      }
+      inputs.set(v.name, v);
+      mainInputs.push(v);
+    }
+    if (i === 0) return;
+    insertLinkCasts(s, i, main, castTo);
+    main.initializers.push(...g.initializers);
+    main.valueInfo.push(...g.valueInfo);
+    main.sparseInitializers.push(...g.sparseInitializers);
+    for (const n of g.nodes) {
+      for (const sg of listSubgraphs(n)) if (sg.outer === g) sg.outer = main;
+      main.nodes.push(n);
+    }
+  });
+  for (const l of s.links) replace.push([l.inp, castTo.get(l) ?? l.out]);
+  main.inputs = mainInputs;
+  main.outputs = finalOutputs;
+  for (const [from, to] of replace) replaceUses(main, from, to);
+  const dropped = new Set(replace.map(([f]) => f));
+  main.valueInfo = main.valueInfo.filter((v) => !dropped.has(v) && !main.outputs.includes(v) && !main.inputs.includes(v));
+  return main;
+}
+
+/** Casts of the float32↔float16 links into model `i`, right before its nodes. */
+function insertLinkCasts(s: ComposeState, i: number, main: Graph, castTo: Map<ResolvedLink, Value>): void {
+  const castName = (base: string): string => {
+    let n = `${s.prefixes[i]}/${base}`;
+    for (let k = 1; s.valuesTaken.has(n) || s.nodesTaken.has(n); k++) n = `${s.prefixes[i]}/${base}_${k}`;
+    s.valuesTaken.add(n);
+    s.nodesTaken.add(n);
+    return n;
+  };
+  for (const l of s.links) {
+    if (l.to !== i || !s.castLinks.has(l)) continue;
+    const to = l.inp.tensorType?.elemType as number;
+    const cast = new Node('Cast', castName(`${l.inp.name}_Cast`), [l.out], []);
+    cast.attributes = [{ name: 'to', attr: { type: 'int', value: BigInt(to) } }];
+    const v = new Value(castName(`${l.inp.name}_cast`), { kind: 'tensor', elemType: to, ...(l.inp.tensorType?.shape ? { shape: [...l.inp.tensorType.shape] } : {}) });
+    v.producer = cast;
+    cast.outputs = [v];
+    main.nodes.push(cast);
+    castTo.set(l, v);
+    bump(s.report, 'castsInserted');
+  }
 }
 
 /** The composed model (see module docs). Pure. */

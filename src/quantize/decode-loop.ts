@@ -30,9 +30,12 @@ import { floatTensor, int32Tensor, int64Tensor, makeTensor } from '../onnx/tenso
 import { Graph, Node, Value, type Attribute, type Dim, type Model, type Tensor } from '../onnx/types.js';
 import { verifyModel } from '../onnx/verify.js';
 import { XTTS_SAMPLING, type SamplingOptions } from '../models/xtts/sampling.js';
-import { bump, newReport, readPassRecords, recordPass, type PassResult } from './common.js';
+import { bump, newReport, readPassRecords, recordPass, type PassReport, type PassResult } from './common.js';
 
 export const DECODE_LOOP_NAME = 'decode-loop';
+
+/** The decode-loop pass's counters. */
+export type DecodeLoopStat = 'layers' | 'stepNodes' | 'nodesAdded';
 
 /** Input names the rewritten graph adds; the runner recognises a loop graph by `sample_uniforms`. */
 export const DECODE_LOOP_INPUTS = { uniforms: 'sample_uniforms', seen: 'seen_tokens' } as const;
@@ -79,14 +82,71 @@ export function readDecodeLoopRecord(model: Pick<Model, 'metadataProps'>): Decod
   return r ? (r.options as unknown as DecodeLoopRecord) : undefined;
 }
 
+/** The decode step's contract, checked: its inputs and outputs by role, and the sampler's sizes. */
+interface StepContract {
+  ids: Value;
+  position: Value;
+  mask: Value;
+  logits: Value;
+  latent: Value;
+  layers: number;
+  /** past_key_i, past_value_i, … in layer order; `present` likewise. */
+  past: Value[];
+  present: Value[];
+  vocab: number;
+  candidates: number;
+  topK: number;
+  width: number;
+}
+
+/**
+ * What the build phases share: the report, the namer over the step's names, and the two graphs being
+ * built (the Loop body, which takes over the step's nodes, and the main graph around it).
+ */
+interface LoopBuild {
+  readonly report: PassReport<DecodeLoopStat>;
+  readonly name: (base: string) => string;
+  readonly main: Graph;
+  readonly body: Graph;
+}
+
+/** The body's own inputs besides the carried step inputs. */
+interface BodyInputs {
+  iter: Value;
+  condIn: Value;
+  seen: Value;
+}
+
 /** Runs the pass; `model` is not modified. */
-export function decodeLoopWithReport(model: Model, options: DecodeLoopOptions = {}): PassResult {
+export function decodeLoopWithReport(model: Model, options: DecodeLoopOptions = {}): PassResult<DecodeLoopStat> {
   const sampling = options.sampling ?? XTTS_SAMPLING;
-  const report = newReport(DECODE_LOOP_NAME, { sampling, ...(options.candidates !== undefined ? { candidates: options.candidates } : {}) });
+  const report = newReport<DecodeLoopStat>(DECODE_LOOP_NAME, { sampling, ...(options.candidates !== undefined ? { candidates: options.candidates } : {}) });
   const m = cloneModel(model);
   const step = m.graph;
-  if (step.inputs.some((v) => v.name === DECODE_LOOP_INPUTS.uniforms)) throw new PassError(DECODE_LOOP_NAME, undefined, `the graph already has '${DECODE_LOOP_INPUTS.uniforms}': it is a decode loop already`);
+  const c = readStepContract(step, options, sampling);
+  const name = createNamer(step);
+  const stepNodes = step.nodes.length;
+  const main = new Graph(step.name);
+  const body = new Graph(`${step.name}.step`, main);
+  body.nodes = step.nodes;
+  const b: LoopBuild = { report, name, main, body };
+  const bodyInputs = prepareBodyInputs(b, c);
+  const { token, uniforms } = buildSampler(b, c, sampling, bodyInputs);
+  const publicNames = buildCarriedOutputs(b, c, bodyInputs, token);
+  m.graph = buildMainGraph(b, c, step, uniforms, publicNames);
+  if (m.graph.docString === undefined && step.docString) m.graph.docString = step.docString;
 
+  report.stats.layers = c.layers;
+  report.stats.stepNodes = stepNodes;
+  const record: DecodeLoopRecord = { sampling, candidates: c.candidates };
+  recordPass(m, DECODE_LOOP_NAME, { ...record });
+  verifyModel(m, `pass ${DECODE_LOOP_NAME}`);
+  return { model: m, report };
+}
+
+/** Checks the step against the decode contract (names, KV cache, known vocabulary and width). */
+function readStepContract(step: Graph, options: DecodeLoopOptions, sampling: SamplingOptions): StepContract {
+  if (step.inputs.some((v) => v.name === DECODE_LOOP_INPUTS.uniforms)) throw new PassError(DECODE_LOOP_NAME, undefined, `the graph already has '${DECODE_LOOP_INPUTS.uniforms}': it is a decode loop already`);
   const ids = requireValue(step.inputs, 'input_ids', 'input');
   const position = requireValue(step.inputs, 'mel_position', 'input');
   const mask = requireValue(step.inputs, 'attention_mask', 'input');
@@ -110,137 +170,152 @@ export function decodeLoopWithReport(model: Model, options: DecodeLoopOptions = 
   const topK = sampling.topK > 0 ? Math.min(sampling.topK, candidates) : candidates;
   const width = latent.tensorType?.shape?.at(-1);
   if (typeof width !== 'number') throw new PassError(DECODE_LOOP_NAME, undefined, "output 'latent' needs a known last dim (the GPT width)");
-  const name = createNamer(step);
-  const stepNodes = step.nodes.length;
+  return { ids, position, mask, logits, latent, layers, past, present, vocab, candidates, topK, width };
+}
 
-  // The body: (iter, cond, ids, position, mask, seen, past...) → (cond, ids', position', mask', seen', present..., token, latent, logits).
-  const main = new Graph(step.name);
-  const body = new Graph(`${step.name}.step`, main);
-  body.nodes = step.nodes;
-  const iter = new Value(name('loop/iter'), { kind: 'tensor', elemType: DataType.INT64, shape: [] });
-  const condIn = new Value(name('loop/cond_in'), { kind: 'tensor', elemType: DataType.BOOL, shape: [] });
-  const seen = new Value(name('loop/seen'), { kind: 'tensor', elemType: DataType.FLOAT, shape: [candidates] });
-  // Loop-carried values may change shape between iterations: fresh symbolic dims for the growing axes.
-  mask.type = { kind: 'tensor', elemType: elemType(mask), shape: [1, name('loop_mask_len')] };
-  const pastLen = name('loop_past_len');
-  for (const p of past) {
+/** Adds a node to `g` (the body by default) with `outputs` fresh outputs. */
+function addNode(b: LoopBuild, op: string, inputs: (Value | undefined)[], attrs: Record<string, Attribute> = {}, type?: number, g: Graph = b.body, outputs = 1): Value[] {
+  const n = new Node(op, b.name(`loop/${op}`), inputs, []);
+  n.attributes = Object.entries(attrs).map(([k, attr]) => ({ name: k, attr }));
+  n.outputs = Array.from({ length: outputs }, () => {
+    const o = new Value(b.name(`${n.name}_out`), type !== undefined ? { kind: 'tensor', elemType: type } : undefined);
+    o.producer = n;
+    return o;
+  });
+  g.nodes.push(n);
+  bump(b.report, 'nodesAdded');
+  return n.outputs as Value[];
+}
+
+/** Adds a one-output node and returns its output. */
+function one(b: LoopBuild, op: string, inputs: (Value | undefined)[], attrs: Record<string, Attribute> = {}, type?: number, g: Graph = b.body): Value {
+  return addNode(b, op, inputs, attrs, type, g)[0] as Value;
+}
+
+function constant(b: LoopBuild, g: Graph, base: string, t: Tensor): Value {
+  const v = new Value(b.name(base), { kind: 'tensor', elemType: t.dataType, shape: [...t.dims] });
+  v.initializer = { ...t, name: v.name };
+  g.initializers.push(v);
+  return v;
+}
+
+function i64(b: LoopBuild, base: string, values: number[], dims = [values.length]): Value {
+  return constant(b, b.main, base, int64Tensor(base, dims, values));
+}
+
+function fl(b: LoopBuild, base: string, values: number[], dims = [values.length]): Value {
+  return constant(b, b.main, base, floatTensor(base, dims, values));
+}
+
+/**
+ * The body's inputs: (iter, cond, ids, position, mask, seen, past...). Loop-carried values may change shape
+ * between iterations: fresh symbolic dims for the growing axes.
+ */
+function prepareBodyInputs(b: LoopBuild, c: StepContract): BodyInputs {
+  const iter = new Value(b.name('loop/iter'), { kind: 'tensor', elemType: DataType.INT64, shape: [] });
+  const condIn = new Value(b.name('loop/cond_in'), { kind: 'tensor', elemType: DataType.BOOL, shape: [] });
+  const seen = new Value(b.name('loop/seen'), { kind: 'tensor', elemType: DataType.FLOAT, shape: [c.candidates] });
+  c.mask.type = { kind: 'tensor', elemType: elemType(c.mask), shape: [1, b.name('loop_mask_len')] };
+  const pastLen = b.name('loop_past_len');
+  for (const p of c.past) {
     const s = p.tensorType?.shape;
     p.type = { kind: 'tensor', elemType: elemType(p), shape: s ? s.map((d, i): Dim => (i === 2 ? pastLen : d)) : undefined };
   }
-  const carried = [ids, position, mask, seen, ...past];
-  body.inputs = [iter, condIn, ...carried];
+  b.body.inputs = [iter, condIn, c.ids, c.position, c.mask, seen, ...c.past];
+  return { iter, condIn, seen };
+}
 
-  const add = (op: string, inputs: (Value | undefined)[], attrs: Record<string, Attribute> = {}, type?: number, g: Graph = body, outputs = 1): Value[] => {
-    const n = new Node(op, name(`loop/${op}`), inputs, []);
-    n.attributes = Object.entries(attrs).map(([k, attr]) => ({ name: k, attr }));
-    n.outputs = Array.from({ length: outputs }, () => {
-      const o = new Value(name(`${n.name}_out`), type !== undefined ? { kind: 'tensor', elemType: type } : undefined);
-      o.producer = n;
-      return o;
-    });
-    g.nodes.push(n);
-    bump(report, 'nodesAdded');
-    return n.outputs as Value[];
-  };
-  const one = (op: string, inputs: (Value | undefined)[], attrs: Record<string, Attribute> = {}, type?: number, g: Graph = body): Value => add(op, inputs, attrs, type, g)[0] as Value;
-  const constant = (g: Graph, base: string, t: Tensor): Value => {
-    const v = new Value(name(base), { kind: 'tensor', elemType: t.dataType, shape: [...t.dims] });
-    v.initializer = { ...t, name: v.name };
-    g.initializers.push(v);
-    return v;
-  };
-  const i64 = (base: string, values: number[], dims = [values.length]): Value => constant(main, base, int64Tensor(base, dims, values));
-  const fl = (base: string, values: number[], dims = [values.length]): Value => constant(main, base, floatTensor(base, dims, values));
-
-  // Sampler, float32 throughout (runner/sampling.ts in graph form).
-  const logits32 = elemType(logits) === DataType.FLOAT ? logits : one('Cast', [logits], { to: int(DataType.FLOAT) }, DataType.FLOAT);
-  const flat = one('Reshape', [logits32, i64('loop/flat', [-1])], {}, DataType.FLOAT);
-  const cand = one('Slice', [flat, i64('loop/cand_start', [0]), i64('loop/cand_end', [candidates]), i64('loop/cand_axis', [0])], {}, DataType.FLOAT);
+/** The sampler, float32 throughout (runner/sampling.ts in graph form): the next token from the step's logits. */
+function buildSampler(b: LoopBuild, c: StepContract, sampling: SamplingOptions, { iter, seen }: BodyInputs): { token: Value; uniforms: Value } {
+  const logits32 = elemType(c.logits) === DataType.FLOAT ? c.logits : one(b, 'Cast', [c.logits], { to: int(DataType.FLOAT) }, DataType.FLOAT);
+  const flat = one(b, 'Reshape', [logits32, i64(b, 'loop/flat', [-1])], {}, DataType.FLOAT);
+  const cand = one(b, 'Slice', [flat, i64(b, 'loop/cand_start', [0]), i64(b, 'loop/cand_end', [c.candidates]), i64(b, 'loop/cand_axis', [0])], {}, DataType.FLOAT);
   let l = cand;
   if (sampling.repetitionPenalty !== 1) {
-    const r = fl('loop/penalty', [sampling.repetitionPenalty], []);
-    const zero = fl('loop/zero', [0], []);
-    const penalised = one('Where', [one('Greater', [cand, zero], {}, DataType.BOOL), one('Div', [cand, r], {}, DataType.FLOAT), one('Mul', [cand, r], {}, DataType.FLOAT)], {}, DataType.FLOAT);
-    l = one('Where', [one('Greater', [seen, fl('loop/half', [0.5], [])], {}, DataType.BOOL), penalised, cand], {}, DataType.FLOAT);
+    const r = fl(b, 'loop/penalty', [sampling.repetitionPenalty], []);
+    const zero = fl(b, 'loop/zero', [0], []);
+    const penalised = one(b, 'Where', [one(b, 'Greater', [cand, zero], {}, DataType.BOOL), one(b, 'Div', [cand, r], {}, DataType.FLOAT), one(b, 'Mul', [cand, r], {}, DataType.FLOAT)], {}, DataType.FLOAT);
+    l = one(b, 'Where', [one(b, 'Greater', [seen, fl(b, 'loop/half', [0.5], [])], {}, DataType.BOOL), penalised, cand], {}, DataType.FLOAT);
   }
-  if (sampling.temperature > 0 && sampling.temperature !== 1) l = one('Div', [l, fl('loop/temperature', [sampling.temperature], [])], {}, DataType.FLOAT);
-  const [values, indices] = add('TopK', [l, i64('loop/top_k', [topK])], { axis: int(-1), largest: int(1), sorted: int(1) }, undefined, body, 2) as [Value, Value];
+  if (sampling.temperature > 0 && sampling.temperature !== 1) l = one(b, 'Div', [l, fl(b, 'loop/temperature', [sampling.temperature], [])], {}, DataType.FLOAT);
+  const [values, indices] = addNode(b, 'TopK', [l, i64(b, 'loop/top_k', [c.topK])], { axis: int(-1), largest: int(1), sorted: int(1) }, undefined, b.body, 2) as [Value, Value];
   values.type = { kind: 'tensor', elemType: DataType.FLOAT };
   indices.type = { kind: 'tensor', elemType: DataType.INT64 };
-  const probs = one('Softmax', [values], { axis: int(-1) }, DataType.FLOAT);
-  const axis0 = i64('loop/axis0', [0], []);
+  const probs = one(b, 'Softmax', [values], { axis: int(-1) }, DataType.FLOAT);
+  const axis0 = i64(b, 'loop/axis0', [0], []);
   // Top-p: keep i while the mass before it is below p (HF keeps at least one: the first has 0 before it).
-  const before = one('CumSum', [probs, axis0], { exclusive: int(1) }, DataType.FLOAT);
-  const keep = one('Cast', [one('Less', [before, fl('loop/top_p', [sampling.topP], [])], {}, DataType.BOOL)], { to: int(DataType.FLOAT) }, DataType.FLOAT);
-  const kept = one('Mul', [probs, keep], {}, DataType.FLOAT);
+  const before = one(b, 'CumSum', [probs, axis0], { exclusive: int(1) }, DataType.FLOAT);
+  const keep = one(b, 'Cast', [one(b, 'Less', [before, fl(b, 'loop/top_p', [sampling.topP], [])], {}, DataType.BOOL)], { to: int(DataType.FLOAT) }, DataType.FLOAT);
+  const kept = one(b, 'Mul', [probs, keep], {}, DataType.FLOAT);
   const uniforms = new Value(DECODE_LOOP_INPUTS.uniforms, { kind: 'tensor', elemType: DataType.FLOAT, shape: ['S'] });
-  const u = one('Gather', [uniforms, iter], { axis: int(0) }, DataType.FLOAT);
-  const target = one('Mul', [u, one('ReduceSum', [kept], { keepdims: int(0) }, DataType.FLOAT)], {}, DataType.FLOAT);
+  const u = one(b, 'Gather', [uniforms, iter], { axis: int(0) }, DataType.FLOAT);
+  const target = one(b, 'Mul', [u, one(b, 'ReduceSum', [kept], { keepdims: int(0) }, DataType.FLOAT)], {}, DataType.FLOAT);
   // The first kept candidate whose cumulative probability exceeds the target = how many do not; clamped
   // to the last kept one (rounding), as the host sampler does.
-  const cum = one('CumSum', [kept, axis0], {}, DataType.FLOAT);
-  const notYet = one('ReduceSum', [one('Cast', [one('LessOrEqual', [cum, target], {}, DataType.BOOL)], { to: int(DataType.FLOAT) }, DataType.FLOAT)], { keepdims: int(0) }, DataType.FLOAT);
-  const lastKept = one('Sub', [one('ReduceSum', [keep], { keepdims: int(0) }, DataType.FLOAT), fl('loop/one_f', [1], [])], {}, DataType.FLOAT);
-  const pick = one('Cast', [one('Min', [notYet, lastKept], {}, DataType.FLOAT)], { to: int(DataType.INT64) }, DataType.INT64);
-  const token = one('Gather', [indices, pick], { axis: int(0) }, DataType.INT64);
+  const cum = one(b, 'CumSum', [kept, axis0], {}, DataType.FLOAT);
+  const notYet = one(b, 'ReduceSum', [one(b, 'Cast', [one(b, 'LessOrEqual', [cum, target], {}, DataType.BOOL)], { to: int(DataType.FLOAT) }, DataType.FLOAT)], { keepdims: int(0) }, DataType.FLOAT);
+  const lastKept = one(b, 'Sub', [one(b, 'ReduceSum', [keep], { keepdims: int(0) }, DataType.FLOAT), fl(b, 'loop/one_f', [1], [])], {}, DataType.FLOAT);
+  const pick = one(b, 'Cast', [one(b, 'Min', [notYet, lastKept], {}, DataType.FLOAT)], { to: int(DataType.INT64) }, DataType.INT64);
+  const token = one(b, 'Gather', [indices, pick], { axis: int(0) }, DataType.INT64);
+  return { token, uniforms };
+}
 
-  // Carried values for the next step.
-  const tokenVec = one('Reshape', [token, i64('loop/vec', [1])], {}, DataType.INT64);
-  const idsNext = one('Reshape', [token, i64('loop/one_by_one', [1, 1])], {}, DataType.INT64);
-  const positionNext = one('Add', [position, constant(main, 'loop/one_pos', int64Tensor('one', [1, 1], [1]))], {}, elemType(position));
-  const maskOne = constant(main, 'loop/mask_one', onesTensor('mask_one', elemType(mask)));
-  const maskNext = one('Concat', [mask, maskOne], { axis: int(1) }, elemType(mask));
-  const seenNext = one('ScatterElements', [seen, tokenVec, fl('loop/seen_one', [1])], { axis: int(0) }, DataType.FLOAT);
-  const condOut = one('Identity', [condIn], {}, DataType.BOOL);
-  // The step's outputs become body outputs under body names; the Loop's outputs take the public names.
+/**
+ * The body's outputs: (cond, ids', position', mask', seen', present..., token, latent, logits). The step's
+ * outputs become body outputs under body names; returns their public names, which the Loop's outputs take.
+ */
+function buildCarriedOutputs(b: LoopBuild, c: StepContract, { condIn, seen }: BodyInputs, token: Value): Map<Value, string> {
+  const tokenVec = one(b, 'Reshape', [token, i64(b, 'loop/vec', [1])], {}, DataType.INT64);
+  const idsNext = one(b, 'Reshape', [token, i64(b, 'loop/one_by_one', [1, 1])], {}, DataType.INT64);
+  const positionNext = one(b, 'Add', [c.position, constant(b, b.main, 'loop/one_pos', int64Tensor('one', [1, 1], [1]))], {}, elemType(c.position));
+  const maskOne = constant(b, b.main, 'loop/mask_one', onesTensor('mask_one', elemType(c.mask)));
+  const maskNext = one(b, 'Concat', [c.mask, maskOne], { axis: int(1) }, elemType(c.mask));
+  const seenNext = one(b, 'ScatterElements', [seen, tokenVec, fl(b, 'loop/seen_one', [1])], { axis: int(0) }, DataType.FLOAT);
+  const condOut = one(b, 'Identity', [condIn], {}, DataType.BOOL);
   const publicNames = new Map<Value, string>();
-  for (const v of [logits, latent, ...present]) {
+  for (const v of [c.logits, c.latent, ...c.present]) {
     publicNames.set(v, v.name);
-    v.name = name(`step/${v.name}`);
+    v.name = b.name(`step/${v.name}`);
   }
-  body.outputs = [condOut, idsNext, positionNext, maskNext, seenNext, ...present, tokenVec, latent, logits];
-  for (const v of [ids, position, mask, ...past]) v.name = name(`step/${v.name}`);
+  b.body.outputs = [condOut, idsNext, positionNext, maskNext, seenNext, ...c.present, tokenVec, c.latent, c.logits];
+  for (const v of [c.ids, c.position, c.mask, ...c.past]) v.name = b.name(`step/${v.name}`);
+  return publicNames;
+}
 
-  // The main graph: the public inputs, the Loop, and the outputs reshaped to [1, S, …].
+/** The main graph: the public inputs, the Loop, and the outputs reshaped to [1, S, …]. */
+function buildMainGraph(b: LoopBuild, c: StepContract, step: Graph, uniforms: Value, publicNames: ReadonlyMap<Value, string>): Graph {
+  const { main } = b;
   const input = (n: string, type: number, shape: Dim[]): Value => {
     const v = new Value(n, { kind: 'tensor', elemType: type, shape });
     main.inputs.push(v);
     return v;
   };
-  const mainIds = input('input_ids', elemType(ids), [1, 1]);
-  const mainPosition = input('mel_position', elemType(position), [1, 1]);
-  const mainMask = input('attention_mask', elemType(mask), [1, 'L1']);
-  const mainSeen = input(DECODE_LOOP_INPUTS.seen, DataType.FLOAT, [candidates]);
-  const mainPast = past.map((p, i) => input(i % 2 === 0 ? `past_key_${i >> 1}` : `past_value_${i >> 1}`, elemType(p), (p.tensorType?.shape ?? []).map((d, j) => (j === 2 ? 'L' : d))));
+  const mainIds = input('input_ids', elemType(c.ids), [1, 1]);
+  const mainPosition = input('mel_position', elemType(c.position), [1, 1]);
+  const mainMask = input('attention_mask', elemType(c.mask), [1, 'L1']);
+  const mainSeen = input(DECODE_LOOP_INPUTS.seen, DataType.FLOAT, [c.candidates]);
+  const mainPast = c.past.map((p, i) => input(i % 2 === 0 ? `past_key_${i >> 1}` : `past_value_${i >> 1}`, elemType(p), (p.tensorType?.shape ?? []).map((d, j) => (j === 2 ? 'L' : d))));
   main.inputs.push(uniforms);
   main.initializers = [...step.initializers, ...main.initializers];
   main.valueInfo = [];
-  const trips = one('Reshape', [one('Shape', [uniforms], {}, DataType.INT64, main), i64('loop/scalar', [], [0])], {}, DataType.INT64, main);
-  const cond = constant(main, 'loop/true', makeTensor('true', DataType.BOOL, [], new Uint8Array([1])));
-  const outs = add('Loop', [trips, cond, mainIds, mainPosition, mainMask, mainSeen, ...mainPast], { body: { type: 'graph', value: body } }, undefined, main, 4 + past.length + 3);
-  const finalPresent = outs.slice(4, 4 + past.length);
-  const [tokensScan, latentScan, logitsScan] = outs.slice(4 + past.length) as [Value, Value, Value];
+  const trips = one(b, 'Reshape', [one(b, 'Shape', [uniforms], {}, DataType.INT64, main), i64(b, 'loop/scalar', [], [0])], {}, DataType.INT64, main);
+  const cond = constant(b, main, 'loop/true', makeTensor('true', DataType.BOOL, [], new Uint8Array([1])));
+  const outs = addNode(b, 'Loop', [trips, cond, mainIds, mainPosition, mainMask, mainSeen, ...mainPast], { body: { type: 'graph', value: b.body } }, undefined, main, 4 + c.past.length + 3);
+  const finalPresent = outs.slice(4, 4 + c.past.length);
+  const [tokensScan, latentScan, logitsScan] = outs.slice(4 + c.past.length) as [Value, Value, Value];
   finalPresent.forEach((v, i) => {
-    v.name = publicNames.get(present[i] as Value) as string;
-    v.type = { kind: 'tensor', elemType: elemType(present[i] as Value), shape: (present[i]?.tensorType?.shape ?? []).map((d, j) => (j === 2 ? 'L_S' : d)) };
+    v.name = publicNames.get(c.present[i] as Value) as string;
+    v.type = { kind: 'tensor', elemType: elemType(c.present[i] as Value), shape: (c.present[i]?.tensorType?.shape ?? []).map((d, j) => (j === 2 ? 'L_S' : d)) };
   });
-  const tokens = one('Reshape', [tokensScan, i64('loop/tokens_shape', [-1])], {}, DataType.INT64, main);
+  const tokens = one(b, 'Reshape', [tokensScan, i64(b, 'loop/tokens_shape', [-1])], {}, DataType.INT64, main);
   tokens.name = 'tokens';
   tokens.type = { kind: 'tensor', elemType: DataType.INT64, shape: ['S'] };
-  const latentOut = one('Reshape', [latentScan, i64('loop/latent_shape', [1, -1, width])], {}, elemType(latent), main);
+  const latentOut = one(b, 'Reshape', [latentScan, i64(b, 'loop/latent_shape', [1, -1, c.width])], {}, elemType(c.latent), main);
   latentOut.name = 'latent';
-  latentOut.type = { kind: 'tensor', elemType: elemType(latent), shape: [1, 'S', width] };
-  const logitsOut = one('Reshape', [logitsScan, i64('loop/logits_shape', [1, -1, vocab])], {}, elemType(logits), main);
+  latentOut.type = { kind: 'tensor', elemType: elemType(c.latent), shape: [1, 'S', c.width] };
+  const logitsOut = one(b, 'Reshape', [logitsScan, i64(b, 'loop/logits_shape', [1, -1, c.vocab])], {}, elemType(c.logits), main);
   logitsOut.name = 'logits';
-  logitsOut.type = { kind: 'tensor', elemType: elemType(logits), shape: [1, 'S', vocab] };
+  logitsOut.type = { kind: 'tensor', elemType: elemType(c.logits), shape: [1, 'S', c.vocab] };
   main.outputs = [tokens, logitsOut, latentOut, ...finalPresent];
-  m.graph = main;
-  if (m.graph.docString === undefined && step.docString) m.graph.docString = step.docString;
-
-  report.stats.layers = layers;
-  report.stats.stepNodes = stepNodes;
-  const record: DecodeLoopRecord = { sampling, candidates };
-  recordPass(m, DECODE_LOOP_NAME, { ...record });
-  verifyModel(m, `pass ${DECODE_LOOP_NAME}`);
-  return { model: m, report };
+  return main;
 }

@@ -27,15 +27,33 @@
 import { PassError } from '../errors.js';
 import { DataType } from '../onnx/dtype.js';
 import { cloneModel, createNamer, listSubgraphs } from '../onnx/graph-utils.js';
-import { float32ToFloat16 } from '../onnx/dtype.js';
 import { placeholderTensor } from '../onnx/tensor.js';
-import { Graph, Node, Value, type Attribute, type Model, type Tensor } from '../onnx/types.js';
+import { Graph, Node, Value, type Model, type Tensor } from '../onnx/types.js';
 import { verifyModel } from '../onnx/verify.js';
-import { NodeInserter, bump, listUses, mapDefiningGraphs, newReport, recordPass, replaceUses, type PassReport, type PassResult, type Use } from './common.js';
+import { NodeInserter, bump, listUses, mapDefiningGraphs, newReport, recordPass, type PassReport, type PassResult, type Use } from './common.js';
 import { propagateElemTypes } from './elem-types.js';
+import { ANY_TYPE_INPUTS, FLOAT32_INPUTS, FLOAT32_OUTPUTS, opKey, isFlexibleProducer, convertConstantNode, convertTypedAttrs, findGridChains, findOutputTail, findShapeArithmetic, mixedFloatInputNodes, removeRedundantCasts } from './fp16-graph.js';
 import { float32BytesToFloat16, hasFiniteBeyondHalf } from './half.js';
 
 export const FP16_NAME = 'fp16';
+
+/** Why a node stayed float32 (`kept.<reason>` in the stats). */
+export type Fp16KeptReason = 'op' | 'node' | 'shape' | 'range' | 'tail' | 'grid';
+
+/** The fp16 pass's counters. */
+export type Fp16Stat =
+  | 'nodesConverted'
+  | 'nodesKept'
+  | `kept.${Fp16KeptReason}`
+  | 'castsInserted'
+  | 'castsRemoved'
+  | 'convertedTensors'
+  | 'convertedBytes'
+  | 'clampedValues'
+  | 'clampedTensors'
+  | 'underflowedValues'
+  | 'duplicatedInitializers'
+  | 'duplicatedNodes';
 
 /**
  * Ops kept in float32 by default:
@@ -110,316 +128,372 @@ export const FP16_DEFAULTS: Required<Fp16Options> = {
   inPlace: false,
 };
 
-/** Inputs whose type is not tied to the node's float type (never need a Cast). */
-const ANY_TYPE_INPUTS: Record<string, number[]> = {
-  Shape: [0], Size: [0], Cast: [0], CastLike: [0], EyeLike: [0], RandomNormalLike: [0], RandomUniformLike: [0],
-  Dropout: [1], Pow: [1], ConstantOfShape: [0],
-};
-// Not GridSample's grid: ONNX lets T2 differ from T1, but ORT's kernels bind both to one type (see above).
-
-/** Ops a grid chain may pass through: elementwise, data movement, reductions, Softmax (cheap next to a Conv). */
-const GRID_CHAIN_OPS = new Set([
-  'Identity', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Concat', 'Slice', 'Split', 'Expand', 'Tile',
-  'Add', 'Sub', 'Mul', 'Div', 'Neg', 'Abs', 'Clip', 'Tanh', 'Sigmoid', 'Softmax', 'ReduceSum', 'ReduceMean',
-]);
-/** Inputs that must stay float32 whatever the node's type (ORT's ALWAYS_FLOAT_INPUTS and the like). */
-const FLOAT32_INPUTS: Record<string, number[]> = {
-  Resize: [1, 2], Upsample: [1], 'com.microsoft:GroupNorm': [1, 2],
-};
-/** Outputs that stay float32 on a converted node. */
-const FLOAT32_OUTPUTS: Record<string, number[]> = { LayerNormalization: [1, 2] };
-
 type Prec = 'fp16' | 'fp32';
 type Need = Prec | 'any';
 
-function opKey(n: Node): string {
-  return n.domain && n.domain !== 'ai.onnx' ? `${n.domain}:${n.opType}` : n.opType;
-}
-
-function isFlexibleProducer(n: Node | undefined): boolean {
-  if (!n) return true; // initializers (graph inputs are handled before)
-  if (n.opType === 'Constant' && (n.domain === '' || n.domain === 'ai.onnx')) return true;
-  if (n.opType === 'Cast' && (n.domain === '' || n.domain === 'ai.onnx')) {
-    const to = n.attr('to');
-    return to?.type === 'int' && Number(to.value) === DataType.FLOAT;
-  }
-  return false;
+/**
+ * What the fp16 phases share: the clone being rewritten, the indexes built once over it, and what each phase
+ * learns (phase 1 the kept nodes, phase 2 each value's native precision, phase 3 the tensors converted and
+ * the alternate-precision values made). Each phase reads the earlier phases' fields and fills its own.
+ */
+interface Fp16State {
+  readonly o: Required<Fp16Options>;
+  readonly report: PassReport<Fp16Stat>;
+  readonly m: Model;
+  readonly root: Graph;
+  readonly types: Map<Value, number>;
+  readonly namer: (base: string) => string;
+  readonly definedIn: Map<Value, Graph>;
+  readonly uses: Map<Value, Use[]>;
+  /** Whether a float32 constant holds values beyond float16's range (cached per value). */
+  readonly exceedsHalfCache: Map<Value, boolean>;
+  // 1. classify
+  readonly kept: Set<Node>;
+  /** Subgraphs of kept nodes: everything in them stays float32. */
+  readonly skippedSubgraphs: Set<Graph>;
+  // 2. decide
+  readonly native: Map<Value, Prec>;
+  /** Flexible producers (initializers, Constants, Cast to float) whose consumers want both precisions. */
+  readonly flexible: Set<Value>;
+  // 3. rewrite
+  readonly inserters: Map<Graph, NodeInserter>;
+  readonly converted: Map<Tensor, Tensor>;
+  /** Alternate-precision versions already made, per value. */
+  readonly alt: Map<Value, Value>;
+  /** Flexible producers as they were before conversion (the float32 duplicate is made from these). */
+  readonly origInit: Map<Value, Tensor>;
+  readonly origAttrs: Map<Node, Node['attributes']>;
 }
 
 /** Runs the pass and returns the model with a report (stats, warnings). */
-export function fp16WithReport(model: Model, options: Fp16Options = {}): PassResult {
+export function fp16WithReport(model: Model, options: Fp16Options = {}): PassResult<Fp16Stat> {
+  const s = createFp16State(model, options);
+  classifyNodes(s);
+  decideNativePrecisions(s);
+  convertGraph(s, s.root);
+  connectUses(s);
+  removeCasts(s);
+  finishReport(s);
+  recordPass(s.m, FP16_NAME, { keepIoTypes: s.o.keepIoTypes, opBlockList: [...s.o.opBlockList, ...s.o.extraOpBlockList], nodeBlockList: [...s.o.nodeBlockList], keepShapeArithmetic: s.o.keepShapeArithmetic, keepGridChain: s.o.keepGridChain });
+  verifyModel(s.m, `pass ${FP16_NAME}`);
+  return { model: s.m, report: s.report };
+}
+
+function createFp16State(model: Model, options: Fp16Options): Fp16State {
   const o: Required<Fp16Options> = { ...FP16_DEFAULTS, ...options };
-  const report = newReport(FP16_NAME, { ...o, opBlockList: [...o.opBlockList] });
+  const report = newReport<Fp16Stat>(FP16_NAME, { ...o, opBlockList: [...o.opBlockList] });
   const m = cloneModel(model);
   const root = m.graph;
-  const types = propagateElemTypes(root);
-  const blockOps = new Set([...o.opBlockList, ...o.extraOpBlockList]);
-  const blockNodes = new Set(o.nodeBlockList);
-  const namer = createNamer(root);
-  const definedIn = mapDefiningGraphs(root);
-  const uses = listUses(root);
-
-  // A node reading a constant outside float16's range (e.g. a BatchNormalization running variance of 1e8)
-  // stays in float32: clamping it to 65504 would silently change the model (PP-OCR's detector: rel. L2 28).
-  const rangeCache = new Map<Value, boolean>();
-  const exceedsHalf = (v: Value | undefined): boolean => {
-    if (!v || types.get(v) !== DataType.FLOAT) return false;
-    const cached = rangeCache.get(v);
-    if (cached !== undefined) return cached;
-    let t = v.initializer;
-    if (!t && v.producer?.opType === 'Constant') {
-      const a = v.producer.attr('value');
-      if (a?.type === 'tensor') t = a.value;
-    }
-    let out = false;
-    if (t && t.dataType === DataType.FLOAT && t.data.length > 0) {
-      out = hasFiniteBeyondHalf(t.data);
-    }
-    rangeCache.set(v, out);
-    return out;
+  return {
+    o,
+    report,
+    m,
+    root,
+    types: propagateElemTypes(root),
+    namer: createNamer(root),
+    definedIn: mapDefiningGraphs(root),
+    uses: listUses(root),
+    exceedsHalfCache: new Map(),
+    kept: new Set(),
+    skippedSubgraphs: new Set(),
+    native: new Map(),
+    flexible: new Set(),
+    inserters: new Map(),
+    converted: new Map(),
+    alt: new Map(),
+    origInit: new Map(),
+    origAttrs: new Map(),
   };
+}
 
-  // ---- 1. classify nodes (all graphs) ----------------------------------------------------------
-  const tail = o.keepIoTypes && o.keepOutputTail ? findOutputTail(root, uses) : new Set<Node>();
-  const kept = new Set<Node>();
-  const skippedSubgraphs = new Set<Graph>();
+/**
+ * Whether `v` is a float32 constant with values outside float16's range. A node reading one stays in float32:
+ * clamping it to 65504 would silently change the model (e.g. a BatchNormalization running variance of 1e8;
+ * PP-OCR's detector: rel. L2 28).
+ */
+function exceedsHalf(s: Fp16State, v: Value | undefined): boolean {
+  if (!v || s.types.get(v) !== DataType.FLOAT) return false;
+  const cached = s.exceedsHalfCache.get(v);
+  if (cached !== undefined) return cached;
+  let t = v.initializer;
+  if (!t && v.producer?.opType === 'Constant') {
+    const a = v.producer.attr('value');
+    if (a?.type === 'tensor') t = a.value;
+  }
+  let out = false;
+  if (t && t.dataType === DataType.FLOAT && t.data.length > 0) {
+    out = hasFiniteBeyondHalf(t.data);
+  }
+  s.exceedsHalfCache.set(v, out);
+  return out;
+}
+
+// ---- 1. classify nodes (all graphs) ------------------------------------------------------------
+
+/** Phase 1: which nodes stay float32 (`kept`), and why (`kept.<reason>` counters). */
+function classifyNodes(s: Fp16State): void {
+  const tail = s.o.keepIoTypes && s.o.keepOutputTail ? findOutputTail(s.root, s.uses) : new Set<Node>();
+  const blockOps = new Set([...s.o.opBlockList, ...s.o.extraOpBlockList]);
+  const blockNodes = new Set(s.o.nodeBlockList);
+  const keepReason = (n: Node, shapeArith: ReadonlySet<Node>): Fp16KeptReason | undefined =>
+    blockOps.has(n.opType) || blockOps.has(opKey(n))
+      ? 'op'
+      : blockNodes.has(n.name)
+        ? 'node'
+        : shapeArith.has(n)
+          ? 'shape'
+          : n.inputs.some((v) => exceedsHalf(s, v))
+            ? 'range'
+            : tail.has(n)
+              ? 'tail'
+              : undefined;
   const classify = (g: Graph): void => {
-    const shapeArith = o.keepShapeArithmetic ? findShapeArithmetic(g, types) : new Set<Node>();
+    const shapeArith = s.o.keepShapeArithmetic ? findShapeArithmetic(g, s.types) : new Set<Node>();
     for (const n of g.nodes) {
-      const reason = blockOps.has(n.opType) || blockOps.has(opKey(n)) ? 'op' : blockNodes.has(n.name) ? 'node' : shapeArith.has(n) ? 'shape' : n.inputs.some(exceedsHalf) ? 'range' : tail.has(n) ? 'tail' : undefined;
+      const reason = keepReason(n, shapeArith);
       if (reason) {
-        kept.add(n);
-        bump(report, `kept.${reason}`);
-        for (const sg of listSubgraphs(n)) markSkipped(sg);
+        s.kept.add(n);
+        bump(s.report, `kept.${reason}`);
+        for (const sg of listSubgraphs(n)) markSkipped(s, sg);
       } else for (const sg of listSubgraphs(n)) classify(sg);
     }
-    if (o.keepGridChain) {
-      for (const n of findGridChains(g, kept, types)) {
-        kept.add(n);
-        bump(report, 'kept.grid');
+    if (s.o.keepGridChain) {
+      for (const n of findGridChains(g, s.kept, s.types)) {
+        s.kept.add(n);
+        bump(s.report, 'kept.grid');
       }
     }
   };
-  const markSkipped = (g: Graph): void => {
-    skippedSubgraphs.add(g);
-    for (const n of g.nodes) {
-      kept.add(n);
-      for (const sg of listSubgraphs(n)) markSkipped(sg);
-    }
-  };
-  classify(root);
+  classify(s.root);
+}
 
-  const isF32 = (v: Value | undefined): v is Value => !!v && types.get(v) === DataType.FLOAT;
+/** A kept node's subgraph stays float32 whole. */
+function markSkipped(s: Fp16State, g: Graph): void {
+  s.skippedSubgraphs.add(g);
+  for (const n of g.nodes) {
+    s.kept.add(n);
+    for (const sg of listSubgraphs(n)) markSkipped(s, sg);
+  }
+}
 
-  /** What precision a use requires of a float32 value. */
-  const needOf = (u: Use): Need => {
-    if (u.kind === 'output') {
-      if (u.graph === root) return o.keepIoTypes ? 'fp32' : 'any';
-      return skippedSubgraphs.has(u.graph) ? 'fp32' : 'fp16';
-    }
-    const n = u.node;
-    const key = opKey(n);
-    if (ANY_TYPE_INPUTS[n.opType]?.includes(u.index) && (n.domain === '' || n.domain === 'ai.onnx')) {
-      // `*Like` ops without dtype follow their input: then the input type matters.
-      if (n.opType.endsWith('Like') && !n.attr('dtype')) return kept.has(n) ? 'fp32' : 'fp16';
-      return 'any';
-    }
-    if (FLOAT32_INPUTS[key]?.includes(u.index)) return 'fp32';
-    return kept.has(n) ? 'fp32' : 'fp16';
-  };
+function isF32(s: Fp16State, v: Value | undefined): v is Value {
+  return !!v && s.types.get(v) === DataType.FLOAT;
+}
 
-  // ---- 2. native precision of each float32 value -------------------------------------------------
-  const native = new Map<Value, Prec>();
-  const flexible = new Set<Value>();
-  const decide = (g: Graph): void => {
-    const top = g === root;
-    for (const v of g.inputs) if (isF32(v)) native.set(v, top ? (o.keepIoTypes ? 'fp32' : 'fp16') : skippedSubgraphs.has(g) ? 'fp32' : 'fp16');
-    const candidates: Value[] = [...g.initializers.filter(isF32)];
-    for (const n of g.nodes) {
-      const fixed = FLOAT32_OUTPUTS[opKey(n)] ?? [];
-      n.outputs.forEach((v, i) => {
-        if (!isF32(v)) return;
-        if (!kept.has(n) && isFlexibleProducer(n)) candidates.push(v);
-        else native.set(v, kept.has(n) || fixed.includes(i) ? 'fp32' : 'fp16');
-      });
-      for (const sg of listSubgraphs(n)) decide(sg);
-    }
-    for (const v of candidates) {
-      if (native.has(v)) continue; // a graph input that is also an initializer (a default value)
-      const needs = (uses.get(v) ?? []).map(needOf);
-      const w16 = needs.includes('fp16');
-      const w32 = needs.includes('fp32');
-      native.set(v, w16 || (!w32 && needs.length > 0) ? 'fp16' : 'fp32');
-      if (w16 && w32) flexible.add(v);
-    }
-  };
-  decide(root);
+/** What precision a use requires of a float32 value. */
+function needOf(s: Fp16State, u: Use): Need {
+  if (u.kind === 'output') {
+    if (u.graph === s.root) return s.o.keepIoTypes ? 'fp32' : 'any';
+    return s.skippedSubgraphs.has(u.graph) ? 'fp32' : 'fp16';
+  }
+  const n = u.node;
+  const key = opKey(n);
+  if (ANY_TYPE_INPUTS[n.opType]?.includes(u.index) && (n.domain === '' || n.domain === 'ai.onnx')) {
+    // `*Like` ops without dtype follow their input: then the input type matters.
+    if (n.opType.endsWith('Like') && !n.attr('dtype')) return s.kept.has(n) ? 'fp32' : 'fp16';
+    return 'any';
+  }
+  if (FLOAT32_INPUTS[key]?.includes(u.index)) return 'fp32';
+  return s.kept.has(n) ? 'fp32' : 'fp16';
+}
 
-  // ---- 3. rewrite: convert tensors and attributes, retype values ---------------------------------
-  const inserters = new Map<Graph, NodeInserter>();
-  const inserter = (g: Graph): NodeInserter => {
-    let i = inserters.get(g);
-    if (!i) inserters.set(g, (i = new NodeInserter(g)));
-    return i;
-  };
-  const converted = new Map<Tensor, Tensor>();
-  const toHalf = (t: Tensor, where: string, allowInPlace: boolean): Tensor => {
-    const prior = converted.get(t);
-    if (prior) return prior;
-    let h: Tensor;
-    if (t.placeholder || (t.data.length === 0 && t.dims.some((d) => d !== 0))) {
-      h = { ...placeholderTensor(t.name, DataType.FLOAT16, t.dims), ...(t.placeholder ? {} : { placeholder: false }) };
-      if (!t.placeholder) throw new PassError(FP16_NAME, where, `tensor '${t.name}' has no data loaded (read the model with external data)`);
-    } else {
-      const r = float32BytesToFloat16(t.data, o.inPlace && allowInPlace ? t.data : undefined);
-      bump(report, 'clampedValues', r.clamped);
-      bump(report, 'underflowedValues', r.underflowed);
-      if (r.clamped) bump(report, 'clampedTensors');
-      h = { ...t, dataType: DataType.FLOAT16, data: r.data };
-      delete h.external;
-      delete h.externalOrder;
-    }
-    converted.set(t, h);
-    bump(report, 'convertedTensors');
-    bump(report, 'convertedBytes', t.data.length);
-    return h;
-  };
-  const retype = (v: Value, elemType: number): void => {
-    if (v.type?.kind === 'tensor') v.type = { ...v.type, elemType };
-    else if (!v.type) v.type = { kind: 'tensor', elemType };
-  };
+// ---- 2. native precision of each float32 value -------------------------------------------------
 
-  /** Alternate-precision versions already made, per value. */
-  const alt = new Map<Value, Value>();
-  /** Flexible producers as they were before conversion (the float32 duplicate is made from these). */
-  const origInit = new Map<Value, Tensor>();
-  const origAttrs = new Map<Node, Node['attributes']>();
-  const makeAlt = (v: Value, want: Prec): Value => {
-    const prior = alt.get(v);
-    if (prior) return prior;
-    const g = definedIn.get(v);
-    if (!g) throw new PassError(FP16_NAME, undefined, `value '${v.name}' is not defined in any graph`);
-    const elem = want === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
-    let made: Value;
-    if (flexible.has(v) && v.initializer) {
-      // Duplicate the initializer in the other precision instead of casting it at run time.
-      made = new Value(namer(`${v.name}_${want}`), { kind: 'tensor', elemType: elem, shape: [...(v.initializer.dims ?? [])] });
-      const src = origInit.get(v) ?? v.initializer;
-      made.initializer = want === 'fp16' ? { ...toHalf(src, v.name, false), name: made.name } : { ...src, name: made.name };
-      g.initializers.push(made);
-      bump(report, 'duplicatedInitializers');
-    } else if (flexible.has(v) && v.producer) {
-      const p = v.producer;
-      const copy = new Node(p.opType, namer(`${p.name || p.opType}_${want}`), [...p.inputs], [], p.domain);
-      copy.attributes = (origAttrs.get(p) ?? p.attributes).map((a) => ({ ...a }));
-      made = new Value(namer(`${v.name}_${want}`), { kind: 'tensor', elemType: elem });
-      made.producer = copy;
-      copy.outputs = [made];
-      if (want === 'fp16') convertFlexibleNode(copy);
-      inserter(g).insertAfter(p, copy);
-      bump(report, 'duplicatedNodes');
-    } else {
-      const cast = new Node('Cast', namer(`${v.name}_cast_${want}`), [v], []);
-      cast.attributes = [{ name: 'to', attr: { type: 'int', value: BigInt(elem) } }];
-      made = new Value(namer(`${v.name}_${want}`), { kind: 'tensor', elemType: elem, ...(v.tensorType?.shape ? { shape: [...v.tensorType.shape] } : {}) });
-      made.producer = cast;
-      cast.outputs = [made];
-      if (v.producer && g.nodes.includes(v.producer)) inserter(g).insertAfter(v.producer, cast);
-      else inserter(g).insertAfter(undefined, cast);
-      bump(report, 'castsInserted');
-    }
-    definedIn.set(made, g);
-    native.set(made, want);
-    alt.set(v, made);
-    return made;
-  };
+/** Phase 2: each float32 value's native precision; flexible producers take what their consumers want. */
+function decideNativePrecisions(s: Fp16State, g: Graph = s.root): void {
+  const top = g === s.root;
+  for (const v of g.inputs) if (isF32(s, v)) s.native.set(v, top ? (s.o.keepIoTypes ? 'fp32' : 'fp16') : s.skippedSubgraphs.has(g) ? 'fp32' : 'fp16');
+  const candidates: Value[] = [...g.initializers.filter((v) => isF32(s, v))];
+  for (const n of g.nodes) {
+    const fixed = FLOAT32_OUTPUTS[opKey(n)] ?? [];
+    n.outputs.forEach((v, i) => {
+      if (!isF32(s, v)) return;
+      if (!s.kept.has(n) && isFlexibleProducer(n)) candidates.push(v);
+      else s.native.set(v, s.kept.has(n) || fixed.includes(i) ? 'fp32' : 'fp16');
+    });
+    for (const sg of listSubgraphs(n)) decideNativePrecisions(s, sg);
+  }
+  for (const v of candidates) {
+    if (s.native.has(v)) continue; // a graph input that is also an initializer (a default value)
+    const needs = (s.uses.get(v) ?? []).map((u) => needOf(s, u));
+    const w16 = needs.includes('fp16');
+    const w32 = needs.includes('fp32');
+    s.native.set(v, w16 || (!w32 && needs.length > 0) ? 'fp16' : 'fp32');
+    if (w16 && w32) s.flexible.add(v);
+  }
+}
 
-  const convertFlexibleNode = (n: Node): void => {
-    if (n.opType === 'Cast') {
-      n.attributes = n.attributes.map((a) => (a.name === 'to' ? { ...a, attr: { type: 'int', value: BigInt(DataType.FLOAT16) } } : a));
-      return;
-    }
-    convertConstantNode(n, toHalf);
-  };
+// ---- 3. rewrite: convert tensors and attributes, retype values ---------------------------------
 
-  // Convert nodes' own attributes and flexible producers.
-  const rewriteGraph = (g: Graph): void => {
-    for (const v of g.initializers) {
-      if (native.get(v) === 'fp16' && v.initializer) {
-        origInit.set(v, v.initializer);
-        v.initializer = { ...toHalf(v.initializer, v.name, !flexible.has(v)), name: v.initializer.name };
-        retype(v, DataType.FLOAT16);
-      }
+function inserter(s: Fp16State, g: Graph): NodeInserter {
+  let i = s.inserters.get(g);
+  if (!i) s.inserters.set(g, (i = new NodeInserter(g)));
+  return i;
+}
+
+/** A float32 tensor as float16 (converted once per tensor; clamped and underflowed values counted). */
+function toHalf(s: Fp16State, t: Tensor, where: string, allowInPlace: boolean): Tensor {
+  const prior = s.converted.get(t);
+  if (prior) return prior;
+  let h: Tensor;
+  if (t.placeholder || (t.data.length === 0 && t.dims.some((d) => d !== 0))) {
+    h = { ...placeholderTensor(t.name, DataType.FLOAT16, t.dims), ...(t.placeholder ? {} : { placeholder: false }) };
+    if (!t.placeholder) throw new PassError(FP16_NAME, where, `tensor '${t.name}' has no data loaded (read the model with external data)`);
+  } else {
+    const r = float32BytesToFloat16(t.data, s.o.inPlace && allowInPlace ? t.data : undefined);
+    bump(s.report, 'clampedValues', r.clamped);
+    bump(s.report, 'underflowedValues', r.underflowed);
+    if (r.clamped) bump(s.report, 'clampedTensors');
+    h = { ...t, dataType: DataType.FLOAT16, data: r.data };
+    delete h.external;
+    delete h.externalOrder;
+  }
+  s.converted.set(t, h);
+  bump(s.report, 'convertedTensors');
+  bump(s.report, 'convertedBytes', t.data.length);
+  return h;
+}
+
+function retype(v: Value, elemType: number): void {
+  if (v.type?.kind === 'tensor') v.type = { ...v.type, elemType };
+  else if (!v.type) v.type = { kind: 'tensor', elemType };
+}
+
+function convertFlexibleNode(s: Fp16State, n: Node): void {
+  if (n.opType === 'Cast') {
+    n.attributes = n.attributes.map((a) => (a.name === 'to' ? { ...a, attr: { type: 'int', value: BigInt(DataType.FLOAT16) } } : a));
+    return;
+  }
+  convertConstantNode(n, (t, where, inPlace) => toHalf(s, t, where, inPlace));
+}
+
+/** Phase 3: converts initializers, flexible producers and typed attributes; retypes float16 values. */
+function convertGraph(s: Fp16State, g: Graph): void {
+  for (const v of g.initializers) {
+    if (s.native.get(v) === 'fp16' && v.initializer) {
+      s.origInit.set(v, v.initializer);
+      v.initializer = { ...toHalf(s, v.initializer, v.name, !s.flexible.has(v)), name: v.initializer.name };
+      retype(v, DataType.FLOAT16);
     }
-    for (const v of g.inputs) if (native.get(v) === 'fp16') retype(v, DataType.FLOAT16);
-    for (const n of g.nodes) {
-      const outsF32 = n.outputs.filter(isF32);
-      if (!kept.has(n)) {
-        if (isFlexibleProducer(n) && outsF32.length) {
-          if (native.get(outsF32[0] as Value) === 'fp16') {
-            origAttrs.set(n, n.attributes);
-            convertFlexibleNode(n);
-          }
-        } else if (outsF32.length && (n.opType === 'ConstantOfShape' || n.opType === 'EyeLike' || n.opType.startsWith('Random') || n.opType === 'Bernoulli')) {
-          convertTypedAttrs(n, toHalf);
+  }
+  for (const v of g.inputs) if (s.native.get(v) === 'fp16') retype(v, DataType.FLOAT16);
+  for (const n of g.nodes) {
+    const outsF32 = n.outputs.filter((v) => isF32(s, v));
+    if (!s.kept.has(n)) {
+      if (isFlexibleProducer(n) && outsF32.length) {
+        if (s.native.get(outsF32[0] as Value) === 'fp16') {
+          s.origAttrs.set(n, n.attributes);
+          convertFlexibleNode(s, n);
         }
-        if (n.inputs.some(isF32) || outsF32.length) bump(report, 'nodesConverted');
+      } else if (outsF32.length && (n.opType === 'ConstantOfShape' || n.opType === 'EyeLike' || n.opType.startsWith('Random') || n.opType === 'Bernoulli')) {
+        convertTypedAttrs(n, (t, where, inPlace) => toHalf(s, t, where, inPlace));
       }
-      for (const v of n.outputs) if (isF32(v) && native.get(v) === 'fp16') retype(v, DataType.FLOAT16);
-      for (const sg of listSubgraphs(n)) rewriteGraph(sg);
+      if (n.inputs.some((v) => isF32(s, v)) || outsF32.length) bump(s.report, 'nodesConverted');
     }
-  };
-  rewriteGraph(root);
+    for (const v of n.outputs) if (isF32(s, v) && s.native.get(v) === 'fp16') retype(v, DataType.FLOAT16);
+    for (const sg of listSubgraphs(n)) convertGraph(s, sg);
+  }
+}
 
-  // ---- 4. connect: every use gets the precision it needs -----------------------------------------
+// ---- 4. connect: every use gets the precision it needs -----------------------------------------
+
+/**
+ * `v` in the other precision: a duplicate of a flexible initializer or producer, else one Cast (shared by
+ * every consumer, placed in the graph that defines `v`).
+ */
+function makeAlt(s: Fp16State, v: Value, want: Prec): Value {
+  const prior = s.alt.get(v);
+  if (prior) return prior;
+  const g = s.definedIn.get(v);
+  if (!g) throw new PassError(FP16_NAME, undefined, `value '${v.name}' is not defined in any graph`);
+  const elem = want === 'fp16' ? DataType.FLOAT16 : DataType.FLOAT;
+  let made: Value;
+  if (s.flexible.has(v) && v.initializer) {
+    // Duplicate the initializer in the other precision instead of casting it at run time.
+    made = new Value(s.namer(`${v.name}_${want}`), { kind: 'tensor', elemType: elem, shape: [...(v.initializer.dims ?? [])] });
+    const src = s.origInit.get(v) ?? v.initializer;
+    made.initializer = want === 'fp16' ? { ...toHalf(s, src, v.name, false), name: made.name } : { ...src, name: made.name };
+    g.initializers.push(made);
+    bump(s.report, 'duplicatedInitializers');
+  } else if (s.flexible.has(v) && v.producer) {
+    const p = v.producer;
+    const copy = new Node(p.opType, s.namer(`${p.name || p.opType}_${want}`), [...p.inputs], [], p.domain);
+    copy.attributes = (s.origAttrs.get(p) ?? p.attributes).map((a) => ({ ...a }));
+    made = new Value(s.namer(`${v.name}_${want}`), { kind: 'tensor', elemType: elem });
+    made.producer = copy;
+    copy.outputs = [made];
+    if (want === 'fp16') convertFlexibleNode(s, copy);
+    inserter(s, g).insertAfter(p, copy);
+    bump(s.report, 'duplicatedNodes');
+  } else {
+    const cast = new Node('Cast', s.namer(`${v.name}_cast_${want}`), [v], []);
+    cast.attributes = [{ name: 'to', attr: { type: 'int', value: BigInt(elem) } }];
+    made = new Value(s.namer(`${v.name}_${want}`), { kind: 'tensor', elemType: elem, ...(v.tensorType?.shape ? { shape: [...v.tensorType.shape] } : {}) });
+    made.producer = cast;
+    cast.outputs = [made];
+    if (v.producer && g.nodes.includes(v.producer)) inserter(s, g).insertAfter(v.producer, cast);
+    else inserter(s, g).insertAfter(undefined, cast);
+    bump(s.report, 'castsInserted');
+  }
+  s.definedIn.set(made, g);
+  s.native.set(made, want);
+  s.alt.set(v, made);
+  return made;
+}
+
+/** Phase 4: every use whose needed precision differs from the value's native one reads an alternate. */
+function connectUses(s: Fp16State): void {
   const outputSwaps: { v: Value; index: number }[] = [];
-  for (const [v, list] of uses) {
-    const have = native.get(v);
+  for (const [v, list] of s.uses) {
+    const have = s.native.get(v);
     if (!have) continue;
     for (const u of list) {
-      const need = needOf(u);
+      const need = needOf(s, u);
       if (need === 'any' || need === have) continue;
-      if (u.kind === 'output' && u.graph === root) {
+      if (u.kind === 'output' && u.graph === s.root) {
         outputSwaps.push({ v, index: u.index });
         continue;
       }
-      const a = makeAlt(v, need);
+      const a = makeAlt(s, v, need);
       if (u.kind === 'node') u.node.inputs[u.index] = a;
       else u.graph.outputs[u.index] = a;
     }
   }
   // Kept float32 graph outputs produced in float16: the Cast takes over the output's name.
   for (const { v, index } of outputSwaps) {
-    const a = makeAlt(v, 'fp32');
+    const a = makeAlt(s, v, 'fp32');
     const name = v.name;
-    v.name = namer(`${name}_fp16`);
+    v.name = s.namer(`${name}_fp16`);
     a.name = name;
     if (v.tensorType?.shape && a.type?.kind === 'tensor') a.type.shape = [...v.tensorType.shape];
-    root.outputs[index] = a;
+    s.root.outputs[index] = a;
   }
-  for (const [g, ins] of inserters) ins.apply();
+  for (const ins of s.inserters.values()) ins.apply();
+}
 
-  // ---- 5. clean up Cast chains --------------------------------------------------------------------
-  if (o.removeRedundantCasts) bump(report, 'castsRemoved', removeRedundantCasts(root));
-  bump(report, 'castsInserted', 0);
-  bump(report, 'castsRemoved', 0);
+// ---- 5. clean up Cast chains, then the report --------------------------------------------------
 
-  const mixed = mixedFloatInputNodes(root);
+function removeCasts(s: Fp16State): void {
+  if (s.o.removeRedundantCasts) bump(s.report, 'castsRemoved', removeRedundantCasts(s.root));
+  bump(s.report, 'castsInserted', 0);
+  bump(s.report, 'castsRemoved', 0);
+}
+
+/** The warnings (mixed float inputs, clamped initializers) and the kept-node counters and details. */
+function finishReport(s: Fp16State): void {
+  const { report } = s;
+  const mixed = mixedFloatInputNodes(s.root);
   if (mixed.length)
     report.warnings.push({
       pass: FP16_NAME,
       code: 'mixed-float-inputs',
       message: `${mixed.length} node(s) take float inputs of different types, which ONNX Runtime's kernels bind to one type: it will cast them and run the node on the CPU EP: ${mixed.slice(0, 6).map((n) => `${n.name || '(unnamed)'} (${n.opType})`).join(', ')}${mixed.length > 6 ? ` +${mixed.length - 6} more` : ''}`,
     });
-
   const clampedValues = report.stats.clampedValues ?? 0;
   if (clampedValues > 0)
     report.warnings.push({ pass: FP16_NAME, code: 'clamped-initializers', message: `${clampedValues} initializer value(s) in ${report.stats.clampedTensors ?? 0} tensor(s) were outside the float16 range and were clamped to ±65504` });
-  report.stats.nodesKept = kept.size;
-  report.details = { keptNodes: [...kept].filter((n) => n.name).map((n) => n.name).slice(0, 500) };
-  recordPass(m, FP16_NAME, { keepIoTypes: o.keepIoTypes, opBlockList: [...o.opBlockList, ...o.extraOpBlockList], nodeBlockList: [...o.nodeBlockList], keepShapeArithmetic: o.keepShapeArithmetic, keepGridChain: o.keepGridChain });
-  verifyModel(m, `pass ${FP16_NAME}`);
-  return { model: m, report };
+  report.stats.nodesKept = s.kept.size;
+  report.details = { keptNodes: [...s.kept].filter((n) => n.name).map((n) => n.name).slice(0, 500) };
 }
 
 /** The `fp16` pass (see module docs). Pure: returns a new model, the input is untouched (unless `inPlace`). */
@@ -427,222 +501,5 @@ export function fp16(model: Model, options: Fp16Options = {}): Model {
   return fp16WithReport(model, options).model;
 }
 
-function convertConstantNode(n: Node, toHalf: (t: Tensor, where: string, inPlace: boolean) => Tensor): void {
-  n.attributes = n.attributes.map((a) => {
-    if (a.name === 'value' && a.attr.type === 'tensor' && a.attr.value.dataType === DataType.FLOAT)
-      return { ...a, attr: { type: 'tensor', value: toHalf(a.attr.value, n.name, false) } satisfies Attribute };
-    if (a.name === 'value_float' && a.attr.type === 'float')
-      return { name: 'value', attr: { type: 'tensor', value: halfTensor(a.attr.value === undefined ? [] : [a.attr.value], []) } satisfies Attribute };
-    if (a.name === 'value_floats' && a.attr.type === 'floats')
-      return { name: 'value', attr: { type: 'tensor', value: halfTensor(a.attr.value, [a.attr.value.length]) } satisfies Attribute };
-    return a;
-  });
-}
-
-function halfTensor(values: number[], dims: number[]): Tensor {
-  const h = float32ToFloat16(Float32Array.from(values, (x) => Math.max(-65504, Math.min(65504, x))));
-  return { name: '', dataType: DataType.FLOAT16, dims, data: new Uint8Array(h.buffer), storage: 'raw' };
-}
-
-/** ConstantOfShape value, Random… / EyeLike dtype and Cast to=FLOAT → float16 on converted nodes. */
-function convertTypedAttrs(n: Node, toHalf: (t: Tensor, where: string, inPlace: boolean) => Tensor): void {
-  n.attributes = n.attributes.map((a) => {
-    if (n.opType === 'ConstantOfShape' && a.name === 'value' && a.attr.type === 'tensor' && a.attr.value.dataType === DataType.FLOAT)
-      return { ...a, attr: { type: 'tensor', value: toHalf(a.attr.value, n.name, false) } };
-    if ((a.name === 'dtype' || (n.opType === 'Cast' && a.name === 'to')) && a.attr.type === 'int' && Number(a.attr.value) === DataType.FLOAT)
-      return { ...a, attr: { type: 'int', value: BigInt(DataType.FLOAT16) } };
-    return a;
-  });
-  if (n.opType === 'ConstantOfShape' && !n.attr('value')) {
-    // The default value is float32 zero; spell out a float16 zero.
-    n.attributes.push({ name: 'value', attr: { type: 'tensor', value: halfTensor([0], [1]) } });
-  }
-  if ((n.opType === 'RandomNormal' || n.opType === 'RandomUniform') && !n.attr('dtype'))
-    n.attributes.push({ name: 'dtype', attr: { type: 'int', value: BigInt(DataType.FLOAT16) } });
-}
-
-/**
- * The nodes of `g` that compute the grids of its kept GridSamples: walked back from each grid input
- * through GRID_CHAIN_OPS nodes (default domain, no subgraphs, float32 outputs), stopping at anything else,
- * at graph inputs and at constants (which the pass duplicates in float32 where needed). Nodes already kept
- * are not returned.
- */
-function findGridChains(g: Graph, kept: ReadonlySet<Node>, types: Map<Value, number>): Set<Node> {
-  const own = new Set(g.nodes);
-  const chain = new Set<Node>();
-  const stack: Value[] = [];
-  for (const n of g.nodes) {
-    if (n.opType !== 'GridSample' || (n.domain !== '' && n.domain !== 'ai.onnx') || !kept.has(n)) continue;
-    if (n.inputs[1]) stack.push(n.inputs[1]);
-  }
-  while (stack.length) {
-    const v = stack.pop() as Value;
-    const p = v.producer;
-    if (!p || !own.has(p) || chain.has(p) || kept.has(p)) continue;
-    if (!GRID_CHAIN_OPS.has(p.opType) || (p.domain !== '' && p.domain !== 'ai.onnx') || listSubgraphs(p).length) continue;
-    if (!p.outputs.some((x) => x && types.get(x) === DataType.FLOAT)) continue;
-    chain.add(p);
-    for (const x of p.inputs) if (x && types.get(x) === DataType.FLOAT) stack.push(x);
-  }
-  return chain;
-}
-
-const FLOAT_TYPES = new Set<number>([DataType.FLOAT, DataType.FLOAT16, DataType.BFLOAT16, DataType.DOUBLE]);
-/** Ops whose inputs legitimately mix float types beyond ANY_TYPE_INPUTS / FLOAT32_INPUTS (scales, zero points). */
-const MIXED_OK_OPS = new Set(['QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear']);
-
-/**
- * Nodes (all graphs) whose float inputs have more than one element type, outside the inputs that may
- * differ (ANY_TYPE_INPUTS, FLOAT32_INPUTS, quantization scales, nodes with subgraphs). ONNX allows some of
- * these (GridSample's T1 ≠ T2, BatchNormalization's T ≠ T1), but ORT's kernels register one type for both,
- * so such a node has no kernel on any EP and ORT's InsertCastTransformer runs it on the CPU.
- */
-export function mixedFloatInputNodes(root: Graph): Node[] {
-  const types = propagateElemTypes(root);
-  const out: Node[] = [];
-  const walk = (g: Graph): void => {
-    for (const n of g.nodes) {
-      const subs = listSubgraphs(n);
-      for (const sg of subs) walk(sg);
-      const std = n.domain === '' || n.domain === 'ai.onnx';
-      if (subs.length || (std && MIXED_OK_OPS.has(n.opType))) continue;
-      const free = new Set([...(std ? ANY_TYPE_INPUTS[n.opType] ?? [] : []), ...(FLOAT32_INPUTS[opKey(n)] ?? [])]);
-      const seen = new Set<number>();
-      n.inputs.forEach((v, i) => {
-        const t = v && !free.has(i) ? types.get(v) : undefined;
-        if (t !== undefined && FLOAT_TYPES.has(t)) seen.add(t);
-      });
-      if (seen.size > 1) out.push(n);
-    }
-  };
-  walk(root);
-  return out;
-}
-
-/** Ops that only move data or are cheap elementwise math: free to leave in float32 at the output. */
-const TAIL_OPS = new Set([
-  'Identity', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Concat', 'Slice', 'Split', 'Expand',
-  'DepthToSpace', 'SpaceToDepth', 'Sigmoid', 'Tanh', 'Relu', 'LeakyRelu', 'Clip', 'HardSigmoid', 'Softplus',
-  'Add', 'Sub', 'Mul', 'Div', 'Neg', 'Abs',
-]);
-
-/**
- * The output tail of the root graph: TAIL_OPS nodes (default domain, no subgraphs) all of whose outputs
- * are used only by root outputs or by other tail nodes. Walked from the last node back, so a chain
- * (DepthToSpace → Sigmoid → output) is found whole.
- */
-function findOutputTail(root: Graph, uses: Map<Value, Use[]>): Set<Node> {
-  const tail = new Set<Node>();
-  for (let i = root.nodes.length - 1; i >= 0; i--) {
-    const n = root.nodes[i] as Node;
-    if (!TAIL_OPS.has(n.opType) || (n.domain !== '' && n.domain !== 'ai.onnx')) continue;
-    const onlyTail = n.outputs.every((v) => {
-      if (!v) return true;
-      const us = uses.get(v) ?? [];
-      return us.length > 0 && us.every((u) => (u.kind === 'output' ? u.graph === root : tail.has(u.node)));
-    });
-    if (onlyTail) tail.add(n);
-  }
-  return tail;
-}
-
-/**
- * Shape arithmetic: float nodes whose inputs all derive from Shape/Size outputs and constants (no data
- * from graph inputs), with at least one Shape/Size-derived input.
- */
-function findShapeArithmetic(g: Graph, types: Map<Value, number>): Set<Node> {
-  const dataDep = new Set<Value>(g.inputs);
-  const shapeDep = new Set<Value>();
-  const out = new Set<Node>();
-  const own = new Set<Value>([...g.inputs, ...g.initializers]);
-  for (const n of g.nodes) for (const v of n.outputs) if (v) own.add(v);
-  for (const n of g.nodes) {
-    const ins = n.inputs.filter((v): v is Value => !!v);
-    if (n.opType === 'Shape' || n.opType === 'Size') {
-      for (const v of n.outputs) if (v) shapeDep.add(v);
-      continue;
-    }
-    // Outer-scope values and subgraph inputs count as data.
-    const anyData = ins.some((v) => dataDep.has(v) || (!own.has(v) && !v.initializer)) || listSubgraphs(n).length > 0;
-    const anyShape = ins.some((v) => shapeDep.has(v));
-    for (const v of n.outputs) if (v) {
-      if (anyData) dataDep.add(v);
-      else if (anyShape) shapeDep.add(v);
-    }
-    if (!anyData && anyShape && [...ins, ...n.outputs].some((v) => v && types.get(v) === DataType.FLOAT)) out.add(n);
-  }
-  return out;
-}
-
-const LOSSLESS_WIDENING: Record<number, number[]> = {
-  [DataType.FLOAT16]: [DataType.FLOAT, DataType.DOUBLE],
-  [DataType.FLOAT]: [DataType.DOUBLE],
-  [DataType.BFLOAT16]: [DataType.FLOAT, DataType.DOUBLE],
-};
-
-function castTo(n: Node): number | undefined {
-  const a = n.attr('to');
-  return a?.type === 'int' ? Number(a.value) : undefined;
-}
-
-/**
- * Removes Casts that do nothing (input type = `to`) and shortcuts Cast chains whose first step is a
- * lossless widening (fp16→fp32→fp16 becomes nothing; fp16→fp32→int64 becomes fp16→int64). Casts left
- * without consumers are dropped. Returns how many Cast nodes were removed.
- */
-export function removeRedundantCasts(root: Graph): number {
-  let removed = 0;
-  let changed = true;
-  while (changed) {
-    changed = false;
-    const types = propagateElemTypes(root);
-    const uses = listUses(root);
-    const isOutput = (v: Value): boolean => (uses.get(v) ?? []).some((u) => u.kind === 'output');
-    const dead = new Set<Node>();
-    const walk = (g: Graph): void => {
-      for (const n of g.nodes) {
-        for (const sg of listSubgraphs(n)) walk(sg);
-        if (n.opType !== 'Cast' || !(n.domain === '' || n.domain === 'ai.onnx')) continue;
-        const x = n.inputs[0];
-        const y = n.outputs[0];
-        const to = castTo(n);
-        if (!x || !y || to === undefined) continue;
-        const tx = types.get(x);
-        if (tx === to && !isOutput(y)) {
-          replaceUses(root, y, x);
-          dead.add(n);
-          changed = true;
-          continue;
-        }
-        const p = x.producer;
-        if (p && p.opType === 'Cast' && (p.domain === '' || p.domain === 'ai.onnx') && p.inputs[0]) {
-          const t0 = types.get(p.inputs[0]);
-          const t1 = castTo(p);
-          if (t0 !== undefined && t1 !== undefined && (LOSSLESS_WIDENING[t0]?.includes(t1) || t0 === t1)) {
-            if (to === t0 && !isOutput(y)) {
-              replaceUses(root, y, p.inputs[0]);
-              dead.add(n);
-            } else n.inputs[0] = p.inputs[0];
-            changed = true;
-          }
-        }
-      }
-    };
-    walk(root);
-    // Drop Casts nobody reads any more.
-    const uses2 = listUses(root);
-    const sweep = (g: Graph): void => {
-      for (const n of g.nodes) {
-        for (const sg of listSubgraphs(n)) sweep(sg);
-        if (n.opType === 'Cast' && n.outputs.every((v) => !v || !(uses2.get(v)?.length))) dead.add(n);
-      }
-      const before = g.nodes.length;
-      g.nodes = g.nodes.filter((n) => !dead.has(n));
-      removed += before - g.nodes.length;
-    };
-    sweep(root);
-  }
-  return removed;
-}
-
+export { mixedFloatInputNodes, removeRedundantCasts } from './fp16-graph.js';
 export type { PassReport };

@@ -63,7 +63,10 @@ export function reductionLength(t: Target): number {
 }
 
 /** The nodes to quantize; every other node of a quantized op type is listed in `report.details.skipped`. */
-export function findTargets(m: Model, o: Int8TargetOptions, report: PassReport, passName: string): Target[] {
+/** The counters the shared int8 weight helpers add (`skipped.<why>`: nodes of a quantized op type left float). */
+export type Int8WeightStat = 'perChannelViaMul' | `skipped.${string}`;
+
+export function findTargets(m: Model, o: Int8TargetOptions, report: PassReport<Int8WeightStat>, passName: string): Target[] {
   const ops = new Set(o.opTypes);
   const exclude = new Set(o.nodesToExclude);
   const only = o.nodesToQuantize ? new Set(o.nodesToQuantize) : undefined;
@@ -111,7 +114,7 @@ export function findTargets(m: Model, o: Int8TargetOptions, report: PassReport, 
  * returns the float weight value to feed it. Per channel (when `perChannel`) at any opset: a per-axis DequantizeLinear from opset
  * 13, DequantizeLinear + Mul below (see the module docs).
  */
-export function weightDq(t: Target, perChannel: boolean, namer: (b: string) => string, ins: NodeInserter, opset: number, report: PassReport, qmax: WeightQMax = 127): Value {
+export function weightDq(t: Target, perChannel: boolean, namer: (b: string) => string, ins: NodeInserter, opset: number, report: PassReport<Int8WeightStat>, qmax: WeightQMax = 127): Value {
   const w = readFloats(t.weight);
   const axis = perChannel ? t.axis : undefined;
   const qw = quantizeWeightInt8(w, t.weight.dims, axis, true, qmax);

@@ -31,12 +31,24 @@ import { Node, Value, type Graph, type Model } from '../onnx/types.js';
 import { verifyModel } from '../onnx/verify.js';
 import { NodeInserter, addInitializer, bump, constantTensor, intAttr, listSubgraphs, makeNode, newReport, out0, recordPass, type PassResult } from './common.js';
 import { propagateElemTypes } from './elem-types.js';
-import { findTargets, reductionLength, weightDq, type SkippedNode, type Target } from './int8-weights.js';
-import { ensureOpset } from './opset-upgrade.js';
+import { findTargets, reductionLength, weightDq, type Int8WeightStat, type SkippedNode, type Target } from './int8-weights.js';
+import { ensureOpset, type OpsetUpgradeStat } from './opset-upgrade.js';
 import { activationParams, quantizeWeightInt8, weightQMax, type WeightQMax } from './qmath.js';
 
 export const INT8_DYNAMIC_NAME = 'int8-dynamic';
 export const INT8_STATIC_NAME = 'int8-static';
+
+/** The int8 passes' counters (`quantized.<opType>` per op type), with those of their shared helpers. */
+export type Int8Stat =
+  | 'nodesQuantized'
+  | `quantized.${string}`
+  | 'weightOnlyShortReduction'
+  | 'fellBackToQdq'
+  | 'initializersRemoved'
+  | 'weightsQuantized'
+  | 'activationsQuantized'
+  | Int8WeightStat
+  | OpsetUpgradeStat;
 
 export type TargetEp = 'cuda' | 'cpu';
 export type Int8Format = 'auto' | 'qdq' | 'qoperator';
@@ -140,11 +152,11 @@ function resolveFormat(o: typeof INT8_DYNAMIC_DEFAULTS): 'qdq' | 'qoperator' {
 }
 
 /** Runs dynamic int8 quantization and returns the model with a report. */
-export function int8DynamicWithReport(model: Model, options: Int8DynamicOptions = {}): PassResult {
+export function int8DynamicWithReport(model: Model, options: Int8DynamicOptions = {}): PassResult<Int8Stat> {
   const o = { ...INT8_DYNAMIC_DEFAULTS, ...options };
   const format = resolveFormat(o);
   const reduceRange = resolveReduceRange(o, 'dynamic');
-  const report = newReport(INT8_DYNAMIC_NAME, { ...o, resolvedFormat: format, resolvedReduceRange: reduceRange });
+  const report = newReport<Int8Stat>(INT8_DYNAMIC_NAME, { ...o, resolvedFormat: format, resolvedReduceRange: reduceRange });
   const m = cloneModel(model);
   const opset =
     format === 'qoperator'
@@ -322,7 +334,7 @@ export const INT8_STATIC_DEFAULTS = { ...INT8_DYNAMIC_DEFAULTS, activationType: 
 /** Names of the activation values static quantization needs ranges for (input 0 of each target node). */
 export function staticCalibrationTensors(model: Model, options: Omit<Int8DynamicOptions, 'format'> = {}): string[] {
   const o = { ...INT8_DYNAMIC_DEFAULTS, ...options };
-  const r = newReport(INT8_STATIC_NAME, {});
+  const r = newReport<Int8Stat>(INT8_STATIC_NAME, {});
   const types = propagateElemTypes(model.graph);
   const names = new Set<string>();
   for (const t of findTargets(model, o, r, INT8_STATIC_NAME)) {
@@ -333,11 +345,11 @@ export function staticCalibrationTensors(model: Model, options: Omit<Int8Dynamic
 }
 
 /** Static QDQ quantization from calibrated ranges; returns the model with a report. */
-export function int8StaticWithReport(model: Model, options: Int8StaticOptions): PassResult {
+export function int8StaticWithReport(model: Model, options: Int8StaticOptions): PassResult<Int8Stat> {
   const o = { ...INT8_STATIC_DEFAULTS, ...options };
   const actType = o.activationType === 'auto' ? (o.targetEp === 'cpu' ? 'uint8' : 'int8') : o.activationType;
   const reduceRange = resolveReduceRange(o, 'static');
-  const report = newReport(INT8_STATIC_NAME, { ...o, ranges: `${Object.keys(o.ranges).length} tensors`, resolvedActivationType: actType, resolvedReduceRange: reduceRange });
+  const report = newReport<Int8Stat>(INT8_STATIC_NAME, { ...o, ranges: `${Object.keys(o.ranges).length} tensors`, resolvedActivationType: actType, resolvedReduceRange: reduceRange });
   const m = cloneModel(model);
   const opset = ensureOpset(m, 10, 'QuantizeLinear/DequantizeLinear need opset 10', o.upgradeOpset, report);
   const namer = createNamer(m.graph);

@@ -25,6 +25,9 @@ import { roundHalfEven } from './qmath.js';
 
 export const WO_NAME = 'matmul-nbits';
 
+/** The weight-only pass's counters. */
+export type WoStat = 'nodesConverted' | 'skipped' | 'weightBytesBefore' | 'weightBytesAfter';
+
 export interface MatMulNBitsOptions {
   /** Bits per weight: 4 or 8 (default 4). */
   bits?: 4 | 8;
@@ -150,11 +153,11 @@ export function unpackMatMulNBits(p: PackedWeight, K: number, N: number, bits: 4
 }
 
 /** Runs the pass and returns the model with a report. */
-export function matMulNBitsWithReport(model: Model, options: MatMulNBitsOptions = {}): PassResult {
+export function matMulNBitsWithReport(model: Model, options: MatMulNBitsOptions = {}): PassResult<WoStat> {
   const o = { ...WO_DEFAULTS, ...options };
   if (o.bits !== 4 && o.bits !== 8) throw new PassError(WO_NAME, undefined, `bits must be 4 or 8, got ${String(o.bits)}`);
   if (o.blockSize < 16 || (o.blockSize & (o.blockSize - 1)) !== 0) throw new PassError(WO_NAME, undefined, `block size must be a power of 2 ≥ 16, got ${o.blockSize}`);
-  const report = newReport(WO_NAME, o);
+  const report = newReport<WoStat>(WO_NAME, o);
   const m = cloneModel(model);
   const namer = createNamer(m.graph);
   const types = propagateElemTypes(m.graph);

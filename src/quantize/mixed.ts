@@ -18,12 +18,12 @@
 import { PassError } from '../errors.js';
 import { DataType } from '../onnx/dtype.js';
 import { cloneModel, createNamer } from '../onnx/graph-utils.js';
-import type { Model, Node } from '../onnx/types.js';
+import type { Model, Node, Value } from '../onnx/types.js';
 import type { ExecutionProvider } from '../runtime/index.js';
 import { verifyModel } from '../onnx/verify.js';
 import type { SampleSource } from './calibrate.js';
 import { feedsSource } from './calibrate.js';
-import { newReport, recordPass, type PassResult } from './common.js';
+import { newReport, PASSES_METADATA_KEY, recordPass, type PassReport, type PassResult } from './common.js';
 import { propagateElemTypes } from './elem-types.js';
 import { adaptFeeds, openSession, randomFeeds, toFloat32, withExtraOutputs } from './execute.js';
 import { fp16WithReport, FP16_DEFAULTS, type Fp16Options } from './fp16.js';
@@ -31,6 +31,9 @@ import { int8DynamicWithReport, INT8_DYNAMIC_DEFAULTS, type Int8DynamicOptions }
 import { compareArrays, worst, type ErrorStats } from './metrics.js';
 
 export const MIXED_NAME = 'mixed';
+
+/** The mixed precision search's counters. */
+export type MixedStat = 'candidates' | 'nodesKept' | 'evaluations';
 
 export interface MixedOptions {
   /** What to lower to (default 'fp16'). */
@@ -53,6 +56,8 @@ export interface MixedOptions {
 }
 
 export const MIXED_DEFAULTS = { target: 'fp16' as const, maxError: 1e-2, sampleCount: 2 };
+/** Where sensitivity is measured when `ep` is not given (kept out of MIXED_DEFAULTS: the report echoes those). */
+export const MIXED_DEFAULT_EP: ExecutionProvider = 'cpu';
 
 export interface NodeScore {
   node: string;
@@ -102,10 +107,30 @@ async function outputError(cand: Model, samples: SampleSource, refOut: Record<st
   }
 }
 
+/** The options with MIXED_DEFAULTS applied. */
+type MixedResolved = MixedOptions & Required<Pick<MixedOptions, 'target' | 'maxError' | 'sampleCount'>>;
+
+/** What the sensitivity run measured: the reference outputs per sample, and per float value its error. */
+interface Sensitivity {
+  refOut: Record<string, Float32Array>[];
+  /** Worst relative L2 of each float value (lowered vs reference) over the samples. */
+  err: Map<string, number>;
+  /** Values that were non-finite in the lowered run. */
+  nonFin: Set<string>;
+}
+
+/** The search's outcome: how many ranked nodes stay float32 and the errors it measured. */
+interface KeepCount {
+  best: number;
+  plain: ErrorStats;
+  bestErr: ErrorStats;
+  evaluations: number;
+}
+
 /** Runs the mixed-precision search; returns the model, a report with per-node scores and kept nodes. */
-export async function mixedPrecision(model: Model, options: MixedOptions = {}): Promise<PassResult> {
+export async function mixedPrecision(model: Model, options: MixedOptions = {}): Promise<PassResult<MixedStat>> {
   const o = { ...MIXED_DEFAULTS, ...options };
-  const report = newReport(MIXED_NAME, { ...o, samples: o.samples ? `${o.samples.count} samples` : undefined });
+  const report = newReport<MixedStat>(MIXED_NAME, { ...o, samples: o.samples ? `${o.samples.count} samples` : undefined });
   // Nodes need names to be kept by name.
   const m0 = cloneModel(model);
   const namer = createNamer(m0.graph);
@@ -114,45 +139,68 @@ export async function mixedPrecision(model: Model, options: MixedOptions = {}): 
   const types = propagateElemTypes(m0.graph);
   const floatOut = (n: Node): boolean => n.outputs.some((v) => v && types.get(v) === DataType.FLOAT);
   const candidates = m0.graph.nodes.filter((n) => floatOut(n) && n.opType !== 'Constant' && (o.target === 'fp16' || ['MatMul', 'Gemm', 'Conv'].includes(n.opType)));
-  const lowered = lower(m0, o.target, [], o);
+  const sensitivity = await measureSensitivity(m0, types, samples, o);
+  const ranked = rankNodes(m0, candidates, sensitivity);
+  const k = await searchKeepCount(m0, ranked, samples, sensitivity.refOut, o, report);
+  const keep = ranked.slice(0, k.best);
+  const out = lower(m0, o.target, keep.map((s) => s.node), o);
+  report.details = mixedDetails(o, ranked, keep, k) as unknown as Record<string, unknown>;
+  report.stats.candidates = ranked.length;
+  report.stats.nodesKept = k.best;
+  report.stats.evaluations = k.evaluations;
+  // Replace the inner pass's record by one for the whole search.
+  const rec = out.metadataProps.find((e) => e.key === PASSES_METADATA_KEY);
+  if (rec) {
+    const prior = model.metadataProps.find((e) => e.key === PASSES_METADATA_KEY);
+    if (prior) rec.value = prior.value;
+    else out.metadataProps = out.metadataProps.filter((e) => e !== rec);
+  }
+  recordPass(out, MIXED_NAME, { target: o.target, maxError: o.maxError, keptNodes: keep.map((s) => s.node), samples: samples.count });
+  verifyModel(out, `pass ${MIXED_NAME}`);
+  return { model: out, report };
+}
 
-  // 1. sensitivity: one run of each model per sample, all float intermediates exposed.
+/** 1. Sensitivity: one run of the reference and the fully lowered model per sample, all float intermediates exposed. */
+async function measureSensitivity(m0: Model, types: Map<Value, number>, samples: SampleSource, o: MixedResolved): Promise<Sensitivity> {
+  const lowered = lower(m0, o.target, [], o);
   const names = new Set<string>();
   for (const n of m0.graph.nodes) for (const v of n.outputs) if (v && types.get(v) === DataType.FLOAT) names.add(v.name);
   const refAug = withExtraOutputs(m0, names).model;
   const lowAug = withExtraOutputs(lowered, names).model;
   const outNames = m0.graph.outputs.map((v) => v.name);
-  const refOut: Record<string, Float32Array>[] = [];
-  const err = new Map<string, number>();
-  const nonFin = new Set<string>();
-  {
-    const rs = await openSession(refAug, o.ep ?? 'cpu');
-    const ls = await openSession(lowAug, o.ep ?? 'cpu');
-    try {
-      for (let i = 0; i < samples.count; i++) {
-        const feeds = samples.get(i);
-        const a = await rs.run(adaptFeeds(refAug, feeds));
-        const b = await ls.run(adaptFeeds(lowAug, feeds));
-        const keepOut: Record<string, Float32Array> = {};
-        for (const k of outNames) if (a[k]) keepOut[k] = toFloat32(a[k]);
-        refOut.push(keepOut);
-        for (const k of names) {
-          const x = a[k];
-          const y = b[k];
-          if (!x || !y) continue;
-          const s = compareArrays(toFloat32(x), toFloat32(y));
-          if (s.nonFinite) nonFin.add(k);
-          err.set(k, Math.max(err.get(k) ?? 0, s.relL2));
-        }
+  const r: Sensitivity = { refOut: [], err: new Map(), nonFin: new Set() };
+  const rs = await openSession(refAug, o.ep ?? MIXED_DEFAULT_EP);
+  const ls = await openSession(lowAug, o.ep ?? MIXED_DEFAULT_EP);
+  try {
+    for (let i = 0; i < samples.count; i++) {
+      const feeds = samples.get(i);
+      const a = await rs.run(adaptFeeds(refAug, feeds));
+      const b = await ls.run(adaptFeeds(lowAug, feeds));
+      const keepOut: Record<string, Float32Array> = {};
+      for (const k of outNames) if (a[k]) keepOut[k] = toFloat32(a[k]);
+      r.refOut.push(keepOut);
+      for (const k of names) {
+        const x = a[k];
+        const y = b[k];
+        if (!x || !y) continue;
+        const s = compareArrays(toFloat32(x), toFloat32(y));
+        if (s.nonFinite) r.nonFin.add(k);
+        r.err.set(k, Math.max(r.err.get(k) ?? 0, s.relL2));
       }
-    } finally {
-      await rs.release();
-      await ls.release();
     }
+  } finally {
+    await rs.release();
+    await ls.release();
   }
-  // Overflow sources (finite inputs → NaN/Inf) score Infinity; nodes downstream of an overflow cannot be
-  // measured, so they rank right after the sources in topological order (an overflowing region is kept
-  // from its start until its values are back in range).
+  return r;
+}
+
+/**
+ * Each candidate's score: the error it adds (output − worst input error). Overflow sources (finite inputs →
+ * NaN/Inf) score Infinity; nodes downstream of an overflow cannot be measured, so they rank right after the
+ * sources in topological order (an overflowing region is kept from its start until its values are back in range).
+ */
+function rankNodes(m0: Model, candidates: readonly Node[], { err, nonFin }: Sensitivity): NodeScore[] {
   const topo = new Map(m0.graph.nodes.map((n, i) => [n.name, i]));
   const scores: NodeScore[] = candidates.map((n) => {
     const outE = Math.max(0, ...n.outputs.map((v) => (v ? err.get(v.name) ?? 0 : 0)));
@@ -162,13 +210,22 @@ export async function mixedPrecision(model: Model, options: MixedOptions = {}): 
     const score = outBad && !inBad ? Infinity : outBad ? Number.MAX_VALUE : Number.isFinite(outE) && Number.isFinite(inE) ? outE - inE : 0;
     return { node: n.name, opType: n.opType, score, outputError: outE, inputError: inE };
   });
-  const ranked = [...scores].sort((a, b) => b.score - a.score || (topo.get(a.node) ?? 0) - (topo.get(b.node) ?? 0));
+  return [...scores].sort((a, b) => b.score - a.score || (topo.get(a.node) ?? 0) - (topo.get(b.node) ?? 0));
+}
 
-  // 2. smallest k meeting the budget: doubling, then bisection.
+/** 2. The smallest k (top-ranked nodes kept float32) meeting the budget: doubling, then bisection. */
+async function searchKeepCount(
+  m0: Model,
+  ranked: readonly NodeScore[],
+  samples: SampleSource,
+  refOut: Record<string, Float32Array>[],
+  o: MixedResolved,
+  report: PassReport<MixedStat>,
+): Promise<KeepCount> {
   let evaluations = 0;
   const evalK = async (k: number): Promise<ErrorStats> => {
     evaluations++;
-    return outputError(lower(m0, o.target, ranked.slice(0, k).map((s) => s.node), o), samples, refOut, o.ep ?? 'cpu');
+    return outputError(lower(m0, o.target, ranked.slice(0, k).map((s) => s.node), o), samples, refOut, o.ep ?? MIXED_DEFAULT_EP);
   };
   const plain = await evalK(0);
   let best = 0;
@@ -204,34 +261,22 @@ export async function mixedPrecision(model: Model, options: MixedOptions = {}): 
       bestErr = hiErr;
     }
   }
-  const keep = ranked.slice(0, best);
-  const out = lower(m0, o.target, keep.map((s) => s.node), o);
-  const details: MixedDetails = {
+  return { best, plain, bestErr, evaluations };
+}
+
+function mixedDetails(o: MixedResolved, ranked: NodeScore[], keep: readonly NodeScore[], k: KeepCount): MixedDetails {
+  return {
     metric: 'relative-l2',
     maxError: o.maxError,
     target: o.target,
-    plainError: plain,
-    finalError: bestErr,
+    plainError: k.plain,
+    finalError: k.bestErr,
     kept: keep.map((s, i) => ({
       ...s,
       rank: i + 1,
-      reason: `${s.score === Number.MAX_VALUE ? 'downstream of an overflow (NaN/Inf inputs)' : Number.isFinite(s.score) ? `adds relative L2 ${s.score.toExponential(2)}` : 'turns finite inputs into NaN/Inf'} (output ${s.outputError.toExponential(2)}, inputs ${s.inputError.toExponential(2)}); rank ${i + 1} of ${ranked.length}; keeping the top ${best} meets ${o.maxError}`,
+      reason: `${s.score === Number.MAX_VALUE ? 'downstream of an overflow (NaN/Inf inputs)' : Number.isFinite(s.score) ? `adds relative L2 ${s.score.toExponential(2)}` : 'turns finite inputs into NaN/Inf'} (output ${s.outputError.toExponential(2)}, inputs ${s.inputError.toExponential(2)}); rank ${i + 1} of ${ranked.length}; keeping the top ${k.best} meets ${o.maxError}`,
     })),
     scores: ranked,
-    evaluations,
+    evaluations: k.evaluations,
   };
-  report.details = details as unknown as Record<string, unknown>;
-  report.stats.candidates = ranked.length;
-  report.stats.nodesKept = best;
-  report.stats.evaluations = evaluations;
-  // Replace the inner pass's record by one for the whole search.
-  const rec = out.metadataProps.find((e) => e.key === 'workbench.passes');
-  if (rec) {
-    const prior = model.metadataProps.find((e) => e.key === 'workbench.passes');
-    if (prior) rec.value = prior.value;
-    else out.metadataProps = out.metadataProps.filter((e) => e !== rec);
-  }
-  recordPass(out, MIXED_NAME, { target: o.target, maxError: o.maxError, keptNodes: keep.map((s) => s.node), samples: samples.count });
-  verifyModel(out, `pass ${MIXED_NAME}`);
-  return { model: out, report };
 }

@@ -158,7 +158,10 @@ export function upgradeOpset(m: Model, target: number, pass: string): OpsetUpgra
  * `allow`, records that in the report (stats, details, an `opset-upgraded` warning), or throws. Returns
  * the opset the model now has.
  */
-export function ensureOpset(m: Model, need: number, why: string, allow: boolean, report: PassReport): number {
+/** The counters `ensureOpset` adds to the report of the pass that needed the upgrade. */
+export type OpsetUpgradeStat = 'opsetUpgradedFrom' | 'opsetUpgradedTo';
+
+export function ensureOpset(m: Model, need: number, why: string, allow: boolean, report: PassReport<OpsetUpgradeStat>): number {
   const have = defaultImport(m)?.version;
   if (have === undefined) {
     // No default-domain op yet: import 13, where DequantizeLinear takes a per-channel axis.

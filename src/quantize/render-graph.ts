@@ -14,10 +14,13 @@ import { DataType, float32ToFloat16 } from '../onnx/dtype.js';
 import { makeTensor } from '../onnx/tensor.js';
 import type { Model, Value } from '../onnx/types.js';
 import { verifyModel } from '../onnx/verify.js';
-import { readPassRecords, recordPass, type PassResult } from './common.js';
-import { composeWithReport } from './compose.js';
+import { readPassRecords, recordPass, type PassReport, type PassResult } from './common.js';
+import { composeWithReport, type ComposeStat } from './compose.js';
 
 export const RENDER_GRAPH_NAME = 'render-graph';
+
+/** The render-graph pass's counters. */
+export type RenderGraphStat = ComposeStat | 'bakedValues';
 
 /** The renderer's contract names. */
 export const RENDER_IO = { kpSource: 'kp_source', kpDriving: 'kp_driving', feature: 'feature_3d', output: 'output' } as const;
@@ -72,8 +75,8 @@ function bake(m: Model, name: string, dims: readonly number[], data: Float32Arra
 }
 
 /** Runs the pass on the three roles (not modified). */
-export function renderGraphWithReport(roles: RenderRoles, options: RenderGraphOptions = {}): PassResult {
-  const { model, report } = composeWithReport([roles.stitch, roles.warp, roles.decoder], {
+export function renderGraphWithReport(roles: RenderRoles, options: RenderGraphOptions = {}): PassResult<RenderGraphStat> {
+  const composed = composeWithReport([roles.stitch, roles.warp, roles.decoder], {
     links: [
       { from: 'out', fromModel: 0, to: RENDER_IO.kpDriving, toModel: 1 },
       { from: 'out', fromModel: 1, to: 'feature', toModel: 2 },
@@ -83,6 +86,8 @@ export function renderGraphWithReport(roles: RenderRoles, options: RenderGraphOp
     // A role lowered to float16 without float32 I/O still composes (a Cast between them).
     castFloatLinks: true,
   });
+  const { model } = composed;
+  const report: PassReport<RenderGraphStat> = composed.report;
   report.pass = RENDER_GRAPH_NAME;
   const b = options.bakeSource;
   if (b) {

@@ -26,9 +26,12 @@ import { inferShapes } from '../onnx/shape-inference.js';
 import { int64Tensor, makeTensor, readFloats } from '../onnx/tensor.js';
 import { Node, Value, type Dim, type Graph, type Model, type Tensor } from '../onnx/types.js';
 import { verifyModel } from '../onnx/verify.js';
-import { addInitializer, bump, constantInts, constantTensor, isOnnxDomain, newReport, recordPass, type PassResult } from './common.js';
+import { addInitializer, bump, constantInts, constantTensor, isOnnxDomain, newReport, recordPass, type PassReport, type PassResult } from './common.js';
 
 export const RESOLUTION_NAME = 'resolution';
+
+/** The resolution pass's counters (`rewritten.<opType>`: shape constants of that op type rewritten). */
+export type ResolutionStat = 'gridsRegenerated' | 'rounds' | `rewritten.${string}`;
 
 export interface ResolutionOptions {
   /** New spatial size for every rank ≥ 4 float input: one number (square) or [H, W] (default none). */
@@ -57,20 +60,72 @@ function prod(a: readonly number[]): number {
   return a.reduce((x, y) => x * y, 1);
 }
 
+/** The spatial levels of the original model and where each maps at the new size. */
+interface SpatialLevels {
+  /** 'HxW' of every level found. */
+  levels: Set<string>;
+  mapH: Map<number, number>;
+  mapW: Map<number, number>;
+}
+
+/**
+ * What the resolution phases share: the options, the original model's inferred shapes, the new input shapes
+ * and spatial levels planned from them, and the clone being rewritten.
+ */
+interface ResolutionState {
+  readonly o: ResolutionOptions & typeof RESOLUTION_DEFAULTS;
+  readonly report: PassReport<ResolutionStat>;
+  /** The original model with inferred shapes. */
+  readonly old: Model;
+  /** Value name → its shape in the original model. */
+  readonly oldShape: Map<string, Shape>;
+  readonly newInputs: Map<string, number[]>;
+  readonly spatial: SpatialLevels;
+  readonly m: Model;
+  readonly namer: (base: string) => string;
+}
+
 /** Runs the pass and returns the model with a report. */
-export function resolutionWithReport(model: Model, options: ResolutionOptions): PassResult {
+export function resolutionWithReport(model: Model, options: ResolutionOptions): PassResult<ResolutionStat> {
   const o = { ...RESOLUTION_DEFAULTS, ...options };
-  const report = newReport(RESOLUTION_NAME, o);
+  const report = newReport<ResolutionStat>(RESOLUTION_NAME, o);
   if (o.size === undefined && !o.inputs) throw new PassError(RESOLUTION_NAME, undefined, 'give a size or input shapes');
   const old = inferShapes(model);
-  const oldShape = new Map<string, Shape>();
-  const collect = (g: Graph): void => {
-    for (const v of [...g.inputs, ...g.outputs]) oldShape.set(v.name, v.tensorType?.shape);
-    for (const n of g.nodes) for (const v of n.outputs) if (v) oldShape.set(v.name, v.tensorType?.shape);
+  const oldShape = collectShapes(old.graph);
+  const { newInputs, ratioH, ratioW } = planInputShapes(old, o);
+  const spatial = findSpatialLevels(old, ratioH, ratioW);
+  const m = cloneModel(model);
+  const s: ResolutionState = { o, report, old, oldShape, newInputs, spatial, m, namer: createNamer(m.graph) };
+  for (const v of m.graph.inputs) {
+    const shape = newInputs.get(v.name);
+    if (shape && v.type?.kind === 'tensor') v.type = { ...v.type, shape: [...shape] };
+  }
+  regenerateGrids(s);
+  report.stats.rounds = rewriteShapeConstants(s) + 1;
+  setFinalShapes(s);
+  dropUnused(m.graph);
+  report.details = {
+    ...(report.details ?? {}),
+    inputs: Object.fromEntries(newInputs),
+    outputs: Object.fromEntries(m.graph.outputs.map((v) => [v.name, v.tensorType?.shape ?? null])),
+    levels: [...spatial.levels],
   };
-  collect(old.graph);
+  if (o.keepInputs) keepInputShapes(m, old, newInputs, s.namer);
+  recordPass(m, RESOLUTION_NAME, { size: o.size, inputs: Object.fromEntries(newInputs), ...(o.keepInputs ? { keepInputs: true } : {}) });
+  verifyModel(m, `pass ${RESOLUTION_NAME}`);
+  return { model: m, report };
+}
 
-  // New input shapes and the scale per axis.
+/** Value name → shape, for the graph's inputs, outputs and node outputs. */
+function collectShapes(g: Graph): Map<string, Shape> {
+  const shapes = new Map<string, Shape>();
+  for (const v of [...g.inputs, ...g.outputs]) shapes.set(v.name, v.tensorType?.shape);
+  for (const n of g.nodes) for (const v of n.outputs) if (v) shapes.set(v.name, v.tensorType?.shape);
+  return shapes;
+}
+
+/** New input shapes (given ones, then every other float image input scaled by `size`) and the scale per axis. */
+function planInputShapes(old: Model, o: ResolutionOptions): { newInputs: Map<string, number[]>; ratioH: number; ratioW: number } {
   const newInputs = new Map<string, number[]>();
   let ratioH: number | undefined;
   let ratioW: number | undefined;
@@ -90,40 +145,45 @@ export function resolutionWithReport(model: Model, options: ResolutionOptions): 
   }
   if (o.size !== undefined) {
     const [h, w] = typeof o.size === 'number' ? [o.size, o.size] : o.size;
+    const resizable = (v: Value): number[] | undefined => {
+      const s = numShape(v.tensorType?.shape);
+      return !s || s.length < 4 || v.tensorType?.elemType !== DataType.FLOAT || newInputs.has(v.name) ? undefined : s;
+    };
     // The reference level is the largest spatial input.
     let refH = 0;
     let refW = 0;
     for (const v of old.graph.inputs) {
-      const s = numShape(v.tensorType?.shape);
-      if (!s || s.length < 4 || v.tensorType?.elemType !== DataType.FLOAT || newInputs.has(v.name)) continue;
-      if ((s[s.length - 2] as number) > refH) {
+      const s = resizable(v);
+      if (s && (s[s.length - 2] as number) > refH) {
         refH = s[s.length - 2] as number;
         refW = s[s.length - 1] as number;
       }
     }
     if (!refH) throw new PassError(RESOLUTION_NAME, undefined, 'no float input of rank ≥ 4 with a known shape to resize');
-    ratioH = h / refH;
-    ratioW = w / refW;
+    const rH = h / refH;
+    const rW = w / refW;
+    ratioH = rH;
+    ratioW = rW;
     for (const v of old.graph.inputs) {
-      const s = numShape(v.tensorType?.shape);
-      if (!s || s.length < 4 || v.tensorType?.elemType !== DataType.FLOAT || newInputs.has(v.name)) continue;
+      const s = resizable(v);
+      if (!s) continue;
       const n = [...s];
-      n[n.length - 2] = Math.round((s[s.length - 2] as number) * ratioH);
-      n[n.length - 1] = Math.round((s[s.length - 1] as number) * ratioW);
+      n[n.length - 2] = Math.round((s[s.length - 2] as number) * rH);
+      n[n.length - 1] = Math.round((s[s.length - 1] as number) * rW);
       newInputs.set(v.name, n);
     }
   }
   if (ratioH === undefined || ratioW === undefined) throw new PassError(RESOLUTION_NAME, undefined, 'cannot tell the spatial scale: give --resolution or a rank ≥ 4 input shape');
-  const rH = ratioH;
-  const rW = ratioW;
+  return { newInputs, ratioH, ratioW };
+}
 
-  // Spatial levels of the original model: (H, W) → (H', W').
-  const mapH = new Map<number, number>();
-  const mapW = new Map<number, number>();
-  const levels = new Set<string>();
-  // A spatial level is (H, W) = the largest image input's (H0, W0) scaled by the same power of two on both
-  // axes. That excludes NHWC tensors ([.., H, W, C] ends in (W, C)) and per-channel constants ([1,1,1,C]),
-  // whose trailing dims only look spatial.
+/**
+ * Spatial levels of the original model: (H, W) → (H', W'). A spatial level is (H, W) = the largest image
+ * input's (H0, W0) scaled by the same power of two on both axes. That excludes NHWC tensors ([.., H, W, C]
+ * ends in (W, C)) and per-channel constants ([1,1,1,C]), whose trailing dims only look spatial.
+ */
+function findSpatialLevels(old: Model, rH: number, rW: number): SpatialLevels {
+  const out: SpatialLevels = { levels: new Set(), mapH: new Map(), mapW: new Map() };
   let h0 = 0;
   let w0 = 0;
   for (const v of old.graph.inputs) {
@@ -144,25 +204,24 @@ export function resolutionWithReport(model: Model, options: ResolutionOptions): 
     const H = ns[ns.length - 2] as number;
     const W = ns[ns.length - 1] as number;
     if (!isLevel(H, W)) return;
-    levels.add(`${H}x${W}`);
-    mapH.set(H, Math.round(H * rH));
-    mapW.set(W, Math.round(W * rW));
+    out.levels.add(`${H}x${W}`);
+    out.mapH.set(H, Math.round(H * rH));
+    out.mapW.set(W, Math.round(W * rW));
   };
-  const walk = (g: Graph): void => {
-    for (const v of g.inputs) addLevel(v.tensorType?.shape, v.tensorType?.elemType);
-    for (const n of g.nodes) for (const v of n.outputs) if (v) addLevel(v.tensorType?.shape, v.tensorType?.elemType);
-  };
-  walk(old.graph);
-  const mapDim = (d: number, axisFromEnd: number): number => (axisFromEnd === 1 ? mapW.get(d) : axisFromEnd === 2 ? mapH.get(d) : undefined) ?? mapH.get(d) ?? mapW.get(d) ?? d;
+  const g = old.graph;
+  for (const v of g.inputs) addLevel(v.tensorType?.shape, v.tensorType?.elemType);
+  for (const n of g.nodes) for (const v of n.outputs) if (v) addLevel(v.tensorType?.shape, v.tensorType?.elemType);
+  return out;
+}
 
-  const m = cloneModel(model);
-  const namer = createNamer(m.graph);
-  for (const v of m.graph.inputs) {
-    const s = newInputs.get(v.name);
-    if (s && v.type?.kind === 'tensor') v.type = { ...v.type, shape: [...s] };
-  }
+/** A dim's new size: by its axis (W last, H second to last), else whichever level map knows it. */
+function mapDimOf(sp: SpatialLevels): (d: number, axisFromEnd: number) => number {
+  return (d, axisFromEnd) => (axisFromEnd === 1 ? sp.mapW.get(d) : axisFromEnd === 2 ? sp.mapH.get(d) : undefined) ?? sp.mapH.get(d) ?? sp.mapW.get(d) ?? d;
+}
 
-  // Constant grids / positional maps.
+/** Constant grids / positional maps at a spatial level are resampled to the new size (conv weights are not). */
+function regenerateGrids(s: ResolutionState): void {
+  const { m, spatial } = s;
   const convWeights = new Set<Value>();
   for (const n of m.graph.nodes) if ((n.opType === 'Conv' || n.opType === 'ConvTranspose') && n.inputs[1]) convWeights.add(n.inputs[1]);
   for (const n of m.graph.nodes) {
@@ -173,23 +232,31 @@ export function resolutionWithReport(model: Model, options: ResolutionOptions): 
       const r = t.dims.length;
       const last = t.dims[r - 1] as number;
       let hAxis = -1;
-      if ((last === 2 || last === 3) && levels.has(`${t.dims[r - 3]}x${t.dims[r - 2]}`)) hAxis = r - 3;
-      else if (r >= 4 && levels.has(`${t.dims[r - 2]}x${t.dims[r - 1]}`)) hAxis = r - 2;
+      if ((last === 2 || last === 3) && spatial.levels.has(`${t.dims[r - 3]}x${t.dims[r - 2]}`)) hAxis = r - 3;
+      else if (r >= 4 && spatial.levels.has(`${t.dims[r - 2]}x${t.dims[r - 1]}`)) hAxis = r - 2;
       if (hAxis < 0) return;
       const H = t.dims[hAxis] as number;
       const W = t.dims[hAxis + 1] as number;
-      const H2 = mapH.get(H) ?? H;
-      const W2 = mapW.get(W) ?? W;
+      const H2 = spatial.mapH.get(H) ?? H;
+      const W2 = spatial.mapW.get(W) ?? W;
       if (H2 === H && W2 === W) return;
-      const nt = resampleGrid(t, hAxis, H2, W2, namer(`${t.name}_${H2}x${W2}`));
+      const nt = resampleGrid(t, hAxis, H2, W2, s.namer(`${t.name}_${H2}x${W2}`));
       n.inputs[i] = addInitializer(m.graph, nt);
-      bump(report, 'gridsRegenerated');
+      bump(s.report, 'gridsRegenerated');
     });
   }
+}
 
+/**
+ * Infer-and-rewrite rounds: each round infers shapes at the new size and rewrites the constant shape inputs
+ * of nodes whose input shape changed, until a round changes nothing. Returns the rounds run before that one.
+ */
+function rewriteShapeConstants(s: ResolutionState): number {
+  const { m, report } = s;
+  const mapDim = mapDimOf(s.spatial);
   const fixed = new Set<Node>();
   let rounds = 0;
-  for (; rounds < o.maxRounds; rounds++) {
+  for (; rounds < s.o.maxRounds; rounds++) {
     clearShapes(m.graph);
     const warnings: string[] = [];
     const cur = inferShapes(m, { onWarning: (w) => warnings.push(w) });
@@ -199,7 +266,7 @@ export function resolutionWithReport(model: Model, options: ResolutionOptions): 
     const shapeOf = (v: Value | undefined, which: 'old' | 'new'): number[] | undefined => {
       if (!v) return undefined;
       if (v.initializer) return [...v.initializer.dims];
-      return numShape((which === 'old' ? oldShape : newShape).get(v.name));
+      return numShape((which === 'old' ? s.oldShape : newShape).get(v.name));
     };
     let changed = 0;
     for (const n of m.graph.nodes) {
@@ -208,59 +275,50 @@ export function resolutionWithReport(model: Model, options: ResolutionOptions): 
       const so = shapeOf(x, 'old');
       const sn = shapeOf(x, 'new');
       if (!so || !sn) continue;
-      const outOld = numShape(oldShape.get(n.outputs[0]?.name ?? ''));
+      const outOld = numShape(s.oldShape.get(n.outputs[0]?.name ?? ''));
       const res = rewriteNode(n, so, sn, outOld, mapDim);
       // Nodes are rewritten once, when their input shape has changed; until then (upstream constants not
       // yet rewritten give the old shape) they are looked at again next round.
       if (res === 'wait' || !res) continue;
       fixed.add(n);
-      {
-        for (const [idx, values] of res) {
-          const t = constantTensor(n.inputs[idx]);
-          const nt = int64Tensor(namer(`${t?.name || n.name}_resized`), [values.length], values);
-          n.inputs[idx] = addInitializer(m.graph, nt);
-        }
-        bump(report, `rewritten.${n.opType}`);
-        changed++;
+      for (const [idx, values] of res) {
+        const t = constantTensor(n.inputs[idx]);
+        const nt = int64Tensor(s.namer(`${t?.name || n.name}_resized`), [values.length], values);
+        n.inputs[idx] = addInitializer(m.graph, nt);
       }
+      bump(report, `rewritten.${n.opType}`);
+      changed++;
     }
     if (!changed) {
       if (warnings.length) report.details = { inferenceWarnings: warnings.slice(0, 20) };
       break;
     }
   }
-  report.stats.rounds = rounds + 1;
-  // Final shapes: declared outputs and value_info from inference.
+  return rounds;
+}
+
+/** Final shapes: declared outputs and value_info from inference at the new size. */
+function setFinalShapes(s: ResolutionState): void {
+  const { m } = s;
   clearShapes(m.graph);
   const final = inferShapes(m);
   const finalShapes = new Map<string, Shape>();
   for (const v of final.graph.outputs) finalShapes.set(v.name, v.tensorType?.shape);
   for (const n of final.graph.nodes) for (const v of n.outputs) if (v) finalShapes.set(v.name, v.tensorType?.shape);
   for (const v of m.graph.outputs) {
-    const s = finalShapes.get(v.name);
+    const shape = finalShapes.get(v.name);
     if (v.type?.kind === 'tensor') {
-      if (s) v.type = { ...v.type, shape: [...s] };
+      if (shape) v.type = { ...v.type, shape: [...shape] };
       else {
         delete v.type.shape;
-        report.warnings.push({ pass: RESOLUTION_NAME, code: 'unknown-output-shape', message: `output '${v.name}': shape could not be inferred at the new size` });
+        s.report.warnings.push({ pass: RESOLUTION_NAME, code: 'unknown-output-shape', message: `output '${v.name}': shape could not be inferred at the new size` });
       }
     }
   }
   for (const v of m.graph.valueInfo) {
-    const s = finalShapes.get(v.name);
-    if (v.type?.kind === 'tensor') v.type = { ...v.type, ...(s ? { shape: [...s] } : {}) };
+    const shape = finalShapes.get(v.name);
+    if (v.type?.kind === 'tensor') v.type = { ...v.type, ...(shape ? { shape: [...shape] } : {}) };
   }
-  dropUnused(m.graph);
-  report.details = {
-    ...(report.details ?? {}),
-    inputs: Object.fromEntries(newInputs),
-    outputs: Object.fromEntries(m.graph.outputs.map((v) => [v.name, v.tensorType?.shape ?? null])),
-    levels: [...levels],
-  };
-  if (o.keepInputs) keepInputShapes(m, old, newInputs, namer);
-  recordPass(m, RESOLUTION_NAME, { size: o.size, inputs: Object.fromEntries(newInputs), ...(o.keepInputs ? { keepInputs: true } : {}) });
-  verifyModel(m, `pass ${RESOLUTION_NAME}`);
-  return { model: m, report };
 }
 
 /** The resolution pass (see module docs). Pure. */

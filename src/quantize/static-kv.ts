@@ -46,6 +46,9 @@ export interface StaticKvOptions {
  */
 export const STATIC_KV_DEFAULTS: Required<StaticKvOptions> = { capacity: 1024 };
 
+/** The counters of the pass's report. */
+export type StaticKvStat = 'nodesAdded' | 'caches' | 'capacity';
+
 /** What the pass records in the model (`workbench.passes`). */
 export interface StaticKvRecord {
   capacity: number;
@@ -64,10 +67,10 @@ export function readStaticKvRecord(model: Pick<Model, 'metadataProps'>): StaticK
 }
 
 /** Runs the pass; `model` is not modified. */
-export function staticKvWithReport(model: Model, options: StaticKvOptions = {}): PassResult {
+export function staticKvWithReport(model: Model, options: StaticKvOptions = {}): PassResult<StaticKvStat> {
   const capacity = options.capacity ?? STATIC_KV_DEFAULTS.capacity;
   if (!Number.isInteger(capacity) || capacity < 2) fail(undefined, `capacity must be an integer ≥ 2, got ${capacity}`);
-  const report = newReport(STATIC_KV_NAME, { capacity });
+  const report = newReport<StaticKvStat>(STATIC_KV_NAME, { capacity });
   const m = cloneModel(model);
   const g = m.graph;
   const has = (name: string): boolean => g.inputs.some((v) => v.name === name);

@@ -55,7 +55,7 @@ export async function buildRenderer(o: BuildRendererOptions): Promise<BuiltRende
   const roles = { stitch: readModel(file('stitch_network')).model, warp: readModel(file('warp_network')).model, decoder: readModel(file('decoder')).model };
   const baked = o.bakeSource !== undefined ? await bakedSourceFor(o, o.bakeSource) : undefined;
   const r = renderGraphWithReport(roles, baked ? { bakeSource: baked } : {});
-  const reports = [r.report];
+  const reports: PassReport[] = [r.report];
   let model = r.model;
   if ((o.batch ?? 1) > 1) {
     const inputs = baked ? [RENDER_IO.kpDriving] : [RENDER_IO.kpDriving, RENDER_IO.kpSource, RENDER_IO.feature];

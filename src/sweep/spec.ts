@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
 import { ALL_ROLES, type Role } from '../models/manifest.js';
+import { findPass, listSweepPasses, PASS_REGISTRY, type PassList } from '../quantize/registry.js';
 import { nonDefaultSettings, parseSetting, pickSettings, resolvePipelineSettings, SETTING_KEYS, type PipelineSettings } from '../runner/pipeline-settings.js';
 import {
   PRECISIONS,
@@ -77,33 +78,13 @@ function checkPositiveInt(file: string, field: string, v: unknown): number {
   return v;
 }
 
-function checkPass(file: string, field: string, p: unknown): PassSpec {
-  if (!isObj(p) || typeof p.pass !== 'string') fail(file, field, 'expected { "pass": "fp16" | "int8" | "wo" | "resolution" | "mixed" | "decode-loop" | "static-kv", ... }');
-  switch (p.pass) {
-    case 'fp16':
-      return p as PassSpec;
-    case 'int8':
-      if (p.mode !== 'dynamic' && p.mode !== 'static') fail(file, `${field}.mode`, `expected 'dynamic' or 'static', got ${JSON.stringify(p.mode)}`);
-      return p as PassSpec;
-    case 'wo':
-      if (p.bits !== 8 && p.bits !== 4) fail(file, `${field}.bits`, `expected 8 or 4, got ${JSON.stringify(p.bits)}`);
-      return p as PassSpec;
-    case 'resolution':
-      checkPositiveInt(file, `${field}.outputSize`, p.outputSize);
-      return p as PassSpec;
-    case 'mixed':
-      if (typeof p.budget !== 'number' || !(p.budget >= 0)) fail(file, `${field}.budget`, `expected a number >= 0, got ${JSON.stringify(p.budget)}`);
-      return p as PassSpec;
-    case 'decode-loop':
-      if (!field.includes('.gpt_decode[')) fail(file, `${field}.pass`, "'decode-loop' rewrites gpt_decode only");
-      return p as PassSpec;
-    case 'static-kv':
-      if (!field.includes('.gpt_decode[')) fail(file, `${field}.pass`, "'static-kv' rewrites gpt_decode only");
-      if (p.capacity !== undefined) checkPositiveInt(file, `${field}.capacity`, p.capacity);
-      return p as PassSpec;
-    default:
-      return fail(file, `${field}.pass`, `unknown pass '${p.pass}'. Should be one of: fp16, int8, wo, resolution, mixed, decode-loop, static-kv.`);
-  }
+/** Validates one pass object of a spec through its registry entry (exported for tests that register a pass). */
+export function checkPass(file: string, field: string, p: unknown, registry: PassList = PASS_REGISTRY): PassSpec {
+  const names = listSweepPasses(registry).map((d) => d.name);
+  if (!isObj(p) || typeof p.pass !== 'string') fail(file, field, `expected { "pass": ${names.map((n) => `"${n}"`).join(' | ')}, ... }`);
+  const def = findPass(p.pass, registry);
+  if (!def?.sweep) return fail(file, `${field}.pass`, `unknown pass '${p.pass}'. Should be one of: ${names.join(', ')}.`);
+  return def.sweep.parse(p as Record<string, unknown> & { pass: string }, { file, field }) as PassSpec;
 }
 
 /** Variant fields that change the models (passes); every run setting (PipelineSettings) is a variant field too. */

@@ -4,6 +4,7 @@
  * reached through {@link SweepDriver}, so the sweep, the gate and their tests can run a fake driver.
  */
 import type { Role } from '../models/manifest.js';
+import type { SweepPass } from '../quantize/registry.js';
 import type { PipelineSettings, SessionSettings } from '../runner/pipeline-settings.js';
 
 export const SWEEP_SPEC_SCHEMA_VERSION = 1;
@@ -13,17 +14,11 @@ export const RESULT_SCHEMA_VERSION = 1;
 export type Precision = 'fp32' | 'fp16' | 'int8-dynamic' | 'int8-static' | 'wo8' | 'wo4';
 export const PRECISIONS: readonly Precision[] = ['fp32', 'fp16', 'int8-dynamic', 'int8-static', 'wo8', 'wo4'];
 
-/** One rewrite applied to one role's model. */
-export type PassSpec =
-  | { pass: 'fp16'; keepIo?: boolean; blockList?: string[] }
-  | { pass: 'int8'; mode: 'dynamic' | 'static'; calibrationSamples?: number }
-  | { pass: 'wo'; bits: 8 | 4; blockSize?: number }
-  | { pass: 'resolution'; outputSize: number; /** resize inside the role, keeping its input shape */ keepInputs?: boolean }
-  | { pass: 'mixed'; budget: number }
-  /** gpt_decode only: generate each streaming chunk's tokens in one call (src/quantize/decode-loop.ts). */
-  | { pass: 'decode-loop' }
-  /** gpt_decode only: the KV cache in fixed-capacity buffers (src/quantize/static-kv.ts; CUDA graphs can replay it). */
-  | { pass: 'static-kv'; capacity?: number };
+/**
+ * One rewrite applied to one role's model, as a spec writes it (`{ "pass": "wo", "bits": 4 }`): each pass's
+ * shape is declared by its registry entry (src/quantize/passes/, `sweep`), and ids hash it as written.
+ */
+export type PassSpec = SweepPass;
 
 /** Passes per role; `*` applies to every role of the manifest whose model the pass can rewrite. */
 export type RolePasses = Partial<Record<Role | '*', PassSpec[]>>;

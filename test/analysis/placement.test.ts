@@ -60,7 +60,7 @@ describe('placement check (analysis)', () => {
 describe('optimize: placement after every rewrite', () => {
   it('records the check per pass and warns with the node names when nodes fell off the EP', async () => {
     const seen: string[] = [];
-    const { reports } = await optimize(gridSampleModel(), [{ pass: 'fp16', options: { keepIoTypes: true } }, { pass: 'int8-dynamic', options: { targetEp: 'cuda' } }], {
+    const { reports } = await optimize(gridSampleModel(), [{ pass: 'fp16', options: { keepIoTypes: true } }, { pass: 'int8', options: { mode: 'dynamic', targetEp: 'cuda' } }], {
       placement: async (_m, pass) => {
         seen.push(pass);
         return checkPlacement(pass === 'fp16' ? WARP_FP16_H200 : [cuda('x', 'Conv')], 'cuda');
