@@ -20,6 +20,7 @@ import { DB_CAP } from '../../src/runner/quality.js';
 import { runPipeline } from '../../src/runner/run-pipeline.js';
 import type { RunResult } from '../../src/runner/run-result.js';
 import { createSession, nativeUnavailable, type HostTensor } from '../../src/runtime/index.js';
+import { parseSweepSpec } from '../../src/sweep/spec.js';
 import { TINY_DIR, tinyManifest } from './tiny-set.js';
 
 const ROOT = join(tmpdir(), `wb-static-kv-${process.pid}`);
@@ -57,6 +58,11 @@ describe('the static-kv pass', () => {
     expect(() => staticKv(decodeLoopWithReport(decode).model)).toThrow(/decode loop .*sample_uniforms/);
     expect(() => staticKv(staticKv(decode, { capacity: CAPACITY }))).toThrow(/already has 'cache_position'/);
     expect(() => staticKv(decode, { capacity: 1.5 })).toThrow(/capacity must be an integer ≥ 2, got 1.5/);
+    // In a sweep spec: gpt_decode only, and the capacity checked where the field is.
+    const spec = (role: string, p: object) => ({ schemaVersion: 1, name: 'x', variants: [{ passes: { [role]: [{ pass: 'static-kv', ...p }] } }] });
+    expect(parseSweepSpec(spec('gpt_decode', { capacity: 256 }), 's.json').variants?.[0]?.passes?.gpt_decode).toEqual([{ pass: 'static-kv', capacity: 256 }]);
+    expect(() => parseSweepSpec(spec('gpt_decode', { capacity: 1 }), 's.json')).toThrow(/gpt_decode\[0\]\.capacity: expected an integer ≥ 2, got 1/);
+    expect(() => parseSweepSpec(spec('decoder', {}), 's.json')).toThrow(/'static-kv' rewrites gpt_decode only/);
   });
 
   test('one step equals the growing-cache step; the new row lands at cache_position', async () => {
