@@ -65,7 +65,7 @@ export interface TraceAggregate {
 export interface AggregateOptions {
   warmupRuns: number;
   timeSource?: NodeTimeSource;
-  /** Time of one node execution (µs), overriding `timeSource` (e.g. GPU time from a CUPTI capture, cupti.ts). */
+  /** Time of one node execution (µs), overriding `timeSource` (e.g. GPU time from a CUPTI capture, profiler/cupti/). */
   timeOf?: (e: TraceNodeEvent) => number;
 }
 

@@ -3,7 +3,7 @@
  * the typed ProfileReport (profile.json). Per role: an end-to-end pass without profiling (median `run()` time
  * after warm-up) and a node pass with ORT profiling; on CUDA both run in child processes. The node pass's GPU
  * time ('--gpu-time'): 'cupti' = the CUPTI injection library native/cupti-trace/libcupti_trace.so records every
- * kernel/copy and the launch calls, attributed to nodes in cupti.ts (no launch blocking); 'sync-launch' = the
+ * kernel/copy and the launch calls, attributed to nodes in profiler/cupti/ (no launch blocking); 'sync-launch' = the
  * pass runs with CUDA_LAUNCH_BLOCKING=1 and each node's host time covers its kernels. 'auto' = cupti when the
  * library is found ($WB_CUPTI_LIB or native/cupti-trace/), else sync-launch. A trace that already carries
  * ORT's own CUPTI `Kernel` events is read as 'cupti' too.
@@ -28,19 +28,11 @@ import {
   type SessionConfig,
 } from '../runtime/index.js';
 import { aggregateTrace, nodeKey, type NodeAggregate } from './aggregate.js';
-import {
-  attachKernels,
-  attributeCapture,
-  CUPTI_LIB_NAME,
-  cuptiCoverage,
-  cuptiEnv,
-  findCuptiLibrary,
-  kernelsByNode,
-  nodeContributionUs,
-  nodeGpuTimeUs,
-  readCuptiCapture,
-  type CuptiCapture,
-} from './cupti.js';
+import { attributeCapture } from './cupti/attribute-capture.js';
+import { readCuptiCapture, type CuptiCapture } from './cupti/capture.js';
+import { cuptiCoverage } from './cupti/coverage.js';
+import { CUPTI_LIB_NAME, cuptiEnv, findCuptiLibrary } from './cupti/find-library.js';
+import { attachKernels, kernelsByNode, nodeContributionUs, nodeGpuTimeUs } from './cupti/node-times.js';
 import { computePeakFor, detectGpus, findDevicePeaks, type DevicePeaks } from './devices.js';
 import { flagsOf, totalFlags } from './flags.js';
 import { watchGpuMemory, type GpuMemoryReport } from './gpu-memory.js';
@@ -208,7 +200,7 @@ const METHOD_TEXT: Record<MethodInfo['nodeTime'], string> = {
 };
 
 const CUPTI_INJECTION_TEXT =
-  'CUDA EP with CUPTI (injection library libcupti_trace.so, no launch blocking): each node\'s time is the GPU time (CUPTI timestamps) of the kernels, copies and memsets it launched; each GPU record is tied to its launch call by correlationId and the launch call to the node whose _kernel_time interval contains it, after aligning the CUPTI clock with the ORT trace (cupti.ts). CPU nodes keep their host time. Coverage sums per node max(host launch time, GPU time) and compares it with the end-to-end median of a separate pass without profiling or CUPTI.';
+  'CUDA EP with CUPTI (injection library libcupti_trace.so, no launch blocking): each node\'s time is the GPU time (CUPTI timestamps) of the kernels, copies and memsets it launched; each GPU record is tied to its launch call by correlationId and the launch call to the node whose _kernel_time interval contains it, after aligning the CUPTI clock with the ORT trace (profiler/cupti/). CPU nodes keep their host time. Coverage sums per node max(host launch time, GPU time) and compares it with the end-to-end median of a separate pass without profiling or CUPTI.';
 
 /** Profiles a model or a manifest. */
 export async function profileTarget(o: ProfileOptions): Promise<ProfileReport> {
