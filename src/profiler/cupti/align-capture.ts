@@ -197,11 +197,16 @@ export function launchCalls(cap: CuptiCapture, clock: ClockMap): Map<number, { c
   return out;
 }
 
-/** Finds ORT's trace time zero on the monotonic clock (see the file comment). */
-export function alignCapture(trace: ParsedTrace, cap: CuptiCapture, clock: ClockMap, marks?: HostClockMarks, o: AlignOptions = {}): Alignment {
-  const maxPairs = o.maxPairs ?? 2_000_000;
+/** The window Z is searched in: from the run() brackets, else session creation, else the data alone. */
+interface SearchWindow {
+  lo: number;
+  hi: number;
+  from: Alignment['windowFrom'];
+  notes: string[];
+}
+
+function searchWindow(trace: ParsedTrace, cap: CuptiCapture, clock: ClockMap, points: readonly number[], marks?: HostClockMarks): SearchWindow {
   const notes: string[] = [];
-  const points = [...launchCalls(cap, clock).values()].map((l) => l.midNs).sort((x, y) => x - y);
   const rel = (s: string): number => Number(BigInt(s) - clock.origin);
   let lo = Number.NEGATIVE_INFINITY;
   let hi = Number.POSITIVE_INFINITY;
@@ -222,8 +227,13 @@ export function alignCapture(trace: ParsedTrace, cap: CuptiCapture, clock: Clock
         lo = rlo;
         hi = rhi;
         from = 'runs';
-      } else notes.push(`the run() brackets disagree with the trace's model_run events by ${((rlo - rhi) / 1000).toFixed(1)} µs; using the session-creation window`);
-    } else if (marks.runs.length !== trace.runs.length) notes.push(`${marks.runs.length} run() brackets for ${trace.runs.length} model_run events: using the session-creation window`);
+      } else {
+        const by = ((rlo - rhi) / 1000).toFixed(1);
+        notes.push(`the run() brackets disagree with the trace's model_run events by ${by} µs; using the session-creation window`);
+      }
+    } else if (marks.runs.length !== trace.runs.length) {
+      notes.push(`${marks.runs.length} run() brackets for ${trace.runs.length} model_run events: using the session-creation window`);
+    }
   }
   if (!(lo <= hi) || !Number.isFinite(lo) || !Number.isFinite(hi)) {
     const first = points[0];
@@ -235,6 +245,16 @@ export function alignCapture(trace: ParsedTrace, cap: CuptiCapture, clock: Clock
     hi = last;
     from = 'data';
   }
+  return { lo, hi, from, notes };
+}
+
+/** Finds ORT's trace time zero on the monotonic clock (see the file comment). */
+export function alignCapture(trace: ParsedTrace, cap: CuptiCapture, clock: ClockMap, marks?: HostClockMarks, o: AlignOptions = {}): Alignment {
+  const maxPairs = o.maxPairs ?? 2_000_000;
+  const points = [...launchCalls(cap, clock).values()].map((l) => l.midNs).sort((x, y) => x - y);
+  const w = searchWindow(trace, cap, clock, points, marks);
+  let { lo, hi } = w;
+  const { from, notes } = w;
   const window: [number, number] = [lo, hi];
   // Stage 1: launch calls and GPU ends inside model_run intervals (few), to narrow the window.
   let runPlateau: [number, number] | undefined;

@@ -83,12 +83,20 @@ function isBlockingCall(name: string): boolean {
   return /Synchronize/.test(name) || (/Memcpy/.test(name) && !/Async/.test(name));
 }
 
-/** Aligns the capture to the trace and attributes every GPU record (see the file comment). */
-export function attributeCapture(trace: ParsedTrace, cap: CuptiCapture, marks?: HostClockMarks, o: AlignOptions = {}): CuptiAttribution {
-  const clock = clockMap(cap);
-  const alignment = alignCapture(trace, cap, clock, marks, o);
-  const Z = alignment.zeroNs;
-  const toUs = (cuptiRelNs: number): number => (clock.toMono(cuptiRelNs) - Z) / 1000;
+/** What the phases of attributeCapture share: the aligned clock and the device nodes indexed by start. */
+interface Placing {
+  trace: ParsedTrace;
+  clock: ClockMap;
+  /** ORT's trace time zero (ns from the clock origin). */
+  Z: number;
+  /** Device nodes sorted by ts, their starts and the prefix maximum of their ends (µs). */
+  nodes: TraceNodeEvent[];
+  starts: Float64Array;
+  maxEnd: Float64Array;
+  byNode: Map<TraceNodeEvent, NodeGpu>;
+}
+
+function placingOf(trace: ParsedTrace, clock: ClockMap, Z: number): Placing {
   const nodes = deviceNodes(trace); // sorted by ts
   const starts = Float64Array.from(nodes.map((n) => n.ts));
   const maxEnd = new Float64Array(nodes.length);
@@ -97,28 +105,34 @@ export function attributeCapture(trace: ParsedTrace, cap: CuptiCapture, marks?: 
     m = Math.max(m, n.ts + n.dur + 1);
     maxEnd[i] = m;
   });
+  return { trace, clock, Z, nodes, starts, maxEnd, byNode: new Map() };
+}
+
+function nodeEntry(st: Placing, n: TraceNodeEvent): NodeGpu {
+  let g = st.byNode.get(n);
+  if (!g) {
+    g = { activities: [], gpuUs: 0, kernelUs: 0, copyUs: 0, blockedUs: 0 };
+    st.byNode.set(n, g);
+  }
+  return g;
+}
+
+/** Index of the run whose model_run contains t (µs), or −1. */
+function runLocator(trace: ParsedTrace): (t: number) => number {
   const runStarts = Float64Array.from(trace.runs.map((r) => r.ts));
-  const runMaxEnd = new Float64Array(trace.runs.length);
-  let rm = Number.NEGATIVE_INFINITY;
-  trace.runs.forEach((r, i) => {
-    rm = Math.max(rm, r.ts + r.dur + 1);
-    runMaxEnd[i] = rm;
-  });
-  const runAt = (t: number): number => {
+  return (t) => {
     const j = lastStartAtOrBefore(runStarts, t);
     const r = j >= 0 ? trace.runs[j] : undefined;
     return r && t <= r.ts + r.dur + 1 ? j : -1;
   };
+}
+
+/** Phase 1: every GPU record → node (by its launch call), else run, else outside. */
+function placeActivities(st: Placing, cap: CuptiCapture): Pick<CuptiAttribution, 'activities' | 'withoutLaunch' | 'outside'> {
+  const { clock, Z, nodes } = st;
+  const toUs = (cuptiRelNs: number): number => (clock.toMono(cuptiRelNs) - Z) / 1000;
+  const runAt = runLocator(st.trace);
   const launches = launchCalls(cap, clock);
-  const byNode = new Map<TraceNodeEvent, NodeGpu>();
-  const entry = (n: TraceNodeEvent): NodeGpu => {
-    let g = byNode.get(n);
-    if (!g) {
-      g = { activities: [], gpuUs: 0, kernelUs: 0, copyUs: 0, blockedUs: 0 };
-      byNode.set(n, g);
-    }
-    return g;
-  };
   const placed: PlacedActivity[] = [];
   let withoutLaunch = 0;
   const outside = { count: 0, us: 0 };
@@ -129,13 +143,13 @@ export function attributeCapture(trace: ParsedTrace, cap: CuptiCapture, marks?: 
     if (l) {
       const t = (l.midNs - Z) / 1000;
       p.launchUs = t;
-      const j = containing(nodes, starts, maxEnd, t);
+      const j = containing(nodes, st.starts, st.maxEnd, t);
       if (j >= 0) {
         const n = nodes[j] as TraceNodeEvent;
         p.node = n;
         p.run = n.run;
         p.placement = 'node';
-        const g = entry(n);
+        const g = nodeEntry(st, n);
         g.activities.push(p);
         g.gpuUs += durUs;
         if (a.kind === 'kernel') g.kernelUs += durUs;
@@ -155,16 +169,22 @@ export function attributeCapture(trace: ParsedTrace, cap: CuptiCapture, marks?: 
     }
     placed.push(p);
   }
-  // Host time of each node spent waiting in blocking calls (not launch work): the union of those calls
-  // clipped to the node (a runtime call and the driver call inside it may both be recorded).
+  return { activities: placed, withoutLaunch, outside };
+}
+
+/**
+ * Phase 2: host time of each node spent waiting in blocking calls (not launch work): the union of those calls
+ * clipped to the node (a runtime call and the driver call inside it may both be recorded).
+ */
+function addBlockedTime(st: Placing, cap: CuptiCapture): void {
   const blocked = new Map<TraceNodeEvent, { s: number; e: number }[]>();
   for (const c of cap.apis) {
     if (!isBlockingCall(c.name)) continue;
-    const s = (clock.toMono(c.startNs) - Z) / 1000;
-    const e = (clock.toMono(c.endNs) - Z) / 1000;
-    const j = containing(nodes, starts, maxEnd, (s + e) / 2);
+    const s = (st.clock.toMono(c.startNs) - st.Z) / 1000;
+    const e = (st.clock.toMono(c.endNs) - st.Z) / 1000;
+    const j = containing(st.nodes, st.starts, st.maxEnd, (s + e) / 2);
     if (j < 0) continue;
-    const n = nodes[j] as TraceNodeEvent;
+    const n = st.nodes[j] as TraceNodeEvent;
     const cs = Math.max(s, n.ts);
     const ce = Math.min(e, n.ts + n.dur);
     if (ce <= cs) continue;
@@ -172,11 +192,31 @@ export function attributeCapture(trace: ParsedTrace, cap: CuptiCapture, marks?: 
     list.push({ s: cs, e: ce });
     blocked.set(n, list);
   }
-  for (const [n, list] of blocked) entry(n).blockedUs = unionLength(list);
-  // A node's GPU time is the union of its activities, not their sum: cuDNN runs some grouped convolutions
-  // as concurrent kernels (HuBERT's 16-group positional conv: 16 kernels of 0.35 ms overlapping in ~0.4 ms).
-  for (const g of byNode.values()) if (g.activities.length > 1) g.gpuUs = unionLength(g.activities.map((a) => ({ s: a.startUs, e: a.endUs })));
-  const runs: RunGpu[] = trace.runs.map((r, i) => ({ run: i, modelRunUs: r.dur, busyUs: 0, spanUs: 0, nodeGpuUs: 0, runLevelUs: 0, activities: 0 }));
+  for (const [n, list] of blocked) nodeEntry(st, n).blockedUs = unionLength(list);
+}
+
+/**
+ * Phase 3: a node's GPU time is the union of its activities, not their sum: cuDNN runs some grouped
+ * convolutions as concurrent kernels (HuBERT's 16-group positional conv: 16 kernels of 0.35 ms overlapping
+ * in ~0.4 ms).
+ */
+function unionNodeGpuTime(st: Placing): void {
+  for (const g of st.byNode.values()) {
+    if (g.activities.length > 1) g.gpuUs = unionLength(g.activities.map((a) => ({ s: a.startUs, e: a.endUs })));
+  }
+}
+
+/** Phase 4: per run, the GPU busy time, span, node and run-level GPU time. */
+function runTotals(st: Placing, placed: readonly PlacedActivity[]): RunGpu[] {
+  const runs: RunGpu[] = st.trace.runs.map((r, i) => ({
+    run: i,
+    modelRunUs: r.dur,
+    busyUs: 0,
+    spanUs: 0,
+    nodeGpuUs: 0,
+    runLevelUs: 0,
+    activities: 0,
+  }));
   const perRun = new Map<number, { s: number; e: number }[]>();
   for (const p of placed) {
     const rg = p.run >= 0 ? runs[p.run] : undefined;
@@ -197,9 +237,21 @@ export function attributeCapture(trace: ParsedTrace, cap: CuptiCapture, marks?: 
     rg.nodeGpuUs = 0;
     rg.spanUs = list.length ? Math.max(...list.map((x) => x.e)) - Math.min(...list.map((x) => x.s)) : 0;
   }
-  for (const [n, g] of byNode) {
+  for (const [n, g] of st.byNode) {
     const rg = runs[n.run];
     if (rg) rg.nodeGpuUs += g.gpuUs;
   }
-  return { clock, alignment, activities: placed, byNode, runs, withoutLaunch, outside };
+  return runs;
+}
+
+/** Aligns the capture to the trace and attributes every GPU record (see the file comment). */
+export function attributeCapture(trace: ParsedTrace, cap: CuptiCapture, marks?: HostClockMarks, o: AlignOptions = {}): CuptiAttribution {
+  const clock = clockMap(cap);
+  const alignment = alignCapture(trace, cap, clock, marks, o);
+  const st = placingOf(trace, clock, alignment.zeroNs);
+  const { activities, withoutLaunch, outside } = placeActivities(st, cap);
+  addBlockedTime(st, cap);
+  unionNodeGpuTime(st);
+  const runs = runTotals(st, activities);
+  return { clock, alignment, activities, byNode: st.byNode, runs, withoutLaunch, outside };
 }

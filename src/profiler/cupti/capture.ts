@@ -103,7 +103,10 @@ export function parseCuptiCapture(text: string, file = '<cupti>'): CuptiCapture 
     }
     const t = o.t;
     if (!header) {
-      if (t !== 'hdr' || o.format !== CUPTI_FORMAT) throw new TraceFormatError(file, 'line 1', `not a ${CUPTI_FORMAT} capture (expected a {"t":"hdr","format":"${CUPTI_FORMAT}"} line first)`);
+      if (t !== 'hdr' || o.format !== CUPTI_FORMAT) {
+        const expected = `{"t":"hdr","format":"${CUPTI_FORMAT}"}`;
+        throw new TraceFormatError(file, 'line 1', `not a ${CUPTI_FORMAT} capture (expected a ${expected} line first)`);
+      }
       const base = big(o.base);
       if (base === undefined) throw new TraceFormatError(file, 'line 1.base', 'missing');
       cap.base = base;

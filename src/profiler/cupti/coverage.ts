@@ -35,7 +35,16 @@ export interface CuptiCoverage {
   bound: 'gpu-bound' | 'launch-bound';
   /** Median model_run of the profiled pass. */
   modelRunMs: number;
-  records: { kernels: number; memcpys: number; memsets: number; launchCalls: number; withoutLaunch: number; outsideRuns: number; outsideRunsMs: number; dropped: number };
+  records: {
+    kernels: number;
+    memcpys: number;
+    memsets: number;
+    launchCalls: number;
+    withoutLaunch: number;
+    outsideRuns: number;
+    outsideRunsMs: number;
+    dropped: number;
+  };
   alignment: {
     windowFrom: Alignment['windowFrom'];
     windowUs: number;

@@ -44,7 +44,13 @@ export function attachKernels(att: CuptiAttribution): void {
 
 /** The 'cupti' coverage block of profile.json (ms). */
 /** Per node (by aggregate key): kernel names with count and GPU time per counted run, largest first. */
-export function kernelsByNode(trace: ParsedTrace, att: CuptiAttribution, counted: readonly number[], key: (e: TraceNodeEvent) => string, top = 5): Map<string, { name: string; perRun: number; ms: number }[]> {
+export function kernelsByNode(
+  trace: ParsedTrace,
+  att: CuptiAttribution,
+  counted: readonly number[],
+  key: (e: TraceNodeEvent) => string,
+  top = 5,
+): Map<string, { name: string; perRun: number; ms: number }[]> {
   const set = new Set(counted);
   const acc = new Map<string, Map<string, { n: number; us: number }>>();
   for (const e of trace.nodes) {
