@@ -13,11 +13,11 @@ import { XTTS_ROLES, type Role } from '../models/manifest.js';
 import { deviceMemoryBytes, isOutOfMemory, peakHostRssBytes } from './memory.js';
 import { stringifyWithInfinity } from './quality.js';
 import { RoleSessions, type RoleFingerprint } from './role-sessions.js';
-import { prepareRun, sessionConfigFor, type PreparedRun, type RunOptions } from './run-pipeline.js';
+import { prepareRun, type PreparedRun, type RunOptions } from './prepare-run.js';
+import { runResultOf, writeRunJson } from './run-json.js';
+import { sessionConfigFor } from './run-pipeline.js';
 import { resolvePipelineSettings, SettingsInUse } from './pipeline-settings.js';
-import { compareRuns } from './compare-runs.js';
-import { describeSessionConfig, onnxruntimeVersion, resolveBackend } from '../runtime/index.js';
-import { RTF_DIRECTION, RUN_SCHEMA_VERSION, type RunResult } from './run-result.js';
+import { RTF_DIRECTION, type RunResult } from './run-result.js';
 import { StageTimer } from './stage-timer.js';
 import { runTts, STREAM_CHUNK_TOKENS } from './tts-stage.js';
 import { resample } from './resample.js';
@@ -141,13 +141,36 @@ export async function runWorkerPool(o: PoolOptions): Promise<PoolResult> {
   let ttsMs = 0;
   let tts: TtsRecord | undefined;
   if (p.text !== undefined && p.tokenizer && p.refVoice) {
-    const ttsSessions = await RoleSessions.load({ manifest: p.loaded.manifest, manifestDir: p.loaded.dir, roles: XTTS_ROLES, session: sessionConfigFor(p.ep, settings, p.deviceId), ...(o.roleFiles ? { overrides: o.roleFiles } : {}), loadTimeoutMs });
+    const ttsSessions = await RoleSessions.load({
+      manifest: p.loaded.manifest,
+      manifestDir: p.loaded.dir,
+      roles: XTTS_ROLES,
+      session: sessionConfigFor(p.ep, settings, p.deviceId),
+      ...(o.roleFiles ? { overrides: o.roleFiles } : {}),
+      loadTimeoutMs,
+    });
     try {
       const timer = new StageTimer(o.stageTimeoutMs ?? 120_000);
-      const r = await runTts(ttsSessions, cfg, timer, { text: p.text, refVoice: p.refVoice, tokenizer: p.tokenizer, seed: p.seed, streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS, settings, ...(o.audioTokens !== undefined ? { audioTokens: o.audioTokens } : {}) });
+      const r = await runTts(ttsSessions, cfg, timer, {
+        text: p.text,
+        refVoice: p.refVoice,
+        tokenizer: p.tokenizer,
+        seed: p.seed,
+        streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS,
+        settings,
+        ...(o.audioTokens !== undefined ? { audioTokens: o.audioTokens } : {}),
+      });
       audio = r.audio;
       ttsMs = timer.elapsed();
-      tts = { textTokens: r.textTokens, audioTokens: r.audioTokens, vocoderCalls: r.vocoderCalls, stagesMs: Object.fromEntries(timer.totals), roles: ttsSessions.stats(), fingerprints: { ...ttsSessions.fingerprints }, loadMs: ttsSessions.loadMs };
+      tts = {
+        textTokens: r.textTokens,
+        audioTokens: r.audioTokens,
+        vocoderCalls: r.vocoderCalls,
+        stagesMs: Object.fromEntries(timer.totals),
+        roles: ttsSessions.stats(),
+        fingerprints: { ...ttsSessions.fingerprints },
+        loadMs: ttsSessions.loadMs,
+      };
     } finally {
       await ttsSessions.release();
     }
@@ -158,7 +181,7 @@ export async function runWorkerPool(o: PoolOptions): Promise<PoolResult> {
   writeWav(join(out, 'audio.wav'), { sampleRate: cfg.outputRate, samples: audio });
   const result = await runRenderers(p, audio, ttsMs, settings, { ...o, out, worker0WritesRun: true });
   const first = result.workers[0];
-  if (first?.status === 'ok' && first.result) writeRunJson(o, p, out, audio, tts, first.result, ttsMs, settings);
+  if (first?.status === 'ok' && first.result) writePoolRunJson(o, p, out, audio, tts, first.result, ttsMs, settings);
   return result;
 }
 
@@ -193,7 +216,14 @@ export async function runRenderers(p: PreparedRun, audio: Float32Array, ttsMs: n
 }
 
 /** The pool's work: start the workers one by one (stop at the first out-of-memory), then render on all at once. */
-async function startAndRender(p: PreparedRun, audio: Float32Array, ttsMs: number, settings: SettingsInUse, o: RenderersOptions, start: (init: WorkerInit) => WorkerHandle): Promise<PoolResult> {
+async function startAndRender(
+  p: PreparedRun,
+  audio: Float32Array,
+  ttsMs: number,
+  settings: SettingsInUse,
+  o: RenderersOptions,
+  start: (init: WorkerInit) => WorkerHandle,
+): Promise<PoolResult> {
   const cfg = p.cfg;
   const out = o.out;
   const workers = settings.take('workers');
@@ -209,7 +239,16 @@ async function startAndRender(p: PreparedRun, audio: Float32Array, ttsMs: number
   const deviceBefore = p.ep === 'cuda' ? await deviceMemoryBytes() : null;
   let deviceLast = deviceBefore;
   for (let i = 0; i < workers; i++) {
-    const report: WorkerReport = { index: i, status: 'not-started', failure: null, loadMs: null, deviceBytes: null, hostRssAfterLoadBytes: 0, result: null, rtf: null };
+    const report: WorkerReport = {
+      index: i,
+      status: 'not-started',
+      failure: null,
+      loadMs: null,
+      deviceBytes: null,
+      hostRssAfterLoadBytes: 0,
+      result: null,
+      rtf: null,
+    };
     reports.push(report);
     if (stopped) continue;
     const init: WorkerInit = {
@@ -252,7 +291,14 @@ async function startAndRender(p: PreparedRun, audio: Float32Array, ttsMs: number
   await Promise.all(
     [...reportOf.keys()].map(async (h) => {
       const report = reportOf.get(h) as WorkerReport;
-      const job: WorkerJob = { type: 'job', audio: audio.slice(), sampleRate: cfg.outputRate, image: { ...image, data: image.data.slice() }, steps: p.steps, seed: p.seed + report.index };
+      const job: WorkerJob = {
+        type: 'job',
+        audio: audio.slice(),
+        sampleRate: cfg.outputRate,
+        image: { ...image, data: image.data.slice() },
+        steps: p.steps,
+        seed: p.seed + report.index,
+      };
       h.post(job);
       const m = await h.wait('done', stageTimeoutMs);
       if (m.type === 'done') {
@@ -307,56 +353,51 @@ interface TtsRecord {
  * frames, motion and fingerprints are in `out`). Timings are TTS then worker 0, as if run one after the
  * other; the pool's concurrency figures are in workers.json. With --baseline, quality as a single run.
  */
-function writeRunJson(o: PoolOptions, p: PreparedRun, out: string, audio: Float32Array, tts: TtsRecord | undefined, w: WorkerJobResult, ttsMs: number, settings: SettingsInUse): void {
-  const cfg = p.cfg;
+/** run.json of a pool run: the TTS of this process and the first renderer's (worker 0's) frames, times and calls. */
+function writePoolRunJson(
+  o: PoolOptions,
+  p: PreparedRun,
+  out: string,
+  audio: Float32Array,
+  tts: TtsRecord | undefined,
+  w: WorkerJobResult,
+  ttsMs: number,
+  settings: SettingsInUse,
+): void {
   writeFileSync(join(out, 'fingerprints.json'), JSON.stringify({ ...(tts?.fingerprints ?? {}), ...w.fingerprints }));
-  const audioSeconds = audio.length / cfg.outputRate;
   const stagesMs: Record<string, number> = { ...(tts?.stagesMs ?? {}) };
   for (const [k, v] of Object.entries(w.stagesMs)) stagesMs[k] = (stagesMs[k] ?? 0) + v;
   for (const [k, v] of Object.entries({ ...stagesMs })) {
     const top = k.split('.')[0] as string;
     if (top !== k) stagesMs[top] = (stagesMs[top] ?? 0) + v;
   }
-  const totalMs = ttsMs + w.totalMs;
-  const rtf: Record<string, number> = { endToEnd: totalMs / 1000 / audioSeconds };
-  for (const [k, v] of Object.entries(stagesMs)) rtf[k] = v / 1000 / audioSeconds;
   const written = w.written ?? { pngs: [], width: 0, height: 0 };
-  const result: RunResult = {
-    schemaVersion: RUN_SCHEMA_VERSION,
-    kind: 'workbench.run',
-    createdAt: new Date().toISOString(),
-    config: {
-      ep: p.ep, steps: p.steps, seed: p.seed,
-      variant: o.variant ?? (o.roleFiles && Object.keys(o.roleFiles).length ? 'custom' : p.loaded.manifest.name),
-      manifest: p.loaded.path, manifestSha256: p.loaded.sha256, manifestName: p.loaded.manifest.name, scale: p.loaded.manifest.scale,
-      roleFiles: { ...(o.roleFiles ?? {}) },
-      text: p.text ?? null,
-      audioInput: o.audio ? resolve(o.audio) : null,
-      refVoice: o.refVoice ? resolve(o.refVoice) : null,
-      image: o.image ? resolve(o.image) : null,
-      settings: settings.requested,
-      sessionOptions: describeSessionConfig(sessionConfigFor(p.ep, settings), process.env, settings.applied().backend === 'node' ? 'node' : resolveBackend(settings.requested.backend)),
-      streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS,
-      tokenizer: p.tokenizer?.kind ?? null,
-      onnxruntimeVersion: onnxruntimeVersion(),
-      node: process.version,
+  const result = runResultOf(o, p, settings, {
+    roleFiles: o.roleFiles ?? {},
+    session: sessionConfigFor(p.ep, settings),
+    audio,
+    sampleRate: p.cfg.outputRate,
+    video: { frames: w.frames, width: written.width, height: written.height },
+    counts: {
+      textTokens: tts?.textTokens ?? null,
+      audioTokens: tts?.audioTokens ?? null,
+      vocoderCalls: tts?.vocoderCalls ?? null,
+      hubertChunks: w.hubertChunks,
+      lmdmWindows: w.lmdmWindows,
     },
-    audio: { sampleRate: cfg.outputRate, samples: audio.length, seconds: audioSeconds },
-    video: { fps: cfg.fps, frames: w.frames, width: written.width, height: written.height },
-    counts: { textTokens: tts?.textTokens ?? null, audioTokens: tts?.audioTokens ?? null, vocoderCalls: tts?.vocoderCalls ?? null, hubertChunks: w.hubertChunks, lmdmWindows: w.lmdmWindows, diffusionSteps: p.steps, frames: w.frames },
-    timing: { totalMs, loadMs: tts?.loadMs ?? 0, stagesMs, rtfDirection: RTF_DIRECTION, rtf, timeToFirstAudioMs: null, timeToFirstFrameMs: w.timeToFirstFrameMs === null ? null : ttsMs + w.timeToFirstFrameMs },
+    timing: {
+      totalMs: ttsMs + w.totalMs,
+      loadMs: tts?.loadMs ?? 0,
+      stagesMs,
+      timeToFirstAudioMs: null,
+      timeToFirstFrameMs: w.timeToFirstFrameMs === null ? null : ttsMs + w.timeToFirstFrameMs,
+    },
     roles: { ...(tts?.roles ?? {}), ...w.roles },
-    memory: { peakHostRssBytes: peakHostRssBytes(), peakDeviceBytes: null, deviceSource: p.ep === 'cuda' ? 'see workers.json' : 'none on the CPU EP' },
-    files: { audio: 'audio.wav', frames: 'frames.rgb', motion: 'motion.f32', fingerprints: 'fingerprints.json', pngs: written.pngs, mp4: null },
-    quality: null,
-    appliedSettings: settings.applied(),
+    memory: { peakDeviceBytes: null, deviceSource: p.ep === 'cuda' ? 'see workers.json' : 'none on the CPU EP' },
+    pngs: written.pngs,
+    mp4: null,
     profile: null,
     workers: null,
-  };
-  writeFileSync(join(out, 'run.json'), stringifyWithInfinity(result));
-  if (o.baseline) {
-    // compareRuns reads this run's run.json: written first, then again with the quality.
-    result.quality = compareRuns(o.baseline, out);
-    writeFileSync(join(out, 'run.json'), stringifyWithInfinity(result));
-  }
+  });
+  writeRunJson(out, result, o.baseline);
 }
