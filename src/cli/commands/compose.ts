@@ -12,6 +12,7 @@ import type { Model } from '../../onnx/types.js';
 import { writeModel } from '../../onnx/write-model.js';
 import { composeWithReport, type ComposeLink } from '../../quantize/compose.js';
 import { out } from '../state.js';
+import { externalDataThreshold } from '../number-flag.js';
 
 interface ComposeFlags {
   output: string;
@@ -72,11 +73,7 @@ export function composeCommand(): Command {
       const models = loaded.map((l) => l.model);
       const links = f.map.map((v) => parseMap(v, models));
       const { model, report } = composeWithReport(models, { links, ...(f.keepLinked ? { keepLinkedOutputs: true } : {}), ...(f.name ? { name: f.name } : {}) });
-      let threshold: number | undefined;
-      if (f.externalData !== undefined) {
-        threshold = f.externalData === true ? 1024 : Number(f.externalData);
-        if (!Number.isFinite(threshold)) throw new UsageError(`--external-data: expected a number, got '${String(f.externalData)}'`);
-      }
+      const threshold = externalDataThreshold(f.externalData);
       const w = writeModel(model, f.output, threshold === undefined ? {} : { externalDataThreshold: threshold });
       const summary = {
         inputs: files,

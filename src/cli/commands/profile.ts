@@ -13,6 +13,7 @@ import { SESSION_OPTION_KEYS } from '../../profiler/session-options.js';
 import { runWorkerJob } from '../../profiler/worker.js';
 import { writeProfile } from '../../profiler/write-profile.js';
 import { out } from '../state.js';
+import { optionalNumberFlag } from '../number-flag.js';
 import type { Backend } from '../../runtime/index.js';
 import type { RoleProviderOptions } from '../../runner/pipeline-settings.js';
 import { roleProviderOptionsArg } from '../provider-options-flag.js';
@@ -37,13 +38,6 @@ interface ProfileFlags {
   worker?: string;
   backend: Backend;
   providerOptions: RoleProviderOptions;
-}
-
-function int(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} ${v}: expected a non-negative integer`);
-  return n;
 }
 
 export function profileCommand(): Command {
@@ -86,9 +80,9 @@ export function profileCommand(): Command {
         out.write(`flame graph: ${html}\n`);
         return;
       }
-      const runs = int('runs', flags.runs);
-      const warmup = int('warmup', flags.warmup);
-      const top = int('top', flags.top) ?? 15;
+      const runs = optionalNumberFlag('--runs', flags.runs, 'non-negative integer', 'value-expected');
+      const warmup = optionalNumberFlag('--warmup', flags.warmup, 'non-negative integer', 'value-expected');
+      const top = optionalNumberFlag('--top', flags.top, 'non-negative integer', 'value-expected') ?? 15;
       const report = await profileTarget({
         target,
         ep: flags.ep,
@@ -98,7 +92,7 @@ export function profileCommand(): Command {
         sessionOptions: flags.sessionOption,
         backend: flags.backend,
         providerOptions: flags.providerOptions,
-        seed: int('seed', flags.seed) ?? 1,
+        seed: optionalNumberFlag('--seed', flags.seed, 'non-negative integer', 'value-expected') ?? 1,
         ...(flags.roles ? { roles: flags.roles.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
         childProcess: flags.childProcess as 'auto' | 'always' | 'never',
         gpuTime: flags.gpuTime as 'auto' | 'cupti' | 'sync-launch',

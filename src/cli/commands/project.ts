@@ -16,6 +16,7 @@ import { renderProjectionConsole, renderProjectionHtml } from '../../projection/
 import type { ProjectionReport } from '../../projection/types.js';
 import { recordValidation, renderValidation, validateProjection } from '../../projection/validate-projection.js';
 import { out } from '../state.js';
+import { optionalNumberFlag } from '../number-flag.js';
 
 interface ProjectFlags {
   to: string[];
@@ -36,10 +37,7 @@ interface ProjectFlags {
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 function num(name: string, v: string | undefined, integer = false): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`--${name} ${v}: expected a positive ${integer ? 'integer' : 'number'}`);
-  return n;
+  return optionalNumberFlag(`--${name}`, v, integer ? 'positive integer' : 'positive number', 'value-expected');
 }
 
 function writeOutputs(report: ProjectionReport, f: { out?: string; html: boolean }): string[] {

@@ -9,13 +9,15 @@ import { join } from 'node:path';
 import { CALIBRATION_SUBDIR } from '../../runner/input-recorder.js';
 import { DEVICE_MEMORY_SAMPLING, type DeviceMemorySampling } from '../../runner/memory.js';
 import { formatDb } from '../../runner/quality.js';
-import { runPipeline, type RunOptions } from '../../runner/run-pipeline.js';
+import type { RunOptions } from '../../runner/prepare-run.js';
+import { runPipeline } from '../../runner/run-pipeline.js';
 import { runWorkerPool } from '../../runner/worker-pool.js';
 import { DEFAULT_TEXT } from '../../sweep/pipeline-driver.js';
 import { out } from '../state.js';
 import type { Backend } from '../../runtime/index.js';
 import type { RoleProviderOptions } from '../../runner/pipeline-settings.js';
 import { roleProviderOptionsArg } from '../provider-options-flag.js';
+import { nonNegativeFlag, parseNumberFlag } from '../number-flag.js';
 
 interface RunFlags {
   manifest: string;
@@ -50,12 +52,6 @@ interface RunFlags {
   providerOptions: RoleProviderOptions;
 }
 
-function int(name: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new UsageError(`--${name}: expected an integer, got '${v}'`);
-  return n;
-}
-
 function parseRoleFiles(list: string[]): Partial<Record<Role, string>> {
   const r: Partial<Record<Role, string>> = {};
   for (const item of list) {
@@ -69,12 +65,6 @@ function parseRoleFiles(list: string[]): Partial<Record<Role, string>> {
 
 function badRenderGraph(v: string): never {
   throw new UsageError(`--render-graph: expected no value or 'baked', got '${v}'`);
-}
-
-function nonNegative(name: string, v: string): number {
-  const n = int(name, v);
-  if (n < 0) throw new UsageError(`--${name}: expected an integer >= 0, got '${v}'`);
-  return n;
 }
 
 const fmt = (x: number | null | undefined, digits = 3): string => (x === null || x === undefined ? '-' : Number.isFinite(x) ? x.toFixed(digits) : String(x));
@@ -116,17 +106,17 @@ export function runCommand(): Command {
       const o: RunOptions = {
         manifest: f.manifest,
         ep: f.ep,
-        steps: int('steps', f.steps),
-        seed: int('seed', f.seed),
+        steps: parseNumberFlag('--steps', f.steps, 'integer'),
+        seed: parseNumberFlag('--seed', f.seed, 'integer'),
         out: f.out,
         settings: {
-          workers: int('workers', f.workers),
-          session: { intraOpThreads: nonNegative('threads', f.threads) },
-          vocoderBucket: nonNegative('vocoder-bucket', f.vocoderBucket),
+          workers: parseNumberFlag('--workers', f.workers, 'integer'),
+          session: { intraOpThreads: nonNegativeFlag('--threads', f.threads) },
+          vocoderBucket: nonNegativeFlag('--vocoder-bucket', f.vocoderBucket),
           warmup: !!f.warmup,
           overlap: !!f.overlap,
           renderGraph: f.renderGraph === undefined ? false : f.renderGraph === true ? true : f.renderGraph === 'baked' ? 'baked' : badRenderGraph(String(f.renderGraph)),
-          renderBatch: int('render-batch', f.renderBatch),
+          renderBatch: parseNumberFlag('--render-batch', f.renderBatch, 'integer'),
           diffusionLoop: !!f.diffusionLoop,
           backend: f.backend,
           providerOptions: f.providerOptions,
@@ -140,14 +130,14 @@ export function runCommand(): Command {
         ...(f.refVoice !== undefined ? { refVoice: f.refVoice } : {}),
         ...(f.image !== undefined ? { image: f.image } : {}),
         ...(f.baseline !== undefined ? { baseline: f.baseline } : {}),
-        ...(f.stageTimeout !== undefined ? { stageTimeoutMs: int('stage-timeout', f.stageTimeout) } : {}),
-        ...(f.loadTimeout !== undefined ? { loadTimeoutMs: int('load-timeout', f.loadTimeout) } : {}),
+        ...(f.stageTimeout !== undefined ? { stageTimeoutMs: parseNumberFlag('--stage-timeout', f.stageTimeout, 'integer') } : {}),
+        ...(f.loadTimeout !== undefined ? { loadTimeoutMs: parseNumberFlag('--load-timeout', f.loadTimeout, 'integer') } : {}),
       };
       if (f.recordInputs !== undefined) {
         const roles = f.recordInputs.split(',').map((x) => x.trim()).filter(Boolean);
         const bad = roles.find((x) => !ALL_ROLES.includes(x as Role));
         if (bad || !roles.length) throw new UsageError(`--record-inputs: expected roles among ${ALL_ROLES.join(', ')}, got '${f.recordInputs}'`);
-        o.recordInputs = { dir: f.recordDir ?? join(f.out, CALIBRATION_SUBDIR), roles: roles as Role[], every: int('record-every', f.recordEvery), max: int('record-max', f.recordMax) };
+        o.recordInputs = { dir: f.recordDir ?? join(f.out, CALIBRATION_SUBDIR), roles: roles as Role[], every: parseNumberFlag('--record-every', f.recordEvery, 'integer'), max: parseNumberFlag('--record-max', f.recordMax, 'integer') };
       }
       if ((o.settings?.workers ?? 1) > 1) {
         if (o.recordInputs) throw new UsageError('--record-inputs records a single pipeline run; use it with --workers 1');
