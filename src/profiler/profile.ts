@@ -8,11 +8,12 @@
  * library is found ($WB_CUPTI_LIB or native/cupti-trace/), else sync-launch. A trace that already carries
  * ORT's own CUPTI `Kernel` events is read as 'cupti' too.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { ManifestError, RuntimeError, UsageError } from '../errors.js';
-import type { Manifest, RoleSpec } from '../models/manifest.js';
+import type { RoleSpec } from '../models/manifest.js';
+import { readManifestJson } from '../models/manifest-io.js';
 import { diagnoseCuda, onnxruntimeVersion, type ExecutionProvider, type SessionConfig } from '../runtime/index.js';
 import { providerOptionsForRole } from '../runner/pipeline-settings.js';
 import { CUPTI_LIB_NAME, findCuptiLibrary } from './cupti/find-library.js';
@@ -48,12 +49,7 @@ function planGpuTime(o: ProfileOptions, child: boolean): GpuTimePlan {
 
 /** Reads a manifest and lists its roles with resolved model paths. */
 export function loadManifestRoles(file: string, only?: readonly string[]): RoleTarget[] {
-  let m: Manifest;
-  try {
-    m = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
-  } catch (e) {
-    throw new ManifestError(file, 'file', `cannot read the manifest (${(e as Error).message})`);
-  }
+  const m = readManifestJson(file);
   if (!m || typeof m !== 'object' || !m.roles || typeof m.roles !== 'object') throw new ManifestError(file, 'roles', 'missing');
   const base = dirname(resolve(file));
   const all = Object.entries(m.roles) as [string, RoleSpec | undefined][];
