@@ -11,7 +11,7 @@ import type { Tensor } from '../src/onnx/types.js';
 import { int8DynamicWithReport } from '../src/quantize/int8.js';
 import { loadInt8Kernels } from '../src/quantize/kernels/int8-kernels.js';
 import { quantizeWeightInt8 } from '../src/quantize/qmath.js';
-import { median } from '../src/profiler/stats.js';
+import { median } from '../src/core/stats.js';
 
 export interface Int8BenchResult {
   schemaVersion: 1;

@@ -18,7 +18,7 @@ import { buildReferenceSet } from '../src/models/build.js';
 import { GraphBuilder } from '../src/onnx/builder.js';
 import { DataType } from '../src/onnx/dtype.js';
 import { writeModel } from '../src/onnx/write-model.js';
-import { timeStats, type TimeStats } from '../src/profiler/stats.js';
+import { timeStats, type TimeStats } from '../src/core/stats.js';
 import { createSession, nativeUnavailable, nativeRuntimeVersion, type DeviceTensor, type HostTensor, type Session } from '../src/runtime/index.js';
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';

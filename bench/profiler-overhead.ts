@@ -12,7 +12,7 @@ import { DataType } from '../src/onnx/dtype.js';
 import { writeModel } from '../src/onnx/write-model.js';
 import { planInputs, emptyOverrides } from '../src/profiler/inputs.js';
 import { runPass } from '../src/profiler/passes.js';
-import { timeStats, type TimeStats } from '../src/profiler/stats.js';
+import { timeStats, type TimeStats } from '../src/core/stats.js';
 import type { ExecutionProvider } from '../src/runtime/index.js';
 
 export interface ProfilerOverheadResult {

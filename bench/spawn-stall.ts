@@ -9,7 +9,7 @@
  */
 import { execFile } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { median } from '../src/profiler/stats.js';
+import { median } from '../src/core/stats.js';
 
 interface Step {
   rssGiB: number;

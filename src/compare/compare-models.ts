@@ -15,7 +15,7 @@ import { UsageError } from '../errors.js';
 import { dataTypeName } from '../onnx/dtype.js';
 import { readModel } from '../onnx/read-model.js';
 import { emptyOverrides, materializeInput, planInputs } from '../profiler/inputs.js';
-import { timeStats, type TimeStats } from '../profiler/stats.js';
+import { timeStats, type TimeStats } from '../core/stats.js';
 import { adaptFeeds, toFloat32 } from '../quantize/execute.js';
 import { type ErrorStats, compareArrays, worst } from '../quantize/metrics.js';
 import { type Backend, type DeviceTensor, type ExecutionProvider, type HostTensor, type Session, type SessionConfig, type Tensor, createSession } from '../runtime/index.js';

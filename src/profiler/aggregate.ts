@@ -4,7 +4,7 @@
  * remaining ones. A node that executes several times in a run (inside Loop/If/Scan) counts the sum per run.
  */
 import { UsageError } from '../errors.js';
-import { timeStats, type TimeStats } from './stats.js';
+import { timeStats, type TimeStats } from '../core/stats.js';
 import type { ParsedTrace, TraceNodeEvent, TraceShape } from './trace.js';
 
 /**

@@ -6,7 +6,7 @@
  * overlap in time (a parallel executor, or ORT's inter-op pool), their sum is not a part of the run at all,
  * and no ratio is given.
  */
-import { median } from './stats.js';
+import { median } from '../core/stats.js';
 import type { ParsedTrace } from './trace.js';
 
 export interface HostCoverage {

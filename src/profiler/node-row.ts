@@ -1,13 +1,13 @@
 /** One row of profile.json's node table: a traced node's time, cost, roofline point and flags. */
 import type { ExecutionProvider } from '../runtime/index.js';
 import type { NodeAggregate } from './aggregate.js';
-import { computePeakFor } from './devices.js';
+import { computePeakFor } from '../core/devices.js';
 import { flagsOf } from './flags.js';
 import { costTracedNode, type CostFn } from './node-costs.js';
 import type { Node } from '../onnx/types.js';
 import type { DeviceInfo, NodeRow } from './profile-report.js';
 import { rooflinePoint } from './roofline.js';
-import { scaleStats } from './stats.js';
+import { scaleStats } from '../core/stats.js';
 import type { TraceShape } from './trace.js';
 
 function nullableShapes(s: (TraceShape | undefined)[]): ({ type: string; dims: number[] } | null)[] {

@@ -4,13 +4,13 @@
  */
 import type { AppliedSessionOption, SessionConfig } from '../runtime/index.js';
 import type { CuptiCoverage } from './cupti/coverage.js';
-import type { DevicePeaks } from './devices.js';
+import type { DevicePeaks } from '../core/devices.js';
 import type { FlagTotals, NodeFlag } from './flags.js';
-import type { GpuMemoryReport } from './gpu-memory.js';
+import type { GpuMemoryReport } from '../core/gpu-memory.js';
 import type { InputFill } from './inputs.js';
 import type { HostMemory } from './passes.js';
 import type { RooflinePoint } from './roofline.js';
-import type { TimeStats } from './stats.js';
+import type { TimeStats } from '../core/stats.js';
 
 export const PROFILE_SCHEMA_VERSION = 1;
 

@@ -17,7 +17,7 @@ import { readManifestJson } from '../models/manifest-io.js';
 import { diagnoseCuda, onnxruntimeVersion, type ExecutionProvider, type SessionConfig } from '../runtime/index.js';
 import { providerOptionsForRole } from '../runner/pipeline-settings.js';
 import { CUPTI_LIB_NAME, findCuptiLibrary } from './cupti/find-library.js';
-import { detectGpus, findDevicePeaks, type DevicePeaks } from './devices.js';
+import { detectGpus, findDevicePeaks, type DevicePeaks } from '../core/devices.js';
 import type { GpuTimePlan, ProfileOptions, RoleTarget } from './profile-options.js';
 import { PROFILE_SCHEMA_VERSION, type DeviceInfo, type ProfileReport } from './profile-report.js';
 import { profileRole } from './profile-role.js';
@@ -80,7 +80,7 @@ export function describeDevice(ep: ExecutionProvider, config: SessionConfig, ove
   let detectedBy = g ? 'nvidia-smi --query-gpu=name,memory.total' : 'nvidia-smi unavailable';
   if (override) {
     peaks = findDevicePeaks(override);
-    if (!peaks) throw new UsageError(`--device ${override}: unknown device (see src/profiler/devices.ts)`);
+    if (!peaks) throw new UsageError(`--device ${override}: unknown device (see src/core/devices.ts)`);
     detectedBy += `; peaks from --device ${override}`;
   }
   const d: DeviceInfo = { kind: 'gpu', name: g?.name ?? peaks?.name ?? 'unknown GPU', detectedBy, tf32 };

@@ -1,8 +1,8 @@
 /**
- * The profile's HTML page: notebooks-html/profile.html filled by src/report/html-page.ts (plotly inlined,
+ * The profile's HTML page: notebooks-html/profile.html filled by src/core/html-page.ts (plotly inlined,
  * the ProfileReport embedded as JSON), so it opens offline from file://.
  */
-import { renderHtmlPage } from '../report/html-page.js';
+import { renderHtmlPage } from '../core/html-page.js';
 import type { ProfileReport } from './profile-report.js';
 
 /** Renders the self-contained page for a profile. */

@@ -21,10 +21,10 @@ import { GraphBuilder } from '../onnx/builder.js';
 import { DataType } from '../onnx/dtype.js';
 import type { Model } from '../onnx/types.js';
 import { serializeModel } from '../onnx/write-model.js';
-import { detectGpus, type DevicePeaks } from '../profiler/devices.js';
+import { detectGpus, type DevicePeaks } from '../core/devices.js';
 import { runPassInChild, type WorkerLaunch } from '../profiler/worker.js';
 import { createSession, onnxruntimeVersion, type ExecutionProvider } from '../runtime/index.js';
-import { median } from '../profiler/stats.js';
+import { median } from '../core/stats.js';
 
 export const DEVICE_PEAKS_SCHEMA_VERSION = 1;
 
@@ -238,7 +238,7 @@ export async function measureDevicePeaks(o: DevicePeaksOptions): Promise<DeviceP
     peaks ??= g?.peaks;
     device = { kind: 'gpu', name: g?.name ?? peaks?.name ?? 'unknown GPU', id: peaks?.id ?? null, detectedBy: g ? 'nvidia-smi' : o.peaks ? '--device' : 'nvidia-smi unavailable' };
     if (g) device.memoryMiB = g.memoryMiB;
-    if (!peaks) notes.push('GPU not in src/profiler/devices.ts: no datasheet fractions; pass --device <id>');
+    if (!peaks) notes.push('GPU not in src/core/devices.ts: no datasheet fractions; pass --device <id>');
   } else {
     const c = cpus();
     device = { kind: 'cpu', name: `${c[0]?.model ?? 'CPU'} (${c.length} logical cores)`, id: null, detectedBy: 'os.cpus()' };

@@ -1,12 +1,12 @@
 /**
- * The figures each side of a projection uses: datasheet peaks from src/profiler/devices.ts, the host link,
+ * The figures each side of a projection uses: datasheet peaks from src/core/devices.ts, the host link,
  * and launch overheads (measured by `workbench device-peaks` for that GPU when its JSON is given, else the
  * documented defaults). Measured throughputs replace datasheet ones only when both sides were measured, so
  * the two sides are never compared on different footings.
  */
 import { readFileSync } from 'node:fs';
 import { UsageError } from '../errors.js';
-import { DEVICE_PEAKS, findDevicePeaks, type DevicePeaks } from '../profiler/devices.js';
+import { DEVICE_PEAKS, findDevicePeaks, type DevicePeaks } from '../core/devices.js';
 import { DEFAULT_ASYNC_LAUNCH_MS, DEFAULT_SYNC_LAUNCH_MS, pcieFor } from './defaults.js';
 import type { DevicePeaksReport } from './device-peaks.js';
 import type { DeviceSide, LaunchOverheads } from './types.js';

@@ -11,7 +11,7 @@
  * memory-bound when the ridge points differ). CPU-EP nodes are not scaled; Memcpy nodes scale with the host
  * link (PCIe); nodes without FLOP/byte counts scale with memory bandwidth.
  */
-import { computePeakFor } from '../profiler/devices.js';
+import { computePeakFor } from '../core/devices.js';
 import type { NodeTimeMethod, NodeRow } from '../profiler/profile-report.js';
 import type { DeviceSide, NodeBound, NodeProjection } from './types.js';
 

@@ -20,7 +20,7 @@
 import { UsageError } from '../errors.js';
 import type { Manifest, PipelineConfig } from '../models/manifest.js';
 import { REAL_PIPELINE_CONFIG } from '../models/manifest.js';
-import type { DevicePeaks } from '../profiler/devices.js';
+import type { DevicePeaks } from '../core/devices.js';
 import type { ProfileReport, RoleProfile } from '../profiler/profile-report.js';
 import type { RunResult } from '../runner/run-result.js';
 import { callsPerAudioSecond, DEFAULT_ROLE_RATES, stageOfRole } from './call-rates.js';

@@ -2,7 +2,7 @@
  * Renderers of projection.json: the console summary (every number headed PROJECTED, with its error band)
  * and the self-contained HTML page (notebooks-html/projection.html).
  */
-import { renderHtmlPage } from '../report/html-page.js';
+import { renderHtmlPage } from '../core/html-page.js';
 import type { ProjectionReport, TargetProjection, VariantProjection } from './types.js';
 
 export const PROJECTION_TEMPLATE = 'projection.html';

@@ -4,7 +4,7 @@
  * object with `projected: true` and the error band the validation gave (or 'unvalidated').
  * Times are in milliseconds, sizes in bytes, rates per second.
  */
-import type { DevicePeaks } from '../profiler/devices.js';
+import type { DevicePeaks } from '../core/devices.js';
 
 export const PROJECTION_SCHEMA_VERSION = 1;
 

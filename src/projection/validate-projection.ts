@@ -12,7 +12,7 @@ import type { ProfileReport } from '../profiler/profile-report.js';
 import type { PeaksFile } from './device-side.js';
 import type { ValidationEntry, ValidationFile } from './error-band.js';
 import { projectProfile, roleRates } from './project-profile.js';
-import { median } from '../profiler/stats.js';
+import { median } from '../core/stats.js';
 
 export const VALIDATION_SCHEMA_VERSION = 1;
 

@@ -1,5 +1,5 @@
 /** The sweep report as one self-contained HTML page (notebooks-html/sweep-report.html). */
-import { renderHtmlPage } from './html-page.js';
+import { renderHtmlPage } from '../core/html-page.js';
 import type { SweepReport } from './types.js';
 
 export const SWEEP_TEMPLATE = 'sweep-report.html';

@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resizeRgb } from '../runner/image.js';
-import { decodePng, encodePng, type RgbImage } from '../runner/png.js';
+import { resizeRgb } from '../media/image.js';
+import { decodePng, encodePng, type RgbImage } from '../media/png.js';
 import { psnr } from '../runner/quality.js';
 import { PREVIEW_SUBDIR, readRunPreview } from '../sweep/run-preview.js';
 import type { VariantResult } from '../sweep/types.js';

@@ -6,11 +6,11 @@
 import { closeSync, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ALL_ROLES, type Role } from '../models/manifest.js';
-import { InputError } from './input-error.js';
+import { InputError } from '../core/input-error.js';
 import { capDb, logMelDistance, psnr, relativeL2, rmse, snr, ssimRgb } from './quality.js';
 import { decodeSample, type RoleFingerprint } from './role-sessions.js';
 import type { FrameQuality, QualityReport, RunResult } from './run-result.js';
-import { readWav } from './wav.js';
+import { readWav } from '../media/wav.js';
 
 /** Run order of the roles (a divergence is blamed on the earliest). */
 export const PIPELINE_ORDER: readonly Role[] = ['cond_encoder', 'speaker_encoder', 'gpt_prefill', 'gpt_decode', 'hifigan', 'appearance_extractor', 'motion_extractor', 'hubert', 'lmdm', 'stitch_network', 'warp_network', 'decoder'];

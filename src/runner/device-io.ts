@@ -13,7 +13,7 @@
  */
 import type { Role } from '../models/manifest.js';
 import type { DeviceTensor, HostTensor, Session } from '../runtime/index.js';
-import { StageError } from './input-error.js';
+import { StageError } from '../core/input-error.js';
 import type { RoleSessions } from './role-sessions.js';
 
 const RENDER_ROLES: readonly Role[] = ['stitch_network', 'warp_network', 'decoder'];

@@ -18,7 +18,7 @@ import { batch } from '../quantize/batch.js';
 import { diffusionLoop } from '../quantize/diffusion-loop.js';
 import { RENDER_IO, renderGraph } from '../quantize/render-graph.js';
 import type { SessionConfig } from '../runtime/index.js';
-import type { RgbImage } from './png.js';
+import type { RgbImage } from '../media/png.js';
 import { roleFile, RoleSessions } from './role-sessions.js';
 import type { SettingsInUse } from './pipeline-settings.js';
 import { extractSourceFeatures } from './source-features.js';

@@ -7,7 +7,7 @@ import type { PipelineConfig } from '../models/manifest.js';
 import { readModelMetadata } from '../onnx/read-model.js';
 import { DIFFUSION_LOOP_IO, readDiffusionLoopRecord } from '../quantize/diffusion-loop.js';
 import { DIFFUSION_TIMESTEPS } from './ddim.js';
-import { StageError } from './input-error.js';
+import { StageError } from '../core/input-error.js';
 import { feed, floatData, type RoleSessions } from './role-sessions.js';
 
 /** Whether the loaded lmdm is a diffusion loop. */

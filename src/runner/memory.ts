@@ -4,7 +4,7 @@
  * exposes no allocator statistics), sampled while the run goes; null on the CPU EP or without nvidia-smi.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { parseComputeApps } from '../profiler/gpu-memory.js';
+import { parseComputeApps } from '../core/gpu-memory.js';
 
 const MIB = 1024 * 1024;
 

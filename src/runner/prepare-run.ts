@@ -5,17 +5,17 @@
 import { join } from 'node:path';
 import type { Manifest, PipelineConfig, Role } from '../models/manifest.js';
 import type { ExecutionProvider } from '../runtime/index.js';
-import { resizeRgb, syntheticFace } from './image.js';
+import { resizeRgb, syntheticFace } from '../media/image.js';
 import type { InputRecorderOptions } from './input-recorder.js';
-import { InputError } from './input-error.js';
+import { InputError } from '../core/input-error.js';
 import type { DeviceMemorySampling } from './memory.js';
 import type { PipelineSettings } from './pipeline-settings.js';
-import { readPng, type RgbImage } from './png.js';
+import { readPng, type RgbImage } from '../media/png.js';
 import { syntheticReferenceVoice } from './reference-voice.js';
 import type { StallInjection } from './stage-timer.js';
 import { BpeTokenizer, FallbackTokenizer, MAX_TEXT_TOKENS, type Tokenizer } from './tokenizer.js';
 import { readRunManifest, rolesForRun, withRenderer, type LoadedRunManifest } from './validate-manifest.js';
-import { readWav, type Audio } from './wav.js';
+import { readWav, type Audio } from '../media/wav.js';
 
 export interface RunOptions {
   manifest: string;

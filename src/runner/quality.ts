@@ -5,7 +5,7 @@
  * Identical inputs give PSNR = SNR = Infinity here; the run-vs-run quality report caps its dB figures at
  * DB_CAP (see capDb), so that run.json, sweep results, the gate and the report all hold the same number.
  */
-import { logMelSpectrogram } from './mel.js';
+import { logMelSpectrogram } from '../media/mel.js';
 
 /**
  * The one representation of "identical" in dB figures of a quality report (frame PSNR, audio SNR): 100 dB,

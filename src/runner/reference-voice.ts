@@ -4,7 +4,7 @@
  * modulation and seeded breath noise.
  */
 import { createRng } from '../onnx/rng.js';
-import type { Audio } from './wav.js';
+import type { Audio } from '../media/wav.js';
 
 export function syntheticReferenceVoice(sampleRate = 22050, seconds = 3, seed = 0): Audio {
   const n = Math.round(sampleRate * seconds);

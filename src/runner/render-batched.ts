@@ -12,9 +12,9 @@ import type { PipelineConfig } from '../models/manifest.js';
 import { readModelMetadata } from '../onnx/read-model.js';
 import { readRenderGraphRecord, RENDER_IO } from '../quantize/render-graph.js';
 import type { HostTensor } from '../runtime/index.js';
-import { tensorToRgb } from './image.js';
-import { StageError } from './input-error.js';
-import type { RgbImage } from './png.js';
+import { tensorToRgb } from '../media/image.js';
+import { StageError } from '../core/input-error.js';
+import type { RgbImage } from '../media/png.js';
 import { feed, floatData, type RoleSessions } from './role-sessions.js';
 import type { SourceFeatures } from './source-features.js';
 

@@ -4,13 +4,13 @@
  * (statistics plus an evenly strided sample) so a quality regression can be traced to the role that
  * caused it.
  */
-import { median } from '../profiler/stats.js';
+import { median } from '../core/stats.js';
 import { hostTensorToFloat32 } from '../runtime/index.js';
 import { isAbsolute, join, resolve } from 'node:path';
 import { float16ToFloat32, float32ToFloat16 } from '../onnx/dtype.js';
 import type { Manifest, Role } from '../models/manifest.js';
 import { createSession, type BoundRunOptions, type HostTensor, type OutputTarget, type Session, type SessionConfig, type SessionIO, type Tensor } from '../runtime/index.js';
-import { StageError } from './input-error.js';
+import { StageError } from '../core/input-error.js';
 import type { InputRecorder } from './input-recorder.js';
 import { withTimeout } from './stage-timer.js';
 import { providerOptionsForRole, type RoleProviderOptions } from './pipeline-settings.js';

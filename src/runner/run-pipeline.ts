@@ -10,11 +10,11 @@ import { delimiter, join, resolve } from 'node:path';
 import type { Role } from '../models/manifest.js';
 import type { ExecutionProvider, SessionConfig } from '../runtime/index.js';
 import { DittoStream, type DittoSummary } from './ditto-stage.js';
-import { StageError } from './input-error.js';
+import { StageError } from '../core/input-error.js';
 import { DeviceMemorySampler } from './memory.js';
-import { encodePng, type RgbImage } from './png.js';
+import { encodePng, type RgbImage } from '../media/png.js';
 import { prepareRun, type PreparedRun, type RunOptions } from './prepare-run.js';
-import { resample } from './resample.js';
+import { resample } from '../media/resample.js';
 import { RoleSessions } from './role-sessions.js';
 import { runLabel, runResultOf, writeRunJson } from './run-json.js';
 import { PROFILE_DIR, workersSummary, type RunProfile, type RunResult } from './run-result.js';
@@ -24,7 +24,7 @@ import { runRenderers } from './worker-pool.js';
 import { StageTimer } from './stage-timer.js';
 import { runTts, STREAM_CHUNK_TOKENS } from './tts-stage.js';
 import { InputRecorder } from './input-recorder.js';
-import { writeWav, type Audio } from './wav.js';
+import { writeWav, type Audio } from '../media/wav.js';
 
 function onPath(cmd: string): boolean {
   return (process.env.PATH ?? '').split(delimiter).some((d) => d && existsSync(join(d, cmd)));

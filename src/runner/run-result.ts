@@ -1,6 +1,6 @@
 /** The typed content of a run directory's run.json (schemaVersion 1). */
 import type { Role } from '../models/manifest.js';
-import { median } from '../profiler/stats.js';
+import { median } from '../core/stats.js';
 import type { AppliedSessionOption } from '../runtime/index.js';
 import type { PipelineSettings } from './pipeline-settings.js';
 import type { RoleCallStats } from './role-sessions.js';

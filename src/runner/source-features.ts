@@ -5,10 +5,10 @@
  */
 import type { PipelineConfig } from '../models/manifest.js';
 import type { HostTensor } from '../runtime/index.js';
-import { rgbToTensor } from './image.js';
-import { StageError } from './input-error.js';
+import { rgbToTensor } from '../media/image.js';
+import { StageError } from '../core/input-error.js';
 import { motionToKeypoints, packMotion } from './keypoints.js';
-import type { RgbImage } from './png.js';
+import type { RgbImage } from '../media/png.js';
 import { feed, floatData, type RoleSessions } from './role-sessions.js';
 
 export interface SourceFeatures {

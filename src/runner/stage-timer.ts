@@ -3,7 +3,7 @@
  * (the awaited step rejects with StageError; the run never waits forever) and carries the test hook that
  * injects a stall into one stage.
  */
-import { StageError } from './input-error.js';
+import { StageError } from '../core/input-error.js';
 
 export interface StallInjection {
   /** Stage name (exact, e.g. 'ditto.lmdm') the stall is injected into. */

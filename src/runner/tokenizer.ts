@@ -11,7 +11,7 @@
  * BPE count for English (≈ one token per 2 characters: one per pair of characters).
  */
 import { readFileSync } from 'node:fs';
-import { InputError } from './input-error.js';
+import { InputError } from '../core/input-error.js';
 
 export interface Tokenizer {
   readonly kind: 'bpe' | 'fallback';

@@ -18,14 +18,14 @@ import { readModelMetadata } from '../onnx/read-model.js';
 import { DECODE_LOOP_INPUTS, readDecodeLoopRecord } from '../quantize/decode-loop.js';
 import type { PipelineConfig } from '../models/manifest.js';
 import type { HostTensor } from '../runtime/index.js';
-import { StageError } from './input-error.js';
-import { logMelSpectrogram, XTTS_MEL } from './mel.js';
-import { resample } from './resample.js';
+import { StageError } from '../core/input-error.js';
+import { logMelSpectrogram, XTTS_MEL } from '../media/mel.js';
+import { resample } from '../media/resample.js';
 import { feed, floatData, type RoleSessions } from './role-sessions.js';
 import { audioTokensForText, sampleToken, XTTS_SAMPLING } from './sampling.js';
 import type { StageTimer } from './stage-timer.js';
 import { START_TEXT_TOKEN, STOP_TEXT_TOKEN, type Tokenizer } from './tokenizer.js';
-import type { Audio } from './wav.js';
+import type { Audio } from '../media/wav.js';
 import type { SettingsInUse } from './pipeline-settings.js';
 
 /** XTTS inference_stream defaults. */

@@ -20,10 +20,10 @@ import { resolvePipelineSettings, SettingsInUse } from './pipeline-settings.js';
 import { RTF_DIRECTION, type RunResult } from './run-result.js';
 import { StageTimer } from './stage-timer.js';
 import { runTts, STREAM_CHUNK_TOKENS } from './tts-stage.js';
-import { resample } from './resample.js';
+import { resample } from '../media/resample.js';
 import { resolveWorkerScript } from './worker-script.js';
 import type { WorkerInit, WorkerJob, WorkerJobResult, WorkerMessage } from './worker-protocol.js';
-import { writeWav } from './wav.js';
+import { writeWav } from '../media/wav.js';
 
 /** A run's options; `settings.workers` renderers are started. */
 export interface PoolOptions extends RunOptions {

@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { StageError } from './input-error.js';
+import { StageError } from '../core/input-error.js';
 
 interface EsbuildLike {
   build(o: Record<string, unknown>): Promise<unknown>;

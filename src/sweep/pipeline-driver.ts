@@ -28,7 +28,7 @@ import { checkManifestPlacement } from './variant-placement.js';
 import { writeRunPreview } from './run-preview.js';
 import { canonicalJson } from './spec.js';
 import type { PassSpec, PlannedVariant, QualityMetrics, RunMetrics, RunRequest, StageMetric, SweepDriver, SweepSpec } from './types.js';
-import { median } from '../profiler/stats.js';
+import { median } from '../core/stats.js';
 
 export const DEFAULT_TEXT = 'Hello there, this is a short test of the talking avatar.';
 

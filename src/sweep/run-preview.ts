@@ -6,11 +6,11 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { resizeRgb } from '../runner/image.js';
-import { encodePng } from '../runner/png.js';
-import { resample } from '../runner/resample.js';
+import { resizeRgb } from '../media/image.js';
+import { encodePng } from '../media/png.js';
+import { resample } from '../media/resample.js';
 import type { RunResult } from '../runner/run-result.js';
-import { encodeWav, readWav } from '../runner/wav.js';
+import { encodeWav, readWav } from '../media/wav.js';
 
 export const PREVIEW_SUBDIR = 'preview';
 export const PREVIEW_FILE = 'preview.json';

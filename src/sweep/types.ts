@@ -211,7 +211,7 @@ export interface RunMetrics {
 /** A variant's end-to-end RTF projected to another GPU (src/projection); always labelled as a projection. */
 export interface ProjectedRtf {
   projected: true;
-  /** Target GPU id (src/profiler/devices.ts), e.g. 'l4'. */
+  /** Target GPU id (src/core/devices.ts), e.g. 'l4'. */
   target: string;
   rtf: number;
   /** Largest validated |relative error| of end-to-end projections, or null when unvalidated. */

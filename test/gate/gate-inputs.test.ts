@@ -7,7 +7,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdir
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { runGate } from '../../src/report/gate/run-gate.js';
+import { runGate } from '../../src/gate/run-gate.js';
 import type { SweepDriver } from '../../src/sweep/types.js';
 import { tinyManifest } from '../runner/tiny-set.js';
 

@@ -12,7 +12,7 @@ import type { Scale } from '../../src/models/manifest.js';
 import { createRng } from '../../src/onnx/rng.js';
 import { DataType } from '../../src/onnx/dtype.js';
 import type { HostTensor } from '../../src/runtime/index.js';
-import { resizeRgb, rgbToTensor, syntheticFace } from '../../src/runner/image.js';
+import { resizeRgb, rgbToTensor, syntheticFace } from '../../src/media/image.js';
 import { MOTION_LAYOUT as L, binsToDegrees, motionToKeypoints, packMotion } from '../../src/runner/keypoints.js';
 import { runOnCpu, stats } from './helpers.js';
 

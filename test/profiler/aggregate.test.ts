@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
 import { aggregateTrace } from '../../src/profiler/aggregate.js';
-import { timeStats } from '../../src/profiler/stats.js';
+import { timeStats } from '../../src/core/stats.js';
 import { parseTrace } from '../../src/profiler/trace.js';
 import { ev, nodeEv } from './helpers.js';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { UsageError } from '../../src/errors.js';
-import { computePeakFor, detectGpus, findDevicePeaks, parseGpuQuery } from '../../src/profiler/devices.js';
-import { parseComputeApps, watchGpuMemory } from '../../src/profiler/gpu-memory.js';
+import { computePeakFor, detectGpus, findDevicePeaks, parseGpuQuery } from '../../src/core/devices.js';
+import { parseComputeApps, watchGpuMemory } from '../../src/core/gpu-memory.js';
 import { fillFor, materializeInput, parseInputsOption, planInputs } from '../../src/profiler/inputs.js';
 import { rooflinePoint } from '../../src/profiler/roofline.js';
 import { parseSessionOptions } from '../../src/profiler/session-options.js';

@@ -1,8 +1,8 @@
 /** Hand-made profile rows, roles and reports for the projection tests (numbers chosen to check by hand). */
 import type { CuptiCoverage } from '../../src/profiler/cupti/coverage.js';
-import { findDevicePeaks } from '../../src/profiler/devices.js';
+import { findDevicePeaks } from '../../src/core/devices.js';
 import type { NodeRow, NodeTimeMethod, ProfileReport, RoleProfile } from '../../src/profiler/profile-report.js';
-import type { TimeStats } from '../../src/profiler/stats.js';
+import type { TimeStats } from '../../src/core/stats.js';
 import type { DeviceSide } from '../../src/projection/types.js';
 
 export function stats(median: number): TimeStats {

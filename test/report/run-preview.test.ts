@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildSweepReport } from '../../src/report/build-sweep-report.js';
-import { decodeWav } from '../../src/runner/wav.js';
+import { decodeWav } from '../../src/media/wav.js';
 import { previewFrameIndices, writeRunPreview } from '../../src/sweep/run-preview.js';
 import type { VariantResult } from '../../src/sweep/types.js';
 import { writeSyntheticRun } from './helpers/synthetic-run.js';

@@ -17,7 +17,7 @@ vi.mock('../../src/runtime/index.js', async (importOriginal) => {
 });
 
 const { ManifestError, WorkbenchError } = await import('../../src/errors.js');
-const { InputError } = await import('../../src/runner/input-error.js');
+const { InputError } = await import('../../src/core/input-error.js');
 const { runPipeline } = await import('../../src/runner/run-pipeline.js');
 const { main } = await import('../../src/cli/main.js');
 const { tinyManifest } = await import('./tiny-set.js');

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, test } from 'vitest';
-import { StageError } from '../../src/runner/input-error.js';
+import { StageError } from '../../src/core/input-error.js';
 import { runPipeline } from '../../src/runner/run-pipeline.js';
 import type { RunResult } from '../../src/runner/run-result.js';
 import { expandVariants, parseSweepSpec } from '../../src/sweep/spec.js';

@@ -7,7 +7,7 @@ import { writeModel } from '../../src/onnx/write-model.js';
 import { compareRuns } from '../../src/runner/compare-runs.js';
 import { runPipeline } from '../../src/runner/run-pipeline.js';
 import type { RunResult } from '../../src/runner/run-result.js';
-import { encodeWav, readWav } from '../../src/runner/wav.js';
+import { encodeWav, readWav } from '../../src/media/wav.js';
 import { runWorkerPool } from '../../src/runner/worker-pool.js';
 import { tinyManifest } from './tiny-set.js';
 import { DB_CAP } from '../../src/runner/quality.js';

@@ -12,10 +12,10 @@ import { readModel } from '../../src/onnx/read-model.js';
 import { writeModel } from '../../src/onnx/write-model.js';
 import { diffusionLoop } from '../../src/quantize/diffusion-loop.js';
 import { buildRenderer } from '../../src/runner/build-renderer.js';
-import { encodePng } from '../../src/runner/png.js';
+import { encodePng } from '../../src/media/png.js';
 import { runPipeline } from '../../src/runner/run-pipeline.js';
 import type { RunResult } from '../../src/runner/run-result.js';
-import { writeWav } from '../../src/runner/wav.js';
+import { writeWav } from '../../src/media/wav.js';
 import { writeFileSync } from 'node:fs';
 import { TINY_DIR, tinyManifest } from './tiny-set.js';
 

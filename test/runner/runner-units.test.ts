@@ -1,17 +1,17 @@
 import { describe, expect, test } from 'vitest';
 import { createRng } from '../../src/onnx/rng.js';
 import { cosineAlphasCumprod, ddimCoefficients, ddimTimePairs } from '../../src/runner/ddim.js';
-import { InputError } from '../../src/runner/input-error.js';
+import { InputError } from '../../src/core/input-error.js';
 import { binsToDegrees, motionToKeypoints, MOTION_LAYOUT, rotationMatrix } from '../../src/runner/keypoints.js';
-import { hzToMel, logMelSpectrogram, melFilterbank, melToHz, XTTS_MEL } from '../../src/runner/mel.js';
+import { hzToMel, logMelSpectrogram, melFilterbank, melToHz, XTTS_MEL } from '../../src/media/mel.js';
 import { fuseWindow, planWindows, smoothFrames } from '../../src/runner/motion-sequence.js';
-import { decodePng, encodePng } from '../../src/runner/png.js';
+import { decodePng, encodePng } from '../../src/media/png.js';
 import { psnr, relativeL2, snr, ssimPlane, ssimRgb, stringifyWithInfinity } from '../../src/runner/quality.js';
-import { resample, StreamResampler } from '../../src/runner/resample.js';
+import { resample, StreamResampler } from '../../src/media/resample.js';
 import { audioTokensForText, sampleToken } from '../../src/runner/sampling.js';
 import { BpeTokenizer, FallbackTokenizer } from '../../src/runner/tokenizer.js';
 import { StreamChunker } from '../../src/runner/tts-stage.js';
-import { decodeWav, encodeWav } from '../../src/runner/wav.js';
+import { decodeWav, encodeWav } from '../../src/media/wav.js';
 
 describe('resampler', () => {
   const sine = (rate: number, n: number, hz: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin((2 * Math.PI * hz * i) / rate));

@@ -6,7 +6,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Command } from 'commander';
 import { UsageError } from '../../errors.js';
-import { findDevicePeaks } from '../../profiler/devices.js';
+import { findDevicePeaks } from '../../core/devices.js';
 import { measureDevicePeaks, renderDevicePeaks } from '../../projection/device-peaks.js';
 import { out } from '../state.js';
 import { optionalNumberFlag } from '../number-flag.js';
@@ -48,7 +48,7 @@ export function devicePeaksCommand(): Command {
     .action(async (f: Flags) => {
       if (f.ep !== 'cpu' && f.ep !== 'cuda') throw new UsageError(`--ep ${f.ep}: cpu or cuda`);
       const peaks = f.device ? findDevicePeaks(f.device) : undefined;
-      if (f.device && !peaks) throw new UsageError(`--device ${f.device}: unknown GPU (see src/profiler/devices.ts)`);
+      if (f.device && !peaks) throw new UsageError(`--device ${f.device}: unknown GPU (see src/core/devices.ts)`);
       const copyMib = optionalNumberFlag('--copy-mib', f.copyMib, 'non-negative integer', 'value-expected');
       const opt = <K extends string>(k: K, v: number | undefined): Partial<Record<K, number>> => (v === undefined ? {} : ({ [k]: v } as Record<K, number>));
       const report = await measureDevicePeaks({

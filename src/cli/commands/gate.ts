@@ -7,10 +7,10 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Command, Option } from 'commander';
-import type { GateThresholds } from '../../report/gate/gate-checks.js';
-import { GATE_CONFIG_FILE, loadGateConfig, parseFraction, parseRoleLimit, type GateConfig } from '../../report/gate/gate-config.js';
-import { renderGateConsole, renderGateJunit, renderGateMarkdown } from '../../report/gate/render-gate.js';
-import { GATE_DEFAULTS, runGate } from '../../report/gate/run-gate.js';
+import type { GateThresholds } from '../../gate/gate-checks.js';
+import { GATE_CONFIG_FILE, loadGateConfig, parseFraction, parseRoleLimit, type GateConfig } from '../../gate/gate-config.js';
+import { renderGateConsole, renderGateJunit, renderGateMarkdown } from '../../gate/render-gate.js';
+import { GATE_DEFAULTS, runGate } from '../../gate/run-gate.js';
 import { createPipelineDriver } from '../../sweep/pipeline-driver.js';
 import { cliState, out } from '../state.js';
 import { optionalNumberFlag } from '../number-flag.js';

@@ -3,7 +3,7 @@
  * binding and checks that a session on the CUDA EP runs a node on CUDAExecutionProvider.
  */
 import { Command } from 'commander';
-import { CUDA_PROVIDER_PACKAGE, setupCuda } from '../../profiler/cuda-provider-install.js';
+import { CUDA_PROVIDER_PACKAGE, setupCuda } from '../cuda-provider-install.js';
 import { cliState, out } from '../state.js';
 
 export function setupCudaCommand(): Command {

@@ -1,5 +1,5 @@
 /** The 'cupti' coverage block of profile.json: how much of each run's GPU work the attribution accounts for. */
-import { timeStats } from '../stats.js';
+import { timeStats } from '../../core/stats.js';
 import type { ParsedTrace } from '../trace.js';
 import type { Alignment } from './align-capture.js';
 import type { RunGpu, CuptiAttribution } from './attribute-capture.js';

@@ -1,7 +1,7 @@
 /** A synthetic run folder (run.json, frames.rgb, audio.wav) like src/runner writes, for preview/report tests. */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { writeWav } from '../../../src/runner/wav.js';
+import { writeWav } from '../../../src/media/wav.js';
 
 /**
  * `size`² frames of a moving gradient (`shift` perturbs it: a variant), and `seconds` of a 24 kHz tone.

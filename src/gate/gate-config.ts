@@ -3,7 +3,7 @@
  * Command-line flags override it. Regression thresholds may be written as '5%' or 0.05.
  */
 import { readFileSync } from 'node:fs';
-import { UsageError } from '../../errors.js';
+import { UsageError } from '../errors.js';
 import type { GateThresholds } from './gate-checks.js';
 
 export const GATE_CONFIG_FILE = 'workbench.gate.json';

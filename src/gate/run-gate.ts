@@ -7,16 +7,16 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { UsageError } from '../../errors.js';
-import { ALL_ROLES, type Manifest, type Role, type RoleSpec } from '../../models/manifest.js';
-import { readManifestJson, tensorSpecOf } from '../../models/manifest-io.js';
-import { guardOutputs } from '../../onnx/output-guard.js';
-import { readModel } from '../../onnx/read-model.js';
-import { compareRuns, readRun } from '../../runner/compare-runs.js';
-import { readRunManifest, rolesForRun } from '../../runner/validate-manifest.js';
-import { metricsOfRuns, qualityMetricsOf } from '../../sweep/pipeline-driver.js';
-import { readResults, RESULTS_FILE } from '../../sweep/result-store.js';
-import type { RunMetrics, SweepDriver } from '../../sweep/types.js';
+import { UsageError } from '../errors.js';
+import { ALL_ROLES, type Manifest, type Role, type RoleSpec } from '../models/manifest.js';
+import { readManifestJson, tensorSpecOf } from '../models/manifest-io.js';
+import { guardOutputs } from '../onnx/output-guard.js';
+import { readModel } from '../onnx/read-model.js';
+import { compareRuns, readRun } from '../runner/compare-runs.js';
+import { readRunManifest, rolesForRun } from '../runner/validate-manifest.js';
+import { metricsOfRuns, qualityMetricsOf } from '../sweep/pipeline-driver.js';
+import { readResults, RESULTS_FILE } from '../sweep/result-store.js';
+import type { RunMetrics, SweepDriver } from '../sweep/types.js';
 import { gateChecks, GATE_SCHEMA_VERSION, type GateReport, type GateThresholds } from './gate-checks.js';
 
 export interface GateOptions {

@@ -4,7 +4,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { deflateSync, inflateSync } from 'node:zlib';
-import { InputError } from './input-error.js';
+import { InputError } from '../core/input-error.js';
 
 /** An 8-bit RGB image, row-major, interleaved (HWC). */
 export interface RgbImage {

@@ -3,7 +3,7 @@
  * to mono float samples in [-1, 1]; writes mono 16-bit PCM.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { InputError } from './input-error.js';
+import { InputError } from '../core/input-error.js';
 
 export interface Audio {
   sampleRate: number;

@@ -3,10 +3,10 @@
  * regression counts only when the candidate's median exceeds the baseline's by more than the threshold AND
  * the difference exceeds the larger of the two sample spreads (max − min over repeats).
  */
-import { formatDb } from '../../runner/quality.js';
-import { explain } from '../../sweep/rank.js';
-import type { RunMetrics, VariantResult } from '../../sweep/types.js';
-import { median } from '../../profiler/stats.js';
+import { formatDb } from '../runner/quality.js';
+import { explain } from '../sweep/rank.js';
+import type { RunMetrics, VariantResult } from '../sweep/types.js';
+import { median } from '../core/stats.js';
 
 export const GATE_SCHEMA_VERSION = 1;
 

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RuntimeError, UsageError } from '../errors.js';
 import { type NativeCheck, checkNative, createSession, diagnoseCuda, ortBindingDir, onnxruntimeVersion } from '../runtime/index.js';
-import { readTrace } from './trace.js';
+import { readTrace } from '../profiler/trace.js';
 import { writeMatMulCheckModel } from '../runtime/check-model.js';
 
 export const CUDA_PROVIDER_PACKAGE = 'com.github.asus4.onnxruntime.linux-x64-gpu@0.4.9';
