@@ -8,7 +8,6 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, w
 import { spawnSync } from 'node:child_process';
 import { delimiter, join, resolve } from 'node:path';
 import type { Role } from '../models/manifest.js';
-import type { ExecutionProvider, SessionConfig } from '../runtime/index.js';
 import { DittoStream, type DittoSummary } from './ditto-stage.js';
 import { StageError } from '../core/input-error.js';
 import { DeviceMemorySampler } from './memory.js';
@@ -21,6 +20,7 @@ import { PROFILE_DIR, workersSummary, type RunProfile, type RunResult } from './
 import { buildGraphSettingFiles } from './graph-settings.js';
 import { resolvePipelineSettings, SettingsInUse } from './pipeline-settings.js';
 import { runRenderers } from './worker-pool.js';
+import { sessionConfigFor } from './session-config.js';
 import { StageTimer } from './stage-timer.js';
 import { runTts, STREAM_CHUNK_TOKENS } from './tts-stage.js';
 import { InputRecorder } from './input-recorder.js';
@@ -142,11 +142,6 @@ export async function runStreams(
   await drain();
   const summary = await ditto.finish();
   return { audio, sampleRate: cfg.outputRate, ditto: summary, textTokens, audioTokens, vocoderCalls, timeToFirstAudioMs: ttfa, timeToFirstFrameMs: ttff };
-}
-
-/** The session config of every role: the run's session settings, whole, on its execution provider (and device). */
-export function sessionConfigFor(ep: ExecutionProvider, settings: SettingsInUse, deviceId?: number): SessionConfig {
-  return { ...settings.take('session'), ep, backend: settings.take('backend'), ...(deviceId !== undefined ? { deviceId } : {}) };
 }
 
 /** The timed pass (after the optional warm-up) on freshly loaded sessions; sessions and the frame file close on every path. */

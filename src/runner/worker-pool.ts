@@ -15,7 +15,7 @@ import { stringifyWithInfinity } from './quality.js';
 import { RoleSessions, type RoleFingerprint } from './role-sessions.js';
 import { prepareRun, type PreparedRun, type RunOptions } from './prepare-run.js';
 import { runResultOf, writeRunJson } from './run-json.js';
-import { sessionConfigFor } from './run-pipeline.js';
+import { sessionConfigFor } from './session-config.js';
 import { resolvePipelineSettings, SettingsInUse } from './pipeline-settings.js';
 import { RTF_DIRECTION, type RunResult } from './run-result.js';
 import { StageTimer } from './stage-timer.js';

@@ -81,16 +81,120 @@ function triple(v: unknown): [number, number, number] | undefined {
   return Array.isArray(v) && v.length === 3 && v.every((x) => typeof x === 'number') ? [v[0] as number, v[1] as number, v[2] as number] : undefined;
 }
 
+/** The header line: the capture's format, CUPTI base timestamp and versions. */
+function readHeader(cap: CuptiCapture, o: Record<string, unknown>): void {
+  const file = cap.file;
+  if (o.t !== 'hdr' || o.format !== CUPTI_FORMAT) {
+    const expected = `{"t":"hdr","format":"${CUPTI_FORMAT}"}`;
+    throw new TraceFormatError(file, 'line 1', `not a ${CUPTI_FORMAT} capture (expected a ${expected} line first)`);
+  }
+  const base = big(o.base);
+  if (base === undefined) throw new TraceFormatError(file, 'line 1.base', 'missing');
+  cap.base = base;
+  cap.version = int(o.version) ?? 0;
+  const pid = int(o.pid);
+  const api = int(o.cuptiApi);
+  const cv = int(o.cudaVersion);
+  if (pid !== undefined) cap.pid = pid;
+  if (api !== undefined) cap.cuptiApi = api;
+  if (cv !== undefined) cap.cudaVersion = cv;
+  cap.demangled = o.demangle === 1;
+}
+
+/** A kernel ('k'), memcpy ('cp') or memset ('ms') record; kernel names come from earlier 'name' lines. */
+function gpuActivity(t: 'k' | 'cp' | 'ms', o: Record<string, unknown>, s: number, e: number, nameOf: (id: unknown, fallback: string) => string): GpuActivity {
+  const a: GpuActivity = {
+    kind: t === 'k' ? 'kernel' : t === 'cp' ? 'memcpy' : 'memset',
+    name: '',
+    startNs: s,
+    endNs: e,
+    correlationId: int(o.c) ?? 0,
+    stream: int(o.st) ?? 0,
+  };
+  if (t === 'k') {
+    a.name = nameOf(o.n, 'kernel');
+    const g = triple(o.g);
+    const b = triple(o.b);
+    if (g) a.grid = g;
+    if (b) a.block = b;
+  } else {
+    const by = int(o.by);
+    if (by !== undefined) a.bytes = by;
+    if (t === 'cp') {
+      a.copyKind = COPY_KINDS[int(o.k) ?? 0] ?? 'unknown';
+      a.name = `memcpy ${a.copyKind}`;
+    } else a.name = 'memset';
+  }
+  return a;
+}
+
+/** One record after the header, added to the capture (`at`: the line, for errors). Unknown types are ignored. */
+function readRecord(cap: CuptiCapture, o: Record<string, unknown>, at: string, names: Map<number, string>): void {
+  const file = cap.file;
+  const nameOf = (id: unknown, fallback: string): string => {
+    const i = int(id);
+    return i !== undefined ? (names.get(i) ?? fallback) : fallback;
+  };
+  const t = o.t;
+  const s = int(o.s);
+  const e = int(o.e);
+  switch (t) {
+    case 'clock': {
+      const c = big(o.cupti);
+      const m = big(o.mono);
+      if (c === undefined || m === undefined) throw new TraceFormatError(file, at, 'clock pair without cupti/mono');
+      const p: ClockPair = { at: typeof o.at === 'string' ? o.at : '', cupti: c, mono: m, gapNs: int(o.gap) ?? 0 };
+      const r = big(o.real);
+      if (r !== undefined) p.real = r;
+      cap.clocks.push(p);
+      break;
+    }
+    case 'name':
+      if (int(o.id) !== undefined && typeof o.s === 'string') names.set(o.id as number, o.s);
+      break;
+    case 'k':
+    case 'cp':
+    case 'ms':
+      if (s === undefined || e === undefined) throw new TraceFormatError(file, at, 'GPU record without s/e');
+      cap.activities.push(gpuActivity(t, o, s, e, nameOf));
+      break;
+    case 'api':
+      if (s === undefined || e === undefined) throw new TraceFormatError(file, at, 'API record without s/e');
+      cap.apis.push({
+        domain: o.d === 'drv' ? 'drv' : 'rt',
+        cbid: int(o.cb) ?? -1,
+        name: nameOf(o.n, `cbid ${int(o.cb) ?? '?'}`),
+        startNs: s,
+        endNs: e,
+        correlationId: int(o.c) ?? 0,
+        threadId: int(o.tid) ?? 0,
+      });
+      break;
+    case 'error':
+      cap.errors.push(`${String(o.what)}: ${String(o.msg)}`);
+      break;
+    case 'end':
+      cap.end = {
+        kernels: int(o.kernels) ?? 0,
+        memcpys: int(o.memcpys) ?? 0,
+        memsets: int(o.memsets) ?? 0,
+        apis: int(o.apis) ?? 0,
+        apisSkipped: int(o.apisSkipped) ?? 0,
+        dropped: int(o.dropped) ?? 0,
+        bad: int(o.bad) ?? 0,
+      };
+      break;
+    default:
+      break; // newer record types: ignored
+  }
+}
+
 /** Parses the JSON-lines output of libcupti_trace.so. A torn last line (killed process) is ignored. */
 export function parseCuptiCapture(text: string, file = '<cupti>'): CuptiCapture {
   const lines = text.split('\n');
   const names = new Map<number, string>();
   const cap: CuptiCapture = { file, version: 0, base: 0n, clocks: [], activities: [], apis: [], errors: [], demangled: false };
   let header = false;
-  const nameOf = (id: unknown, fallback: string): string => {
-    const i = int(id);
-    return i !== undefined ? (names.get(i) ?? fallback) : fallback;
-  };
   for (let li = 0; li < lines.length; li++) {
     const line = (lines[li] as string).trim();
     if (!line) continue;
@@ -101,99 +205,10 @@ export function parseCuptiCapture(text: string, file = '<cupti>'): CuptiCapture 
       if (lines.slice(li + 1).every((l) => !l.trim())) break; // torn last line
       throw new TraceFormatError(file, `line ${li + 1}`, `not JSON: ${(e as Error).message}`);
     }
-    const t = o.t;
-    if (!header) {
-      if (t !== 'hdr' || o.format !== CUPTI_FORMAT) {
-        const expected = `{"t":"hdr","format":"${CUPTI_FORMAT}"}`;
-        throw new TraceFormatError(file, 'line 1', `not a ${CUPTI_FORMAT} capture (expected a ${expected} line first)`);
-      }
-      const base = big(o.base);
-      if (base === undefined) throw new TraceFormatError(file, 'line 1.base', 'missing');
-      cap.base = base;
-      cap.version = int(o.version) ?? 0;
-      const pid = int(o.pid);
-      const api = int(o.cuptiApi);
-      const cv = int(o.cudaVersion);
-      if (pid !== undefined) cap.pid = pid;
-      if (api !== undefined) cap.cuptiApi = api;
-      if (cv !== undefined) cap.cudaVersion = cv;
-      cap.demangled = o.demangle === 1;
+    if (header) readRecord(cap, o, `line ${li + 1}`, names);
+    else {
+      readHeader(cap, o);
       header = true;
-      continue;
-    }
-    const s = int(o.s);
-    const e = int(o.e);
-    switch (t) {
-      case 'clock': {
-        const c = big(o.cupti);
-        const m = big(o.mono);
-        if (c === undefined || m === undefined) throw new TraceFormatError(file, `line ${li + 1}`, 'clock pair without cupti/mono');
-        const p: ClockPair = { at: typeof o.at === 'string' ? o.at : '', cupti: c, mono: m, gapNs: int(o.gap) ?? 0 };
-        const r = big(o.real);
-        if (r !== undefined) p.real = r;
-        cap.clocks.push(p);
-        break;
-      }
-      case 'name':
-        if (int(o.id) !== undefined && typeof o.s === 'string') names.set(o.id as number, o.s);
-        break;
-      case 'k':
-      case 'cp':
-      case 'ms': {
-        if (s === undefined || e === undefined) throw new TraceFormatError(file, `line ${li + 1}`, 'GPU record without s/e');
-        const a: GpuActivity = {
-          kind: t === 'k' ? 'kernel' : t === 'cp' ? 'memcpy' : 'memset',
-          name: '',
-          startNs: s,
-          endNs: e,
-          correlationId: int(o.c) ?? 0,
-          stream: int(o.st) ?? 0,
-        };
-        if (t === 'k') {
-          a.name = nameOf(o.n, 'kernel');
-          const g = triple(o.g);
-          const b = triple(o.b);
-          if (g) a.grid = g;
-          if (b) a.block = b;
-        } else {
-          const by = int(o.by);
-          if (by !== undefined) a.bytes = by;
-          if (t === 'cp') {
-            a.copyKind = COPY_KINDS[int(o.k) ?? 0] ?? 'unknown';
-            a.name = `memcpy ${a.copyKind}`;
-          } else a.name = 'memset';
-        }
-        cap.activities.push(a);
-        break;
-      }
-      case 'api':
-        if (s === undefined || e === undefined) throw new TraceFormatError(file, `line ${li + 1}`, 'API record without s/e');
-        cap.apis.push({
-          domain: o.d === 'drv' ? 'drv' : 'rt',
-          cbid: int(o.cb) ?? -1,
-          name: nameOf(o.n, `cbid ${int(o.cb) ?? '?'}`),
-          startNs: s,
-          endNs: e,
-          correlationId: int(o.c) ?? 0,
-          threadId: int(o.tid) ?? 0,
-        });
-        break;
-      case 'error':
-        cap.errors.push(`${String(o.what)}: ${String(o.msg)}`);
-        break;
-      case 'end':
-        cap.end = {
-          kernels: int(o.kernels) ?? 0,
-          memcpys: int(o.memcpys) ?? 0,
-          memsets: int(o.memsets) ?? 0,
-          apis: int(o.apis) ?? 0,
-          apisSkipped: int(o.apisSkipped) ?? 0,
-          dropped: int(o.dropped) ?? 0,
-          bad: int(o.bad) ?? 0,
-        };
-        break;
-      default:
-        break; // newer record types: ignored
     }
   }
   if (!header) throw new TraceFormatError(file, 'file', 'empty CUPTI capture (the injection library never started: was CUDA initialized in this process?)');
