@@ -215,6 +215,25 @@ export async function runRenderers(p: PreparedRun, audio: Float32Array, ttsMs: n
   }
 }
 
+/** What the phases of startAndRender share: the run, the settings taken once, and each worker's report. */
+interface PoolState {
+  p: PreparedRun;
+  o: RenderersOptions;
+  workers: number;
+  /** The init every worker gets, less its index, stall and output folder. */
+  init: Omit<WorkerInit, 'index' | 'stall' | 'outDir'>;
+  stageTimeoutMs: number;
+  loadTimeoutMs: number;
+  audioSeconds: number;
+  reports: WorkerReport[];
+  /** The workers that loaded, with their reports. */
+  reportOf: Map<WorkerHandle, WorkerReport>;
+  /** Why adding workers stopped (an out-of-memory), or null. */
+  stopped: string | null;
+  deviceBefore: number | null;
+  deviceAfterLoad: number | null;
+}
+
 /** The pool's work: start the workers one by one (stop at the first out-of-memory), then render on all at once. */
 async function startAndRender(
   p: PreparedRun,
@@ -224,21 +243,50 @@ async function startAndRender(
   o: RenderersOptions,
   start: (init: WorkerInit) => WorkerHandle,
 ): Promise<PoolResult> {
-  const cfg = p.cfg;
-  const out = o.out;
   const workers = settings.take('workers');
   const session = settings.take('session');
   const backend = settings.take('backend');
   const providerOptions = settings.take('providerOptions');
   const stageTimeoutMs = o.stageTimeoutMs ?? 120_000;
   const loadTimeoutMs = o.loadTimeoutMs ?? 120_000;
-  const audioSeconds = audio.length / cfg.outputRate;
-  const reportOf = new Map<WorkerHandle, WorkerReport>();
-  const reports: WorkerReport[] = [];
-  let stopped: string | null = null;
-  const deviceBefore = p.ep === 'cuda' ? await deviceMemoryBytes() : null;
-  let deviceLast = deviceBefore;
-  for (let i = 0; i < workers; i++) {
+  const st: PoolState = {
+    p,
+    o,
+    workers,
+    init: {
+      manifestPath: p.loaded.path,
+      roleFiles: (o.roleFiles ?? {}) as Partial<Record<Role, string>>,
+      ep: p.ep,
+      ...(p.deviceId !== undefined ? { deviceId: p.deviceId } : {}),
+      session,
+      backend,
+      providerOptions,
+      loadTimeoutMs,
+      stageTimeoutMs,
+    },
+    stageTimeoutMs,
+    loadTimeoutMs,
+    audioSeconds: audio.length / p.cfg.outputRate,
+    reports: [],
+    reportOf: new Map(),
+    stopped: null,
+    deviceBefore: p.ep === 'cuda' ? await deviceMemoryBytes() : null,
+    deviceAfterLoad: null,
+  };
+  await startWorkers(st, start);
+  const wallMs = await renderAll(st, audio);
+  const result = poolResult(st, ttsMs, wallMs);
+  writeFileSync(join(o.out, 'workers.json'), stringifyWithInfinity(result));
+  // What really ran at once: fewer than asked when one failed or did not fit.
+  settings.settle('workers', result.okWorkers);
+  return result;
+}
+
+/** Phase 1: starts the workers one at a time, each waited for until loaded; stops adding at an out-of-memory. */
+async function startWorkers(st: PoolState, start: (init: WorkerInit) => WorkerHandle): Promise<void> {
+  const { p, o } = st;
+  let deviceLast = st.deviceBefore;
+  for (let i = 0; i < st.workers; i++) {
     const report: WorkerReport = {
       index: i,
       status: 'not-started',
@@ -249,31 +297,23 @@ async function startAndRender(
       result: null,
       rtf: null,
     };
-    reports.push(report);
-    if (stopped) continue;
+    st.reports.push(report);
+    if (st.stopped) continue;
     const init: WorkerInit = {
       index: i,
-      manifestPath: p.loaded.path,
-      roleFiles: (o.roleFiles ?? {}) as Partial<Record<Role, string>>,
-      ep: p.ep,
-      ...(p.deviceId !== undefined ? { deviceId: p.deviceId } : {}),
-      session,
-      backend,
-      providerOptions,
-      loadTimeoutMs,
-      stageTimeoutMs,
+      ...st.init,
       stall: o.stall && (o.stallWorker === undefined || o.stallWorker === i) ? o.stall : undefined,
       // Worker 0 renders with the run's seed: its frames are the run's, written where a single run writes them.
-      ...(i === 0 && o.worker0WritesRun ? { outDir: out } : {}),
+      ...(i === 0 && o.worker0WritesRun ? { outDir: o.out } : {}),
     };
     const h = start(init);
-    const m = await h.wait('ready', loadTimeoutMs);
+    const m = await h.wait('ready', st.loadTimeoutMs);
     report.hostRssAfterLoadBytes = process.memoryUsage().rss;
     if (m.type !== 'ready') {
       report.status = 'failed';
       report.failure = h.dead ?? { stage: 'load', reason: 'error', message: m.type === 'error' ? m.message : 'unexpected message' };
       await h.terminate();
-      if (report.failure.reason === 'oom') stopped = `worker ${i} ran out of memory while loading`;
+      if (report.failure.reason === 'oom') st.stopped = `worker ${i} ran out of memory while loading`;
       continue;
     }
     report.loadMs = m.loadMs;
@@ -282,59 +322,64 @@ async function startAndRender(
       report.deviceBytes = now !== null && deviceLast !== null ? now - deviceLast : null;
       deviceLast = now;
     }
-    reportOf.set(h, report);
+    st.reportOf.set(h, report);
   }
-  const deviceAfterLoad = deviceLast;
-  // All loaded workers render at once.
+  st.deviceAfterLoad = deviceLast;
+}
+
+/** Phase 2: all loaded workers render the utterance at once (each its own seed); returns the wall time (ms). */
+async function renderAll(st: PoolState, audio: Float32Array): Promise<number> {
+  const { p } = st;
   const t0 = performance.now();
   const image = { width: p.image.width, height: p.image.height, data: p.image.data };
   await Promise.all(
-    [...reportOf.keys()].map(async (h) => {
-      const report = reportOf.get(h) as WorkerReport;
+    [...st.reportOf.keys()].map(async (h) => {
+      const report = st.reportOf.get(h) as WorkerReport;
       const job: WorkerJob = {
         type: 'job',
         audio: audio.slice(),
-        sampleRate: cfg.outputRate,
+        sampleRate: p.cfg.outputRate,
         image: { ...image, data: image.data.slice() },
         steps: p.steps,
         seed: p.seed + report.index,
       };
       h.post(job);
-      const m = await h.wait('done', stageTimeoutMs);
+      const m = await h.wait('done', st.stageTimeoutMs);
       if (m.type === 'done') {
         report.status = 'ok';
         report.result = m.result;
-        report.rtf = m.result.totalMs / 1000 / audioSeconds;
+        report.rtf = m.result.totalMs / 1000 / st.audioSeconds;
       } else {
         report.status = 'failed';
         report.failure = h.dead ?? { stage: h.stage, reason: 'error', message: m.type === 'error' ? m.message : 'unexpected message' };
-        if (report.failure.reason === 'oom' && !stopped) stopped = `worker ${report.index} ran out of memory while rendering`;
+        if (report.failure.reason === 'oom' && !st.stopped) st.stopped = `worker ${report.index} ran out of memory while rendering`;
       }
     }),
   );
-  const wallMs = performance.now() - t0;
+  return performance.now() - t0;
+}
+
+/** Phase 3: workers.json: how many fit and ran, throughput, each worker's report, memory. */
+function poolResult(st: PoolState, ttsMs: number, wallMs: number): PoolResult {
+  const { reports, audioSeconds } = st;
   const ok = reports.filter((r) => r.status === 'ok');
   const firstOom = reports.find((r) => r.failure?.reason === 'oom');
-  const result: PoolResult = {
+  return {
     schemaVersion: 1,
     kind: 'workbench.workers',
-    requestedWorkers: workers,
-    startedWorkers: reportOf.size,
+    requestedWorkers: st.workers,
+    startedWorkers: st.reportOf.size,
     okWorkers: ok.length,
     maxWorkersFit: firstOom ? firstOom.index : reports.filter((r) => r.status !== 'not-started').length,
-    stoppedAddingBecause: stopped,
+    stoppedAddingBecause: st.stopped,
     audioSeconds,
     ttsMs,
     wallMs,
     throughputAudioSecondsPerSecond: wallMs > 0 ? (ok.length * audioSeconds) / (wallMs / 1000) : 0,
     rtfDirection: RTF_DIRECTION,
     workers: reports,
-    memory: { peakHostRssBytes: peakHostRssBytes(), deviceBytesBeforeWorkers: deviceBefore, deviceBytesAfterLoad: deviceAfterLoad },
+    memory: { peakHostRssBytes: peakHostRssBytes(), deviceBytesBeforeWorkers: st.deviceBefore, deviceBytesAfterLoad: st.deviceAfterLoad },
   };
-  writeFileSync(join(out, 'workers.json'), stringifyWithInfinity(result));
-  // What really ran at once: fewer than asked when one failed or did not fit.
-  settings.settle('workers', ok.length);
-  return result;
 }
 
 /** What the shared TTS did, for run.json. */
