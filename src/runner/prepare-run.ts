@@ -9,10 +9,11 @@ import { resizeRgb, syntheticFace } from '../media/image.js';
 import type { InputRecorderOptions } from './input-recorder.js';
 import { InputError } from '../core/input-error.js';
 import type { DeviceMemorySampling } from './memory.js';
-import type { PipelineSettings } from './pipeline-settings.js';
+import type { PipelineSettings, SettingsInUse } from './pipeline-settings.js';
 import { readPng, type RgbImage } from '../media/png.js';
 import { syntheticReferenceVoice } from './reference-voice.js';
 import type { StallInjection } from './stage-timer.js';
+import { STREAM_CHUNK_TOKENS, type TtsOptions } from './tts-stage.js';
 import { BpeTokenizer, FallbackTokenizer, MAX_TEXT_TOKENS, type Tokenizer } from './tokenizer.js';
 import { readRunManifest, rolesForRun, withRenderer, type LoadedRunManifest } from './validate-manifest.js';
 import { readWav, type Audio } from '../media/wav.js';
@@ -107,4 +108,18 @@ export function prepareRun(o: RunOptions): PreparedRun {
     throw new InputError('--device-id', 'deviceId', `must be an integer >= 0, got ${o.deviceId}`);
   }
   return { loaded, cfg, roles, text: o.text, audio, refVoice, image, tokenizer, steps, seed, ep, deviceId: o.deviceId };
+}
+
+/** The TTS request of a run driven by text (undefined when an audio file drives it); the caller adds onChunk. */
+export function ttsOptionsOf(p: PreparedRun, o: Pick<RunOptions, 'streamChunkTokens' | 'audioTokens'>, settings: SettingsInUse): TtsOptions | undefined {
+  if (p.text === undefined || !p.tokenizer || !p.refVoice) return undefined;
+  return {
+    text: p.text,
+    refVoice: p.refVoice,
+    tokenizer: p.tokenizer,
+    seed: p.seed,
+    streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS,
+    settings,
+    ...(o.audioTokens !== undefined ? { audioTokens: o.audioTokens } : {}),
+  };
 }

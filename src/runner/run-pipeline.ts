@@ -12,7 +12,7 @@ import { DittoStream, type DittoSummary } from './ditto-stage.js';
 import { StageError } from '../core/input-error.js';
 import { DeviceMemorySampler } from './memory.js';
 import { encodePng, type RgbImage } from '../media/png.js';
-import { prepareRun, type PreparedRun, type RunOptions } from './prepare-run.js';
+import { prepareRun, ttsOptionsOf, type PreparedRun, type RunOptions } from './prepare-run.js';
 import { resample } from '../media/resample.js';
 import { RoleSessions } from './role-sessions.js';
 import { runLabel, runResultOf, writeRunJson } from './run-json.js';
@@ -115,15 +115,10 @@ export async function runStreams(
     await dittoQueue;
     if (dittoError !== undefined) throw dittoError;
   };
-  if (p.text !== undefined && p.tokenizer && p.refVoice) {
+  const ttsRequest = ttsOptionsOf(p, o, settings);
+  if (ttsRequest) {
     const tts = await runTts(sessions, cfg, timer, {
-      text: p.text,
-      refVoice: p.refVoice,
-      tokenizer: p.tokenizer,
-      seed: p.seed,
-      streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS,
-      settings,
-      ...(o.audioTokens !== undefined ? { audioTokens: o.audioTokens } : {}),
+      ...ttsRequest,
       onChunk: async (chunk) => {
         if (ttfa === null) ttfa = timer.elapsed();
         await pushAudio(chunk);

@@ -13,13 +13,13 @@ import { XTTS_ROLES, type Role } from '../models/manifest.js';
 import { deviceMemoryBytes, isOutOfMemory, peakHostRssBytes } from './memory.js';
 import { stringifyWithInfinity } from './quality.js';
 import { RoleSessions, type RoleFingerprint } from './role-sessions.js';
-import { prepareRun, type PreparedRun, type RunOptions } from './prepare-run.js';
+import { prepareRun, ttsOptionsOf, type PreparedRun, type RunOptions } from './prepare-run.js';
 import { runResultOf, writeRunJson } from './run-json.js';
 import { sessionConfigFor } from './session-config.js';
 import { resolvePipelineSettings, SettingsInUse } from './pipeline-settings.js';
 import { RTF_DIRECTION, type RunResult } from './run-result.js';
 import { StageTimer } from './stage-timer.js';
-import { runTts, STREAM_CHUNK_TOKENS } from './tts-stage.js';
+import { runTts } from './tts-stage.js';
 import { resample } from '../media/resample.js';
 import { resolveWorkerScript } from './worker-script.js';
 import type { WorkerInit, WorkerJob, WorkerJobResult, WorkerMessage } from './worker-protocol.js';
@@ -140,7 +140,8 @@ export async function runWorkerPool(o: PoolOptions): Promise<PoolResult> {
   let audio: Float32Array;
   let ttsMs = 0;
   let tts: TtsRecord | undefined;
-  if (p.text !== undefined && p.tokenizer && p.refVoice) {
+  const ttsRequest = ttsOptionsOf(p, o, settings);
+  if (ttsRequest) {
     const ttsSessions = await RoleSessions.load({
       manifest: p.loaded.manifest,
       manifestDir: p.loaded.dir,
@@ -151,15 +152,7 @@ export async function runWorkerPool(o: PoolOptions): Promise<PoolResult> {
     });
     try {
       const timer = new StageTimer(o.stageTimeoutMs ?? 120_000);
-      const r = await runTts(ttsSessions, cfg, timer, {
-        text: p.text,
-        refVoice: p.refVoice,
-        tokenizer: p.tokenizer,
-        seed: p.seed,
-        streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS,
-        settings,
-        ...(o.audioTokens !== undefined ? { audioTokens: o.audioTokens } : {}),
-      });
+      const r = await runTts(ttsSessions, cfg, timer, ttsRequest);
       audio = r.audio;
       ttsMs = timer.elapsed();
       tts = {
