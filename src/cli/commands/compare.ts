@@ -55,8 +55,19 @@ export function compareCommand(): Command {
     .option('--dim <NAME=N>', 'value of a symbolic input dim (repeatable)', dimsArg, {})
     .option('--label <name...>', 'labels for baseline and variants, in order')
     .option('--json <file>', 'write the report as JSON')
-    .option('--backend <list>', 'backends to run each model under: node, native, auto (repeatable or comma-separated; default node)', backendsArg, [] as Backend[])
-    .option('--provider-options <set>', "a CUDA EP option set 'k=v,k=v' (native backend; repeatable: one row per set), 'default', or @sets.json", providerOptionSetsArg, [] as Record<string, string>[])
+    .option(
+      '--backend <list>',
+      'backends to run each model under: node, native, auto (repeatable or comma-separated; default node)',
+      backendsArg,
+      [] as Backend[],
+    )
+    .option(
+      '--provider-options <set>',
+      "a CUDA EP option set 'k=v,k=v' (native backend; repeatable: one row per set), 'default', or @sets.json",
+      providerOptionSetsArg,
+      [] as Record<string,
+      string>[],
+    )
     .option('--device-io', 'inputs and outputs in device tensors bound through IoBinding; time = per-call time to synchronized outputs')
     .action(async (baseline: string, variants: string[], o: { ep: ExecutionProvider; runs: number; warmup: number; seed: number; dim: Record<string, number>; label?: string[]; json?: string; backend: Backend[]; providerOptions: Record<string, string>[]; deviceIo?: boolean }) => {
       const r = await compareModels({

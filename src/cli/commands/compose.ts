@@ -56,7 +56,12 @@ export function composeCommand(): Command {
     .description('connect outputs of one model to inputs of the next by name; write one graph')
     .argument('<models...>', 'input .onnx models, in order (links go from earlier to later models)')
     .requiredOption('-o, --output <file>', 'output .onnx model')
-    .option('--map <out:in>', 'output of an earlier model → input of a later one; name@k picks model k (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option(
+      '--map <out:in>',
+      'output of an earlier model → input of a later one; name@k picks model k (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .option('--keep-linked', 'keep linked outputs as graph outputs too')
     .option('--name <name>', 'graph name of the result')
     .option('--external-data [bytes]', 'store tensors ≥ bytes (default 1024) in <out>.data')

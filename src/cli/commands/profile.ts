@@ -48,7 +48,12 @@ export function profileCommand(): Command {
     .option('--runs <n>', 'counted runs', '20')
     .option('--warmup <n>', 'warm-up runs, excluded (default 5 on cuda, 3 on cpu)')
     .option('--inputs <spec>', 'input shapes (x:1x3x64x64,N=6480) or a JSON inputs/data file')
-    .option('--session-option <key=value>', `session option, repeatable (${SESSION_OPTION_KEYS.join('; ')})`, (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option(
+      '--session-option <key=value>',
+      `session option, repeatable (${SESSION_OPTION_KEYS.join('; ')})`,
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .option('--out <dir>', 'output folder', 'profile-out')
     .option('--roles <list>', 'manifest roles to profile, comma-separated (default all)')
     .option('--seed <n>', 'seed of the generated inputs', '1')
@@ -65,7 +70,12 @@ export function profileCommand(): Command {
         .default('auto'),
     )
     .addOption(new Option('--backend <backend>', 'runtime backend: node, native (the addon over the C API), auto').choices(['node', 'native', 'auto']).default('node'))
-    .option('--provider-options <[role:]k=v,...>', 'CUDA EP provider options (native backend), for every role or one role with a role: prefix (repeatable)', roleProviderOptionsArg, {} as RoleProviderOptions)
+    .option(
+      '--provider-options <[role:]k=v,...>',
+      'CUDA EP provider options (native backend), for every role or one role with a role: prefix (repeatable)',
+      roleProviderOptionsArg,
+      {} as RoleProviderOptions,
+    )
     .addOption(new Option('--worker <job>').hideHelp())
     .action(async (target: string | undefined, flags: ProfileFlags) => {
       if (flags.worker) {

@@ -110,7 +110,12 @@ export function projectCommand(): Command {
     .option('--peaks <file>', 'device-peaks JSON of a GPU (launch overheads; measured peaks when both sides have one), repeatable', collect, [] as string[])
     .option('--no-measured-peaks', 'use datasheet peaks even when both sides were measured')
     .option('--manifest <file>', 'the manifest the profile was taken of (call rates, pipeline config); default: the profile target / run manifest when present')
-    .option('--profile <file>', 'profile.json of the same models on the source GPU (needed for run.json and results input), repeatable', collect, [] as string[])
+    .option(
+      '--profile <file>',
+      'profile.json of the same models on the source GPU (needed for run.json and results input), repeatable',
+      collect,
+      [] as string[],
+    )
     .option('--audio-seconds <s>', 'utterance length that once-per-utterance roles are spread over (default 10)')
     .option('--steps <n>', 'DDIM steps (default the manifest\'s)')
     .option('--annotate <file>', 'results input: write the results with metrics.projections filled (for `workbench report`)')

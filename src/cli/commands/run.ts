@@ -74,7 +74,12 @@ export function runCommand(): Command {
     .description('run the XTTS-v2 → Ditto pipeline: wav, frames and run.json (timings, RTF, memory, quality vs a baseline)')
     .option('--manifest <file>', 'pipeline manifest', 'models/reference/tiny/manifest.json')
     .option('--variant <name>', 'label recorded in run.json')
-    .option('--role-file <role=file>', 'run a role from another model file (repeatable; how a variant is run)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option(
+      '--role-file <role=file>',
+      'run a role from another model file (repeatable; how a variant is run)',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .option('--text <text>', `text to speak (default, without --audio: "${DEFAULT_TEXT}", the sweep's utterance)`)
     .option('--audio <wav>', 'drive the avatar with this WAV instead of TTS')
     .option('--ref-voice <wav>', 'reference voice (default: a synthetic 3 s voice)')
@@ -88,9 +93,16 @@ export function runCommand(): Command {
     .option('--stage-timeout <ms>', 'limit per stage step (a stalled worker is reported and terminated)')
     .option('--load-timeout <ms>', 'limit per session load')
     .option('--threads <n>', 'CPU intra-op threads (0 = ORT default)', '0')
-    .option('--vocoder-bucket <tokens>', 'pad each HiFi-GAN call to a multiple of this many tokens (0 = exact lengths, as XTTS; every new length re-runs cuDNN\'s search on CUDA)', '0')
+    .option(
+      '--vocoder-bucket <tokens>',
+      'pad each HiFi-GAN call to a multiple of this many tokens (0 = exact lengths, as XTTS; every new length re-runs cuDNN\'s search on CUDA)',
+      '0',
+    )
     .option('--overlap', 'let Ditto render each audio chunk while the TTS makes the next (same outputs; stage times then overlap)')
-    .option('--warmup', 'run the pipeline once untimed on the loaded sessions first: the timed run is the steady state (run.json keeps the first pass as warmupMs)')
+    .option(
+      '--warmup',
+      'run the pipeline once untimed on the loaded sessions first: the timed run is the steady state (run.json keeps the first pass as warmupMs)',
+    )
     .addOption(new Option('--device-memory <mode>', "CUDA EP: how GPU memory is sampled: 'stream' (one nvidia-smi -lms process), 'poll' (a spawn every 250 ms, stalls this process ~25 ms per GB of RSS), 'off'").choices([...DEVICE_MEMORY_SAMPLING]).default('stream'))
     .option('--render-graph [baked]', "render with stitch + warp + decoder composed into one graph ('baked': this run's source features inside)")
     .option('--render-batch <n>', 'frames per render call (a frame is out when its batch is done)', '1')
@@ -100,7 +112,12 @@ export function runCommand(): Command {
     .option('--record-every <n>', 'record every n-th call of a role', '1')
     .option('--record-max <n>', 'samples per role at most', '32')
     .addOption(new Option('--backend <backend>', 'runtime backend: node (onnxruntime-node), native (the addon over the C API; device-resident tensors), auto (native where built)').choices(['node', 'native', 'auto']).default('node'))
-    .option('--provider-options <[role:]k=v,...>', 'CUDA EP provider options (native backend), for every role or one role with a role: prefix (repeatable)', roleProviderOptionsArg, {} as RoleProviderOptions)
+    .option(
+      '--provider-options <[role:]k=v,...>',
+      'CUDA EP provider options (native backend), for every role or one role with a role: prefix (repeatable)',
+      roleProviderOptionsArg,
+      {} as RoleProviderOptions,
+    )
     .option('--json', 'print the result JSON')
     .action(async (f: RunFlags) => {
       const o: RunOptions = {

@@ -80,7 +80,10 @@ export function sweepCommand(o: SweepCommandOptions = {}): Command {
     .argument('[spec]', 'sweep spec JSON (docs/SWEEP.md); omitted: the built-in tiny spec')
     .addOption(new Option('--ep <ep>', 'execution provider').choices(['cpu', 'cuda']).default('cpu'))
     .option('--resume', 'skip variants already in <out>/results.jsonl')
-    .option('--shard <i/n|auto>', "run only variants with index % n == i (the baseline always runs); 'auto': i and n from the CI/Kubernetes environment (docs/SCALE.md)")
+    .option(
+      '--shard <i/n|auto>',
+      "run only variants with index % n == i (the baseline always runs); 'auto': i and n from the CI/Kubernetes environment (docs/SCALE.md)",
+    )
     .option('--devices <ids>', 'run variants concurrently, one worker process per device id (e.g. 0,1,2,3); the baseline runs first')
     .option('--out <dir>', "output folder (default reports/<spec name>); '{shard}' is replaced by the shard index")
     .option('--cache-dir <dir>', 'cache of rewritten variant models', SWEEP_DEFAULTS.cacheDir)
