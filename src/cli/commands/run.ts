@@ -11,7 +11,8 @@ import { DEVICE_MEMORY_SAMPLING, type DeviceMemorySampling } from '../../runner/
 import { formatDb } from '../../runner/quality.js';
 import type { RunOptions } from '../../runner/prepare-run.js';
 import { runPipeline } from '../../runner/run-pipeline.js';
-import { runWorkerPool } from '../../runner/worker-pool.js';
+import { runWorkerPool, type PoolResult } from '../../runner/worker-pool.js';
+import type { RunResult } from '../../runner/run-result.js';
 import { DEFAULT_TEXT } from '../../sweep/pipeline-driver.js';
 import { out } from '../state.js';
 import type { Backend } from '../../runtime/index.js';
@@ -120,65 +121,86 @@ export function runCommand(): Command {
     )
     .option('--json', 'print the result JSON')
     .action(async (f: RunFlags) => {
-      const o: RunOptions = {
-        manifest: f.manifest,
-        ep: f.ep,
-        steps: parseNumberFlag('--steps', f.steps, 'integer'),
-        seed: parseNumberFlag('--seed', f.seed, 'integer'),
-        out: f.out,
-        settings: {
-          workers: parseNumberFlag('--workers', f.workers, 'integer'),
-          session: { intraOpThreads: nonNegativeFlag('--threads', f.threads) },
-          vocoderBucket: nonNegativeFlag('--vocoder-bucket', f.vocoderBucket),
-          warmup: !!f.warmup,
-          overlap: !!f.overlap,
-          renderGraph: f.renderGraph === undefined ? false : f.renderGraph === true ? true : f.renderGraph === 'baked' ? 'baked' : badRenderGraph(String(f.renderGraph)),
-          renderBatch: parseNumberFlag('--render-batch', f.renderBatch, 'integer'),
-          diffusionLoop: !!f.diffusionLoop,
-          backend: f.backend,
-          providerOptions: f.providerOptions,
-        },
-        deviceMemory: f.deviceMemory,
-        ...(f.variant !== undefined ? { variant: f.variant } : {}),
-        ...(f.roleFile.length ? { roleFiles: parseRoleFiles(f.roleFile) } : {}),
-        // Without --text or --audio, the sweep's default utterance: `workbench run` works as the README shows it.
-        ...(f.text !== undefined ? { text: f.text } : f.audio === undefined ? { text: DEFAULT_TEXT } : {}),
-        ...(f.audio !== undefined ? { audio: f.audio } : {}),
-        ...(f.refVoice !== undefined ? { refVoice: f.refVoice } : {}),
-        ...(f.image !== undefined ? { image: f.image } : {}),
-        ...(f.baseline !== undefined ? { baseline: f.baseline } : {}),
-        ...(f.stageTimeout !== undefined ? { stageTimeoutMs: parseNumberFlag('--stage-timeout', f.stageTimeout, 'integer') } : {}),
-        ...(f.loadTimeout !== undefined ? { loadTimeoutMs: parseNumberFlag('--load-timeout', f.loadTimeout, 'integer') } : {}),
-      };
-      if (f.recordInputs !== undefined) {
-        const roles = f.recordInputs.split(',').map((x) => x.trim()).filter(Boolean);
-        const bad = roles.find((x) => !ALL_ROLES.includes(x as Role));
-        if (bad || !roles.length) throw new UsageError(`--record-inputs: expected roles among ${ALL_ROLES.join(', ')}, got '${f.recordInputs}'`);
-        o.recordInputs = { dir: f.recordDir ?? join(f.out, CALIBRATION_SUBDIR), roles: roles as Role[], every: parseNumberFlag('--record-every', f.recordEvery, 'integer'), max: parseNumberFlag('--record-max', f.recordMax, 'integer') };
-      }
+      const o = runOptionsOf(f);
       if ((o.settings?.workers ?? 1) > 1) {
         if (o.recordInputs) throw new UsageError('--record-inputs records a single pipeline run; use it with --workers 1');
         const r = await runWorkerPool(o);
         if (f.json) return out.write(`${JSON.stringify(r, null, 2)}\n`);
-        out.write(`workers: ${r.okWorkers}/${r.requestedWorkers} ok, fit ${r.maxWorkersFit}; throughput ${fmt(r.throughputAudioSecondsPerSecond)} audio s/s over ${fmt(r.audioSeconds, 2)} s of audio\n`);
-        for (const w of r.workers)
-          out.write(`  worker ${w.index}: ${w.status}${w.failure ? ` at ${w.failure.stage} (${w.failure.reason}: ${w.failure.message})` : ''}${w.rtf !== null ? `, RTF ${fmt(w.rtf)}` : ''}${w.deviceBytes !== null ? `, device ${(w.deviceBytes / 2 ** 20).toFixed(0)} MiB` : ''}\n`);
-        const first = r.workers[0];
-        out.write(`wrote ${f.out}/workers.json${first?.status === 'ok' ? ` and ${f.out}/run.json (worker 0: frames, audio, motion)` : ''}\n`);
-        return;
+        return printPool(r, f.out);
       }
       const r = await runPipeline(o);
       if (f.json) return out.write(`${JSON.stringify(r, null, 2)}\n`);
-      const t = r.timing;
-      out.write(`audio ${fmt(r.audio.seconds, 2)} s, ${r.video.frames} frames ${r.video.width}x${r.video.height}; RTF (processing/audio) end-to-end ${fmt(t.rtf.endToEnd)}, tts ${fmt(t.rtf.tts)}, ditto ${fmt(t.rtf.ditto)}\n`);
-      out.write(`first audio ${fmt(t.timeToFirstAudioMs, 0)} ms, first frame ${fmt(t.timeToFirstFrameMs, 0)} ms; peak RSS ${(r.memory.peakHostRssBytes / 2 ** 20).toFixed(0)} MiB\n`);
-      for (const [role, s] of Object.entries(r.roles)) out.write(`  ${role.padEnd(20)} ${String(s.calls).padStart(5)} calls  ${fmt(s.totalMs, 1).padStart(9)} ms  median ${fmt(s.medianMs, 2)} ms\n`);
-      const q = r.quality;
-      if (q) {
-        out.write(`vs ${q.baseline}: PSNR ${formatDb(q.frames?.psnrMean)} (worst ${formatDb(q.frames?.psnrWorst)}), SSIM ${fmt(q.frames?.ssimMean, 4)} (worst ${fmt(q.frames?.ssimWorst, 4)}), audio SNR ${formatDb(q.audio?.snrDb)}, log-mel ${fmt(q.audio?.logMelDistanceDb, 3)} dB, motion RMSE ${fmt(q.motion?.rmse, 5)}; first divergent role: ${q.firstDivergentRole ?? 'none'}\n`);
-        for (const w of q.warnings) out.write(`  warning: ${w}\n`);
-      }
-      if (r.recordedInputs) out.write(`calibration samples in ${r.recordedInputs.dir}: ${Object.entries(r.recordedInputs.samples).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
-      out.write(`wrote ${f.out}/run.json\n`);
+      printRun(r, f.out);
     });
+}
+
+/** The flags as RunOptions (every numeric flag checked, in flag order). */
+function runOptionsOf(f: RunFlags): RunOptions {
+  const o: RunOptions = {
+    manifest: f.manifest,
+    ep: f.ep,
+    steps: parseNumberFlag('--steps', f.steps, 'integer'),
+    seed: parseNumberFlag('--seed', f.seed, 'integer'),
+    out: f.out,
+    settings: {
+      workers: parseNumberFlag('--workers', f.workers, 'integer'),
+      session: { intraOpThreads: nonNegativeFlag('--threads', f.threads) },
+      vocoderBucket: nonNegativeFlag('--vocoder-bucket', f.vocoderBucket),
+      warmup: !!f.warmup,
+      overlap: !!f.overlap,
+      renderGraph:
+        f.renderGraph === undefined ? false : f.renderGraph === true ? true : f.renderGraph === 'baked' ? 'baked' : badRenderGraph(String(f.renderGraph)),
+      renderBatch: parseNumberFlag('--render-batch', f.renderBatch, 'integer'),
+      diffusionLoop: !!f.diffusionLoop,
+      backend: f.backend,
+      providerOptions: f.providerOptions,
+    },
+    deviceMemory: f.deviceMemory,
+    ...(f.variant !== undefined ? { variant: f.variant } : {}),
+    ...(f.roleFile.length ? { roleFiles: parseRoleFiles(f.roleFile) } : {}),
+    // Without --text or --audio, the sweep's default utterance: `workbench run` works as the README shows it.
+    ...(f.text !== undefined ? { text: f.text } : f.audio === undefined ? { text: DEFAULT_TEXT } : {}),
+    ...(f.audio !== undefined ? { audio: f.audio } : {}),
+    ...(f.refVoice !== undefined ? { refVoice: f.refVoice } : {}),
+    ...(f.image !== undefined ? { image: f.image } : {}),
+    ...(f.baseline !== undefined ? { baseline: f.baseline } : {}),
+    ...(f.stageTimeout !== undefined ? { stageTimeoutMs: parseNumberFlag('--stage-timeout', f.stageTimeout, 'integer') } : {}),
+    ...(f.loadTimeout !== undefined ? { loadTimeoutMs: parseNumberFlag('--load-timeout', f.loadTimeout, 'integer') } : {}),
+  };
+  if (f.recordInputs !== undefined) {
+    const roles = f.recordInputs.split(',').map((x) => x.trim()).filter(Boolean);
+    const bad = roles.find((x) => !ALL_ROLES.includes(x as Role));
+    if (bad || !roles.length) throw new UsageError(`--record-inputs: expected roles among ${ALL_ROLES.join(', ')}, got '${f.recordInputs}'`);
+    o.recordInputs = {
+      dir: f.recordDir ?? join(f.out, CALIBRATION_SUBDIR),
+      roles: roles as Role[],
+      every: parseNumberFlag('--record-every', f.recordEvery, 'integer'),
+      max: parseNumberFlag('--record-max', f.recordMax, 'integer'),
+    };
+  }
+  return o;
+}
+
+/** The pool's summary lines. */
+function printPool(r: PoolResult, outDir: string): void {
+  out.write(`workers: ${r.okWorkers}/${r.requestedWorkers} ok, fit ${r.maxWorkersFit}; throughput ${fmt(r.throughputAudioSecondsPerSecond)} audio s/s over ${fmt(r.audioSeconds, 2)} s of audio\n`);
+  for (const w of r.workers)
+    out.write(`  worker ${w.index}: ${w.status}${w.failure ? ` at ${w.failure.stage} (${w.failure.reason}: ${w.failure.message})` : ''}${w.rtf !== null ? `, RTF ${fmt(w.rtf)}` : ''}${w.deviceBytes !== null ? `, device ${(w.deviceBytes / 2 ** 20).toFixed(0)} MiB` : ''}\n`);
+  const first = r.workers[0];
+  out.write(`wrote ${outDir}/workers.json${first?.status === 'ok' ? ` and ${outDir}/run.json (worker 0: frames, audio, motion)` : ''}\n`);
+}
+
+/** The single run's summary lines. */
+function printRun(r: RunResult, outDir: string): void {
+  const t = r.timing;
+  out.write(`audio ${fmt(r.audio.seconds, 2)} s, ${r.video.frames} frames ${r.video.width}x${r.video.height}; RTF (processing/audio) end-to-end ${fmt(t.rtf.endToEnd)}, tts ${fmt(t.rtf.tts)}, ditto ${fmt(t.rtf.ditto)}\n`);
+  out.write(`first audio ${fmt(t.timeToFirstAudioMs, 0)} ms, first frame ${fmt(t.timeToFirstFrameMs, 0)} ms; peak RSS ${(r.memory.peakHostRssBytes / 2 ** 20).toFixed(0)} MiB\n`);
+  for (const [role, s] of Object.entries(r.roles)) out.write(`  ${role.padEnd(20)} ${String(s.calls).padStart(5)} calls  ${fmt(s.totalMs, 1).padStart(9)} ms  median ${fmt(s.medianMs, 2)} ms\n`);
+  const q = r.quality;
+  if (q) {
+    out.write(`vs ${q.baseline}: PSNR ${formatDb(q.frames?.psnrMean)} (worst ${formatDb(q.frames?.psnrWorst)}), SSIM ${fmt(q.frames?.ssimMean, 4)} (worst ${fmt(q.frames?.ssimWorst, 4)}), audio SNR ${formatDb(q.audio?.snrDb)}, log-mel ${fmt(q.audio?.logMelDistanceDb, 3)} dB, motion RMSE ${fmt(q.motion?.rmse, 5)}; first divergent role: ${q.firstDivergentRole ?? 'none'}\n`);
+    for (const w of q.warnings) out.write(`  warning: ${w}\n`);
+  }
+  if (r.recordedInputs) out.write(`calibration samples in ${r.recordedInputs.dir}: ${Object.entries(r.recordedInputs.samples).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
+  out.write(`wrote ${outDir}/run.json\n`);
 }
