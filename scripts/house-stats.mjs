@@ -89,7 +89,12 @@ function duplicatesSummary(root, seconds) {
     const out = execFileSync('duplicates', ['--repo', root, '--most', '40', '--seconds', String(seconds)], { encoding: 'utf8', maxBuffer: 16 << 20 });
     const lines = out.trimEnd().split('\n');
     const pairs = /^(\d+) pairs/.exec(lines[0] ?? '');
-    return { command: `duplicates --repo ${root} --most 40 --seconds ${seconds}`, summary: lines[0] ?? '', pairs: pairs ? Number(pairs[1]) : 0, rows: lines.slice(1) };
+    return {
+      command: `duplicates --repo ${root} --most 40 --seconds ${seconds}`,
+      summary: lines[0] ?? '',
+      pairs: pairs ? Number(pairs[1]) : 0,
+      rows: lines.slice(1),
+    };
   } catch (e) {
     return { command: 'duplicates', error: String(e.message ?? e) };
   }

@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSession, nativeRuntimeVersion, nativeUnavailable } from './index.js';
+import { createSession, nativeRuntimeVersion, nativeUnavailable } from './sessions.js';
 import { diagnoseCuda } from './ort-files.js';
 import type { HostTensor } from './types.js';
 import { writeMatMulCheckModel } from './check-model.js';

@@ -25,7 +25,10 @@ interface Violation {
 /** Runs the CLI in `cwd` with the project's rules: the exit status and what it printed. */
 function depcruise(cwd: string, outputType: 'json' | 'err'): { status: number; out: string } {
   try {
-    return { status: 0, out: execFileSync(DEPCRUISE, ['src', '--config', CONFIG, '--output-type', outputType], { cwd, encoding: 'utf8', maxBuffer: 64 << 20 }) };
+    return {
+      status: 0,
+      out: execFileSync(DEPCRUISE, ['src', '--config', CONFIG, '--output-type', outputType], { cwd, encoding: 'utf8', maxBuffer: 64 << 20 }),
+    };
   } catch (e) {
     // The err reporter exits with the number of errors; what it found is on stdout all the same.
     const failed = e as { status?: number; stdout?: string };
