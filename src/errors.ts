@@ -46,7 +46,7 @@ export class ShapeInferenceError extends WorkbenchError {
 /** Bad command-line or configuration input. */
 export class UsageError extends WorkbenchError {}
 
-/** A command-line flag's value is not the number it must be (src/cli/number-flag.ts words the line). */
+/** A command-line flag's value is not the number it must be (src/core/number-flag.ts words the line). */
 export class FlagValueError extends UsageError {
   constructor(readonly flag: string, readonly value: string, readonly expected: string, line: string) {
     super(line);

@@ -2,7 +2,7 @@
 import { InvalidArgumentError } from 'commander';
 import { describe, expect, it } from 'vitest';
 import { FlagValueError, UsageError } from '../../src/errors.js';
-import { externalDataThreshold, nonNegativeFlag, numberArg, optionalNumberFlag, parseNumberFlag } from '../../src/cli/number-flag.js';
+import { externalDataThreshold, nonNegativeFlag, numberArg, optionalNumberFlag, parseNumberFlag } from '../../src/core/number-flag.js';
 
 const line = (f: () => unknown): string => {
   try {

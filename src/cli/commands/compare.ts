@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { type Backend, type ExecutionProvider, parseBackend, parseProviderOptions, validateProviderOptions } from '../../runtime/index.js';
 import { UsageError } from '../../errors.js';
 import { out } from '../state.js';
-import { numberArg } from '../number-flag.js';
+import { numberArg } from '../../core/number-flag.js';
 
 function dimsArg(v: string, prev: Record<string, number>): Record<string, number> {
   const m = /^([^=]+)=(\d+)$/.exec(v);

@@ -12,7 +12,7 @@ import type { Model } from '../../onnx/types.js';
 import { writeModel } from '../../onnx/write-model.js';
 import { composeWithReport, type ComposeLink } from '../../quantize/compose.js';
 import { out } from '../state.js';
-import { externalDataThreshold } from '../number-flag.js';
+import { externalDataThreshold } from '../../core/number-flag.js';
 
 interface ComposeFlags {
   output: string;

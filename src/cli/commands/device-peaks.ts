@@ -9,7 +9,7 @@ import { UsageError } from '../../errors.js';
 import { findDevicePeaks } from '../../core/devices.js';
 import { measureDevicePeaks, renderDevicePeaks } from '../../projection/device-peaks.js';
 import { out } from '../state.js';
-import { optionalNumberFlag } from '../number-flag.js';
+import { optionalNumberFlag } from '../../core/number-flag.js';
 
 interface Flags {
   ep: string;

@@ -13,7 +13,7 @@ import { renderGateConsole, renderGateJunit, renderGateMarkdown } from '../../ga
 import { GATE_DEFAULTS, runGate } from '../../gate/run-gate.js';
 import { createPipelineDriver } from '../../sweep/pipeline-driver.js';
 import { cliState, out } from '../state.js';
-import { optionalNumberFlag } from '../number-flag.js';
+import { optionalNumberFlag } from '../../core/number-flag.js';
 
 interface GateFlags {
   baseline: string;

@@ -16,7 +16,7 @@ import { buildVariantManifest } from '../../sweep/pipeline-driver.js';
 import { expandVariants, parseSweepSpec } from '../../sweep/spec.js';
 import type { VariantSpec } from '../../sweep/types.js';
 import { out } from '../state.js';
-import { parseNumberFlag } from '../number-flag.js';
+import { parseNumberFlag } from '../../core/number-flag.js';
 
 const mib = (n: number): string => (n >= 1 << 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} KiB`);
 const si = (n: number | undefined): string => {

@@ -13,7 +13,7 @@ import { SESSION_OPTION_KEYS } from '../../profiler/session-options.js';
 import { runWorkerJob } from '../../profiler/worker.js';
 import { writeProfile } from '../../profiler/write-profile.js';
 import { out } from '../state.js';
-import { optionalNumberFlag } from '../number-flag.js';
+import { optionalNumberFlag } from '../../core/number-flag.js';
 import type { Backend } from '../../runtime/index.js';
 import type { RoleProviderOptions } from '../../runner/pipeline-settings.js';
 import { roleProviderOptionsArg } from '../provider-options-flag.js';

@@ -16,7 +16,7 @@ import { renderProjectionConsole, renderProjectionHtml } from '../../projection/
 import type { ProjectionReport } from '../../projection/types.js';
 import { recordValidation, renderValidation, validateProjection } from '../../projection/validate-projection.js';
 import { out } from '../state.js';
-import { optionalNumberFlag } from '../number-flag.js';
+import { optionalNumberFlag } from '../../core/number-flag.js';
 
 interface ProjectFlags {
   to: string[];

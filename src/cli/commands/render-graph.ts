@@ -12,7 +12,7 @@ import { guardOutputs, modelOutputFiles } from '../../onnx/output-guard.js';
 import { writeModel } from '../../onnx/write-model.js';
 import { buildRenderer } from '../../runner/build-renderer.js';
 import { out } from '../state.js';
-import { externalDataThreshold, parseNumberFlag } from '../number-flag.js';
+import { externalDataThreshold, parseNumberFlag } from '../../core/number-flag.js';
 
 interface RenderGraphFlags {
   manifest: string;

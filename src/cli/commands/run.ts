@@ -18,7 +18,7 @@ import { out } from '../state.js';
 import type { Backend } from '../../runtime/index.js';
 import type { RoleProviderOptions } from '../../runner/pipeline-settings.js';
 import { roleProviderOptionsArg } from '../provider-options-flag.js';
-import { nonNegativeFlag, parseNumberFlag } from '../number-flag.js';
+import { nonNegativeFlag, parseNumberFlag } from '../../core/number-flag.js';
 
 interface RunFlags {
   manifest: string;

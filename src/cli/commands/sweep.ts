@@ -17,7 +17,7 @@ import { shardFromEnv } from '../../sweep/shard-env.js';
 import type { SweepDriver } from '../../sweep/types.js';
 import { DEFAULT_SWEEP_SPEC, expandVariants, gridSize, loadSweepSpec, DEFAULT_MAX_VARIANTS } from '../../sweep/spec.js';
 import { out } from '../state.js';
-import { parseNumberFlag } from '../number-flag.js';
+import { parseNumberFlag } from '../../core/number-flag.js';
 
 /** Constraint flags shared by `sweep` and `report`. */
 export function addConstraintOptions(c: Command): Command {

@@ -3,6 +3,7 @@
  * wording of a command's error line is kept as it was (scripts and golden outputs read them), so callers
  * choose one of three: "--flag: expected an integer, got 'x'", "--flag x: expected an integer",
  * "--flag: 'x' is not an integer". Errors are FlagValueErrors (exit 2) carrying the flag and the value.
+ * In core/ so that every floor that reads flags (the CLI, the pass registry's flag parsers) can share it.
  */
 import { InvalidArgumentError } from 'commander';
 import { FlagValueError } from '../errors.js';
