@@ -58,7 +58,9 @@ function parseRoleFiles(list: string[]): Partial<Record<Role, string>> {
   for (const item of list) {
     const eq = item.indexOf('=');
     const role = item.slice(0, eq) as Role;
-    if (eq < 1 || !MANIFEST_ROLES.includes(role)) throw new UsageError(`--role-file: expected ROLE=FILE with ROLE one of ${MANIFEST_ROLES.join(', ')}, got '${item}'`);
+    if (eq < 1 || !MANIFEST_ROLES.includes(role)) {
+      throw new UsageError(`--role-file: expected ROLE=FILE with ROLE one of ${MANIFEST_ROLES.join(', ')}, got '${item}'`);
+    }
     r[role] = item.slice(eq + 1);
   }
   return r;
@@ -104,7 +106,14 @@ export function runCommand(): Command {
       '--warmup',
       'run the pipeline once untimed on the loaded sessions first: the timed run is the steady state (run.json keeps the first pass as warmupMs)',
     )
-    .addOption(new Option('--device-memory <mode>', "CUDA EP: how GPU memory is sampled: 'stream' (one nvidia-smi -lms process), 'poll' (a spawn every 250 ms, stalls this process ~25 ms per GB of RSS), 'off'").choices([...DEVICE_MEMORY_SAMPLING]).default('stream'))
+    .addOption(
+      new Option(
+        '--device-memory <mode>',
+        "CUDA EP: how GPU memory is sampled: 'stream' (one nvidia-smi -lms process), 'poll' (a spawn every 250 ms, stalls this process ~25 ms per GB of RSS), 'off'",
+      )
+        .choices([...DEVICE_MEMORY_SAMPLING])
+        .default('stream'),
+    )
     .option('--render-graph [baked]', "render with stitch + warp + decoder composed into one graph ('baked': this run's source features inside)")
     .option('--render-batch <n>', 'frames per render call (a frame is out when its batch is done)', '1')
     .option('--diffusion-loop', "LMDM's DDIM sampling as one ONNX Loop call per window")
@@ -112,7 +121,14 @@ export function runCommand(): Command {
     .option('--record-dir <dir>', 'where --record-inputs writes (default <out>/calib); one folder per role')
     .option('--record-every <n>', 'record every n-th call of a role', '1')
     .option('--record-max <n>', 'samples per role at most', '32')
-    .addOption(new Option('--backend <backend>', 'runtime backend: node (onnxruntime-node), native (the addon over the C API; device-resident tensors), auto (native where built)').choices(['node', 'native', 'auto']).default('node'))
+    .addOption(
+      new Option(
+        '--backend <backend>',
+        'runtime backend: node (onnxruntime-node), native (the addon over the C API; device-resident tensors), auto (native where built)',
+      )
+        .choices(['node', 'native', 'auto'])
+        .default('node'),
+    )
     .option(
       '--provider-options <[role:]k=v,...>',
       'CUDA EP provider options (native backend), for every role or one role with a role: prefix (repeatable)',
