@@ -46,6 +46,13 @@ export class ShapeInferenceError extends WorkbenchError {
 /** Bad command-line or configuration input. */
 export class UsageError extends WorkbenchError {}
 
+/** A command-line flag's value is not the number it must be (src/core/number-flag.ts words the line). */
+export class FlagValueError extends UsageError {
+  constructor(readonly flag: string, readonly value: string, readonly expected: string, line: string) {
+    super(line);
+  }
+}
+
 /** The runtime (onnxruntime-node, an execution provider) failed. */
 export class RuntimeError extends WorkbenchError {
   constructor(readonly provider: string, detail: string, options?: { cause?: unknown }) {

@@ -11,7 +11,7 @@
  * and a pair of clock readings (CUPTI timestamp and CLOCK_MONOTONIC, taken back to back; the tightest of 16
  * samples) at start and at exit, so that CUPTI time maps onto the monotonic clock of the host.
  *
- * Output: JSON lines (see src/profiler/cupti.ts, parseCuptiCapture). Times are integer nanoseconds relative
+ * Output: JSON lines (see src/profiler/cupti/capture.ts, parseCuptiCapture). Times are integer nanoseconds relative
  * to `base` (a CUPTI timestamp written as a decimal string in the header), so every number stays below 2^53.
  * Kernel and API names are interned: a {"t":"name"} line precedes the first use of each id. Lines:
  *   {"t":"hdr","format":"wb-cupti","version":1,"pid":N,"cuptiApi":N,"cudaVersion":N,"base":"U64","demangle":0|1}

@@ -14,11 +14,21 @@ import { basename } from 'node:path';
 import { UsageError } from '../errors.js';
 import { dataTypeName } from '../onnx/dtype.js';
 import { readModel } from '../onnx/read-model.js';
-import { emptyOverrides, materializeInput, planInputs } from '../profiler/inputs.js';
+import { emptyOverrides, materializeInput, planInputs, type InputPlanEntry } from '../profiler/inputs.js';
+import type { Model } from '../onnx/types.js';
 import { timeStats, type TimeStats } from '../core/stats.js';
 import { adaptFeeds, toFloat32 } from '../quantize/execute.js';
 import { type ErrorStats, compareArrays, worst } from '../quantize/metrics.js';
-import { type Backend, type DeviceTensor, type ExecutionProvider, type HostTensor, type Session, type SessionConfig, type Tensor, createSession } from '../runtime/index.js';
+import {
+  type Backend,
+  type DeviceTensor,
+  type ExecutionProvider,
+  type HostTensor,
+  type Session,
+  type SessionConfig,
+  type Tensor,
+  createSession,
+} from '../runtime/index.js';
 
 export interface CompareOptions {
   baseline: string;
@@ -91,14 +101,23 @@ function fileSize(path: string): number {
   return n;
 }
 
-export async function compareModels(o: CompareOptions): Promise<CompareReport> {
-  const runs = o.runs ?? 30;
-  const warmup = o.warmup ?? 5;
-  const files = [o.baseline, ...o.variants];
-  const labels = files.map((f, i) => (i === 0 ? (o.labels?.[0] ?? 'baseline') : (o.labels?.[i] ?? basename(f, '.onnx'))));
-  const models = files.map((f) => readModel(f, { loadExternalData: false, verify: false }).model);
-  const base = models[0];
-  if (!base) throw new Error('no baseline');
+/** What the phases of compareModels share: the grid of rows and, per row, its session, IO, outputs and error. */
+interface CompareState {
+  o: CompareOptions;
+  grid: GridRow[];
+  /** The baseline's feeds, and each model's (float16 inputs converted). */
+  feeds: Record<string, HostTensor>;
+  perModelFeeds: Record<string, HostTensor>[];
+  /** Per grid row (undefined where the row failed). */
+  sessions: (Session | undefined)[];
+  bound: (BoundIo | undefined)[];
+  outputs: Record<string, Float32Array>[];
+  loadSeconds: number[];
+  rowErrors: (string | undefined)[];
+}
+
+/** The feeds: the baseline's graph inputs planned with the given dims and seed (float16 inputs made as float32). */
+function compareFeeds(o: CompareOptions, base: Model): { plan: InputPlanEntry[]; feeds: Record<string, HostTensor> } {
   const overrides = emptyOverrides();
   overrides.dims = { ...(o.dims ?? {}) };
   const io = base.graph.inputs
@@ -113,101 +132,142 @@ export async function compareModels(o: CompareOptions): Promise<CompareReport> {
   const { plan } = planInputs(io, overrides, o.seed ?? 1, o.baseline);
   const feeds: Record<string, HostTensor> = {};
   for (const e of plan) feeds[e.name] = materializeInput(e);
+  return { plan, feeds };
+}
 
+/** Phase 1: per grid row, a session, its first run's outputs and the warm-up; a row ORT refuses is that row's error. */
+async function loadRows(st: CompareState, warmup: number): Promise<void> {
+  const { o, grid, feeds, sessions, bound, outputs, loadSeconds } = st;
+  for (const g of grid) {
+    o.onProgress?.(`loading ${g.label} (${g.file})`);
+    const config = rowConfig(o.ep, g);
+    const t0 = performance.now();
+    // A row ORT refuses at run time (an option set it can't take: CUDA graph capture with nodes off the EP)
+    // is reported as that row's error; the other rows go on. Bad input (UsageError) stops the command.
+    let s: Session | undefined;
+    try {
+      const made = await createSession(g.file, config);
+      s = made;
+      sessions.push(made);
+      loadSeconds.push((performance.now() - t0) / 1000);
+      const f = st.perModelFeeds[g.model] ?? feeds;
+      const wantIo = o.deviceIo === true || (o.deviceIo === 'native' && g.backend !== 'node');
+      const io = wantIo ? await bindDeviceIo(made, g.file, config, f) : undefined;
+      bound.push(io);
+      const call = () => (io ? made.runBound(io.feeds, io.outputs).then((r) => r.ms) : timedRun(made, f));
+      const tFirst = performance.now();
+      const r = io ? (await made.runBound(io.feeds, io.outputs), downloadAll(io.outputs)) : await made.run(f);
+      const firstMs = performance.now() - tFirst;
+      const out: Record<string, Float32Array> = {};
+      for (const [k, v] of Object.entries(r)) out[k] = toFloat32(v);
+      outputs.push(out);
+      // A model that takes seconds per run (CPU fallback) gets one more warm-up, not the full count.
+      const extra = firstMs > 1000 ? Math.min(1, warmup - 1) : warmup - 1;
+      for (let w = 0; w < extra; w++) await call();
+    } catch (e) {
+      if (e instanceof UsageError || grid.length === 1) throw e;
+      const msg = String((e as Error).message).split('\n')[0] ?? String(e);
+      o.onProgress?.(`${g.label}: ${msg}`);
+      st.rowErrors[grid.indexOf(g)] = msg;
+      if (s && sessions[sessions.length - 1] === s) sessions.pop();
+      await s?.release();
+      sessions.push(undefined);
+      while (loadSeconds.length < sessions.length) loadSeconds.push(0);
+      while (bound.length < sessions.length) bound.push(undefined);
+      while (outputs.length < sessions.length) outputs.push({});
+    }
+  }
+}
+
+/** Phase 2: interleaved timed rounds over the loaded rows, each row within its time budget (at least 3 runs). */
+async function timeRounds(st: CompareState, runs: number): Promise<{ times: number[][]; walls: number[][] }> {
+  const { o, grid, sessions, bound } = st;
+  const times: number[][] = grid.map(() => []);
+  const walls: number[][] = grid.map(() => []);
+  const budgetMs = (o.maxSecondsPerModel ?? 30) * 1000;
+  const spent = grid.map(() => 0);
+  for (let r = 0; r < runs; r++) {
+    for (const [i, s] of sessions.entries()) {
+      if (!s) continue;
+      if ((spent[i] ?? 0) > budgetMs && (times[i]?.length ?? 0) >= 3) continue;
+      const io = bound[i];
+      const g = grid[i];
+      const w0 = performance.now();
+      const dt = io ? (await s.runBound(io.feeds, io.outputs)).ms : await timedRun(s, st.perModelFeeds[g?.model ?? 0] ?? st.feeds);
+      walls[i]?.push(performance.now() - w0);
+      times[i]?.push(dt);
+      spent[i] = (spent[i] ?? 0) + dt;
+    }
+    if ((r + 1) % 10 === 0) o.onProgress?.(`timed ${r + 1}/${runs} rounds`);
+  }
+  return { times, walls };
+}
+
+/** Phase 3: one row per grid row: latency and speedup against the baseline row, output error against its outputs. */
+function compareRows(st: CompareState, times: number[][], walls: number[][]): CompareRow[] {
+  const baseStats = timeStats(times[0] ?? []);
+  const ref = st.outputs[0] ?? {};
+  return st.grid.map((g, i) => {
+    const f = g.file;
+    const per: Record<string, ErrorStats> = {};
+    for (const [k, v] of Object.entries(ref)) {
+      const c = st.outputs[i]?.[k];
+      per[k] = c ? compareArrays(v, c) : { relL2: Infinity, maxAbs: Infinity, cosine: 0, sqnrDb: -Infinity, nonFinite: v.length, count: 0 };
+    }
+    const lat = timeStats(times[i] ?? []);
+    return {
+      label: g.label,
+      backend: g.backend,
+      servedBy: st.sessions[i]?.backend ?? 'node',
+      ...(st.rowErrors[i] ? { failed: st.rowErrors[i] } : {}),
+      providerOptions: g.providerOptions,
+      timedRuns: times[i]?.length ?? 0,
+      file: f,
+      fileBytes: fileSize(f),
+      loadSeconds: st.loadSeconds[i] ?? 0,
+      latencyMs: lat,
+      wallMs: timeStats(walls[i] ?? []),
+      speedup: baseStats.median / lat.median,
+      error: worst(Object.values(per)),
+      outputs: per,
+    };
+  });
+}
+
+/** What the report says the timing measured. */
+function timingText(deviceIo: CompareOptions['deviceIo']): string {
+  if (deviceIo === 'native') return 'node host to host; other backends device IO (IoBinding, per-call time to synchronized outputs), interleaved rounds';
+  return deviceIo ? 'device IO (IoBinding, per-call time to synchronized outputs), interleaved rounds' : 'host-to-host session.run, interleaved rounds';
+}
+
+/** Baseline vs variants on the same inputs in one process: load every row, time them in interleaved rounds, compare. */
+export async function compareModels(o: CompareOptions): Promise<CompareReport> {
+  const runs = o.runs ?? 30;
+  const warmup = o.warmup ?? 5;
+  const files = [o.baseline, ...o.variants];
+  const labels = files.map((f, i) => (i === 0 ? (o.labels?.[0] ?? 'baseline') : (o.labels?.[i] ?? basename(f, '.onnx'))));
+  const models = files.map((f) => readModel(f, { loadExternalData: false, verify: false }).model);
+  const base = models[0];
+  if (!base) throw new Error('no baseline');
+  const { plan, feeds } = compareFeeds(o, base);
   const backends = o.backends?.length ? o.backends : (['node'] as Backend[]);
   const sets = o.providerOptionSets?.length ? o.providerOptionSets : [{}];
   const grid = gridOf(files, labels, models.length, backends, sets);
-  const sessions: (Session | undefined)[] = [];
-  const rowErrors: (string | undefined)[] = grid.map(() => undefined);
-  const loadSeconds: number[] = [];
-  const bound: (BoundIo | undefined)[] = [];
+  const st: CompareState = {
+    o,
+    grid,
+    feeds,
+    perModelFeeds: [],
+    sessions: [],
+    bound: [],
+    outputs: [],
+    loadSeconds: [],
+    rowErrors: grid.map(() => undefined),
+  };
   try {
-    const perModelFeeds = models.map((m) => adaptFeeds(m, feeds));
-    const outputs: Record<string, Float32Array>[] = [];
-    for (const g of grid) {
-      o.onProgress?.(`loading ${g.label} (${g.file})`);
-      const config = rowConfig(o.ep, g);
-      const t0 = performance.now();
-      // A row ORT refuses at run time (an option set it can't take: CUDA graph capture with nodes off the EP)
-      // is reported as that row's error; the other rows go on. Bad input (UsageError) stops the command.
-      let s: Session | undefined;
-      try {
-        const made = await createSession(g.file, config);
-        s = made;
-        sessions.push(made);
-        loadSeconds.push((performance.now() - t0) / 1000);
-        const f = perModelFeeds[g.model] ?? feeds;
-        const wantIo = o.deviceIo === true || (o.deviceIo === 'native' && g.backend !== 'node');
-        const io = wantIo ? await bindDeviceIo(made, g.file, config, f) : undefined;
-        bound.push(io);
-        const call = () => (io ? made.runBound(io.feeds, io.outputs).then((r) => r.ms) : timedRun(made, f));
-        const tFirst = performance.now();
-        const r = io ? (await made.runBound(io.feeds, io.outputs), downloadAll(io.outputs)) : await made.run(f);
-        const firstMs = performance.now() - tFirst;
-        const out: Record<string, Float32Array> = {};
-        for (const [k, v] of Object.entries(r)) out[k] = toFloat32(v);
-        outputs.push(out);
-        // A model that takes seconds per run (CPU fallback) gets one more warm-up, not the full count.
-        const extra = firstMs > 1000 ? Math.min(1, warmup - 1) : warmup - 1;
-        for (let w = 0; w < extra; w++) await call();
-      } catch (e) {
-        if (e instanceof UsageError || grid.length === 1) throw e;
-        const msg = String((e as Error).message).split('\n')[0] ?? String(e);
-        o.onProgress?.(`${g.label}: ${msg}`);
-        rowErrors[grid.indexOf(g)] = msg;
-        if (s && sessions[sessions.length - 1] === s) sessions.pop();
-        await s?.release();
-        sessions.push(undefined);
-        while (loadSeconds.length < sessions.length) loadSeconds.push(0);
-        while (bound.length < sessions.length) bound.push(undefined);
-        while (outputs.length < sessions.length) outputs.push({});
-      }
-    }
-    const times: number[][] = grid.map(() => []);
-    const walls: number[][] = grid.map(() => []);
-    const budgetMs = (o.maxSecondsPerModel ?? 30) * 1000;
-    const spent = grid.map(() => 0);
-    for (let r = 0; r < runs; r++) {
-      for (const [i, s] of sessions.entries()) {
-        if (!s) continue;
-        if ((spent[i] ?? 0) > budgetMs && (times[i]?.length ?? 0) >= 3) continue;
-        const io = bound[i];
-        const g = grid[i];
-        const w0 = performance.now();
-        const dt = io ? (await s.runBound(io.feeds, io.outputs)).ms : await timedRun(s, perModelFeeds[g?.model ?? 0] ?? feeds);
-        walls[i]?.push(performance.now() - w0);
-        times[i]?.push(dt);
-        spent[i] = (spent[i] ?? 0) + dt;
-      }
-      if ((r + 1) % 10 === 0) o.onProgress?.(`timed ${r + 1}/${runs} rounds`);
-    }
-    const baseStats = timeStats(times[0] ?? []);
-    const ref = outputs[0] ?? {};
-    const rows: CompareRow[] = grid.map((g, i) => {
-      const f = g.file;
-      const per: Record<string, ErrorStats> = {};
-      for (const [k, v] of Object.entries(ref)) {
-        const c = outputs[i]?.[k];
-        per[k] = c ? compareArrays(v, c) : { relL2: Infinity, maxAbs: Infinity, cosine: 0, sqnrDb: -Infinity, nonFinite: v.length, count: 0 };
-      }
-      const lat = timeStats(times[i] ?? []);
-      return {
-        label: g.label,
-        backend: g.backend,
-        servedBy: sessions[i]?.backend ?? 'node',
-        ...(rowErrors[i] ? { failed: rowErrors[i] } : {}),
-        providerOptions: g.providerOptions,
-        timedRuns: times[i]?.length ?? 0,
-        file: f,
-        fileBytes: fileSize(f),
-        loadSeconds: loadSeconds[i] ?? 0,
-        latencyMs: lat,
-        wallMs: timeStats(walls[i] ?? []),
-        speedup: baseStats.median / lat.median,
-        error: worst(Object.values(per)),
-        outputs: per,
-      };
-    });
+    st.perModelFeeds = models.map((m) => adaptFeeds(m, feeds));
+    await loadRows(st, warmup);
+    const { times, walls } = await timeRounds(st, runs);
     return {
       schemaVersion: 1,
       kind: 'compare',
@@ -215,13 +275,13 @@ export async function compareModels(o: CompareOptions): Promise<CompareReport> {
       ep: o.ep,
       runs,
       warmup,
-      timing: o.deviceIo === 'native' ? 'node host to host; other backends device IO (IoBinding, per-call time to synchronized outputs), interleaved rounds' : o.deviceIo ? 'device IO (IoBinding, per-call time to synchronized outputs), interleaved rounds' : 'host-to-host session.run, interleaved rounds',
+      timing: timingText(o.deviceIo),
       inputs: plan.map((e) => ({ name: e.name, type: e.type, dims: e.dims })),
-      rows,
+      rows: compareRows(st, times, walls),
     };
   } finally {
-    for (const io of bound) for (const t of [...Object.values(io?.feeds ?? {}), ...Object.values(io?.outputs ?? {})]) t.release();
-    for (const s of sessions) await s?.release();
+    for (const io of st.bound) for (const t of [...Object.values(io?.feeds ?? {}), ...Object.values(io?.outputs ?? {})]) t.release();
+    for (const s of st.sessions) await s?.release();
   }
 }
 

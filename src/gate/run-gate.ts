@@ -9,7 +9,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } 
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { UsageError } from '../errors.js';
 import { ALL_ROLES, type Manifest, type Role, type RoleSpec } from '../models/manifest.js';
-import { tensorSpecOf } from '../models/manifest-io.js';
+import { readManifestJson, tensorSpecOf } from '../models/manifest-io.js';
 import { guardOutputs } from '../onnx/output-guard.js';
 import { readModel } from '../onnx/read-model.js';
 import { compareRuns, readRun } from '../runner/compare-runs.js';
@@ -112,7 +112,7 @@ function fromRun(dir: string, baselineRunDir: string | undefined): Side {
 
 /** Writes a manifest equal to `baseManifest` with `role` played by `model` (I/O specs from the model). */
 export function manifestWithRole(baseManifest: string, role: Role, model: string, outDir: string, ioFromModel: { inputs: RoleSpec['inputs']; outputs: RoleSpec['outputs'] }): string {
-  const base = JSON.parse(readFileSync(baseManifest, 'utf8')) as Manifest;
+  const base = readManifestJson(baseManifest);
   const baseDir = dirname(resolve(baseManifest));
   mkdirSync(outDir, { recursive: true });
   const roles: Manifest['roles'] = {};
@@ -158,7 +158,7 @@ function checkInputs(o: GateOptions): { b: Resolved; c: Resolved; base?: Side; c
   if (!baseManifest || !existsSync(baseManifest)) throw new UsageError(`the baseline (${base?.label ?? b.path}) names no manifest on this machine, so a model file cannot replace one of its roles; give the baseline as a manifest`);
   // Read whole (weights included): a truncated or corrupt candidate is refused before any run.
   const model = readModel(c.path).model;
-  const manifest = JSON.parse(readFileSync(baseManifest, 'utf8')) as Manifest;
+  const manifest = readManifestJson(baseManifest);
   const inputs: RoleSpec['inputs'] = {};
   const outputs: RoleSpec['outputs'] = {};
   for (const v of model.graph.inputs) if (!v.initializer && !model.graph.initializers.includes(v)) inputs[v.name] = tensorSpecOf(v);

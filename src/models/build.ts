@@ -27,7 +27,7 @@ import {
   type TensorSpec,
   type XttsRole,
 } from './manifest.js';
-import { sha256File, tensorSpecOf } from './manifest-io.js';
+import { readManifestJson, sha256File, tensorSpecOf } from './manifest-io.js';
 import { XTTS_BUILDERS, clearXttsWeightCache, hifiganOutputSamples, xttsDims } from './xtts/index.js';
 
 export interface BuildReferenceOptions {
@@ -145,7 +145,7 @@ function isUpToDate(manifestPath: string, key: string): Manifest | undefined {
   if (!existsSync(manifestPath)) return undefined;
   let m: Manifest;
   try {
-    m = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
+    m = readManifestJson(manifestPath);
   } catch {
     return undefined;
   }

@@ -65,7 +65,7 @@ export interface TraceAggregate {
 export interface AggregateOptions {
   warmupRuns: number;
   timeSource?: NodeTimeSource;
-  /** Time of one node execution (µs), overriding `timeSource` (e.g. GPU time from a CUPTI capture, cupti.ts). */
+  /** Time of one node execution (µs), overriding `timeSource` (e.g. GPU time from a CUPTI capture, profiler/cupti/). */
   timeOf?: (e: TraceNodeEvent) => number;
 }
 
@@ -83,40 +83,33 @@ export function nodeKey(e: Pick<TraceNodeEvent, 'name' | 'opType' | 'nodeIndex'>
   return `${e.name}|${e.opType}|${e.nodeIndex ?? ''}`;
 }
 
-/** Aggregates node executions by node and by op type over the counted runs. */
-export function aggregateTrace(trace: ParsedTrace, options: AggregateOptions): TraceAggregate {
-  const source = options.timeSource ?? 'node';
-  const warm = Math.max(0, Math.floor(options.warmupRuns));
-  let runOf: (e: TraceNodeEvent) => number;
-  let runCount: number;
-  let runsFrom: TraceAggregate['runsFrom'] = 'model_run';
-  if (trace.runs.length > 0) {
-    runOf = (e) => e.run;
-    runCount = trace.runs.length;
-  } else {
-    // No model_run events: the k-th execution of each node belongs to run k.
-    runsFrom = 'occurrence';
-    const seen = new Map<string, number>();
-    const assigned = new Map<TraceNodeEvent, number>();
-    for (const e of trace.nodes) {
-      const k = nodeKey(e);
-      const c = seen.get(k) ?? 0;
-      seen.set(k, c + 1);
-      assigned.set(e, c);
-    }
-    runCount = Math.max(0, ...seen.values());
-    runOf = (e) => assigned.get(e) ?? -1;
-  }
-  if (runCount <= warm)
-    throw new UsageError(`${trace.file}: the trace has ${runCount} run(s); cannot drop ${warm} warm-up run(s) and keep any`);
-  const counted: number[] = [];
-  for (let r = warm; r < runCount; r++) counted.push(r);
-  const slot = new Map<number, number>(counted.map((r, i) => [r, i]));
-
-  const byNode = new Map<string, { agg: NodeAggregate; execs: number }>();
-  const runSums = new Array<number>(counted.length).fill(0);
+/** Which run each node execution belongs to: its model_run, or (no model_run events) its k-th occurrence. */
+function runIndex(trace: ParsedTrace): { runOf: (e: TraceNodeEvent) => number; runCount: number; runsFrom: TraceAggregate['runsFrom'] } {
+  if (trace.runs.length > 0) return { runOf: (e) => e.run, runCount: trace.runs.length, runsFrom: 'model_run' };
+  // No model_run events: the k-th execution of each node belongs to run k.
+  const seen = new Map<string, number>();
+  const assigned = new Map<TraceNodeEvent, number>();
   for (const e of trace.nodes) {
-    const i = slot.get(runOf(e));
+    const k = nodeKey(e);
+    const c = seen.get(k) ?? 0;
+    seen.set(k, c + 1);
+    assigned.set(e, c);
+  }
+  return { runOf: (e) => assigned.get(e) ?? -1, runCount: Math.max(0, ...seen.values()), runsFrom: 'occurrence' };
+}
+
+/** Per node: time per counted run (slot), executions, kernels, last shapes; and each run's summed node time. */
+function nodeAggregates(
+  trace: ParsedTrace,
+  options: AggregateOptions,
+  slotOf: (e: TraceNodeEvent) => number | undefined,
+  runs: number,
+): { nodes: NodeAggregate[]; runSums: number[] } {
+  const source = options.timeSource ?? 'node';
+  const byNode = new Map<string, { agg: NodeAggregate; execs: number }>();
+  const runSums = new Array<number>(runs).fill(0);
+  for (const e of trace.nodes) {
+    const i = slotOf(e);
     if (i === undefined) continue;
     const k = nodeKey(e);
     let entry = byNode.get(k);
@@ -126,7 +119,7 @@ export function aggregateTrace(trace: ParsedTrace, options: AggregateOptions): T
         name: e.name,
         opType: e.opType,
         provider: e.provider,
-        perRunUs: new Array<number>(counted.length).fill(0),
+        perRunUs: new Array<number>(runs).fill(0),
         stats: timeStats([]),
         executionsPerRun: 0,
         inputShapes: e.inputShapes,
@@ -154,17 +147,21 @@ export function aggregateTrace(trace: ParsedTrace, options: AggregateOptions): T
   const nodes: NodeAggregate[] = [];
   for (const { agg, execs } of byNode.values()) {
     agg.stats = timeStats(agg.perRunUs);
-    agg.executionsPerRun = execs / counted.length;
-    agg.kernelsPerRun /= counted.length;
+    agg.executionsPerRun = execs / runs;
+    agg.kernelsPerRun /= runs;
     nodes.push(agg);
   }
   nodes.sort((a, b) => b.stats.median - a.stats.median || a.name.localeCompare(b.name));
+  return { nodes, runSums };
+}
 
+/** Per op type: the summed time per counted run of its nodes, their providers and count. */
+function opTypeAggregates(nodes: readonly NodeAggregate[], runs: number): OpTypeAggregate[] {
   const byOp = new Map<string, { perRunUs: number[]; providers: Set<string>; nodes: number }>();
   for (const n of nodes) {
     let o = byOp.get(n.opType);
     if (!o) {
-      o = { perRunUs: new Array<number>(counted.length).fill(0), providers: new Set(), nodes: 0 };
+      o = { perRunUs: new Array<number>(runs).fill(0), providers: new Set(), nodes: 0 };
       byOp.set(n.opType, o);
     }
     o.nodes++;
@@ -181,7 +178,21 @@ export function aggregateTrace(trace: ParsedTrace, options: AggregateOptions): T
     stats: timeStats(o.perRunUs),
   }));
   opTypes.sort((a, b) => b.stats.median - a.stats.median || a.opType.localeCompare(b.opType));
+  return opTypes;
+}
 
+/** Aggregates node executions by node and by op type over the counted runs. */
+export function aggregateTrace(trace: ParsedTrace, options: AggregateOptions): TraceAggregate {
+  const source = options.timeSource ?? 'node';
+  const warm = Math.max(0, Math.floor(options.warmupRuns));
+  const { runOf, runCount, runsFrom } = runIndex(trace);
+  if (runCount <= warm)
+    throw new UsageError(`${trace.file}: the trace has ${runCount} run(s); cannot drop ${warm} warm-up run(s) and keep any`);
+  const counted: number[] = [];
+  for (let r = warm; r < runCount; r++) counted.push(r);
+  const slot = new Map<number, number>(counted.map((r, i) => [r, i]));
+  const { nodes, runSums } = nodeAggregates(trace, options, (e) => slot.get(runOf(e)), counted.length);
+  const opTypes = opTypeAggregates(nodes, counted.length);
   const runDurs = runsFrom === 'model_run' ? counted.map((r) => trace.runs[r]?.dur ?? Number.NaN) : [];
   return {
     timeSource: source,

@@ -7,7 +7,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createSession, type SessionConfig } from '../runtime/index.js';
-import type { HostClockMarks } from './cupti.js';
+import type { HostClockMarks } from './cupti/clock-map.js';
 import { materializeInputs, type InputPlanEntry } from './inputs.js';
 
 export interface PassJob {
@@ -43,7 +43,7 @@ export interface PassResult {
   env: Record<string, string>;
   /**
    * process.hrtime.bigint() (CLOCK_MONOTONIC ns) around session creation and around each run() of the nodes
-   * pass: they bracket ORT's trace time zero, to align a CUPTI capture with the trace (cupti.ts).
+   * pass: they bracket ORT's trace time zero, to align a CUPTI capture with the trace (profiler/cupti/).
    */
   clockMarks?: HostClockMarks;
 }

@@ -3,7 +3,7 @@
  * Times are in milliseconds, sizes in bytes, rates per second.
  */
 import type { AppliedSessionOption, SessionConfig } from '../runtime/index.js';
-import type { CuptiCoverage } from './cupti.js';
+import type { CuptiCoverage } from './cupti/coverage.js';
 import type { DevicePeaks } from '../core/devices.js';
 import type { FlagTotals, NodeFlag } from './flags.js';
 import type { GpuMemoryReport } from '../core/gpu-memory.js';
@@ -20,7 +20,7 @@ export const PROFILE_SCHEMA_VERSION = 1;
  * - 'sync-launch': CUDA EP, node pass in a child with CUDA_LAUNCH_BLOCKING=1 so each node's host-measured time
  *   covers its kernels (adds launch latency per kernel; no overlap between nodes);
  * - 'cupti': CUDA EP, GPU time per node from CUPTI: the sum of the durations of the kernels, copies and memsets
- *   each node launched, from the injection library native/cupti-trace (no launch blocking; see cupti.ts), or
+ *   each node launched, from the injection library native/cupti-trace (no launch blocking; see profiler/cupti/), or
  *   from ORT's own `Kernel` trace events in builds with CUPTI.
  */
 export type NodeTimeMethod = 'host' | 'sync-launch' | 'cupti';

@@ -131,8 +131,8 @@ export function readTrace(file: string): ParsedTrace {
   return parseTrace(text, file);
 }
 
-/** Parses the text of a trace; `file` names it in errors. */
-export function parseTrace(text: string, file = '<trace>'): ParsedTrace {
+/** The events of a trace file: a JSON array or {traceEvents}; a torn file (killed process) is closed once. */
+function traceEvents(text: string, file: string): unknown[] {
   let raw: unknown;
   try {
     raw = JSON.parse(text);
@@ -146,7 +146,104 @@ export function parseTrace(text: string, file = '<trace>'): ParsedTrace {
   }
   const events = Array.isArray(raw) ? raw : (raw as { traceEvents?: unknown })?.traceEvents;
   if (!Array.isArray(events)) throw new TraceFormatError(file, 'root', 'expected a JSON array of trace events (or {traceEvents: [...]})');
+  return events;
+}
 
+/** A node's `_kernel_time` event (event i), and which index field named it ('node_index' wins over the others). */
+function nodeEvent(
+  e: Record<string, unknown>,
+  args: Record<string, unknown>,
+  at: { i: number; name: string; ts: number; dur: number; file: string },
+): { node: TraceNodeEvent; index?: 'node_index' | 'exec_plan_index' } {
+  const { i, name, ts, dur, file } = at;
+  const opType = typeof args.op_name === 'string' ? args.op_name : '';
+  if (!opType) throw new TraceFormatError(file, `event[${i}] ('${name}').args.op_name`, 'missing');
+  const n: TraceNodeEvent = {
+    seq: i,
+    name: name.slice(0, -'_kernel_time'.length),
+    opType,
+    provider: typeof args.provider === 'string' ? args.provider : 'unknown',
+    ts,
+    dur,
+    tid: num(e.tid) ?? 0,
+    inputShapes: shapes(args.input_type_shape, file, `event[${i}] ('${name}').args.input_type_shape`),
+    outputShapes: shapes(args.output_type_shape, file, `event[${i}] ('${name}').args.output_type_shape`),
+    mem: {},
+    run: -1,
+    kernels: [],
+  };
+  let index: 'node_index' | 'exec_plan_index' | undefined;
+  const ni = num(args.node_index);
+  const epi = num(args.exec_plan_index);
+  const gi = num(args.graph_index);
+  if (ni !== undefined) {
+    n.nodeIndex = ni;
+    index = 'node_index';
+  }
+  if (epi !== undefined) n.execPlanIndex = epi;
+  if (gi !== undefined) n.graphIndex = gi;
+  if (ni === undefined && (epi !== undefined || gi !== undefined)) {
+    n.nodeIndex = gi ?? epi;
+    index = 'exec_plan_index';
+  }
+  const act = num(args.activation_size);
+  const par = num(args.parameter_size);
+  const outb = num(args.output_size);
+  if (act !== undefined) n.activationBytes = act;
+  if (par !== undefined) n.parameterBytes = par;
+  if (outb !== undefined) n.outputBytes = outb;
+  for (const [k, v] of Object.entries(args)) {
+    if (!k.startsWith('mem_')) continue;
+    const x = num(v);
+    if (x !== undefined) n.mem[k] = x;
+  }
+  return index ? { node: n, index } : { node: n };
+}
+
+/** A CUPTI `Kernel` event of ORT's own GPU profiler. */
+function kernelEvent(name: string, ts: number, dur: number, args: Record<string, unknown>): TraceKernelEvent {
+  const k: TraceKernelEvent = { name, ts, dur };
+  if (typeof args.op_name === 'string') k.opName = args.op_name;
+  const stream = num(args.stream);
+  if (stream !== undefined) k.stream = stream;
+  const grid = triple(args, 'grid');
+  const block = triple(args, 'block');
+  if (grid) k.grid = grid;
+  if (block) k.block = block;
+  return k;
+}
+
+/** Orders runs and nodes, gives each run its executor time and each node execution the model_run containing it. */
+function assignRuns(runs: TraceRun[], executes: readonly { ts: number; dur: number }[], nodes: TraceNodeEvent[]): void {
+  runs.sort((a, b) => a.ts - b.ts);
+  runs.forEach((r, i) => {
+    r.index = i;
+    const ex = executes.find((x) => x.ts >= r.ts && x.ts + x.dur <= r.ts + r.dur + 1);
+    if (ex) r.executeDur = ex.dur;
+  });
+  nodes.sort((a, b) => a.ts - b.ts || a.seq - b.seq);
+  // Assign each node execution to the model_run that contains it (binary search on start times).
+  for (const n of nodes) {
+    let lo = 0;
+    let hi = runs.length - 1;
+    let found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const r = runs[mid] as TraceRun;
+      if (r.ts <= n.ts) {
+        found = mid;
+        lo = mid + 1;
+      } else hi = mid - 1;
+    }
+    const r = found >= 0 ? runs[found] : undefined;
+    // 1 µs slack: ts and dur are rounded to whole microseconds.
+    if (r && n.ts <= r.ts + r.dur + 1) n.run = found;
+  }
+}
+
+/** Parses the text of a trace; `file` names it in errors. */
+export function parseTrace(text: string, file = '<trace>'): ParsedTrace {
+  const events = traceEvents(text, file);
   const runs: TraceRun[] = [];
   const executes: { ts: number; dur: number }[] = [];
   const nodes: TraceNodeEvent[] = [];
@@ -177,89 +274,21 @@ export function parseTrace(text: string, file = '<trace>'): ParsedTrace {
     }
     if (cat === 'Node') {
       if (!name.endsWith('_kernel_time')) return; // fence_before / fence_after
-      const opType = typeof args.op_name === 'string' ? args.op_name : '';
-      if (!opType) throw new TraceFormatError(file, `event[${i}] ('${name}').args.op_name`, 'missing');
-      const n: TraceNodeEvent = {
-        seq: i,
-        name: name.slice(0, -'_kernel_time'.length),
-        opType,
-        provider: typeof args.provider === 'string' ? args.provider : 'unknown',
-        ts,
-        dur,
-        tid: num(e.tid) ?? 0,
-        inputShapes: shapes(args.input_type_shape, file, `event[${i}] ('${name}').args.input_type_shape`),
-        outputShapes: shapes(args.output_type_shape, file, `event[${i}] ('${name}').args.output_type_shape`),
-        mem: {},
-        run: -1,
-        kernels: [],
-      };
-      const ni = num(args.node_index);
-      const epi = num(args.exec_plan_index);
-      const gi = num(args.graph_index);
-      if (ni !== undefined) {
-        n.nodeIndex = ni;
-        indexFormat = 'node_index';
-      }
-      if (epi !== undefined) n.execPlanIndex = epi;
-      if (gi !== undefined) n.graphIndex = gi;
-      if (ni === undefined && (epi !== undefined || gi !== undefined)) {
-        n.nodeIndex = gi ?? epi;
-        if (indexFormat === 'none') indexFormat = 'exec_plan_index';
-      }
-      const act = num(args.activation_size);
-      const par = num(args.parameter_size);
-      const outb = num(args.output_size);
-      if (act !== undefined) n.activationBytes = act;
-      if (par !== undefined) n.parameterBytes = par;
-      if (outb !== undefined) n.outputBytes = outb;
-      for (const [k, v] of Object.entries(args)) {
-        if (!k.startsWith('mem_')) continue;
-        const x = num(v);
-        if (x !== undefined) n.mem[k] = x;
-      }
-      nodes.push(n);
-      lastNode = n;
+      const { node, index } = nodeEvent(e, args, { i, name, ts, dur, file });
+      if (index === 'node_index') indexFormat = 'node_index';
+      else if (index === 'exec_plan_index' && indexFormat === 'none') indexFormat = 'exec_plan_index';
+      nodes.push(node);
+      lastNode = node;
       return;
     }
     if (cat === 'Kernel') {
-      const k: TraceKernelEvent = { name, ts, dur };
-      if (typeof args.op_name === 'string') k.opName = args.op_name;
-      const stream = num(args.stream);
-      if (stream !== undefined) k.stream = stream;
-      const grid = triple(args, 'grid');
-      const block = triple(args, 'block');
-      if (grid) k.grid = grid;
-      if (block) k.block = block;
+      const k = kernelEvent(name, ts, dur, args);
       kernels.push(k);
       // ORT's GPUProfilerBase::MergeEvents inserts a node's kernels right after its record.
       if (lastNode && (k.opName === undefined || k.opName === lastNode.opType || k.opName === lastNode.name)) lastNode.kernels.push(k);
     }
   });
-
-  runs.sort((a, b) => a.ts - b.ts);
-  runs.forEach((r, i) => {
-    r.index = i;
-    const ex = executes.find((x) => x.ts >= r.ts && x.ts + x.dur <= r.ts + r.dur + 1);
-    if (ex) r.executeDur = ex.dur;
-  });
-  nodes.sort((a, b) => a.ts - b.ts || a.seq - b.seq);
-  // Assign each node execution to the model_run that contains it (binary search on start times).
-  for (const n of nodes) {
-    let lo = 0;
-    let hi = runs.length - 1;
-    let found = -1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const r = runs[mid] as TraceRun;
-      if (r.ts <= n.ts) {
-        found = mid;
-        lo = mid + 1;
-      } else hi = mid - 1;
-    }
-    const r = found >= 0 ? runs[found] : undefined;
-    // 1 µs slack: ts and dur are rounded to whole microseconds.
-    if (r && n.ts <= r.ts + r.dur + 1) n.run = found;
-  }
+  assignRuns(runs, executes, nodes);
   const t: ParsedTrace = {
     file,
     eventCount: events.length,

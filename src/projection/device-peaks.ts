@@ -143,7 +143,15 @@ export function addChainModel(elements: number, chain: number): Model {
  * median: interference only ever adds time, and a peak is what the hardware can do at best. With medians, a
  * loaded 2-core machine timed a chain of 4 MatMuls faster than a chain of 1.
  */
-async function timePair(short: Model, long: Model, value: number, ep: ExecutionProvider, deviceId: number, runs: number, warmup: number): Promise<[number, number]> {
+async function timePair(
+  short: Model,
+  long: Model,
+  value: number,
+  ep: ExecutionProvider,
+  deviceId: number,
+  runs: number,
+  warmup: number,
+): Promise<[number, number]> {
   const config = { ep, deviceId, graphOptimizationLevel: 'all' } as const;
   const a = await createSession(serializeModel(short), config);
   try {
@@ -207,36 +215,30 @@ async function differential(job: DiffJob, o: Required<Pick<DevicePeaksOptions, '
     return { ...base, status: unsupported ? 'skipped' : 'failed', reason: unsupported ? `the ${o.ep} EP cannot run it: ${msg}` : msg };
   }
   const perOpMs = (base.longMs - base.shortMs) / (job.longChain - job.shortChain);
-  if (!(perOpMs > 0)) return { ...base, status: 'failed', reason: `the long chain was not slower than the short one (${base.longMs.toFixed(3)} vs ${base.shortMs.toFixed(3)} ms): too small to measure; raise the size` };
+  if (!(perOpMs > 0)) {
+    const ms = `${base.longMs.toFixed(3)} vs ${base.shortMs.toFixed(3)} ms`;
+    return { ...base, status: 'failed', reason: `the long chain was not slower than the short one (${ms}): too small to measure; raise the size` };
+  }
   base.value = job.workPerOp / (perOpMs / 1000);
   if (job.datasheet) base.fraction = base.value / job.datasheet;
   return base;
 }
 
 /** Measures the achievable MatMul throughput, copy bandwidth and launch overhead of the EP at hand. */
-export async function measureDevicePeaks(o: DevicePeaksOptions): Promise<DevicePeaksReport> {
-  const ep = o.ep;
-  if (ep !== 'cpu' && ep !== 'cuda') throw new UsageError(`--ep ${String(ep)}: cpu or cuda`);
-  const gpu = ep === 'cuda';
-  const deviceId = o.deviceId ?? 0;
-  const n = o.matmulSize ?? (gpu ? 8192 : 128);
-  const mmChain = o.matmulChain ?? (gpu ? 8 : 3);
-  const copyBytes = o.copyBytes ?? (gpu ? 1024 ** 3 : 4 * 1024 ** 2);
-  const copyChain = o.copyChain ?? (gpu ? 8 : 3);
-  const launchChain = o.launchChain ?? 200;
-  const runs = o.runs ?? 10;
-  const warmup = o.warmup ?? 3;
-  for (const [k, v] of Object.entries({ matmulSize: n, matmulChain: mmChain, copyBytes, copyChain, launchChain, runs }))
-    if (!Number.isInteger(v) || v < 1) throw new UsageError(`${k} ${v}: a positive integer`);
-  const tf32 = gpu && process.env.NVIDIA_TF32_OVERRIDE !== '0';
-  const notes: string[] = [];
-
+/** The device measured and its datasheet peaks (--device, else the nvidia-smi match); notes say what is missing. */
+function deviceUnderTest(
+  o: DevicePeaksOptions,
+  gpu: boolean,
+  deviceId: number,
+  notes: string[],
+): { device: DevicePeaksReport['device']; peaks: DevicePeaksOptions['peaks'] } {
   let device: DevicePeaksReport['device'];
   let peaks = o.peaks;
   if (gpu) {
     const g = detectGpus()[deviceId];
     peaks ??= g?.peaks;
-    device = { kind: 'gpu', name: g?.name ?? peaks?.name ?? 'unknown GPU', id: peaks?.id ?? null, detectedBy: g ? 'nvidia-smi' : o.peaks ? '--device' : 'nvidia-smi unavailable' };
+    const detectedBy = g ? 'nvidia-smi' : o.peaks ? '--device' : 'nvidia-smi unavailable';
+    device = { kind: 'gpu', name: g?.name ?? peaks?.name ?? 'unknown GPU', id: peaks?.id ?? null, detectedBy };
     if (g) device.memoryMiB = g.memoryMiB;
     if (!peaks) notes.push('GPU not in src/core/devices.ts: no datasheet fractions; pass --device <id>');
   } else {
@@ -244,38 +246,16 @@ export async function measureDevicePeaks(o: DevicePeaksOptions): Promise<DeviceP
     device = { kind: 'cpu', name: `${c[0]?.model ?? 'CPU'} (${c.length} logical cores)`, id: null, detectedBy: 'os.cpus()' };
     notes.push('CPU EP: no datasheet to compare with; the figures test the tool, not a GPU');
   }
-  const common = { ep, deviceId, runs, warmup };
-  const log = o.log ?? ((): void => {});
+  return { device, peaks };
+}
 
-  log(`matmul fp32 ${n}³ × ${mmChain}`);
-  const mmFlops = 2 * n * n * n;
-  const fp32Sheet = peaks ? (tf32 && peaks.tf32Tensor ? { v: peaks.tf32Tensor, l: 'TF32 tensor (dense)' } : { v: peaks.fp32, l: 'FP32 (non-tensor)' }) : null;
-  const matmulFp32 = await differential({
-    description: `MatMul float32 ${n}×${n}·${n}×${n}, ${mmChain} products added to a chain of 1${tf32 ? ' (TF32 allowed: ORT CUDA default)' : ''}`,
-    unit: 'FLOP/s', workPerOp: mmFlops, shortChain: 1, longChain: 1 + mmChain, make: (k) => matmulChainModel(n, k, false), value: 1 / n,
-    datasheet: fp32Sheet?.v ?? null, datasheetLabel: fp32Sheet?.l ?? null,
-  }, common);
-
-  let matmulFp16: ThroughputMeasurement;
-  if (o.fp16 === false) {
-    matmulFp16 = { status: 'skipped', reason: 'not asked for (--no-fp16)', description: 'MatMul float16', value: null, unit: 'FLOP/s', datasheet: null, datasheetLabel: null, fraction: null, workPerOp: mmFlops, shortChain: 1, longChain: 1 + mmChain, shortMs: null, longMs: null };
-  } else {
-    log(`matmul fp16 ${n}³ × ${mmChain}`);
-    matmulFp16 = await differential({
-      description: `MatMul float16 ${n}×${n}·${n}×${n}, ${mmChain} products added to a chain of 1`,
-      unit: 'FLOP/s', workPerOp: mmFlops, shortChain: 1, longChain: 1 + mmChain, make: (k) => matmulChainModel(n, k, true), value: 1 / n,
-      datasheet: peaks?.fp16Tensor ?? null, datasheetLabel: peaks ? 'FP16 tensor (dense)' : null,
-    }, common);
-  }
-
-  const elements = Math.max(1, Math.floor(copyBytes / 4));
-  log(`copy ${(elements * 4 / 2 ** 20).toFixed(0)} MiB × ${copyChain}`);
-  const copy = await differential({
-    description: `Add of a scalar onto ${elements} floats (${(elements * 4 / 2 ** 20).toFixed(0)} MiB), ${copyChain} Adds added to a chain of 1; bytes read + written`,
-    unit: 'B/s', workPerOp: 2 * elements * 4, shortChain: 1, longChain: 1 + copyChain, make: (k) => addChainModel(elements, k), value: 1,
-    datasheet: peaks?.memoryBandwidth ?? null, datasheetLabel: peaks ? 'memory bandwidth' : null,
-  }, common);
-
+/** Launch overhead: a chain of one-element Adds against a chain of 1, asynchronous and (CUDA, child process) with CUDA_LAUNCH_BLOCKING=1. */
+async function measureLaunch(
+  o: DevicePeaksOptions,
+  c: { ep: 'cpu' | 'cuda'; deviceId: number; runs: number; warmup: number; gpu: boolean; launchChain: number },
+  log: (line: string) => void,
+): Promise<LaunchMeasurement> {
+  const { ep, deviceId, runs, warmup, gpu, launchChain } = c;
   log(`launch overhead: ${launchChain} tiny Adds`);
   const launch: LaunchMeasurement = {
     status: 'ok',
@@ -303,7 +283,14 @@ export async function measureDevicePeaks(o: DevicePeaksOptions): Promise<DeviceP
         const file = join(dir, `add_chain_${k}.onnx`);
         writeFileSync(file, serializeModel(addChainModel(1, k)));
         const r = await runPassInChild(
-          { kind: 'e2e', modelPath: file, config: { ep, deviceId }, plan: [{ name: 's', type: 'float32', dims: [1], fill: 'data', data: [1], seed: 0 }], warmup, runs },
+          {
+            kind: 'e2e',
+            modelPath: file,
+            config: { ep, deviceId },
+            plan: [{ name: 's', type: 'float32', dims: [1], fill: 'data', data: [1], seed: 0 }],
+            warmup,
+            runs,
+          },
           { env: { CUDA_LAUNCH_BLOCKING: '1' }, ...(o.launch ? { launch: o.launch } : {}), timeoutMs: 120_000 },
         );
         ms.push(median(r.timesMs.slice(r.warmup)));
@@ -315,9 +302,81 @@ export async function measureDevicePeaks(o: DevicePeaksOptions): Promise<DeviceP
       rmSync(dir, { recursive: true, force: true });
     }
   } else if (!gpu) launch.syncLaunchReason = 'CPU EP: no kernel launches';
+  return launch;
+}
+
+export async function measureDevicePeaks(o: DevicePeaksOptions): Promise<DevicePeaksReport> {
+  const ep = o.ep;
+  if (ep !== 'cpu' && ep !== 'cuda') throw new UsageError(`--ep ${String(ep)}: cpu or cuda`);
+  const gpu = ep === 'cuda';
+  const deviceId = o.deviceId ?? 0;
+  const n = o.matmulSize ?? (gpu ? 8192 : 128);
+  const mmChain = o.matmulChain ?? (gpu ? 8 : 3);
+  const copyBytes = o.copyBytes ?? (gpu ? 1024 ** 3 : 4 * 1024 ** 2);
+  const copyChain = o.copyChain ?? (gpu ? 8 : 3);
+  const launchChain = o.launchChain ?? 200;
+  const runs = o.runs ?? 10;
+  const warmup = o.warmup ?? 3;
+  for (const [k, v] of Object.entries({ matmulSize: n, matmulChain: mmChain, copyBytes, copyChain, launchChain, runs }))
+    if (!Number.isInteger(v) || v < 1) throw new UsageError(`${k} ${v}: a positive integer`);
+  const tf32 = gpu && process.env.NVIDIA_TF32_OVERRIDE !== '0';
+  const notes: string[] = [];
+
+  const { device, peaks } = deviceUnderTest(o, gpu, deviceId, notes);
+  const common = { ep, deviceId, runs, warmup };
+  const log = o.log ?? ((): void => {});
+
+  log(`matmul fp32 ${n}³ × ${mmChain}`);
+  const mmFlops = 2 * n * n * n;
+  const fp32Sheet = peaks ? (tf32 && peaks.tf32Tensor ? { v: peaks.tf32Tensor, l: 'TF32 tensor (dense)' } : { v: peaks.fp32, l: 'FP32 (non-tensor)' }) : null;
+  const matmulFp32 = await differential({
+    description: `MatMul float32 ${n}×${n}·${n}×${n}, ${mmChain} products added to a chain of 1${tf32 ? ' (TF32 allowed: ORT CUDA default)' : ''}`,
+    unit: 'FLOP/s', workPerOp: mmFlops, shortChain: 1, longChain: 1 + mmChain, make: (k) => matmulChainModel(n, k, false), value: 1 / n,
+    datasheet: fp32Sheet?.v ?? null, datasheetLabel: fp32Sheet?.l ?? null,
+  }, common);
+
+  let matmulFp16: ThroughputMeasurement;
+  if (o.fp16 === false) {
+    matmulFp16 = {
+      status: 'skipped',
+      reason: 'not asked for (--no-fp16)',
+      description: 'MatMul float16',
+      value: null,
+      unit: 'FLOP/s',
+      datasheet: null,
+      datasheetLabel: null,
+      fraction: null,
+      workPerOp: mmFlops,
+      shortChain: 1,
+      longChain: 1 + mmChain,
+      shortMs: null,
+      longMs: null,
+    };
+  } else {
+    log(`matmul fp16 ${n}³ × ${mmChain}`);
+    matmulFp16 = await differential({
+      description: `MatMul float16 ${n}×${n}·${n}×${n}, ${mmChain} products added to a chain of 1`,
+      unit: 'FLOP/s', workPerOp: mmFlops, shortChain: 1, longChain: 1 + mmChain, make: (k) => matmulChainModel(n, k, true), value: 1 / n,
+      datasheet: peaks?.fp16Tensor ?? null, datasheetLabel: peaks ? 'FP16 tensor (dense)' : null,
+    }, common);
+  }
+
+  const elements = Math.max(1, Math.floor(copyBytes / 4));
+  log(`copy ${(elements * 4 / 2 ** 20).toFixed(0)} MiB × ${copyChain}`);
+  const copy = await differential({
+    description: `Add of a scalar onto ${elements} floats (${(elements * 4 / 2 ** 20).toFixed(0)} MiB), ${copyChain} Adds added to a chain of 1; bytes read + written`,
+    unit: 'B/s', workPerOp: 2 * elements * 4, shortChain: 1, longChain: 1 + copyChain, make: (k) => addChainModel(elements, k), value: 1,
+    datasheet: peaks?.memoryBandwidth ?? null, datasheetLabel: peaks ? 'memory bandwidth' : null,
+  }, common);
+
+  const launch = await measureLaunch(o, { ...common, gpu, launchChain }, log);
 
   notes.push('Each figure is (long chain − short chain) / added ops, best of the timed runs, the two chains interleaved: fixed costs of run() cancel.');
-  if (gpu) notes.push('Datasheet figures are dense (no 2:4 sparsity). Clocks were left alone: power- or heat-limited cards (L4, T4) fall below them under sustained load.');
+  if (gpu) {
+    notes.push(
+      'Datasheet figures are dense (no 2:4 sparsity). Clocks were left alone: power- or heat-limited cards (L4, T4) fall below them under sustained load.',
+    );
+  }
   return {
     schemaVersion: DEVICE_PEAKS_SCHEMA_VERSION,
     kind: 'workbench.device-peaks',

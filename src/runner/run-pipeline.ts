@@ -7,116 +7,24 @@
 import { closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync, writeSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { delimiter, join, resolve } from 'node:path';
-import type { Manifest, PipelineConfig, Role } from '../models/manifest.js';
-import { describeSessionConfig, onnxruntimeVersion, resolveBackend, type ExecutionProvider, type SessionConfig } from '../runtime/index.js';
-import { compareRuns } from './compare-runs.js';
+import type { Role } from '../models/manifest.js';
 import { DittoStream, type DittoSummary } from './ditto-stage.js';
-import { resizeRgb, syntheticFace } from '../media/image.js';
-import { InputError, StageError } from '../core/input-error.js';
-import { DeviceMemorySampler, peakHostRssBytes, type DeviceMemorySampling } from './memory.js';
-import { encodePng, readPng, type RgbImage } from '../media/png.js';
-import { syntheticReferenceVoice } from './reference-voice.js';
+import { StageError } from '../core/input-error.js';
+import { DeviceMemorySampler } from './memory.js';
+import { encodePng, type RgbImage } from '../media/png.js';
+import { prepareRun, ttsOptionsOf, type PreparedRun, type RunOptions } from './prepare-run.js';
 import { resample } from '../media/resample.js';
 import { RoleSessions } from './role-sessions.js';
-import { PROFILE_DIR, RTF_DIRECTION, RUN_SCHEMA_VERSION, workersSummary, type RunProfile, type RunResult } from './run-result.js';
+import { runLabel, runResultOf, writeRunJson } from './run-json.js';
+import { PROFILE_DIR, workersSummary, type RunProfile, type RunResult } from './run-result.js';
 import { buildGraphSettingFiles } from './graph-settings.js';
-import { resolvePipelineSettings, SettingsInUse, type PipelineSettings } from './pipeline-settings.js';
+import { resolvePipelineSettings, SettingsInUse } from './pipeline-settings.js';
 import { runRenderers } from './worker-pool.js';
-import { StageTimer, type StallInjection } from './stage-timer.js';
-import { BpeTokenizer, FallbackTokenizer, MAX_TEXT_TOKENS, type Tokenizer } from './tokenizer.js';
+import { sessionConfigFor } from './session-config.js';
+import { StageTimer } from './stage-timer.js';
 import { runTts, STREAM_CHUNK_TOKENS } from './tts-stage.js';
-import { readRunManifest, rolesForRun, withRenderer, type LoadedRunManifest } from './validate-manifest.js';
-import { InputRecorder, type InputRecorderOptions } from './input-recorder.js';
-import { readWav, writeWav, type Audio } from '../media/wav.js';
-import { stringifyWithInfinity } from './quality.js';
-
-export interface RunOptions {
-  manifest: string;
-  /** Label recorded in run.json (default: the manifest name, or 'custom' with role overrides). */
-  variant?: string;
-  /** Role → model file replacing the manifest's (how a variant is run). */
-  roleFiles?: Partial<Record<Role, string>>;
-  text?: string;
-  /** A WAV to drive the avatar instead of TTS. */
-  audio?: string;
-  refVoice?: string;
-  image?: string;
-  ep?: ExecutionProvider;
-  steps?: number;
-  seed?: number;
-  out: string;
-  baseline?: string;
-  /** Limit per awaited stage step (ms); a step past it fails the run with StageError. */
-  stageTimeoutMs?: number;
-  loadTimeoutMs?: number;
-  /**
-   * Run settings (src/runner/pipeline-settings.ts: workers, session options, vocoder buckets, overlap, warm-up,
-   * profiling); omitted fields take PIPELINE_SETTINGS_DEFAULTS. Passed whole to the stages; run.json records
-   * the request (`config.settings`) and what the stages applied (`appliedSettings`).
-   */
-  settings?: Partial<PipelineSettings>;
-  /** How device memory is sampled on the CUDA EP (default 'stream'; memory.ts says why not 'poll'). */
-  deviceMemory?: DeviceMemorySampling;
-  streamChunkTokens?: number;
-  /** Overrides the text-length rule for the audio token count (tests). */
-  audioTokens?: number;
-  /** Test hook: a stage that sleeps before its work. */
-  stall?: StallInjection;
-  /** The GPU every session runs on (CUDA provider deviceId; `sweep --devices` gives each worker its own). The CPU ignores it. */
-  deviceId?: number;
-  /** Write an mp4 when ffmpeg is on PATH (default true). */
-  mp4?: boolean;
-  /** Record these roles' inputs as calibration samples (mixed precision, static int8). */
-  recordInputs?: InputRecorderOptions;
-}
-
-/** Everything read and checked before any session exists. */
-export interface PreparedRun {
-  loaded: LoadedRunManifest;
-  cfg: PipelineConfig;
-  roles: Role[];
-  text: string | undefined;
-  audio: Audio | undefined;
-  refVoice: Audio | undefined;
-  image: RgbImage;
-  tokenizer: Tokenizer | undefined;
-  steps: number;
-  seed: number;
-  ep: ExecutionProvider;
-  deviceId: number | undefined;
-}
-
-/** Reads and checks every input; throws a WorkbenchError naming the file/field before any model runs. */
-export function prepareRun(o: RunOptions): PreparedRun {
-  if (o.text === undefined && o.audio === undefined) throw new InputError('--text', 'text', 'give --text or --audio');
-  if (o.text !== undefined && o.audio !== undefined) throw new InputError('--text', 'text', 'give either --text or --audio, not both');
-  if (o.text !== undefined && o.text.trim().length === 0) throw new InputError('--text', 'text', 'is empty');
-  const ep = o.ep ?? 'cpu';
-  if (ep !== 'cpu' && ep !== 'cuda') throw new InputError('--ep', 'ep', `unknown execution provider '${String(ep)}' (cpu, cuda)`);
-  const steps = o.steps ?? 50;
-  if (!Number.isInteger(steps) || steps < 1 || steps > 1000) throw new InputError('--steps', 'steps', `must be an integer in 1..1000, got ${steps}`);
-  const seed = o.seed ?? 0;
-  if (!Number.isInteger(seed)) throw new InputError('--seed', 'seed', `must be an integer, got ${seed}`);
-  const withTts = o.text !== undefined;
-  const roles = withRenderer(rolesForRun(withTts), o.manifest, o.roleFiles);
-  const loaded = readRunManifest(o.manifest, roles, o.roleFiles);
-  const cfg = loaded.manifest.config;
-  const audio = o.audio !== undefined ? readWav(o.audio) : undefined;
-  const refVoice = withTts ? (o.refVoice !== undefined ? readWav(o.refVoice) : syntheticReferenceVoice(cfg.ttsRate, 3, seed)) : undefined;
-  if (refVoice && refVoice.samples.length < refVoice.sampleRate * 0.33) throw new InputError(o.refVoice ?? 'ref-voice', 'samples', 'reference voice is shorter than 0.33 s');
-  const src = o.image !== undefined ? readPng(o.image) : syntheticFace(512);
-  const image = resizeRgb(src, cfg.sourceSize, cfg.sourceSize);
-  let tokenizer: Tokenizer | undefined;
-  if (withTts) {
-    const vocab = (loaded.manifest as Manifest).vocab;
-    tokenizer = vocab ? BpeTokenizer.load(join(loaded.dir, vocab)) : new FallbackTokenizer(cfg.textVocab);
-    const n = tokenizer.encode(o.text ?? '').length;
-    if (n === 0) throw new InputError('--text', 'text', 'has no tokens');
-    if (n > MAX_TEXT_TOKENS) throw new InputError('--text', 'text', `${n} tokens, over XTTS's limit of ${MAX_TEXT_TOKENS}: split the text`);
-  }
-  if (o.deviceId !== undefined && (!Number.isInteger(o.deviceId) || o.deviceId < 0)) throw new InputError('--device-id', 'deviceId', `must be an integer >= 0, got ${o.deviceId}`);
-  return { loaded, cfg, roles, text: o.text, audio, refVoice, image, tokenizer, steps, seed, ep, deviceId: o.deviceId };
-}
+import { InputRecorder } from './input-recorder.js';
+import { writeWav, type Audio } from '../media/wav.js';
 
 function onPath(cmd: string): boolean {
   return (process.env.PATH ?? '').split(delimiter).some((d) => d && existsSync(join(d, cmd)));
@@ -167,7 +75,14 @@ export interface StreamRunOutput {
  * The streamed pipeline on loaded sessions: TTS audio chunks (or chunks of an input wav) go into the Ditto
  * stream as they are made; frames go to `onFrame`.
  */
-export async function runStreams(p: PreparedRun, sessions: RoleSessions, timer: StageTimer, o: Pick<RunOptions, 'streamChunkTokens' | 'audioTokens'>, settings: SettingsInUse, onFrame: (img: RgbImage) => Promise<void> | void): Promise<StreamRunOutput> {
+export async function runStreams(
+  p: PreparedRun,
+  sessions: RoleSessions,
+  timer: StageTimer,
+  o: Pick<RunOptions, 'streamChunkTokens' | 'audioTokens'>,
+  settings: SettingsInUse,
+  onFrame: (img: RgbImage) => Promise<void> | void,
+): Promise<StreamRunOutput> {
   const cfg = p.cfg;
   // Overlap applies where TTS chunks arrive; an input wav is pushed in order.
   const overlap = p.text !== undefined && settings.take('overlap');
@@ -200,15 +115,10 @@ export async function runStreams(p: PreparedRun, sessions: RoleSessions, timer: 
     await dittoQueue;
     if (dittoError !== undefined) throw dittoError;
   };
-  if (p.text !== undefined && p.tokenizer && p.refVoice) {
+  const ttsRequest = ttsOptionsOf(p, o, settings);
+  if (ttsRequest) {
     const tts = await runTts(sessions, cfg, timer, {
-      text: p.text,
-      refVoice: p.refVoice,
-      tokenizer: p.tokenizer,
-      seed: p.seed,
-      streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS,
-      settings,
-      ...(o.audioTokens !== undefined ? { audioTokens: o.audioTokens } : {}),
+      ...ttsRequest,
       onChunk: async (chunk) => {
         if (ttfa === null) ttfa = timer.elapsed();
         await pushAudio(chunk);
@@ -227,11 +137,6 @@ export async function runStreams(p: PreparedRun, sessions: RoleSessions, timer: 
   await drain();
   const summary = await ditto.finish();
   return { audio, sampleRate: cfg.outputRate, ditto: summary, textTokens, audioTokens, vocoderCalls, timeToFirstAudioMs: ttfa, timeToFirstFrameMs: ttff };
-}
-
-/** The session config of every role: the run's session settings, whole, on its execution provider (and device). */
-export function sessionConfigFor(ep: ExecutionProvider, settings: SettingsInUse, deviceId?: number): SessionConfig {
-  return { ...settings.take('session'), ep, backend: settings.take('backend'), ...(deviceId !== undefined ? { deviceId } : {}) };
 }
 
 /** The timed pass (after the optional warm-up) on freshly loaded sessions; sessions and the frame file close on every path. */
@@ -322,13 +227,20 @@ async function profilePass(p: PreparedRun, o: RunOptions, settings: SettingsInUs
   return { dir: PROFILE_DIR, traces, warmupCalls };
 }
 
+/** Runs the pipeline: builds the run's rewritten role files (graph settings), then the run, then removes them. */
 export async function runPipeline(o: RunOptions): Promise<RunResult> {
   const p0 = prepareRun(o);
   const settings = new SettingsInUse(resolvePipelineSettings([o.settings]));
   // renderGraph / renderBatch / diffusionLoop: rewritten role files for this run, removed at the end.
-  const graphs = await buildGraphSettingFiles(settings, { loaded: p0.loaded, roleFiles: o.roleFiles, image: p0.image, steps: p0.steps, session: sessionConfigFor(p0.ep, settings) });
+  const graphs = await buildGraphSettingFiles(settings, {
+    loaded: p0.loaded,
+    roleFiles: o.roleFiles,
+    image: p0.image,
+    steps: p0.steps,
+    session: sessionConfigFor(p0.ep, settings),
+  });
   try {
-    const label = o.variant ?? (o.roleFiles && Object.keys(o.roleFiles).length ? 'custom' : p0.loaded.manifest.name);
+    const label = runLabel(o, p0);
     const withGraphs: RunOptions = Object.keys(graphs.roleFiles).length ? { ...o, variant: label, roleFiles: { ...o.roleFiles, ...graphs.roleFiles } } : o;
     return await runPrepared(withGraphs, withGraphs === o ? p0 : prepareRun(withGraphs), settings);
   } finally {
@@ -336,12 +248,66 @@ export async function runPipeline(o: RunOptions): Promise<RunResult> {
   }
 }
 
+/**
+ * A run on checked inputs, in phases: the timed pass (with device memory sampled around it), the media files,
+ * the mp4, the optional profiled pass and renderer pool, then run.json.
+ */
 async function runPrepared(o: RunOptions, p: PreparedRun, settings: SettingsInUse): Promise<RunResult> {
-  const cfg = p.cfg;
   const out = resolve(o.out);
   mkdirSync(out, { recursive: true });
   const recorder = o.recordInputs ? new InputRecorder(o.recordInputs) : undefined;
-  // The sampler's nvidia-smi child lives exactly as long as the timed run, failed or not.
+  const { run, peakDevice, deviceSource } = await sampledTimedRun(p, o, settings, out, recorder);
+  const { sessions, sink, streams, timer, totalMs, warmupMs } = run;
+  writeMediaFiles(out, streams, sessions);
+  const mp4 = o.mp4 !== false ? encodeMp4(out, sink, p.cfg.fps) : null;
+  const profile = settings.take('profile') ? await profilePass(p, o, settings, out) : null;
+  const stagesMs = stageTotals(timer);
+  // More renderers at once on the run's audio (the TTS is shared, so its time is the timed run's).
+  const pool = settings.take('workers') > 1 ? await runRenderers(p, streams.audio, stagesMs.tts ?? 0, settings, { ...o, out }) : null;
+  const result = runResultOf(o, p, settings, {
+    roleFiles: sessions.files,
+    session: sessionConfigFor(p.ep, settings, p.deviceId),
+    render: { batch: streams.ditto.render.batch, graph: streams.ditto.render.graph },
+    diffusionLoop: streams.ditto.diffusionLoop,
+    audio: streams.audio,
+    sampleRate: streams.sampleRate,
+    video: { frames: sink.count, width: sink.width, height: sink.height },
+    counts: {
+      textTokens: streams.textTokens,
+      audioTokens: streams.audioTokens,
+      vocoderCalls: streams.vocoderCalls,
+      hubertChunks: streams.ditto.hubertCalls,
+      lmdmWindows: streams.ditto.windows,
+      renderCalls: streams.ditto.render.calls,
+    },
+    timing: {
+      totalMs,
+      loadMs: sessions.loadMs,
+      warmupMs,
+      stagesMs,
+      timeToFirstAudioMs: streams.timeToFirstAudioMs,
+      timeToFirstFrameMs: streams.timeToFirstFrameMs,
+    },
+    roles: sessions.stats(),
+    memory: { peakDeviceBytes: peakDevice, deviceSource },
+    pngs: sink.pngs,
+    mp4,
+    profile,
+    workers: pool ? workersSummary(pool) : null,
+    ...(recorder && o.recordInputs ? { recordedInputs: { dir: resolve(o.recordInputs.dir), samples: recorder.counts() } } : {}),
+  });
+  writeRunJson(out, result, o.baseline);
+  return result;
+}
+
+/** The timed pass, with device memory sampled exactly as long as it runs (the nvidia-smi child stops on every path). */
+async function sampledTimedRun(
+  p: PreparedRun,
+  o: RunOptions,
+  settings: SettingsInUse,
+  out: string,
+  recorder: InputRecorder | undefined,
+): Promise<{ run: TimedRun; peakDevice: number | null; deviceSource: string }> {
   const device = new DeviceMemorySampler(p.ep === 'cuda', o.deviceMemory ?? 'stream');
   let run: TimedRun;
   let peakDevice: number | null;
@@ -350,91 +316,37 @@ async function runPrepared(o: RunOptions, p: PreparedRun, settings: SettingsInUs
   } finally {
     peakDevice = await device.stop();
   }
-  const { sessions, sink, streams, timer, totalMs, warmupMs } = run;
-  const pngs = sink.pngs;
-  const audioSeconds = streams.audio.length / streams.sampleRate;
+  return { run, peakDevice, deviceSource: p.ep === 'cuda' ? device.describe() : 'none on the CPU EP' };
+}
+
+/** audio.wav, motion.f32 and fingerprints.json (frames.rgb and the PNGs were written by the FrameSink). */
+function writeMediaFiles(out: string, streams: StreamRunOutput, sessions: RoleSessions): void {
   writeWav(join(out, 'audio.wav'), { sampleRate: streams.sampleRate, samples: streams.audio });
   const motion = streams.ditto.motion;
   writeFileSync(join(out, 'motion.f32'), new Uint8Array(motion.buffer, motion.byteOffset, motion.byteLength));
   writeFileSync(join(out, 'fingerprints.json'), JSON.stringify(sessions.fingerprints));
-  let mp4: string | null = null;
-  if (o.mp4 !== false && onPath('ffmpeg') && sink.count > 0) {
-    const r = spawnSync('ffmpeg', ['-y', '-loglevel', 'error', '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${sink.width}x${sink.height}`, '-r', String(cfg.fps), '-i', join(out, 'frames.rgb'), '-i', join(out, 'audio.wav'), '-c:v', 'libx264', '-crf', '18', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', join(out, 'video.mp4')], { timeout: 600_000 });
-    if (r.status === 0) mp4 = 'video.mp4';
-  }
-  const profile = settings.take('profile') ? await profilePass(p, o, settings, out) : null;
+}
+
+/** video.mp4 from frames.rgb and audio.wav when ffmpeg is on PATH and there are frames; its name, else null. */
+function encodeMp4(out: string, sink: FrameSink, fps: number): string | null {
+  if (!onPath('ffmpeg') || sink.count === 0) return null;
+  const args = [
+    '-y', '-loglevel', 'error',
+    '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${sink.width}x${sink.height}`, '-r', String(fps), '-i', join(out, 'frames.rgb'),
+    '-i', join(out, 'audio.wav'),
+    '-c:v', 'libx264', '-crf', '18', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', join(out, 'video.mp4'),
+  ];
+  const r = spawnSync('ffmpeg', args, { timeout: 600_000 });
+  return r.status === 0 ? 'video.mp4' : null;
+}
+
+/** Stage times (ms) by stage and sub-stage ('ditto.render'), each sub-stage also added to its stage ('ditto'). */
+function stageTotals(timer: StageTimer): Record<string, number> {
   const stagesMs: Record<string, number> = {};
   for (const [k, v] of timer.totals) {
     stagesMs[k] = v;
     const top = k.split('.')[0] as string;
     stagesMs[top] = (stagesMs[top] ?? 0) + v;
   }
-  // More renderers at once on the run's audio (the TTS is shared, so its time is the timed run's).
-  const pool = settings.take('workers') > 1 ? await runRenderers(p, streams.audio, stagesMs.tts ?? 0, settings, { ...o, out }) : null;
-  const rtf: Record<string, number> = { endToEnd: totalMs / 1000 / audioSeconds };
-  for (const [k, v] of Object.entries(stagesMs)) rtf[k] = v / 1000 / audioSeconds;
-  const result: RunResult = {
-    schemaVersion: RUN_SCHEMA_VERSION,
-    kind: 'workbench.run',
-    createdAt: new Date().toISOString(),
-    config: {
-      ep: p.ep,
-      steps: p.steps,
-      seed: p.seed,
-      variant: o.variant ?? (o.roleFiles && Object.keys(o.roleFiles).length ? 'custom' : p.loaded.manifest.name),
-      manifest: p.loaded.path,
-      manifestSha256: p.loaded.sha256,
-      manifestName: p.loaded.manifest.name,
-      scale: p.loaded.manifest.scale,
-      roleFiles: { ...sessions.files },
-      text: p.text ?? null,
-      audioInput: o.audio ? resolve(o.audio) : null,
-      refVoice: o.refVoice ? resolve(o.refVoice) : null,
-      image: o.image ? resolve(o.image) : null,
-      settings: settings.requested,
-      sessionOptions: describeSessionConfig(sessionConfigFor(p.ep, settings, p.deviceId), process.env, settings.applied().backend === 'node' ? 'node' : resolveBackend(settings.requested.backend)),
-      streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS,
-      tokenizer: p.tokenizer?.kind ?? null,
-      render: { batch: streams.ditto.render.batch, graph: streams.ditto.render.graph },
-      diffusionLoop: streams.ditto.diffusionLoop,
-      onnxruntimeVersion: onnxruntimeVersion(),
-      node: process.version,
-    },
-    audio: { sampleRate: streams.sampleRate, samples: streams.audio.length, seconds: audioSeconds },
-    video: { fps: cfg.fps, frames: sink.count, width: sink.width, height: sink.height },
-    counts: {
-      textTokens: streams.textTokens,
-      audioTokens: streams.audioTokens,
-      vocoderCalls: streams.vocoderCalls,
-      hubertChunks: streams.ditto.hubertCalls,
-      lmdmWindows: streams.ditto.windows,
-      diffusionSteps: p.steps,
-      frames: sink.count,
-      renderCalls: streams.ditto.render.calls,
-    },
-    timing: {
-      totalMs,
-      loadMs: sessions.loadMs,
-      warmupMs,
-      stagesMs,
-      rtfDirection: RTF_DIRECTION,
-      rtf,
-      timeToFirstAudioMs: streams.timeToFirstAudioMs,
-      timeToFirstFrameMs: streams.timeToFirstFrameMs,
-    },
-    roles: sessions.stats(),
-    memory: { peakHostRssBytes: peakHostRssBytes(), peakDeviceBytes: peakDevice, deviceSource: p.ep === 'cuda' ? device.describe() : 'none on the CPU EP' },
-    files: { audio: 'audio.wav', frames: 'frames.rgb', motion: 'motion.f32', fingerprints: 'fingerprints.json', pngs, mp4 },
-    quality: null,
-    appliedSettings: settings.applied(),
-    profile,
-    workers: pool ? workersSummary(pool) : null,
-    ...(recorder && o.recordInputs ? { recordedInputs: { dir: resolve(o.recordInputs.dir), samples: recorder.counts() } } : {}),
-  };
-  writeFileSync(join(out, 'run.json'), stringifyWithInfinity(result));
-  if (o.baseline) {
-    result.quality = compareRuns(o.baseline, out);
-    writeFileSync(join(out, 'run.json'), stringifyWithInfinity(result));
-  }
-  return result;
+  return stagesMs;
 }

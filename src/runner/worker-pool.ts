@@ -13,13 +13,13 @@ import { XTTS_ROLES, type Role } from '../models/manifest.js';
 import { deviceMemoryBytes, isOutOfMemory, peakHostRssBytes } from './memory.js';
 import { stringifyWithInfinity } from './quality.js';
 import { RoleSessions, type RoleFingerprint } from './role-sessions.js';
-import { prepareRun, sessionConfigFor, type PreparedRun, type RunOptions } from './run-pipeline.js';
+import { prepareRun, ttsOptionsOf, type PreparedRun, type RunOptions } from './prepare-run.js';
+import { runResultOf, writeRunJson } from './run-json.js';
+import { sessionConfigFor } from './session-config.js';
 import { resolvePipelineSettings, SettingsInUse } from './pipeline-settings.js';
-import { compareRuns } from './compare-runs.js';
-import { describeSessionConfig, onnxruntimeVersion, resolveBackend } from '../runtime/index.js';
-import { RTF_DIRECTION, RUN_SCHEMA_VERSION, type RunResult } from './run-result.js';
+import { RTF_DIRECTION, type RunResult } from './run-result.js';
 import { StageTimer } from './stage-timer.js';
-import { runTts, STREAM_CHUNK_TOKENS } from './tts-stage.js';
+import { runTts } from './tts-stage.js';
 import { resample } from '../media/resample.js';
 import { resolveWorkerScript } from './worker-script.js';
 import type { WorkerInit, WorkerJob, WorkerJobResult, WorkerMessage } from './worker-protocol.js';
@@ -140,14 +140,30 @@ export async function runWorkerPool(o: PoolOptions): Promise<PoolResult> {
   let audio: Float32Array;
   let ttsMs = 0;
   let tts: TtsRecord | undefined;
-  if (p.text !== undefined && p.tokenizer && p.refVoice) {
-    const ttsSessions = await RoleSessions.load({ manifest: p.loaded.manifest, manifestDir: p.loaded.dir, roles: XTTS_ROLES, session: sessionConfigFor(p.ep, settings, p.deviceId), ...(o.roleFiles ? { overrides: o.roleFiles } : {}), loadTimeoutMs });
+  const ttsRequest = ttsOptionsOf(p, o, settings);
+  if (ttsRequest) {
+    const ttsSessions = await RoleSessions.load({
+      manifest: p.loaded.manifest,
+      manifestDir: p.loaded.dir,
+      roles: XTTS_ROLES,
+      session: sessionConfigFor(p.ep, settings, p.deviceId),
+      ...(o.roleFiles ? { overrides: o.roleFiles } : {}),
+      loadTimeoutMs,
+    });
     try {
       const timer = new StageTimer(o.stageTimeoutMs ?? 120_000);
-      const r = await runTts(ttsSessions, cfg, timer, { text: p.text, refVoice: p.refVoice, tokenizer: p.tokenizer, seed: p.seed, streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS, settings, ...(o.audioTokens !== undefined ? { audioTokens: o.audioTokens } : {}) });
+      const r = await runTts(ttsSessions, cfg, timer, ttsRequest);
       audio = r.audio;
       ttsMs = timer.elapsed();
-      tts = { textTokens: r.textTokens, audioTokens: r.audioTokens, vocoderCalls: r.vocoderCalls, stagesMs: Object.fromEntries(timer.totals), roles: ttsSessions.stats(), fingerprints: { ...ttsSessions.fingerprints }, loadMs: ttsSessions.loadMs };
+      tts = {
+        textTokens: r.textTokens,
+        audioTokens: r.audioTokens,
+        vocoderCalls: r.vocoderCalls,
+        stagesMs: Object.fromEntries(timer.totals),
+        roles: ttsSessions.stats(),
+        fingerprints: { ...ttsSessions.fingerprints },
+        loadMs: ttsSessions.loadMs,
+      };
     } finally {
       await ttsSessions.release();
     }
@@ -158,7 +174,7 @@ export async function runWorkerPool(o: PoolOptions): Promise<PoolResult> {
   writeWav(join(out, 'audio.wav'), { sampleRate: cfg.outputRate, samples: audio });
   const result = await runRenderers(p, audio, ttsMs, settings, { ...o, out, worker0WritesRun: true });
   const first = result.workers[0];
-  if (first?.status === 'ok' && first.result) writeRunJson(o, p, out, audio, tts, first.result, ttsMs, settings);
+  if (first?.status === 'ok' && first.result) writePoolRunJson(o, p, out, audio, tts, first.result, ttsMs, settings);
   return result;
 }
 
@@ -192,28 +208,45 @@ export async function runRenderers(p: PreparedRun, audio: Float32Array, ttsMs: n
   }
 }
 
+/** What the phases of startAndRender share: the run, the settings taken once, and each worker's report. */
+interface PoolState {
+  p: PreparedRun;
+  o: RenderersOptions;
+  workers: number;
+  /** The init every worker gets, less its index, stall and output folder. */
+  init: Omit<WorkerInit, 'index' | 'stall' | 'outDir'>;
+  stageTimeoutMs: number;
+  loadTimeoutMs: number;
+  audioSeconds: number;
+  reports: WorkerReport[];
+  /** The workers that loaded, with their reports. */
+  reportOf: Map<WorkerHandle, WorkerReport>;
+  /** Why adding workers stopped (an out-of-memory), or null. */
+  stopped: string | null;
+  deviceBefore: number | null;
+  deviceAfterLoad: number | null;
+}
+
 /** The pool's work: start the workers one by one (stop at the first out-of-memory), then render on all at once. */
-async function startAndRender(p: PreparedRun, audio: Float32Array, ttsMs: number, settings: SettingsInUse, o: RenderersOptions, start: (init: WorkerInit) => WorkerHandle): Promise<PoolResult> {
-  const cfg = p.cfg;
-  const out = o.out;
+async function startAndRender(
+  p: PreparedRun,
+  audio: Float32Array,
+  ttsMs: number,
+  settings: SettingsInUse,
+  o: RenderersOptions,
+  start: (init: WorkerInit) => WorkerHandle,
+): Promise<PoolResult> {
   const workers = settings.take('workers');
   const session = settings.take('session');
   const backend = settings.take('backend');
   const providerOptions = settings.take('providerOptions');
   const stageTimeoutMs = o.stageTimeoutMs ?? 120_000;
   const loadTimeoutMs = o.loadTimeoutMs ?? 120_000;
-  const audioSeconds = audio.length / cfg.outputRate;
-  const reportOf = new Map<WorkerHandle, WorkerReport>();
-  const reports: WorkerReport[] = [];
-  let stopped: string | null = null;
-  const deviceBefore = p.ep === 'cuda' ? await deviceMemoryBytes() : null;
-  let deviceLast = deviceBefore;
-  for (let i = 0; i < workers; i++) {
-    const report: WorkerReport = { index: i, status: 'not-started', failure: null, loadMs: null, deviceBytes: null, hostRssAfterLoadBytes: 0, result: null, rtf: null };
-    reports.push(report);
-    if (stopped) continue;
-    const init: WorkerInit = {
-      index: i,
+  const st: PoolState = {
+    p,
+    o,
+    workers,
+    init: {
       manifestPath: p.loaded.path,
       roleFiles: (o.roleFiles ?? {}) as Partial<Record<Role, string>>,
       ep: p.ep,
@@ -223,18 +256,57 @@ async function startAndRender(p: PreparedRun, audio: Float32Array, ttsMs: number
       providerOptions,
       loadTimeoutMs,
       stageTimeoutMs,
+    },
+    stageTimeoutMs,
+    loadTimeoutMs,
+    audioSeconds: audio.length / p.cfg.outputRate,
+    reports: [],
+    reportOf: new Map(),
+    stopped: null,
+    deviceBefore: p.ep === 'cuda' ? await deviceMemoryBytes() : null,
+    deviceAfterLoad: null,
+  };
+  await startWorkers(st, start);
+  const wallMs = await renderAll(st, audio);
+  const result = poolResult(st, ttsMs, wallMs);
+  writeFileSync(join(o.out, 'workers.json'), stringifyWithInfinity(result));
+  // What really ran at once: fewer than asked when one failed or did not fit.
+  settings.settle('workers', result.okWorkers);
+  return result;
+}
+
+/** Phase 1: starts the workers one at a time, each waited for until loaded; stops adding at an out-of-memory. */
+async function startWorkers(st: PoolState, start: (init: WorkerInit) => WorkerHandle): Promise<void> {
+  const { p, o } = st;
+  let deviceLast = st.deviceBefore;
+  for (let i = 0; i < st.workers; i++) {
+    const report: WorkerReport = {
+      index: i,
+      status: 'not-started',
+      failure: null,
+      loadMs: null,
+      deviceBytes: null,
+      hostRssAfterLoadBytes: 0,
+      result: null,
+      rtf: null,
+    };
+    st.reports.push(report);
+    if (st.stopped) continue;
+    const init: WorkerInit = {
+      index: i,
+      ...st.init,
       stall: o.stall && (o.stallWorker === undefined || o.stallWorker === i) ? o.stall : undefined,
       // Worker 0 renders with the run's seed: its frames are the run's, written where a single run writes them.
-      ...(i === 0 && o.worker0WritesRun ? { outDir: out } : {}),
+      ...(i === 0 && o.worker0WritesRun ? { outDir: o.out } : {}),
     };
     const h = start(init);
-    const m = await h.wait('ready', loadTimeoutMs);
+    const m = await h.wait('ready', st.loadTimeoutMs);
     report.hostRssAfterLoadBytes = process.memoryUsage().rss;
     if (m.type !== 'ready') {
       report.status = 'failed';
       report.failure = h.dead ?? { stage: 'load', reason: 'error', message: m.type === 'error' ? m.message : 'unexpected message' };
       await h.terminate();
-      if (report.failure.reason === 'oom') stopped = `worker ${i} ran out of memory while loading`;
+      if (report.failure.reason === 'oom') st.stopped = `worker ${i} ran out of memory while loading`;
       continue;
     }
     report.loadMs = m.loadMs;
@@ -243,52 +315,64 @@ async function startAndRender(p: PreparedRun, audio: Float32Array, ttsMs: number
       report.deviceBytes = now !== null && deviceLast !== null ? now - deviceLast : null;
       deviceLast = now;
     }
-    reportOf.set(h, report);
+    st.reportOf.set(h, report);
   }
-  const deviceAfterLoad = deviceLast;
-  // All loaded workers render at once.
+  st.deviceAfterLoad = deviceLast;
+}
+
+/** Phase 2: all loaded workers render the utterance at once (each its own seed); returns the wall time (ms). */
+async function renderAll(st: PoolState, audio: Float32Array): Promise<number> {
+  const { p } = st;
   const t0 = performance.now();
   const image = { width: p.image.width, height: p.image.height, data: p.image.data };
   await Promise.all(
-    [...reportOf.keys()].map(async (h) => {
-      const report = reportOf.get(h) as WorkerReport;
-      const job: WorkerJob = { type: 'job', audio: audio.slice(), sampleRate: cfg.outputRate, image: { ...image, data: image.data.slice() }, steps: p.steps, seed: p.seed + report.index };
+    [...st.reportOf.keys()].map(async (h) => {
+      const report = st.reportOf.get(h) as WorkerReport;
+      const job: WorkerJob = {
+        type: 'job',
+        audio: audio.slice(),
+        sampleRate: p.cfg.outputRate,
+        image: { ...image, data: image.data.slice() },
+        steps: p.steps,
+        seed: p.seed + report.index,
+      };
       h.post(job);
-      const m = await h.wait('done', stageTimeoutMs);
+      const m = await h.wait('done', st.stageTimeoutMs);
       if (m.type === 'done') {
         report.status = 'ok';
         report.result = m.result;
-        report.rtf = m.result.totalMs / 1000 / audioSeconds;
+        report.rtf = m.result.totalMs / 1000 / st.audioSeconds;
       } else {
         report.status = 'failed';
         report.failure = h.dead ?? { stage: h.stage, reason: 'error', message: m.type === 'error' ? m.message : 'unexpected message' };
-        if (report.failure.reason === 'oom' && !stopped) stopped = `worker ${report.index} ran out of memory while rendering`;
+        if (report.failure.reason === 'oom' && !st.stopped) st.stopped = `worker ${report.index} ran out of memory while rendering`;
       }
     }),
   );
-  const wallMs = performance.now() - t0;
+  return performance.now() - t0;
+}
+
+/** Phase 3: workers.json: how many fit and ran, throughput, each worker's report, memory. */
+function poolResult(st: PoolState, ttsMs: number, wallMs: number): PoolResult {
+  const { reports, audioSeconds } = st;
   const ok = reports.filter((r) => r.status === 'ok');
   const firstOom = reports.find((r) => r.failure?.reason === 'oom');
-  const result: PoolResult = {
+  return {
     schemaVersion: 1,
     kind: 'workbench.workers',
-    requestedWorkers: workers,
-    startedWorkers: reportOf.size,
+    requestedWorkers: st.workers,
+    startedWorkers: st.reportOf.size,
     okWorkers: ok.length,
     maxWorkersFit: firstOom ? firstOom.index : reports.filter((r) => r.status !== 'not-started').length,
-    stoppedAddingBecause: stopped,
+    stoppedAddingBecause: st.stopped,
     audioSeconds,
     ttsMs,
     wallMs,
     throughputAudioSecondsPerSecond: wallMs > 0 ? (ok.length * audioSeconds) / (wallMs / 1000) : 0,
     rtfDirection: RTF_DIRECTION,
     workers: reports,
-    memory: { peakHostRssBytes: peakHostRssBytes(), deviceBytesBeforeWorkers: deviceBefore, deviceBytesAfterLoad: deviceAfterLoad },
+    memory: { peakHostRssBytes: peakHostRssBytes(), deviceBytesBeforeWorkers: st.deviceBefore, deviceBytesAfterLoad: st.deviceAfterLoad },
   };
-  writeFileSync(join(out, 'workers.json'), stringifyWithInfinity(result));
-  // What really ran at once: fewer than asked when one failed or did not fit.
-  settings.settle('workers', ok.length);
-  return result;
 }
 
 /** What the shared TTS did, for run.json. */
@@ -307,56 +391,51 @@ interface TtsRecord {
  * frames, motion and fingerprints are in `out`). Timings are TTS then worker 0, as if run one after the
  * other; the pool's concurrency figures are in workers.json. With --baseline, quality as a single run.
  */
-function writeRunJson(o: PoolOptions, p: PreparedRun, out: string, audio: Float32Array, tts: TtsRecord | undefined, w: WorkerJobResult, ttsMs: number, settings: SettingsInUse): void {
-  const cfg = p.cfg;
+/** run.json of a pool run: the TTS of this process and the first renderer's (worker 0's) frames, times and calls. */
+function writePoolRunJson(
+  o: PoolOptions,
+  p: PreparedRun,
+  out: string,
+  audio: Float32Array,
+  tts: TtsRecord | undefined,
+  w: WorkerJobResult,
+  ttsMs: number,
+  settings: SettingsInUse,
+): void {
   writeFileSync(join(out, 'fingerprints.json'), JSON.stringify({ ...(tts?.fingerprints ?? {}), ...w.fingerprints }));
-  const audioSeconds = audio.length / cfg.outputRate;
   const stagesMs: Record<string, number> = { ...(tts?.stagesMs ?? {}) };
   for (const [k, v] of Object.entries(w.stagesMs)) stagesMs[k] = (stagesMs[k] ?? 0) + v;
   for (const [k, v] of Object.entries({ ...stagesMs })) {
     const top = k.split('.')[0] as string;
     if (top !== k) stagesMs[top] = (stagesMs[top] ?? 0) + v;
   }
-  const totalMs = ttsMs + w.totalMs;
-  const rtf: Record<string, number> = { endToEnd: totalMs / 1000 / audioSeconds };
-  for (const [k, v] of Object.entries(stagesMs)) rtf[k] = v / 1000 / audioSeconds;
   const written = w.written ?? { pngs: [], width: 0, height: 0 };
-  const result: RunResult = {
-    schemaVersion: RUN_SCHEMA_VERSION,
-    kind: 'workbench.run',
-    createdAt: new Date().toISOString(),
-    config: {
-      ep: p.ep, steps: p.steps, seed: p.seed,
-      variant: o.variant ?? (o.roleFiles && Object.keys(o.roleFiles).length ? 'custom' : p.loaded.manifest.name),
-      manifest: p.loaded.path, manifestSha256: p.loaded.sha256, manifestName: p.loaded.manifest.name, scale: p.loaded.manifest.scale,
-      roleFiles: { ...(o.roleFiles ?? {}) },
-      text: p.text ?? null,
-      audioInput: o.audio ? resolve(o.audio) : null,
-      refVoice: o.refVoice ? resolve(o.refVoice) : null,
-      image: o.image ? resolve(o.image) : null,
-      settings: settings.requested,
-      sessionOptions: describeSessionConfig(sessionConfigFor(p.ep, settings), process.env, settings.applied().backend === 'node' ? 'node' : resolveBackend(settings.requested.backend)),
-      streamChunkTokens: o.streamChunkTokens ?? STREAM_CHUNK_TOKENS,
-      tokenizer: p.tokenizer?.kind ?? null,
-      onnxruntimeVersion: onnxruntimeVersion(),
-      node: process.version,
+  const result = runResultOf(o, p, settings, {
+    roleFiles: o.roleFiles ?? {},
+    session: sessionConfigFor(p.ep, settings),
+    audio,
+    sampleRate: p.cfg.outputRate,
+    video: { frames: w.frames, width: written.width, height: written.height },
+    counts: {
+      textTokens: tts?.textTokens ?? null,
+      audioTokens: tts?.audioTokens ?? null,
+      vocoderCalls: tts?.vocoderCalls ?? null,
+      hubertChunks: w.hubertChunks,
+      lmdmWindows: w.lmdmWindows,
     },
-    audio: { sampleRate: cfg.outputRate, samples: audio.length, seconds: audioSeconds },
-    video: { fps: cfg.fps, frames: w.frames, width: written.width, height: written.height },
-    counts: { textTokens: tts?.textTokens ?? null, audioTokens: tts?.audioTokens ?? null, vocoderCalls: tts?.vocoderCalls ?? null, hubertChunks: w.hubertChunks, lmdmWindows: w.lmdmWindows, diffusionSteps: p.steps, frames: w.frames },
-    timing: { totalMs, loadMs: tts?.loadMs ?? 0, stagesMs, rtfDirection: RTF_DIRECTION, rtf, timeToFirstAudioMs: null, timeToFirstFrameMs: w.timeToFirstFrameMs === null ? null : ttsMs + w.timeToFirstFrameMs },
+    timing: {
+      totalMs: ttsMs + w.totalMs,
+      loadMs: tts?.loadMs ?? 0,
+      stagesMs,
+      timeToFirstAudioMs: null,
+      timeToFirstFrameMs: w.timeToFirstFrameMs === null ? null : ttsMs + w.timeToFirstFrameMs,
+    },
     roles: { ...(tts?.roles ?? {}), ...w.roles },
-    memory: { peakHostRssBytes: peakHostRssBytes(), peakDeviceBytes: null, deviceSource: p.ep === 'cuda' ? 'see workers.json' : 'none on the CPU EP' },
-    files: { audio: 'audio.wav', frames: 'frames.rgb', motion: 'motion.f32', fingerprints: 'fingerprints.json', pngs: written.pngs, mp4: null },
-    quality: null,
-    appliedSettings: settings.applied(),
+    memory: { peakDeviceBytes: null, deviceSource: p.ep === 'cuda' ? 'see workers.json' : 'none on the CPU EP' },
+    pngs: written.pngs,
+    mp4: null,
     profile: null,
     workers: null,
-  };
-  writeFileSync(join(out, 'run.json'), stringifyWithInfinity(result));
-  if (o.baseline) {
-    // compareRuns reads this run's run.json: written first, then again with the quality.
-    result.quality = compareRuns(o.baseline, out);
-    writeFileSync(join(out, 'run.json'), stringifyWithInfinity(result));
-  }
+  });
+  writeRunJson(out, result, o.baseline);
 }

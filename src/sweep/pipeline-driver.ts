@@ -11,7 +11,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { ManifestError } from '../errors.js';
 import { buildReferenceSet } from '../models/build.js';
 import type { Manifest, Role, RoleSpec } from '../models/manifest.js';
-import { tensorSpecOf } from '../models/manifest-io.js';
+import { readManifestJson, sha256File, tensorSpecOf } from '../models/manifest-io.js';
 import { readModel } from '../onnx/read-model.js';
 import { writeModel } from '../onnx/write-model.js';
 import { PIPELINE_SETTINGS_DEFAULTS, type PipelineSettings } from '../runner/pipeline-settings.js';
@@ -37,18 +37,6 @@ export interface PipelineDriverOptions {
   referenceDir?: (scale: 'tiny' | 'full') => string;
   /** Progress lines (reference build). */
   log?: (s: string) => void;
-}
-
-function readManifestJson(path: string): Manifest {
-  try {
-    return JSON.parse(readFileSync(path, 'utf8')) as Manifest;
-  } catch (e) {
-    throw new ManifestError(path, '(file)', `cannot read the manifest: ${(e as Error).message}`);
-  }
-}
-
-function sha256(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
 
@@ -198,7 +186,7 @@ export async function buildVariantManifest(baseManifest: string, v: PlannedVaria
     }
     const calib = calibrationDir && needsCalibration(passes) ? join(calibrationDir, role) : undefined;
     const calibKey = calib ? calibrationFingerprint(calib) : undefined;
-    const key = createHash('sha256').update(sha256(src)).update(canonicalJson({ passes, ep, resolutionSize, ...(calibKey ? { calibration: calibKey } : {}) })).digest('hex').slice(0, 24);
+    const key = createHash('sha256').update(sha256File(src)).update(canonicalJson({ passes, ep, resolutionSize, ...(calibKey ? { calibration: calibKey } : {}) })).digest('hex').slice(0, 24);
     const file = join(cacheDir, key, `${role}.onnx`);
     if (!existsSync(file)) {
       const srcModel = readModel(src).model;
@@ -216,7 +204,7 @@ export async function buildVariantManifest(baseManifest: string, v: PlannedVaria
     const outputs: RoleSpec['outputs'] = {};
     for (const x of g.inputs) if (!x.initializer) inputs[x.name] = tensorSpecOf(x);
     for (const x of g.outputs) outputs[x.name] = tensorSpecOf(x);
-    const rewritten: RoleSpec = { ...spec, file: relative(outDir, file), sha256: sha256(file), inputs, outputs };
+    const rewritten: RoleSpec = { ...spec, file: relative(outDir, file), sha256: sha256File(file), inputs, outputs };
     delete rewritten.macsPerCall;
     delete rewritten.params;
     roles[role] = rewritten;

@@ -7,8 +7,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { listNames, offEpNodes, type PlacementCheck } from '../analysis/placement.js';
-import { ManifestError } from '../errors.js';
-import type { Manifest, Role } from '../models/manifest.js';
+import type { Role } from '../models/manifest.js';
+import { readManifestJson } from '../models/manifest-io.js';
 import { checkModelPlacement } from '../profiler/placement-probe.js';
 import type { RolePlacement, VariantPlacement } from './types.js';
 
@@ -38,12 +38,7 @@ export function placementLineOf(p: VariantPlacement, max = 6): string | undefine
 
 /** Checks the given roles of a (variant's) manifest on `ep`, with the manifest's input contracts. */
 export async function checkManifestPlacement(manifestPath: string, roles: readonly Role[], ep: 'cpu' | 'cuda'): Promise<VariantPlacement> {
-  let m: Manifest;
-  try {
-    m = JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest;
-  } catch (e) {
-    throw new ManifestError(manifestPath, '(file)', `cannot read the manifest: ${(e as Error).message}`);
-  }
+  const m = readManifestJson(manifestPath);
   const out: RolePlacement[] = [];
   for (const role of roles) {
     const spec = m.roles[role];

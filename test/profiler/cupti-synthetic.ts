@@ -1,5 +1,5 @@
 /** A synthetic CUDA node pass for the CUPTI tests: ORT trace + the capture libcupti_trace.so would write. */
-import type { HostClockMarks } from '../../src/profiler/cupti.js';
+import type { HostClockMarks } from '../../src/profiler/cupti/clock-map.js';
 import { parseTrace, type ParsedTrace } from '../../src/profiler/trace.js';
 import { ev, nodeEv } from './helpers.js';
 

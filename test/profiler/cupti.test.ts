@@ -5,20 +5,13 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { TraceFormatError } from '../../src/errors.js';
 import { aggregateTrace, nodeKey } from '../../src/profiler/aggregate.js';
-import {
-  alignCapture,
-  attachKernels,
-  attributeCapture,
-  clockMap,
-  cuptiCoverage,
-  findCuptiLibrary,
-  kernelsByNode,
-  nodeContributionUs,
-  nodeGpuTimeUs,
-  nodeHostLaunchUs,
-  parseCuptiCapture,
-  type HostClockMarks,
-} from '../../src/profiler/cupti.js';
+import { alignCapture } from '../../src/profiler/cupti/align-capture.js';
+import { attributeCapture } from '../../src/profiler/cupti/attribute-capture.js';
+import { parseCuptiCapture } from '../../src/profiler/cupti/capture.js';
+import { clockMap, type HostClockMarks } from '../../src/profiler/cupti/clock-map.js';
+import { cuptiCoverage } from '../../src/profiler/cupti/coverage.js';
+import { findCuptiLibrary } from '../../src/profiler/cupti/find-library.js';
+import { attachKernels, kernelsByNode, nodeContributionUs, nodeGpuTimeUs, nodeHostLaunchUs } from '../../src/profiler/cupti/node-times.js';
 import { parseTrace, type ParsedTrace } from '../../src/profiler/trace.js';
 import { BASE, CPU, CUDA, INIT_MONO, MONO_Z, REAL_OFF, RUN_DUR, EXPECT, TRUE_ZERO, rel, synthetic } from './cupti-synthetic.js';
 import { ev, nodeEv, tempDir } from './helpers.js';

@@ -1,5 +1,5 @@
 /** Hand-made profile rows, roles and reports for the projection tests (numbers chosen to check by hand). */
-import type { CuptiCoverage } from '../../src/profiler/cupti.js';
+import type { CuptiCoverage } from '../../src/profiler/cupti/coverage.js';
 import { findDevicePeaks } from '../../src/core/devices.js';
 import type { NodeRow, NodeTimeMethod, ProfileReport, RoleProfile } from '../../src/profiler/profile-report.js';
 import type { TimeStats } from '../../src/core/stats.js';

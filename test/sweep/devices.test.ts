@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PIPELINE_SETTINGS_DEFAULTS, SettingsInUse } from '../../src/runner/pipeline-settings.js';
-import { sessionConfigFor } from '../../src/runner/run-pipeline.js';
+import { sessionConfigFor } from '../../src/runner/session-config.js';
 import { describeSessionConfig } from '../../src/runtime/index.js';
 import { readResults } from '../../src/sweep/result-store.js';
 import { runSweep } from '../../src/sweep/run-sweep.js';

@@ -5,12 +5,7 @@ import { readFileSync } from 'node:fs';
 import { type Backend, type ExecutionProvider, parseBackend, parseProviderOptions, validateProviderOptions } from '../../runtime/index.js';
 import { UsageError } from '../../errors.js';
 import { out } from '../state.js';
-
-function intArg(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`'${v}' is not a non-negative integer`);
-  return n;
-}
+import { numberArg } from '../../core/number-flag.js';
 
 function dimsArg(v: string, prev: Record<string, number>): Record<string, number> {
   const m = /^([^=]+)=(\d+)$/.exec(v);
@@ -54,14 +49,25 @@ export function compareCommand(): Command {
     .argument('<baseline>', 'the reference .onnx (e.g. the FP32 model)')
     .argument('[variants...]', 'variant .onnx files (none: compare backends and option sets on the baseline alone)')
     .option('--ep <ep>', 'execution provider: cpu or cuda', 'cpu')
-    .option('--runs <n>', 'timed runs per model', intArg, 30)
-    .option('--warmup <n>', 'warm-up runs per model', intArg, 5)
-    .option('--seed <n>', 'input seed', intArg, 1)
+    .option('--runs <n>', 'timed runs per model', numberArg('non-negative integer'), 30)
+    .option('--warmup <n>', 'warm-up runs per model', numberArg('non-negative integer'), 5)
+    .option('--seed <n>', 'input seed', numberArg('non-negative integer'), 1)
     .option('--dim <NAME=N>', 'value of a symbolic input dim (repeatable)', dimsArg, {})
     .option('--label <name...>', 'labels for baseline and variants, in order')
     .option('--json <file>', 'write the report as JSON')
-    .option('--backend <list>', 'backends to run each model under: node, native, auto (repeatable or comma-separated; default node)', backendsArg, [] as Backend[])
-    .option('--provider-options <set>', "a CUDA EP option set 'k=v,k=v' (native backend; repeatable: one row per set), 'default', or @sets.json", providerOptionSetsArg, [] as Record<string, string>[])
+    .option(
+      '--backend <list>',
+      'backends to run each model under: node, native, auto (repeatable or comma-separated; default node)',
+      backendsArg,
+      [] as Backend[],
+    )
+    .option(
+      '--provider-options <set>',
+      "a CUDA EP option set 'k=v,k=v' (native backend; repeatable: one row per set), 'default', or @sets.json",
+      providerOptionSetsArg,
+      [] as Record<string,
+      string>[],
+    )
     .option('--device-io', 'inputs and outputs in device tensors bound through IoBinding; time = per-call time to synchronized outputs')
     .action(async (baseline: string, variants: string[], o: { ep: ExecutionProvider; runs: number; warmup: number; seed: number; dim: Record<string, number>; label?: string[]; json?: string; backend: Backend[]; providerOptions: Record<string, string>[]; deviceIo?: boolean }) => {
       const r = await compareModels({

@@ -12,6 +12,7 @@ import type { Model } from '../../onnx/types.js';
 import { writeModel } from '../../onnx/write-model.js';
 import { composeWithReport, type ComposeLink } from '../../quantize/compose.js';
 import { out } from '../state.js';
+import { externalDataThreshold } from '../../core/number-flag.js';
 
 interface ComposeFlags {
   output: string;
@@ -55,7 +56,12 @@ export function composeCommand(): Command {
     .description('connect outputs of one model to inputs of the next by name; write one graph')
     .argument('<models...>', 'input .onnx models, in order (links go from earlier to later models)')
     .requiredOption('-o, --output <file>', 'output .onnx model')
-    .option('--map <out:in>', 'output of an earlier model → input of a later one; name@k picks model k (repeatable)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option(
+      '--map <out:in>',
+      'output of an earlier model → input of a later one; name@k picks model k (repeatable)',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .option('--keep-linked', 'keep linked outputs as graph outputs too')
     .option('--name <name>', 'graph name of the result')
     .option('--external-data [bytes]', 'store tensors ≥ bytes (default 1024) in <out>.data')
@@ -72,11 +78,7 @@ export function composeCommand(): Command {
       const models = loaded.map((l) => l.model);
       const links = f.map.map((v) => parseMap(v, models));
       const { model, report } = composeWithReport(models, { links, ...(f.keepLinked ? { keepLinkedOutputs: true } : {}), ...(f.name ? { name: f.name } : {}) });
-      let threshold: number | undefined;
-      if (f.externalData !== undefined) {
-        threshold = f.externalData === true ? 1024 : Number(f.externalData);
-        if (!Number.isFinite(threshold)) throw new UsageError(`--external-data: expected a number, got '${String(f.externalData)}'`);
-      }
+      const threshold = externalDataThreshold(f.externalData);
       const w = writeModel(model, f.output, threshold === undefined ? {} : { externalDataThreshold: threshold });
       const summary = {
         inputs: files,

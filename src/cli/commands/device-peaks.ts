@@ -9,6 +9,7 @@ import { UsageError } from '../../errors.js';
 import { findDevicePeaks } from '../../core/devices.js';
 import { measureDevicePeaks, renderDevicePeaks } from '../../projection/device-peaks.js';
 import { out } from '../state.js';
+import { optionalNumberFlag } from '../../core/number-flag.js';
 
 interface Flags {
   ep: string;
@@ -25,13 +26,6 @@ interface Flags {
   fp16: boolean;
   syncLaunch: boolean;
   json?: boolean;
-}
-
-function pos(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} ${v}: expected a non-negative integer`);
-  return n;
 }
 
 export function devicePeaksCommand(): Command {
@@ -55,18 +49,18 @@ export function devicePeaksCommand(): Command {
       if (f.ep !== 'cpu' && f.ep !== 'cuda') throw new UsageError(`--ep ${f.ep}: cpu or cuda`);
       const peaks = f.device ? findDevicePeaks(f.device) : undefined;
       if (f.device && !peaks) throw new UsageError(`--device ${f.device}: unknown GPU (see src/core/devices.ts)`);
-      const copyMib = pos('copy-mib', f.copyMib);
+      const copyMib = optionalNumberFlag('--copy-mib', f.copyMib, 'non-negative integer', 'value-expected');
       const opt = <K extends string>(k: K, v: number | undefined): Partial<Record<K, number>> => (v === undefined ? {} : ({ [k]: v } as Record<K, number>));
       const report = await measureDevicePeaks({
         ep: f.ep,
-        deviceId: pos('device-id', f.deviceId) ?? 0,
-        ...opt('matmulSize', pos('matmul-size', f.matmulSize)),
-        ...opt('matmulChain', pos('matmul-chain', f.matmulChain)),
+        deviceId: optionalNumberFlag('--device-id', f.deviceId, 'non-negative integer', 'value-expected') ?? 0,
+        ...opt('matmulSize', optionalNumberFlag('--matmul-size', f.matmulSize, 'non-negative integer', 'value-expected')),
+        ...opt('matmulChain', optionalNumberFlag('--matmul-chain', f.matmulChain, 'non-negative integer', 'value-expected')),
         ...opt('copyBytes', copyMib === undefined ? undefined : copyMib * 1024 ** 2),
-        ...opt('copyChain', pos('copy-chain', f.copyChain)),
-        ...opt('launchChain', pos('launch-chain', f.launchChain)),
-        runs: pos('runs', f.runs) ?? 10,
-        warmup: pos('warmup', f.warmup) ?? 3,
+        ...opt('copyChain', optionalNumberFlag('--copy-chain', f.copyChain, 'non-negative integer', 'value-expected')),
+        ...opt('launchChain', optionalNumberFlag('--launch-chain', f.launchChain, 'non-negative integer', 'value-expected')),
+        runs: optionalNumberFlag('--runs', f.runs, 'non-negative integer', 'value-expected') ?? 10,
+        warmup: optionalNumberFlag('--warmup', f.warmup, 'non-negative integer', 'value-expected') ?? 3,
         fp16: f.fp16,
         syncLaunch: f.syncLaunch,
         ...(peaks ? { peaks } : {}),

@@ -7,13 +7,13 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Command, Option } from 'commander';
-import { UsageError } from '../../errors.js';
 import type { GateThresholds } from '../../gate/gate-checks.js';
 import { GATE_CONFIG_FILE, loadGateConfig, parseFraction, parseRoleLimit, type GateConfig } from '../../gate/gate-config.js';
 import { renderGateConsole, renderGateJunit, renderGateMarkdown } from '../../gate/render-gate.js';
 import { GATE_DEFAULTS, runGate } from '../../gate/run-gate.js';
 import { createPipelineDriver } from '../../sweep/pipeline-driver.js';
 import { cliState, out } from '../state.js';
+import { optionalNumberFlag } from '../../core/number-flag.js';
 
 interface GateFlags {
   baseline: string;
@@ -37,17 +37,14 @@ interface GateFlags {
   workDir: string;
 }
 
-function num(flag: string, s: string | undefined): number | undefined {
-  if (s === undefined) return undefined;
-  const n = Number(s);
-  if (!Number.isFinite(n)) throw new UsageError(`${flag}: '${s}' is not a number`);
-  return n;
+/** "--flag: 'x' is not a number" when not a number, then "--flag: expected a positive integer, got 'x'". */
+function posInt(flag: string, s: string | undefined): number | undefined {
+  num(flag, s);
+  return optionalNumberFlag(flag, s, 'positive integer');
 }
 
-function posInt(flag: string, s: string | undefined): number | undefined {
-  const n = num(flag, s);
-  if (n !== undefined && (!Number.isInteger(n) || n < 1)) throw new UsageError(`${flag}: expected a positive integer, got '${s}'`);
-  return n;
+function num(flag: string, s: string | undefined): number | undefined {
+  return optionalNumberFlag(flag, s, 'number', 'is-not');
 }
 
 function write(path: string, text: string): void {

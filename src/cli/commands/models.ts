@@ -16,6 +16,7 @@ import { buildVariantManifest } from '../../sweep/pipeline-driver.js';
 import { expandVariants, parseSweepSpec } from '../../sweep/spec.js';
 import type { VariantSpec } from '../../sweep/types.js';
 import { out } from '../state.js';
+import { parseNumberFlag } from '../../core/number-flag.js';
 
 const mib = (n: number): string => (n >= 1 << 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} KiB`);
 const si = (n: number | undefined): string => {
@@ -23,12 +24,6 @@ const si = (n: number | undefined): string => {
   for (const [div, unit] of [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']] as const) if (n >= div) return `${(n / div).toFixed(2)} ${unit}`;
   return String(n);
 };
-
-function parseSeed(s: string): number {
-  const n = Number(s);
-  if (!Number.isInteger(n) || n < 0 || n > 0xffffffff) throw new UsageError(`--seed: '${s}' is not an integer in 0..4294967295`);
-  return n;
-}
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
@@ -42,7 +37,7 @@ export function modelsCommand(): Command {
     .description('build every Ditto and XTTS role with seeded weights and write <out>/manifest.json (skipped when up to date)')
     .addOption(new Option('--scale <scale>', 'full (real widths) or tiny (CPU-sized)').choices(['full', 'tiny']).makeOptionMandatory())
     .option('--out <dir>', 'output folder (default models/reference/<scale>)')
-    .option('--seed <n>', 'weight seed', parseSeed, 1)
+    .option('--seed <n>', 'weight seed', (s: string) => parseNumberFlag('--seed', s, 'integer in 0..4294967295', 'is-not'), 1)
     .option('--force', 'rebuild even when the manifest is up to date')
     .action((flags: { scale: Scale; out?: string; seed: number; force?: boolean }) => {
       const outDir = flags.out ?? `models/reference/${flags.scale}`;

@@ -13,6 +13,7 @@ import { SESSION_OPTION_KEYS } from '../../profiler/session-options.js';
 import { runWorkerJob } from '../../profiler/worker.js';
 import { writeProfile } from '../../profiler/write-profile.js';
 import { out } from '../state.js';
+import { optionalNumberFlag } from '../../core/number-flag.js';
 import type { Backend } from '../../runtime/index.js';
 import type { RoleProviderOptions } from '../../runner/pipeline-settings.js';
 import { roleProviderOptionsArg } from '../provider-options-flag.js';
@@ -39,13 +40,6 @@ interface ProfileFlags {
   providerOptions: RoleProviderOptions;
 }
 
-function int(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} ${v}: expected a non-negative integer`);
-  return n;
-}
-
 export function profileCommand(): Command {
   return new Command('profile')
     .description('profile a model or every role of a manifest: per-node time, FLOPs, bytes, roofline → profile.json + profile.html')
@@ -54,7 +48,12 @@ export function profileCommand(): Command {
     .option('--runs <n>', 'counted runs', '20')
     .option('--warmup <n>', 'warm-up runs, excluded (default 5 on cuda, 3 on cpu)')
     .option('--inputs <spec>', 'input shapes (x:1x3x64x64,N=6480) or a JSON inputs/data file')
-    .option('--session-option <key=value>', `session option, repeatable (${SESSION_OPTION_KEYS.join('; ')})`, (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .option(
+      '--session-option <key=value>',
+      `session option, repeatable (${SESSION_OPTION_KEYS.join('; ')})`,
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
     .option('--out <dir>', 'output folder', 'profile-out')
     .option('--roles <list>', 'manifest roles to profile, comma-separated (default all)')
     .option('--seed <n>', 'seed of the generated inputs', '1')
@@ -71,7 +70,12 @@ export function profileCommand(): Command {
         .default('auto'),
     )
     .addOption(new Option('--backend <backend>', 'runtime backend: node, native (the addon over the C API), auto').choices(['node', 'native', 'auto']).default('node'))
-    .option('--provider-options <[role:]k=v,...>', 'CUDA EP provider options (native backend), for every role or one role with a role: prefix (repeatable)', roleProviderOptionsArg, {} as RoleProviderOptions)
+    .option(
+      '--provider-options <[role:]k=v,...>',
+      'CUDA EP provider options (native backend), for every role or one role with a role: prefix (repeatable)',
+      roleProviderOptionsArg,
+      {} as RoleProviderOptions,
+    )
     .addOption(new Option('--worker <job>').hideHelp())
     .action(async (target: string | undefined, flags: ProfileFlags) => {
       if (flags.worker) {
@@ -86,9 +90,9 @@ export function profileCommand(): Command {
         out.write(`flame graph: ${html}\n`);
         return;
       }
-      const runs = int('runs', flags.runs);
-      const warmup = int('warmup', flags.warmup);
-      const top = int('top', flags.top) ?? 15;
+      const runs = optionalNumberFlag('--runs', flags.runs, 'non-negative integer', 'value-expected');
+      const warmup = optionalNumberFlag('--warmup', flags.warmup, 'non-negative integer', 'value-expected');
+      const top = optionalNumberFlag('--top', flags.top, 'non-negative integer', 'value-expected') ?? 15;
       const report = await profileTarget({
         target,
         ep: flags.ep,
@@ -98,7 +102,7 @@ export function profileCommand(): Command {
         sessionOptions: flags.sessionOption,
         backend: flags.backend,
         providerOptions: flags.providerOptions,
-        seed: int('seed', flags.seed) ?? 1,
+        seed: optionalNumberFlag('--seed', flags.seed, 'non-negative integer', 'value-expected') ?? 1,
         ...(flags.roles ? { roles: flags.roles.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
         childProcess: flags.childProcess as 'auto' | 'always' | 'never',
         gpuTime: flags.gpuTime as 'auto' | 'cupti' | 'sync-launch',

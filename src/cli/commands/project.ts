@@ -16,6 +16,7 @@ import { renderProjectionConsole, renderProjectionHtml } from '../../projection/
 import type { ProjectionReport } from '../../projection/types.js';
 import { recordValidation, renderValidation, validateProjection } from '../../projection/validate-projection.js';
 import { out } from '../state.js';
+import { optionalNumberFlag } from '../../core/number-flag.js';
 
 interface ProjectFlags {
   to: string[];
@@ -36,10 +37,7 @@ interface ProjectFlags {
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 
 function num(name: string, v: string | undefined, integer = false): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) throw new UsageError(`--${name} ${v}: expected a positive ${integer ? 'integer' : 'number'}`);
-  return n;
+  return optionalNumberFlag(`--${name}`, v, integer ? 'positive integer' : 'positive number', 'value-expected');
 }
 
 function writeOutputs(report: ProjectionReport, f: { out?: string; html: boolean }): string[] {
@@ -112,7 +110,12 @@ export function projectCommand(): Command {
     .option('--peaks <file>', 'device-peaks JSON of a GPU (launch overheads; measured peaks when both sides have one), repeatable', collect, [] as string[])
     .option('--no-measured-peaks', 'use datasheet peaks even when both sides were measured')
     .option('--manifest <file>', 'the manifest the profile was taken of (call rates, pipeline config); default: the profile target / run manifest when present')
-    .option('--profile <file>', 'profile.json of the same models on the source GPU (needed for run.json and results input), repeatable', collect, [] as string[])
+    .option(
+      '--profile <file>',
+      'profile.json of the same models on the source GPU (needed for run.json and results input), repeatable',
+      collect,
+      [] as string[],
+    )
     .option('--audio-seconds <s>', 'utterance length that once-per-utterance roles are spread over (default 10)')
     .option('--steps <n>', 'DDIM steps (default the manifest\'s)')
     .option('--annotate <file>', 'results input: write the results with metrics.projections filled (for `workbench report`)')

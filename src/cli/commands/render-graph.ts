@@ -12,6 +12,7 @@ import { guardOutputs, modelOutputFiles } from '../../onnx/output-guard.js';
 import { writeModel } from '../../onnx/write-model.js';
 import { buildRenderer } from '../../runner/build-renderer.js';
 import { out } from '../state.js';
+import { externalDataThreshold, parseNumberFlag } from '../../core/number-flag.js';
 
 interface RenderGraphFlags {
   manifest: string;
@@ -38,10 +39,8 @@ export function renderGraphCommand(): Command {
         if (eq < 1) throw new UsageError(`--role-file: expected ROLE=FILE, got '${item}'`);
         roleFiles[item.slice(0, eq) as Role] = item.slice(eq + 1);
       }
-      const batch = f.batch === undefined ? 1 : Number(f.batch);
-      if (!Number.isInteger(batch) || batch < 1) throw new UsageError(`--batch: expected an integer >= 1, got '${f.batch ?? ''}'`);
-      const threshold = f.externalData === undefined ? undefined : f.externalData === true ? 1024 : Number(f.externalData);
-      if (threshold !== undefined && !Number.isFinite(threshold)) throw new UsageError(`--external-data: expected a number, got '${String(f.externalData)}'`);
+      const batch = f.batch === undefined ? 1 : parseNumberFlag('--batch', f.batch, 'integer >= 1');
+      const threshold = externalDataThreshold(f.externalData);
       const t0 = performance.now();
       // The renderer may not replace the manifest or a role file it reads.
       guardOutputs(modelOutputFiles(f.output), [f.manifest, ...Object.values(roleFiles)]);

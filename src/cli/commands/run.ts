@@ -9,13 +9,16 @@ import { join } from 'node:path';
 import { CALIBRATION_SUBDIR } from '../../runner/input-recorder.js';
 import { DEVICE_MEMORY_SAMPLING, type DeviceMemorySampling } from '../../runner/memory.js';
 import { formatDb } from '../../runner/quality.js';
-import { runPipeline, type RunOptions } from '../../runner/run-pipeline.js';
-import { runWorkerPool } from '../../runner/worker-pool.js';
+import type { RunOptions } from '../../runner/prepare-run.js';
+import { runPipeline } from '../../runner/run-pipeline.js';
+import { runWorkerPool, type PoolResult } from '../../runner/worker-pool.js';
+import type { RunResult } from '../../runner/run-result.js';
 import { DEFAULT_TEXT } from '../../sweep/pipeline-driver.js';
 import { out } from '../state.js';
 import type { Backend } from '../../runtime/index.js';
 import type { RoleProviderOptions } from '../../runner/pipeline-settings.js';
 import { roleProviderOptionsArg } from '../provider-options-flag.js';
+import { nonNegativeFlag, parseNumberFlag } from '../../core/number-flag.js';
 
 interface RunFlags {
   manifest: string;
@@ -50,18 +53,14 @@ interface RunFlags {
   providerOptions: RoleProviderOptions;
 }
 
-function int(name: string, v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new UsageError(`--${name}: expected an integer, got '${v}'`);
-  return n;
-}
-
 function parseRoleFiles(list: string[]): Partial<Record<Role, string>> {
   const r: Partial<Record<Role, string>> = {};
   for (const item of list) {
     const eq = item.indexOf('=');
     const role = item.slice(0, eq) as Role;
-    if (eq < 1 || !MANIFEST_ROLES.includes(role)) throw new UsageError(`--role-file: expected ROLE=FILE with ROLE one of ${MANIFEST_ROLES.join(', ')}, got '${item}'`);
+    if (eq < 1 || !MANIFEST_ROLES.includes(role)) {
+      throw new UsageError(`--role-file: expected ROLE=FILE with ROLE one of ${MANIFEST_ROLES.join(', ')}, got '${item}'`);
+    }
     r[role] = item.slice(eq + 1);
   }
   return r;
@@ -71,12 +70,6 @@ function badRenderGraph(v: string): never {
   throw new UsageError(`--render-graph: expected no value or 'baked', got '${v}'`);
 }
 
-function nonNegative(name: string, v: string): number {
-  const n = int(name, v);
-  if (n < 0) throw new UsageError(`--${name}: expected an integer >= 0, got '${v}'`);
-  return n;
-}
-
 const fmt = (x: number | null | undefined, digits = 3): string => (x === null || x === undefined ? '-' : Number.isFinite(x) ? x.toFixed(digits) : String(x));
 
 export function runCommand(): Command {
@@ -84,7 +77,12 @@ export function runCommand(): Command {
     .description('run the XTTS-v2 → Ditto pipeline: wav, frames and run.json (timings, RTF, memory, quality vs a baseline)')
     .option('--manifest <file>', 'pipeline manifest', 'models/reference/tiny/manifest.json')
     .option('--variant <name>', 'label recorded in run.json')
-    .option('--role-file <role=file>', 'run a role from another model file (repeatable; how a variant is run)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option(
+      '--role-file <role=file>',
+      'run a role from another model file (repeatable; how a variant is run)',
+      (v: string, acc: string[]) => [...acc, v],
+      [] as string[],
+    )
     .option('--text <text>', `text to speak (default, without --audio: "${DEFAULT_TEXT}", the sweep's utterance)`)
     .option('--audio <wav>', 'drive the avatar with this WAV instead of TTS')
     .option('--ref-voice <wav>', 'reference voice (default: a synthetic 3 s voice)')
@@ -98,10 +96,24 @@ export function runCommand(): Command {
     .option('--stage-timeout <ms>', 'limit per stage step (a stalled worker is reported and terminated)')
     .option('--load-timeout <ms>', 'limit per session load')
     .option('--threads <n>', 'CPU intra-op threads (0 = ORT default)', '0')
-    .option('--vocoder-bucket <tokens>', 'pad each HiFi-GAN call to a multiple of this many tokens (0 = exact lengths, as XTTS; every new length re-runs cuDNN\'s search on CUDA)', '0')
+    .option(
+      '--vocoder-bucket <tokens>',
+      'pad each HiFi-GAN call to a multiple of this many tokens (0 = exact lengths, as XTTS; every new length re-runs cuDNN\'s search on CUDA)',
+      '0',
+    )
     .option('--overlap', 'let Ditto render each audio chunk while the TTS makes the next (same outputs; stage times then overlap)')
-    .option('--warmup', 'run the pipeline once untimed on the loaded sessions first: the timed run is the steady state (run.json keeps the first pass as warmupMs)')
-    .addOption(new Option('--device-memory <mode>', "CUDA EP: how GPU memory is sampled: 'stream' (one nvidia-smi -lms process), 'poll' (a spawn every 250 ms, stalls this process ~25 ms per GB of RSS), 'off'").choices([...DEVICE_MEMORY_SAMPLING]).default('stream'))
+    .option(
+      '--warmup',
+      'run the pipeline once untimed on the loaded sessions first: the timed run is the steady state (run.json keeps the first pass as warmupMs)',
+    )
+    .addOption(
+      new Option(
+        '--device-memory <mode>',
+        "CUDA EP: how GPU memory is sampled: 'stream' (one nvidia-smi -lms process), 'poll' (a spawn every 250 ms, stalls this process ~25 ms per GB of RSS), 'off'",
+      )
+        .choices([...DEVICE_MEMORY_SAMPLING])
+        .default('stream'),
+    )
     .option('--render-graph [baked]', "render with stitch + warp + decoder composed into one graph ('baked': this run's source features inside)")
     .option('--render-batch <n>', 'frames per render call (a frame is out when its batch is done)', '1')
     .option('--diffusion-loop', "LMDM's DDIM sampling as one ONNX Loop call per window")
@@ -109,69 +121,102 @@ export function runCommand(): Command {
     .option('--record-dir <dir>', 'where --record-inputs writes (default <out>/calib); one folder per role')
     .option('--record-every <n>', 'record every n-th call of a role', '1')
     .option('--record-max <n>', 'samples per role at most', '32')
-    .addOption(new Option('--backend <backend>', 'runtime backend: node (onnxruntime-node), native (the addon over the C API; device-resident tensors), auto (native where built)').choices(['node', 'native', 'auto']).default('node'))
-    .option('--provider-options <[role:]k=v,...>', 'CUDA EP provider options (native backend), for every role or one role with a role: prefix (repeatable)', roleProviderOptionsArg, {} as RoleProviderOptions)
+    .addOption(
+      new Option(
+        '--backend <backend>',
+        'runtime backend: node (onnxruntime-node), native (the addon over the C API; device-resident tensors), auto (native where built)',
+      )
+        .choices(['node', 'native', 'auto'])
+        .default('node'),
+    )
+    .option(
+      '--provider-options <[role:]k=v,...>',
+      'CUDA EP provider options (native backend), for every role or one role with a role: prefix (repeatable)',
+      roleProviderOptionsArg,
+      {} as RoleProviderOptions,
+    )
     .option('--json', 'print the result JSON')
     .action(async (f: RunFlags) => {
-      const o: RunOptions = {
-        manifest: f.manifest,
-        ep: f.ep,
-        steps: int('steps', f.steps),
-        seed: int('seed', f.seed),
-        out: f.out,
-        settings: {
-          workers: int('workers', f.workers),
-          session: { intraOpThreads: nonNegative('threads', f.threads) },
-          vocoderBucket: nonNegative('vocoder-bucket', f.vocoderBucket),
-          warmup: !!f.warmup,
-          overlap: !!f.overlap,
-          renderGraph: f.renderGraph === undefined ? false : f.renderGraph === true ? true : f.renderGraph === 'baked' ? 'baked' : badRenderGraph(String(f.renderGraph)),
-          renderBatch: int('render-batch', f.renderBatch),
-          diffusionLoop: !!f.diffusionLoop,
-          backend: f.backend,
-          providerOptions: f.providerOptions,
-        },
-        deviceMemory: f.deviceMemory,
-        ...(f.variant !== undefined ? { variant: f.variant } : {}),
-        ...(f.roleFile.length ? { roleFiles: parseRoleFiles(f.roleFile) } : {}),
-        // Without --text or --audio, the sweep's default utterance: `workbench run` works as the README shows it.
-        ...(f.text !== undefined ? { text: f.text } : f.audio === undefined ? { text: DEFAULT_TEXT } : {}),
-        ...(f.audio !== undefined ? { audio: f.audio } : {}),
-        ...(f.refVoice !== undefined ? { refVoice: f.refVoice } : {}),
-        ...(f.image !== undefined ? { image: f.image } : {}),
-        ...(f.baseline !== undefined ? { baseline: f.baseline } : {}),
-        ...(f.stageTimeout !== undefined ? { stageTimeoutMs: int('stage-timeout', f.stageTimeout) } : {}),
-        ...(f.loadTimeout !== undefined ? { loadTimeoutMs: int('load-timeout', f.loadTimeout) } : {}),
-      };
-      if (f.recordInputs !== undefined) {
-        const roles = f.recordInputs.split(',').map((x) => x.trim()).filter(Boolean);
-        const bad = roles.find((x) => !ALL_ROLES.includes(x as Role));
-        if (bad || !roles.length) throw new UsageError(`--record-inputs: expected roles among ${ALL_ROLES.join(', ')}, got '${f.recordInputs}'`);
-        o.recordInputs = { dir: f.recordDir ?? join(f.out, CALIBRATION_SUBDIR), roles: roles as Role[], every: int('record-every', f.recordEvery), max: int('record-max', f.recordMax) };
-      }
+      const o = runOptionsOf(f);
       if ((o.settings?.workers ?? 1) > 1) {
         if (o.recordInputs) throw new UsageError('--record-inputs records a single pipeline run; use it with --workers 1');
         const r = await runWorkerPool(o);
         if (f.json) return out.write(`${JSON.stringify(r, null, 2)}\n`);
-        out.write(`workers: ${r.okWorkers}/${r.requestedWorkers} ok, fit ${r.maxWorkersFit}; throughput ${fmt(r.throughputAudioSecondsPerSecond)} audio s/s over ${fmt(r.audioSeconds, 2)} s of audio\n`);
-        for (const w of r.workers)
-          out.write(`  worker ${w.index}: ${w.status}${w.failure ? ` at ${w.failure.stage} (${w.failure.reason}: ${w.failure.message})` : ''}${w.rtf !== null ? `, RTF ${fmt(w.rtf)}` : ''}${w.deviceBytes !== null ? `, device ${(w.deviceBytes / 2 ** 20).toFixed(0)} MiB` : ''}\n`);
-        const first = r.workers[0];
-        out.write(`wrote ${f.out}/workers.json${first?.status === 'ok' ? ` and ${f.out}/run.json (worker 0: frames, audio, motion)` : ''}\n`);
-        return;
+        return printPool(r, f.out);
       }
       const r = await runPipeline(o);
       if (f.json) return out.write(`${JSON.stringify(r, null, 2)}\n`);
-      const t = r.timing;
-      out.write(`audio ${fmt(r.audio.seconds, 2)} s, ${r.video.frames} frames ${r.video.width}x${r.video.height}; RTF (processing/audio) end-to-end ${fmt(t.rtf.endToEnd)}, tts ${fmt(t.rtf.tts)}, ditto ${fmt(t.rtf.ditto)}\n`);
-      out.write(`first audio ${fmt(t.timeToFirstAudioMs, 0)} ms, first frame ${fmt(t.timeToFirstFrameMs, 0)} ms; peak RSS ${(r.memory.peakHostRssBytes / 2 ** 20).toFixed(0)} MiB\n`);
-      for (const [role, s] of Object.entries(r.roles)) out.write(`  ${role.padEnd(20)} ${String(s.calls).padStart(5)} calls  ${fmt(s.totalMs, 1).padStart(9)} ms  median ${fmt(s.medianMs, 2)} ms\n`);
-      const q = r.quality;
-      if (q) {
-        out.write(`vs ${q.baseline}: PSNR ${formatDb(q.frames?.psnrMean)} (worst ${formatDb(q.frames?.psnrWorst)}), SSIM ${fmt(q.frames?.ssimMean, 4)} (worst ${fmt(q.frames?.ssimWorst, 4)}), audio SNR ${formatDb(q.audio?.snrDb)}, log-mel ${fmt(q.audio?.logMelDistanceDb, 3)} dB, motion RMSE ${fmt(q.motion?.rmse, 5)}; first divergent role: ${q.firstDivergentRole ?? 'none'}\n`);
-        for (const w of q.warnings) out.write(`  warning: ${w}\n`);
-      }
-      if (r.recordedInputs) out.write(`calibration samples in ${r.recordedInputs.dir}: ${Object.entries(r.recordedInputs.samples).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
-      out.write(`wrote ${f.out}/run.json\n`);
+      printRun(r, f.out);
     });
+}
+
+/** The flags as RunOptions (every numeric flag checked, in flag order). */
+function runOptionsOf(f: RunFlags): RunOptions {
+  const o: RunOptions = {
+    manifest: f.manifest,
+    ep: f.ep,
+    steps: parseNumberFlag('--steps', f.steps, 'integer'),
+    seed: parseNumberFlag('--seed', f.seed, 'integer'),
+    out: f.out,
+    settings: {
+      workers: parseNumberFlag('--workers', f.workers, 'integer'),
+      session: { intraOpThreads: nonNegativeFlag('--threads', f.threads) },
+      vocoderBucket: nonNegativeFlag('--vocoder-bucket', f.vocoderBucket),
+      warmup: !!f.warmup,
+      overlap: !!f.overlap,
+      renderGraph:
+        f.renderGraph === undefined ? false : f.renderGraph === true ? true : f.renderGraph === 'baked' ? 'baked' : badRenderGraph(String(f.renderGraph)),
+      renderBatch: parseNumberFlag('--render-batch', f.renderBatch, 'integer'),
+      diffusionLoop: !!f.diffusionLoop,
+      backend: f.backend,
+      providerOptions: f.providerOptions,
+    },
+    deviceMemory: f.deviceMemory,
+    ...(f.variant !== undefined ? { variant: f.variant } : {}),
+    ...(f.roleFile.length ? { roleFiles: parseRoleFiles(f.roleFile) } : {}),
+    // Without --text or --audio, the sweep's default utterance: `workbench run` works as the README shows it.
+    ...(f.text !== undefined ? { text: f.text } : f.audio === undefined ? { text: DEFAULT_TEXT } : {}),
+    ...(f.audio !== undefined ? { audio: f.audio } : {}),
+    ...(f.refVoice !== undefined ? { refVoice: f.refVoice } : {}),
+    ...(f.image !== undefined ? { image: f.image } : {}),
+    ...(f.baseline !== undefined ? { baseline: f.baseline } : {}),
+    ...(f.stageTimeout !== undefined ? { stageTimeoutMs: parseNumberFlag('--stage-timeout', f.stageTimeout, 'integer') } : {}),
+    ...(f.loadTimeout !== undefined ? { loadTimeoutMs: parseNumberFlag('--load-timeout', f.loadTimeout, 'integer') } : {}),
+  };
+  if (f.recordInputs !== undefined) {
+    const roles = f.recordInputs.split(',').map((x) => x.trim()).filter(Boolean);
+    const bad = roles.find((x) => !ALL_ROLES.includes(x as Role));
+    if (bad || !roles.length) throw new UsageError(`--record-inputs: expected roles among ${ALL_ROLES.join(', ')}, got '${f.recordInputs}'`);
+    o.recordInputs = {
+      dir: f.recordDir ?? join(f.out, CALIBRATION_SUBDIR),
+      roles: roles as Role[],
+      every: parseNumberFlag('--record-every', f.recordEvery, 'integer'),
+      max: parseNumberFlag('--record-max', f.recordMax, 'integer'),
+    };
+  }
+  return o;
+}
+
+/** The pool's summary lines. */
+function printPool(r: PoolResult, outDir: string): void {
+  out.write(`workers: ${r.okWorkers}/${r.requestedWorkers} ok, fit ${r.maxWorkersFit}; throughput ${fmt(r.throughputAudioSecondsPerSecond)} audio s/s over ${fmt(r.audioSeconds, 2)} s of audio\n`);
+  for (const w of r.workers)
+    out.write(`  worker ${w.index}: ${w.status}${w.failure ? ` at ${w.failure.stage} (${w.failure.reason}: ${w.failure.message})` : ''}${w.rtf !== null ? `, RTF ${fmt(w.rtf)}` : ''}${w.deviceBytes !== null ? `, device ${(w.deviceBytes / 2 ** 20).toFixed(0)} MiB` : ''}\n`);
+  const first = r.workers[0];
+  out.write(`wrote ${outDir}/workers.json${first?.status === 'ok' ? ` and ${outDir}/run.json (worker 0: frames, audio, motion)` : ''}\n`);
+}
+
+/** The single run's summary lines. */
+function printRun(r: RunResult, outDir: string): void {
+  const t = r.timing;
+  out.write(`audio ${fmt(r.audio.seconds, 2)} s, ${r.video.frames} frames ${r.video.width}x${r.video.height}; RTF (processing/audio) end-to-end ${fmt(t.rtf.endToEnd)}, tts ${fmt(t.rtf.tts)}, ditto ${fmt(t.rtf.ditto)}\n`);
+  out.write(`first audio ${fmt(t.timeToFirstAudioMs, 0)} ms, first frame ${fmt(t.timeToFirstFrameMs, 0)} ms; peak RSS ${(r.memory.peakHostRssBytes / 2 ** 20).toFixed(0)} MiB\n`);
+  for (const [role, s] of Object.entries(r.roles)) out.write(`  ${role.padEnd(20)} ${String(s.calls).padStart(5)} calls  ${fmt(s.totalMs, 1).padStart(9)} ms  median ${fmt(s.medianMs, 2)} ms\n`);
+  const q = r.quality;
+  if (q) {
+    out.write(`vs ${q.baseline}: PSNR ${formatDb(q.frames?.psnrMean)} (worst ${formatDb(q.frames?.psnrWorst)}), SSIM ${fmt(q.frames?.ssimMean, 4)} (worst ${fmt(q.frames?.ssimWorst, 4)}), audio SNR ${formatDb(q.audio?.snrDb)}, log-mel ${fmt(q.audio?.logMelDistanceDb, 3)} dB, motion RMSE ${fmt(q.motion?.rmse, 5)}; first divergent role: ${q.firstDivergentRole ?? 'none'}\n`);
+    for (const w of q.warnings) out.write(`  warning: ${w}\n`);
+  }
+  if (r.recordedInputs) out.write(`calibration samples in ${r.recordedInputs.dir}: ${Object.entries(r.recordedInputs.samples).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
+  out.write(`wrote ${outDir}/run.json\n`);
 }

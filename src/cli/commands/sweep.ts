@@ -17,22 +17,15 @@ import { shardFromEnv } from '../../sweep/shard-env.js';
 import type { SweepDriver } from '../../sweep/types.js';
 import { DEFAULT_SWEEP_SPEC, expandVariants, gridSize, loadSweepSpec, DEFAULT_MAX_VARIANTS } from '../../sweep/spec.js';
 import { out } from '../state.js';
-
-function parseNumber(flag: string): (s: string) => number {
-  return (s) => {
-    const n = Number(s);
-    if (!Number.isFinite(n)) throw new UsageError(`${flag}: '${s}' is not a number`);
-    return n;
-  };
-}
+import { parseNumberFlag } from '../../core/number-flag.js';
 
 /** Constraint flags shared by `sweep` and `report`. */
 export function addConstraintOptions(c: Command): Command {
   return c
-    .option('--max-rtf <r>', 'rank only variants with end-to-end RTF at most r', parseNumber('--max-rtf'))
-    .option('--min-psnr <db>', 'rank only variants with mean frame PSNR at least db', parseNumber('--min-psnr'))
-    .option('--min-ssim <s>', 'rank only variants with mean SSIM at least s', parseNumber('--min-ssim'))
-    .option('--max-audio-distance <d>', 'rank only variants with log-mel distance at most d', parseNumber('--max-audio-distance'));
+    .option('--max-rtf <r>', 'rank only variants with end-to-end RTF at most r', (s: string) => parseNumberFlag('--max-rtf', s, 'number', 'is-not'))
+    .option('--min-psnr <db>', 'rank only variants with mean frame PSNR at least db', (s: string) => parseNumberFlag('--min-psnr', s, 'number', 'is-not'))
+    .option('--min-ssim <s>', 'rank only variants with mean SSIM at least s', (s: string) => parseNumberFlag('--min-ssim', s, 'number', 'is-not'))
+    .option('--max-audio-distance <d>', 'rank only variants with log-mel distance at most d', (s: string) => parseNumberFlag('--max-audio-distance', s, 'number', 'is-not'));
 }
 
 export function constraintsOf(f: { maxRtf?: number; minPsnr?: number; minSsim?: number; maxAudioDistance?: number }): RankConstraints {
@@ -87,7 +80,10 @@ export function sweepCommand(o: SweepCommandOptions = {}): Command {
     .argument('[spec]', 'sweep spec JSON (docs/SWEEP.md); omitted: the built-in tiny spec')
     .addOption(new Option('--ep <ep>', 'execution provider').choices(['cpu', 'cuda']).default('cpu'))
     .option('--resume', 'skip variants already in <out>/results.jsonl')
-    .option('--shard <i/n|auto>', "run only variants with index % n == i (the baseline always runs); 'auto': i and n from the CI/Kubernetes environment (docs/SCALE.md)")
+    .option(
+      '--shard <i/n|auto>',
+      "run only variants with index % n == i (the baseline always runs); 'auto': i and n from the CI/Kubernetes environment (docs/SCALE.md)",
+    )
     .option('--devices <ids>', 'run variants concurrently, one worker process per device id (e.g. 0,1,2,3); the baseline runs first')
     .option('--out <dir>', "output folder (default reports/<spec name>); '{shard}' is replaced by the shard index")
     .option('--cache-dir <dir>', 'cache of rewritten variant models', SWEEP_DEFAULTS.cacheDir)
