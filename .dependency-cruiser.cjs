@@ -6,7 +6,6 @@
 // fails) and that the list, the drawing in docs/ARCHITECTURE.md and the folders of src/ agree.
 const { LAYERS } = require('./scripts/layers.cjs');
 
-
 const folderRe = (folders) => `^src/(${folders.join('|')})/`;
 
 /** One rule per folder: nothing from its own layer (but itself) or above. */

@@ -39,7 +39,9 @@ export function composeBatchChild(): Omit<ComposeBatchResult, 'schemaVersion' | 
   const fdims = (roles.warp.graph.inputs.find((v) => v.name === 'feature_3d')?.tensorType?.shape ?? []) as number[];
   const feature = new Float32Array(fdims.reduce((a, b) => a * b, 1)).fill(0.1);
   t = performance.now();
-  const baked = renderGraph(roles, { bakeSource: { feature3d: { dims: fdims, data: feature }, kpSource: { dims: [1, 21, 3], data: new Float32Array(63).fill(0.05) } } });
+  const baked = renderGraph(roles, {
+    bakeSource: { feature3d: { dims: fdims, data: feature }, kpSource: { dims: [1, 21, 3], data: new Float32Array(63).fill(0.05) } },
+  });
   const composeBakedSeconds = (performance.now() - t) / 1000;
   const batchSeconds: Record<string, number> = {};
   for (const n of [8, 16]) {
@@ -50,7 +52,16 @@ export function composeBatchChild(): Omit<ComposeBatchResult, 'schemaVersion' | 
   t = performance.now();
   batch(composed, { size: 8, inputs: ['kp_driving', 'kp_source', 'feature_3d'] });
   batchSeconds['composed-8'] = (performance.now() - t) / 1000;
-  return { scale: 'full', nodes: composed.graph.nodes.length, buildSeconds, composeSeconds, composeBakedSeconds, batchSeconds, rssAfterBuildBytes, peakRssBytes: rss() };
+  return {
+    scale: 'full',
+    nodes: composed.graph.nodes.length,
+    buildSeconds,
+    composeSeconds,
+    composeBakedSeconds,
+    batchSeconds,
+    rssAfterBuildBytes,
+    peakRssBytes: rss(),
+  };
 }
 
 export function benchComposeBatch(self: string): ComposeBatchResult {

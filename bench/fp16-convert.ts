@@ -74,7 +74,11 @@ export function benchFp16Convert(self: string): Fp16BenchResult {
   try {
     const input = join(dir, 'gpt_decode.onnx');
     writeModel(builderFor('gpt_decode')({ scale: 'full', seed: 1, weights: 'random' }), input, { externalDataThreshold: FULL_SCALE_EXTERNAL_THRESHOLD });
-    const r = spawnSync(process.execPath, [self, '--fp16-child', input, join(dir, 'gpt_decode.fp16.onnx')], { encoding: 'utf8', maxBuffer: 1 << 20, stdio: ['ignore', 'pipe', 'inherit'] });
+    const r = spawnSync(process.execPath, [self, '--fp16-child', input, join(dir, 'gpt_decode.fp16.onnx')], {
+      encoding: 'utf8',
+      maxBuffer: 1 << 20,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     if (r.status !== 0) throw new Error(`fp16 child exited with ${r.status}`);
     const child = JSON.parse(r.stdout.trim().split('\n').pop() ?? '{}') as Fp16ChildResult;
     const ratio = child.peakRssBytes / child.inputBytes;
@@ -87,7 +91,12 @@ export function benchFp16Convert(self: string): Fp16BenchResult {
       ...child,
       peakRssOverModel: ratio,
       target: { peakRssOverModel: 1.5, met: ratio <= 1.5 },
-      peer: { tool: 'onnxruntime.transformers.float16.convert_float_to_float16 (ORT 1.30, Python)', convertSeconds: 24.7, peakRssOverModel: 4.8, source: 'shared/reference/peer-measurements.md' },
+      peer: {
+        tool: 'onnxruntime.transformers.float16.convert_float_to_float16 (ORT 1.30, Python)',
+        convertSeconds: 24.7,
+        peakRssOverModel: 4.8,
+        source: 'shared/reference/peer-measurements.md',
+      },
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });

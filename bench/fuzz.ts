@@ -118,7 +118,13 @@ async function mainThread(): Promise<void> {
               // A hang: record it, replace the thread, go on with the next case.
               totals.cases++;
               totals.hangs++;
-              failures.push({ ...describe(m.started), command: m.command, kind: 'hang', code: -1, detail: `no result after ${timeoutMs} ms (rerun with --case ${m.started})` });
+              failures.push({
+                ...describe(m.started),
+                command: m.command,
+                kind: 'hang',
+                code: -1,
+                detail: `no result after ${timeoutMs} ms (rerun with --case ${m.started})`,
+              });
               w.removeAllListeners('message');
               void w.terminate().then(start);
             }, timeoutMs);

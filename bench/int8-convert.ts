@@ -33,10 +33,12 @@ export interface Int8BenchResult {
   bitIdentical: boolean;
 }
 
-
 export function benchInt8Convert(reps = 5): Int8BenchResult {
   const model = builderFor('decoder')({ scale: 'full', seed: 1, weights: 'random' });
-  const convs = model.graph.nodes.filter((n) => n.opType === 'Conv').map((n) => n.inputs[1]?.initializer).filter((t): t is Tensor => t !== undefined && t.dataType === DataType.FLOAT);
+  const convs = model.graph.nodes
+    .filter((n) => n.opType === 'Conv')
+    .map((n) => n.inputs[1]?.initializer)
+    .filter((t): t is Tensor => t !== undefined && t.dataType === DataType.FLOAT);
   const weights = convs.map((t) => ({ w: readFloats(t), dims: [...t.dims] }));
   const total = weights.reduce((a, x) => a + x.w.length, 0);
   const run = (useKernels: boolean): { ms: number; q: Int8Array[] } => {

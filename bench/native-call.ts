@@ -52,7 +52,13 @@ export interface NativeCallResult {
 }
 
 const ROLE_DIMS: Record<string, Record<string, number>> = {
-  stitch_network: {}, warp_network: {}, decoder: {}, lmdm: {}, hubert: { N: 1600 }, hifigan: { T: 6 }, gpt_decode: { L: 8, L1: 9 },
+  stitch_network: {},
+  warp_network: {},
+  decoder: {},
+  lmdm: {},
+  hubert: { N: 1600 },
+  hifigan: { T: 6 },
+  gpt_decode: { L: 8, L1: 9 },
 };
 
 function feedsFor(inputs: Record<string, { type: string; shape: (number | string)[] }>, dims: Record<string, number>): Record<string, HostTensor> {
@@ -143,7 +149,9 @@ export async function benchNativeCall(rounds = 60): Promise<NativeCallResult> {
   const why = nativeUnavailable();
   const dir = mkdtempSync(join(tmpdir(), 'wb-native-call-'));
   const set = await buildReferenceSet({ scale: 'tiny', seed: 1, outDir: join(tmpdir(), 'workbench-runner-tests', 'tiny-seed1') });
-  const manifest = JSON.parse(readFileSync(set.manifestPath, 'utf8')) as { roles: Record<string, { file: string; inputs: Record<string, { type: string; shape: (number | string)[] }> }> };
+  const manifest = JSON.parse(readFileSync(set.manifestPath, 'utf8')) as {
+    roles: Record<string, { file: string; inputs: Record<string, { type: string; shape: (number | string)[] }> }>;
+  };
   const rows: Row[] = [];
   rows.push(await benchModel('one-add [1,16]', addModel(dir), { x: { type: 'float32', dims: [1, 16], data: new Float32Array(16).fill(1) } }, rounds, !why));
   for (const [role, dims] of Object.entries(ROLE_DIMS)) {

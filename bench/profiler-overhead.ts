@@ -76,9 +76,18 @@ export async function benchProfilerOverhead(o: ProfilerOverheadOptions = {}): Pr
     const p = timeStats(profiled);
     const overhead = p.median / u.median - 1;
     const result: ProfilerOverheadResult = {
-      schemaVersion: 1, bench: 'profiler-overhead', createdAt: new Date().toISOString(), ep,
-      model: `conv stack 6×Conv3x3(32→32)+Relu on [1,32,${o.size ?? 64},${o.size ?? 64}]`, rounds, runsPerRound: runs,
-      unprofiledMs: u, profiledMs: p, overhead, target: 0.05, pass: overhead <= 0.05,
+      schemaVersion: 1,
+      bench: 'profiler-overhead',
+      createdAt: new Date().toISOString(),
+      ep,
+      model: `conv stack 6×Conv3x3(32→32)+Relu on [1,32,${o.size ?? 64},${o.size ?? 64}]`,
+      rounds,
+      runsPerRound: runs,
+      unprofiledMs: u,
+      profiledMs: p,
+      overhead,
+      target: 0.05,
+      pass: overhead <= 0.05,
     };
     const out = o.out ?? join(process.cwd(), 'bench', 'results', 'profiler-overhead.json');
     mkdirSync(dirname(out), { recursive: true });

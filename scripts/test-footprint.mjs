@@ -58,7 +58,20 @@ function treeRss(root) {
 const t0 = Date.now();
 const child = spawn(
   '/usr/bin/time',
-  ['-f', '%U %S %e', '-o', timeFile, 'npx', 'vitest', 'run', '--reporter=default', '--reporter=json', `--outputFile.json=${jsonFile}`, '--reporter=./scripts/vitest-file-durations.mjs', ...vitestArgs],
+  [
+    '-f',
+    '%U %S %e',
+    '-o',
+    timeFile,
+    'npx',
+    'vitest',
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${jsonFile}`,
+    '--reporter=./scripts/vitest-file-durations.mjs',
+    ...vitestArgs,
+  ],
   { stdio: 'inherit', env: { ...process.env, WB_FILE_DURATIONS: durFile } },
 );
 let peakKiB = 0;
@@ -84,7 +97,10 @@ try {
     .map((f) => ({
       file: relative(process.cwd(), f.name),
       seconds: +((f.endTime - f.startTime) / 1000).toFixed(2),
-      slowest: [...f.assertionResults].sort((a, b) => (b.duration ?? 0) - (a.duration ?? 0)).slice(0, 3).map((a) => ({ name: a.fullName, seconds: +((a.duration ?? 0) / 1000).toFixed(2) })),
+      slowest: [...f.assertionResults]
+        .sort((a, b) => (b.duration ?? 0) - (a.duration ?? 0))
+        .slice(0, 3)
+        .map((a) => ({ name: a.fullName, seconds: +((a.duration ?? 0) / 1000).toFixed(2) })),
     }))
     .sort((a, b) => b.seconds - a.seconds);
   // Whole-file durations (hooks and collection included) replace the JSON reporter's tests-only figure.
@@ -108,6 +124,8 @@ const result = {
 };
 mkdirSync(dirname(out), { recursive: true });
 writeFileSync(out, JSON.stringify(result, null, 2) + '\n');
-console.log(`\ntest-footprint: exit ${code}, wall ${result.wallSeconds} s, CPU ${result.cpuSeconds.total} s (user ${userS} + sys ${sysS}), peak tree RSS ${result.peakTreeRssMiB} MiB → ${out}`);
+console.log(
+  `\ntest-footprint: exit ${code}, wall ${result.wallSeconds} s, CPU ${result.cpuSeconds.total} s (user ${userS} + sys ${sysS}), peak tree RSS ${result.peakTreeRssMiB} MiB → ${out}`,
+);
 for (const f of files.slice(0, 15)) console.log(`  ${f.seconds.toFixed(1).padStart(7)} s  ${f.file}`);
 process.exitCode = code;

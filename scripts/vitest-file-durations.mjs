@@ -8,10 +8,23 @@ export default class FileDurations {
   rows = [];
   onTestModuleEnd(m) {
     const d = m.diagnostic();
-    this.rows.push({ file: relative(process.cwd(), m.moduleId), seconds: +((d.duration + d.collectDuration) / 1000).toFixed(2), testsAndHooks: +(d.duration / 1000).toFixed(2), collect: +(d.collectDuration / 1000).toFixed(2) });
+    this.rows.push({
+      file: relative(process.cwd(), m.moduleId),
+      seconds: +((d.duration + d.collectDuration) / 1000).toFixed(2),
+      testsAndHooks: +(d.duration / 1000).toFixed(2),
+      collect: +(d.collectDuration / 1000).toFixed(2),
+    });
   }
   onTestRunEnd() {
     const out = process.env.WB_FILE_DURATIONS;
-    if (out) writeFileSync(out, JSON.stringify(this.rows.sort((a, b) => b.seconds - a.seconds), null, 1));
+    if (out)
+      writeFileSync(
+        out,
+        JSON.stringify(
+          this.rows.sort((a, b) => b.seconds - a.seconds),
+          null,
+          1,
+        ),
+      );
   }
 }

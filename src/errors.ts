@@ -12,7 +12,12 @@ export class WorkbenchError extends Error {
 
 /** The file is not a readable ONNX model (truncated, corrupt, not protobuf, unsupported version). */
 export class ModelFormatError extends WorkbenchError {
-  constructor(readonly file: string, readonly field: string, detail: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
     super(`${file}: ${field}: ${detail}`, options);
   }
 }
@@ -31,14 +36,23 @@ export class GraphInvariantError extends WorkbenchError {
 
 /** A rewrite pass failed or left the graph broken. */
 export class PassError extends WorkbenchError {
-  constructor(readonly pass: string, readonly nodeName: string | undefined, detail: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly pass: string,
+    readonly nodeName: string | undefined,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
     super(`pass ${pass}${nodeName ? `, node '${nodeName}'` : ''}: ${detail}`, options);
   }
 }
 
 /** Shape or type inference could not proceed. */
 export class ShapeInferenceError extends WorkbenchError {
-  constructor(readonly nodeName: string, readonly opType: string, detail: string) {
+  constructor(
+    readonly nodeName: string,
+    readonly opType: string,
+    detail: string,
+  ) {
     super(`shape inference, node '${nodeName}' (${opType}): ${detail}`);
   }
 }
@@ -48,28 +62,46 @@ export class UsageError extends WorkbenchError {}
 
 /** A command-line flag's value is not the number it must be (src/core/number-flag.ts words the line). */
 export class FlagValueError extends UsageError {
-  constructor(readonly flag: string, readonly value: string, readonly expected: string, line: string) {
+  constructor(
+    readonly flag: string,
+    readonly value: string,
+    readonly expected: string,
+    line: string,
+  ) {
     super(line);
   }
 }
 
 /** The runtime (onnxruntime-node, an execution provider) failed. */
 export class RuntimeError extends WorkbenchError {
-  constructor(readonly provider: string, detail: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly provider: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
     super(`${provider}: ${detail}`, options);
   }
 }
 
 /** A manifest is missing a role, points at a missing file or has shapes that do not match. */
 export class ManifestError extends WorkbenchError {
-  constructor(readonly file: string, readonly field: string, detail: string) {
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    detail: string,
+  ) {
     super(`${file}: ${field}: ${detail}`);
   }
 }
 
 /** An ONNX Runtime profiling trace is not in the expected format (file, event index and field named). */
 export class TraceFormatError extends WorkbenchError {
-  constructor(readonly file: string, readonly field: string, detail: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    detail: string,
+    options?: { cause?: unknown },
+  ) {
     super(`${file}: ${field}: ${detail}`, options);
   }
 }

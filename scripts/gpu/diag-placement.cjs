@@ -6,4 +6,7 @@ const model = process.argv[2];
 (async () => {
   const s = await ort.InferenceSession.create(model, { executionProviders: [{ name: 'cuda', deviceId: 0 }], logSeverityLevel: 0, logVerbosityLevel: 0 });
   await s.release();
-})().catch((e) => { console.log('ERROR ' + (e && e.message || e)); process.exit(1); });
+})().catch((e) => {
+  console.log('ERROR ' + ((e && e.message) || e));
+  process.exit(1);
+});

@@ -5,7 +5,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const dir = process.argv[2];
-const results = readFileSync(join(dir, 'results.jsonl'), 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+const results = readFileSync(join(dir, 'results.jsonl'), 'utf8')
+  .trim()
+  .split('\n')
+  .filter(Boolean)
+  .map((l) => JSON.parse(l));
 const rows = results.map((r) => {
   const runDir = r.metrics?.runDir ?? join(dir, 'runs', r.id);
   const file = join(runDir, 'run.json');
@@ -35,4 +39,6 @@ const rows = results.map((r) => {
     frames,
   };
 });
-process.stdout.write(`${JSON.stringify({ kind: 'workbench.ditto-calls', gpu: process.argv[3] && existsSync(process.argv[3]) ? readFileSync(process.argv[3], 'utf8').trim() : undefined, variants: rows }, null, 2)}\n`);
+process.stdout.write(
+  `${JSON.stringify({ kind: 'workbench.ditto-calls', gpu: process.argv[3] && existsSync(process.argv[3]) ? readFileSync(process.argv[3], 'utf8').trim() : undefined, variants: rows }, null, 2)}\n`,
+);

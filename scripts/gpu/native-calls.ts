@@ -43,8 +43,22 @@ const SETS: Record<string, string>[] = [
 
 const m = JSON.parse(readFileSync(manifest, 'utf8')) as { roles: Record<string, { file: string }> };
 const wanted = rolesArg ? rolesArg.split(',') : Object.keys(ROLES);
-const result: { schemaVersion: 1; kind: 'native-calls'; createdAt: string; ortVersion?: string; nativeUnavailable?: string; runs: number; warmup: number; roles: Record<string, unknown> } = {
-  schemaVersion: 1, kind: 'native-calls', createdAt: new Date().toISOString(), runs, warmup, roles: {},
+const result: {
+  schemaVersion: 1;
+  kind: 'native-calls';
+  createdAt: string;
+  ortVersion?: string;
+  nativeUnavailable?: string;
+  runs: number;
+  warmup: number;
+  roles: Record<string, unknown>;
+} = {
+  schemaVersion: 1,
+  kind: 'native-calls',
+  createdAt: new Date().toISOString(),
+  runs,
+  warmup,
+  roles: {},
 };
 const why = nativeUnavailable();
 if (why) result.nativeUnavailable = why;
@@ -52,7 +66,20 @@ const v = nativeRuntimeVersion();
 if (v) result.ortVersion = v;
 
 const summary = (r: CompareReport) =>
-  r.rows.map((row) => ({ label: row.label, backend: row.backend, servedBy: row.servedBy, providerOptions: row.providerOptions, medianMs: row.latencyMs.median, p90Ms: row.latencyMs.p90, wallMedianMs: row.wallMs.median, ratioVsNode: row.speedup, relL2: row.error.relL2, timedRuns: row.timedRuns, loadSeconds: row.loadSeconds, ...(row.failed ? { failed: row.failed } : {}) }));
+  r.rows.map((row) => ({
+    label: row.label,
+    backend: row.backend,
+    servedBy: row.servedBy,
+    providerOptions: row.providerOptions,
+    medianMs: row.latencyMs.median,
+    p90Ms: row.latencyMs.p90,
+    wallMedianMs: row.wallMs.median,
+    ratioVsNode: row.speedup,
+    relL2: row.error.relL2,
+    timedRuns: row.timedRuns,
+    loadSeconds: row.loadSeconds,
+    ...(row.failed ? { failed: row.failed } : {}),
+  }));
 
 for (const role of wanted) {
   const spec = m.roles[role];
@@ -65,10 +92,45 @@ for (const role of wanted) {
   const t0 = performance.now();
   process.stderr.write(`== ${role} (${new Date().toISOString().slice(11, 19)})\n`);
   try {
-    const grid = await compareModels({ baseline: file, variants: [], labels: [role], ep, runs, warmup, dims, backends: ['node', 'native'], providerOptionSets: ep === 'cuda' ? SETS : [{}], deviceIo: 'native', maxSecondsPerModel: 20 });
-    const host = await compareModels({ baseline: file, variants: [], labels: [`${role} host IO`], ep, runs, warmup, dims, backends: ['node', 'native'], providerOptionSets: [{}], deviceIo: false, maxSecondsPerModel: 20 });
-    result.roles[role] = { dims, seconds: (performance.now() - t0) / 1000, deviceIo: summary(grid), hostIo: summary(host), full: { deviceIo: grid, hostIo: host } };
-    for (const row of [...summary(grid), ...summary(host)]) process.stderr.write(row.failed ? `  ${row.label.padEnd(70)} FAILED: ${row.failed}\n` : `  ${row.label.padEnd(70)} ${row.medianMs.toFixed(3).padStart(9)} ms  p90 ${row.p90Ms.toFixed(3)}  ×${row.ratioVsNode.toFixed(2)}  relL2 ${row.relL2.toExponential(1)}\n`);
+    const grid = await compareModels({
+      baseline: file,
+      variants: [],
+      labels: [role],
+      ep,
+      runs,
+      warmup,
+      dims,
+      backends: ['node', 'native'],
+      providerOptionSets: ep === 'cuda' ? SETS : [{}],
+      deviceIo: 'native',
+      maxSecondsPerModel: 20,
+    });
+    const host = await compareModels({
+      baseline: file,
+      variants: [],
+      labels: [`${role} host IO`],
+      ep,
+      runs,
+      warmup,
+      dims,
+      backends: ['node', 'native'],
+      providerOptionSets: [{}],
+      deviceIo: false,
+      maxSecondsPerModel: 20,
+    });
+    result.roles[role] = {
+      dims,
+      seconds: (performance.now() - t0) / 1000,
+      deviceIo: summary(grid),
+      hostIo: summary(host),
+      full: { deviceIo: grid, hostIo: host },
+    };
+    for (const row of [...summary(grid), ...summary(host)])
+      process.stderr.write(
+        row.failed
+          ? `  ${row.label.padEnd(70)} FAILED: ${row.failed}\n`
+          : `  ${row.label.padEnd(70)} ${row.medianMs.toFixed(3).padStart(9)} ms  p90 ${row.p90Ms.toFixed(3)}  ×${row.ratioVsNode.toFixed(2)}  relL2 ${row.relL2.toExponential(1)}\n`,
+      );
   } catch (e) {
     result.roles[role] = { dims, error: String((e as Error).message).split('\n')[0] };
     process.stderr.write(`  ${role} failed: ${String((e as Error).message).split('\n')[0]}\n`);

@@ -43,8 +43,26 @@ interface Timed {
   p90Ms: number;
   failed?: string;
 }
-const result: { schemaVersion: 1; kind: 'render-calls'; createdAt: string; ep: string; runs: number; warmup: number; ortVersion?: string; nativeUnavailable?: string; render: unknown[]; lmdm: unknown[] } = {
-  schemaVersion: 1, kind: 'render-calls', createdAt: new Date().toISOString(), ep, runs, warmup, render: [], lmdm: [],
+const result: {
+  schemaVersion: 1;
+  kind: 'render-calls';
+  createdAt: string;
+  ep: string;
+  runs: number;
+  warmup: number;
+  ortVersion?: string;
+  nativeUnavailable?: string;
+  render: unknown[];
+  lmdm: unknown[];
+} = {
+  schemaVersion: 1,
+  kind: 'render-calls',
+  createdAt: new Date().toISOString(),
+  ep,
+  runs,
+  warmup,
+  render: [],
+  lmdm: [],
 };
 const why = nativeUnavailable();
 if (why) result.nativeUnavailable = why;
@@ -53,8 +71,26 @@ if (version) result.ortVersion = version;
 const save = (): void => writeFileSync(outFile, `${JSON.stringify(result, null, 1)}\n`);
 
 async function time(file: string, label: string, dims: Record<string, number> = {}): Promise<Timed[]> {
-  const r = await compareModels({ baseline: file, variants: [], labels: [label], ep, runs, warmup, dims, backends: ['node', 'native'], providerOptionSets: SETS, deviceIo: 'native', maxSecondsPerModel: 25 });
-  return r.rows.map((row: CompareRow) => ({ backend: row.backend, providerOptions: row.providerOptions, callMs: row.latencyMs.median, p90Ms: row.latencyMs.p90, ...(row.failed ? { failed: row.failed } : {}) }));
+  const r = await compareModels({
+    baseline: file,
+    variants: [],
+    labels: [label],
+    ep,
+    runs,
+    warmup,
+    dims,
+    backends: ['node', 'native'],
+    providerOptionSets: SETS,
+    deviceIo: 'native',
+    maxSecondsPerModel: 25,
+  });
+  return r.rows.map((row: CompareRow) => ({
+    backend: row.backend,
+    providerOptions: row.providerOptions,
+    callMs: row.latencyMs.median,
+    p90Ms: row.latencyMs.p90,
+    ...(row.failed ? { failed: row.failed } : {}),
+  }));
 }
 
 function log(line: string): void {
@@ -75,7 +111,11 @@ for (const precision of ['fp32', 'fp16'] as const) {
     // Three graphs: the per-frame roles, batched.
     if (precision === 'fp32' || b === 8) {
       const parts: Record<string, Timed[]> = {};
-      for (const [role, inputs] of [['stitch_network', ['kp_source', 'kp_driving']], ['warp_network', ['feature_3d', 'kp_source', 'kp_driving']], ['decoder', ['feature']]] as const) {
+      for (const [role, inputs] of [
+        ['stitch_network', ['kp_source', 'kp_driving']],
+        ['warp_network', ['feature_3d', 'kp_source', 'kp_driving']],
+        ['decoder', ['feature']],
+      ] as const) {
         const f = join(dir, `${role}.${precision}.b${b}.onnx`);
         const model = readModel(source(role)).model;
         writeModel(b > 1 ? batch(model, { size: b, inputs: [...inputs] }) : model, f, { externalDataThreshold: 1024 });

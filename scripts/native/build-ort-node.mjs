@@ -43,7 +43,11 @@ export function ortHeaders() {
   if (existsSync(join(cache, 'onnxruntime_cxx_api.h'))) return cache;
   const tmp = mkdtempSync(join(tmpdir(), 'wb-ort-headers-'));
   try {
-    const out = execFileSync('npm', ['pack', HEADER_PKG, '--silent', '--pack-destination', tmp], { cwd: tmp, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+    const out = execFileSync('npm', ['pack', HEADER_PKG, '--silent', '--pack-destination', tmp], {
+      cwd: tmp,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const tgz = join(tmp, out.trim().split('\n').pop() ?? '');
     execFileSync('tar', ['xzf', tgz, '-C', tmp, '--wildcards', `${HEADER_DIR_IN_PKG}/*.h`], { stdio: 'ignore' });
     const got = join(tmp, HEADER_DIR_IN_PKG);
@@ -82,7 +86,14 @@ function main() {
       stdio: quiet ? ['ignore', 'ignore', 'pipe'] : 'inherit',
     });
   } catch (e) {
-    const err = String(e.stderr ?? e.message ?? e).split('\n').find((l) => /error:/.test(l)) ?? String(e.stderr ?? '').split('\n').find((l) => /error/i.test(l)) ?? 'node-gyp failed';
+    const err =
+      String(e.stderr ?? e.message ?? e)
+        .split('\n')
+        .find((l) => /error:/.test(l)) ??
+      String(e.stderr ?? '')
+        .split('\n')
+        .find((l) => /error/i.test(l)) ??
+      'node-gyp failed';
     fail(`build failed: ${err.trim().slice(0, 200)}`);
   }
   const built = join(addonDir, 'build', 'Release', 'ort_node.node');

@@ -42,7 +42,12 @@ export function listNodeCosts(model: Model, options: InferOptions = {}): NodeCos
     const p = paramsOf(g, (g.outer && params.get(g.outer)) || new Set());
     params.set(g, p);
     for (const n of g.nodes) {
-      const cost = costOf(n, n.inputs.map(tensorShape), n.outputs.map(tensorShape), n.inputs.map((v) => v !== undefined && p.has(v)));
+      const cost = costOf(
+        n,
+        n.inputs.map(tensorShape),
+        n.outputs.map(tensorShape),
+        n.inputs.map((v) => v !== undefined && p.has(v)),
+      );
       rows.push({ node: n.name, opType: n.opType, ...cost });
     }
   });

@@ -76,7 +76,11 @@ export function npmPack(spec: string, dir: string, log: (s: string) => void = ()
   log(`npm pack ${spec} (about 180 MB) into ${dir}`);
   let out: string;
   try {
-    out = execFileSync('npm', ['pack', spec, '--pack-destination', dir, '--json', '--silent'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+    out = execFileSync('npm', ['pack', spec, '--pack-destination', dir, '--json', '--silent'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 64 << 20,
+    });
   } catch (e) {
     const msg = (e as { stderr?: string }).stderr?.toString().trim().split('\n').slice(-3).join(' ') || (e as Error).message;
     throw new RuntimeError('setup-cuda', `npm pack ${spec} failed: ${msg}`);
@@ -147,7 +151,11 @@ export async function checkCuda(): Promise<CudaCheck> {
     await s.release();
     const providers = file ? [...new Set(readTrace(file).nodes.map((n) => n.provider))] : [];
     const ok = providers.includes('CUDAExecutionProvider');
-    return { ok, providers, detail: ok ? 'a MatMul ran on CUDAExecutionProvider' : `the check node ran on ${providers.join(', ') || 'an unknown provider'}, not CUDA` };
+    return {
+      ok,
+      providers,
+      detail: ok ? 'a MatMul ran on CUDAExecutionProvider' : `the check node ran on ${providers.join(', ') || 'an unknown provider'}, not CUDA`,
+    };
   } catch (e) {
     return { ok: false, detail: (e as Error).message };
   } finally {

@@ -37,9 +37,15 @@ function configureTree(c: Command, failed: { command?: Command }): void {
 
 /** Commander's message (`error: unknown command 'x'\n(Did you mean y?)`) as one line. */
 function commanderLine(e: CommanderError, where: Command | undefined): string {
-  const lines = e.message.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = e.message
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const head = (lines[0] ?? e.code).replace(/^error: /, '');
-  const hint = lines.slice(1).join(' ').replace(/^\(Did you mean (.*)\?\)$/, "did you mean '$1'?");
+  const hint = lines
+    .slice(1)
+    .join(' ')
+    .replace(/^\(Did you mean (.*)\?\)$/, "did you mean '$1'?");
   if (hint) return `${head} (${hint})`;
   if (e.code === 'commander.unknownCommand') return `${head} (see ${commandPath(where)} --help for the commands)`;
   return head;
@@ -53,11 +59,13 @@ function commandPath(c: Command | undefined): string {
 
 /** One printable line: line breaks folded, other control characters (from a corrupt name, say) escaped. */
 function oneLine(s: string): string {
-  return s
-    .replace(/\s*\n\s*/g, ' ')
-    .trim()
-    // eslint-disable-next-line no-control-regex
-    .replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return (
+    s
+      .replace(/\s*\n\s*/g, ' ')
+      .trim()
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`)
+  );
 }
 
 /** Runs the CLI on argv (`['node', 'workbench', ...args]`) and returns the outcome; prints through `out`. */

@@ -45,6 +45,7 @@ export function createProgram(o: ProgramOptions = {}): Command {
     projectCommand,
     devicePeaksCommand,
     setupCudaCommand,
-  ]) program.addCommand(make());
+  ])
+    program.addCommand(make());
   return program;
 }

@@ -296,7 +296,10 @@ interface GridRow {
 /** Every model × backend × option set (node with the empty set only); labels name what differs. */
 function gridOf(files: string[], labels: string[], n: number, backends: Backend[], sets: Record<string, string>[]): GridRow[] {
   const rows: GridRow[] = [];
-  const optText = (p: Record<string, string>) => Object.entries(p).map(([k, v]) => `${k}=${v}`).join(',');
+  const optText = (p: Record<string, string>) =>
+    Object.entries(p)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(',');
   for (let m = 0; m < n; m++)
     for (const backend of backends) {
       const own = backend === 'node' ? [{}] : sets;
@@ -364,7 +367,9 @@ function downloadAll(outs: Record<string, Tensor>): Record<string, HostTensor> {
 export function renderCompareText(r: CompareReport): string {
   const W = Math.max(22, ...r.rows.map((x) => Math.min(64, x.label.length)));
   const lines = [`ep ${r.ep}, ${r.runs} timed runs after ${r.warmup} warm-up (${r.timing})`];
-  lines.push(`${'variant'.padEnd(W)} ${'median ms'.padStart(10)} ${'wall ms'.padStart(9)} ${'p10'.padStart(8)} ${'p90'.padStart(8)} ${'speedup'.padStart(8)} ${'rel L2'.padStart(10)} ${'cosine'.padStart(9)}  non-finite`);
+  lines.push(
+    `${'variant'.padEnd(W)} ${'median ms'.padStart(10)} ${'wall ms'.padStart(9)} ${'p10'.padStart(8)} ${'p90'.padStart(8)} ${'speedup'.padStart(8)} ${'rel L2'.padStart(10)} ${'cosine'.padStart(9)}  non-finite`,
+  );
   for (const row of r.rows) {
     lines.push(
       `${row.label.slice(0, W).padEnd(W)} ${row.latencyMs.median.toFixed(3).padStart(10)} ${row.wallMs.median.toFixed(3).padStart(9)} ${row.latencyMs.p10.toFixed(2).padStart(8)} ${row.latencyMs.p90.toFixed(2).padStart(8)} ${`${row.speedup.toFixed(2)}×`.padStart(8)} ${row.error.relL2.toExponential(2).padStart(10)} ${row.error.cosine.toFixed(6).padStart(9)}  ${row.error.nonFinite}`,

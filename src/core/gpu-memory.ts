@@ -58,7 +58,10 @@ export function watchGpuMemory(pid: number, intervalMs = 200, run: SmiRunner = d
         const rows = parseComputeApps(text);
         const own = rows.filter((r) => r.pid === pid).reduce((s, r) => s + r.usedMiB, 0);
         if (rows.some((r) => r.pid === pid)) peak = Math.max(peak, own);
-        allPeak = Math.max(allPeak, rows.reduce((s, r) => s + r.usedMiB, 0));
+        allPeak = Math.max(
+          allPeak,
+          rows.reduce((s, r) => s + r.usedMiB, 0),
+        );
       })
       .catch((e: unknown) => {
         failure = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'nvidia-smi not found' : `nvidia-smi failed: ${(e as Error).message.split('\n')[0]}`;

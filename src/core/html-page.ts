@@ -43,7 +43,9 @@ export function plotlySource(): string {
     try {
       file = require.resolve('plotly.js-dist-min/plotly.min.js');
     } catch {
-      throw new UsageError('plotly.js-dist-min is not installed beside the CLI, so no HTML page can be written here: run with --no-report (or --no-html) and render the JSON with `workbench report` where the project is installed');
+      throw new UsageError(
+        'plotly.js-dist-min is not installed beside the CLI, so no HTML page can be written here: run with --no-report (or --no-html) and render the JSON with `workbench report` where the project is installed',
+      );
     }
     plotlyCache = readFileSync(file, 'utf8');
   }

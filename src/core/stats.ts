@@ -29,7 +29,10 @@ export function quantileSorted(sorted: readonly number[], q: number): number {
 
 /** The median of `values` (mean of the middle two for an even count; NaN when empty). */
 export function median(values: readonly number[]): number {
-  return quantileSorted([...values].sort((x, y) => x - y), 0.5);
+  return quantileSorted(
+    [...values].sort((x, y) => x - y),
+    0.5,
+  );
 }
 
 /** Median, p10/p90, IQR, mean, min and max of `values` (NaN fields when empty). */

@@ -72,7 +72,14 @@ export function fuzzInput(seeds: readonly FuzzSeed[], seed: number, index: numbe
 }
 
 /** Runs case `index` in `workDir` (emptied first). `onCommand` is told before each command starts (the pool's hang watch). */
-export async function runFuzzCase(seeds: readonly FuzzSeed[], seed: number, index: number, workDir: string, onCommand?: (command: string) => void, onError?: (line: string) => void): Promise<FuzzCaseResult> {
+export async function runFuzzCase(
+  seeds: readonly FuzzSeed[],
+  seed: number,
+  index: number,
+  workDir: string,
+  onCommand?: (command: string) => void,
+  onError?: (line: string) => void,
+): Promise<FuzzCaseResult> {
   const { seed: s, mutation, bytes } = fuzzInput(seeds, seed, index);
   rmSync(workDir, { recursive: true, force: true });
   mkdirSync(workDir, { recursive: true });
@@ -94,7 +101,8 @@ export async function runFuzzCase(seeds: readonly FuzzSeed[], seed: number, inde
     const lines = r.stderr.split('\n').filter((l) => l !== '');
     if (r.code !== 0) onError?.(r.stderr.trim());
     if (r.internal) fail(c.name, 'crash', r.code, `${r.internal.name}: ${r.internal.message} | ${r.stderr.trim()}`);
-    else if (r.code !== 0 && !(r.code === 2 && lines.length === 1 && ONE_LINE.test(lines[0] ?? ''))) fail(c.name, 'crash', r.code, `exit ${r.code}, ${lines.length} stderr lines: ${r.stderr.trim()}`);
+    else if (r.code !== 0 && !(r.code === 2 && lines.length === 1 && ONE_LINE.test(lines[0] ?? '')))
+      fail(c.name, 'crash', r.code, `exit ${r.code}, ${lines.length} stderr lines: ${r.stderr.trim()}`);
     const written = readdirSync(join(workDir, 'out'));
     if (r.code !== 0 && written.length) fail(c.name, 'partial-output', r.code, `left ${written.join(', ')}`);
     if (r.code === 0 && c.writes && !existsSync(output)) fail(c.name, 'crash', r.code, 'exit 0 but no output written');

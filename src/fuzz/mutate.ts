@@ -46,7 +46,10 @@ function splice(a: Uint8Array, b: Uint8Array, rnd: () => number): Uint8Array {
 
 // ---- a generic protobuf tree (fields only; length-delimited fields parsed as messages when they parse) ----
 
-type PbField = { field: number; wire: 0; value: bigint } | { field: number; wire: 1 | 5; raw: Uint8Array } | { field: number; wire: 2; bytes: Uint8Array; children?: PbField[] };
+type PbField =
+  | { field: number; wire: 0; value: bigint }
+  | { field: number; wire: 1 | 5; raw: Uint8Array }
+  | { field: number; wire: 2; bytes: Uint8Array; children?: PbField[] };
 
 function readVarint(b: Uint8Array, p: number): [bigint, number] | undefined {
   let v = 0n;
@@ -146,6 +149,12 @@ export interface Mutated {
 export function mutate(seed: Uint8Array, other: Uint8Array, rnd: () => number): Mutated {
   const mutation = MUTATIONS[pick(rnd, MUTATIONS.length)] as Mutation;
   const bytes =
-    mutation === 'flip' ? flip(seed, rnd) : mutation === 'truncate' ? truncate(seed, rnd) : mutation === 'splice' ? splice(seed, other, rnd) : hugeVarint(seed, rnd);
+    mutation === 'flip'
+      ? flip(seed, rnd)
+      : mutation === 'truncate'
+        ? truncate(seed, rnd)
+        : mutation === 'splice'
+          ? splice(seed, other, rnd)
+          : hugeVarint(seed, rnd);
   return { mutation, bytes };
 }

@@ -42,7 +42,10 @@ function conv(): Model {
 export function buildFuzzSeeds(dir: string): FuzzSeed[] {
   mkdirSync(dir, { recursive: true });
   const seeds: FuzzSeed[] = [];
-  for (const [name, model] of [['mlp', mlp()], ['conv', conv()]] as const) {
+  for (const [name, model] of [
+    ['mlp', mlp()],
+    ['conv', conv()],
+  ] as const) {
     const f = join(dir, `${name}.onnx`);
     writeModel(model, f);
     seeds.push({ name, file: `${name}.onnx`, bytes: readFileSync(f) });

@@ -52,7 +52,11 @@ const spread = (xs: readonly number[]): number => (xs.length ? Math.max(...xs) -
 const f = (v: number | null | undefined, d = 4): string => (v === null || v === undefined ? 'n/a' : v.toFixed(d));
 
 /** Noise-aware regression: candidate median > baseline median × (1 + threshold) and the gap > the larger spread. */
-export function isRegression(baseline: readonly number[], candidate: readonly number[], threshold: number): { regressed: boolean; baseline: number; candidate: number; noise: number } {
+export function isRegression(
+  baseline: readonly number[],
+  candidate: readonly number[],
+  threshold: number,
+): { regressed: boolean; baseline: number; candidate: number; noise: number } {
   const b = median(baseline);
   const c = median(candidate);
   const noise = Math.max(spread(baseline), spread(candidate));
@@ -61,7 +65,21 @@ export function isRegression(baseline: readonly number[], candidate: readonly nu
 
 /** The role whose time grew most, for naming it in a timing failure. */
 function slowestRole(base: RunMetrics, cand: RunMetrics): string | undefined {
-  const wrap = (m: RunMetrics, id: string): VariantResult => ({ schemaVersion: 1, id, index: 0, name: id, baseline: false, spec: {}, passes: {}, status: 'ok', metrics: m, env: { ep: '', node: '' }, startedAt: '', finishedAt: '', totalSeconds: 0 });
+  const wrap = (m: RunMetrics, id: string): VariantResult => ({
+    schemaVersion: 1,
+    id,
+    index: 0,
+    name: id,
+    baseline: false,
+    spec: {},
+    passes: {},
+    status: 'ok',
+    metrics: m,
+    env: { ep: '', node: '' },
+    startedAt: '',
+    finishedAt: '',
+    totalSeconds: 0,
+  });
   const why = explain(wrap(cand, 'c'), wrap(base, 'b'));
   const worst = [...why.roles].sort((a, b) => b.deltaSeconds - a.deltaSeconds)[0];
   return worst && worst.deltaSeconds > 0 ? `${worst.role} +${(worst.deltaSeconds * 1000).toFixed(1)} ms` : undefined;
@@ -72,22 +90,49 @@ export function gateChecks(base: RunMetrics, cand: RunMetrics, t: GateThresholds
   const checks: GateCheck[] = [];
   const add = (c: Omit<GateCheck, 'message'>, detail = ''): void => {
     const verdict = c.status === 'pass' ? 'ok' : 'FAILED';
-    checks.push({ ...c, message: `${c.metric} (${c.scope}): candidate ${f(c.candidate)} vs baseline ${f(c.baseline)}, threshold ${c.threshold}: ${verdict}${detail ? ` — ${detail}` : ''}` });
+    checks.push({
+      ...c,
+      message: `${c.metric} (${c.scope}): candidate ${f(c.candidate)} vs baseline ${f(c.baseline)}, threshold ${c.threshold}: ${verdict}${detail ? ` — ${detail}` : ''}`,
+    });
   };
-  if (t.maxRtf !== undefined) add({ metric: 'rtf', scope: 'end-to-end', baseline: base.rtf, candidate: cand.rtf, threshold: `<= ${t.maxRtf}`, status: cand.rtf <= t.maxRtf ? 'pass' : 'fail' });
+  if (t.maxRtf !== undefined)
+    add({
+      metric: 'rtf',
+      scope: 'end-to-end',
+      baseline: base.rtf,
+      candidate: cand.rtf,
+      threshold: `<= ${t.maxRtf}`,
+      status: cand.rtf <= t.maxRtf ? 'pass' : 'fail',
+    });
   if (t.maxRtfRegression !== undefined) {
     const thr = t.maxRtfRegression;
     const label = `<= +${(thr * 100).toFixed(1)}% and beyond noise`;
     const role = slowestRole(base, cand);
     const e2e = isRegression(base.samples.rtf.length ? base.samples.rtf : [base.rtf], cand.samples.rtf.length ? cand.samples.rtf : [cand.rtf], thr);
-    add({ metric: 'rtf-regression', scope: 'end-to-end', baseline: e2e.baseline, candidate: e2e.candidate, threshold: label, status: e2e.regressed ? 'fail' : 'pass' },
-      `medians of ${base.samples.rtf.length}/${cand.samples.rtf.length} runs, noise ±${e2e.noise.toFixed(4)}${e2e.regressed && role ? `; slowest role: ${role}` : ''}`);
+    add(
+      {
+        metric: 'rtf-regression',
+        scope: 'end-to-end',
+        baseline: e2e.baseline,
+        candidate: e2e.candidate,
+        threshold: label,
+        status: e2e.regressed ? 'fail' : 'pass',
+      },
+      `medians of ${base.samples.rtf.length}/${cand.samples.rtf.length} runs, noise ±${e2e.noise.toFixed(4)}${e2e.regressed && role ? `; slowest role: ${role}` : ''}`,
+    );
     for (const stage of Object.keys(base.samples.stageSeconds).filter((s) => !s.includes('.'))) {
       const bs = base.samples.stageSeconds[stage] ?? [];
       const cs = cand.samples.stageSeconds[stage];
       if (!bs.length || !cs?.length) continue;
-      const r = isRegression(bs.map((s) => s / base.audioSeconds), cs.map((s) => s / cand.audioSeconds), thr);
-      add({ metric: 'rtf-regression', scope: stage, baseline: r.baseline, candidate: r.candidate, threshold: label, status: r.regressed ? 'fail' : 'pass' }, `noise ±${r.noise.toFixed(4)}${r.regressed && role ? `; slowest role: ${role}` : ''}`);
+      const r = isRegression(
+        bs.map((s) => s / base.audioSeconds),
+        cs.map((s) => s / cand.audioSeconds),
+        thr,
+      );
+      add(
+        { metric: 'rtf-regression', scope: stage, baseline: r.baseline, candidate: r.candidate, threshold: label, status: r.regressed ? 'fail' : 'pass' },
+        `noise ±${r.noise.toFixed(4)}${r.regressed && role ? `; slowest role: ${role}` : ''}`,
+      );
     }
   }
   const q = cand.quality ?? {};
@@ -95,19 +140,52 @@ export function gateChecks(base: RunMetrics, cand: RunMetrics, t: GateThresholds
   const scopeOf = (): string => q.firstDivergentRole ?? 'frames';
   if (t.minPsnr !== undefined) {
     const v = q.framePsnrMean ?? null;
-    add({ metric: 'frame-psnr', scope: scopeOf(), baseline: null, candidate: v, threshold: `>= ${t.minPsnr} dB`, status: v !== null && v >= t.minPsnr ? 'pass' : 'fail' }, v === null ? 'no frames compared' : `worst frame ${formatDb(q.framePsnrWorst)}${divergent ? `; ${divergent}` : ''}`);
+    add(
+      {
+        metric: 'frame-psnr',
+        scope: scopeOf(),
+        baseline: null,
+        candidate: v,
+        threshold: `>= ${t.minPsnr} dB`,
+        status: v !== null && v >= t.minPsnr ? 'pass' : 'fail',
+      },
+      v === null ? 'no frames compared' : `worst frame ${formatDb(q.framePsnrWorst)}${divergent ? `; ${divergent}` : ''}`,
+    );
   }
   if (t.minSsim !== undefined) {
     const v = q.ssimMean ?? null;
-    add({ metric: 'ssim', scope: scopeOf(), baseline: null, candidate: v, threshold: `>= ${t.minSsim}`, status: v !== null && v >= t.minSsim ? 'pass' : 'fail' }, divergent);
+    add(
+      { metric: 'ssim', scope: scopeOf(), baseline: null, candidate: v, threshold: `>= ${t.minSsim}`, status: v !== null && v >= t.minSsim ? 'pass' : 'fail' },
+      divergent,
+    );
   }
   if (t.maxAudioDistance !== undefined) {
     const v = q.logMelDistance ?? null;
-    add({ metric: 'audio-distance', scope: 'audio', baseline: null, candidate: v, threshold: `<= ${t.maxAudioDistance} dB (log-mel)`, status: v !== null && v <= t.maxAudioDistance ? 'pass' : 'fail' }, `audio SNR ${formatDb(q.audioSnr)}`);
+    add(
+      {
+        metric: 'audio-distance',
+        scope: 'audio',
+        baseline: null,
+        candidate: v,
+        threshold: `<= ${t.maxAudioDistance} dB (log-mel)`,
+        status: v !== null && v <= t.maxAudioDistance ? 'pass' : 'fail',
+      },
+      `audio SNR ${formatDb(q.audioSnr)}`,
+    );
   }
   for (const [role, limit] of Object.entries(t.maxError ?? {})) {
     const v = q.roleError?.[role] ?? null;
-    add({ metric: 'role-error', scope: role, baseline: null, candidate: v, threshold: `<= ${limit} (relative L2)`, status: v !== null && v <= limit ? 'pass' : 'fail' }, v === null ? `no outputs of ${role} compared` : '');
+    add(
+      {
+        metric: 'role-error',
+        scope: role,
+        baseline: null,
+        candidate: v,
+        threshold: `<= ${limit} (relative L2)`,
+        status: v !== null && v <= limit ? 'pass' : 'fail',
+      },
+      v === null ? `no outputs of ${role} compared` : '',
+    );
   }
   return checks;
 }

@@ -44,7 +44,8 @@ export function parseGateConfig(json: unknown, file: string): GateConfig {
   const t = json.thresholds ?? {};
   if (!isObj(t)) throw new UsageError(`${file}: thresholds: expected an object`);
   const known = ['maxRtf', 'maxRtfRegression', 'minPsnr', 'minSsim', 'maxAudioDistance', 'maxError'];
-  for (const k of Object.keys(t)) if (!known.includes(k)) throw new UsageError(`${file}: thresholds.${k}: unknown threshold. Should be one of: ${known.join(', ')}.`);
+  for (const k of Object.keys(t))
+    if (!known.includes(k)) throw new UsageError(`${file}: thresholds.${k}: unknown threshold. Should be one of: ${known.join(', ')}.`);
   const num = (k: string): number | undefined => {
     const v = t[k];
     if (v === undefined) return undefined;
@@ -67,7 +68,8 @@ export function parseGateConfig(json: unknown, file: string): GateConfig {
   }
   const cfg: GateConfig = { schemaVersion: 1, thresholds };
   if (json.repeats !== undefined) {
-    if (typeof json.repeats !== 'number' || !Number.isInteger(json.repeats) || json.repeats < 1) throw new UsageError(`${file}: repeats: expected a positive integer`);
+    if (typeof json.repeats !== 'number' || !Number.isInteger(json.repeats) || json.repeats < 1)
+      throw new UsageError(`${file}: repeats: expected a positive integer`);
     cfg.repeats = json.repeats;
   }
   if (json.ep !== undefined) {

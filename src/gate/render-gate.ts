@@ -3,7 +3,9 @@ import type { GateReport } from './gate-checks.js';
 
 export function escapeXml(s: string): string {
   // Control characters other than tab/newline are not allowed in XML 1.0.
-  return s.replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '').replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] ?? c);
+  return s
+    .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/g, '')
+    .replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] ?? c);
 }
 
 /** JUnit XML: a testsuite 'workbench gate' with one testcase per check; failures carry the message. */
@@ -42,7 +44,10 @@ export function renderGateMarkdown(r: GateReport): string {
     '',
     '| | check | scope | baseline | candidate | threshold |',
     '| --- | --- | --- | ---: | ---: | --- |',
-    ...r.checks.map((c) => `| ${c.status === 'pass' ? '✅' : '❌'} | ${cell(c.metric)} | ${cell(c.scope)} | ${num(c.baseline)} | ${num(c.candidate)} | ${cell(c.threshold)} |`),
+    ...r.checks.map(
+      (c) =>
+        `| ${c.status === 'pass' ? '✅' : '❌'} | ${cell(c.metric)} | ${cell(c.scope)} | ${num(c.baseline)} | ${num(c.candidate)} | ${cell(c.threshold)} |`,
+    ),
     '',
   ];
   if (failed.length) {

@@ -50,7 +50,12 @@ export function classifyInput(p: string, what: string): Resolved {
   const path = resolve(p);
   if (!existsSync(path)) throw new UsageError(`--${what}: ${p}: no such file or folder`);
   if (statSync(path).isDirectory()) {
-    for (const [file, kind] of [[RESULTS_FILE, 'results'], ['run.json', 'run'], ['manifest.json', 'manifest']] as const) if (existsSync(join(path, file))) return { kind, path: kind === 'run' ? path : join(path, file) };
+    for (const [file, kind] of [
+      [RESULTS_FILE, 'results'],
+      ['run.json', 'run'],
+      ['manifest.json', 'manifest'],
+    ] as const)
+      if (existsSync(join(path, file))) return { kind, path: kind === 'run' ? path : join(path, file) };
     throw new UsageError(`--${what}: ${p}: a folder without ${RESULTS_FILE}, run.json or manifest.json`);
   }
   if (path.endsWith('.jsonl')) return { kind: 'results', path };
@@ -86,7 +91,9 @@ export function inferRole(modelPath: string, manifest: Manifest, inputNames: rea
     return spec && Object.keys(spec.inputs).sort().join(',') === key;
   });
   if (byIo.length === 1 && byIo[0]) return byIo[0];
-  throw new UsageError(`cannot tell which role ${modelPath} replaces (${byIo.length ? `inputs match ${byIo.join(', ')}` : 'no role name in the file name and no role with its input names'}); pass --role`);
+  throw new UsageError(
+    `cannot tell which role ${modelPath} replaces (${byIo.length ? `inputs match ${byIo.join(', ')}` : 'no role name in the file name and no role with its input names'}); pass --role`,
+  );
 }
 
 interface Side {
@@ -98,7 +105,7 @@ interface Side {
 
 function fromResults(path: string, baseline: boolean): Side {
   const results = readResults(path).results.filter((r) => r.status === 'ok' && r.metrics);
-  const pick = baseline ? (results.find((r) => r.baseline) ?? results[0]) : results.filter((r) => !r.baseline).pop() ?? results[0];
+  const pick = baseline ? (results.find((r) => r.baseline) ?? results[0]) : (results.filter((r) => !r.baseline).pop() ?? results[0]);
   if (!pick?.metrics) throw new UsageError(`${path}: no successful ${baseline ? 'baseline ' : ''}result to gate on`);
   return { label: `${path}#${pick.name}`, metrics: pick.metrics, manifest: pick.manifest, runDir: pick.metrics.runDir };
 }
@@ -111,7 +118,13 @@ function fromRun(dir: string, baselineRunDir: string | undefined): Side {
 }
 
 /** Writes a manifest equal to `baseManifest` with `role` played by `model` (I/O specs from the model). */
-export function manifestWithRole(baseManifest: string, role: Role, model: string, outDir: string, ioFromModel: { inputs: RoleSpec['inputs']; outputs: RoleSpec['outputs'] }): string {
+export function manifestWithRole(
+  baseManifest: string,
+  role: Role,
+  model: string,
+  outDir: string,
+  ioFromModel: { inputs: RoleSpec['inputs']; outputs: RoleSpec['outputs'] },
+): string {
   const base = readManifestJson(baseManifest);
   const baseDir = dirname(resolve(baseManifest));
   mkdirSync(outDir, { recursive: true });
@@ -155,7 +168,10 @@ function checkInputs(o: GateOptions): { b: Resolved; c: Resolved; base?: Side; c
   const cand = c.kind === 'results' ? fromResults(c.path, false) : undefined;
   if (c.kind !== 'model') return { b, c, ...(base ? { base } : {}), ...(cand ? { cand } : {}) };
   const baseManifest = base ? base.manifest : b.path;
-  if (!baseManifest || !existsSync(baseManifest)) throw new UsageError(`the baseline (${base?.label ?? b.path}) names no manifest on this machine, so a model file cannot replace one of its roles; give the baseline as a manifest`);
+  if (!baseManifest || !existsSync(baseManifest))
+    throw new UsageError(
+      `the baseline (${base?.label ?? b.path}) names no manifest on this machine, so a model file cannot replace one of its roles; give the baseline as a manifest`,
+    );
   // Read whole (weights included): a truncated or corrupt candidate is refused before any run.
   const model = readModel(c.path).model;
   const manifest = readManifestJson(baseManifest);

@@ -88,7 +88,10 @@ export class StreamResampler {
   private inputLen = 0;
   private produced = 0;
 
-  constructor(readonly fromRate: number, readonly toRate: number) {
+  constructor(
+    readonly fromRate: number,
+    readonly toRate: number,
+  ) {
     this.d = designResampler(fromRate, toRate);
   }
 

@@ -127,7 +127,8 @@ export function builderSourceHash(): string {
   const here = dirname(fileURLToPath(import.meta.url));
   const files: string[] = [];
   listSources(here, files);
-  for (const f of ['builder', 'rng', 'tensor']) for (const ext of ['.ts', '.js']) if (existsSync(join(here, '..', 'onnx', f + ext))) files.push(join(here, '..', 'onnx', f + ext));
+  for (const f of ['builder', 'rng', 'tensor'])
+    for (const ext of ['.ts', '.js']) if (existsSync(join(here, '..', 'onnx', f + ext))) files.push(join(here, '..', 'onnx', f + ext));
   // In a single-file bundle the sources are not there: the bundle itself is the builder's code.
   if (files.length === 0) files.push(fileURLToPath(import.meta.url));
   const h = createHash('sha256');
@@ -138,7 +139,10 @@ export function builderSourceHash(): string {
 
 /** The cache key of a reference build. */
 export function buildKey(scale: Scale, seed: number): string {
-  return createHash('sha256').update(JSON.stringify({ scale, seed, builder: builderSourceHash() })).digest('hex').slice(0, 32);
+  return createHash('sha256')
+    .update(JSON.stringify({ scale, seed, builder: builderSourceHash() }))
+    .digest('hex')
+    .slice(0, 32);
 }
 
 function isUpToDate(manifestPath: string, key: string): Manifest | undefined {

@@ -193,7 +193,11 @@ export function concat(b: GraphBuilder, xs: Value[], axis: number): Value {
 
 /** Nearest-neighbour upsampling by integer factors per axis (Resize, opset ≥ 13 form). */
 export function upsampleNearest(b: GraphBuilder, x: Value, scales: number[]): Value {
-  return b.op('Resize', [x, undefined, b.constFloat('scales', scales)], { mode: 'nearest', coordinate_transformation_mode: 'asymmetric', nearest_mode: 'floor' });
+  return b.op('Resize', [x, undefined, b.constFloat('scales', scales)], {
+    mode: 'nearest',
+    coordinate_transformation_mode: 'asymmetric',
+    nearest_mode: 'floor',
+  });
 }
 
 export interface AttentionShape {

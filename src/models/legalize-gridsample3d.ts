@@ -40,7 +40,15 @@ export const DEFAULTS = LEGALIZE_GRIDSAMPLE3D_DEFAULTS;
 export const MIN_SOURCE_OPSET = 13;
 
 const REDUCE_AXES_TO_INPUT_18 = new Set([
-  'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceSumSquare',
+  'ReduceMean',
+  'ReduceMax',
+  'ReduceMin',
+  'ReduceProd',
+  'ReduceL1',
+  'ReduceL2',
+  'ReduceLogSum',
+  'ReduceLogSumExp',
+  'ReduceSumSquare',
 ]);
 
 const dec = new TextDecoder();
@@ -75,7 +83,11 @@ function gridSampleAttributes(n: Node): AttributeEntry[] {
     if (e.name === 'mode' || e.name === 'interpolation_mode') {
       const s = stringOf(a);
       const m = s !== undefined ? MODES[s] : MODE_CODES[intOf(n, a, e.name)];
-      if (!m) fail(n, `attribute '${e.name}' = ${s ?? String(a.type === 'int' ? a.value : a.type)} is not a known interpolation mode (bilinear, nearest, bicubic or 0/1/2)`);
+      if (!m)
+        fail(
+          n,
+          `attribute '${e.name}' = ${s ?? String(a.type === 'int' ? a.value : a.type)} is not a known interpolation mode (bilinear, nearest, bicubic or 0/1/2)`,
+        );
       mode = m;
     } else if (e.name === 'padding_mode') {
       const s = stringOf(a);
@@ -138,12 +150,12 @@ function migrateNode(g: Graph, n: Node, from: number, to: number, name: (b: stri
     const s = mode ? stringOf(mode.attr) : undefined;
     if (mode && s !== undefined) mode.attr = { type: 'string', value: enc.encode(MODES[s] ?? s) };
   } else if (n.opType === 'RoiAlign' && crosses(16)) {
-    if (!n.attr('coordinate_transformation_mode')) n.attributes.push({ name: 'coordinate_transformation_mode', attr: { type: 'string', value: enc.encode('output_half_pixel') } });
+    if (!n.attr('coordinate_transformation_mode'))
+      n.attributes.push({ name: 'coordinate_transformation_mode', attr: { type: 'string', value: enc.encode('output_half_pixel') } });
   } else if (n.opType === 'GroupNormalization' && from < 18) {
     fail(n, `GroupNormalization does not exist at opset ${from} (introduced in 18); the model is invalid`);
   }
 }
-
 
 /**
  * Rewrites every default-domain `GridSample3D` into `GridSample` and raises the default opset to

@@ -27,7 +27,8 @@ const isObject = (x: unknown): x is Record<string, unknown> => typeof x === 'obj
 
 function checkTensorSpec(file: string, field: string, s: unknown): void {
   if (!isObject(s)) throw new ManifestError(file, field, 'expected an object { type, shape }');
-  if (typeof s.type !== 'string' || !ELEM.includes(s.type)) throw new ManifestError(file, `${field}.type`, `'${String(s.type)}' is not one of ${ELEM.join(', ')}`);
+  if (typeof s.type !== 'string' || !ELEM.includes(s.type))
+    throw new ManifestError(file, `${field}.type`, `'${String(s.type)}' is not one of ${ELEM.join(', ')}`);
   if (!Array.isArray(s.shape) || !s.shape.every((d) => (typeof d === 'number' && Number.isInteger(d) && d >= 0) || (typeof d === 'string' && d !== '')))
     throw new ManifestError(file, `${field}.shape`, 'expected an array of non-negative integers and dim names');
 }
@@ -37,10 +38,12 @@ function checkRoleShape(file: string, role: string, r: unknown): asserts r is Ro
   if (!isObject(r)) throw new ManifestError(file, at, 'expected an object { file, component, calls, inputs, outputs }');
   if (typeof r.file !== 'string' || r.file === '') throw new ManifestError(file, `${at}.file`, 'expected a path to an .onnx file (relative to the manifest)');
   if (r.component !== 'ditto' && r.component !== 'xtts') throw new ManifestError(file, `${at}.component`, `'${String(r.component)}' is not 'ditto' or 'xtts'`);
-  if (typeof r.calls !== 'string' || !CALLS.includes(r.calls)) throw new ManifestError(file, `${at}.calls`, `'${String(r.calls)}' is not one of ${CALLS.join(', ')}`);
+  if (typeof r.calls !== 'string' || !CALLS.includes(r.calls))
+    throw new ManifestError(file, `${at}.calls`, `'${String(r.calls)}' is not one of ${CALLS.join(', ')}`);
   for (const side of ['inputs', 'outputs'] as const) {
     const io = r[side];
-    if (!isObject(io) || Object.keys(io).length === 0) throw new ManifestError(file, `${at}.${side}`, 'expected a non-empty map of tensor name → { type, shape }');
+    if (!isObject(io) || Object.keys(io).length === 0)
+      throw new ManifestError(file, `${at}.${side}`, 'expected a non-empty map of tensor name → { type, shape }');
     for (const [name, s] of Object.entries(io)) checkTensorSpec(file, `${at}.${side}.${name}`, s);
   }
   if (r.profileDims !== undefined && (!isObject(r.profileDims) || !Object.values(r.profileDims).every((v) => typeof v === 'number' && v > 0)))
@@ -54,7 +57,11 @@ function compareSpec(file: string, field: string, want: TensorSpec, actual: Valu
   if (got.type !== want.type) throw new ManifestError(file, `${field}.type`, `the model has ${got.type}, the manifest says ${want.type}`);
   if (!known.shape) return;
   if (got.shape.length !== want.shape.length)
-    throw new ManifestError(file, `${field}.shape`, `the model has rank ${got.shape.length} [${got.shape.join(', ')}], the manifest says [${want.shape.join(', ')}]`);
+    throw new ManifestError(
+      file,
+      `${field}.shape`,
+      `the model has rank ${got.shape.length} [${got.shape.join(', ')}], the manifest says [${want.shape.join(', ')}]`,
+    );
   want.shape.forEach((d, i) => {
     const g = known.shape?.[i];
     if (typeof d === 'number' && typeof g === 'number' && d !== g)
@@ -106,7 +113,9 @@ export function loadManifest(path: string, options: LoadManifestOptions = {}): M
   if (raw.source !== 'reference' && raw.source !== 'export') throw new ManifestError(path, 'source', `'${String(raw.source)}' is not 'reference' or 'export'`);
   if (!isObject(raw.roles)) throw new ManifestError(path, 'roles', 'expected a map of role → spec');
   if (raw.config !== undefined && !isObject(raw.config)) throw new ManifestError(path, 'config', 'expected an object of pipeline constants');
-  for (const k of Object.keys(raw.roles)) if (!(MANIFEST_ROLES as readonly string[]).includes(k)) throw new ManifestError(path, `roles.${k}`, `unknown role (roles are: ${MANIFEST_ROLES.join(', ')})`);
+  for (const k of Object.keys(raw.roles))
+    if (!(MANIFEST_ROLES as readonly string[]).includes(k))
+      throw new ManifestError(path, `roles.${k}`, `unknown role (roles are: ${MANIFEST_ROLES.join(', ')})`);
   const roles: Partial<Record<Role, RoleSpec>> = {};
   for (const role of options.requiredRoles ?? ALL_ROLES)
     if (!(role in raw.roles)) throw new ManifestError(path, `roles.${role}`, 'missing: the pipeline needs this role');
@@ -120,7 +129,8 @@ export function loadManifest(path: string, options: LoadManifestOptions = {}): M
     roles[role as Role] = { ...r, file: abs };
   }
   const config = { ...REAL_PIPELINE_CONFIG, ...(raw.config ?? {}) } as Manifest['config'];
-  for (const [k, v] of Object.entries(config)) if (typeof v !== 'number') throw new ManifestError(path, `config.${k}`, `expected a number, got ${JSON.stringify(v)}`);
+  for (const [k, v] of Object.entries(config))
+    if (typeof v !== 'number') throw new ManifestError(path, `config.${k}`, `expected a number, got ${JSON.stringify(v)}`);
   const m: Manifest = { ...(raw as unknown as Manifest), roles, config };
   if (typeof raw.vocab === 'string') {
     const v = isAbsolute(raw.vocab) ? raw.vocab : resolve(dir, raw.vocab);

@@ -4,15 +4,7 @@
  * users write their own to point roles at real exports. Paths are relative to the manifest's folder.
  */
 
-export const DITTO_ROLES = [
-  'hubert',
-  'lmdm',
-  'appearance_extractor',
-  'motion_extractor',
-  'stitch_network',
-  'warp_network',
-  'decoder',
-] as const;
+export const DITTO_ROLES = ['hubert', 'lmdm', 'appearance_extractor', 'motion_extractor', 'stitch_network', 'warp_network', 'decoder'] as const;
 
 export const XTTS_ROLES = ['cond_encoder', 'speaker_encoder', 'gpt_prefill', 'gpt_decode', 'hifigan'] as const;
 

@@ -28,7 +28,9 @@ export function fs(value: number[]): Attribute {
 }
 
 function isAttribute(a: AttrInput): a is Attribute {
-  return typeof a === 'object' && !(a instanceof Graph) && !Array.isArray(a) && 'type' in a && typeof (a as { type: unknown }).type === 'string' && !('dims' in a);
+  return (
+    typeof a === 'object' && !(a instanceof Graph) && !Array.isArray(a) && 'type' in a && typeof (a as { type: unknown }).type === 'string' && !('dims' in a)
+  );
 }
 
 const enc = new TextEncoder();
@@ -130,7 +132,8 @@ export class GraphBuilder {
         this.names.add(name);
       } else out = this.op('Identity', [v], {}, { outputName: name });
     }
-    if (shape || !out.type) out.type = { kind: 'tensor', elemType: v.type?.kind === 'tensor' ? v.type.elemType : DataType.FLOAT, ...(shape ? { shape: [...shape] } : {}) };
+    if (shape || !out.type)
+      out.type = { kind: 'tensor', elemType: v.type?.kind === 'tensor' ? v.type.elemType : DataType.FLOAT, ...(shape ? { shape: [...shape] } : {}) };
     this.graph.outputs.push(out);
     return out;
   }
@@ -170,7 +173,12 @@ export class GraphBuilder {
 
   /** Adds a node; returns its single output, or all outputs when `outputs` > 1. */
   op(opType: string, inputs: (Value | undefined)[], attrs?: Record<string, AttrInput>, opts?: { name?: string; domain?: string; outputName?: string }): Value;
-  op(opType: string, inputs: (Value | undefined)[], attrs: Record<string, AttrInput>, opts: { name?: string; domain?: string; outputs: number; outputNames?: string[] }): Value[];
+  op(
+    opType: string,
+    inputs: (Value | undefined)[],
+    attrs: Record<string, AttrInput>,
+    opts: { name?: string; domain?: string; outputs: number; outputNames?: string[] },
+  ): Value[];
   op(
     opType: string,
     inputs: (Value | undefined)[],

@@ -65,7 +65,7 @@ export function countParameters(g: Graph): { count: number; bytes: number } {
       let n = 1;
       for (const d of t.dims) n *= d;
       count += n;
-      bytes += t.data.length > 0 ? t.data.length : t.external?.length ?? byteSize(t.dataType, n);
+      bytes += t.data.length > 0 ? t.data.length : (t.external?.length ?? byteSize(t.dataType, n));
     }
   });
   return { count, bytes };
@@ -98,7 +98,13 @@ export function cloneGraph(g: Graph, outer?: Graph, map: Map<Value, Value> = new
   c.initializers = g.initializers.map(v);
   c.inputs = g.inputs.map(v);
   for (const n of g.nodes) {
-    const m = new Node(n.opType, n.name, n.inputs.map((x) => (x ? v(x) : undefined)), [], n.domain);
+    const m = new Node(
+      n.opType,
+      n.name,
+      n.inputs.map((x) => (x ? v(x) : undefined)),
+      [],
+      n.domain,
+    );
     m.outputs = n.outputs.map((x) => {
       if (!x) return undefined;
       const y = v(x);

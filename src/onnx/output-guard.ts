@@ -45,7 +45,9 @@ export function guardOutputs(outputs: readonly GuardedOutput[], inputs: readonly
   for (const o of outputs)
     for (const i of inputs)
       if (isSameFile(o.path, i))
-        throw new UsageError(`${o.path}: refusing to overwrite the input${i === o.path ? '' : ` '${i}'`} (${o.what} is the same file); choose another output path`);
+        throw new UsageError(
+          `${o.path}: refusing to overwrite the input${i === o.path ? '' : ` '${i}'`} (${o.what} is the same file); choose another output path`,
+        );
 }
 
 /** The files `writeModel(model, output)` may create or replace: the model and its `<basename>.data`. */

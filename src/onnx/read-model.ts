@@ -48,7 +48,11 @@ function openModelFile(path: string): number {
     fd = openSync(path, 'r');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new ModelFormatError(path, 'file', code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected an .onnx file' : `cannot open (${code ?? String(e)})`);
+    throw new ModelFormatError(
+      path,
+      'file',
+      code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory, expected an .onnx file' : `cannot open (${code ?? String(e)})`,
+    );
   }
   // Linux opens a directory for reading; only the first read fails (EISDIR, without the path).
   if (fstatSync(fd).isDirectory()) {
@@ -95,11 +99,19 @@ function wrapDecodeError(e: unknown, path: string): Error {
 
 export function checkVersions(model: Model, path: string): void {
   if (model.irVersion > MAX_IR_VERSION)
-    throw new ModelFormatError(path, 'ir_version', `IR version ${model.irVersion} is newer than ONNX Runtime 1.29 accepts (at most ${MAX_IR_VERSION}); re-export with ir_version=${MAX_IR_VERSION} or lower`);
+    throw new ModelFormatError(
+      path,
+      'ir_version',
+      `IR version ${model.irVersion} is newer than ONNX Runtime 1.29 accepts (at most ${MAX_IR_VERSION}); re-export with ir_version=${MAX_IR_VERSION} or lower`,
+    );
   if (model.irVersion < 1) throw new ModelFormatError(path, 'ir_version', `invalid IR version ${model.irVersion}`);
   for (const o of model.opsetImports) {
     if ((o.domain === '' || o.domain === 'ai.onnx') && o.version > MAX_DEFAULT_OPSET)
-      throw new ModelFormatError(path, 'opset_import', `default-domain opset ${o.version} is newer than ONNX Runtime 1.29 implements (at most ${MAX_DEFAULT_OPSET})`);
+      throw new ModelFormatError(
+        path,
+        'opset_import',
+        `default-domain opset ${o.version} is newer than ONNX Runtime 1.29 implements (at most ${MAX_DEFAULT_OPSET})`,
+      );
   }
 }
 
@@ -129,7 +141,11 @@ function loadExternal(modelPath: string, tensors: Tensor[], load: boolean | 'laz
       const ext = t.external;
       if (!ext) continue;
       if (isAbsolute(ext.location) || ext.location.split(/[\\/]/).includes('..'))
-        throw new ModelFormatError(modelPath, `tensor '${t.name}'.external_data.location`, `'${ext.location}' must be a relative path inside the model's folder`);
+        throw new ModelFormatError(
+          modelPath,
+          `tensor '${t.name}'.external_data.location`,
+          `'${ext.location}' must be a relative path inside the model's folder`,
+        );
       const file = resolve(base, ext.location);
       let size = files.get(ext.location);
       if (size === undefined) {
@@ -142,11 +158,19 @@ function loadExternal(modelPath: string, tensors: Tensor[], load: boolean | 'laz
       }
       const length = ext.length >= 0 ? ext.length : size - ext.offset;
       if (ext.offset + length > size)
-        throw new ModelFormatError(modelPath, `tensor '${t.name}'.external_data`, `offset ${ext.offset} + length ${length} is past the end of '${ext.location}' (${size} bytes)`);
+        throw new ModelFormatError(
+          modelPath,
+          `tensor '${t.name}'.external_data`,
+          `offset ${ext.offset} + length ${length} is past the end of '${ext.location}' (${size} bytes)`,
+        );
       ext.length = length;
       const need = byteSize(t.dataType, elementCount(t.dims));
       if (bitsPerElement(t.dataType) > 0 && need !== length)
-        throw new ModelFormatError(modelPath, `tensor '${t.name}'`, `dims [${t.dims.join(', ')}] make ${need} bytes of ${dataTypeName(t.dataType)}, but its external data in '${ext.location}' is ${length} bytes`);
+        throw new ModelFormatError(
+          modelPath,
+          `tensor '${t.name}'`,
+          `dims [${t.dims.join(', ')}] make ${need} bytes of ${dataTypeName(t.dataType)}, but its external data in '${ext.location}' is ${length} bytes`,
+        );
       if (!load) continue;
       if (load === 'lazy') {
         deferExternalData(t, { file, offset: ext.offset, length });

@@ -13,7 +13,8 @@ function bytesOf(a: Typed): Uint8Array {
 export function makeTensor(name: string, dataType: number, dims: readonly number[], data: Typed | Uint8Array): Tensor {
   const bytes = data instanceof Uint8Array ? data : bytesOf(data);
   const expect = byteSize(dataType, elementCount(dims));
-  if (bytes.length !== expect) throw new RangeError(`tensor '${name}': ${bytes.length} bytes for dims [${dims.join(',')}] of type ${dataType}, expected ${expect}`);
+  if (bytes.length !== expect)
+    throw new RangeError(`tensor '${name}': ${bytes.length} bytes for dims [${dims.join(',')}] of type ${dataType}, expected ${expect}`);
   return { name, dataType, dims: [...dims], data: bytes, storage: 'raw' };
 }
 
@@ -76,19 +77,42 @@ export function readNumbers(t: Tensor): number[] {
   const out: number[] = new Array<number>(n);
   for (let i = 0; i < n; i++) {
     switch (t.dataType) {
-      case DataType.INT64: out[i] = Number(dv.getBigInt64(i * 8, true)); break;
-      case DataType.UINT64: out[i] = Number(dv.getBigUint64(i * 8, true)); break;
-      case DataType.INT32: out[i] = dv.getInt32(i * 4, true); break;
-      case DataType.UINT32: out[i] = dv.getUint32(i * 4, true); break;
-      case DataType.INT16: out[i] = dv.getInt16(i * 2, true); break;
-      case DataType.UINT16: out[i] = dv.getUint16(i * 2, true); break;
-      case DataType.INT8: out[i] = dv.getInt8(i); break;
+      case DataType.INT64:
+        out[i] = Number(dv.getBigInt64(i * 8, true));
+        break;
+      case DataType.UINT64:
+        out[i] = Number(dv.getBigUint64(i * 8, true));
+        break;
+      case DataType.INT32:
+        out[i] = dv.getInt32(i * 4, true);
+        break;
+      case DataType.UINT32:
+        out[i] = dv.getUint32(i * 4, true);
+        break;
+      case DataType.INT16:
+        out[i] = dv.getInt16(i * 2, true);
+        break;
+      case DataType.UINT16:
+        out[i] = dv.getUint16(i * 2, true);
+        break;
+      case DataType.INT8:
+        out[i] = dv.getInt8(i);
+        break;
       case DataType.UINT8:
-      case DataType.BOOL: out[i] = dv.getUint8(i); break;
-      case DataType.FLOAT: out[i] = dv.getFloat32(i * 4, true); break;
-      case DataType.DOUBLE: out[i] = dv.getFloat64(i * 8, true); break;
-      case DataType.FLOAT16: out[i] = float16ToFloat32(new Uint16Array([dv.getUint16(i * 2, true)]))[0] ?? 0; break;
-      default: throw new RangeError(`tensor '${t.name}': cannot read values of data type ${t.dataType}`);
+      case DataType.BOOL:
+        out[i] = dv.getUint8(i);
+        break;
+      case DataType.FLOAT:
+        out[i] = dv.getFloat32(i * 4, true);
+        break;
+      case DataType.DOUBLE:
+        out[i] = dv.getFloat64(i * 8, true);
+        break;
+      case DataType.FLOAT16:
+        out[i] = float16ToFloat32(new Uint16Array([dv.getUint16(i * 2, true)]))[0] ?? 0;
+        break;
+      default:
+        throw new RangeError(`tensor '${t.name}': cannot read values of data type ${t.dataType}`);
     }
   }
   return out;

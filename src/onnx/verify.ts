@@ -26,10 +26,12 @@ function definedIn(g: Graph, seenNames: Map<string, Value>, where: string): Set<
   };
   for (const v of g.initializers) define(v, undefined);
   for (const v of g.inputs) if (!defined.has(v)) define(v, undefined);
-  for (const n of g.nodes) for (const o of n.outputs) if (o) {
-    if (defined.has(o)) throw new GraphInvariantError(n.name || n.opType, o.name, `output '${o.name}' is also a graph input or initializer`, where);
-    define(o, n);
-  }
+  for (const n of g.nodes)
+    for (const o of n.outputs)
+      if (o) {
+        if (defined.has(o)) throw new GraphInvariantError(n.name || n.opType, o.name, `output '${o.name}' is also a graph input or initializer`, where);
+        define(o, n);
+      }
   return defined;
 }
 
@@ -66,7 +68,12 @@ export function verifyGraph(g: Graph, where = '', outerVisible: Set<Value> = new
     for (const n of pending) {
       for (const v of n.inputs) {
         if (v && !defined.has(v) && !outerVisible.has(v))
-          throw new GraphInvariantError(n.name || n.opType, v.name, `input '${v.name}' is not produced by any node, not a graph input and not an initializer`, at);
+          throw new GraphInvariantError(
+            n.name || n.opType,
+            v.name,
+            `input '${v.name}' is not produced by any node, not a graph input and not an initializer`,
+            at,
+          );
       }
     }
     const first = [...pending][0] as Node;

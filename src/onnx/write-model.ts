@@ -155,7 +155,9 @@ export function writeModel(model: Model, path: string, options: WriteOptions = {
     const encoded = encodeModel(model, placer ? { placeExternal: placer } : {});
     encodedLength = encoded.length;
     if (encoded.length > PROTO_LIMIT)
-      throw new UsageError(`${path}: the model would be ${(encoded.length / 2 ** 30).toFixed(2)} GiB inside one protobuf, over the 2 GiB limit: write it with external data (--external-data)`);
+      throw new UsageError(
+        `${path}: the model would be ${(encoded.length / 2 ** 30).toFixed(2)} GiB inside one protobuf, over the 2 GiB limit: write it with external data (--external-data)`,
+      );
     writeChunks(tmpModel, encoded);
     if (own && own.tensors > 0) own.close();
     else if (own) {

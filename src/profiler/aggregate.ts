@@ -186,8 +186,7 @@ export function aggregateTrace(trace: ParsedTrace, options: AggregateOptions): T
   const source = options.timeSource ?? 'node';
   const warm = Math.max(0, Math.floor(options.warmupRuns));
   const { runOf, runCount, runsFrom } = runIndex(trace);
-  if (runCount <= warm)
-    throw new UsageError(`${trace.file}: the trace has ${runCount} run(s); cannot drop ${warm} warm-up run(s) and keep any`);
+  if (runCount <= warm) throw new UsageError(`${trace.file}: the trace has ${runCount} run(s); cannot drop ${warm} warm-up run(s) and keep any`);
   const counted: number[] = [];
   for (let r = warm; r < runCount; r++) counted.push(r);
   const slot = new Map<number, number>(counted.map((r, i) => [r, i]));

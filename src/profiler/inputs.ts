@@ -64,11 +64,17 @@ export function parseInputsOption(value: string | undefined): InputOverrides {
     }
     return fromJson(raw, value);
   }
-  for (const part of value.split(',').map((s) => s.trim()).filter(Boolean)) {
+  for (const part of value
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)) {
     const colon = part.lastIndexOf(':');
     const eq = part.indexOf('=');
     if (colon > 0) {
-      const dims = part.slice(colon + 1).split('x').map((d) => Number(d));
+      const dims = part
+        .slice(colon + 1)
+        .split('x')
+        .map((d) => Number(d));
       if (dims.some((d) => !Number.isInteger(d) || d < 0)) throw new UsageError(`--inputs: '${part}': dims must be non-negative integers like 1x3x64x64`);
       o.shapes[part.slice(0, colon)] = dims;
     } else if (eq > 0) {
@@ -151,7 +157,12 @@ export function resolveDims(shape: readonly (number | string | undefined)[], dim
 }
 
 /** Builds the plan for a model's inputs (ORT metadata or a manifest's contract) with the given overrides. */
-export function planInputs(inputs: readonly { name: string; type?: string; shape?: readonly (number | string | undefined)[] }[], o: InputOverrides, seed: number, where: string): { plan: InputPlanEntry[]; warnings: string[] } {
+export function planInputs(
+  inputs: readonly { name: string; type?: string; shape?: readonly (number | string | undefined)[] }[],
+  o: InputOverrides,
+  seed: number,
+  where: string,
+): { plan: InputPlanEntry[]; warnings: string[] } {
   const warnings: string[] = [];
   const plan = inputs.map((io, i): InputPlanEntry => {
     const given = o.data[io.name];

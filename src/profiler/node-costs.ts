@@ -16,12 +16,32 @@ export type { CostNode, NodeCost, TensorShape };
 export type CostFn = (node: CostNode, inputs: (TensorShape | undefined)[], outputs: (TensorShape | undefined)[], isParam: boolean[]) => NodeCost;
 
 const TRACE_TYPES: Record<string, number> = {
-  float: DataType.FLOAT, float32: DataType.FLOAT, double: DataType.DOUBLE, float64: DataType.DOUBLE,
-  mlfloat16: DataType.FLOAT16, float16: DataType.FLOAT16, half: DataType.FLOAT16, bfloat16: DataType.BFLOAT16,
-  int8: DataType.INT8, uint8: DataType.UINT8, int16: DataType.INT16, uint16: DataType.UINT16, int32: DataType.INT32,
-  uint32: DataType.UINT32, int64: DataType.INT64, uint64: DataType.UINT64, bool: DataType.BOOL, string: DataType.STRING,
-  float8e4m3fn: DataType.FLOAT8E4M3FN, float8e4m3fnuz: DataType.FLOAT8E4M3FNUZ, float8e5m2: DataType.FLOAT8E5M2,
-  float8e5m2fnuz: DataType.FLOAT8E5M2FNUZ, int4: DataType.INT4, uint4: DataType.UINT4, int4x2: DataType.INT4, uint4x2: DataType.UINT4,
+  float: DataType.FLOAT,
+  float32: DataType.FLOAT,
+  double: DataType.DOUBLE,
+  float64: DataType.DOUBLE,
+  mlfloat16: DataType.FLOAT16,
+  float16: DataType.FLOAT16,
+  half: DataType.FLOAT16,
+  bfloat16: DataType.BFLOAT16,
+  int8: DataType.INT8,
+  uint8: DataType.UINT8,
+  int16: DataType.INT16,
+  uint16: DataType.UINT16,
+  int32: DataType.INT32,
+  uint32: DataType.UINT32,
+  int64: DataType.INT64,
+  uint64: DataType.UINT64,
+  bool: DataType.BOOL,
+  string: DataType.STRING,
+  float8e4m3fn: DataType.FLOAT8E4M3FN,
+  float8e4m3fnuz: DataType.FLOAT8E4M3FNUZ,
+  float8e5m2: DataType.FLOAT8E5M2,
+  float8e5m2fnuz: DataType.FLOAT8E5M2FNUZ,
+  int4: DataType.INT4,
+  uint4: DataType.UINT4,
+  int4x2: DataType.INT4,
+  uint4x2: DataType.UINT4,
 };
 
 /** ONNX DataType of an element type name as ORT writes it in traces ('float', 'MLFloat16', 'int64', …). */
@@ -42,20 +62,46 @@ function shapeBytes(s: TensorShape | undefined): number {
 
 /** Op types ORT's optimizers create that the cost model knows under their base op. */
 const FUSED_BASE: Record<string, string> = {
-  FusedConv: 'Conv', NhwcConv: 'Conv', NhwcFusedConv: 'Conv', FusedGemm: 'Gemm', TransposeMatMul: 'MatMul',
+  FusedConv: 'Conv',
+  NhwcConv: 'Conv',
+  NhwcFusedConv: 'Conv',
+  FusedGemm: 'Gemm',
+  TransposeMatMul: 'MatMul',
 };
 
 /** Op types that exist only after ORT's fusions. */
 const FUSED_OPS = new Set([
-  ...Object.keys(FUSED_BASE), 'FusedMatMul', 'BiasGelu', 'FastGelu', 'QuickGelu', 'SkipLayerNormalization',
-  'SkipSimplifiedLayerNormalization', 'BiasAdd', 'BiasSoftmax', 'BiasSplitGelu', 'EmbedLayerNormalization',
+  ...Object.keys(FUSED_BASE),
+  'FusedMatMul',
+  'BiasGelu',
+  'FastGelu',
+  'QuickGelu',
+  'SkipLayerNormalization',
+  'SkipSimplifiedLayerNormalization',
+  'BiasAdd',
+  'BiasSoftmax',
+  'BiasSplitGelu',
+  'EmbedLayerNormalization',
 ]);
 
 /** Contrib ops (com.microsoft) that can appear in a trace after fusion. */
 const CONTRIB = new Set([
-  ...FUSED_OPS, 'Attention', 'MultiHeadAttention', 'GroupQueryAttention', 'MatMulNBits', 'Gelu', 'BiasSplitGelu',
-  'SimplifiedLayerNormalization', 'RotaryEmbedding', 'EmbedLayerNormalization', 'DynamicQuantizeMatMul', 'MatMulIntegerToFloat',
-  'QOrderedMatMul', 'GridSample', 'GatherBlockQuantized', 'QuickGelu',
+  ...FUSED_OPS,
+  'Attention',
+  'MultiHeadAttention',
+  'GroupQueryAttention',
+  'MatMulNBits',
+  'Gelu',
+  'BiasSplitGelu',
+  'SimplifiedLayerNormalization',
+  'RotaryEmbedding',
+  'EmbedLayerNormalization',
+  'DynamicQuantizeMatMul',
+  'MatMulIntegerToFloat',
+  'QOrderedMatMul',
+  'GridSample',
+  'GatherBlockQuantized',
+  'QuickGelu',
 ]);
 
 /** Every node of a graph and its subgraphs, by name. */
@@ -115,12 +161,11 @@ export function costTracedNode(n: TracedNodeInfo, graphNodes: Map<string, Node>,
   const renamed = matched && g !== undefined && g.name !== n.name;
   const fused = !/^Memcpy/.test(n.opType) && (!matched || renamed || FUSED_OPS.has(n.opType) || !graphOpTypes.has(n.opType));
   const base = FUSED_BASE[n.opType];
-  const view: CostNode = matched && g
-    ? { opType: base ?? g.opType, domain: base ? '' : g.domain, attr: (name) => g.attr(name) }
-    : { opType: base ?? n.opType, domain: base ? '' : CONTRIB.has(n.opType) ? 'com.microsoft' : '', attr: () => undefined };
-  const isParam = matched && g
-    ? inputs.map((_, i) => g.inputs[i]?.initializer !== undefined)
-    : inferParams(inputs, n.parameterBytes);
+  const view: CostNode =
+    matched && g
+      ? { opType: base ?? g.opType, domain: base ? '' : g.domain, attr: (name) => g.attr(name) }
+      : { opType: base ?? n.opType, domain: base ? '' : CONTRIB.has(n.opType) ? 'com.microsoft' : '', attr: () => undefined };
+  const isParam = matched && g ? inputs.map((_, i) => g.inputs[i]?.initializer !== undefined) : inferParams(inputs, n.parameterBytes);
   let perm: number[] | undefined;
   if (matched && g && n.opType === 'Transpose') {
     const a = g.attr('perm');

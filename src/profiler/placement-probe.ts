@@ -25,7 +25,12 @@ export interface PlacementProbeOptions {
 export async function probePlacement(model: string | Uint8Array, ep: PlacementTarget, o: PlacementProbeOptions = {}): Promise<NodePlacement[]> {
   const dir = mkdtempSync(join(tmpdir(), 'wb-placement-'));
   try {
-    const s = await createSession(model, { ep, enableProfiling: true, profileFilePrefix: join(dir, 'placement'), ...(o.deviceId !== undefined ? { deviceId: o.deviceId } : {}) });
+    const s = await createSession(model, {
+      ep,
+      enableProfiling: true,
+      profileFilePrefix: join(dir, 'placement'),
+      ...(o.deviceId !== undefined ? { deviceId: o.deviceId } : {}),
+    });
     let file: string | undefined;
     try {
       const where = typeof model === 'string' ? model : 'model';

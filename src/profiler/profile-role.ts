@@ -44,7 +44,7 @@ const METHOD_TEXT: Record<MethodInfo['nodeTime'], string> = {
 const CUPTI_INJECTION_TEXT =
   "CUDA EP with CUPTI (injection library libcupti_trace.so, no launch blocking): each node's time is the GPU time " +
   '(CUPTI timestamps) of the kernels, copies and memsets it launched; each GPU record is tied to its launch call by ' +
-  "correlationId and the launch call to the node whose _kernel_time interval contains it, after aligning the CUPTI clock " +
+  'correlationId and the launch call to the node whose _kernel_time interval contains it, after aligning the CUPTI clock ' +
   'with the ORT trace (profiler/cupti/). CPU nodes keep their host time. Coverage sums per node max(host launch time, ' +
   'GPU time) and compares it with the end-to-end median of a separate pass without profiling or CUPTI.';
 
@@ -139,7 +139,10 @@ export async function profileRole(t: RoleTarget, o: RoleOptions, config: Session
       },
       nodes: rows,
       opTypes,
-      flags: totalFlags(rows.map((r) => ({ name: r.name, flags: r.flags, medianMs: r.time.median })), sumOfMediansUs / 1000),
+      flags: totalFlags(
+        rows.map((r) => ({ name: r.name, flags: r.flags, medianMs: r.time.median })),
+        sumOfMediansUs / 1000,
+      ),
       memory: {
         device: deviceMem,
         host: { endToEnd: e2e.host, nodes: np.pass.host, ...(o.ep === 'cpu' && tracePeak !== undefined ? { cpuArenaPeakBytes: tracePeak } : {}) },
@@ -173,11 +176,7 @@ function roleInputs(t: RoleTarget, o: RoleOptions, warnings: string[]): { graph?
     warnings.push(`could not read the model graph (${(e as Error).message}); costs from the trace only`);
   }
   const overrides = overridesForRole(o.inputs ?? emptyOverrides(), t.role);
-  const declared = t.spec
-    ? Object.entries(t.spec.inputs).map(([name, s]) => ({ name, type: s.type, shape: s.shape }))
-    : graph
-      ? graphInputs(graph)
-      : [];
+  const declared = t.spec ? Object.entries(t.spec.inputs).map(([name, s]) => ({ name, type: s.type, shape: s.shape })) : graph ? graphInputs(graph) : [];
   const dims = { ...(t.spec?.profileDims ?? {}), ...overrides.dims };
   const { plan, warnings: w } = planInputs(declared, { ...overrides, dims }, o.seed ?? 1, t.role);
   warnings.push(...w);
@@ -192,13 +191,16 @@ async function endToEndPass(st: RoleState, base: Omit<PassJob, 'kind'>): Promise
   let watch: ReturnType<typeof watchGpuMemory> | undefined;
   let e2e: PassResult;
   try {
-    e2e = await runPassInChild({ ...base, kind: 'e2e' }, {
-      env: { ...cudaEnvFor(config), CUDA_LAUNCH_BLOCKING: '0' },
-      ...(o.launch ? { launch: o.launch } : {}),
-      onSpawn: (pid) => {
-        if (o.ep === 'cuda') watch = watchGpuMemory(pid);
+    e2e = await runPassInChild(
+      { ...base, kind: 'e2e' },
+      {
+        env: { ...cudaEnvFor(config), CUDA_LAUNCH_BLOCKING: '0' },
+        ...(o.launch ? { launch: o.launch } : {}),
+        onSpawn: (pid) => {
+          if (o.ep === 'cuda') watch = watchGpuMemory(pid);
+        },
       },
-    });
+    );
   } finally {
     const w2 = watch as ReturnType<typeof watchGpuMemory> | undefined;
     if (w2) gpuMem = await w2.stop();
@@ -215,20 +217,26 @@ async function nodePass(st: RoleState, base: Omit<PassJob, 'kind'>): Promise<Nod
   const { o, config, gpuPlan, t } = st;
   const syncLaunchPass = (): Promise<PassResult> =>
     st.child
-      ? runPassInChild({ ...base, kind: 'nodes' }, {
-        env: { ...cudaEnvFor(config), ...(o.ep === 'cuda' ? { CUDA_LAUNCH_BLOCKING: '1' } : {}) },
-        ...(o.launch ? { launch: o.launch } : {}),
-      })
+      ? runPassInChild(
+          { ...base, kind: 'nodes' },
+          {
+            env: { ...cudaEnvFor(config), ...(o.ep === 'cuda' ? { CUDA_LAUNCH_BLOCKING: '1' } : {}) },
+            ...(o.launch ? { launch: o.launch } : {}),
+          },
+        )
       : runPass({ ...base, kind: 'nodes' });
   let capture: CuptiCapture | undefined;
   let fallback = gpuPlan?.fallback;
   let pass: PassResult;
   const cuptiFile = join(st.traceDir, 'cupti.jsonl');
   if (gpuPlan?.library) {
-    pass = await runPassInChild({ ...base, kind: 'nodes' }, {
-      env: { ...cudaEnvFor(config), ...cuptiEnv(gpuPlan.library, cuptiFile) },
-      ...(o.launch ? { launch: o.launch } : {}),
-    });
+    pass = await runPassInChild(
+      { ...base, kind: 'nodes' },
+      {
+        env: { ...cudaEnvFor(config), ...cuptiEnv(gpuPlan.library, cuptiFile) },
+        ...(o.launch ? { launch: o.launch } : {}),
+      },
+    );
     let why: string | undefined;
     try {
       capture = readCuptiCapture(cuptiFile);
@@ -279,7 +287,7 @@ function nodeTimes(st: RoleState, np: NodePass, trace: ParsedTrace): NodeTimes {
     timeSource: nodeTime === 'cupti' ? 'kernel' : 'node',
     ...(att ? { timeOf: (e: TraceNodeEvent) => nodeGpuTimeUs(e, att) } : {}),
   });
-  if (trace.possiblyTruncated) warnings.push('the trace reached ORT\'s 1,000,000-event cap: later runs may be missing; use fewer --runs');
+  if (trace.possiblyTruncated) warnings.push("the trace reached ORT's 1,000,000-event cap: later runs may be missing; use fewer --runs");
   if (o.ep === 'cuda' && !trace.nodes.some((n) => n.provider === 'CUDAExecutionProvider'))
     warnings.push('no node ran on CUDAExecutionProvider although --ep cuda was asked for');
   return { trace, nodeTime, ...(att ? { att } : {}), agg };
@@ -453,13 +461,14 @@ function deviceMemory(
     if (p !== undefined) tracePeak = Math.max(tracePeak ?? 0, p);
   }
   // On the CPU the trace's mem_* fields are ORT's CPU arena: host memory, not a device's. No device figure.
-  const deviceMem: RoleProfile['memory']['device'] = o.ep === 'cpu'
-    ? { peakBytes: null, source: 'unavailable' }
-    : tracePeak !== undefined
-    ? { peakBytes: tracePeak, source: 'trace', traceArenaPeakBytes: tracePeak }
-    : gpuMem?.source === 'nvidia-smi'
-      ? { peakBytes: gpuMem.peakBytes ?? gpuMem.allProcessesPeakBytes ?? null, source: 'nvidia-smi' }
-      : { peakBytes: null, source: 'unavailable' };
+  const deviceMem: RoleProfile['memory']['device'] =
+    o.ep === 'cpu'
+      ? { peakBytes: null, source: 'unavailable' }
+      : tracePeak !== undefined
+        ? { peakBytes: tracePeak, source: 'trace', traceArenaPeakBytes: tracePeak }
+        : gpuMem?.source === 'nvidia-smi'
+          ? { peakBytes: gpuMem.peakBytes ?? gpuMem.allProcessesPeakBytes ?? null, source: 'nvidia-smi' }
+          : { peakBytes: null, source: 'unavailable' };
   if (gpuMem) deviceMem.nvidiaSmi = gpuMem;
   return { deviceMem, ...(tracePeak !== undefined ? { tracePeak } : {}) };
 }

@@ -140,4 +140,3 @@ export async function profileTarget(o: ProfileOptions): Promise<ProfileReport> {
   }
   return report;
 }
-

@@ -24,7 +24,14 @@ export interface RooflinePoint {
 }
 
 /** Places a node with `flops` and `bytes` that took `seconds` on a device's roofline. Undefined when time or bytes are 0. */
-export function rooflinePoint(flops: number, bytes: number, seconds: number, peakFlops: number, peakUnit: string, peakBytesPerS: number): RooflinePoint | undefined {
+export function rooflinePoint(
+  flops: number,
+  bytes: number,
+  seconds: number,
+  peakFlops: number,
+  peakUnit: string,
+  peakBytesPerS: number,
+): RooflinePoint | undefined {
   if (!(seconds > 0) || !(bytes > 0) || !(peakFlops > 0) || !(peakBytesPerS > 0)) return undefined;
   const intensity = flops / bytes;
   const ridge = peakFlops / peakBytesPerS;

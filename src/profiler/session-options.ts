@@ -6,10 +6,17 @@ import { UsageError } from '../errors.js';
 import type { ExecutionProvider, GraphOptimizationLevel, SessionConfig } from '../runtime/index.js';
 
 const LEVELS: Record<string, GraphOptimizationLevel> = {
-  disabled: 'disabled', disable: 'disabled', '0': 'disabled', none: 'disabled',
-  basic: 'basic', '1': 'basic',
-  extended: 'extended', '2': 'extended',
-  all: 'all', '99': 'all', '3': 'all',
+  disabled: 'disabled',
+  disable: 'disabled',
+  '0': 'disabled',
+  none: 'disabled',
+  basic: 'basic',
+  '1': 'basic',
+  extended: 'extended',
+  '2': 'extended',
+  all: 'all',
+  '99': 'all',
+  '3': 'all',
 };
 
 function bool(key: string, v: string): boolean {
@@ -49,7 +56,8 @@ export function parseSessionOptions(pairs: readonly string[], base: SessionConfi
       }
       case 'cudnn_conv_algo_search': {
         const u = v.toUpperCase();
-        if (u !== 'EXHAUSTIVE' && u !== 'HEURISTIC' && u !== 'DEFAULT') throw new UsageError(`--session-option ${key}=${v}: one of EXHAUSTIVE, HEURISTIC, DEFAULT`);
+        if (u !== 'EXHAUSTIVE' && u !== 'HEURISTIC' && u !== 'DEFAULT')
+          throw new UsageError(`--session-option ${key}=${v}: one of EXHAUSTIVE, HEURISTIC, DEFAULT`);
         c.cudnnConvAlgoSearch = u;
         break;
       }
@@ -84,8 +92,7 @@ export function parseSessionOptions(pairs: readonly string[], base: SessionConfi
         break;
       }
       default:
-        if (!key.includes('.'))
-          throw new UsageError(`--session-option '${key}' is unknown. Known: ${SESSION_OPTION_KEYS.join(', ')}`);
+        if (!key.includes('.')) throw new UsageError(`--session-option '${key}' is unknown. Known: ${SESSION_OPTION_KEYS.join(', ')}`);
         c.extra = { ...(c.extra ?? {}), [key]: v };
     }
   }

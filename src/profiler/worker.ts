@@ -84,7 +84,10 @@ export async function runPassInChild(job: PassJob, o: ChildOptions = {}): Promis
     }
     if (code !== 0 || !result) {
       const tail = output.trim().split('\n').slice(-6).join(' | ');
-      throw new RuntimeError(job.config.ep, `${job.modelPath}: the ${job.kind} pass in a child process failed (${signal ? `signal ${signal}` : `exit ${code}`}): ${tail || 'no output'}`);
+      throw new RuntimeError(
+        job.config.ep,
+        `${job.modelPath}: the ${job.kind} pass in a child process failed (${signal ? `signal ${signal}` : `exit ${code}`}): ${tail || 'no output'}`,
+      );
     }
     return result;
   } finally {

@@ -136,7 +136,6 @@ export function addChainModel(elements: number, chain: number): Model {
   return b.finish();
 }
 
-
 /**
  * Best run() times (ms) of two models with the one-element input s = value, timed interleaved (short, long,
  * short, …) on two open sessions. Interleaved, load on the machine falls on both alike. The minimum rather than the
@@ -161,7 +160,10 @@ async function timePair(
       const ta: number[] = [];
       const tb: number[] = [];
       for (let i = 0; i < warmup + runs; i++) {
-        for (const [session, times] of [[a, ta], [b, tb]] as const) {
+        for (const [session, times] of [
+          [a, ta],
+          [b, tb],
+        ] as const) {
           const t = performance.now();
           await session.run(feeds);
           if (i >= warmup) times.push(performance.now() - t);
@@ -329,11 +331,20 @@ export async function measureDevicePeaks(o: DevicePeaksOptions): Promise<DeviceP
   log(`matmul fp32 ${n}³ × ${mmChain}`);
   const mmFlops = 2 * n * n * n;
   const fp32Sheet = peaks ? (tf32 && peaks.tf32Tensor ? { v: peaks.tf32Tensor, l: 'TF32 tensor (dense)' } : { v: peaks.fp32, l: 'FP32 (non-tensor)' }) : null;
-  const matmulFp32 = await differential({
-    description: `MatMul float32 ${n}×${n}·${n}×${n}, ${mmChain} products added to a chain of 1${tf32 ? ' (TF32 allowed: ORT CUDA default)' : ''}`,
-    unit: 'FLOP/s', workPerOp: mmFlops, shortChain: 1, longChain: 1 + mmChain, make: (k) => matmulChainModel(n, k, false), value: 1 / n,
-    datasheet: fp32Sheet?.v ?? null, datasheetLabel: fp32Sheet?.l ?? null,
-  }, common);
+  const matmulFp32 = await differential(
+    {
+      description: `MatMul float32 ${n}×${n}·${n}×${n}, ${mmChain} products added to a chain of 1${tf32 ? ' (TF32 allowed: ORT CUDA default)' : ''}`,
+      unit: 'FLOP/s',
+      workPerOp: mmFlops,
+      shortChain: 1,
+      longChain: 1 + mmChain,
+      make: (k) => matmulChainModel(n, k, false),
+      value: 1 / n,
+      datasheet: fp32Sheet?.v ?? null,
+      datasheetLabel: fp32Sheet?.l ?? null,
+    },
+    common,
+  );
 
   let matmulFp16: ThroughputMeasurement;
   if (o.fp16 === false) {
@@ -354,20 +365,38 @@ export async function measureDevicePeaks(o: DevicePeaksOptions): Promise<DeviceP
     };
   } else {
     log(`matmul fp16 ${n}³ × ${mmChain}`);
-    matmulFp16 = await differential({
-      description: `MatMul float16 ${n}×${n}·${n}×${n}, ${mmChain} products added to a chain of 1`,
-      unit: 'FLOP/s', workPerOp: mmFlops, shortChain: 1, longChain: 1 + mmChain, make: (k) => matmulChainModel(n, k, true), value: 1 / n,
-      datasheet: peaks?.fp16Tensor ?? null, datasheetLabel: peaks ? 'FP16 tensor (dense)' : null,
-    }, common);
+    matmulFp16 = await differential(
+      {
+        description: `MatMul float16 ${n}×${n}·${n}×${n}, ${mmChain} products added to a chain of 1`,
+        unit: 'FLOP/s',
+        workPerOp: mmFlops,
+        shortChain: 1,
+        longChain: 1 + mmChain,
+        make: (k) => matmulChainModel(n, k, true),
+        value: 1 / n,
+        datasheet: peaks?.fp16Tensor ?? null,
+        datasheetLabel: peaks ? 'FP16 tensor (dense)' : null,
+      },
+      common,
+    );
   }
 
   const elements = Math.max(1, Math.floor(copyBytes / 4));
-  log(`copy ${(elements * 4 / 2 ** 20).toFixed(0)} MiB × ${copyChain}`);
-  const copy = await differential({
-    description: `Add of a scalar onto ${elements} floats (${(elements * 4 / 2 ** 20).toFixed(0)} MiB), ${copyChain} Adds added to a chain of 1; bytes read + written`,
-    unit: 'B/s', workPerOp: 2 * elements * 4, shortChain: 1, longChain: 1 + copyChain, make: (k) => addChainModel(elements, k), value: 1,
-    datasheet: peaks?.memoryBandwidth ?? null, datasheetLabel: peaks ? 'memory bandwidth' : null,
-  }, common);
+  log(`copy ${((elements * 4) / 2 ** 20).toFixed(0)} MiB × ${copyChain}`);
+  const copy = await differential(
+    {
+      description: `Add of a scalar onto ${elements} floats (${((elements * 4) / 2 ** 20).toFixed(0)} MiB), ${copyChain} Adds added to a chain of 1; bytes read + written`,
+      unit: 'B/s',
+      workPerOp: 2 * elements * 4,
+      shortChain: 1,
+      longChain: 1 + copyChain,
+      make: (k) => addChainModel(elements, k),
+      value: 1,
+      datasheet: peaks?.memoryBandwidth ?? null,
+      datasheetLabel: peaks ? 'memory bandwidth' : null,
+    },
+    common,
+  );
 
   const launch = await measureLaunch(o, { ...common, gpu, launchChain }, log);
 

@@ -54,7 +54,9 @@ export function gpuPerCall(role: RoleProfile, proj: RoleProjection, source: Link
       source: 'CUPTI GPU busy per run',
     };
   }
-  const which = proj.unlisted ? `${proj.nodes.filter((n) => n.sourceBound !== 'cpu').length} listed device nodes and the ${proj.unlisted.of - proj.unlisted.listed} unlisted ones (${proj.unlisted.method})` : `${dev.length} listed device nodes`;
+  const which = proj.unlisted
+    ? `${proj.nodes.filter((n) => n.sourceBound !== 'cpu').length} listed device nodes and the ${proj.unlisted.of - proj.unlisted.listed} unlisted ones (${proj.unlisted.method})`
+    : `${dev.length} listed device nodes`;
   if (srcWork > 0) return { sourceMs: srcWork, targetMs: tgtWork, source: `Σ GPU work of the ${which} (${role.method.nodeTime})` };
   return { missing: `no GPU time in the profile (${role.method.nodeTime}, no device node with work)` };
 }
@@ -68,21 +70,50 @@ export function projectRoleSeconds(
 ): { row: VariantRoleProjection; flags: string[] } {
   const base = { role: m.role, calls: m.calls, measuredSeconds: m.seconds, projected: true as const };
   if (!proj || !role) {
-    const row: VariantRoleProjection = { ...base, method: 'not-in-profile', gpuMsPerCall: null, gpuSource: 'role not in the profile', gpuSeconds: null, hostSeconds: null, ratio: 1, seconds: m.seconds };
+    const row: VariantRoleProjection = {
+      ...base,
+      method: 'not-in-profile',
+      gpuMsPerCall: null,
+      gpuSource: 'role not in the profile',
+      gpuSeconds: null,
+      hostSeconds: null,
+      ratio: 1,
+      seconds: m.seconds,
+    };
     return { row, flags: [`role ${m.role} not in the profile: kept as measured`] };
   }
   const g = gpuPerCall(role, proj, sides.source, sides.target);
   if ('missing' in g) {
-    const row: VariantRoleProjection = { ...base, method: 'per-call-ratio', gpuMsPerCall: null, gpuSource: g.missing, gpuSeconds: null, hostSeconds: null, ratio: proj.ratio, seconds: m.seconds * proj.ratio };
+    const row: VariantRoleProjection = {
+      ...base,
+      method: 'per-call-ratio',
+      gpuMsPerCall: null,
+      gpuSource: g.missing,
+      gpuSeconds: null,
+      hostSeconds: null,
+      ratio: proj.ratio,
+      seconds: m.seconds * proj.ratio,
+    };
     return { row, flags: [`role ${m.role}: ${g.missing}: its whole measured time × the per-call ratio ${proj.ratio.toFixed(2)} (host work scaled too)`] };
   }
   const flags: string[] = [];
   const wanted = ((m.steps ?? m.calls) * g.sourceMs) / 1000;
   const gpuSeconds = Math.min(m.seconds, wanted);
   if (wanted > m.seconds * 1.001)
-    flags.push(`role ${m.role}: calls × profiled GPU time (${wanted.toFixed(3)} s) exceeds its measured ${m.seconds.toFixed(3)} s: GPU part capped at the measured time`);
+    flags.push(
+      `role ${m.role}: calls × profiled GPU time (${wanted.toFixed(3)} s) exceeds its measured ${m.seconds.toFixed(3)} s: GPU part capped at the measured time`,
+    );
   const ratio = g.targetMs / g.sourceMs;
   const hostSeconds = m.seconds - gpuSeconds;
-  const row: VariantRoleProjection = { ...base, method: 'gpu-host-split', gpuMsPerCall: g.sourceMs, gpuSource: g.source, gpuSeconds, hostSeconds, ratio, seconds: hostSeconds + gpuSeconds * ratio };
+  const row: VariantRoleProjection = {
+    ...base,
+    method: 'gpu-host-split',
+    gpuMsPerCall: g.sourceMs,
+    gpuSource: g.source,
+    gpuSeconds,
+    hostSeconds,
+    ratio,
+    seconds: hostSeconds + gpuSeconds * ratio,
+  };
   return { row, flags };
 }

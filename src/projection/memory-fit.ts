@@ -31,7 +31,7 @@ export function memoryFit(
     workersByMemory,
     realtimeStreams: Math.min(workersByMemory, byCompute),
     note:
-      'One worker = every role\'s session (device arena peak) + one CUDA context; workers share the GPU\'s compute, so real-time streams = min(workers that fit, floor(1 / RTF)).' +
+      "One worker = every role's session (device arena peak) + one CUDA context; workers share the GPU's compute, so real-time streams = min(workers that fit, floor(1 / RTF))." +
       (estimated ? ' Some roles had no device measurement: their memory is estimated from weights and activations.' : ''),
   };
 }

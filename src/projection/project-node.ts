@@ -45,7 +45,19 @@ export function projectNode(row: NodeRow, ctx: NodeContext): NodeProjection {
 
   if (ctx.method === 'host' || isCpuNode(row)) {
     flags.push('cpu-ep (not scaled)');
-    return { ...base, kernels: 0, sourceWorkMs: sourceMs, sourceIdealMs: 0, efficiency: null, sourceBound: 'cpu', targetBound: 'cpu', launchMs: 0, workMs: sourceMs, projectedMs: sourceMs, flags };
+    return {
+      ...base,
+      kernels: 0,
+      sourceWorkMs: sourceMs,
+      sourceIdealMs: 0,
+      efficiency: null,
+      sourceBound: 'cpu',
+      targetBound: 'cpu',
+      launchMs: 0,
+      workMs: sourceMs,
+      projectedMs: sourceMs,
+      flags,
+    };
   }
 
   const included = ctx.method === 'sync-launch' ? ctx.source.launch.syncLaunchMs : 0;

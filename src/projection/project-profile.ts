@@ -67,7 +67,19 @@ export interface ProjectOptions {
   createdAt?: string;
 }
 
-const ELEM_BYTES: Record<string, number> = { float32: 4, float: 4, float16: 2, bfloat16: 2, int64: 8, int32: 4, uint8: 1, int8: 1, bool: 1, float64: 8, double: 8 };
+const ELEM_BYTES: Record<string, number> = {
+  float32: 4,
+  float: 4,
+  float16: 2,
+  bfloat16: 2,
+  int64: 8,
+  int32: 4,
+  uint8: 1,
+  int8: 1,
+  bool: 1,
+  float64: 8,
+  double: 8,
+};
 
 function inputBytes(role: RoleProfile): number {
   return role.inputs.reduce((s, i) => s + i.dims.reduce((a, d) => a * d, 1) * (ELEM_BYTES[i.type] ?? 4), 0);
@@ -90,7 +102,14 @@ export function sourceOf(profile: ProfileReport, from?: string): { id: string; p
 }
 
 /** Projects one role's per-call time. */
-export function projectRole(role: RoleProfile, source: DeviceSide, target: DeviceSide, tf32: boolean, stage: string, contextBytes = DEFAULT_CONTEXT_BYTES): RoleProjection {
+export function projectRole(
+  role: RoleProfile,
+  source: DeviceSide,
+  target: DeviceSide,
+  tf32: boolean,
+  stage: string,
+  contextBytes = DEFAULT_CONTEXT_BYTES,
+): RoleProjection {
   const ctx: NodeContext = { source, target, tf32, method: role.method.nodeTime };
   const nodes = role.nodes.map((n) => projectNode(n, ctx));
   const warnings: string[] = [];
@@ -117,10 +136,11 @@ export function projectRole(role: RoleProfile, source: DeviceSide, target: Devic
     );
   }
   const flagCounts: Record<string, number> = {};
-  for (const n of nodes) for (const f of n.flags) {
-    const k = f.split(' ')[0] ?? f;
-    flagCounts[k] = (flagCounts[k] ?? 0) + 1;
-  }
+  for (const n of nodes)
+    for (const f of n.flags) {
+      const k = f.split(' ')[0] ?? f;
+      flagCounts[k] = (flagCounts[k] ?? 0) + 1;
+    }
   if (unlisted) {
     flagCounts['unlisted'] = unlisted.of - unlisted.listed;
     warnings.push(unlisted.note);
@@ -162,7 +182,10 @@ export function projectRole(role: RoleProfile, source: DeviceSide, target: Devic
 }
 
 /** Calls per audio second of each role: the run's counts, the manifest's rates, or the reference rates. */
-export function roleRates(roles: readonly string[], o: Pick<ProjectOptions, 'manifest' | 'run' | 'audioSeconds' | 'steps'>): { rates: RoleRate[]; audioSeconds: number; warnings: string[] } {
+export function roleRates(
+  roles: readonly string[],
+  o: Pick<ProjectOptions, 'manifest' | 'run' | 'audioSeconds' | 'steps'>,
+): { rates: RoleRate[]; audioSeconds: number; warnings: string[] } {
   const config: PipelineConfig = o.manifest?.config ?? REAL_PIPELINE_CONFIG;
   const audioSeconds = o.run?.audio.seconds ?? o.audioSeconds ?? DEFAULT_AUDIO_SECONDS;
   const warnings: string[] = [];
@@ -182,7 +205,13 @@ export function roleRates(roles: readonly string[], o: Pick<ProjectOptions, 'man
 }
 
 /** RTF on source and target from per-call times and rates (sequential stages); with a run, its measured role totals and host time. */
-export function aggregateRtf(roles: readonly RoleProjection[], rates: readonly RoleRate[], audioSeconds: number, band: RtfProjection['errorBand'], run?: RunResult): RtfProjection {
+export function aggregateRtf(
+  roles: readonly RoleProjection[],
+  rates: readonly RoleRate[],
+  audioSeconds: number,
+  band: RtfProjection['errorBand'],
+  run?: RunResult,
+): RtfProjection {
   const rateOf = new Map(rates.map((r) => [r.role, r.callsPerAudioSecond]));
   const stages = new Map<string, { src: number; tgt: number }>();
   const add = (stage: string, src: number, tgt: number): void => {
@@ -201,7 +230,8 @@ export function aggregateRtf(roles: readonly RoleProjection[], rates: readonly R
     }
     const hostMs = Math.max(0, run.timing.totalMs - roleMs);
     add('host (unscaled)', hostMs / 1000 / audioSeconds, hostMs / 1000 / audioSeconds);
-    model = "run.json: each role's measured total × its projected/measured per-call ratio from the profile, plus the run's time outside role calls (host work, unscaled), over the run's audio seconds";
+    model =
+      "run.json: each role's measured total × its projected/measured per-call ratio from the profile, plus the run's time outside role calls (host work, unscaled), over the run's audio seconds";
   } else {
     for (const r of roles) {
       const rate = rateOf.get(r.role) ?? 0;
@@ -241,13 +271,22 @@ export function projectProfile(profile: ProfileReport, o: ProjectOptions): Proje
   const src = sourceOf(profile, o.from);
   const files = o.peaksFiles ?? [];
   const components = new Map(Object.entries(o.manifest?.roles ?? {}).map(([k, v]) => [k, v?.component]));
-  const { rates, audioSeconds, warnings: rateWarnings } = roleRates(profile.roles.map((r) => r.role), o);
+  const {
+    rates,
+    audioSeconds,
+    warnings: rateWarnings,
+  } = roleRates(
+    profile.roles.map((r) => r.role),
+    o,
+  );
   let sourceSide: DeviceSide | undefined;
   const targets: TargetProjection[] = o.targets.map((t) => {
     const sides = deviceSides(src, t, files, o.useMeasuredPeaks !== false);
     sourceSide ??= sides.source;
     const band = errorBandFor(sides.target.id, o.validations);
-    const roles = profile.roles.map((r) => projectRole(r, sides.source, sides.target, profile.device.tf32, stageOfRole(r.role, components.get(r.role)), o.contextBytes));
+    const roles = profile.roles.map((r) =>
+      projectRole(r, sides.source, sides.target, profile.device.tf32, stageOfRole(r.role, components.get(r.role)), o.contextBytes),
+    );
     const rtf = aggregateRtf(roles, rates, audioSeconds, band, o.run);
     const warnings = [...rateWarnings];
     if (profile.requestedEp === 'cpu') warnings.push('the profile ran on the CPU EP: every node keeps its CPU time; this is not a GPU projection');

@@ -119,7 +119,13 @@ export function annotateResults(results: readonly VariantResult[], variants: rea
   return results.map((r) => {
     const mine = variants.filter((v) => v.id === r.id);
     if (!mine.length || !r.metrics) return r;
-    const projections: ProjectedRtf[] = mine.map((v) => ({ projected: true, target: v.target, rtf: v.rtf, errorBand: v.errorBand.endToEnd, errorLabel: v.errorBand.label }));
+    const projections: ProjectedRtf[] = mine.map((v) => ({
+      projected: true,
+      target: v.target,
+      rtf: v.rtf,
+      errorBand: v.errorBand.endToEnd,
+      errorLabel: v.errorBand.label,
+    }));
     return { ...r, metrics: { ...r.metrics, projections } };
   });
 }

@@ -16,20 +16,33 @@ function renderTarget(r: ProjectionReport, t: TargetProjection, topNodes: number
   L.push(`  peaks: ${t.target.peaksSource}; launch: ${(t.target.launch.asyncMs * 1000).toFixed(1)} µs/kernel (${t.target.launch.source})`);
   L.push(`  ${'role'.padEnd(22)} ${'stage'.padEnd(6)} ${'source ms/call'.padStart(14)} ${'projected ms/call'.padStart(17)} ${'ratio'.padStart(7)}  flags`);
   for (const x of t.roles) {
-    const flags = Object.entries(x.flagCounts).map(([k, n]) => `${k}×${n}`).join(' ');
-    L.push(`  ${x.role.padEnd(22)} ${x.stage.padEnd(6)} ${ms(x.sourceCallMs).padStart(14)} ${ms(x.callMs).padStart(17)} ${`${x.ratio.toFixed(2)}×`.padStart(7)}  ${flags}`);
+    const flags = Object.entries(x.flagCounts)
+      .map(([k, n]) => `${k}×${n}`)
+      .join(' ');
+    L.push(
+      `  ${x.role.padEnd(22)} ${x.stage.padEnd(6)} ${ms(x.sourceCallMs).padStart(14)} ${ms(x.callMs).padStart(17)} ${`${x.ratio.toFixed(2)}×`.padStart(7)}  ${flags}`,
+    );
   }
   const rtf = t.rtf;
-  L.push(`  RTF (PROJECTED, ${t.errorBand.label}): ${rtf.rtf.toFixed(3)} on ${t.target.id}; ${rtf.sourceRtf.toFixed(3)} on ${r.source.id} by the same call model${rtf.measuredSourceRtf !== null ? `, ${rtf.measuredSourceRtf.toFixed(3)} measured in the run` : ''}`);
+  L.push(
+    `  RTF (PROJECTED, ${t.errorBand.label}): ${rtf.rtf.toFixed(3)} on ${t.target.id}; ${rtf.sourceRtf.toFixed(3)} on ${r.source.id} by the same call model${rtf.measuredSourceRtf !== null ? `, ${rtf.measuredSourceRtf.toFixed(3)} measured in the run` : ''}`,
+  );
   for (const s of rtf.stages) L.push(`    ${s.stage.padEnd(18)} ${s.sourceRtf.toFixed(3).padStart(8)} → ${s.rtf.toFixed(3)}`);
   L.push(`    model: ${rtf.model}`);
   const m = t.memory;
-  L.push(`  memory (PROJECTED): ${gib(m.perWorkerBytes)} per worker on ${gib(m.targetMemoryBytes)} (reserve ${gib(m.reserveBytes)}): ${m.fits ? 'fits' : 'DOES NOT FIT'}; ${m.workersByMemory} worker(s) by memory; ${m.realtimeStreams} real-time stream(s)`);
+  L.push(
+    `  memory (PROJECTED): ${gib(m.perWorkerBytes)} per worker on ${gib(m.targetMemoryBytes)} (reserve ${gib(m.reserveBytes)}): ${m.fits ? 'fits' : 'DOES NOT FIT'}; ${m.workersByMemory} worker(s) by memory; ${m.realtimeStreams} real-time stream(s)`,
+  );
   if (topNodes > 0) {
-    const nodes = t.roles.flatMap((x) => x.nodes.map((n) => ({ role: x.role, n }))).sort((a, b) => b.n.projectedMs - a.n.projectedMs).slice(0, topNodes);
+    const nodes = t.roles
+      .flatMap((x) => x.nodes.map((n) => ({ role: x.role, n })))
+      .sort((a, b) => b.n.projectedMs - a.n.projectedMs)
+      .slice(0, topNodes);
     L.push(`  top nodes on ${t.target.id} (projected ms per call):`);
     for (const { role, n } of nodes)
-      L.push(`    ${`${role}/${n.name}`.slice(0, 48).padEnd(48)} ${n.opType.padEnd(14)} ${n.precision.padEnd(12)} ${ms(n.sourceMs).padStart(9)} → ${ms(n.projectedMs).padStart(9)}  ${n.sourceBound}→${n.targetBound}${n.efficiency !== null ? ` eff ${(n.efficiency * 100).toFixed(0)}%` : ''}${n.flags.length ? `  [${n.flags.join('; ')}]` : ''}`);
+      L.push(
+        `    ${`${role}/${n.name}`.slice(0, 48).padEnd(48)} ${n.opType.padEnd(14)} ${n.precision.padEnd(12)} ${ms(n.sourceMs).padStart(9)} → ${ms(n.projectedMs).padStart(9)}  ${n.sourceBound}→${n.targetBound}${n.efficiency !== null ? ` eff ${(n.efficiency * 100).toFixed(0)}%` : ''}${n.flags.length ? `  [${n.flags.join('; ')}]` : ''}`,
+      );
   }
   for (const w of [...t.warnings, ...t.roles.flatMap((x) => x.warnings.map((s) => `${x.role}: ${s}`))]) L.push(`  warning: ${w}`);
   return L;
@@ -43,18 +56,25 @@ export function variantSplitLine(v: VariantProjection): string | undefined {
   const gpuProjected = split.reduce((s, x) => s + (x.gpuSeconds ?? 0) * x.ratio, 0);
   const host = split.reduce((s, x) => s + (x.hostSeconds ?? 0), 0);
   const other = v.roles.filter((x) => x.method !== 'gpu-host-split');
-  const rest = other.length ? `; ${other.length} role(s) without GPU time: ${other.reduce((s, x) => s + x.measuredSeconds, 0).toFixed(2)} s → ${other.reduce((s, x) => s + x.seconds, 0).toFixed(2)} s` : '';
+  const rest = other.length
+    ? `; ${other.length} role(s) without GPU time: ${other.reduce((s, x) => s + x.measuredSeconds, 0).toFixed(2)} s → ${other.reduce((s, x) => s + x.seconds, 0).toFixed(2)} s`
+    : '';
   return `GPU part ${gpu.toFixed(2)} s → ${gpuProjected.toFixed(2)} s (PROJECTED); host part in role calls ${host.toFixed(2)} s + outside roles ${(v.outsideRolesSeconds ?? 0).toFixed(2)} s (kept as measured)${rest}`;
 }
 
 /** Console text of a projection report. */
 export function renderProjectionConsole(r: ProjectionReport, topNodes = 8): string {
-  const L: string[] = [`projection of ${r.input.kind} ${r.input.file} (source method: ${r.sourceMethod}); all figures below are PROJECTIONS, not measurements`, ''];
+  const L: string[] = [
+    `projection of ${r.input.kind} ${r.input.file} (source method: ${r.sourceMethod}); all figures below are PROJECTIONS, not measurements`,
+    '',
+  ];
   for (const t of r.targets) L.push(...renderTarget(r, t, topNodes), '');
   if (r.variants?.length) {
     L.push('sweep variants (PROJECTED RTF):');
     for (const v of r.variants) {
-      L.push(`  ${v.name.padEnd(30)} ${v.target.padEnd(10)} measured ${v.measuredRtf.toFixed(3)}  projected ${v.rtf.toFixed(3)} (${v.errorBand.label})${v.flags.length ? `  [${v.flags.join('; ')}]` : ''}`);
+      L.push(
+        `  ${v.name.padEnd(30)} ${v.target.padEnd(10)} measured ${v.measuredRtf.toFixed(3)}  projected ${v.rtf.toFixed(3)} (${v.errorBand.label})${v.flags.length ? `  [${v.flags.join('; ')}]` : ''}`,
+      );
       const split = variantSplitLine(v);
       if (split) L.push(`    ${split}`);
     }

@@ -54,7 +54,16 @@ function commonElem(nodes: readonly NodeRow[]): string {
   return [...counts.entries()].sort((a, b) => b[1] - a[1])[0]?.[0] ?? 'float';
 }
 
-function aggregateRow(o: { opType: string; provider: string; elem: string; nodes: number; kernels: number; ms: number; flops: number; bytes: number }): NodeRow {
+function aggregateRow(o: {
+  opType: string;
+  provider: string;
+  elem: string;
+  nodes: number;
+  kernels: number;
+  ms: number;
+  flops: number;
+  bytes: number;
+}): NodeRow {
   const shape = [{ type: o.elem, dims: [] as number[] }];
   return {
     name: `${o.nodes} unlisted ${o.opType} node${o.nodes === 1 ? '' : 's'}`,
@@ -113,7 +122,12 @@ function byOpTypes(role: RoleProfile, of: number, ctx: NodeContext): NodeProject
 }
 
 /** The remainder of the role's measured node time, scaled by the listed device nodes' work ratio. */
-function byListedRatio(role: RoleProfile, listed: readonly NodeProjection[], of: number, ctx: NodeContext): { node: NodeProjection; total: string } | undefined {
+function byListedRatio(
+  role: RoleProfile,
+  listed: readonly NodeProjection[],
+  of: number,
+  ctx: NodeContext,
+): { node: NodeProjection; total: string } | undefined {
   const host = ctx.method === 'host';
   const cu = role.coverage.cupti;
   let totalMs: number;
@@ -132,7 +146,18 @@ function byListedRatio(role: RoleProfile, listed: readonly NodeProjection[], of:
   const count = of - role.nodes.length;
   const base = { name: `${count} unlisted nodes`, opType: '(unlisted)', precision: 'mixed', flops: 0, bytes: 0, sourceMs, sourceIdealMs: 0, efficiency: null };
   if (host) {
-    const node: NodeProjection = { ...base, provider: 'unlisted', kernels: 0, sourceWorkMs: sourceMs, sourceBound: 'cpu', targetBound: 'cpu', launchMs: 0, workMs: sourceMs, projectedMs: sourceMs, flags: ['unlisted (cpu-ep, not scaled)'] };
+    const node: NodeProjection = {
+      ...base,
+      provider: 'unlisted',
+      kernels: 0,
+      sourceWorkMs: sourceMs,
+      sourceBound: 'cpu',
+      targetBound: 'cpu',
+      launchMs: 0,
+      workMs: sourceMs,
+      projectedMs: sourceMs,
+      flags: ['unlisted (cpu-ep, not scaled)'],
+    };
     return { node, total: `${total} ${totalMs.toFixed(3)} ms` };
   }
   const included = ctx.method === 'sync-launch' ? ctx.source.launch.syncLaunchMs : 0;
@@ -147,7 +172,18 @@ function byListedRatio(role: RoleProfile, listed: readonly NodeProjection[], of:
   }
   const launchMs = count * ctx.target.launch.asyncMs;
   const workMs = sourceWorkMs * ratio;
-  const node: NodeProjection = { ...base, provider: 'unlisted', kernels: count, sourceWorkMs, sourceBound: 'unknown', targetBound: 'unknown', launchMs, workMs, projectedMs: launchMs + workMs, flags };
+  const node: NodeProjection = {
+    ...base,
+    provider: 'unlisted',
+    kernels: count,
+    sourceWorkMs,
+    sourceBound: 'unknown',
+    targetBound: 'unknown',
+    launchMs,
+    workMs,
+    projectedMs: launchMs + workMs,
+    flags,
+  };
   return { node, total: `${total} ${totalMs.toFixed(3)} ms minus the listed nodes' ${listedMs.toFixed(3)} ms` };
 }
 
@@ -183,13 +219,24 @@ export function projectUnlisted(role: RoleProfile, listed: readonly NodeProjecti
   const x = (r: number | null): string => (r === null ? 'n/a' : `×${r.toFixed(2)}`);
   const ops = byOpTypes(role, of, ctx);
   if (ops)
-    return finish('op-types', ops, (u) =>
-      `${head}: the other ${of - kept} nodes' ${u.sourceMs.toFixed(3)} ms (op-type totals minus the listed nodes) projected per op type with ${u.kernels.toFixed(0)} launches: ${u.projectedMs.toFixed(3)} ms (work ${x(u.ratio)}; the listed nodes' ratio is ${x(listedRatio)})`,
+    return finish(
+      'op-types',
+      ops,
+      (u) =>
+        `${head}: the other ${of - kept} nodes' ${u.sourceMs.toFixed(3)} ms (op-type totals minus the listed nodes) projected per op type with ${u.kernels.toFixed(0)} launches: ${u.projectedMs.toFixed(3)} ms (work ${x(u.ratio)}; the listed nodes' ratio is ${x(listedRatio)})`,
     );
   const lr = byListedRatio(role, listed, of, ctx);
   if (lr)
-    return finish('listed-ratio', [lr.node], (u) =>
-      `${head}: the other ${of - kept} nodes' ${u.sourceMs.toFixed(3)} ms (${lr.total}) scaled by the listed nodes' ratio ${x(ctx.method === 'host' ? 1 : u.ratio)}, one launch each: ${u.projectedMs.toFixed(3)} ms`,
+    return finish(
+      'listed-ratio',
+      [lr.node],
+      (u) =>
+        `${head}: the other ${of - kept} nodes' ${u.sourceMs.toFixed(3)} ms (${lr.total}) scaled by the listed nodes' ratio ${x(ctx.method === 'host' ? 1 : u.ratio)}, one launch each: ${u.projectedMs.toFixed(3)} ms`,
     );
-  return finish('unknown', [], () => `${head}: the profile has no node-time total or op-type table to take the listed nodes from: the other ${of - kept} nodes stay in the residual, kept as measured (projection too low for a slower GPU)`);
+  return finish(
+    'unknown',
+    [],
+    () =>
+      `${head}: the profile has no node-time total or op-type table to take the listed nodes from: the other ${of - kept} nodes stay in the residual, kept as measured (projection too low for a slower GPU)`,
+  );
 }

@@ -55,7 +55,6 @@ export interface ValidateOptions {
   createdAt?: string;
 }
 
-
 /** Compares the projection of `fromProfile` to `measured`'s GPU against `measured`. */
 export function validateProjection(fromProfile: ProfileReport, measured: ProfileReport, o: ValidateOptions): ValidationReport {
   const toId = o.to ?? measured.device.peaks?.id;
@@ -82,16 +81,22 @@ export function validateProjection(fromProfile: ProfileReport, measured: Profile
   const trimmed = common.filter((r) => r.unlisted);
   if (trimmed.length) {
     const methods = [...new Set(trimmed.map((r) => (r.unlisted as NonNullable<typeof r.unlisted>).method))].join(', ');
-    warnings.push(`${o.fromFile} lists only some nodes of ${trimmed.length} role(s) (trimmed): their unlisted nodes were projected (${methods}; see each role's unlisted part in \`workbench project\`)`);
+    warnings.push(
+      `${o.fromFile} lists only some nodes of ${trimmed.length} role(s) (trimmed): their unlisted nodes were projected (${methods}; see each role's unlisted part in \`workbench project\`)`,
+    );
   }
-  const { rates } = roleRates(common.map((r) => r.role), { ...(o.manifest ? { manifest: o.manifest } : {}), ...(o.audioSeconds !== undefined ? { audioSeconds: o.audioSeconds } : {}) });
+  const { rates } = roleRates(
+    common.map((r) => r.role),
+    { ...(o.manifest ? { manifest: o.manifest } : {}), ...(o.audioSeconds !== undefined ? { audioSeconds: o.audioSeconds } : {}) },
+  );
   const rateOf = new Map(rates.map((r) => [r.role, r.callsPerAudioSecond]));
   const anyRate = rates.some((r) => r.callsPerAudioSecond > 0);
   const roles: RoleValidation[] = common.map((p) => {
     const m = measuredBy.get(p.role)!;
     const a = fromProfile.roles.find((x) => x.role === p.role);
     if (a && basename(a.model) !== basename(m.model)) warnings.push(`role ${p.role}: different model files (${basename(a.model)} vs ${basename(m.model)})`);
-    if (a && JSON.stringify(a.inputs.map((i) => i.dims)) !== JSON.stringify(m.inputs.map((i) => i.dims))) warnings.push(`role ${p.role}: different input shapes`);
+    if (a && JSON.stringify(a.inputs.map((i) => i.dims)) !== JSON.stringify(m.inputs.map((i) => i.dims)))
+      warnings.push(`role ${p.role}: different input shapes`);
     const measuredMs = m.endToEnd.time.median;
     return {
       role: p.role,
@@ -128,7 +133,9 @@ export function validateProjection(fromProfile: ProfileReport, measured: Profile
       projectedMs,
       measuredMs,
       relError,
-      weighting: anyRate ? 'per-call times weighted by calls per audio second (ms of compute per audio second)' : 'plain sum of per-call times (no call rates known)',
+      weighting: anyRate
+        ? 'per-call times weighted by calls per audio second (ms of compute per audio second)'
+        : 'plain sum of per-call times (no call rates known)',
     },
     summary: { roles: roles.length, medianAbsRoleError: median(abs), maxAbsRoleError: Math.max(...abs) },
     entry,
@@ -155,8 +162,12 @@ export function renderValidation(r: ValidationReport): string {
   const pct = (x: number): string => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
   const lines = [`projection ${r.from.id} → ${r.to.id} against ${r.to.name} measured (${r.to.file})`];
   for (const x of r.roles)
-    lines.push(`  ${x.role.padEnd(22)} ${x.sourceMs.toFixed(3).padStart(10)} ms on ${r.from.id}  projected ${x.projectedMs.toFixed(3).padStart(10)} ms  measured ${x.measuredMs.toFixed(3).padStart(10)} ms  ${pct(x.relError)}`);
-  lines.push(`  end to end (${r.endToEnd.weighting}): projected ${r.endToEnd.projectedMs.toFixed(2)}, measured ${r.endToEnd.measuredMs.toFixed(2)}: ${pct(r.endToEnd.relError)}`);
+    lines.push(
+      `  ${x.role.padEnd(22)} ${x.sourceMs.toFixed(3).padStart(10)} ms on ${r.from.id}  projected ${x.projectedMs.toFixed(3).padStart(10)} ms  measured ${x.measuredMs.toFixed(3).padStart(10)} ms  ${pct(x.relError)}`,
+    );
+  lines.push(
+    `  end to end (${r.endToEnd.weighting}): projected ${r.endToEnd.projectedMs.toFixed(2)}, measured ${r.endToEnd.measuredMs.toFixed(2)}: ${pct(r.endToEnd.relError)}`,
+  );
   lines.push(`  roles: median |error| ${(r.summary.medianAbsRoleError * 100).toFixed(1)}%, max ${(r.summary.maxAbsRoleError * 100).toFixed(1)}%`);
   for (const w of r.warnings) lines.push(`  warning: ${w}`);
   return `${lines.join('\n')}\n`;

@@ -22,7 +22,19 @@ import { inferShapes } from '../onnx/shape-inference.js';
 import { int64Tensor } from '../onnx/tensor.js';
 import { Node, Value, type Dim, type Graph, type Model } from '../onnx/types.js';
 import { verifyModel } from '../onnx/verify.js';
-import { addInitializer, bump, constantInts, intAttr, intsAttr, newReport, NodeInserter, PASSES_METADATA_KEY, recordPass, type PassReport, type PassResult } from './common.js';
+import {
+  addInitializer,
+  bump,
+  constantInts,
+  intAttr,
+  intsAttr,
+  newReport,
+  NodeInserter,
+  PASSES_METADATA_KEY,
+  recordPass,
+  type PassReport,
+  type PassResult,
+} from './common.js';
 
 export const BATCH_NAME = 'batch';
 
@@ -38,11 +50,93 @@ export interface BatchOptions {
 
 export const BATCH_DEFAULTS = {};
 
-const UNARY = new Set(['Relu', 'LeakyRelu', 'Sigmoid', 'Tanh', 'Exp', 'Log', 'Neg', 'Abs', 'Sqrt', 'Reciprocal', 'Erf', 'Sin', 'Cos', 'Floor', 'Ceil', 'Round', 'Sign', 'Not', 'Identity', 'Cast', 'Softplus', 'Softsign', 'Mish', 'Gelu', 'Elu', 'Selu', 'HardSigmoid', 'HardSwish', 'Dropout', 'IsNaN', 'IsInf', 'Clip', 'CastLike']);
-const BROADCAST = new Set(['Add', 'Sub', 'Mul', 'Div', 'Pow', 'Where', 'Max', 'Min', 'Equal', 'Less', 'Greater', 'LessOrEqual', 'GreaterOrEqual', 'And', 'Or', 'Xor', 'PRelu', 'Mod', 'Sum', 'Mean', 'BitShift']);
+const UNARY = new Set([
+  'Relu',
+  'LeakyRelu',
+  'Sigmoid',
+  'Tanh',
+  'Exp',
+  'Log',
+  'Neg',
+  'Abs',
+  'Sqrt',
+  'Reciprocal',
+  'Erf',
+  'Sin',
+  'Cos',
+  'Floor',
+  'Ceil',
+  'Round',
+  'Sign',
+  'Not',
+  'Identity',
+  'Cast',
+  'Softplus',
+  'Softsign',
+  'Mish',
+  'Gelu',
+  'Elu',
+  'Selu',
+  'HardSigmoid',
+  'HardSwish',
+  'Dropout',
+  'IsNaN',
+  'IsInf',
+  'Clip',
+  'CastLike',
+]);
+const BROADCAST = new Set([
+  'Add',
+  'Sub',
+  'Mul',
+  'Div',
+  'Pow',
+  'Where',
+  'Max',
+  'Min',
+  'Equal',
+  'Less',
+  'Greater',
+  'LessOrEqual',
+  'GreaterOrEqual',
+  'And',
+  'Or',
+  'Xor',
+  'PRelu',
+  'Mod',
+  'Sum',
+  'Mean',
+  'BitShift',
+]);
 /** Ops whose first input is [N, C, …]: the batch must be axis 0 and the other inputs unbatched. */
-const LEADING = new Set(['Conv', 'ConvTranspose', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'LpPool', 'InstanceNormalization', 'BatchNormalization', 'DepthToSpace', 'SpaceToDepth', 'LRN']);
-const REDUCE = new Set(['ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceLogSum', 'ReduceLogSumExp', 'ReduceSumSquare', 'ArgMax', 'ArgMin']);
+const LEADING = new Set([
+  'Conv',
+  'ConvTranspose',
+  'MaxPool',
+  'AveragePool',
+  'GlobalAveragePool',
+  'GlobalMaxPool',
+  'LpPool',
+  'InstanceNormalization',
+  'BatchNormalization',
+  'DepthToSpace',
+  'SpaceToDepth',
+  'LRN',
+]);
+const REDUCE = new Set([
+  'ReduceSum',
+  'ReduceMean',
+  'ReduceMax',
+  'ReduceMin',
+  'ReduceProd',
+  'ReduceL1',
+  'ReduceL2',
+  'ReduceLogSum',
+  'ReduceLogSumExp',
+  'ReduceSumSquare',
+  'ArgMax',
+  'ArgMin',
+]);
 
 function fail(node: string | undefined, detail: string): never {
   throw new PassError(BATCH_NAME, node, detail);
@@ -100,7 +194,8 @@ export function batchWithReport(model: Model, options: BatchOptions): PassResult
 function collectOldShapes(old: Model): Map<string, number[] | undefined> {
   const oldShape = new Map<string, number[] | undefined>();
   const numeric = (s: Dim[] | undefined): number[] | undefined => (s && s.every((d) => typeof d === 'number') ? (s as number[]) : undefined);
-  for (const v of [...old.graph.inputs, ...old.graph.outputs, ...old.graph.initializers]) oldShape.set(v.name, v.initializer ? [...v.initializer.dims] : numeric(v.tensorType?.shape));
+  for (const v of [...old.graph.inputs, ...old.graph.outputs, ...old.graph.initializers])
+    oldShape.set(v.name, v.initializer ? [...v.initializer.dims] : numeric(v.tensorType?.shape));
   for (const n of old.graph.nodes) for (const v of n.outputs) if (v) oldShape.set(v.name, numeric(v.tensorType?.shape));
   return oldShape;
 }
@@ -113,7 +208,8 @@ function batchInputs(s: BatchState, options: BatchOptions): Value[] {
   if (!chosen.length) fail(undefined, 'no graph input has a leading dim of 1 to batch (name the batched inputs)');
   for (const v of chosen) {
     const shape = v.tensorType?.shape;
-    if (!shape || shape.length === 0 || shape[0] !== 1) fail(undefined, `input '${v.name}': the batch needs a leading dim of 1, the input is [${(shape ?? []).join(',')}]`);
+    if (!shape || shape.length === 0 || shape[0] !== 1)
+      fail(undefined, `input '${v.name}': the batch needs a leading dim of 1, the input is [${(shape ?? []).join(',')}]`);
     v.type = { kind: 'tensor', elemType: v.tensorType?.elemType ?? DataType.FLOAT, shape: [N, ...shape.slice(1)] };
     s.axis.set(v, 0);
   }
@@ -166,7 +262,11 @@ function tile(s: BatchState, n: Node, idx: number, at: number): void {
   const { N, name } = s;
   const v = n.inputs[idx] as Value;
   const r = shapeOf(s, v, n).length;
-  const reps = newConst(s, `${v.name}_batch_repeats`, Array.from({ length: r }, (_, i) => (i === at ? N : 1)));
+  const reps = newConst(
+    s,
+    `${v.name}_batch_repeats`,
+    Array.from({ length: r }, (_, i) => (i === at ? N : 1)),
+  );
   const t = new Node('Tile', name(`${v.name}_batch_Tile`), [v, reps], []);
   const o = new Value(name(`${v.name}_batch${N}`), v.tensorType ? { kind: 'tensor', elemType: v.tensorType.elemType } : undefined);
   o.producer = t;
@@ -248,7 +348,11 @@ const resizeAxis: AxisRule = (s, c) => {
   const sizesIdx = op === 'Resize' ? 3 : -1;
   const sizes = sizesIdx > 0 && n.inputs[sizesIdx] ? constantInts(n.inputs[sizesIdx]) : undefined;
   if (sizes) {
-    n.inputs[sizesIdx] = newConst(s, `${n.name}_sizes_batch${s.N}`, sizes.map((d, i) => (i === bi ? d * s.N : d)));
+    n.inputs[sizesIdx] = newConst(
+      s,
+      `${n.name}_sizes_batch${s.N}`,
+      sizes.map((d, i) => (i === bi ? d * s.N : d)),
+    );
     bump(s.report, 'rewritten.Resize');
   } else if (scales && scales[bi] !== 1) fail(label, 'Resize scales the batch axis');
   return bi;
@@ -295,7 +399,11 @@ const AXIS_RULES: Readonly<Record<string, AxisRule>> = {
     const oa = bi + (r - rin);
     const si = oa - (r - shape.length);
     if (si >= 0 && (shape[si] as number) > 1) {
-      n.inputs[1] = newConst(s, `${n.name}_shape_batch${s.N}`, shape.map((d, i) => (i === si ? d * s.N : d)));
+      n.inputs[1] = newConst(
+        s,
+        `${n.name}_shape_batch${s.N}`,
+        shape.map((d, i) => (i === si ? d * s.N : d)),
+      );
       bump(s.report, 'rewritten.Expand');
     }
     return oa;
@@ -338,7 +446,11 @@ const AXIS_RULES: Readonly<Record<string, AxisRule>> = {
     const k = axes.findIndex((a) => norm(a, shape.length) === bi);
     if (k >= 0) {
       if (starts[k] !== 0 || (ends[k] as number) < (shape[bi] as number)) fail(label, 'Slice cuts the batch axis');
-      n.inputs[2] = newConst(s, `${n.name}_ends_batch${s.N}`, ends.map((e, i) => (i === k ? Math.max(e, (shape[bi] as number) * s.N) : e)));
+      n.inputs[2] = newConst(
+        s,
+        `${n.name}_ends_batch${s.N}`,
+        ends.map((e, i) => (i === k ? Math.max(e, (shape[bi] as number) * s.N) : e)),
+      );
       bump(s.report, 'rewritten.Slice');
     }
     return bi;
@@ -433,7 +545,11 @@ function reshape(s: BatchState, n: Node, bi: number): number {
     const target = t[oa] as number;
     if (target === 0 && !(oa === bi && gi.length === 1 && gj.length === 1)) fail(label, 'Reshape copies (0) a dim that the batch changes');
     if (target > 0) {
-      n.inputs[1] = newConst(s, `${n.name}_shape_batch${s.N}`, t.map((d, k) => (k === oa ? d * s.N : d)));
+      n.inputs[1] = newConst(
+        s,
+        `${n.name}_shape_batch${s.N}`,
+        t.map((d, k) => (k === oa ? d * s.N : d)),
+      );
       bump(s.report, 'rewritten.Reshape');
     }
     return oa;

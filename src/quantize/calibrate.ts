@@ -199,14 +199,22 @@ function readRaw(dir: string, sample: string, name: string, file: string, type: 
   if (buf.length !== n * size) throw new UsageError(`${path}: ${buf.length} bytes, expected ${n * size} (${type} of shape [${dims.join(', ')}])`);
   const copy = new Uint8Array(buf.length);
   copy.set(buf);
-  return type === 'int64' ? new BigInt64Array(copy.buffer) : type === 'int32' ? new Int32Array(copy.buffer) : type === 'bool' ? copy : new Float32Array(copy.buffer);
+  return type === 'int64'
+    ? new BigInt64Array(copy.buffer)
+    : type === 'int32'
+      ? new Int32Array(copy.buffer)
+      : type === 'bool'
+        ? copy
+        : new Float32Array(copy.buffer);
 }
 
 /** Reads a calibration directory (format in the module docs) as a lazily loaded sample source. */
 export function loadCalibrationDir(dir: string, model: Model): SampleSource {
   let files: string[];
   try {
-    files = readdirSync(dir).filter((f) => f.endsWith('.json') || f.endsWith('.bin')).sort();
+    files = readdirSync(dir)
+      .filter((f) => f.endsWith('.json') || f.endsWith('.bin'))
+      .sort();
   } catch {
     throw new UsageError(`calibration directory '${dir}' cannot be read`);
   }
@@ -223,7 +231,8 @@ export function loadCalibrationDir(dir: string, model: Model): SampleSource {
   const declaredDims = (name: string): number[] => {
     const v = inputs.find((x) => x.name === name);
     const shape = v?.tensorType?.shape;
-    if (!shape || shape.some((d) => typeof d !== 'number')) throw new UsageError(`input '${name}' has no fully known shape; use .json calibration files with dims`);
+    if (!shape || shape.some((d) => typeof d !== 'number'))
+      throw new UsageError(`input '${name}' has no fully known shape; use .json calibration files with dims`);
     return shape as number[];
   };
   return {
@@ -239,7 +248,16 @@ export function loadCalibrationDir(dir: string, model: Model): SampleSource {
           for (const [name, t] of Object.entries(obj)) {
             const type = TYPES[t.type ?? 'float32'];
             if (!type) throw new UsageError(`${path}: input '${name}': unsupported type '${t.type}'`);
-            const data = t.file !== undefined ? readRaw(dir, path, name, t.file, type, t.dims) : type === 'int64' ? BigInt64Array.from(t.data ?? [], (x) => BigInt(x)) : type === 'int32' ? Int32Array.from(t.data ?? []) : type === 'bool' ? Uint8Array.from(t.data ?? []) : Float32Array.from(t.data ?? []);
+            const data =
+              t.file !== undefined
+                ? readRaw(dir, path, name, t.file, type, t.dims)
+                : type === 'int64'
+                  ? BigInt64Array.from(t.data ?? [], (x) => BigInt(x))
+                  : type === 'int32'
+                    ? Int32Array.from(t.data ?? [])
+                    : type === 'bool'
+                      ? Uint8Array.from(t.data ?? [])
+                      : Float32Array.from(t.data ?? []);
             feeds[name] = { type, dims: t.dims, data };
           }
         } else {

@@ -100,15 +100,17 @@ export function replaceUses(root: Graph, from: Value, to: Value, except?: Node):
   walkGraphs(root, (g) => {
     for (const n of g.nodes) {
       if (n === except) continue;
-      for (let i = 0; i < n.inputs.length; i++) if (n.inputs[i] === from) {
-        n.inputs[i] = to;
+      for (let i = 0; i < n.inputs.length; i++)
+        if (n.inputs[i] === from) {
+          n.inputs[i] = to;
+          count++;
+        }
+    }
+    for (let i = 0; i < g.outputs.length; i++)
+      if (g.outputs[i] === from) {
+        g.outputs[i] = to;
         count++;
       }
-    }
-    for (let i = 0; i < g.outputs.length; i++) if (g.outputs[i] === from) {
-      g.outputs[i] = to;
-      count++;
-    }
   });
   return count;
 }

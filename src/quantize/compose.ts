@@ -66,8 +66,15 @@ export const COMPOSE_MIN_OPSET = 13;
  * range only widened the type lists or added optional inputs/attributes whose default is the old behaviour.
  */
 export const OPSET_BREAKS: Readonly<Record<string, readonly number[]>> = {
-  ReduceMean: [18], ReduceMax: [18], ReduceMin: [18], ReduceProd: [18], ReduceL1: [18], ReduceL2: [18],
-  ReduceLogSum: [18], ReduceLogSumExp: [18], ReduceSumSquare: [18],
+  ReduceMean: [18],
+  ReduceMax: [18],
+  ReduceMin: [18],
+  ReduceProd: [18],
+  ReduceL1: [18],
+  ReduceL2: [18],
+  ReduceLogSum: [18],
+  ReduceLogSumExp: [18],
+  ReduceSumSquare: [18],
   GridSample: [20], // modes renamed (bilinear → linear, bicubic → cubic), 5-D inputs
   DFT: [20], // axis attribute → input
   GroupNormalization: [21], // scale/bias per group → per channel
@@ -93,10 +100,14 @@ function linkLabel(l: ComposeLink): string {
 function resolveLinks(models: Model[], links: ComposeLink[]): ResolvedLink[] {
   return links.map((l) => {
     const label = linkLabel(l);
-    const outs = models.flatMap((m, i) => (l.fromModel === undefined || l.fromModel === i ? m.graph.outputs.filter((v) => v.name === l.from).map((v) => ({ i, v })) : []));
+    const outs = models.flatMap((m, i) =>
+      l.fromModel === undefined || l.fromModel === i ? m.graph.outputs.filter((v) => v.name === l.from).map((v) => ({ i, v })) : [],
+    );
     if (!outs.length) fail(`link '${label}': output '${l.from}' is in none of the models${l.fromModel !== undefined ? ` (model ${l.fromModel + 1})` : ''}`);
     if (outs.length > 1) fail(`link '${label}': output '${l.from}' is in models ${outs.map((o) => o.i + 1).join(' and ')}: qualify it as ${l.from}@<model>`);
-    const ins = models.flatMap((m, i) => (l.toModel === undefined || l.toModel === i ? m.graph.inputs.filter((v) => v.name === l.to && !v.initializer).map((v) => ({ i, v })) : []));
+    const ins = models.flatMap((m, i) =>
+      l.toModel === undefined || l.toModel === i ? m.graph.inputs.filter((v) => v.name === l.to && !v.initializer).map((v) => ({ i, v })) : [],
+    );
     if (!ins.length) fail(`link '${label}': input '${l.to}' is in none of the models${l.toModel !== undefined ? ` (model ${l.toModel + 1})` : ''}`);
     const after = ins.filter((x) => x.i > (outs[0] as { i: number }).i);
     if (!after.length) fail(`link '${label}': input '${l.to}' must belong to a model after the one with output '${l.from}'`);
@@ -146,12 +157,19 @@ function reconcileOpsets(models: Model[], report: PassReport<ComposeStat>): Opse
       const nodes: Node[] = [];
       walkGraphs((models[model] as Model).graph, (g) => nodes.push(...g.nodes.filter((n) => (n.domain === 'ai.onnx' ? '' : n.domain) === domain)));
       if (domain !== '') {
-        fail(`model ${model + 1} imports domain '${domain}' version ${version}, another ${target}: compose reconciles only the default domain${nodes[0] ? ` (op ${nodes[0].opType})` : ''}`, nodes[0]?.name);
+        fail(
+          `model ${model + 1} imports domain '${domain}' version ${version}, another ${target}: compose reconciles only the default domain${nodes[0] ? ` (op ${nodes[0].opType})` : ''}`,
+          nodes[0]?.name,
+        );
       }
-      if (version < COMPOSE_MIN_OPSET) fail(`model ${model + 1} imports opset ${version}, another ${target}: compose raises opsets from ${COMPOSE_MIN_OPSET} up only (upgrade the model first)`);
+      if (version < COMPOSE_MIN_OPSET)
+        fail(
+          `model ${model + 1} imports opset ${version}, another ${target}: compose raises opsets from ${COMPOSE_MIN_OPSET} up only (upgrade the model first)`,
+        );
       for (const n of nodes) {
         const br = OPSET_BREAKS[n.opType]?.find((v) => v > version && v <= target);
-        if (br !== undefined) fail(`op ${n.opType} changed meaning at opset ${br}: model ${model + 1} (opset ${version}) cannot be raised to ${target}`, n.name);
+        if (br !== undefined)
+          fail(`op ${n.opType} changed meaning at opset ${br}: model ${model + 1} (opset ${version}) cannot be raised to ${target}`, n.name);
       }
       bump(report, 'opsetsRaised');
     }
@@ -161,7 +179,15 @@ function reconcileOpsets(models: Model[], report: PassReport<ComposeStat>): Opse
 }
 
 /** Renames clashing value and node names of model `i` (public names stay). */
-function renameClashes(g: Graph, prefix: string, keep: Set<Value>, valuesTaken: Set<string>, nodesTaken: Set<string>, publicOther: Set<string>, report: PassReport<ComposeStat>): void {
+function renameClashes(
+  g: Graph,
+  prefix: string,
+  keep: Set<Value>,
+  valuesTaken: Set<string>,
+  nodesTaken: Set<string>,
+  publicOther: Set<string>,
+  report: PassReport<ComposeStat>,
+): void {
   const fresh = (taken: Set<string>, base: string): string => {
     let n = `${prefix}/${base}`;
     for (let k = 1; taken.has(n) || publicOther.has(n); k++) n = `${prefix}/${base}_${k}`;
@@ -251,8 +277,16 @@ export function composeWithReport(models: Model[], options: ComposeOptions): Pas
   report.stats.models = ms.length;
   report.stats.links = links.length;
   report.stats.nodes = main.nodes.length;
-  report.details = { prefixes: s.prefixes, links: links.map((l) => ({ link: l.label, from: l.from + 1, to: l.to + 1 })), ...(Object.keys(renamedOutputs).length ? { renamedOutputs } : {}) };
-  recordPass(composed, COMPOSE_NAME, { models: ms.map((m, i) => ({ graph: models[i]?.graph.name ?? '', prefix: s.prefixes[i] })), links: o.links, ...(o.keepLinkedOutputs ? { keepLinkedOutputs: true } : {}) });
+  report.details = {
+    prefixes: s.prefixes,
+    links: links.map((l) => ({ link: l.label, from: l.from + 1, to: l.to + 1 })),
+    ...(Object.keys(renamedOutputs).length ? { renamedOutputs } : {}),
+  };
+  recordPass(composed, COMPOSE_NAME, {
+    models: ms.map((m, i) => ({ graph: models[i]?.graph.name ?? '', prefix: s.prefixes[i] })),
+    links: o.links,
+    ...(o.keepLinkedOutputs ? { keepLinkedOutputs: true } : {}),
+  });
   verifyModel(composed, `pass ${COMPOSE_NAME}`);
   return { model: composed, report };
 }
@@ -275,7 +309,8 @@ function checkLinks(s: ComposeState): void {
     if (s.o.castFloatLinks && a !== undefined && b !== undefined && a !== b && FLOATS.has(a) && FLOATS.has(b)) {
       s.castLinks.add(l);
       // Shapes must still match: compare them as float32.
-      const asFloat = (x: Value): Value => new Value(x.name, { kind: 'tensor', elemType: DataType.FLOAT, ...(x.tensorType?.shape ? { shape: x.tensorType.shape } : {}) });
+      const asFloat = (x: Value): Value =>
+        new Value(x.name, { kind: 'tensor', elemType: DataType.FLOAT, ...(x.tensorType?.shape ? { shape: x.tensorType.shape } : {}) });
       checkTypes(asFloat(l.out), asFloat(l.inp), what, false);
     } else checkTypes(l.out, l.inp, what, false);
   }
@@ -303,7 +338,10 @@ function listFinalOutputs(s: ComposeState): { finalOutputs: Value[]; renamedOutp
 
 /** Internal names that clash across models get the model's prefix; public names stay (shared inputs merge later). */
 function renamePublicClashes(s: ComposeState, finalOutputs: readonly Value[]): void {
-  const publicOf = s.ms.map((m) => new Set<Value>([...m.graph.inputs.filter((v) => !s.linkedInputs.has(v) && !v.initializer), ...m.graph.outputs.filter((v) => finalOutputs.includes(v))]));
+  const publicOf = s.ms.map(
+    (m) =>
+      new Set<Value>([...m.graph.inputs.filter((v) => !s.linkedInputs.has(v) && !v.initializer), ...m.graph.outputs.filter((v) => finalOutputs.includes(v))]),
+  );
   const publicInputs = new Set<string>();
   s.ms.forEach((m, i) => {
     const publicOther = new Set<string>();
@@ -315,7 +353,8 @@ function renamePublicClashes(s: ComposeState, finalOutputs: readonly Value[]): v
     for (const v of keep) {
       if (!s.valuesTaken.has(v.name)) continue;
       const isInput = m.graph.inputs.includes(v);
-      if (!isInput || !publicInputs.has(v.name)) fail(`name '${v.name}' is public in model ${i + 1} and used by an earlier model (${isInput ? 'not as an input' : 'output names must be unique'})`);
+      if (!isInput || !publicInputs.has(v.name))
+        fail(`name '${v.name}' is public in model ${i + 1} and used by an earlier model (${isInput ? 'not as an input' : 'output names must be unique'})`);
     }
     renameClashes(m.graph, s.prefixes[i] as string, keep, s.valuesTaken, s.nodesTaken, publicOther, s.report);
     for (const v of m.graph.inputs) if (keep.has(v)) publicInputs.add(v.name);
@@ -381,7 +420,11 @@ function insertLinkCasts(s: ComposeState, i: number, main: Graph, castTo: Map<Re
     const to = l.inp.tensorType?.elemType as number;
     const cast = new Node('Cast', castName(`${l.inp.name}_Cast`), [l.out], []);
     cast.attributes = [{ name: 'to', attr: { type: 'int', value: BigInt(to) } }];
-    const v = new Value(castName(`${l.inp.name}_cast`), { kind: 'tensor', elemType: to, ...(l.inp.tensorType?.shape ? { shape: [...l.inp.tensorType.shape] } : {}) });
+    const v = new Value(castName(`${l.inp.name}_cast`), {
+      kind: 'tensor',
+      elemType: to,
+      ...(l.inp.tensorType?.shape ? { shape: [...l.inp.tensorType.shape] } : {}),
+    });
     v.producer = cast;
     cast.outputs = [v];
     main.nodes.push(cast);
@@ -419,7 +462,12 @@ function mergeMetadata(ms: Model[], report: PassResult['report']): Model['metada
       if (e.key === PASSES_METADATA_KEY) continue;
       const prior = out.find((x) => x.key === e.key);
       if (!prior) out.push({ ...e });
-      else if (prior.value !== e.value) report.warnings.push({ pass: COMPOSE_NAME, code: 'metadata-conflict', message: `metadata '${e.key}' differs between models; the first model's value is kept` });
+      else if (prior.value !== e.value)
+        report.warnings.push({
+          pass: COMPOSE_NAME,
+          code: 'metadata-conflict',
+          message: `metadata '${e.key}' differs between models; the first model's value is kept`,
+        });
     }
   if (passes.length) out.push({ key: PASSES_METADATA_KEY, value: JSON.stringify(passes) });
   return out;

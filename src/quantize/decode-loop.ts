@@ -58,7 +58,12 @@ const int = (n: number): Attribute => ({ type: 'int', value: BigInt(n) });
 
 function requireValue(list: Value[], name: string, kind: 'input' | 'output'): Value {
   const v = list.find((x) => x.name === name);
-  if (!v) throw new PassError(DECODE_LOOP_NAME, undefined, `graph ${kind} '${name}' missing: expected XTTS's gpt_decode contract (input_ids, mel_position, attention_mask, past_key_{i}/past_value_{i} → logits, latent, present_key_{i}/present_value_{i})`);
+  if (!v)
+    throw new PassError(
+      DECODE_LOOP_NAME,
+      undefined,
+      `graph ${kind} '${name}' missing: expected XTTS's gpt_decode contract (input_ids, mel_position, attention_mask, past_key_{i}/past_value_{i} → logits, latent, present_key_{i}/present_value_{i})`,
+    );
   return v;
 }
 
@@ -146,7 +151,8 @@ export function decodeLoopWithReport(model: Model, options: DecodeLoopOptions = 
 
 /** Checks the step against the decode contract (names, KV cache, known vocabulary and width). */
 function readStepContract(step: Graph, options: DecodeLoopOptions, sampling: SamplingOptions): StepContract {
-  if (step.inputs.some((v) => v.name === DECODE_LOOP_INPUTS.uniforms)) throw new PassError(DECODE_LOOP_NAME, undefined, `the graph already has '${DECODE_LOOP_INPUTS.uniforms}': it is a decode loop already`);
+  if (step.inputs.some((v) => v.name === DECODE_LOOP_INPUTS.uniforms))
+    throw new PassError(DECODE_LOOP_NAME, undefined, `the graph already has '${DECODE_LOOP_INPUTS.uniforms}': it is a decode loop already`);
   const ids = requireValue(step.inputs, 'input_ids', 'input');
   const position = requireValue(step.inputs, 'mel_position', 'input');
   const mask = requireValue(step.inputs, 'attention_mask', 'input');
@@ -162,11 +168,13 @@ function readStepContract(step: Graph, options: DecodeLoopOptions, sampling: Sam
   }
   const known = new Set<Value>([ids, position, mask, ...past]);
   const extra = step.inputs.filter((v) => !known.has(v) && !step.initializers.includes(v));
-  if (extra.length) throw new PassError(DECODE_LOOP_NAME, undefined, `unexpected graph input '${(extra[0] as Value).name}' (the loop feeds only the decode contract's inputs)`);
+  if (extra.length)
+    throw new PassError(DECODE_LOOP_NAME, undefined, `unexpected graph input '${(extra[0] as Value).name}' (the loop feeds only the decode contract's inputs)`);
   const vocab = logits.tensorType?.shape?.at(-1);
   if (typeof vocab !== 'number') throw new PassError(DECODE_LOOP_NAME, undefined, "output 'logits' needs a known last dim (the vocabulary)");
   const candidates = options.candidates ?? vocab - 2;
-  if (!Number.isInteger(candidates) || candidates < 1 || candidates > vocab) throw new PassError(DECODE_LOOP_NAME, undefined, `candidates must be an integer in 1..${vocab}, got ${candidates}`);
+  if (!Number.isInteger(candidates) || candidates < 1 || candidates > vocab)
+    throw new PassError(DECODE_LOOP_NAME, undefined, `candidates must be an integer in 1..${vocab}, got ${candidates}`);
   const topK = sampling.topK > 0 ? Math.min(sampling.topK, candidates) : candidates;
   const width = latent.tensorType?.shape?.at(-1);
   if (typeof width !== 'number') throw new PassError(DECODE_LOOP_NAME, undefined, "output 'latent' needs a known last dim (the GPT width)");
@@ -174,7 +182,15 @@ function readStepContract(step: Graph, options: DecodeLoopOptions, sampling: Sam
 }
 
 /** Adds a node to `g` (the body by default) with `outputs` fresh outputs. */
-function addNode(b: LoopBuild, op: string, inputs: (Value | undefined)[], attrs: Record<string, Attribute> = {}, type?: number, g: Graph = b.body, outputs = 1): Value[] {
+function addNode(
+  b: LoopBuild,
+  op: string,
+  inputs: (Value | undefined)[],
+  attrs: Record<string, Attribute> = {},
+  type?: number,
+  g: Graph = b.body,
+  outputs = 1,
+): Value[] {
   const n = new Node(op, b.name(`loop/${op}`), inputs, []);
   n.attributes = Object.entries(attrs).map(([k, attr]) => ({ name: k, attr }));
   n.outputs = Array.from({ length: outputs }, () => {
@@ -229,23 +245,49 @@ function prepareBodyInputs(b: LoopBuild, c: StepContract): BodyInputs {
 function buildSampler(b: LoopBuild, c: StepContract, sampling: SamplingOptions, { iter, seen }: BodyInputs): { token: Value; uniforms: Value } {
   const logits32 = elemType(c.logits) === DataType.FLOAT ? c.logits : one(b, 'Cast', [c.logits], { to: int(DataType.FLOAT) }, DataType.FLOAT);
   const flat = one(b, 'Reshape', [logits32, i64(b, 'loop/flat', [-1])], {}, DataType.FLOAT);
-  const cand = one(b, 'Slice', [flat, i64(b, 'loop/cand_start', [0]), i64(b, 'loop/cand_end', [c.candidates]), i64(b, 'loop/cand_axis', [0])], {}, DataType.FLOAT);
+  const cand = one(
+    b,
+    'Slice',
+    [flat, i64(b, 'loop/cand_start', [0]), i64(b, 'loop/cand_end', [c.candidates]), i64(b, 'loop/cand_axis', [0])],
+    {},
+    DataType.FLOAT,
+  );
   let l = cand;
   if (sampling.repetitionPenalty !== 1) {
     const r = fl(b, 'loop/penalty', [sampling.repetitionPenalty], []);
     const zero = fl(b, 'loop/zero', [0], []);
-    const penalised = one(b, 'Where', [one(b, 'Greater', [cand, zero], {}, DataType.BOOL), one(b, 'Div', [cand, r], {}, DataType.FLOAT), one(b, 'Mul', [cand, r], {}, DataType.FLOAT)], {}, DataType.FLOAT);
+    const penalised = one(
+      b,
+      'Where',
+      [one(b, 'Greater', [cand, zero], {}, DataType.BOOL), one(b, 'Div', [cand, r], {}, DataType.FLOAT), one(b, 'Mul', [cand, r], {}, DataType.FLOAT)],
+      {},
+      DataType.FLOAT,
+    );
     l = one(b, 'Where', [one(b, 'Greater', [seen, fl(b, 'loop/half', [0.5], [])], {}, DataType.BOOL), penalised, cand], {}, DataType.FLOAT);
   }
   if (sampling.temperature > 0 && sampling.temperature !== 1) l = one(b, 'Div', [l, fl(b, 'loop/temperature', [sampling.temperature], [])], {}, DataType.FLOAT);
-  const [values, indices] = addNode(b, 'TopK', [l, i64(b, 'loop/top_k', [c.topK])], { axis: int(-1), largest: int(1), sorted: int(1) }, undefined, b.body, 2) as [Value, Value];
+  const [values, indices] = addNode(
+    b,
+    'TopK',
+    [l, i64(b, 'loop/top_k', [c.topK])],
+    { axis: int(-1), largest: int(1), sorted: int(1) },
+    undefined,
+    b.body,
+    2,
+  ) as [Value, Value];
   values.type = { kind: 'tensor', elemType: DataType.FLOAT };
   indices.type = { kind: 'tensor', elemType: DataType.INT64 };
   const probs = one(b, 'Softmax', [values], { axis: int(-1) }, DataType.FLOAT);
   const axis0 = i64(b, 'loop/axis0', [0], []);
   // Top-p: keep i while the mass before it is below p (HF keeps at least one: the first has 0 before it).
   const before = one(b, 'CumSum', [probs, axis0], { exclusive: int(1) }, DataType.FLOAT);
-  const keep = one(b, 'Cast', [one(b, 'Less', [before, fl(b, 'loop/top_p', [sampling.topP], [])], {}, DataType.BOOL)], { to: int(DataType.FLOAT) }, DataType.FLOAT);
+  const keep = one(
+    b,
+    'Cast',
+    [one(b, 'Less', [before, fl(b, 'loop/top_p', [sampling.topP], [])], {}, DataType.BOOL)],
+    { to: int(DataType.FLOAT) },
+    DataType.FLOAT,
+  );
   const kept = one(b, 'Mul', [probs, keep], {}, DataType.FLOAT);
   const uniforms = new Value(DECODE_LOOP_INPUTS.uniforms, { kind: 'tensor', elemType: DataType.FLOAT, shape: ['S'] });
   const u = one(b, 'Gather', [uniforms, iter], { axis: int(0) }, DataType.FLOAT);
@@ -253,7 +295,13 @@ function buildSampler(b: LoopBuild, c: StepContract, sampling: SamplingOptions, 
   // The first kept candidate whose cumulative probability exceeds the target = how many do not; clamped
   // to the last kept one (rounding), as the host sampler does.
   const cum = one(b, 'CumSum', [kept, axis0], {}, DataType.FLOAT);
-  const notYet = one(b, 'ReduceSum', [one(b, 'Cast', [one(b, 'LessOrEqual', [cum, target], {}, DataType.BOOL)], { to: int(DataType.FLOAT) }, DataType.FLOAT)], { keepdims: int(0) }, DataType.FLOAT);
+  const notYet = one(
+    b,
+    'ReduceSum',
+    [one(b, 'Cast', [one(b, 'LessOrEqual', [cum, target], {}, DataType.BOOL)], { to: int(DataType.FLOAT) }, DataType.FLOAT)],
+    { keepdims: int(0) },
+    DataType.FLOAT,
+  );
   const lastKept = one(b, 'Sub', [one(b, 'ReduceSum', [keep], { keepdims: int(0) }, DataType.FLOAT), fl(b, 'loop/one_f', [1], [])], {}, DataType.FLOAT);
   const pick = one(b, 'Cast', [one(b, 'Min', [notYet, lastKept], {}, DataType.FLOAT)], { to: int(DataType.INT64) }, DataType.INT64);
   const token = one(b, 'Gather', [indices, pick], { axis: int(0) }, DataType.INT64);
@@ -294,13 +342,27 @@ function buildMainGraph(b: LoopBuild, c: StepContract, step: Graph, uniforms: Va
   const mainPosition = input('mel_position', elemType(c.position), [1, 1]);
   const mainMask = input('attention_mask', elemType(c.mask), [1, 'L1']);
   const mainSeen = input(DECODE_LOOP_INPUTS.seen, DataType.FLOAT, [c.candidates]);
-  const mainPast = c.past.map((p, i) => input(i % 2 === 0 ? `past_key_${i >> 1}` : `past_value_${i >> 1}`, elemType(p), (p.tensorType?.shape ?? []).map((d, j) => (j === 2 ? 'L' : d))));
+  const mainPast = c.past.map((p, i) =>
+    input(
+      i % 2 === 0 ? `past_key_${i >> 1}` : `past_value_${i >> 1}`,
+      elemType(p),
+      (p.tensorType?.shape ?? []).map((d, j) => (j === 2 ? 'L' : d)),
+    ),
+  );
   main.inputs.push(uniforms);
   main.initializers = [...step.initializers, ...main.initializers];
   main.valueInfo = [];
   const trips = one(b, 'Reshape', [one(b, 'Shape', [uniforms], {}, DataType.INT64, main), i64(b, 'loop/scalar', [], [0])], {}, DataType.INT64, main);
   const cond = constant(b, main, 'loop/true', makeTensor('true', DataType.BOOL, [], new Uint8Array([1])));
-  const outs = addNode(b, 'Loop', [trips, cond, mainIds, mainPosition, mainMask, mainSeen, ...mainPast], { body: { type: 'graph', value: b.body } }, undefined, main, 4 + c.past.length + 3);
+  const outs = addNode(
+    b,
+    'Loop',
+    [trips, cond, mainIds, mainPosition, mainMask, mainSeen, ...mainPast],
+    { body: { type: 'graph', value: b.body } },
+    undefined,
+    main,
+    4 + c.past.length + 3,
+  );
   const finalPresent = outs.slice(4, 4 + c.past.length);
   const [tokensScan, latentScan, logitsScan] = outs.slice(4 + c.past.length) as [Value, Value, Value];
   finalPresent.forEach((v, i) => {

@@ -109,7 +109,13 @@ export function diffusionLoopWithReport(model: Model, options: DiffusionLoopOpti
   m.graph = buildLoopGraph(b, c, step, noise, S);
   if (step.docString) main.docString = step.docString;
 
-  const record: DiffusionLoopRecord = { steps: S, eta: o.eta, timesteps: DIFFUSION_TIMESTEPS, schedule: 'cosine', ...(guidance ? { guidanceScale: readFloats(guidance)[0] as number } : {}) };
+  const record: DiffusionLoopRecord = {
+    steps: S,
+    eta: o.eta,
+    timesteps: DIFFUSION_TIMESTEPS,
+    schedule: 'cosine',
+    ...(guidance ? { guidanceScale: readFloats(guidance)[0] as number } : {}),
+  };
   report.stats.steps = S;
   report.stats.stepNodes = stepNodes;
   recordPass(m, DIFFUSION_LOOP_NAME, { ...record });
@@ -156,8 +162,17 @@ function buildScheduleTables(b: DdimBuild, S: number, eta: number): DdimTables {
   const alphas = cosineAlphasCumprod();
   const pairs = ddimTimePairs(S);
   const coef = pairs.map(([t, next]) => (next < 0 ? { sqrtAlphaNext: 1, c: 0, sigma: 0 } : ddimCoefficients(alphas, t, next, eta)));
-  const times = constant(b, 'ddim/times', int64Tensor('times', [S], pairs.map(([t]) => t)));
-  const table = (base: string, k: 'sqrtAlphaNext' | 'c' | 'sigma'): Value => constant(b, base, makeTensor(base, DataType.DOUBLE, [S], Float64Array.from(coef.map((c) => c[k]))));
+  const times = constant(
+    b,
+    'ddim/times',
+    int64Tensor(
+      'times',
+      [S],
+      pairs.map(([t]) => t),
+    ),
+  );
+  const table = (base: string, k: 'sqrtAlphaNext' | 'c' | 'sigma'): Value =>
+    constant(b, base, makeTensor(base, DataType.DOUBLE, [S], Float64Array.from(coef.map((c) => c[k]))));
   return { times, sqrtAlphaNext: table('ddim/sqrt_alpha_next', 'sqrtAlphaNext'), c: table('ddim/c', 'c'), sigma: table('ddim/sigma', 'sigma') };
 }
 
@@ -185,7 +200,11 @@ function buildDdimBody(b: DdimBuild, c: LmdmStep, tables: DdimTables, noise: Val
   const a = add('Gather', [tables.sqrtAlphaNext, iter], D, { axis: int(0) });
   const cc = add('Gather', [tables.c, iter], D, { axis: int(0) });
   const sg = add('Gather', [tables.sigma, iter], D, { axis: int(0) });
-  const zi = add('Min', [add('Add', [iter, constant(b, 'ddim/one', int64Tensor('one', [], [1]))], DataType.INT64), constant(b, 'ddim/last', int64Tensor('last', [], [S - 1]))], DataType.INT64);
+  const zi = add(
+    'Min',
+    [add('Add', [iter, constant(b, 'ddim/one', int64Tensor('one', [], [1]))], DataType.INT64), constant(b, 'ddim/last', int64Tensor('last', [], [S - 1]))],
+    DataType.INT64,
+  );
   const z = add('Gather', [noise, zi], c.xType, { axis: int(0) });
   const d = (v: Value): Value => add('Cast', [v], D, { to: int(D) });
   const sum = add('Add', [add('Add', [add('Mul', [a, d(c.x0)], D), add('Mul', [cc, d(c.eps)], D)], D), add('Mul', [sg, d(z)], D)], D);

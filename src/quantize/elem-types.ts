@@ -44,7 +44,8 @@ export function ruleOutputType(n: Node, i: number, inTypes: (number | undefined)
   const t0 = inTypes[0];
   const op = n.opType;
   if (n.domain === 'com.microsoft') {
-    if (op === 'DynamicQuantizeMatMul' || op === 'MatMulNBits' || op === 'MatMulIntegerToFloat') return inTypes.find((t, k) => k !== 1 && t !== undefined && t !== DataType.UINT8 && t !== DataType.INT8);
+    if (op === 'DynamicQuantizeMatMul' || op === 'MatMulNBits' || op === 'MatMulIntegerToFloat')
+      return inTypes.find((t, k) => k !== 1 && t !== undefined && t !== DataType.UINT8 && t !== DataType.INT8);
     if (op === 'QuantizeLinear') return inTypes[2] ?? DataType.UINT8;
     if (op === 'DequantizeLinear') return inTypes[1];
     return t0;

@@ -80,7 +80,7 @@ export function randomFeeds(model: Model, count: number, options: { seed?: numbe
       if (v.initializer) continue;
       const tt = v.tensorType;
       if (!tt) throw new RuntimeError('cpu', `input '${v.name}' has no tensor type; give calibration inputs`);
-      const dims = (tt.shape ?? []).map((d) => (typeof d === 'number' ? d : typeof d === 'string' ? options.dims?.[d] ?? 1 : 1));
+      const dims = (tt.shape ?? []).map((d) => (typeof d === 'number' ? d : typeof d === 'string' ? (options.dims?.[d] ?? 1) : 1));
       const n = dims.reduce((a, b) => a * b, 1);
       switch (tt.elemType) {
         case DataType.FLOAT:

@@ -32,7 +32,20 @@ import { Graph, Node, Value, type Model, type Tensor } from '../onnx/types.js';
 import { verifyModel } from '../onnx/verify.js';
 import { NodeInserter, bump, listUses, mapDefiningGraphs, newReport, recordPass, type PassReport, type PassResult, type Use } from './common.js';
 import { propagateElemTypes } from './elem-types.js';
-import { ANY_TYPE_INPUTS, FLOAT32_INPUTS, FLOAT32_OUTPUTS, opKey, isFlexibleProducer, convertConstantNode, convertTypedAttrs, findGridChains, findOutputTail, findShapeArithmetic, mixedFloatInputNodes, removeRedundantCasts } from './fp16-graph.js';
+import {
+  ANY_TYPE_INPUTS,
+  FLOAT32_INPUTS,
+  FLOAT32_OUTPUTS,
+  opKey,
+  isFlexibleProducer,
+  convertConstantNode,
+  convertTypedAttrs,
+  findGridChains,
+  findOutputTail,
+  findShapeArithmetic,
+  mixedFloatInputNodes,
+  removeRedundantCasts,
+} from './fp16-graph.js';
 import { float32BytesToFloat16, hasFiniteBeyondHalf } from './half.js';
 
 export const FP16_NAME = 'fp16';
@@ -73,13 +86,39 @@ export type Fp16Stat =
  * mixed pass keeps them when measurements say so.
  */
 export const FP16_DEFAULT_OP_BLOCK_LIST: readonly string[] = [
-  'Range', 'CumSum', 'TopK', 'NonMaxSuppression', 'RoiAlign',
-  'RandomNormal', 'RandomNormalLike', 'RandomUniform', 'RandomUniformLike', 'Multinomial', 'Bernoulli',
+  'Range',
+  'CumSum',
+  'TopK',
+  'NonMaxSuppression',
+  'RoiAlign',
+  'RandomNormal',
+  'RandomNormalLike',
+  'RandomUniform',
+  'RandomUniformLike',
+  'Multinomial',
+  'Bernoulli',
   'GridSample',
-  'QuantizeLinear', 'DequantizeLinear', 'DynamicQuantizeLinear',
-  'ArrayFeatureExtractor', 'Binarizer', 'CastMap', 'CategoryMapper', 'DictVectorizer', 'FeatureVectorizer', 'Imputer',
-  'LabelEncoder', 'LinearClassifier', 'LinearRegressor', 'Normalizer', 'OneHotEncoder', 'SVMClassifier', 'SVMRegressor',
-  'Scaler', 'TreeEnsembleClassifier', 'TreeEnsembleRegressor', 'ZipMap',
+  'QuantizeLinear',
+  'DequantizeLinear',
+  'DynamicQuantizeLinear',
+  'ArrayFeatureExtractor',
+  'Binarizer',
+  'CastMap',
+  'CategoryMapper',
+  'DictVectorizer',
+  'FeatureVectorizer',
+  'Imputer',
+  'LabelEncoder',
+  'LinearClassifier',
+  'LinearRegressor',
+  'Normalizer',
+  'OneHotEncoder',
+  'SVMClassifier',
+  'SVMRegressor',
+  'Scaler',
+  'TreeEnsembleClassifier',
+  'TreeEnsembleRegressor',
+  'ZipMap',
 ];
 
 export interface Fp16Options {
@@ -174,7 +213,13 @@ export function fp16WithReport(model: Model, options: Fp16Options = {}): PassRes
   connectUses(s);
   removeCasts(s);
   finishReport(s);
-  recordPass(s.m, FP16_NAME, { keepIoTypes: s.o.keepIoTypes, opBlockList: [...s.o.opBlockList, ...s.o.extraOpBlockList], nodeBlockList: [...s.o.nodeBlockList], keepShapeArithmetic: s.o.keepShapeArithmetic, keepGridChain: s.o.keepGridChain });
+  recordPass(s.m, FP16_NAME, {
+    keepIoTypes: s.o.keepIoTypes,
+    opBlockList: [...s.o.opBlockList, ...s.o.extraOpBlockList],
+    nodeBlockList: [...s.o.nodeBlockList],
+    keepShapeArithmetic: s.o.keepShapeArithmetic,
+    keepGridChain: s.o.keepGridChain,
+  });
   verifyModel(s.m, `pass ${FP16_NAME}`);
   return { model: s.m, report: s.report };
 }
@@ -487,13 +532,25 @@ function finishReport(s: Fp16State): void {
     report.warnings.push({
       pass: FP16_NAME,
       code: 'mixed-float-inputs',
-      message: `${mixed.length} node(s) take float inputs of different types, which ONNX Runtime's kernels bind to one type: it will cast them and run the node on the CPU EP: ${mixed.slice(0, 6).map((n) => `${n.name || '(unnamed)'} (${n.opType})`).join(', ')}${mixed.length > 6 ? ` +${mixed.length - 6} more` : ''}`,
+      message: `${mixed.length} node(s) take float inputs of different types, which ONNX Runtime's kernels bind to one type: it will cast them and run the node on the CPU EP: ${mixed
+        .slice(0, 6)
+        .map((n) => `${n.name || '(unnamed)'} (${n.opType})`)
+        .join(', ')}${mixed.length > 6 ? ` +${mixed.length - 6} more` : ''}`,
     });
   const clampedValues = report.stats.clampedValues ?? 0;
   if (clampedValues > 0)
-    report.warnings.push({ pass: FP16_NAME, code: 'clamped-initializers', message: `${clampedValues} initializer value(s) in ${report.stats.clampedTensors ?? 0} tensor(s) were outside the float16 range and were clamped to ±65504` });
+    report.warnings.push({
+      pass: FP16_NAME,
+      code: 'clamped-initializers',
+      message: `${clampedValues} initializer value(s) in ${report.stats.clampedTensors ?? 0} tensor(s) were outside the float16 range and were clamped to ±65504`,
+    });
   report.stats.nodesKept = s.kept.size;
-  report.details = { keptNodes: [...s.kept].filter((n) => n.name).map((n) => n.name).slice(0, 500) };
+  report.details = {
+    keptNodes: [...s.kept]
+      .filter((n) => n.name)
+      .map((n) => n.name)
+      .slice(0, 500),
+  };
 }
 
 /** The `fp16` pass (see module docs). Pure: returns a new model, the input is untouched (unless `inPlace`). */

@@ -105,7 +105,8 @@ export function findTargets(m: Model, o: Int8TargetOptions, report: PassReport<I
   };
   visit(m.graph);
   if (skipped.length) report.details = { ...(report.details ?? {}), skipped };
-  if (out.length === 0) report.warnings.push({ pass: passName, code: 'nothing-quantized', message: 'no MatMul/Gemm/Conv with a constant float32 weight was found' });
+  if (out.length === 0)
+    report.warnings.push({ pass: passName, code: 'nothing-quantized', message: 'no MatMul/Gemm/Conv with a constant float32 weight was found' });
   return out;
 }
 
@@ -114,7 +115,15 @@ export function findTargets(m: Model, o: Int8TargetOptions, report: PassReport<I
  * returns the float weight value to feed it. Per channel (when `perChannel`) at any opset: a per-axis DequantizeLinear from opset
  * 13, DequantizeLinear + Mul below (see the module docs).
  */
-export function weightDq(t: Target, perChannel: boolean, namer: (b: string) => string, ins: NodeInserter, opset: number, report: PassReport<Int8WeightStat>, qmax: WeightQMax = 127): Value {
+export function weightDq(
+  t: Target,
+  perChannel: boolean,
+  namer: (b: string) => string,
+  ins: NodeInserter,
+  opset: number,
+  report: PassReport<Int8WeightStat>,
+  qmax: WeightQMax = 127,
+): Value {
   const w = readFloats(t.weight);
   const axis = perChannel ? t.axis : undefined;
   const qw = quantizeWeightInt8(w, t.weight.dims, axis, true, qmax);

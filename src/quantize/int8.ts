@@ -29,7 +29,19 @@ import { cloneModel, createNamer } from '../onnx/graph-utils.js';
 import { makeTensor, readFloats } from '../onnx/tensor.js';
 import { Node, Value, type Graph, type Model } from '../onnx/types.js';
 import { verifyModel } from '../onnx/verify.js';
-import { NodeInserter, addInitializer, bump, constantTensor, intAttr, listSubgraphs, makeNode, newReport, out0, recordPass, type PassResult } from './common.js';
+import {
+  NodeInserter,
+  addInitializer,
+  bump,
+  constantTensor,
+  intAttr,
+  listSubgraphs,
+  makeNode,
+  newReport,
+  out0,
+  recordPass,
+  type PassResult,
+} from './common.js';
 import { propagateElemTypes } from './elem-types.js';
 import { findTargets, reductionLength, weightDq, type Int8WeightStat, type SkippedNode, type Target } from './int8-weights.js';
 import { ensureOpset, type OpsetUpgradeStat } from './opset-upgrade.js';
@@ -184,10 +196,19 @@ export function int8DynamicWithReport(model: Model, options: Int8DynamicOptions 
     }
     if (shortSum) {
       bump(report, 'weightOnlyShortReduction');
-      weightOnly.push({ node: t.node.name, opType: t.node.opType, reason: `sums ${reductionLength(t)} products per output (< qoperatorMinReduction ${o.qoperatorMinReduction}): integer arithmetic would pass activation rounding through` });
+      weightOnly.push({
+        node: t.node.name,
+        opType: t.node.opType,
+        reason: `sums ${reductionLength(t)} products per output (< qoperatorMinReduction ${o.qoperatorMinReduction}): integer arithmetic would pass activation rounding through`,
+      });
     } else if (format === 'qoperator') {
       bump(report, 'fellBackToQdq');
-      report.warnings.push({ pass: INT8_DYNAMIC_NAME, code: 'qoperator-unsupported', node: t.node.name, message: `${t.node.opType} '${t.node.name}' cannot take the QOperator form (attributes or input type); used weight-only QDQ` });
+      report.warnings.push({
+        pass: INT8_DYNAMIC_NAME,
+        code: 'qoperator-unsupported',
+        node: t.node.name,
+        message: `${t.node.opType} '${t.node.name}' cannot take the QOperator form (attributes or input type); used weight-only QDQ`,
+      });
     }
     t.node.inputs[t.wIndex] = weightDq(t, o.perChannel, namer, ins(t.graph), opset, report);
     usedOps.add('DequantizeLinear');
@@ -208,10 +229,19 @@ export function int8DynamicWithReport(model: Model, options: Int8DynamicOptions 
     report.warnings.push({
       pass: INT8_DYNAMIC_NAME,
       code: 'weight-only-no-speedup',
-      message: 'weight-only int8 QDQ halves weight storage, but on the CUDA EP the MatMul/Conv still compute in float after a DequantizeLinear each run; for memory-bound MatMuls use --wo 8|4 (MatMulNBits), for speed use --fp16',
+      message:
+        'weight-only int8 QDQ halves weight storage, but on the CUDA EP the MatMul/Conv still compute in float after a DequantizeLinear each run; for memory-bound MatMuls use --wo 8|4 (MatMulNBits), for speed use --fp16',
     });
   const upgraded = report.stats.opsetUpgradedFrom !== undefined ? { opsetUpgradedFrom: report.stats.opsetUpgradedFrom, opset } : {};
-  recordPass(m, INT8_DYNAMIC_NAME, { targetEp: o.targetEp, format, reduceRange, perChannel: o.perChannel, opTypes: [...o.opTypes], nodesToExclude: [...o.nodesToExclude], ...upgraded });
+  recordPass(m, INT8_DYNAMIC_NAME, {
+    targetEp: o.targetEp,
+    format,
+    reduceRange,
+    perChannel: o.perChannel,
+    opTypes: [...o.opTypes],
+    nodesToExclude: [...o.nodesToExclude],
+    ...upgraded,
+  });
   verifyModel(m, `pass ${INT8_DYNAMIC_NAME}`);
   return { model: m, report };
 }
@@ -228,7 +258,12 @@ function qoperatorSupported(t: Target): boolean {
   if (n.opType === 'Gemm') {
     const alpha = n.attr('alpha');
     const beta = n.attr('beta');
-    return intAttr(n, 'transA', 0) === 0 && (!alpha || (alpha.type === 'float' && alpha.value === 1)) && (!beta || (beta.type === 'float' && beta.value === 1)) && t.weight.dims.length === 2;
+    return (
+      intAttr(n, 'transA', 0) === 0 &&
+      (!alpha || (alpha.type === 'float' && alpha.value === 1)) &&
+      (!beta || (beta.type === 'float' && beta.value === 1)) &&
+      t.weight.dims.length === 2
+    );
   }
   return false;
 }
@@ -285,7 +320,9 @@ function rewriteQOperator(t: Target, perChannel: boolean, qmax: WeightQMax, name
     integer = makeNode('MatMulInteger', namer(`${base}_MatMulInteger`), [xq, wq, xz, wz], namer(`${y.name}_int32`), DataType.INT32);
   }
   ins.insertBefore(n, integer);
-  const cast = makeNode('Cast', namer(`${base}_cast`), [out0(integer)], namer(`${y.name}_float`), DataType.FLOAT, [{ name: 'to', attr: { type: 'int', value: BigInt(DataType.FLOAT) } }]);
+  const cast = makeNode('Cast', namer(`${base}_cast`), [out0(integer)], namer(`${y.name}_float`), DataType.FLOAT, [
+    { name: 'to', attr: { type: 'int', value: BigInt(DataType.FLOAT) } },
+  ]);
   ins.insertBefore(n, cast);
   // Per-channel scale broadcast: [N] for MatMul/Gemm outputs, [M, 1, …] for Conv (channel axis 1).
   const spatial = Math.max(0, t.weight.dims.length - 2);
@@ -303,7 +340,13 @@ function rewriteQOperator(t: Target, perChannel: boolean, qmax: WeightQMax, name
     mul.outputs = [scaled];
     let b = bias;
     const bt = constantTensor(bias);
-    if (isConv && bt && spatial > 0) b = addInitializer(g, { ...bt, name: namer(`${bt.name || base}_bias_reshaped`), dims: [bt.dims[0] ?? 1, ...new Array<number>(spatial).fill(1)], storage: bt.storage === 'field' ? 'field' : 'raw' });
+    if (isConv && bt && spatial > 0)
+      b = addInitializer(g, {
+        ...bt,
+        name: namer(`${bt.name || base}_bias_reshaped`),
+        dims: [bt.dims[0] ?? 1, ...new Array<number>(spatial).fill(1)],
+        storage: bt.storage === 'field' ? 'field' : 'raw',
+      });
     else if (isConv && !bt) throw new PassError(INT8_DYNAMIC_NAME, n.name, 'Conv bias is not a constant');
     const add = new Node('Add', namer(`${base}_bias_add`), [scaled, b], [y]);
     last = add;
@@ -349,7 +392,12 @@ export function int8StaticWithReport(model: Model, options: Int8StaticOptions): 
   const o = { ...INT8_STATIC_DEFAULTS, ...options };
   const actType = o.activationType === 'auto' ? (o.targetEp === 'cpu' ? 'uint8' : 'int8') : o.activationType;
   const reduceRange = resolveReduceRange(o, 'static');
-  const report = newReport<Int8Stat>(INT8_STATIC_NAME, { ...o, ranges: `${Object.keys(o.ranges).length} tensors`, resolvedActivationType: actType, resolvedReduceRange: reduceRange });
+  const report = newReport<Int8Stat>(INT8_STATIC_NAME, {
+    ...o,
+    ranges: `${Object.keys(o.ranges).length} tensors`,
+    resolvedActivationType: actType,
+    resolvedReduceRange: reduceRange,
+  });
   const m = cloneModel(model);
   const opset = ensureOpset(m, 10, 'QuantizeLinear/DequantizeLinear need opset 10', o.upgradeOpset, report);
   const namer = createNamer(m.graph);
@@ -367,7 +415,12 @@ export function int8StaticWithReport(model: Model, options: Int8StaticOptions): 
     bump(report, 'weightsQuantized');
     if (!x || !xFloat) continue;
     if (!range) {
-      report.warnings.push({ pass: INT8_STATIC_NAME, code: 'no-range', node: t.node.name, message: `no calibrated range for '${x.name}'; its activation stays float` });
+      report.warnings.push({
+        pass: INT8_STATIC_NAME,
+        code: 'no-range',
+        node: t.node.name,
+        message: `no calibrated range for '${x.name}'; its activation stays float`,
+      });
       continue;
     }
     let dqv = qdqOf.get(x);
@@ -392,7 +445,16 @@ export function int8StaticWithReport(model: Model, options: Int8StaticOptions): 
   for (const i of inserters.values()) i.apply();
   bump(report, 'initializersRemoved', dropUnusedInitializers(m.graph));
   const upgraded = report.stats.opsetUpgradedFrom !== undefined ? { opsetUpgradedFrom: report.stats.opsetUpgradedFrom, opset } : {};
-  recordPass(m, INT8_STATIC_NAME, { targetEp: o.targetEp, activationType: actType, reduceRange, perChannel: o.perChannel, opTypes: [...o.opTypes], nodesToExclude: [...o.nodesToExclude], calibratedTensors: Object.keys(o.ranges).length, ...upgraded });
+  recordPass(m, INT8_STATIC_NAME, {
+    targetEp: o.targetEp,
+    activationType: actType,
+    reduceRange,
+    perChannel: o.perChannel,
+    opTypes: [...o.opTypes],
+    nodesToExclude: [...o.nodesToExclude],
+    calibratedTensors: Object.keys(o.ranges).length,
+    ...upgraded,
+  });
   verifyModel(m, `pass ${INT8_STATIC_NAME}`);
   return { model: m, report };
 }

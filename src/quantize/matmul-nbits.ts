@@ -43,7 +43,14 @@ export interface MatMulNBitsOptions {
   minWeightElements?: number;
 }
 
-export const WO_DEFAULTS: Required<MatMulNBitsOptions> = { bits: 4, blockSize: 32, asymmetric: true, accuracyLevel: 0, nodesToExclude: [], minWeightElements: 0 };
+export const WO_DEFAULTS: Required<MatMulNBitsOptions> = {
+  bits: 4,
+  blockSize: 32,
+  asymmetric: true,
+  accuracyLevel: 0,
+  nodesToExclude: [],
+  minWeightElements: 0,
+};
 
 export interface PackedWeight {
   /** [N, nBlocks, blobSize] bytes. */
@@ -138,7 +145,8 @@ export function unpackMatMulNBits(p: PackedWeight, K: number, N: number, bits: 4
     for (let b = 0; b < p.nBlocks; b++) {
       const scale = p.scales[n * p.nBlocks + b] as number;
       let zp = 1 << (bits - 1);
-      if (p.zeroPoints) zp = bits === 8 ? (p.zeroPoints[n * zpPerCol + b] as number) : ((p.zeroPoints[n * zpPerCol + (b >> 1)] as number) >> ((b & 1) * 4)) & 0xf;
+      if (p.zeroPoints)
+        zp = bits === 8 ? (p.zeroPoints[n * zpPerCol + b] as number) : ((p.zeroPoints[n * zpPerCol + (b >> 1)] as number) >> ((b & 1) * 4)) & 0xf;
       const off = (n * p.nBlocks + b) * p.blobSize;
       for (let j = 0; j < blockSize; j++) {
         const k = b * blockSize + j;
@@ -156,7 +164,8 @@ export function unpackMatMulNBits(p: PackedWeight, K: number, N: number, bits: 4
 export function matMulNBitsWithReport(model: Model, options: MatMulNBitsOptions = {}): PassResult<WoStat> {
   const o = { ...WO_DEFAULTS, ...options };
   if (o.bits !== 4 && o.bits !== 8) throw new PassError(WO_NAME, undefined, `bits must be 4 or 8, got ${String(o.bits)}`);
-  if (o.blockSize < 16 || (o.blockSize & (o.blockSize - 1)) !== 0) throw new PassError(WO_NAME, undefined, `block size must be a power of 2 ≥ 16, got ${o.blockSize}`);
+  if (o.blockSize < 16 || (o.blockSize & (o.blockSize - 1)) !== 0)
+    throw new PassError(WO_NAME, undefined, `block size must be a power of 2 ≥ 16, got ${o.blockSize}`);
   const report = newReport<WoStat>(WO_NAME, o);
   const m = cloneModel(model);
   const namer = createNamer(m.graph);
@@ -172,7 +181,12 @@ export function matMulNBitsWithReport(model: Model, options: MatMulNBitsOptions 
       const bv = n.inputs[1];
       const w = constantTensor(bv);
       const aType = a ? types.get(a) : undefined;
-      if (!w || w.dims.length !== 2 || !(w.dataType === DataType.FLOAT || w.dataType === DataType.FLOAT16) || !(aType === DataType.FLOAT || aType === DataType.FLOAT16)) {
+      if (
+        !w ||
+        w.dims.length !== 2 ||
+        !(w.dataType === DataType.FLOAT || w.dataType === DataType.FLOAT16) ||
+        !(aType === DataType.FLOAT || aType === DataType.FLOAT16)
+      ) {
         bump(report, 'skipped');
         continue;
       }
@@ -184,9 +198,10 @@ export function matMulNBitsWithReport(model: Model, options: MatMulNBitsOptions 
       const p = packMatMulNBits(readFloats(w), K, N, o.bits, o.blockSize, o.asymmetric);
       const base = w.name || n.name;
       const bq = addInitializer(g, makeTensor(namer(`${base}_Q${o.bits}`), DataType.UINT8, [N, p.nBlocks, p.blobSize], p.packed));
-      const scales = aType === DataType.FLOAT16
-        ? makeTensor(namer(`${base}_scales`), DataType.FLOAT16, [N * p.nBlocks], float32ToFloat16(p.scales))
-        : makeTensor(namer(`${base}_scales`), DataType.FLOAT, [N * p.nBlocks], p.scales);
+      const scales =
+        aType === DataType.FLOAT16
+          ? makeTensor(namer(`${base}_scales`), DataType.FLOAT16, [N * p.nBlocks], float32ToFloat16(p.scales))
+          : makeTensor(namer(`${base}_scales`), DataType.FLOAT, [N * p.nBlocks], p.scales);
       const sv = addInitializer(g, scales);
       const inputs = [a, bq, sv];
       if (p.zeroPoints) inputs.push(addInitializer(g, makeTensor(namer(`${base}_zero_points`), DataType.UINT8, [p.zeroPoints.length], p.zeroPoints)));
@@ -220,10 +235,11 @@ export function matMulNBitsWithReport(model: Model, options: MatMulNBitsOptions 
 }
 
 function usedBySubgraphs(g: Graph, v: Graph['initializers'][number]): boolean {
-  for (const n of g.nodes) for (const sg of listSubgraphs(n)) {
-    if (sg.nodes.some((x) => x.inputs.includes(v))) return true;
-    if (usedBySubgraphs(sg, v)) return true;
-  }
+  for (const n of g.nodes)
+    for (const sg of listSubgraphs(n)) {
+      if (sg.nodes.some((x) => x.inputs.includes(v))) return true;
+      if (usedBySubgraphs(sg, v)) return true;
+    }
   return false;
 }
 

@@ -138,12 +138,19 @@ export async function mixedPrecision(model: Model, options: MixedOptions = {}): 
   const samples = o.samples ?? feedsSource(randomFeeds(m0, o.sampleCount, { seed: 17 }));
   const types = propagateElemTypes(m0.graph);
   const floatOut = (n: Node): boolean => n.outputs.some((v) => v && types.get(v) === DataType.FLOAT);
-  const candidates = m0.graph.nodes.filter((n) => floatOut(n) && n.opType !== 'Constant' && (o.target === 'fp16' || ['MatMul', 'Gemm', 'Conv'].includes(n.opType)));
+  const candidates = m0.graph.nodes.filter(
+    (n) => floatOut(n) && n.opType !== 'Constant' && (o.target === 'fp16' || ['MatMul', 'Gemm', 'Conv'].includes(n.opType)),
+  );
   const sensitivity = await measureSensitivity(m0, types, samples, o);
   const ranked = rankNodes(m0, candidates, sensitivity);
   const k = await searchKeepCount(m0, ranked, samples, sensitivity.refOut, o, report);
   const keep = ranked.slice(0, k.best);
-  const out = lower(m0, o.target, keep.map((s) => s.node), o);
+  const out = lower(
+    m0,
+    o.target,
+    keep.map((s) => s.node),
+    o,
+  );
   report.details = mixedDetails(o, ranked, keep, k) as unknown as Record<string, unknown>;
   report.stats.candidates = ranked.length;
   report.stats.nodesKept = k.best;
@@ -203,8 +210,8 @@ async function measureSensitivity(m0: Model, types: Map<Value, number>, samples:
 function rankNodes(m0: Model, candidates: readonly Node[], { err, nonFin }: Sensitivity): NodeScore[] {
   const topo = new Map(m0.graph.nodes.map((n, i) => [n.name, i]));
   const scores: NodeScore[] = candidates.map((n) => {
-    const outE = Math.max(0, ...n.outputs.map((v) => (v ? err.get(v.name) ?? 0 : 0)));
-    const inE = Math.max(0, ...n.inputs.map((v) => (v && !v.initializer ? err.get(v.name) ?? 0 : 0)));
+    const outE = Math.max(0, ...n.outputs.map((v) => (v ? (err.get(v.name) ?? 0) : 0)));
+    const inE = Math.max(0, ...n.inputs.map((v) => (v && !v.initializer ? (err.get(v.name) ?? 0) : 0)));
     const outBad = n.outputs.some((v) => v && nonFin.has(v.name));
     const inBad = n.inputs.some((v) => v && nonFin.has(v.name));
     const score = outBad && !inBad ? Infinity : outBad ? Number.MAX_VALUE : Number.isFinite(outE) && Number.isFinite(inE) ? outE - inE : 0;
@@ -225,7 +232,17 @@ async function searchKeepCount(
   let evaluations = 0;
   const evalK = async (k: number): Promise<ErrorStats> => {
     evaluations++;
-    return outputError(lower(m0, o.target, ranked.slice(0, k).map((s) => s.node), o), samples, refOut, o.ep ?? MIXED_DEFAULT_EP);
+    return outputError(
+      lower(
+        m0,
+        o.target,
+        ranked.slice(0, k).map((s) => s.node),
+        o,
+      ),
+      samples,
+      refOut,
+      o.ep ?? MIXED_DEFAULT_EP,
+    );
   };
   const plain = await evalK(0);
   let best = 0;
@@ -245,7 +262,11 @@ async function searchKeepCount(
       hi = Math.min(ranked.length, hi * 2);
     }
     if (!hiErr) {
-      report.warnings.push({ pass: MIXED_NAME, code: 'budget-not-met', message: `keeping all ${ranked.length} candidate nodes in float32 still gives relative L2 above ${o.maxError}` });
+      report.warnings.push({
+        pass: MIXED_NAME,
+        code: 'budget-not-met',
+        message: `keeping all ${ranked.length} candidate nodes in float32 still gives relative L2 above ${o.maxError}`,
+      });
       best = ranked.length;
       bestErr = await evalK(best);
     } else {

@@ -31,7 +31,19 @@ import { propagateElemTypes } from './elem-types.js';
 export const OPSET_UPGRADE_MAX = 11;
 export const OPSET_UPGRADE_MIN_SOURCE = 7;
 
-const EXPERIMENTAL_REMOVED_AT_10 = new Set(['ATen', 'Affine', 'ConstantFill', 'Crop', 'DynamicSlice', 'GRUUnit', 'GivenTensorFill', 'ImageScaler', 'ParametricSoftplus', 'Scale', 'ScaledTanh']);
+const EXPERIMENTAL_REMOVED_AT_10 = new Set([
+  'ATen',
+  'Affine',
+  'ConstantFill',
+  'Crop',
+  'DynamicSlice',
+  'GRUUnit',
+  'GivenTensorFill',
+  'ImageScaler',
+  'ParametricSoftplus',
+  'Scale',
+  'ScaledTanh',
+]);
 
 export interface OpsetUpgrade {
   from: number;
@@ -66,13 +78,21 @@ export function upgradeOpset(m: Model, target: number, pass: string): OpsetUpgra
   const result: OpsetUpgrade = { from, to: Math.max(from, target), rewritten: {} };
   if (!imp || from >= target) return result;
   if (target > OPSET_UPGRADE_MAX || from < OPSET_UPGRADE_MIN_SOURCE)
-    throw new PassError(pass, undefined, `cannot raise the default-domain opset from ${from} to ${target} here (only ${OPSET_UPGRADE_MIN_SOURCE}… → ≤ ${OPSET_UPGRADE_MAX}); convert the model first (onnx.version_converter)`);
+    throw new PassError(
+      pass,
+      undefined,
+      `cannot raise the default-domain opset from ${from} to ${target} here (only ${OPSET_UPGRADE_MIN_SOURCE}… → ≤ ${OPSET_UPGRADE_MAX}); convert the model first (onnx.version_converter)`,
+    );
   const types = propagateElemTypes(m.graph);
   const uses = listUses(m.graph);
   const namer = createNamer(m.graph);
   const droppedMasks = new Set<Value>();
   const refuse = (n: Node, why: string): never => {
-    throw new PassError(pass, n.name || n.opType, `${n.opType} cannot be carried from opset ${from} to ${target}: ${why}; convert the model first (onnx.version_converter)`);
+    throw new PassError(
+      pass,
+      n.name || n.opType,
+      `${n.opType} cannot be carried from opset ${from} to ${target}: ${why}; convert the model first (onnx.version_converter)`,
+    );
   };
   const rewrite = (g: Graph, n: Node): boolean => {
     const base = n.name || n.opType;
@@ -169,12 +189,23 @@ export function ensureOpset(m: Model, need: number, why: string, allow: boolean,
     return Math.max(need, 13);
   }
   if (have >= need) return have;
-  if (!allow) throw new PassError(report.pass, undefined, `default-domain opset ${have} is below ${need} (${why}); let the pass raise it (upgradeOpset) or convert the model first`);
+  if (!allow)
+    throw new PassError(
+      report.pass,
+      undefined,
+      `default-domain opset ${have} is below ${need} (${why}); let the pass raise it (upgradeOpset) or convert the model first`,
+    );
   const u = upgradeOpset(m, need, report.pass);
   report.stats.opsetUpgradedFrom = u.from;
   report.stats.opsetUpgradedTo = u.to;
   report.details = { ...(report.details ?? {}), opsetUpgrade: u };
-  const what = Object.entries(u.rewritten).map(([op, c]) => `${c} ${op}`).join(', ');
-  report.warnings.push({ pass: report.pass, code: 'opset-upgraded', message: `default-domain opset raised ${u.from} → ${u.to} (${why})${what ? `; rewritten to their opset-${u.to} form: ${what}` : ''}` });
+  const what = Object.entries(u.rewritten)
+    .map(([op, c]) => `${c} ${op}`)
+    .join(', ');
+  report.warnings.push({
+    pass: report.pass,
+    code: 'opset-upgraded',
+    message: `default-domain opset raised ${u.from} → ${u.to} (${why})${what ? `; rewritten to their opset-${u.to} form: ${what}` : ''}`,
+  });
   return u.to;
 }

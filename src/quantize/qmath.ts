@@ -41,7 +41,13 @@ export function weightQMax(reduceRange: boolean): WeightQMax {
  * the reference they are tested against (`useKernels` false forces it); the kernels clamp at ±127, so for
  * qmax 63 their codes are clamped again here (only ±Inf weights can reach past ±63: |w| ≤ max|w| otherwise).
  */
-export function quantizeWeightInt8(w: Float32Array, dims: readonly number[], axis: number | undefined, useKernels = true, qmax: WeightQMax = 127): QuantizedWeight {
+export function quantizeWeightInt8(
+  w: Float32Array,
+  dims: readonly number[],
+  axis: number | undefined,
+  useKernels = true,
+  qmax: WeightQMax = 127,
+): QuantizedWeight {
   const rank = dims.length;
   const ax = axis === undefined ? undefined : axis < 0 ? axis + rank : axis;
   const channels = ax === undefined ? 1 : (dims[ax] ?? 1);

@@ -67,8 +67,12 @@ function bake(m: Model, name: string, dims: readonly number[], data: Float32Arra
   if (declared && (declared.length !== dims.length || declared.some((d, i) => typeof d === 'number' && d !== dims[i])))
     throw new PassError(RENDER_GRAPH_NAME, undefined, `baked '${name}': dims [${dims.join(',')}] do not match the input's [${declared.join(',')}]`);
   const type = v.tensorType?.elemType;
-  if (type !== DataType.FLOAT && type !== DataType.FLOAT16) throw new PassError(RENDER_GRAPH_NAME, undefined, `baked '${name}': the input is neither float32 nor float16`);
-  v.initializer = type === DataType.FLOAT ? makeTensor(name, DataType.FLOAT, [...dims], new Float32Array(data)) : makeTensor(name, DataType.FLOAT16, [...dims], float32ToFloat16(data));
+  if (type !== DataType.FLOAT && type !== DataType.FLOAT16)
+    throw new PassError(RENDER_GRAPH_NAME, undefined, `baked '${name}': the input is neither float32 nor float16`);
+  v.initializer =
+    type === DataType.FLOAT
+      ? makeTensor(name, DataType.FLOAT, [...dims], new Float32Array(data))
+      : makeTensor(name, DataType.FLOAT16, [...dims], float32ToFloat16(data));
   v.type = { kind: 'tensor', elemType: type, shape: [...dims] };
   g.inputs = g.inputs.filter((x: Value) => x !== v);
   g.initializers.push(v);

@@ -173,7 +173,8 @@ function planInputShapes(old: Model, o: ResolutionOptions): { newInputs: Map<str
       newInputs.set(v.name, n);
     }
   }
-  if (ratioH === undefined || ratioW === undefined) throw new PassError(RESOLUTION_NAME, undefined, 'cannot tell the spatial scale: give --resolution or a rank ≥ 4 input shape');
+  if (ratioH === undefined || ratioW === undefined)
+    throw new PassError(RESOLUTION_NAME, undefined, 'cannot tell the spatial scale: give --resolution or a rank ≥ 4 input shape');
   return { newInputs, ratioH, ratioW };
 }
 
@@ -311,7 +312,11 @@ function setFinalShapes(s: ResolutionState): void {
       if (shape) v.type = { ...v.type, shape: [...shape] };
       else {
         delete v.type.shape;
-        s.report.warnings.push({ pass: RESOLUTION_NAME, code: 'unknown-output-shape', message: `output '${v.name}': shape could not be inferred at the new size` });
+        s.report.warnings.push({
+          pass: RESOLUTION_NAME,
+          code: 'unknown-output-shape',
+          message: `output '${v.name}': shape could not be inferred at the new size`,
+        });
       }
     }
   }
@@ -342,7 +347,13 @@ function dropUnused(g: Graph): void {
  * New values for the constant shape inputs of `n` (input index → values), undefined when nothing needs
  * to change, 'wait' when the constant is not known.
  */
-function rewriteNode(n: Node, so: number[], sn: number[], outOld: number[] | undefined, mapDim: (d: number, fromEnd: number) => number): Map<number, number[]> | undefined | 'wait' {
+function rewriteNode(
+  n: Node,
+  so: number[],
+  sn: number[],
+  outOld: number[] | undefined,
+  mapDim: (d: number, fromEnd: number) => number,
+): Map<number, number[]> | undefined | 'wait' {
   const same = so.length === sn.length && so.every((d, i) => d === sn[i]);
   switch (n.opType) {
     case 'Reshape': {
@@ -507,7 +518,14 @@ function keepInputShapes(m: Model, old: Model, newInputs: Map<string, Dim[]>, na
     if (!target || !before || inner.type?.kind !== 'tensor') return inner;
     const outer = new Value(inner.name, { kind: 'tensor', elemType: inner.type.elemType, ...(before.shape ? { shape: [...before.shape] } : {}) });
     inner.name = namer(`${inner.name}_resized`);
-    const sizes = addInitializer(g, int64Tensor(namer(`${outer.name}_sizes`), [target.length], target.map((d) => (typeof d === 'number' ? d : 0))));
+    const sizes = addInitializer(
+      g,
+      int64Tensor(
+        namer(`${outer.name}_sizes`),
+        [target.length],
+        target.map((d) => (typeof d === 'number' ? d : 0)),
+      ),
+    );
     const resize = new Node('Resize', namer(`${outer.name}_Resize`), [outer, undefined, undefined, sizes], [inner]);
     resize.attributes = [
       { name: 'mode', attr: { type: 'string', value: new TextEncoder().encode('linear') } },

@@ -74,7 +74,8 @@ export function staticKvWithReport(model: Model, options: StaticKvOptions = {}):
   const m = cloneModel(model);
   const g = m.graph;
   const has = (name: string): boolean => g.inputs.some((v) => v.name === name);
-  if (has(DECODE_LOOP_INPUTS.uniforms)) fail(undefined, `the graph is a decode loop (input '${DECODE_LOOP_INPUTS.uniforms}'); run static-kv on the one-step gpt_decode instead of decode-loop`);
+  if (has(DECODE_LOOP_INPUTS.uniforms))
+    fail(undefined, `the graph is a decode loop (input '${DECODE_LOOP_INPUTS.uniforms}'); run static-kv on the one-step gpt_decode instead of decode-loop`);
   if (has(STATIC_KV_INPUTS.position)) fail(undefined, `the graph already has '${STATIC_KV_INPUTS.position}': its KV cache is static already`);
   const mask = g.inputs.find((v) => v.name === 'attention_mask');
   if (!mask) fail(undefined, "graph input 'attention_mask' missing: expected XTTS's gpt_decode contract");
@@ -85,7 +86,14 @@ export function staticKvWithReport(model: Model, options: StaticKvOptions = {}):
 
   // Shared pieces: the cache position, the slot it selects, and the mask computed from it.
   const position = new Value(STATIC_KV_INPUTS.position, { kind: 'tensor', elemType: DataType.INT64, shape: [1] });
-  const rows = addInitializer(g, int64Tensor(name('static_kv/rows'), [1, 1, capacity, 1], Array.from({ length: capacity }, (_, i) => i)));
+  const rows = addInitializer(
+    g,
+    int64Tensor(
+      name('static_kv/rows'),
+      [1, 1, capacity, 1],
+      Array.from({ length: capacity }, (_, i) => i),
+    ),
+  );
   // New nodes read only graph inputs and initializers: they go first, in creation order.
   const added: Node[] = [];
   const add = (op: string, inputs: Value[], elemType: number, attrs: Record<string, Attribute> = {}): Value => {
@@ -100,7 +108,14 @@ export function staticKvWithReport(model: Model, options: StaticKvOptions = {}):
   // [1,1,C,1] bool: the row this step writes.
   const slot = add('Equal', [rows, position], DataType.BOOL);
   // The mask the host used to send: 1 for rows 0 … position, as [1, C] in the input's type.
-  const flatRows = addInitializer(g, int64Tensor(name('static_kv/flat_rows'), [1, capacity], Array.from({ length: capacity }, (_, i) => i)));
+  const flatRows = addInitializer(
+    g,
+    int64Tensor(
+      name('static_kv/flat_rows'),
+      [1, capacity],
+      Array.from({ length: capacity }, (_, i) => i),
+    ),
+  );
   const attend = add('LessOrEqual', [flatRows, position], DataType.BOOL);
   const maskType = mask.tensorType?.elemType ?? DataType.INT64;
   const computedMask = add('Cast', [attend], maskType, { to: int(maskType) });
@@ -109,7 +124,13 @@ export function staticKvWithReport(model: Model, options: StaticKvOptions = {}):
   for (const past of pasts) {
     const users = consumers.get(past) ?? [];
     const concat = users[0];
-    if (users.length !== 1 || concat?.opType !== 'Concat' || concat.inputs[0] !== past || concat.inputs.length !== 2 || ![2, -2].includes(intAttr(concat, 'axis', NaN)))
+    if (
+      users.length !== 1 ||
+      concat?.opType !== 'Concat' ||
+      concat.inputs[0] !== past ||
+      concat.inputs.length !== 2 ||
+      ![2, -2].includes(intAttr(concat, 'axis', NaN))
+    )
       fail(concat?.name, `input '${past.name}' must feed exactly one Concat(past, new, axis=2) (the decode step's cache append)`);
     const fresh = concat.inputs[1] as Value;
     concat.opType = 'Where';

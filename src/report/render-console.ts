@@ -5,7 +5,11 @@ import type { SweepReport } from './types.js';
 /** Left-aligned text table with a header rule. */
 export function formatTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: readonly string[]): string => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd();
+  const line = (cells: readonly string[]): string =>
+    cells
+      .map((c, i) => c.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd();
   return [line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
 }
 
@@ -29,9 +33,17 @@ export function renderSweepConsole(report: SweepReport): string {
     v.status === 'error' ? (v.error ?? 'error').slice(0, 60) : [offEpOf(report, v.id).offEp ? 'OFF EP' : '', ...v.violations].filter(Boolean).join('; '),
   ]);
   const c = report.counts;
-  const cons = Object.entries(r.constraints).map(([k, v]) => `${k}=${String(v)}`).join(' ');
+  const cons = Object.entries(r.constraints)
+    .map(([k, v]) => `${k}=${String(v)}`)
+    .join(' ');
   const fl = r.floor;
-  const floorText = [fl.minPsnr !== undefined ? `PSNR ≥ ${fl.minPsnr} dB` : '', fl.minSsim !== undefined ? `SSIM ≥ ${fl.minSsim}` : '', fl.maxAudioDistance !== undefined ? `audio distance ≤ ${fl.maxAudioDistance} dB` : ''].filter(Boolean).join(', ');
+  const floorText = [
+    fl.minPsnr !== undefined ? `PSNR ≥ ${fl.minPsnr} dB` : '',
+    fl.minSsim !== undefined ? `SSIM ≥ ${fl.minSsim}` : '',
+    fl.maxAudioDistance !== undefined ? `audio distance ≤ ${fl.maxAudioDistance} dB` : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
   const lines = [
     ...(report.notes ?? []).map((n) => `note: ${n}`),
     `quality floor: ${floorText || 'none'} (a variant under it is never on the front nor ranked)`,

@@ -121,7 +121,10 @@ export function rooflineTraces(profile: ProfileSummary): PlotTrace[] {
       y: pts.map((o) => o.flops),
       text: pts.map((o) => `${o.role}: ${o.node} (${o.opType})<br>${(o.seconds * 1000).toFixed(3)} ms, ${o.bound ?? 'unknown'}-bound`),
       hovertemplate: '%{text}<extra></extra>',
-      marker: { size: pts.map((o) => 6 + 14 * Math.sqrt(o.seconds / Math.max(...pts.map((p) => p.seconds), 1e-12))), color: pts.map((o) => (o.bound === 'compute' ? '#d62728' : o.bound === 'memory' ? '#1f77b4' : '#7f8c9a')) },
+      marker: {
+        size: pts.map((o) => 6 + 14 * Math.sqrt(o.seconds / Math.max(...pts.map((p) => p.seconds), 1e-12))),
+        color: pts.map((o) => (o.bound === 'compute' ? '#d62728' : o.bound === 'memory' ? '#1f77b4' : '#7f8c9a')),
+      },
     },
   ];
   if (profile.peakFlops && profile.peakBandwidth) {
@@ -129,7 +132,15 @@ export function rooflineTraces(profile: ProfileSummary): PlotTrace[] {
     const xs = pts.map((o) => o.intensity ?? ridge);
     const lo = Math.min(ridge / 100, ...xs) / 2;
     const hi = Math.max(ridge * 100, ...xs) * 2;
-    traces.push({ type: 'scatter', mode: 'lines', name: 'roofline', x: [lo, ridge, hi], y: [lo * profile.peakBandwidth, profile.peakFlops, profile.peakFlops], line: { color: '#333', dash: 'dash' }, hoverinfo: 'skip' });
+    traces.push({
+      type: 'scatter',
+      mode: 'lines',
+      name: 'roofline',
+      x: [lo, ridge, hi],
+      y: [lo * profile.peakBandwidth, profile.peakFlops, profile.peakFlops],
+      line: { color: '#333', dash: 'dash' },
+      hoverinfo: 'skip',
+    });
   }
   return traces;
 }
@@ -141,7 +152,8 @@ export function roleTimeTraces(result: VariantResult, baseline: VariantResult | 
   const roles = [...new Set([...(baseline?.metrics?.roles ?? []).map((r) => r.role), ...m.roles.map((r) => r.role)])];
   const series = (r: VariantResult): number[] => roles.map((role) => (r.metrics?.roles.find((x) => x.role === role)?.seconds ?? 0) * 1000);
   const traces: PlotTrace[] = [];
-  if (baseline?.metrics && baseline.id !== result.id) traces.push({ type: 'bar', name: `${baseline.name}`, x: roles, y: series(baseline), hovertemplate: '%{x}: %{y:.2f} ms<extra>baseline</extra>' });
+  if (baseline?.metrics && baseline.id !== result.id)
+    traces.push({ type: 'bar', name: `${baseline.name}`, x: roles, y: series(baseline), hovertemplate: '%{x}: %{y:.2f} ms<extra>baseline</extra>' });
   traces.push({ type: 'bar', name: result.name, x: roles, y: series(result), hovertemplate: `%{x}: %{y:.2f} ms<extra>${result.name}</extra>` });
   return traces;
 }

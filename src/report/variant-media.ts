@@ -37,7 +37,11 @@ const pngUri = (bytes: Uint8Array): string => `data:image/png;base64,${Buffer.fr
 function diffMap(a: RgbImage, b: RgbImage): RgbImage {
   const out = new Uint8Array(a.data.length);
   for (let i = 0; i < a.data.length; i += 3) {
-    const d = (Math.abs((a.data[i] ?? 0) - (b.data[i] ?? 0)) + Math.abs((a.data[i + 1] ?? 0) - (b.data[i + 1] ?? 0)) + Math.abs((a.data[i + 2] ?? 0) - (b.data[i + 2] ?? 0))) / 3;
+    const d =
+      (Math.abs((a.data[i] ?? 0) - (b.data[i] ?? 0)) +
+        Math.abs((a.data[i + 1] ?? 0) - (b.data[i + 1] ?? 0)) +
+        Math.abs((a.data[i + 2] ?? 0) - (b.data[i + 2] ?? 0))) /
+      3;
     const v = Math.min(255, Math.round(d * DIFF_GAIN));
     out[i] = v;
     out[i + 1] = v;
@@ -95,7 +99,8 @@ export function buildReportMedia(results: readonly VariantResult[], baselineId: 
       frames.push(frame);
     }
     const m: VariantMedia = { diffGain: DIFF_GAIN, frames };
-    if (p.frameSize.width !== p.thumbSize.width) m.note = `Thumbnails ${p.thumbSize.width}×${p.thumbSize.height} of ${p.frameSize.width}×${p.frameSize.height} frames; the difference map is |variant − baseline| × ${DIFF_GAIN} on the thumbnails.`;
+    if (p.frameSize.width !== p.thumbSize.width)
+      m.note = `Thumbnails ${p.thumbSize.width}×${p.thumbSize.height} of ${p.frameSize.width}×${p.frameSize.height} frames; the difference map is |variant − baseline| × ${DIFF_GAIN} on the thumbnails.`;
     if (p.audio) {
       const bytes = readFileSync(join(dir, PREVIEW_SUBDIR, p.audio.file));
       m.audio = {

@@ -39,11 +39,20 @@ export function sourceImage(path: string | undefined, size: number): RgbImage {
 
 export async function bakedSourceFor(o: Pick<BuildRendererOptions, 'manifest' | 'roleFiles'>, image: string | undefined): Promise<BakedSource> {
   const loaded = readRunManifest(o.manifest, ['appearance_extractor', 'motion_extractor'], o.roleFiles);
-  const sessions = await RoleSessions.load({ manifest: loaded.manifest, manifestDir: loaded.dir, roles: ['appearance_extractor', 'motion_extractor'], session: { ep: 'cpu' }, ...(o.roleFiles ? { overrides: o.roleFiles } : {}) });
+  const sessions = await RoleSessions.load({
+    manifest: loaded.manifest,
+    manifestDir: loaded.dir,
+    roles: ['appearance_extractor', 'motion_extractor'],
+    session: { ep: 'cpu' },
+    ...(o.roleFiles ? { overrides: o.roleFiles } : {}),
+  });
   try {
     const cfg = loaded.manifest.config;
     const f = await extractSourceFeatures(sessions, cfg, sourceImage(image, cfg.sourceSize));
-    return { feature3d: { dims: f.feature3d.dims, data: Float32Array.from(f.feature3d.data as Float32Array) }, kpSource: { dims: [1, cfg.numKp, 3], data: f.kpSource } };
+    return {
+      feature3d: { dims: f.feature3d.dims, data: Float32Array.from(f.feature3d.data as Float32Array) },
+      kpSource: { dims: [1, cfg.numKp, 3], data: f.kpSource },
+    };
   } finally {
     await sessions.release();
   }
@@ -51,7 +60,8 @@ export async function bakedSourceFor(o: Pick<BuildRendererOptions, 'manifest' | 
 
 export async function buildRenderer(o: BuildRendererOptions): Promise<BuiltRenderer> {
   const loaded = readRunManifest(o.manifest, ['stitch_network', 'warp_network', 'decoder'], o.roleFiles);
-  const file = (role: Role): string => roleFile({ manifest: loaded.manifest, manifestDir: loaded.dir, ...(o.roleFiles ? { overrides: o.roleFiles } : {}) }, role);
+  const file = (role: Role): string =>
+    roleFile({ manifest: loaded.manifest, manifestDir: loaded.dir, ...(o.roleFiles ? { overrides: o.roleFiles } : {}) }, role);
   const roles = { stitch: readModel(file('stitch_network')).model, warp: readModel(file('warp_network')).model, decoder: readModel(file('decoder')).model };
   const baked = o.bakeSource !== undefined ? await bakedSourceFor(o, o.bakeSource) : undefined;
   const r = renderGraphWithReport(roles, baked ? { bakeSource: baked } : {});

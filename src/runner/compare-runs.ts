@@ -13,7 +13,20 @@ import type { FrameQuality, QualityReport, RunResult } from './run-result.js';
 import { readWav } from '../media/wav.js';
 
 /** Run order of the roles (a divergence is blamed on the earliest). */
-export const PIPELINE_ORDER: readonly Role[] = ['cond_encoder', 'speaker_encoder', 'gpt_prefill', 'gpt_decode', 'hifigan', 'appearance_extractor', 'motion_extractor', 'hubert', 'lmdm', 'stitch_network', 'warp_network', 'decoder'];
+export const PIPELINE_ORDER: readonly Role[] = [
+  'cond_encoder',
+  'speaker_encoder',
+  'gpt_prefill',
+  'gpt_decode',
+  'hifigan',
+  'appearance_extractor',
+  'motion_extractor',
+  'hubert',
+  'lmdm',
+  'stitch_network',
+  'warp_network',
+  'decoder',
+];
 
 export function readRun(dir: string): RunResult {
   const f = join(resolve(dir), 'run.json');
@@ -27,7 +40,10 @@ function compareFrames(a: string, ra: RunResult, b: string, rb: RunResult, warni
   // A lower-resolution variant is judged as it would be shown: upscaled (bilinear) to the baseline's size.
   const sizeB = rb.video.width * rb.video.height * 3;
   const rescale = ra.video.width !== rb.video.width || ra.video.height !== rb.video.height;
-  if (rescale) warnings.push(`frame sizes differ (${ra.video.width}x${ra.video.height} vs ${rb.video.width}x${rb.video.height}); candidate frames upscaled bilinearly to ${ra.video.width}x${ra.video.height} for PSNR/SSIM`);
+  if (rescale)
+    warnings.push(
+      `frame sizes differ (${ra.video.width}x${ra.video.height} vs ${rb.video.width}x${rb.video.height}); candidate frames upscaled bilinearly to ${ra.video.width}x${ra.video.height} for PSNR/SSIM`,
+    );
   const n = Math.min(ra.video.frames, rb.video.frames);
   if (ra.video.frames !== rb.video.frames) warnings.push(`frame counts differ (${ra.video.frames} vs ${rb.video.frames}); compared the first ${n}`);
   if (n === 0) return null;
@@ -69,7 +85,15 @@ function compareFrames(a: string, ra: RunResult, b: string, rb: RunResult, warni
     closeSync(fb);
   }
   const mse = seSum / n;
-  return { compared: n, psnrMean: capDb(mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse)), psnrWorst: capDb(psnrWorst), psnrWorstFrame, ssimMean: ssimSum / n, ssimWorst, ssimWorstFrame };
+  return {
+    compared: n,
+    psnrMean: capDb(mse === 0 ? Infinity : 10 * Math.log10((255 * 255) / mse)),
+    psnrWorst: capDb(psnrWorst),
+    psnrWorstFrame,
+    ssimMean: ssimSum / n,
+    ssimWorst,
+    ssimWorstFrame,
+  };
 }
 
 /**
@@ -90,7 +114,10 @@ export function compareRuns(baseline: string, candidate: string, tolerance = 1e-
   const wb = readWav(join(b, rb.files.audio));
   if (wa.samples.length !== wb.samples.length) warnings.push(`audio lengths differ (${wa.samples.length} vs ${wb.samples.length}); compared the common part`);
   const n = Math.min(wa.samples.length, wb.samples.length);
-  const audio = wa.sampleRate === wb.sampleRate && n > 0 ? { snrDb: capDb(snr(wa.samples, wb.samples)), logMelDistanceDb: logMelDistance(wa.samples, wb.samples, wa.sampleRate), comparedSamples: n } : null;
+  const audio =
+    wa.sampleRate === wb.sampleRate && n > 0
+      ? { snrDb: capDb(snr(wa.samples, wb.samples)), logMelDistanceDb: logMelDistance(wa.samples, wb.samples, wa.sampleRate), comparedSamples: n }
+      : null;
   const readMotion = (dir: string, r: RunResult): Float32Array => {
     const buf = readFileSync(join(dir, r.files.motion));
     return new Float32Array(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength));

@@ -155,7 +155,13 @@ export class DeviceLmdm {
     private readonly graphs: boolean,
   ) {}
 
-  static async create(sessions: RoleSessions, xDims: readonly number[], condDims: readonly number[], condFrameDims: readonly number[], steps: number): Promise<DeviceLmdm | undefined> {
+  static async create(
+    sessions: RoleSessions,
+    xDims: readonly number[],
+    condDims: readonly number[],
+    condFrameDims: readonly number[],
+    steps: number,
+  ): Promise<DeviceLmdm | undefined> {
     if (!sessions.canBindOnDevice(['lmdm'])) return undefined;
     const [, frames = 1, dim = 1] = xDims;
     const update = await sessions.helperSession(`ddim-update-${steps}`, 'lmdm', () => serializeModel(buildDdimUpdateGraph(steps, frames, dim)));
@@ -178,7 +184,13 @@ export class DeviceLmdm {
    * One window: `noise[0]` is the initial x, `noise[s + 1]` the z of step s; `pairs` the DDIM (time, next)
    * pairs. Returns x after the last step (x0 of the last call).
    */
-  async sampleWindow(cond: Float32Array, condFrame: Float32Array, noise: readonly Float32Array[], pairs: readonly [number, number][], alphas: Float64Array): Promise<Float32Array> {
+  async sampleWindow(
+    cond: Float32Array,
+    condFrame: Float32Array,
+    noise: readonly Float32Array[],
+    pairs: readonly [number, number][],
+    alphas: Float64Array,
+  ): Promise<Float32Array> {
     const b = this.b;
     if (pairs.length !== this.steps) throw new StageError('ditto.lmdm', 'error', `device LMDM made for ${this.steps} steps, asked for ${pairs.length}`);
     b.cond.upload(cond);
@@ -201,9 +213,19 @@ export class DeviceLmdm {
     for (let s = 0; s < pairs.length; s++) {
       b.time.upload(BigInt64Array.of(BigInt((pairs[s] as [number, number])[0])));
       b.step.upload(BigInt64Array.of(BigInt(s)));
-      await this.sessions.runBound('lmdm', { x: b.x, cond_frame: b.condFrame, cond: b.cond, time_cond: b.time }, { x_start: b.xStart, pred_noise: b.predNoise });
+      await this.sessions.runBound(
+        'lmdm',
+        { x: b.x, cond_frame: b.condFrame, cond: b.cond, time_cond: b.time },
+        { x_start: b.xStart, pred_noise: b.predNoise },
+      );
       await this.update.runBound(
-        { [DDIM_UPDATE_IO.x0]: b.xStart, [DDIM_UPDATE_IO.eps]: b.predNoise, [DDIM_UPDATE_IO.noise]: b.noise, [DDIM_UPDATE_IO.coefficients]: b.coefficients, [DDIM_UPDATE_IO.step]: b.step },
+        {
+          [DDIM_UPDATE_IO.x0]: b.xStart,
+          [DDIM_UPDATE_IO.eps]: b.predNoise,
+          [DDIM_UPDATE_IO.noise]: b.noise,
+          [DDIM_UPDATE_IO.coefficients]: b.coefficients,
+          [DDIM_UPDATE_IO.step]: b.step,
+        },
         { [DDIM_UPDATE_IO.x]: b.x },
         this.graphs ? { gpuGraphId: 0 } : undefined,
       );

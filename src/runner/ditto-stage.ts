@@ -248,7 +248,10 @@ export class DittoStream {
     const noise = drawWindowNoise(createRng(((this.o.seed * 7919) ^ (w * 104729)) >>> 0), this.o.steps, size);
     const x = Float32Array.from(noise[0] as Float32Array);
     const pairs = ddimTimePairs(this.o.steps);
-    if (this.deviceLmdm === undefined) this.deviceLmdm = this.lmdmLoop ? null : ((await DeviceLmdm.create(this.sessions, [1, cfg.seqFrames, dim], [1, cfg.seqFrames, cfg.condDim], [1, dim], pairs.length)) ?? null);
+    if (this.deviceLmdm === undefined)
+      this.deviceLmdm = this.lmdmLoop
+        ? null
+        : ((await DeviceLmdm.create(this.sessions, [1, cfg.seqFrames, dim], [1, cfg.seqFrames, cfg.condDim], [1, dim], pairs.length)) ?? null);
     const onDevice = this.deviceLmdm;
     await this.timer.time('ditto.lmdm', async () => {
       if (this.lmdmLoop) {
@@ -326,7 +329,9 @@ export class DittoStream {
     for (let f = from; f < to; f += plan.batch) {
       const n = Math.min(plan.batch, to - f);
       const images = await this.timer.time('ditto.render', async () => {
-        const kpd = Array.from({ length: n }, (_, i) => motionToKeypoints(motion.subarray((f + i - from) * cfg.motionDim, (f + i - from + 1) * cfg.motionDim), src.kpCanonical, cfg.numKp));
+        const kpd = Array.from({ length: n }, (_, i) =>
+          motionToKeypoints(motion.subarray((f + i - from) * cfg.motionDim, (f + i - from + 1) * cfg.motionDim), src.kpCanonical, cfg.numKp),
+        );
         if (!this.devicePath) return renderBatch(this.sessions, cfg, plan, src, kpd);
         const stacked = new Float32Array(plan.batch * cfg.numKp * 3);
         padDriving(plan, kpd).forEach((k, i) => stacked.set(k, i * k.length));

@@ -52,7 +52,8 @@ export async function buildGraphSettingFiles(settings: SettingsInUse, p: GraphSe
   const dir = mkdtempSync(join(tmpdir(), 'wb-graph-settings-'));
   const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
   try {
-    const file = (role: Role): string => roleFile({ manifest: p.loaded.manifest, manifestDir: p.loaded.dir, ...(p.roleFiles ? { overrides: p.roleFiles } : {}) }, role);
+    const file = (role: Role): string =>
+      roleFile({ manifest: p.loaded.manifest, manifestDir: p.loaded.dir, ...(p.roleFiles ? { overrides: p.roleFiles } : {}) }, role);
     const read = (role: Role): Model => readModel(file(role)).model;
     const write = (role: Role, m: Model): void => {
       const f = join(dir, `${role}.onnx`);
@@ -81,11 +82,20 @@ export async function buildGraphSettingFiles(settings: SettingsInUse, p: GraphSe
 /** The run's source features, computed as the Ditto stage computes them (same extractors, same EP). */
 async function bakeFor(p: GraphSettingInputs): Promise<NonNullable<Parameters<typeof renderGraph>[1]>['bakeSource']> {
   const roles: Role[] = ['appearance_extractor', 'motion_extractor'];
-  const sessions = await RoleSessions.load({ manifest: p.loaded.manifest, manifestDir: p.loaded.dir, roles, session: p.session, ...(p.roleFiles ? { overrides: p.roleFiles } : {}) });
+  const sessions = await RoleSessions.load({
+    manifest: p.loaded.manifest,
+    manifestDir: p.loaded.dir,
+    roles,
+    session: p.session,
+    ...(p.roleFiles ? { overrides: p.roleFiles } : {}),
+  });
   try {
     const cfg = p.loaded.manifest.config;
     const f = await extractSourceFeatures(sessions, cfg, p.image);
-    return { feature3d: { dims: f.feature3d.dims, data: Float32Array.from(f.feature3d.data as Float32Array) }, kpSource: { dims: [1, cfg.numKp, 3], data: f.kpSource } };
+    return {
+      feature3d: { dims: f.feature3d.dims, data: Float32Array.from(f.feature3d.data as Float32Array) },
+      kpSource: { dims: [1, cfg.numKp, 3], data: f.kpSource },
+    };
   } finally {
     await sessions.release();
   }

@@ -31,7 +31,8 @@ export function rotationMatrix(pitchDeg: number, yawDeg: number, rollDeg: number
   const rz = [Math.cos(z), -Math.sin(z), 0, Math.sin(z), Math.cos(z), 0, 0, 0, 1];
   const mm = (a: number[], b: number[]): number[] => {
     const o: number[] = new Array(9).fill(0);
-    for (let i = 0; i < 3; i++) for (let j = 0; j < 3; j++) for (let k = 0; k < 3; k++) o[i * 3 + j] = (o[i * 3 + j] as number) + (a[i * 3 + k] as number) * (b[k * 3 + j] as number);
+    for (let i = 0; i < 3; i++)
+      for (let j = 0; j < 3; j++) for (let k = 0; k < 3; k++) o[i * 3 + j] = (o[i * 3 + j] as number) + (a[i * 3 + k] as number) * (b[k * 3 + j] as number);
     return o;
   };
   const r = mm(mm(rz, ry), rx);
@@ -66,7 +67,14 @@ export function motionToKeypoints(motion: ArrayLike<number>, kpCanonical: ArrayL
 }
 
 /** Packs motion_extractor outputs into the 265-d motion vector (scale stored minus 1). */
-export function packMotion(o: { scale: ArrayLike<number>; pitch: ArrayLike<number>; yaw: ArrayLike<number>; roll: ArrayLike<number>; t: ArrayLike<number>; exp: ArrayLike<number> }): Float32Array {
+export function packMotion(o: {
+  scale: ArrayLike<number>;
+  pitch: ArrayLike<number>;
+  yaw: ArrayLike<number>;
+  roll: ArrayLike<number>;
+  t: ArrayLike<number>;
+  exp: ArrayLike<number>;
+}): Float32Array {
   const L = MOTION_LAYOUT;
   const m = new Float32Array(L.size);
   m[L.scale] = (o.scale[0] as number) - 1;

@@ -24,11 +24,22 @@ export function checkDiffusionLoop(file: string | undefined, steps: number, cfg:
   const want = { steps, eta: 1, timesteps: DIFFUSION_TIMESTEPS, schedule: 'cosine', guidanceScale: cfg.guidanceScale };
   const got = { steps: rec.steps, eta: rec.eta, timesteps: rec.timesteps, schedule: rec.schedule, guidanceScale: rec.guidanceScale ?? cfg.guidanceScale };
   const same = (Object.keys(want) as (keyof typeof want)[]).every((k) => want[k] === got[k]);
-  if (!same) throw new StageError('ditto.lmdm', 'error', `${file}: diffusion loop samples with ${JSON.stringify(got)}, the runner with ${JSON.stringify(want)}; rebuild it with the runner's settings (--steps)`);
+  if (!same)
+    throw new StageError(
+      'ditto.lmdm',
+      'error',
+      `${file}: diffusion loop samples with ${JSON.stringify(got)}, the runner with ${JSON.stringify(want)}; rebuild it with the runner's settings (--steps)`,
+    );
 }
 
 /** One window in one call; returns x [F·D]. */
-export async function runWindowLoop(sessions: RoleSessions, cfg: PipelineConfig, noise: Float32Array[], condFrame: Float32Array, cond: Float32Array): Promise<Float32Array> {
+export async function runWindowLoop(
+  sessions: RoleSessions,
+  cfg: PipelineConfig,
+  noise: Float32Array[],
+  condFrame: Float32Array,
+  cond: Float32Array,
+): Promise<Float32Array> {
   const size = cfg.seqFrames * cfg.motionDim;
   const all = new Float32Array(noise.length * size);
   noise.forEach((z, k) => all.set(z, k * size));

@@ -51,7 +51,12 @@ export class DeviceMemorySampler {
   private child: ChildProcess | undefined;
   readonly mode: DeviceMemorySampling;
 
-  constructor(enabled: boolean, mode: DeviceMemorySampling = 'stream', readonly intervalMs = 250, readonly pid = process.pid) {
+  constructor(
+    enabled: boolean,
+    mode: DeviceMemorySampling = 'stream',
+    readonly intervalMs = 250,
+    readonly pid = process.pid,
+  ) {
     this.mode = enabled ? mode : 'off';
     if (this.mode === 'stream') this.startStream();
     else if (this.mode === 'poll') {
@@ -67,7 +72,9 @@ export class DeviceMemorySampler {
   /** What run.json says about the reading. */
   describe(): string {
     if (this.mode === 'off') return 'not sampled';
-    return this.mode === 'stream' ? `nvidia-smi per-process used_memory, streamed every ${this.intervalMs} ms by one nvidia-smi process` : `nvidia-smi per-process used_memory, one nvidia-smi spawn every ${this.intervalMs} ms`;
+    return this.mode === 'stream'
+      ? `nvidia-smi per-process used_memory, streamed every ${this.intervalMs} ms by one nvidia-smi process`
+      : `nvidia-smi per-process used_memory, one nvidia-smi spawn every ${this.intervalMs} ms`;
   }
 
   private note(b: number | null): void {
@@ -75,7 +82,9 @@ export class DeviceMemorySampler {
   }
 
   private startStream(): void {
-    const child = spawn('nvidia-smi', ['--query-compute-apps=pid,used_memory', '--format=csv,noheader,nounits', '-lms', String(this.intervalMs)], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const child = spawn('nvidia-smi', ['--query-compute-apps=pid,used_memory', '--format=csv,noheader,nounits', '-lms', String(this.intervalMs)], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     this.child = child;
     child.on('error', () => {
       this.child = undefined;

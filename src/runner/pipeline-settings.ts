@@ -100,7 +100,11 @@ export const SETTING_KEYS = Object.keys(PIPELINE_SETTINGS_DEFAULTS) as SettingKe
 
 /** A bad setting: names where it came from (a spec file, 'run options') and the field. */
 export class SettingsError extends WorkbenchError {
-  constructor(readonly file: string, readonly field: string, detail: string) {
+  constructor(
+    readonly file: string,
+    readonly field: string,
+    detail: string,
+  ) {
     super(`${file}: ${field}: ${detail}`);
   }
 }
@@ -109,12 +113,18 @@ type Parser<T> = (v: unknown, bad: (detail: string, subfield?: string) => never)
 
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const bool: Parser<boolean> = (v, bad) => (typeof v === 'boolean' ? v : bad(`expected true or false, got ${JSON.stringify(v)}`));
-const int = (min: number, what: string): Parser<number> => (v, bad) => (typeof v === 'number' && Number.isInteger(v) && v >= min ? v : bad(`expected ${what}, got ${JSON.stringify(v)}`));
+const int =
+  (min: number, what: string): Parser<number> =>
+  (v, bad) =>
+    typeof v === 'number' && Number.isInteger(v) && v >= min ? v : bad(`expected ${what}, got ${JSON.stringify(v)}`);
 
 const GRAPH_OPTIMIZATION_LEVELS: readonly GraphOptimizationLevel[] = ['disabled', 'basic', 'extended', 'all'];
 
 const SESSION_PARSERS: { [K in keyof Required<SessionSettings>]: Parser<SessionSettings[K]> } = {
-  graphOptimizationLevel: (v, bad) => (GRAPH_OPTIMIZATION_LEVELS.includes(v as GraphOptimizationLevel) ? (v as GraphOptimizationLevel) : bad(`expected one of ${GRAPH_OPTIMIZATION_LEVELS.join(', ')}, got ${JSON.stringify(v)}`)),
+  graphOptimizationLevel: (v, bad) =>
+    GRAPH_OPTIMIZATION_LEVELS.includes(v as GraphOptimizationLevel)
+      ? (v as GraphOptimizationLevel)
+      : bad(`expected one of ${GRAPH_OPTIMIZATION_LEVELS.join(', ')}, got ${JSON.stringify(v)}`),
   intraOpThreads: int(0, 'an integer >= 0 (0 = ORT default)'),
   useTf32: bool,
   cudaGraph: bool,
@@ -137,11 +147,13 @@ const parseProviderOptions: Parser<RoleProviderOptions> = (v, bad) => {
   if (!isObj(v)) return bad('expected an object of role (or "*") → {option: value}');
   const out: Record<string, Record<string, string>> = {};
   for (const [role, opts] of Object.entries(v)) {
-    if (role !== '*' && !(MANIFEST_ROLES as readonly string[]).includes(role)) return bad(`unknown role. Should be "*" or one of: ${MANIFEST_ROLES.join(', ')}.`, role);
+    if (role !== '*' && !(MANIFEST_ROLES as readonly string[]).includes(role))
+      return bad(`unknown role. Should be "*" or one of: ${MANIFEST_ROLES.join(', ')}.`, role);
     if (!isObj(opts)) return bad('expected an object of option: value', role);
     const o: Record<string, string> = {};
     for (const [k, x] of Object.entries(opts)) {
-      if (typeof x !== 'string' && typeof x !== 'number' && typeof x !== 'boolean') return bad(`expected a string or number, got ${JSON.stringify(x)}`, `${role}.${k}`);
+      if (typeof x !== 'string' && typeof x !== 'number' && typeof x !== 'boolean')
+        return bad(`expected a string or number, got ${JSON.stringify(x)}`, `${role}.${k}`);
       o[k] = typeof x === 'boolean' ? (x ? '1' : '0') : String(x);
     }
     try {
@@ -165,7 +177,8 @@ export const SETTING_PARSERS: { [K in SettingKey]: Parser<PipelineSettings[K]> }
   renderGraph: (v, bad) => (v === false || v === true || v === 'baked' ? v : bad(`expected false, true or 'baked', got ${JSON.stringify(v)}`)),
   renderBatch: int(1, 'an integer >= 1 (frames per render call)'),
   diffusionLoop: bool,
-  backend: (v, bad) => ((BACKENDS as readonly unknown[]).includes(v) ? (v as Backend) : bad(`expected one of ${BACKENDS.join(', ')}, got ${JSON.stringify(v)}`)),
+  backend: (v, bad) =>
+    (BACKENDS as readonly unknown[]).includes(v) ? (v as Backend) : bad(`expected one of ${BACKENDS.join(', ')}, got ${JSON.stringify(v)}`),
   providerOptions: parseProviderOptions,
 };
 

@@ -173,6 +173,10 @@ export function relativeL2(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /** JSON text where ±Infinity is written as ±1e999 (JSON.parse reads it back as ±Infinity), NaN as null. */
 export function stringifyWithInfinity(value: unknown): string {
-  const text = JSON.stringify(value, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) && !Number.isNaN(v) ? (v > 0 ? '__+INF__' : '__-INF__') : v), 2);
+  const text = JSON.stringify(
+    value,
+    (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) && !Number.isNaN(v) ? (v > 0 ? '__+INF__' : '__-INF__') : v),
+    2,
+  );
   return text.replace(/"__\+INF__"/g, '1e999').replace(/"__-INF__"/g, '-1e999');
 }

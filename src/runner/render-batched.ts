@@ -46,7 +46,8 @@ export function checkBakedSource(file: string | undefined, kpSource: Float32Arra
   if (!file) return;
   const metadataProps = Object.entries(readModelMetadata(file)).map(([key, value]) => ({ key, value }));
   const rec = readRenderGraphRecord({ metadataProps });
-  if (!rec?.kpSource) throw new StageError('ditto.render', 'error', `${file}: renderer has no '${RENDER_IO.feature}' input but no render-graph record of a baked source`);
+  if (!rec?.kpSource)
+    throw new StageError('ditto.render', 'error', `${file}: renderer has no '${RENDER_IO.feature}' input but no render-graph record of a baked source`);
   let num = 0;
   let den = 0;
   kpSource.forEach((v, i) => {
@@ -55,7 +56,11 @@ export function checkBakedSource(file: string | undefined, kpSource: Float32Arra
   });
   // Loose: the extractors may run on another execution provider than the one that baked the renderer.
   if (rec.kpSource.length !== kpSource.length || Math.sqrt(num / Math.max(den, 1e-30)) > 1e-3)
-    throw new StageError('ditto.render', 'error', `${file}: the renderer was baked for another source image (its source keypoints differ); rebuild it with render-graph --bake-source for this image`);
+    throw new StageError(
+      'ditto.render',
+      'error',
+      `${file}: the renderer was baked for another source image (its source keypoints differ); rebuild it with render-graph --bake-source for this image`,
+    );
 }
 
 function stack(parts: Float32Array[], dims: readonly number[]): HostTensor {
@@ -85,7 +90,13 @@ export function batchImages(out: HostTensor | undefined, real: number): RgbImage
 }
 
 /** Renders one batch of driving keypoints (each [K·3]) through host tensors; returns one image per real frame. */
-export async function renderBatch(sessions: RoleSessions, cfg: PipelineConfig, plan: RenderPlan, src: SourceFeatures, kpDriving: Float32Array[]): Promise<RgbImage[]> {
+export async function renderBatch(
+  sessions: RoleSessions,
+  cfg: PipelineConfig,
+  plan: RenderPlan,
+  src: SourceFeatures,
+  kpDriving: Float32Array[],
+): Promise<RgbImage[]> {
   const kpd = padDriving(plan, kpDriving);
   const K = cfg.numKp;
   const kpDims = [1, K, 3];

@@ -9,7 +9,17 @@ import { hostTensorToFloat32 } from '../runtime/index.js';
 import { isAbsolute, join, resolve } from 'node:path';
 import { float16ToFloat32, float32ToFloat16 } from '../onnx/dtype.js';
 import type { Manifest, Role } from '../models/manifest.js';
-import { createSession, type BoundRunOptions, type DeviceTensor, type HostTensor, type OutputTarget, type Session, type SessionConfig, type SessionIO, type Tensor } from '../runtime/index.js';
+import {
+  createSession,
+  type BoundRunOptions,
+  type DeviceTensor,
+  type HostTensor,
+  type OutputTarget,
+  type Session,
+  type SessionConfig,
+  type SessionIO,
+  type Tensor,
+} from '../runtime/index.js';
 import { StageError } from '../core/input-error.js';
 import type { InputRecorder } from './input-recorder.js';
 import { withTimeout } from './stage-timer.js';
@@ -75,7 +85,6 @@ export function decodeSample(fp: TensorFingerprint): Float32Array {
   return new Float32Array(b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength));
 }
 
-
 export interface LoadRolesOptions {
   manifest: Manifest;
   /** The manifest's folder (role files are relative to it). */
@@ -133,7 +142,10 @@ export class RoleSessions {
         const creating = createSession(file, config);
         // A session that arrives after its load timed out is released as soon as it exists.
         const s = await withTimeout(creating, o.loadTimeoutMs, () => {
-          void creating.then((late) => late.release(), () => undefined);
+          void creating.then(
+            (late) => late.release(),
+            () => undefined,
+          );
           return new StageError(`load.${role}`, 'timeout', `session for ${file} not created after ${o.loadTimeoutMs} ms`);
         });
         map.set(role, s);
@@ -180,7 +192,12 @@ export class RoleSessions {
    * `fingerprintView` maps the first call's outputs to what gets fingerprinted (a decode loop's first step,
    * comparable with a one-step graph's outputs).
    */
-  async run(role: Role, feeds: Record<string, HostTensor>, keepFloat16?: (output: string) => boolean, fingerprintView?: (out: Record<string, HostTensor>) => Record<string, HostTensor>): Promise<Record<string, HostTensor>> {
+  async run(
+    role: Role,
+    feeds: Record<string, HostTensor>,
+    keepFloat16?: (output: string) => boolean,
+    fingerprintView?: (out: Record<string, HostTensor>) => Record<string, HostTensor>,
+  ): Promise<Record<string, HostTensor>> {
     const s = this.sessions.get(role);
     if (!s) throw new StageError(role, 'error', `no session loaded for role '${role}'`);
     if (this.recording) this.recorder?.record(role, feeds);
@@ -198,7 +215,8 @@ export class RoleSessions {
     list.push(dt);
     this.times.set(role, list);
     const out: Record<string, HostTensor> = {};
-    for (const [name, t] of Object.entries(raw)) out[name] = t.type === 'float16' && !keepFloat16?.(name) ? { type: 'float32', dims: t.dims, data: float16ToFloat32(t.data as Uint16Array) } : t;
+    for (const [name, t] of Object.entries(raw))
+      out[name] = t.type === 'float16' && !keepFloat16?.(name) ? { type: 'float32', dims: t.dims, data: float16ToFloat32(t.data as Uint16Array) } : t;
     if (!this.fingerprints[role]) {
       const fp: RoleFingerprint = {};
       for (const [name, t] of Object.entries(fingerprintView ? fingerprintView(out) : out)) fp[name] = fingerprint(t);
@@ -220,7 +238,9 @@ export class RoleSessions {
     if (this.recorder) return false;
     return roles.every((r) => {
       const s = this.sessions.get(r);
-      return s?.backend === 'native' && [...s.inputMetadata, ...s.outputMetadata].every((m) => m.type === undefined || m.type === 'float32' || m.type === 'int64');
+      return (
+        s?.backend === 'native' && [...s.inputMetadata, ...s.outputMetadata].every((m) => m.type === undefined || m.type === 'float32' || m.type === 'int64')
+      );
     });
   }
 

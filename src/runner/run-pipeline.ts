@@ -88,14 +88,20 @@ export async function runStreams(
   const overlap = p.text !== undefined && settings.take('overlap');
   let ttff: number | null = null;
   let ttfa: number | null = null;
-  const ditto = new DittoStream(sessions, cfg, timer, {
-    steps: p.steps,
-    seed: p.seed,
-    onFrame: async (f) => {
-      if (ttff === null) ttff = timer.elapsed();
-      await onFrame(f.image);
+  const ditto = new DittoStream(
+    sessions,
+    cfg,
+    timer,
+    {
+      steps: p.steps,
+      seed: p.seed,
+      onFrame: async (f) => {
+        if (ttff === null) ttff = timer.elapsed();
+        await onFrame(f.image);
+      },
     },
-  }, cfg.outputRate);
+    cfg.outputRate,
+  );
   await ditto.prepareSource(p.image);
   let audio: Float32Array;
   let textTokens: number | null = null;
@@ -107,9 +113,11 @@ export async function runStreams(
   const pushAudio = async (chunk: Float32Array): Promise<void> => {
     if (!overlap) return ditto.push(chunk);
     if (dittoError !== undefined) throw dittoError;
-    dittoQueue = dittoQueue.then(() => (dittoError === undefined ? ditto.push(chunk) : undefined)).catch((e: unknown) => {
-      dittoError ??= e;
-    });
+    dittoQueue = dittoQueue
+      .then(() => (dittoError === undefined ? ditto.push(chunk) : undefined))
+      .catch((e: unknown) => {
+        dittoError ??= e;
+      });
   };
   const drain = async (): Promise<void> => {
     await dittoQueue;
@@ -331,10 +339,31 @@ function writeMediaFiles(out: string, streams: StreamRunOutput, sessions: RoleSe
 function encodeMp4(out: string, sink: FrameSink, fps: number): string | null {
   if (!onPath('ffmpeg') || sink.count === 0) return null;
   const args = [
-    '-y', '-loglevel', 'error',
-    '-f', 'rawvideo', '-pix_fmt', 'rgb24', '-s', `${sink.width}x${sink.height}`, '-r', String(fps), '-i', join(out, 'frames.rgb'),
-    '-i', join(out, 'audio.wav'),
-    '-c:v', 'libx264', '-crf', '18', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-shortest', join(out, 'video.mp4'),
+    '-y',
+    '-loglevel',
+    'error',
+    '-f',
+    'rawvideo',
+    '-pix_fmt',
+    'rgb24',
+    '-s',
+    `${sink.width}x${sink.height}`,
+    '-r',
+    String(fps),
+    '-i',
+    join(out, 'frames.rgb'),
+    '-i',
+    join(out, 'audio.wav'),
+    '-c:v',
+    'libx264',
+    '-crf',
+    '18',
+    '-pix_fmt',
+    'yuv420p',
+    '-c:a',
+    'aac',
+    '-shortest',
+    join(out, 'video.mp4'),
   ];
   const r = spawnSync('ffmpeg', args, { timeout: 600_000 });
   return r.status === 0 ? 'video.mp4' : null;

@@ -130,7 +130,13 @@ export interface RunWorkers {
 
 export function workersSummary(r: PoolResult): RunWorkers {
   const rtfs = r.workers.flatMap((w) => (w.rtf !== null ? [w.rtf] : []));
-  return { file: 'workers.json', requested: r.requestedWorkers, ok: r.okWorkers, medianRtf: rtfs.length ? median(rtfs) : null, throughputAudioSecondsPerSecond: r.throughputAudioSecondsPerSecond };
+  return {
+    file: 'workers.json',
+    requested: r.requestedWorkers,
+    ok: r.okWorkers,
+    medianRtf: rtfs.length ? median(rtfs) : null,
+    throughputAudioSecondsPerSecond: r.throughputAudioSecondsPerSecond,
+  };
 }
 
 export interface FrameQuality {

@@ -13,7 +13,13 @@ export { XTTS_SAMPLING, type SamplingOptions };
  * penalty to every id in the sequence: positive logits ÷ penalty, negative × penalty). `allowed` limits the
  * candidates to ids below it (e.g. 1024 to keep the stop and start tokens out).
  */
-export function sampleToken(logits: ArrayLike<number>, previous: Iterable<number>, rng: Rng, o: SamplingOptions = XTTS_SAMPLING, allowed = logits.length): number {
+export function sampleToken(
+  logits: ArrayLike<number>,
+  previous: Iterable<number>,
+  rng: Rng,
+  o: SamplingOptions = XTTS_SAMPLING,
+  allowed = logits.length,
+): number {
   const n = Math.min(allowed, logits.length);
   const l = new Float64Array(n);
   for (let i = 0; i < n; i++) l[i] = logits[i] as number;

@@ -24,7 +24,8 @@ export interface SourceFeatures {
 
 export async function extractSourceFeatures(sessions: Pick<RoleSessions, 'run'>, cfg: PipelineConfig, image: RgbImage): Promise<SourceFeatures> {
   const S = cfg.sourceSize;
-  if (image.width !== S || image.height !== S) throw new StageError('ditto.source', 'error', `source image must be ${S}x${S}, got ${image.width}x${image.height}`);
+  if (image.width !== S || image.height !== S)
+    throw new StageError('ditto.source', 'error', `source image must be ${S}x${S}, got ${image.width}x${image.height}`);
   const img = feed.f32([1, 3, S, S], rgbToTensor(image));
   const app = await sessions.run('appearance_extractor', { image: img });
   const mot = await sessions.run('motion_extractor', { image: img });

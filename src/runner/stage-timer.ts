@@ -32,7 +32,10 @@ export class StageTimer {
   /** Called with the stage name as each step starts (worker heartbeats). */
   onStage: ((stage: string) => void) | undefined;
 
-  constructor(readonly stageTimeoutMs?: number, readonly stall?: StallInjection) {}
+  constructor(
+    readonly stageTimeoutMs?: number,
+    readonly stall?: StallInjection,
+  ) {}
 
   /** Runs one step of `stage`, adding its wall time. */
   async time<T>(stage: string, fn: () => Promise<T>): Promise<T> {

@@ -42,7 +42,8 @@ export class StaticKvDecoder {
    * the capacity and uploaded into the first set. `steps` is how many decode calls will follow.
    */
   static create(sessions: RoleSessions, cfg: PipelineConfig, prefill: Record<string, HostTensor>, steps: number): StaticKvDecoder {
-    if (sessions.hasRecorder()) throw new StageError('tts.decode', 'error', 'a static-kv gpt_decode cannot record calibration inputs; calibrate on the one-step graph');
+    if (sessions.hasRecorder())
+      throw new StageError('tts.decode', 'error', 'a static-kv gpt_decode cannot record calibration inputs; calibrate on the one-step graph');
     const s = sessions.session(ROLE) as Session;
     const first = prefill.past_key_0;
     if (!first) throw new StageError('tts.decode', 'error', 'prefill returned no present_key_0');
@@ -50,7 +51,11 @@ export class StaticKvDecoder {
     const rows = first.dims[2] ?? 0;
     if (!Number.isInteger(capacity)) throw new StageError('tts.decode', 'error', `${sessions.files[ROLE] ?? ROLE}: past_key_0 has no static capacity (dim 2)`);
     if (rows + steps > capacity)
-      throw new StageError('tts.decode', 'error', `${sessions.files[ROLE] ?? ROLE}: the static KV cache holds ${capacity} rows; this utterance needs ${rows + steps} (prefill ${rows} + ${steps} steps): rebuild it with static-kv --capacity ≥ ${rows + steps}`);
+      throw new StageError(
+        'tts.decode',
+        'error',
+        `${sessions.files[ROLE] ?? ROLE}: the static KV cache holds ${capacity} rows; this utterance needs ${rows + steps} (prefill ${rows} + ${steps} steps): rebuild it with static-kv --capacity ≥ ${rows + steps}`,
+      );
     const set = (k: number): KvSet => {
       const out: KvSet = {};
       for (let l = 0; l < cfg.gptLayers; l++)

@@ -48,7 +48,11 @@ export class BpeTokenizer implements Tokenizer {
   private readonly byteMap = bytesToUnicode();
   private readonly cache = new Map<string, number[]>();
 
-  constructor(readonly vocab: Map<string, number>, merges: string[], readonly unkId: number | undefined) {
+  constructor(
+    readonly vocab: Map<string, number>,
+    merges: string[],
+    readonly unkId: number | undefined,
+  ) {
     merges.forEach((m, i) => this.ranks.set(m, i));
   }
 

@@ -197,9 +197,15 @@ export async function runTts(sessions: RoleSessions, cfg: PipelineConfig, timer:
     for (const t of tokens) if (t < candidates) seen[t] = 1;
     const start = i;
     await timer.time('tts.decode', async () => {
-      const out = await sessions.run('gpt_decode', { ...stepFeeds(start), [DECODE_LOOP_INPUTS.uniforms]: feed.f32([uniforms.length], uniforms), [DECODE_LOOP_INPUTS.seen]: feed.f32([candidates], seen) }, isKvCache, firstStep);
+      const out = await sessions.run(
+        'gpt_decode',
+        { ...stepFeeds(start), [DECODE_LOOP_INPUTS.uniforms]: feed.f32([uniforms.length], uniforms), [DECODE_LOOP_INPUTS.seen]: feed.f32([candidates], seen) },
+        isKvCache,
+        firstStep,
+      );
       const got = out.tokens;
-      if (!got || got.data.length !== uniforms.length) throw new StageError('tts.decode', 'error', `gpt_decode loop returned ${got ? got.data.length : 'no'} tokens for ${uniforms.length} uniforms`);
+      if (!got || got.data.length !== uniforms.length)
+        throw new StageError('tts.decode', 'error', `gpt_decode loop returned ${got ? got.data.length : 'no'} tokens for ${uniforms.length} uniforms`);
       for (const t of got.data) tokens.push(Number(t));
       latents.set(floatData(out.latent, 'gpt.latent').subarray(0, uniforms.length * cfg.gptWidth), start * cfg.gptWidth);
       takeCache(out);
@@ -239,10 +245,13 @@ function checkDecodeLoop(file: string | undefined, candidates: number): void {
   // The metadata only: a full-scale loop graph holds its 1.5 GB of weights inline.
   const metadataProps = Object.entries(readModelMetadata(file)).map(([key, value]) => ({ key, value }));
   const rec = readDecodeLoopRecord({ metadataProps });
-  if (!rec) throw new StageError('tts.decode', 'error', `${file}: has input '${DECODE_LOOP_INPUTS.uniforms}' but no decode-loop pass record (workbench.passes)`);
-  const same = rec.candidates === candidates && (Object.keys(XTTS_SAMPLING) as (keyof typeof XTTS_SAMPLING)[]).every((k) => rec.sampling?.[k] === XTTS_SAMPLING[k]);
+  if (!rec)
+    throw new StageError('tts.decode', 'error', `${file}: has input '${DECODE_LOOP_INPUTS.uniforms}' but no decode-loop pass record (workbench.passes)`);
+  const same =
+    rec.candidates === candidates && (Object.keys(XTTS_SAMPLING) as (keyof typeof XTTS_SAMPLING)[]).every((k) => rec.sampling?.[k] === XTTS_SAMPLING[k]);
   const want = JSON.stringify({ sampling: XTTS_SAMPLING, candidates });
   const got = JSON.stringify({ sampling: rec.sampling, candidates: rec.candidates });
   // Field by field: a record written by another tool may order its keys differently.
-  if (!same) throw new StageError('tts.decode', 'error', `${file}: decode loop samples with ${got}, the runner with ${want}; rebuild it with the runner's settings`);
+  if (!same)
+    throw new StageError('tts.decode', 'error', `${file}: decode loop samples with ${got}, the runner with ${want}; rebuild it with the runner's settings`);
 }

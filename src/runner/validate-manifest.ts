@@ -24,7 +24,10 @@ export const ROLE_IO: Record<Role, { inputs: string[]; outputs: string[] }> = {
   cond_encoder: { inputs: ['mel'], outputs: ['gpt_cond_latent'] },
   speaker_encoder: { inputs: ['wav_16k'], outputs: ['speaker_embedding'] },
   gpt_prefill: { inputs: ['input_ids', 'gpt_cond_latent'], outputs: ['logits', 'latent', 'present_key_{i}', 'present_value_{i}'] },
-  gpt_decode: { inputs: ['input_ids', 'mel_position', 'attention_mask', 'past_key_{i}', 'past_value_{i}'], outputs: ['logits', 'latent', 'present_key_{i}', 'present_value_{i}'] },
+  gpt_decode: {
+    inputs: ['input_ids', 'mel_position', 'attention_mask', 'past_key_{i}', 'past_value_{i}'],
+    outputs: ['logits', 'latent', 'present_key_{i}', 'present_value_{i}'],
+  },
   hifigan: { inputs: ['latent_codes', 'speaker_embedding'], outputs: ['waveform'] },
   hubert: { inputs: ['input_values'], outputs: ['encoding_out'] },
   lmdm: { inputs: ['x', 'cond_frame', 'cond', 'time_cond'], outputs: ['pred_noise', 'x_start'] },
@@ -37,7 +40,32 @@ export const ROLE_IO: Record<Role, { inputs: string[]; outputs: string[] }> = {
   renderer: { inputs: ['kp_driving'], outputs: ['output'] },
 };
 
-const CONFIG_KEYS: (keyof PipelineConfig)[] = ['fps', 'audioRate', 'chunkSamples', 'hopSamples', 'framesPerChunk', 'featureDim', 'condDim', 'motionDim', 'seqFrames', 'overlap', 'numKp', 'sourceSize', 'outputSize', 'ttsRate', 'outputRate', 'gptLayers', 'gptWidth', 'audioVocab', 'startAudioToken', 'tokensPerSecond', 'melBins', 'melHop', 'speakerRate', 'maxAudioTokens'];
+const CONFIG_KEYS: (keyof PipelineConfig)[] = [
+  'fps',
+  'audioRate',
+  'chunkSamples',
+  'hopSamples',
+  'framesPerChunk',
+  'featureDim',
+  'condDim',
+  'motionDim',
+  'seqFrames',
+  'overlap',
+  'numKp',
+  'sourceSize',
+  'outputSize',
+  'ttsRate',
+  'outputRate',
+  'gptLayers',
+  'gptWidth',
+  'audioVocab',
+  'startAudioToken',
+  'tokensPerSecond',
+  'melBins',
+  'melHop',
+  'speakerRate',
+  'maxAudioTokens',
+];
 
 export interface LoadedRunManifest {
   manifest: Manifest;
@@ -107,7 +135,9 @@ export function readRunManifest(path: string, roles: readonly Role[], overrides:
       for (const name of ROLE_IO[role][kind]) {
         const names = name.includes('{i}') ? Array.from({ length: m.config.gptLayers }, (_, i) => name.replace('{i}', String(i))) : [name];
         const alt = CONTRACT_ALTERNATIVES[role]?.[name];
-        for (const n of names) if (!(n in declared) && !(alt !== undefined && alt in declared)) throw new ManifestError(path, `roles.${role}.${kind}.${n}`, 'missing from the role contract');
+        for (const n of names)
+          if (!(n in declared) && !(alt !== undefined && alt in declared))
+            throw new ManifestError(path, `roles.${role}.${kind}.${n}`, 'missing from the role contract');
       }
     }
   }
@@ -123,7 +153,8 @@ function checkShapes(path: string, m: Manifest): void {
     const spec = m.roles[role]?.[kind][name];
     if (!spec) return;
     const d = spec.shape[axis];
-    if (typeof d === 'number' && d !== value) throw new ManifestError(path, `roles.${role}.${kind}.${name}.shape[${axis}]`, `is ${d}, the pipeline config needs ${value}`);
+    if (typeof d === 'number' && d !== value)
+      throw new ManifestError(path, `roles.${role}.${kind}.${name}.shape[${axis}]`, `is ${d}, the pipeline config needs ${value}`);
   };
   expect('lmdm', 'inputs', 'x', 1, c.seqFrames);
   expect('lmdm', 'inputs', 'x', 2, c.motionDim);

@@ -47,18 +47,24 @@ try {
       // Worker 0 renders with the run's own seed: its frames are the run's frames, written as a single run writes them.
       const sink = init.outDir ? new FrameSink(init.outDir) : undefined;
       try {
-        const ditto = new DittoStream(sessions, loaded.manifest.config, timer, {
-          steps: job.steps,
-          seed: job.seed,
-          onFrame: async (f) => {
-            if (ttff === null) {
-              ttff = timer.elapsed();
-              for (const v of f.image.data) checksum += v;
-            }
-            frames++;
-            sink?.write(f.image);
+        const ditto = new DittoStream(
+          sessions,
+          loaded.manifest.config,
+          timer,
+          {
+            steps: job.steps,
+            seed: job.seed,
+            onFrame: async (f) => {
+              if (ttff === null) {
+                ttff = timer.elapsed();
+                for (const v of f.image.data) checksum += v;
+              }
+              frames++;
+              sink?.write(f.image);
+            },
           },
-        }, job.sampleRate);
+          job.sampleRate,
+        );
         await ditto.prepareSource(job.image);
         const step = Math.round(job.sampleRate * 0.93);
         for (let i = 0; i < job.audio.length; i += step) await ditto.push(job.audio.subarray(i, i + step));
@@ -72,8 +78,16 @@ try {
         post({
           type: 'done',
           result: {
-            frames, hubertChunks: s.hubertCalls, lmdmWindows: s.windows, totalMs, stagesMs: Object.fromEntries(timer.totals), roles: sessions.stats(), timeToFirstFrameMs: ttff, firstFrameChecksum: checksum,
-            fingerprints: { ...sessions.fingerprints }, ...(written ? { written } : {}),
+            frames,
+            hubertChunks: s.hubertCalls,
+            lmdmWindows: s.windows,
+            totalMs,
+            stagesMs: Object.fromEntries(timer.totals),
+            roles: sessions.stats(),
+            timeToFirstFrameMs: ttff,
+            firstFrameChecksum: checksum,
+            fingerprints: { ...sessions.fingerprints },
+            ...(written ? { written } : {}),
           },
         });
       } catch (e) {

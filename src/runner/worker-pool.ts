@@ -110,12 +110,15 @@ class WorkerHandle {
     this.lastBeat = performance.now();
     return new Promise((res) => {
       this.pending = { want, resolve: res };
-      this.watchdog = setInterval(() => {
-        if (performance.now() - this.lastBeat > timeoutMs) {
-          this.fail(this.stage, 'timeout', `no progress for ${timeoutMs} ms in stage ${this.stage}`);
-          void this.worker.terminate();
-        }
-      }, Math.min(250, timeoutMs / 4));
+      this.watchdog = setInterval(
+        () => {
+          if (performance.now() - this.lastBeat > timeoutMs) {
+            this.fail(this.stage, 'timeout', `no progress for ${timeoutMs} ms in stage ${this.stage}`);
+            void this.worker.terminate();
+          }
+        },
+        Math.min(250, timeoutMs / 4),
+      );
     }).finally(() => clearInterval(this.watchdog)) as Promise<WorkerMessage>;
   }
 

@@ -33,7 +33,16 @@ export function resolveWorkerScript(): Promise<string> {
     } catch (e) {
       throw new StageError('workers', 'error', `running from sources needs esbuild to bundle the worker: ${(e as Error).message}`);
     }
-    await esbuild.build({ entryPoints: [ts], bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, external: ['onnxruntime-node'], logLevel: 'silent' });
+    await esbuild.build({
+      entryPoints: [ts],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile,
+      external: ['onnxruntime-node'],
+      logLevel: 'silent',
+    });
     if (!statSync(outfile).size) throw new StageError('workers', 'error', 'bundled worker is empty');
     return outfile;
   })();

@@ -34,13 +34,26 @@ export function describeSessionConfig(c: SessionConfig, env: NodeJS.ProcessEnv =
     if (c.cudnnConvAlgoSearch) r.push({ key: 'cudnn_conv_algo_search', value: c.cudnnConvAlgoSearch, applied: 'no', how: no });
     if (c.useTf32 !== undefined) {
       const off = env.NVIDIA_TF32_OVERRIDE === '0';
-      if (c.useTf32) r.push({ key: 'use_tf32', value: '1', applied: off ? 'no' : 'yes', how: off ? 'NVIDIA_TF32_OVERRIDE=0 is set in this process and wins' : 'ORT default (TF32 allowed)' });
-      else r.push({ key: 'use_tf32', value: '0', applied: off ? 'env' : 'no', how: off ? 'NVIDIA_TF32_OVERRIDE=0 (cuBLAS/cuDNN)' : 'needs NVIDIA_TF32_OVERRIDE=0 before CUDA loads; not set in this process' });
+      if (c.useTf32)
+        r.push({
+          key: 'use_tf32',
+          value: '1',
+          applied: off ? 'no' : 'yes',
+          how: off ? 'NVIDIA_TF32_OVERRIDE=0 is set in this process and wins' : 'ORT default (TF32 allowed)',
+        });
+      else
+        r.push({
+          key: 'use_tf32',
+          value: '0',
+          applied: off ? 'env' : 'no',
+          how: off ? 'NVIDIA_TF32_OVERRIDE=0 (cuBLAS/cuDNN)' : 'needs NVIDIA_TF32_OVERRIDE=0 before CUDA loads; not set in this process',
+        });
     }
     if (c.cudaGraph) r.push({ key: 'enable_cuda_graph', value: '1', applied: 'no', how: no });
     if (c.preferNhwc) r.push({ key: 'prefer_nhwc', value: '1', applied: 'no', how: no });
   }
-  for (const [k, v] of Object.entries(c.extra ?? {})) r.push({ key: k.includes('.') ? k : `session.${k}`, value: v, applied: 'yes', how: 'session config entry (extra)' });
+  for (const [k, v] of Object.entries(c.extra ?? {}))
+    r.push({ key: k.includes('.') ? k : `session.${k}`, value: v, applied: 'yes', how: 'session config entry (extra)' });
   if (c.enableProfiling) r.push({ key: 'enable_profiling', value: '1', applied: 'yes', how: `profileFilePrefix=${c.profileFilePrefix ?? 'ort-profile'}` });
   return r;
 }
@@ -62,4 +75,3 @@ function describeNative(c: SessionConfig): AppliedSessionOption[] {
 export function cudaEnvFor(c: SessionConfig): Record<string, string> {
   return c.ep === 'cuda' && c.useTf32 === false ? { NVIDIA_TF32_OVERRIDE: '0' } : {};
 }
-

@@ -7,7 +7,14 @@ import type { BoundRunResult, DeviceTensor, HostTensor, OutputTarget, Tensor, Te
 import { isDeviceTensor } from './types.js';
 
 const CTOR: Record<HostTensor['type'], new (n: number) => TensorData> = {
-  float32: Float32Array, float16: Uint16Array, int32: Int32Array, int64: BigInt64Array, uint8: Uint8Array, int8: Int8Array, bool: Uint8Array, float64: Float64Array,
+  float32: Float32Array,
+  float16: Uint16Array,
+  int32: Int32Array,
+  int64: BigInt64Array,
+  uint8: Uint8Array,
+  int8: Int8Array,
+  bool: Uint8Array,
+  float64: Float64Array,
 };
 
 export class HostHeldTensor implements DeviceTensor {

@@ -115,9 +115,13 @@ export async function createNativeSession(addon: Addon, model: string | Uint8Arr
       } else o[k] = v;
     }
     if (graph) {
-      const loose = [...Object.entries(feeds).filter(([, v]) => !isDeviceTensor(v)), ...Object.entries(targets).filter(([, v]) => !isDeviceTensor(v))].map(([k]) => k);
+      const loose = [...Object.entries(feeds).filter(([, v]) => !isDeviceTensor(v)), ...Object.entries(targets).filter(([, v]) => !isDeviceTensor(v))].map(
+        ([k]) => k,
+      );
       if (loose.length)
-        throw new UsageError(`enable_cuda_graph: '${loose[0]}' is not a preallocated device tensor; with CUDA graph capture every input and output must be one (Session.allocate), bound from the first run on`);
+        throw new UsageError(
+          `enable_cuda_graph: '${loose[0]}' is not a preallocated device tensor; with CUDA graph capture every input and output must be one (Session.allocate), bound from the first run on`,
+        );
     }
     const ro: { gpuGraphId?: number; config?: Record<string, string>; inline?: boolean } = {};
     const inline = options.inline ?? process.env.WB_NATIVE_RUN === 'inline';

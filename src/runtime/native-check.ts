@@ -37,7 +37,11 @@ export async function checkNative(): Promise<NativeCheck> {
     const ref = await createSession(model, { ep: 'cpu', backend: 'node' });
     const want = (await ref.run(feeds)).y?.data as Float32Array;
     await ref.release();
-    const s = await createSession(model, { ep: 'cuda', backend: 'native', providerOptions: { enable_cuda_graph: '1', prefer_nhwc: '1', cudnn_conv_algo_search: 'HEURISTIC' } });
+    const s = await createSession(model, {
+      ep: 'cuda',
+      backend: 'native',
+      providerOptions: { enable_cuda_graph: '1', prefer_nhwc: '1', cudnn_conv_algo_search: 'HEURISTIC' },
+    });
     const xin = s.allocate('float32', [1, 64]);
     xin.upload(feeds.x?.data as Float32Array);
     const yout = s.allocate('float32', [1, 64]);
@@ -55,7 +59,17 @@ export async function checkNative(): Promise<NativeCheck> {
     yout.release();
     await s.release();
     const ok = steps.every((t) => t.ok);
-    return { ...base, ok, steps, detail: ok ? `native backend on CUDA: device IO, provider options and CUDA graph replay work (ONNX Runtime ${base.ortVersion})` : `native backend on CUDA: ${steps.filter((t) => !t.ok).map((t) => `${t.name}: ${t.detail}`).join('; ')}` };
+    return {
+      ...base,
+      ok,
+      steps,
+      detail: ok
+        ? `native backend on CUDA: device IO, provider options and CUDA graph replay work (ONNX Runtime ${base.ortVersion})`
+        : `native backend on CUDA: ${steps
+            .filter((t) => !t.ok)
+            .map((t) => `${t.name}: ${t.detail}`)
+            .join('; ')}`,
+    };
   } catch (e) {
     return { ...base, ok: false, steps, detail: `native backend on CUDA failed: ${String((e as Error).message).split('\n')[0]}` };
   } finally {

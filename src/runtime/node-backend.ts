@@ -38,7 +38,14 @@ function sessionOptions(c: SessionConfig): ort.InferenceSession.SessionOptions {
 }
 
 const TYPE_MAP: Record<string, HostTensor['type']> = {
-  float32: 'float32', float16: 'float16', int32: 'int32', int64: 'int64', uint8: 'uint8', int8: 'int8', bool: 'bool', float64: 'float64',
+  float32: 'float32',
+  float16: 'float16',
+  int32: 'int32',
+  int64: 'int64',
+  uint8: 'uint8',
+  int8: 'int8',
+  bool: 'bool',
+  float64: 'float64',
 };
 
 function toOrt(t: HostTensor): ort.Tensor {
@@ -61,9 +68,10 @@ export async function createNodeSession(model: string | Uint8Array, config: Sess
   let s: ort.InferenceSession;
   const createdAt = Date.now();
   try {
-    s = typeof model === 'string'
-      ? await ort.InferenceSession.create(model, sessionOptions(config))
-      : await ort.InferenceSession.create(model, sessionOptions(config));
+    s =
+      typeof model === 'string'
+        ? await ort.InferenceSession.create(model, sessionOptions(config))
+        : await ort.InferenceSession.create(model, sessionOptions(config));
   } catch (e) {
     const where = typeof model === 'string' ? model : 'model bytes';
     const msg = (e as Error).message.split('\n')[0] ?? String(e);
@@ -77,7 +85,10 @@ export async function createNodeSession(model: string | Uint8Array, config: Sess
       if (m?.shape) io.shape = m.shape;
       return io;
     });
-  const sAny = s as unknown as { inputMetadata?: readonly ort.InferenceSession.ValueMetadata[]; outputMetadata?: readonly ort.InferenceSession.ValueMetadata[] };
+  const sAny = s as unknown as {
+    inputMetadata?: readonly ort.InferenceSession.ValueMetadata[];
+    outputMetadata?: readonly ort.InferenceSession.ValueMetadata[];
+  };
   const run = async (feeds: Record<string, HostTensor>, fetches?: readonly string[]): Promise<Record<string, HostTensor>> => {
     const f: Record<string, ort.Tensor> = {};
     for (const [k, v] of Object.entries(feeds)) f[k] = toOrt(v);

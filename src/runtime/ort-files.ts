@@ -44,8 +44,7 @@ export function diagnoseCuda(): string | undefined {
   const dir = ortBindingDir();
   if (!existsSync(join(dir, 'libonnxruntime_providers_cuda.so')))
     return `the CUDA execution provider is not installed (no libonnxruntime_providers_cuda.so in ${dir}); run 'workbench setup-cuda'`;
-  if (!existsSync('/dev/nvidiactl') && !existsSync('/proc/driver/nvidia/version'))
-    return 'no NVIDIA GPU or driver on this machine (no /dev/nvidiactl)';
+  if (!existsSync('/dev/nvidiactl') && !existsSync('/proc/driver/nvidia/version')) return 'no NVIDIA GPU or driver on this machine (no /dev/nvidiactl)';
   return undefined;
 }
 

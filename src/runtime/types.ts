@@ -118,4 +118,3 @@ export interface Session {
   endProfiling(): string | undefined;
   release(): Promise<void>;
 }
-

@@ -37,11 +37,20 @@ interface Worker {
 function workerDiedResult(v: PlannedVariant, device: number, how: string, startedAt: Date): VariantResult {
   const now = new Date();
   return {
-    schemaVersion: RESULT_SCHEMA_VERSION, id: v.id, index: v.index, name: v.name, baseline: v.baseline, spec: v.spec, passes: v.passes,
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    id: v.id,
+    index: v.index,
+    name: v.name,
+    baseline: v.baseline,
+    spec: v.spec,
+    passes: v.passes,
     ...(v.settings ? { settings: v.settings } : {}),
-    status: 'error', error: `the worker of device ${device} exited (${how}) while running this variant`,
+    status: 'error',
+    error: `the worker of device ${device} exited (${how}) while running this variant`,
     env: { ep: 'unknown', node: process.version, deviceId: device },
-    startedAt: startedAt.toISOString(), finishedAt: now.toISOString(), totalSeconds: (now.getTime() - startedAt.getTime()) / 1000,
+    startedAt: startedAt.toISOString(),
+    finishedAt: now.toISOString(),
+    totalSeconds: (now.getTime() - startedAt.getTime()) / 1000,
   };
 }
 
@@ -111,7 +120,8 @@ export class DevicePool {
       }
     };
     await Promise.all(this.workers.map(loop));
-    if (queue.length) throw new RuntimeError('sweep', `every device worker has exited; ${queue.length} variants not run (${queue.map((v) => v.name).join(', ')})`);
+    if (queue.length)
+      throw new RuntimeError('sweep', `every device worker has exited; ${queue.length} variants not run (${queue.map((v) => v.name).join(', ')})`);
   }
 
   /** Disconnects the workers (they exit after their variant) and waits for them. */

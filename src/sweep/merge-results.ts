@@ -25,7 +25,10 @@ export function resultsPath(input: string): string {
 const GLOB_CHARS = /[*?[]/;
 
 function segmentRegExp(seg: string): RegExp {
-  const body = seg.replace(/[.+^${}()|\\]/g, '\\$&').replace(/\*/g, '[^/]*').replace(/\?/g, '[^/]');
+  const body = seg
+    .replace(/[.+^${}()|\\]/g, '\\$&')
+    .replace(/\*/g, '[^/]*')
+    .replace(/\?/g, '[^/]');
   return new RegExp(`^${body}$`);
 }
 
@@ -48,7 +51,14 @@ export function expandInputs(inputs: readonly string[]): string[] {
         continue;
       }
       const re = segmentRegExp(seg);
-      paths = paths.flatMap((p) => (existsSync(p) && statSync(p).isDirectory() ? readdirSync(p).filter((n) => re.test(n) && !n.startsWith('.')).sort().map((n) => join(p, n)) : []));
+      paths = paths.flatMap((p) =>
+        existsSync(p) && statSync(p).isDirectory()
+          ? readdirSync(p)
+              .filter((n) => re.test(n) && !n.startsWith('.'))
+              .sort()
+              .map((n) => join(p, n))
+          : [],
+      );
     }
     if (!paths.length) throw new UsageError(`${input}: matches no file or folder`);
     out.push(...paths);
@@ -99,8 +109,12 @@ function agreeingMeta(inputs: readonly string[], warn: (s: string) => void): Swe
       first = { input, meta };
       continue;
     }
-    if (meta.specHash !== first.meta.specHash) throw new UsageError(`report merge: ${input} ran another spec than ${first.input} ('${meta.name}' ${meta.specHash} vs '${first.meta.name}' ${first.meta.specHash})`);
-    if (meta.modelHash !== first.meta.modelHash) throw new UsageError(`report merge: ${input} ran other baseline models than ${first.input} (model hash ${meta.modelHash} vs ${first.meta.modelHash})`);
+    if (meta.specHash !== first.meta.specHash)
+      throw new UsageError(
+        `report merge: ${input} ran another spec than ${first.input} ('${meta.name}' ${meta.specHash} vs '${first.meta.name}' ${first.meta.specHash})`,
+      );
+    if (meta.modelHash !== first.meta.modelHash)
+      throw new UsageError(`report merge: ${input} ran other baseline models than ${first.input} (model hash ${meta.modelHash} vs ${first.meta.modelHash})`);
   }
   if (first && without.length) warn(`report merge: no sweep.json in ${without.join(', ')}: its spec and models are not checked\n`);
   return first?.meta;
@@ -122,7 +136,10 @@ export function mergeResults(inputs: readonly string[], outDir: string, o: Merge
   const missing = (meta?.planned ?? []).filter((p) => !have.has(p.id)).map((p) => ({ id: p.id, name: p.name }));
   if (missing.length) {
     const list = missing.map((m) => m.name).join(', ');
-    if (!o.allowMissing) throw new UsageError(`report merge: ${missing.length} planned variants are in no input: ${list} (rerun their shards with --resume, or pass --allow-missing)`);
+    if (!o.allowMissing)
+      throw new UsageError(
+        `report merge: ${missing.length} planned variants are in no input: ${list} (rerun their shards with --resume, or pass --allow-missing)`,
+      );
     warn(`report merge: warning: ${missing.length} planned variants are in no input: ${list}\n`);
   }
   mkdirSync(outDir, { recursive: true });
@@ -136,4 +153,3 @@ export function mergeResults(inputs: readonly string[], outDir: string, o: Merge
   }
   return { results, inputs: expanded, missing, duplicates: all.length - results.length, meta };
 }
-

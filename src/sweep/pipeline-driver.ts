@@ -39,8 +39,8 @@ export interface PipelineDriverOptions {
   log?: (s: string) => void;
 }
 
-
-const finite = (v: number | undefined | null): number | undefined => (v === undefined || v === null || Number.isNaN(v) ? undefined : Number.isFinite(v) ? v : v > 0 ? PSNR_IDENTICAL : -PSNR_IDENTICAL);
+const finite = (v: number | undefined | null): number | undefined =>
+  v === undefined || v === null || Number.isNaN(v) ? undefined : Number.isFinite(v) ? v : v > 0 ? PSNR_IDENTICAL : -PSNR_IDENTICAL;
 
 /** The runner's quality report as sweep metrics (identical outputs → PSNR_IDENTICAL dB, never Infinity). */
 export function qualityMetricsOf(q: QualityReport): QualityMetrics {
@@ -88,7 +88,12 @@ export function metricsOfRuns(runs: readonly RunResult[], modelBytes: number | u
   const rtfs = runs.map((r) => r.timing.rtf.endToEnd ?? r.timing.totalMs / 1000 / r.audio.seconds);
   const stageSeconds: Record<string, number[]> = {};
   for (const r of runs) for (const [k, v] of Object.entries(r.timing.stagesMs)) (stageSeconds[k] ??= []).push(v / 1000);
-  const roles = Object.entries(first.roles).map(([role, s]) => ({ role, calls: s?.calls ?? 0, ...(s?.steps !== undefined ? { steps: s.steps } : {}), seconds: median(runs.map((r) => (r.roles[role as Role]?.totalMs ?? 0) / 1000)) }));
+  const roles = Object.entries(first.roles).map(([role, s]) => ({
+    role,
+    calls: s?.calls ?? 0,
+    ...(s?.steps !== undefined ? { steps: s.steps } : {}),
+    seconds: median(runs.map((r) => (r.roles[role as Role]?.totalMs ?? 0) / 1000)),
+  }));
   const m: RunMetrics = {
     audioSeconds,
     wallSeconds: median(runs.map((r) => r.timing.totalMs / 1000)),
@@ -142,7 +147,9 @@ const FLOAT16_IO_ROLES: ReadonlySet<Role> = new Set(['gpt_prefill', 'gpt_decode'
  * on the host for every frame, 34 ms a call against 21.5 ms in FP32 (`reports/h100/sweep-kv16`).
  */
 export function passesForRole(v: Pick<PlannedVariant, 'passes'>, role: Role): PassSpec[] {
-  return [...(v.passes['*'] ?? []), ...(v.passes[role] ?? [])].map((p) => (p.pass === 'fp16' && p.keepIo === undefined ? { ...p, keepIo: !FLOAT16_IO_ROLES.has(role) } : p));
+  return [...(v.passes['*'] ?? []), ...(v.passes[role] ?? [])].map((p) =>
+    p.pass === 'fp16' && p.keepIo === undefined ? { ...p, keepIo: !FLOAT16_IO_ROLES.has(role) } : p,
+  );
 }
 
 /** A role's spatial input size: the last dim of its first rank ≥ 4 float input, from the manifest. */
@@ -160,7 +167,13 @@ function spatialSize(spec: RoleSpec): number | undefined {
  * rescales each role's spatial input by outputSize / config.outputSize and the config's sizes with it;
  * rewritten roles take their I/O specs from the rewritten graphs.
  */
-export async function buildVariantManifest(baseManifest: string, v: PlannedVariant, cacheDir: string, ep: 'cpu' | 'cuda', calibrationDir?: string): Promise<string> {
+export async function buildVariantManifest(
+  baseManifest: string,
+  v: PlannedVariant,
+  cacheDir: string,
+  ep: 'cpu' | 'cuda',
+  calibrationDir?: string,
+): Promise<string> {
   const base = readManifestJson(baseManifest);
   const baseDir = dirname(resolve(baseManifest));
   const outDir = join(cacheDir, 'manifests', v.id);
@@ -186,12 +199,21 @@ export async function buildVariantManifest(baseManifest: string, v: PlannedVaria
     }
     const calib = calibrationDir && needsCalibration(passes) ? join(calibrationDir, role) : undefined;
     const calibKey = calib ? calibrationFingerprint(calib) : undefined;
-    const key = createHash('sha256').update(sha256File(src)).update(canonicalJson({ passes, ep, resolutionSize, ...(calibKey ? { calibration: calibKey } : {}) })).digest('hex').slice(0, 24);
+    const key = createHash('sha256')
+      .update(sha256File(src))
+      .update(canonicalJson({ passes, ep, resolutionSize, ...(calibKey ? { calibration: calibKey } : {}) }))
+      .digest('hex')
+      .slice(0, 24);
     const file = join(cacheDir, key, `${role}.onnx`);
     if (!existsSync(file)) {
       const srcModel = readModel(src).model;
       const samples = calibKey && calib ? loadCalibrationDir(calib, srcModel) : undefined;
-      const model = await applyPasses(srcModel, passes, { ep, ...(resolutionSize !== undefined ? { resolutionSize } : {}), ...(samples ? { samples } : {}) }, `${v.name}/${role}`);
+      const model = await applyPasses(
+        srcModel,
+        passes,
+        { ep, ...(resolutionSize !== undefined ? { resolutionSize } : {}), ...(samples ? { samples } : {}) },
+        `${v.name}/${role}`,
+      );
       const tmp = join(cacheDir, `${key}.tmp-${process.pid}`);
       rmSync(tmp, { recursive: true, force: true });
       mkdirSync(tmp, { recursive: true });
@@ -227,7 +249,9 @@ export async function buildVariantManifest(baseManifest: string, v: PlannedVaria
  */
 function calibrationFingerprint(dir: string): string | undefined {
   if (!existsSync(dir)) return undefined;
-  const files = readdirSync(dir).filter((f) => f.endsWith('.json')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort();
   if (!files.length) return undefined;
   const h = createHash('sha256');
   for (const f of files) h.update(f).update(readFileSync(join(dir, f)));
@@ -255,7 +279,12 @@ export function createPipelineDriver(o: PipelineDriverOptions = {}): SweepDriver
       if (spec.manifest) return resolve(specDir, spec.manifest);
       const scale = spec.scale ?? 'tiny';
       const outDir = o.referenceDir?.(scale) ?? join('models', 'reference', scale);
-      const r = buildReferenceSet({ scale, seed: 1, outDir, onProgress: (e) => o.log?.(`reference set: built ${e.role} (${(e.bytes / 2 ** 20).toFixed(1)} MiB, ${e.seconds.toFixed(1)} s)\n`) });
+      const r = buildReferenceSet({
+        scale,
+        seed: 1,
+        outDir,
+        onProgress: (e) => o.log?.(`reference set: built ${e.role} (${(e.bytes / 2 ** 20).toFixed(1)} MiB, ${e.seconds.toFixed(1)} s)\n`),
+      });
       return r.manifestPath;
     },
     async buildVariant(baseManifest, v, cacheDir, calibrationDir) {
@@ -286,7 +315,14 @@ export function createPipelineDriver(o: PipelineDriverOptions = {}): SweepDriver
             // Whole; the profile pass and the extra renderers run once, with the first repeat.
             settings: i === 0 ? settings : { ...settings, ...ONCE_PER_VARIANT },
             ...(i === 0 && req.recordInputs?.length
-              ? { recordInputs: { dir: join(out, CALIBRATION_SUBDIR), roles: req.recordInputs, every: calibrationEvery(req.steps), max: CALIBRATION_MAX_SAMPLES } }
+              ? {
+                  recordInputs: {
+                    dir: join(out, CALIBRATION_SUBDIR),
+                    roles: req.recordInputs,
+                    every: calibrationEvery(req.steps),
+                    max: CALIBRATION_MAX_SAMPLES,
+                  },
+                }
               : {}),
             mp4: false,
           }),

@@ -39,7 +39,11 @@ export interface ProgressOptions {
  * A progress sink that writes lines like `[3/6 0:42 eta 1m10s] shard 1/4 dev 0 fp16: run`: per shard (the
  * label) and per device (each variant's `device`), with one ETA for what this process has left.
  */
-export function createStderrProgress(total: number, write: (s: string) => void, o: ProgressOptions = {}): ProgressSink & { started(name: string, device?: number): void } {
+export function createStderrProgress(
+  total: number,
+  write: (s: string) => void,
+  o: ProgressOptions = {},
+): ProgressSink & { started(name: string, device?: number): void } {
   const now = o.now ?? (() => performance.now());
   const t0 = now();
   let done = 0;

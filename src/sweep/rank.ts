@@ -44,7 +44,9 @@ export interface QualityFloor {
 export const DEFAULT_QUALITY_FLOOR: Readonly<Required<QualityFloor>> = { minPsnr: 30, minSsim: 0.9, maxAudioDistance: 1.5 };
 
 /** A spec's `qualityFloor` over the defaults: false = none; a null field turns that one off. */
-export function resolveQualityFloor(spec: false | { minPsnr?: number | null; minSsim?: number | null; maxAudioDistance?: number | null } | undefined): QualityFloor {
+export function resolveQualityFloor(
+  spec: false | { minPsnr?: number | null; minSsim?: number | null; maxAudioDistance?: number | null } | undefined,
+): QualityFloor {
   if (spec === false) return {};
   const out: QualityFloor = {};
   for (const k of ['minPsnr', 'minSsim', 'maxAudioDistance'] as const) {
@@ -161,7 +163,8 @@ export interface Ranking {
 function quality(r: VariantResult): { psnr?: number; psnrWorst?: number; ssim?: number; audio?: number; snr?: number } {
   if (r.baseline) return { psnr: PSNR_IDENTICAL, psnrWorst: PSNR_IDENTICAL, ssim: 1, audio: 0 };
   const q = r.metrics?.quality ?? {};
-  const cap = (v: number | undefined): number | undefined => (v === undefined || v === null ? undefined : Number.isFinite(v) ? Math.min(v, PSNR_IDENTICAL) : PSNR_IDENTICAL);
+  const cap = (v: number | undefined): number | undefined =>
+    v === undefined || v === null ? undefined : Number.isFinite(v) ? Math.min(v, PSNR_IDENTICAL) : PSNR_IDENTICAL;
   const out: { psnr?: number; psnrWorst?: number; ssim?: number; audio?: number; snr?: number } = {};
   const psnr = cap(q.framePsnrMean);
   if (psnr !== undefined) out.psnr = psnr;
@@ -196,26 +199,38 @@ export function explain(r: VariantResult, base: VariantResult | undefined): Expl
   const m = r.metrics;
   const b = base?.metrics;
   if (!m || !b || r.id === base?.id) {
-    return { speedup: m && b ? 1 : undefined, roles: [], opTypes: [], peakRssDeltaBytes: undefined, modelBytesDelta: undefined, gpuBytesDelta: undefined, text: r.baseline ? 'the FP32 reference' : 'no baseline to compare with' };
+    return {
+      speedup: m && b ? 1 : undefined,
+      roles: [],
+      opTypes: [],
+      peakRssDeltaBytes: undefined,
+      modelBytesDelta: undefined,
+      gpuBytesDelta: undefined,
+      text: r.baseline ? 'the FP32 reference' : 'no baseline to compare with',
+    };
   }
   const speedup = m.rtf > 0 ? b.rtf / m.rtf : undefined;
   const baseRoles = new Map(b.roles.map((x) => [x.role, x.seconds]));
   const roleNames = new Set([...baseRoles.keys(), ...m.roles.map((x) => x.role)]);
   const mine = new Map(m.roles.map((x) => [x.role, x.seconds]));
-  const roles: RoleDelta[] = [...roleNames].map((role) => {
-    const bs = baseRoles.get(role) ?? 0;
-    const s = mine.get(role) ?? 0;
-    return { role, baselineSeconds: bs, seconds: s, deltaSeconds: s - bs };
-  }).sort((x, y) => x.deltaSeconds - y.deltaSeconds);
+  const roles: RoleDelta[] = [...roleNames]
+    .map((role) => {
+      const bs = baseRoles.get(role) ?? 0;
+      const s = mine.get(role) ?? 0;
+      return { role, baselineSeconds: bs, seconds: s, deltaSeconds: s - bs };
+    })
+    .sort((x, y) => x.deltaSeconds - y.deltaSeconds);
   let opTypes: OpTypeDelta[] = [];
   if (m.profile && b.profile) {
     const bo = opTypeTotals(b.profile.opTypes);
     const mo = opTypeTotals(m.profile.opTypes);
-    opTypes = [...new Set([...bo.keys(), ...mo.keys()])].map((opType) => {
-      const bs = bo.get(opType) ?? 0;
-      const s = mo.get(opType) ?? 0;
-      return { opType, baselineSeconds: bs, seconds: s, deltaSeconds: s - bs };
-    }).sort((x, y) => x.deltaSeconds - y.deltaSeconds);
+    opTypes = [...new Set([...bo.keys(), ...mo.keys()])]
+      .map((opType) => {
+        const bs = bo.get(opType) ?? 0;
+        const s = mo.get(opType) ?? 0;
+        return { opType, baselineSeconds: bs, seconds: s, deltaSeconds: s - bs };
+      })
+      .sort((x, y) => x.deltaSeconds - y.deltaSeconds);
   }
   const diff = (x: number | undefined, y: number | undefined): number | undefined => (x !== undefined && y !== undefined ? x - y : undefined);
   const peakRssDeltaBytes = diff(m.memory.peakRssBytes, b.memory.peakRssBytes);
@@ -226,7 +241,10 @@ export function explain(r: VariantResult, base: VariantResult | undefined): Expl
   const total = Math.abs(b.wallSeconds) || 1;
   const notable = (d: number): boolean => Math.abs(d) >= 0.02 * total;
   const faster = roles.filter((x) => x.deltaSeconds < 0 && notable(x.deltaSeconds)).slice(0, 3);
-  const slower = roles.filter((x) => x.deltaSeconds > 0 && notable(x.deltaSeconds)).reverse().slice(0, 2);
+  const slower = roles
+    .filter((x) => x.deltaSeconds > 0 && notable(x.deltaSeconds))
+    .reverse()
+    .slice(0, 2);
   if (faster.length) parts.push(`faster: ${faster.map((x) => `${x.role} ${ms(x.deltaSeconds)}`).join(', ')}`);
   if (slower.length) parts.push(`slower: ${slower.map((x) => `${x.role} ${ms(x.deltaSeconds)}`).join(', ')}`);
   const fasterOps = opTypes.filter((x) => x.deltaSeconds < 0).slice(0, 3);
@@ -239,7 +257,10 @@ export function explain(r: VariantResult, base: VariantResult | undefined): Expl
   const calls = dittoCallsText(r.spec);
   if (calls) {
     // Fewer, larger calls trade time to first frame: a batch's first frame is out only when the batch is done.
-    const ttff = m.ttffSeconds !== undefined && b.ttffSeconds !== undefined ? `, time to first frame ${m.ttffSeconds >= b.ttffSeconds ? '+' : ''}${ms(m.ttffSeconds - b.ttffSeconds)}` : '';
+    const ttff =
+      m.ttffSeconds !== undefined && b.ttffSeconds !== undefined
+        ? `, time to first frame ${m.ttffSeconds >= b.ttffSeconds ? '+' : ''}${ms(m.ttffSeconds - b.ttffSeconds)}`
+        : '';
     parts.push(`Ditto calls: ${calls}${ttff}`);
   }
   return { speedup, roles, opTypes, peakRssDeltaBytes, modelBytesDelta, gpuBytesDelta, text: parts.join('; ') };
@@ -265,7 +286,8 @@ export function floorViolations(v: Pick<RankedVariant, 'psnr' | 'ssim' | 'audioD
   const check = (label: string, value: number | undefined, limit: number | undefined, dir: 'max' | 'min', digits: number, unit: string): void => {
     if (limit === undefined) return;
     if (value === undefined) out.push(`${label} not measured (${dir === 'min' ? '≥' : '≤'} ${limit}${unit} floor)`);
-    else if (dir === 'max' ? value > limit : value < limit) out.push(`${label} ${value.toFixed(digits)}${unit} ${dir === 'max' ? '>' : '<'} ${limit}${unit} floor`);
+    else if (dir === 'max' ? value > limit : value < limit)
+      out.push(`${label} ${value.toFixed(digits)}${unit} ${dir === 'max' ? '>' : '<'} ${limit}${unit} floor`);
   };
   check('frame PSNR', v.psnr, f.minPsnr, 'min', 1, ' dB');
   check('SSIM', v.ssim, f.minSsim, 'min', 3, '');
@@ -322,7 +344,9 @@ export function rankResults(results: readonly VariantResult[], constraints: Rank
     if (p) p.onFront = true;
   }
   for (const r of measured) r.violations = [...r.belowFloor, ...violations(r, constraints)];
-  const feasible = measured.filter((r) => !r.violations.length).sort((a, b) => Number(b.onFront) - Number(a.onFront) || (a.rtf ?? Infinity) - (b.rtf ?? Infinity));
+  const feasible = measured
+    .filter((r) => !r.violations.length)
+    .sort((a, b) => Number(b.onFront) - Number(a.onFront) || (a.rtf ?? Infinity) - (b.rtf ?? Infinity));
   feasible.forEach((r, i) => (r.rank = i + 1));
   const infeasible = measured.filter((r) => r.violations.length).sort((a, b) => (a.rtf ?? Infinity) - (b.rtf ?? Infinity));
   const failed = rows.filter((r) => !measured.includes(r));

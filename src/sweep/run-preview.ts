@@ -86,7 +86,13 @@ export function writeRunPreview(runDir: string, options: Partial<RunPreviewOptio
     const head = a.samples.subarray(0, Math.min(a.samples.length, Math.round(o.audioSeconds * a.sampleRate)));
     const samples = a.sampleRate === o.audioRate ? head : resample(head, a.sampleRate, o.audioRate);
     writeFileSync(join(dir, 'audio.wav'), encodeWav({ sampleRate: o.audioRate, samples }));
-    preview.audio = { file: 'audio.wav', sampleRate: o.audioRate, seconds: samples.length / o.audioRate, sourceSeconds: a.samples.length / a.sampleRate, sourceRate: a.sampleRate };
+    preview.audio = {
+      file: 'audio.wav',
+      sampleRate: o.audioRate,
+      seconds: samples.length / o.audioRate,
+      sourceSeconds: a.samples.length / a.sampleRate,
+      sourceRate: a.sampleRate,
+    };
   }
   writeFileSync(join(dir, PREVIEW_FILE), `${JSON.stringify(preview, null, 2)}\n`);
   return preview;

@@ -85,8 +85,21 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions): Promise<
   const mine = planned.filter((v) => v.baseline || inShard(v.index, options.shard));
   const progress = createStderrProgress(mine.length, log, { ...(options.shard ? { label: shardLabel(options.shard) } : {}), parallel: devices?.length ?? 1 });
   const baseManifest = await driver.baselineManifest(spec, options.specDir ?? process.cwd());
-  writeSweepMeta(out, sweepMeta(spec, planned, baseManifest, { ep: options.ep, ...(options.shard ? { shard: options.shard } : {}), ...(devices ? { devices } : {}) }));
-  const shared = { spec, driver, ep: options.ep, log, out, cacheDir: resolve(options.cacheDir ?? SWEEP_DEFAULTS.cacheDir), baseManifest, calibrationRoles: rolesToCalibrate(mine), ...(options.shard ? { shard: options.shard } : {}) };
+  writeSweepMeta(
+    out,
+    sweepMeta(spec, planned, baseManifest, { ep: options.ep, ...(options.shard ? { shard: options.shard } : {}), ...(devices ? { devices } : {}) }),
+  );
+  const shared = {
+    spec,
+    driver,
+    ep: options.ep,
+    log,
+    out,
+    cacheDir: resolve(options.cacheDir ?? SWEEP_DEFAULTS.cacheDir),
+    baseManifest,
+    calibrationRoles: rolesToCalibrate(mine),
+    ...(options.shard ? { shard: options.shard } : {}),
+  };
 
   let skipped = 0;
   let ran = 0;
@@ -105,7 +118,8 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions): Promise<
     progress.variantDone(v.name, result.status, detail);
   };
   const checkBaseline = (r: VariantResult | undefined): string | undefined => {
-    if (r && r.status !== 'ok') throw new RuntimeError('sweep', `the FP32 baseline failed, so no variant can be measured against it: ${r.error ?? 'unknown error'}`);
+    if (r && r.status !== 'ok')
+      throw new RuntimeError('sweep', `the FP32 baseline failed, so no variant can be measured against it: ${r.error ?? 'unknown error'}`);
     return r?.metrics?.runDir;
   };
 
@@ -130,7 +144,15 @@ export async function runSweep(spec: SweepSpec, options: SweepOptions): Promise<
     const pool = new DevicePool({
       devices,
       entry: options.workerEntry,
-      init: { spec, ep: options.ep, out, cacheDir: shared.cacheDir, baseManifest, calibrationRoles: shared.calibrationRoles, ...(options.shard ? { shard: options.shard } : {}) },
+      init: {
+        spec,
+        ep: options.ep,
+        out,
+        cacheDir: shared.cacheDir,
+        baseManifest,
+        calibrationRoles: shared.calibrationRoles,
+        ...(options.shard ? { shard: options.shard } : {}),
+      },
       onStart: (v, device) => progress.started(v.name, device),
       onStage: (v, _device, stage) => progress.variantStage(v.name, stage),
       log,

@@ -93,9 +93,24 @@ export async function runVariant(v: PlannedVariant, ctx: VariantContext): Promis
       outDir: runDir,
       onStage: ctx.onStage,
     });
-    return { ...base, status: 'ok', manifest, ...(placement ? { placement } : {}), metrics: { ...metrics, runDir: metrics.runDir ?? runDir }, finishedAt: new Date().toISOString(), totalSeconds: (performance.now() - t0) / 1000 };
+    return {
+      ...base,
+      status: 'ok',
+      manifest,
+      ...(placement ? { placement } : {}),
+      metrics: { ...metrics, runDir: metrics.runDir ?? runDir },
+      finishedAt: new Date().toISOString(),
+      totalSeconds: (performance.now() - t0) / 1000,
+    };
   } catch (e) {
     const error = (e as Error).message ?? String(e);
-    return { ...base, status: 'error', error, ...(manifest ? { manifest } : {}), finishedAt: new Date().toISOString(), totalSeconds: (performance.now() - t0) / 1000 };
+    return {
+      ...base,
+      status: 'error',
+      error,
+      ...(manifest ? { manifest } : {}),
+      finishedAt: new Date().toISOString(),
+      totalSeconds: (performance.now() - t0) / 1000,
+    };
   }
 }

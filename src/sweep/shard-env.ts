@@ -45,7 +45,8 @@ function readEngine(env: NodeJS.ProcessEnv, e: EngineVars): EnvShard {
   const index = integerVar(env, e.index) - e.base;
   const count = integerVar(env, e.count);
   if (count < 1) throw new UsageError(`--shard auto: ${e.count}=${count}: expected at least 1`);
-  if (index < 0 || index >= count) throw new UsageError(`--shard auto: ${e.index}=${env[e.index]} is outside ${e.base}..${count - 1 + e.base} (${e.count}=${count})`);
+  if (index < 0 || index >= count)
+    throw new UsageError(`--shard auto: ${e.index}=${env[e.index]} is outside ${e.base}..${count - 1 + e.base} (${e.count}=${count})`);
   return { index, count, engine: e.engine, source: `${e.index}=${env[e.index]} ${e.count}=${count}` };
 }
 
@@ -67,7 +68,8 @@ export function shardFromEnv(env: NodeJS.ProcessEnv = process.env): EnvShard {
     // CircleCI sets its pair on every job (0/1 without parallelism); only a parallel one can contradict.
     const o = readEngine(env, other);
     if (o.count === 1 && other.engine === 'circleci') continue;
-    if (o.index !== shard.index || o.count !== shard.count) throw new UsageError(`--shard auto: ${other.index}/${other.count} (${o.source}) contradict ${first.index}/${first.count} (${shard.source})`);
+    if (o.index !== shard.index || o.count !== shard.count)
+      throw new UsageError(`--shard auto: ${other.index}/${other.count} (${o.source}) contradict ${first.index}/${first.count} (${shard.source})`);
   }
   return shard;
 }

@@ -64,7 +64,8 @@ function fail(file: string, field: string, detail: string): never {
 const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function checkPrecision(file: string, field: string, v: unknown): Precision {
-  if (typeof v !== 'string' || !PRECISIONS.includes(v as Precision)) fail(file, field, `unknown precision '${String(v)}'. Should be one of: ${PRECISIONS.join(', ')}.`);
+  if (typeof v !== 'string' || !PRECISIONS.includes(v as Precision))
+    fail(file, field, `unknown precision '${String(v)}'. Should be one of: ${PRECISIONS.join(', ')}.`);
   return v as Precision;
 }
 
@@ -151,8 +152,24 @@ function checkQualityFloor(file: string, v: unknown): void {
 /** Validates a parsed JSON value as a sweep spec; `file` names it in errors. */
 export function parseSweepSpec(json: unknown, file = 'sweep spec'): SweepSpec {
   if (!isObj(json)) fail(file, '(root)', 'expected a JSON object');
-  if (json.schemaVersion !== SWEEP_SPEC_SCHEMA_VERSION) fail(file, 'schemaVersion', `expected ${SWEEP_SPEC_SCHEMA_VERSION}, got ${JSON.stringify(json.schemaVersion)}`);
-  const known = ['schemaVersion', 'name', 'manifest', 'scale', 'seed', 'steps', 'repeats', 'text', 'variants', 'grid', 'maxVariants', 'qualityFloor', '$comment', ...SETTING_KEYS];
+  if (json.schemaVersion !== SWEEP_SPEC_SCHEMA_VERSION)
+    fail(file, 'schemaVersion', `expected ${SWEEP_SPEC_SCHEMA_VERSION}, got ${JSON.stringify(json.schemaVersion)}`);
+  const known = [
+    'schemaVersion',
+    'name',
+    'manifest',
+    'scale',
+    'seed',
+    'steps',
+    'repeats',
+    'text',
+    'variants',
+    'grid',
+    'maxVariants',
+    'qualityFloor',
+    '$comment',
+    ...SETTING_KEYS,
+  ];
   for (const k of Object.keys(json)) if (!known.includes(k)) fail(file, k, `unknown field. Should be one of: ${known.join(', ')}.`);
   if (typeof json.name !== 'string' || !json.name) fail(file, 'name', 'expected a non-empty string');
   if (json.manifest !== undefined && typeof json.manifest !== 'string') fail(file, 'manifest', 'expected a path');
@@ -227,7 +244,9 @@ export function resolvePasses(v: VariantSpec): RolePasses {
 export function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (isObj(v)) {
-    const keys = Object.keys(v).filter((k) => v[k] !== undefined).sort();
+    const keys = Object.keys(v)
+      .filter((k) => v[k] !== undefined)
+      .sort();
     return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(',')}}`;
   }
   return JSON.stringify(v);
@@ -253,11 +272,24 @@ export function variantId(passes: RolePasses, steps: number | undefined, setting
 
 /** A variant's run settings: defaults ← the spec's ← the variant's. */
 export function variantSettings(spec: SweepSpec, v: VariantSpec): PipelineSettings {
-  return resolvePipelineSettings([pickSettings(spec as unknown as Record<string, unknown>, 'sweep spec'), pickSettings(v as Record<string, unknown>, 'sweep spec')], 'sweep spec');
+  return resolvePipelineSettings(
+    [pickSettings(spec as unknown as Record<string, unknown>, 'sweep spec'), pickSettings(v as Record<string, unknown>, 'sweep spec')],
+    'sweep spec',
+  );
 }
 
 /** Run settings that have a short name of their own in variant names. */
-const NAMED_SETTINGS: ReadonlySet<string> = new Set(['workers', 'session', 'vocoderBucket', 'overlap', 'renderGraph', 'renderBatch', 'diffusionLoop', 'backend', 'providerOptions']);
+const NAMED_SETTINGS: ReadonlySet<string> = new Set([
+  'workers',
+  'session',
+  'vocoderBucket',
+  'overlap',
+  'renderGraph',
+  'renderBatch',
+  'diffusionLoop',
+  'backend',
+  'providerOptions',
+]);
 
 /** A readable name made from a variant's settings ('fp16+res96+steps2'). */
 export function variantName(v: VariantSpec): string {
@@ -275,11 +307,23 @@ export function variantName(v: VariantSpec): string {
   if (v.mixedBudget !== undefined) parts.push(`mixed${v.mixedBudget}`);
   if (v.steps !== undefined) parts.push(`steps${v.steps}`);
   if (v.workers !== undefined && v.workers !== 1) parts.push(`w${v.workers}`);
-  if (v.session && Object.keys(v.session).length) parts.push(Object.entries(v.session).map(([k, x]) => `${k}=${String(x)}`).join(','));
+  if (v.session && Object.keys(v.session).length)
+    parts.push(
+      Object.entries(v.session)
+        .map(([k, x]) => `${k}=${String(x)}`)
+        .join(','),
+    );
   if (v.backend !== undefined && v.backend !== 'node') parts.push(v.backend);
-  for (const [role, o] of Object.entries(v.providerOptions ?? {})) if (o && Object.keys(o).length) parts.push(`${role === '*' ? '' : `${role}:`}${Object.entries(o).map(([k, x]) => `${k}=${String(x)}`).join(',')}`);
+  for (const [role, o] of Object.entries(v.providerOptions ?? {}))
+    if (o && Object.keys(o).length)
+      parts.push(
+        `${role === '*' ? '' : `${role}:`}${Object.entries(o)
+          .map(([k, x]) => `${k}=${String(x)}`)
+          .join(',')}`,
+      );
   // Any other run setting the variant changes (a grid axis of warmup, say) is named as key=value.
-  for (const [k, x] of Object.entries(nonDefaultSettings(resolvePipelineSettings([pickSettings(v as Record<string, unknown>, 'sweep spec')])))) if (!NAMED_SETTINGS.has(k)) parts.push(`${k}=${JSON.stringify(x)}`);
+  for (const [k, x] of Object.entries(nonDefaultSettings(resolvePipelineSettings([pickSettings(v as Record<string, unknown>, 'sweep spec')]))))
+    if (!NAMED_SETTINGS.has(k)) parts.push(`${k}=${JSON.stringify(x)}`);
   return parts.length ? parts.join('+') : 'fp32';
 }
 

@@ -40,7 +40,12 @@ export function modelHash(manifestPath: string): string {
   return h.digest('hex').slice(0, 16);
 }
 
-export function sweepMeta(spec: SweepSpec, planned: readonly PlannedVariant[], baseManifest: string, o: { ep: 'cpu' | 'cuda'; shard?: Shard & { source?: string }; devices?: readonly number[] }): SweepMeta {
+export function sweepMeta(
+  spec: SweepSpec,
+  planned: readonly PlannedVariant[],
+  baseManifest: string,
+  o: { ep: 'cpu' | 'cuda'; shard?: Shard & { source?: string }; devices?: readonly number[] },
+): SweepMeta {
   return {
     schemaVersion: SWEEP_META_SCHEMA_VERSION,
     name: spec.name,

@@ -9,7 +9,11 @@ const F = DataType.FLOAT;
 const t = (dims: number[], elemType: number = F): TensorShape => ({ elemType, dims });
 
 /** A node adapter like the profiler's (op type, domain, attributes). */
-function node(opType: string, attrs: Record<string, AttrInput> = {}, domain = ''): { opType: string; domain: string; attr(name: string): Attribute | undefined } {
+function node(
+  opType: string,
+  attrs: Record<string, AttrInput> = {},
+  domain = '',
+): { opType: string; domain: string; attr(name: string): Attribute | undefined } {
   return { opType, domain, attr: (name) => (attrs[name] === undefined ? undefined : toAttribute(attrs[name] as AttrInput)) };
 }
 
@@ -56,7 +60,12 @@ describe('costOf (hand-computed)', () => {
   });
 
   it('ConvTranspose with groups: numel(X) × (Cout/group) × kernel volume', () => {
-    const c = costOf(node('ConvTranspose', { strides: [2, 2], pads: [1, 1, 1, 1], group: 2 }), [t([1, 4, 4, 4]), t([4, 2, 4, 4])], [t([1, 4, 8, 8])], [false, true]);
+    const c = costOf(
+      node('ConvTranspose', { strides: [2, 2], pads: [1, 1, 1, 1], group: 2 }),
+      [t([1, 4, 4, 4]), t([4, 2, 4, 4])],
+      [t([1, 4, 8, 8])],
+      [false, true],
+    );
     expect(c.macs).toBe(64 * 2 * 16);
     expect(c.flops).toBe(2 * 2048);
   });
@@ -79,7 +88,12 @@ describe('costOf (hand-computed)', () => {
     expect(costOf(node('Sigmoid'), [t([2, 5])], [t([2, 5])], [false]).flops).toBe(40);
     expect(costOf(node('Reshape'), [t([2, 5]), t([2], DataType.INT64)], [t([10])], [false, true]).flops).toBe(0);
     // MHA: B=1, S=4, L=6, D=8: QKᵀ 1·4·6·8 + AV 1·4·6·8 MACs, softmax 5·heads·S·L.
-    const mha = costOf(node('MultiHeadAttention', { num_heads: 2 }, 'com.microsoft'), [t([1, 4, 8]), t([1, 6, 8]), t([1, 6, 8])], [t([1, 4, 8])], [false, false, false]);
+    const mha = costOf(
+      node('MultiHeadAttention', { num_heads: 2 }, 'com.microsoft'),
+      [t([1, 4, 8]), t([1, 6, 8]), t([1, 6, 8])],
+      [t([1, 4, 8])],
+      [false, false, false],
+    );
     expect(mha.macs).toBe(192 + 192);
     expect(mha.flops).toBe(2 * 384 + 5 * 2 * 24);
   });

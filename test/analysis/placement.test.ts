@@ -51,7 +51,12 @@ describe('placement check (analysis)', () => {
     const clean = checkPlacement([cuda('a', 'Conv'), cpu('s', 'Concat', 'int64')], 'cuda');
     expect(clean.status).toBe('clean');
     expect(placementWarning(clean)).toBeUndefined();
-    expect(checkPlacement(WARP_FP16_H200.map((n) => ({ ...n, provider: 'CPUExecutionProvider' })), 'cpu').status).toBe('clean');
+    expect(
+      checkPlacement(
+        WARP_FP16_H200.map((n) => ({ ...n, provider: 'CPUExecutionProvider' })),
+        'cpu',
+      ).status,
+    ).toBe('clean');
     expect(placementWarning(skippedPlacement('cuda', 'no CUDA EP available'))).toBeUndefined();
     expect(listNames(['a', 'b', 'c'], 2)).toBe('a, b +1 more');
   });
@@ -60,12 +65,19 @@ describe('placement check (analysis)', () => {
 describe('optimize: placement after every rewrite', () => {
   it('records the check per pass and warns with the node names when nodes fell off the EP', async () => {
     const seen: string[] = [];
-    const { reports } = await optimize(gridSampleModel(), [{ pass: 'fp16', options: { keepIoTypes: true } }, { pass: 'int8', options: { mode: 'dynamic', targetEp: 'cuda' } }], {
-      placement: async (_m, pass) => {
-        seen.push(pass);
-        return checkPlacement(pass === 'fp16' ? WARP_FP16_H200 : [cuda('x', 'Conv')], 'cuda');
+    const { reports } = await optimize(
+      gridSampleModel(),
+      [
+        { pass: 'fp16', options: { keepIoTypes: true } },
+        { pass: 'int8', options: { mode: 'dynamic', targetEp: 'cuda' } },
+      ],
+      {
+        placement: async (_m, pass) => {
+          seen.push(pass);
+          return checkPlacement(pass === 'fp16' ? WARP_FP16_H200 : [cuda('x', 'Conv')], 'cuda');
+        },
       },
-    });
+    );
     expect(seen).toEqual(['fp16', 'int8-dynamic']);
     expect(reports[0]?.placement?.status).toBe('off-ep');
     const w = reports[0]?.warnings.filter((x) => x.code === 'placement-off-ep') ?? [];

@@ -32,7 +32,10 @@ beforeAll(() => {
 async function expectError(file: string, pattern: RegExp): Promise<void> {
   const before = sha(file);
   const outFile = join(dir, `out-${Math.random().toString(36).slice(2)}.onnx`);
-  for (const args of [['inspect', file], ['convert', file, '-o', outFile]]) {
+  for (const args of [
+    ['inspect', file],
+    ['convert', file, '-o', outFile],
+  ]) {
     const r = await runCli(args);
     expect(r.code, r.stderr).toBe(2);
     const lines = r.stderr.trim().split('\n');

@@ -67,8 +67,15 @@ describe('usage errors: exit 2, one line', () => {
     w.dims = [2 ** 40, 4];
     const f = join(dir, 'huge-dims.onnx');
     writeFileSync(f, encodeModel(m).finish());
-    for (const args of [['inspect', f], ['convert', f, '-o', join(dir, 'h2.onnx')], ['optimize', f, '-o', join(dir, 'h3.onnx'), '--fp16']])
-      await expectUsageError(args, /huge-dims\.onnx: tensor 'w': dims \[1099511627776, 4\] make 4398046511104 float32 elements \(16\.0 TiB\), but the file holds 64 bytes of data for it$/);
+    for (const args of [
+      ['inspect', f],
+      ['convert', f, '-o', join(dir, 'h2.onnx')],
+      ['optimize', f, '-o', join(dir, 'h3.onnx'), '--fp16'],
+    ])
+      await expectUsageError(
+        args,
+        /huge-dims\.onnx: tensor 'w': dims \[1099511627776, 4\] make 4398046511104 float32 elements \(16\.0 TiB\), but the file holds 64 bytes of data for it$/,
+      );
   });
   it('an external-data offset that is not a number is named (found by the fuzz target)', async () => {
     const sub = mkdtempSync(join(dir, 'ext-'));
@@ -95,4 +102,3 @@ describe('usage errors: exit 2, one line', () => {
     expect(m.stderr).toMatch(/^Usage: workbench models/);
   });
 });
-

@@ -34,7 +34,20 @@ async function gate(args: string[]): Promise<{ code: number; stdout: string; std
     return true;
   }) as typeof process.stderr.write;
   try {
-    const code = await main(['node', 'workbench', 'gate', '--config', config, '--text', TEXT, '--steps', '2', '--work-dir', mkdtempSync(join(dir, 'work-')), ...args]);
+    const code = await main([
+      'node',
+      'workbench',
+      'gate',
+      '--config',
+      config,
+      '--text',
+      TEXT,
+      '--steps',
+      '2',
+      '--work-dir',
+      mkdtempSync(join(dir, 'work-')),
+      ...args,
+    ]);
     return { code, stdout, stderr };
   } finally {
     process.stderr.write = errWrite;
@@ -52,7 +65,10 @@ beforeAll(async () => {
   decoder = join(dir, 'ref', 'ditto', 'decoder.onnx');
   // The baseline: a one-variant sweep, 3 timed repeats, as CI would keep it.
   baselineSweep = join(dir, 'baseline');
-  await runSweep({ schemaVersion: 1, name: 'gate-baseline', manifest, steps: 2, repeats: 3, text: TEXT, variants: [] }, { out: baselineSweep, ep: 'cpu', driver: createPipelineDriver(), log: () => undefined });
+  await runSweep(
+    { schemaVersion: 1, name: 'gate-baseline', manifest, steps: 2, repeats: 3, text: TEXT, variants: [] },
+    { out: baselineSweep, ep: 'cpu', driver: createPipelineDriver(), log: () => undefined },
+  );
 });
 
 afterAll(() => {
@@ -66,7 +82,24 @@ describe('workbench gate (tiny reference models)', () => {
     copyFileSync(decoder, cand);
     const junit = join(dir, 'identical.xml');
     const md = join(dir, 'identical.md');
-    const r = await gate(['--baseline', baselineSweep, '--candidate', cand, '--max-rtf-regression', '50%', '--min-psnr', '35', '--max-error', 'decoder=1e-6', '--max-audio-distance', '0.5', '--junit', junit, '--markdown', md]);
+    const r = await gate([
+      '--baseline',
+      baselineSweep,
+      '--candidate',
+      cand,
+      '--max-rtf-regression',
+      '50%',
+      '--min-psnr',
+      '35',
+      '--max-error',
+      'decoder=1e-6',
+      '--max-audio-distance',
+      '0.5',
+      '--junit',
+      junit,
+      '--markdown',
+      md,
+    ]);
     expect(r.stderr + r.stdout).toMatch(/gate: pass/);
     expect(r.code).toBe(0);
     const xml = readFileSync(junit, 'utf8');
@@ -74,7 +107,15 @@ describe('workbench gate (tiny reference models)', () => {
     // end-to-end + tts + ditto regression, psnr, audio distance, decoder error.
     expect(names.filter((n) => n === 'testcase').length).toBe(6);
     expect(names.filter((n) => n === 'failure').length).toBe(0);
-    for (const name of ['rtf-regression end-to-end', 'rtf-regression ditto', 'rtf-regression tts', 'frame-psnr frames', 'audio-distance audio', 'role-error decoder']) expect(xml).toContain(`name="${name}"`);
+    for (const name of [
+      'rtf-regression end-to-end',
+      'rtf-regression ditto',
+      'rtf-regression tts',
+      'frame-psnr frames',
+      'audio-distance audio',
+      'role-error decoder',
+    ])
+      expect(xml).toContain(`name="${name}"`);
     const mdText = readFileSync(md, 'utf8');
     expect(mdText).toMatch(/Workbench gate: ✅ pass/);
     expect(mdText).toMatch(/\| ✅ \| role-error \| decoder \|/);
@@ -87,7 +128,9 @@ describe('workbench gate (tiny reference models)', () => {
     const r = await gate(['--baseline', baselineSweep, '--candidate', cand, '--repeats', '1', '--min-psnr', '35', '--junit', junit]);
     expect(r.code, r.stdout + r.stderr).toBe(1);
     const line = r.stdout.split('\n').find((l) => l.startsWith('FAIL frame-psnr'));
-    expect(line).toMatch(/^FAIL frame-psnr \(decoder\): candidate \d+\.\d+ vs baseline n\/a, threshold >= 35 dB: FAILED — worst frame .* first divergent role: decoder/);
+    expect(line).toMatch(
+      /^FAIL frame-psnr \(decoder\): candidate \d+\.\d+ vs baseline n\/a, threshold >= 35 dB: FAILED — worst frame .* first divergent role: decoder/,
+    );
     const xml = readFileSync(junit, 'utf8');
     const names = parseXmlElements(xml);
     expect(names.filter((n) => n === 'testcase').length).toBe(1);

@@ -17,7 +17,8 @@ export function perturbWeights(src: string, dst: string, scale = 0.5): number {
   let changed = 0;
   // Only weights and biases of Conv/MatMul-like nodes: shape-like float constants (Resize scales) must stay.
   const params = new Set<Value>();
-  for (const n of model.graph.nodes) if (['Conv', 'ConvTranspose', 'MatMul', 'Gemm'].includes(n.opType)) for (const x of n.inputs.slice(1)) if (x) params.add(x);
+  for (const n of model.graph.nodes)
+    if (['Conv', 'ConvTranspose', 'MatMul', 'Gemm'].includes(n.opType)) for (const x of n.inputs.slice(1)) if (x) params.add(x);
   for (const v of model.graph.initializers) {
     const t = v.initializer;
     if (!t || t.dataType !== DataType.FLOAT || !params.has(v)) continue;

@@ -37,12 +37,41 @@ describe('golden: inspect --json', () => {
 describe('golden: gate console, Markdown and JUnit', () => {
   for (const [name, flags] of [
     ['pass', ['--max-rtf', '100', '--min-psnr', '10']],
-    ['fail', ['--max-rtf', '0.0001', '--max-rtf-regression', '5%', '--min-psnr', '80', '--min-ssim', '0.999', '--max-audio-distance', '0.001', '--max-error', 'decoder=1e-9']],
+    [
+      'fail',
+      [
+        '--max-rtf',
+        '0.0001',
+        '--max-rtf-regression',
+        '5%',
+        '--min-psnr',
+        '80',
+        '--min-ssim',
+        '0.999',
+        '--max-audio-distance',
+        '0.001',
+        '--max-error',
+        'decoder=1e-9',
+      ],
+    ],
   ] as const)
     it(name, async () => {
       const md = join(dir, `${name}.md`);
       const xml = join(dir, `${name}.xml`);
-      const r = await runCli(['gate', '--config', join(dir, 'gate.json'), '--baseline', join(dir, 'baseline.jsonl'), '--candidate', join(dir, 'candidate.jsonl'), '--markdown', md, '--junit', xml, ...flags]);
+      const r = await runCli([
+        'gate',
+        '--config',
+        join(dir, 'gate.json'),
+        '--baseline',
+        join(dir, 'baseline.jsonl'),
+        '--candidate',
+        join(dir, 'candidate.jsonl'),
+        '--markdown',
+        md,
+        '--junit',
+        xml,
+        ...flags,
+      ]);
       const expected = name === 'pass' ? 0 : 1;
       expect(r.code, r.stderr).toBe(expected);
       expectGolden(`gate-${name}.txt`, normalize(r.stdout, { dir }));

@@ -26,5 +26,7 @@ export function expectGolden(name: string, actual: string): void {
     return;
   }
   if (!existsSync(file)) throw new Error(`no golden file test/golden/files/${name}: run UPDATE_GOLDEN=1 npx vitest run test/golden, review it and commit it`);
-  expect(actual, `test/golden/files/${name} differs (if the change is intended: UPDATE_GOLDEN=1 npx vitest run test/golden, review the diff)`).toBe(readFileSync(file, 'utf8'));
+  expect(actual, `test/golden/files/${name} differs (if the change is intended: UPDATE_GOLDEN=1 npx vitest run test/golden, review the diff)`).toBe(
+    readFileSync(file, 'utf8'),
+  );
 }

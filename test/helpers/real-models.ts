@@ -41,8 +41,14 @@ const v5Inputs = (): Record<string, HostTensor> => ({
 /** PP-OCR detector input: text lines of three sizes on a 160×320 page, ImageNet normalisation. */
 function detFeeds(): Feeds[] {
   const [h, w] = [160, 320];
-  const lines: TextLine[] = [{ y: 20, x0: 16, x1: 300, size: 18 }, { y: 60, x0: 30, x1: 200, size: 26 }, { y: 110, x0: 10, x1: 310, size: 14 }];
-  return [1, 2, 3].map((seed) => ({ x: { type: 'float32', dims: [1, 3, h, w], data: imageTensor(textImage(h, w, seed, lines), h, w, [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]) } }));
+  const lines: TextLine[] = [
+    { y: 20, x0: 16, x1: 300, size: 18 },
+    { y: 60, x0: 30, x1: 200, size: 26 },
+    { y: 110, x0: 10, x1: 310, size: 14 },
+  ];
+  return [1, 2, 3].map((seed) => ({
+    x: { type: 'float32', dims: [1, 3, h, w], data: imageTensor(textImage(h, w, seed, lines), h, w, [0.485, 0.456, 0.406], [0.229, 0.224, 0.225]) },
+  }));
 }
 
 /** PP-OCR direction classifier input: 48×192 text-line crops, upright and turned 180°, (v − 0.5) / 0.5. */

@@ -31,7 +31,10 @@ export interface SharedRun {
 const ROOT = join(tmpdir(), `wb-shared-runs-${process.ppid}`);
 
 export async function sharedRun(o: SharedRunOptions): Promise<SharedRun> {
-  const key = createHash('sha256').update(JSON.stringify([o.text, o.steps, o.seed, o.manifest, readFileSync(o.manifest, 'utf8')])).digest('hex').slice(0, 16);
+  const key = createHash('sha256')
+    .update(JSON.stringify([o.text, o.steps, o.seed, o.manifest, readFileSync(o.manifest, 'utf8')]))
+    .digest('hex')
+    .slice(0, 16);
   const dir = join(ROOT, key);
   const lock = `${dir}.lock`;
   mkdirSync(ROOT, { recursive: true });

@@ -8,7 +8,14 @@
 import { createRng } from '../../src/onnx/rng.js';
 
 const FS = 16000;
-const VOWELS: readonly [number, number, number][] = [[730, 1090, 2440], [270, 2290, 3010], [300, 870, 2240], [530, 1840, 2480], [570, 840, 2410], [660, 1720, 2410]];
+const VOWELS: readonly [number, number, number][] = [
+  [730, 1090, 2440],
+  [270, 2290, 3010],
+  [300, 870, 2240],
+  [530, 1840, 2480],
+  [570, 840, 2410],
+  [660, 1720, 2410],
+];
 
 /** Two-pole resonator (Klatt) at `f` Hz with bandwidth `bw`, applied in place. */
 function resonate(x: Float32Array, f: number, bw: number): void {
@@ -64,7 +71,8 @@ export function speechLike(seconds: number, seed: number): Float32Array {
     formants.forEach((f, k) => resonate(v, f, 60 + 40 * k));
     let peak = 1e-9;
     for (const s of v) peak = Math.max(peak, Math.abs(s));
-    for (let i = 0; i < len && t + i < n; i++) out[t + i] = (out[t + i] as number) + ((amp * (v[i] as number)) / peak) * Math.sqrt(Math.sin((Math.PI * i) / len));
+    for (let i = 0; i < len && t + i < n; i++)
+      out[t + i] = (out[t + i] as number) + ((amp * (v[i] as number)) / peak) * Math.sqrt(Math.sin((Math.PI * i) / len));
     t += len + Math.round((rng.next() < 0.35 ? 0.15 + 0.3 * rng.next() : 0.02 * rng.next()) * FS);
   }
   for (let i = 0; i < n; i++) out[i] = (out[i] as number) + 0.002 * rng.normal();
@@ -124,6 +132,7 @@ export function textImage(h: number, w: number, seed: number, lines: readonly Te
 /** A grey image as NCHW RGB [1, 3, h, w], normalised per channel as (v − mean) / std; optionally turned 180°. */
 export function imageTensor(grey: Float32Array, h: number, w: number, mean: readonly number[], std: readonly number[], rotate180 = false): Float32Array {
   const out = new Float32Array(3 * h * w);
-  for (let c = 0; c < 3; c++) for (let i = 0; i < h * w; i++) out[c * h * w + i] = ((grey[rotate180 ? h * w - 1 - i : i] as number) - (mean[c] as number)) / (std[c] as number);
+  for (let c = 0; c < 3; c++)
+    for (let i = 0; i < h * w; i++) out[c * h * w + i] = ((grey[rotate180 ? h * w - 1 - i : i] as number) - (mean[c] as number)) / (std[c] as number);
   return out;
 }

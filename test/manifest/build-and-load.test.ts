@@ -65,41 +65,59 @@ describe('reference build and manifest', () => {
   });
 
   it('names the manifest, role and field of each problem', () => {
-    const wrongDim = manifestError(variant('wrong-dim', (m) => {
-      const s = m.roles.gpt_prefill?.inputs.gpt_cond_latent;
-      if (s) s.shape = [1, 32, 99];
-    }));
+    const wrongDim = manifestError(
+      variant('wrong-dim', (m) => {
+        const s = m.roles.gpt_prefill?.inputs.gpt_cond_latent;
+        if (s) s.shape = [1, 32, 99];
+      }),
+    );
     expect(wrongDim.file).toContain('wrong-dim.json');
     expect(wrongDim.field).toBe('roles.gpt_prefill.inputs.gpt_cond_latent.shape[2]');
     expect(wrongDim.message).toMatch(/model has 32, the manifest says 99/);
 
-    const wrongType = manifestError(variant('wrong-type', (m) => {
-      const s = m.roles.gpt_decode?.inputs.input_ids;
-      if (s) s.type = 'int32';
-    }));
+    const wrongType = manifestError(
+      variant('wrong-type', (m) => {
+        const s = m.roles.gpt_decode?.inputs.input_ids;
+        if (s) s.type = 'int32';
+      }),
+    );
     expect(wrongType.field).toBe('roles.gpt_decode.inputs.input_ids.type');
 
     expect(manifestError(variant('missing-role', (m) => delete m.roles.warp_network)).field).toBe('roles.warp_network');
-    expect(manifestError(variant('missing-file', (m) => {
-      const r = m.roles.decoder;
-      if (r) r.file = 'ditto/nope.onnx';
-    })).field).toBe('roles.decoder.file');
-    expect(manifestError(variant('bad-version', (m) => {
-      (m as { schemaVersion: number }).schemaVersion = 2;
-    })).field).toBe('schemaVersion');
-    expect(manifestError(variant('unknown-input', (m) => {
-      const r = m.roles.hifigan;
-      if (r) r.inputs.extra = { type: 'float32', shape: [1] };
-    })).field).toBe('roles.hifigan.inputs.extra');
+    expect(
+      manifestError(
+        variant('missing-file', (m) => {
+          const r = m.roles.decoder;
+          if (r) r.file = 'ditto/nope.onnx';
+        }),
+      ).field,
+    ).toBe('roles.decoder.file');
+    expect(
+      manifestError(
+        variant('bad-version', (m) => {
+          (m as { schemaVersion: number }).schemaVersion = 2;
+        }),
+      ).field,
+    ).toBe('schemaVersion');
+    expect(
+      manifestError(
+        variant('unknown-input', (m) => {
+          const r = m.roles.hifigan;
+          if (r) r.inputs.extra = { type: 'float32', shape: [1] };
+        }),
+      ).field,
+    ).toBe('roles.hifigan.inputs.extra');
 
     copyFileSync(join(dir, 'manifest.json'), join(dir, 'junk.onnx'));
-    const notOnnx = manifestError(variant('not-onnx', (m) => {
-      const r = m.roles.stitch_network;
-      if (r) {
-        r.file = 'junk.onnx';
-        delete r.sha256;
-      }
-    }));
+    const notOnnx = manifestError(
+      variant('not-onnx', (m) => {
+        const r = m.roles.stitch_network;
+        if (r) {
+          r.file = 'junk.onnx';
+          delete r.sha256;
+        }
+      }),
+    );
     expect(notOnnx.field).toBe('roles.stitch_network.file');
     expect(notOnnx.message).toMatch(/not a readable ONNX model/);
   });

@@ -10,14 +10,43 @@ const CONTRACT: Record<DittoRole, { inputs: [string, (number | string)[]][]; out
   appearance_extractor: { inputs: [['image', [1, 3, 256, 256]]], outputs: [['pred', [1, 32, 16, 64, 64]]] },
   motion_extractor: {
     inputs: [['image', [1, 3, 256, 256]]],
-    outputs: [['pitch', [1, 66]], ['yaw', [1, 66]], ['roll', [1, 66]], ['t', [1, 3]], ['exp', [1, 63]], ['scale', [1, 1]], ['kp', [1, 63]]],
+    outputs: [
+      ['pitch', [1, 66]],
+      ['yaw', [1, 66]],
+      ['roll', [1, 66]],
+      ['t', [1, 3]],
+      ['exp', [1, 63]],
+      ['scale', [1, 1]],
+      ['kp', [1, 63]],
+    ],
   },
-  stitch_network: { inputs: [['kp_source', [1, 21, 3]], ['kp_driving', [1, 21, 3]]], outputs: [['out', [1, 21, 3]]] },
-  warp_network: { inputs: [['feature_3d', [1, 32, 16, 64, 64]], ['kp_source', [1, 21, 3]], ['kp_driving', [1, 21, 3]]], outputs: [['out', [1, 256, 64, 64]]] },
+  stitch_network: {
+    inputs: [
+      ['kp_source', [1, 21, 3]],
+      ['kp_driving', [1, 21, 3]],
+    ],
+    outputs: [['out', [1, 21, 3]]],
+  },
+  warp_network: {
+    inputs: [
+      ['feature_3d', [1, 32, 16, 64, 64]],
+      ['kp_source', [1, 21, 3]],
+      ['kp_driving', [1, 21, 3]],
+    ],
+    outputs: [['out', [1, 256, 64, 64]]],
+  },
   decoder: { inputs: [['feature', [1, 256, 64, 64]]], outputs: [['output', [1, 3, 512, 512]]] },
   lmdm: {
-    inputs: [['x', [1, 80, 265]], ['cond_frame', [1, 265]], ['cond', [1, 80, 1103]], ['time_cond', [1]]],
-    outputs: [['pred_noise', [1, 80, 265]], ['x_start', [1, 80, 265]]],
+    inputs: [
+      ['x', [1, 80, 265]],
+      ['cond_frame', [1, 265]],
+      ['cond', [1, 80, 1103]],
+      ['time_cond', [1]],
+    ],
+    outputs: [
+      ['pred_noise', [1, 80, 265]],
+      ['x_start', [1, 80, 265]],
+    ],
   },
   hubert: { inputs: [['input_values', [1, 'N']]], outputs: [['encoding_out', ['T', 1024]]] },
 };
@@ -70,6 +99,9 @@ describe('full-scale Ditto I/O contract', () => {
       expect(n.attr('align_corners')).toEqual({ type: 'int', value: 0n });
     }
     // #1 samples the 22 repeated compressed volumes, #2 the full feature volume.
-    expect(gs.map((n) => n.inputs[0]?.tensorType?.shape)).toEqual([[22, 4, 16, 64, 64], [1, 32, 16, 64, 64]]);
+    expect(gs.map((n) => n.inputs[0]?.tensorType?.shape)).toEqual([
+      [22, 4, 16, 64, 64],
+      [1, 32, 16, 64, 64],
+    ]);
   });
 });

@@ -54,7 +54,12 @@ async function xStart(scale: Scale, seed: number, cf: Float32Array): Promise<Flo
   rng.fillNormal(x);
   const cond = new Float32Array(F * C);
   rng.fillNormal(cond);
-  const feeds = { x: f32([1, F, D], x), cond_frame: f32([1, D], cf), cond: f32([1, F, C], cond), time_cond: { type: 'int64', dims: [1], data: BigInt64Array.from([999n]) } as HostTensor };
+  const feeds = {
+    x: f32([1, F, D], x),
+    cond_frame: f32([1, D], cf),
+    cond: f32([1, F, C], cond),
+    time_cond: { type: 'int64', dims: [1], data: BigInt64Array.from([999n]) } as HostTensor,
+  };
   const { results } = await runOnCpu(DITTO_BUILDERS.lmdm({ scale, seed, weights: 'random' }), feeds);
   return results[0]?.x_start?.data as Float32Array;
 }
@@ -84,7 +89,11 @@ function expectXStartRanges(xs: Float32Array, kpCanonical: Float32Array): void {
   const pose = stats(field(xs, D, L.pitch, L.t));
   expect(pose.std).toBeGreaterThan(0.5);
   expect(pose.std).toBeLessThan(1.5);
-  for (const [name, a, b] of [['scale', L.scale, L.pitch], ['t', L.t, L.exp], ['exp', L.exp, D]] as const) {
+  for (const [name, a, b] of [
+    ['scale', L.scale, L.pitch],
+    ['t', L.t, L.exp],
+    ['exp', L.exp, D],
+  ] as const) {
     const s = stats(field(xs, D, a, b));
     expect(s.std, name).toBeGreaterThan(1e-3);
     expect(s.std, name).toBeLessThan(0.1);
@@ -126,15 +135,19 @@ describe('Ditto reference graphs: realistic output ranges', () => {
       const kp = (d: Float32Array): HostTensor => f32([1, K, 3], d);
       // Driving keypoints of three frames apart in time.
       const drivings = [0, 20, 40].map((f) => motionToKeypoints(xs.subarray(f * L.size, (f + 1) * L.size), src.kpCanonical));
-      const { results: st } = await runOnCpu(DITTO_BUILDERS.stitch_network({ scale: 'tiny', seed, weights: 'random' }), ...drivings.map((d) => ({ kp_source: kp(src.kpSource), kp_driving: kp(d) })));
+      const { results: st } = await runOnCpu(
+        DITTO_BUILDERS.stitch_network({ scale: 'tiny', seed, weights: 'random' }),
+        ...drivings.map((d) => ({ kp_source: kp(src.kpSource), kp_driving: kp(d) })),
+      );
       for (const r of st) expect(stats(r.out?.data as Float32Array).maxAbs).toBeLessThan(2);
 
       const warp = DITTO_BUILDERS.warp_network({ scale: 'tiny', seed, weights: 'random' });
       const grids = warp.graph.nodes.filter((n) => n.opType === 'GridSample').map((n) => n.inputs[1]);
-      for (const g of grids) if (g) {
-        g.type = { kind: 'tensor', elemType: DataType.FLOAT };
-        warp.graph.outputs.push(g);
-      }
+      for (const g of grids)
+        if (g) {
+          g.type = { kind: 'tensor', elemType: DataType.FLOAT };
+          warp.graph.outputs.push(g);
+        }
       const { results: wo } = await runOnCpu(warp, ...st.map((r) => ({ feature_3d: feature, kp_source: kp(src.kpSource), kp_driving: r.out as HostTensor })));
       for (const r of wo) {
         for (const g of grids) {
@@ -147,7 +160,10 @@ describe('Ditto reference graphs: realistic output ranges', () => {
       }
       expect([...(wo[0]?.out?.dims ?? [])]).toEqual(io.warp_network.outputs.out?.shape);
 
-      const { results: dec } = await runOnCpu(DITTO_BUILDERS.decoder({ scale: 'tiny', seed, weights: 'random' }), ...wo.map((r) => ({ feature: r.out as HostTensor })));
+      const { results: dec } = await runOnCpu(
+        DITTO_BUILDERS.decoder({ scale: 'tiny', seed, weights: 'random' }),
+        ...wo.map((r) => ({ feature: r.out as HostTensor })),
+      );
       const frames = dec.map((r) => r.output?.data as Float32Array);
       for (const fr of frames) {
         const s = stats(fr);

@@ -38,10 +38,11 @@ describe('tiny Ditto reference graphs run on onnxruntime-node (CPU)', () => {
   it('warp_network: both GridSample grids stay mostly inside [-1, 1] for kp ~ N(0, 0.3)', async () => {
     const model = DITTO_BUILDERS.warp_network({ scale: 'tiny', seed: 1, weights: 'random' });
     const grids = model.graph.nodes.filter((n) => n.opType === 'GridSample').map((n) => n.inputs[1]);
-    for (const g of grids) if (g) {
-      g.type = { kind: 'tensor', elemType: DataType.FLOAT };
-      model.graph.outputs.push(g);
-    }
+    for (const g of grids)
+      if (g) {
+        g.type = { kind: 'tensor', elemType: DataType.FLOAT };
+        model.graph.outputs.push(g);
+      }
     const { results } = await runOnCpu(model, feedsFor(io.warp_network.inputs));
     for (const g of grids) {
       const data = results[0]?.[g?.name ?? '']?.data as Float32Array | undefined;

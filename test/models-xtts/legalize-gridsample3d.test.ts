@@ -27,9 +27,7 @@ function warpLike(legacy: boolean, attrs: Record<string, number | string> = { al
       ? b.op('GridSample3D', [feat, grid], attrs, { name })
       : b.op('GridSample', [feat, grid], { mode: 'linear', padding_mode: 'zeros', align_corners: 0 }, { name });
   const s = b.op('Add', [sample(grid1, '/dense_motion_network/GridSample'), sample(grid2, '/GridSample')]);
-  const reduced = legacy
-    ? b.op('ReduceMean', [s], { axes: [2], keepdims: 0 })
-    : b.op('ReduceMean', [s, b.constInt64('axes', [2])], { keepdims: 0 });
+  const reduced = legacy ? b.op('ReduceMean', [s], { axes: [2], keepdims: 0 }) : b.op('ReduceMean', [s, b.constInt64('axes', [2])], { keepdims: 0 });
   b.output(reduced, 'out', [1, 4, 6, 6]);
   return b.finish();
 }

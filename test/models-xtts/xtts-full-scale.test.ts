@@ -28,7 +28,10 @@ describe('XTTS-v2 reference graphs at full scale (placeholder weights)', () => {
     within(params(models.cond_encoder), p.condEncoder.value + p.perceiver.value);
     within(params(models.hifigan), p.hifigan.value);
     // The fixed DFT basis / mel filterbank of the in-graph front end are constants, not learned weights.
-    within(params(models.speaker_encoder, (n) => n.startsWith('torch_spec.')), p.speakerEncoder.value);
+    within(
+      params(models.speaker_encoder, (n) => n.startsWith('torch_spec.')),
+      p.speakerEncoder.value,
+    );
     // gpt_decode's weights are a subset of gpt_prefill's (no text embeddings): the union is prefill.
     const decodeNames = new Set(models.gpt_decode.graph.initializers.filter((v) => v.initializer?.placeholder).map((v) => v.name));
     const prefillNames = new Set(models.gpt_prefill.graph.initializers.map((v) => v.name));

@@ -126,7 +126,13 @@ describe('XTTS-v2 tiny reference graphs on ONNX Runtime (CPU)', () => {
     const dims = { ...d.gpt, layers: 30 };
     const m = buildGptPrefill(opts, createGptWeights(opts, dims));
     // Expose the residual stream that enters the final LayerNorm.
-    const last = m.graph.nodes.find((n) => n.opType === 'Slice' && n.inputs[0]?.producer?.opType === 'Add' && n.outputs[0] && m.graph.nodes.some((c) => c.opType === 'LayerNormalization' && c.inputs[0] === n.outputs[0]));
+    const last = m.graph.nodes.find(
+      (n) =>
+        n.opType === 'Slice' &&
+        n.inputs[0]?.producer?.opType === 'Add' &&
+        n.outputs[0] &&
+        m.graph.nodes.some((c) => c.opType === 'LayerNormalization' && c.inputs[0] === n.outputs[0]),
+    );
     const resid = last?.inputs[0];
     expect(resid).toBeDefined();
     if (!resid) return;

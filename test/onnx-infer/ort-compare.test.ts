@@ -91,7 +91,11 @@ describe('shape inference matches ONNX Runtime (opset 17 forms)', () => {
     P(b.op('Size', [x]));
     P(b.op('Shape', [x], { start: 1, end: -1 }));
     P(b.op('Constant', [], { value_ints: [4, 5, 6] }));
-    P(b.op('GatherElements', [x, b.op('Cast', [b.op('Abs', [b.op('Floor', [b.weight('gi', [2, 3, 2, 8], { constant: 1 })])])], { to: DataType.INT64 })], { axis: 2 }));
+    P(
+      b.op('GatherElements', [x, b.op('Cast', [b.op('Abs', [b.op('Floor', [b.weight('gi', [2, 3, 2, 8], { constant: 1 })])])], { to: DataType.INT64 })], {
+        axis: 2,
+      }),
+    );
     const nz = b.op('NonZero', [b.weight('nz', [2, 3])]);
     P(b.op('Dropout', [x]));
     // If with two branches (both give [2,3,8,8] from an outer value).
@@ -166,7 +170,8 @@ describe('shape inference matches ONNX Runtime (quantized and com.microsoft ops,
     const p: string[] = [];
     const P = (v: Value): Value => probe(p, v);
     const ms = { domain: 'com.microsoft' };
-    const u8 = (name: string, dims: number[], value = 0): Value => b.init(makeTensor(name, DataType.UINT8, dims, new Uint8Array(dims.reduce((a, c) => a * c, 1)).fill(value)));
+    const u8 = (name: string, dims: number[], value = 0): Value =>
+      b.init(makeTensor(name, DataType.UINT8, dims, new Uint8Array(dims.reduce((a, c) => a * c, 1)).fill(value)));
     const x = b.input('x', DataType.FLOAT, [1, 4, 8]);
     const img = b.input('img', DataType.FLOAT, [1, 3, 6, 6]);
     P(b.op('MatMulNBits', [x, u8('nb', [16, 1, 16], 0x88), b.weight('nbs', [16])], { K: 8, N: 16, bits: 4, block_size: 32 }, ms));
@@ -184,8 +189,34 @@ describe('shape inference matches ONNX Runtime (quantized and com.microsoft ops,
     for (const v of [dq, dqs, dqz]) P(v);
     P(b.op('MatMulInteger', [dq, u8('mi', [8, 3], 3), dqz]));
     P(b.op('ConvInteger', [q, u8('ci', [2, 3, 3, 3], 1), u8('ciz', [], 128)], { pads: [1, 1, 1, 1], strides: [2, 2] }));
-    P(b.op('QLinearConv', [q, b.constFloat('s1', [0.05], []), u8('z1', [], 128), u8('w1', [4, 3, 3, 3], 130), b.constFloat('s2', [0.01], []), u8('z2', [], 128), b.constFloat('s3', [0.1], []), u8('z3', [], 0)], { kernel_shape: [3, 3] }));
-    P(b.op('QLinearMatMul', [u8('qa', [2, 5], 1), b.constFloat('qa_s', [0.1], []), u8('qa_z', [], 0), u8('qb', [5, 3], 2), b.constFloat('qb_s', [0.1], []), u8('qb_z', [], 0), b.constFloat('qy_s', [0.2], []), u8('qy_z', [], 0)]));
+    P(
+      b.op(
+        'QLinearConv',
+        [
+          q,
+          b.constFloat('s1', [0.05], []),
+          u8('z1', [], 128),
+          u8('w1', [4, 3, 3, 3], 130),
+          b.constFloat('s2', [0.01], []),
+          u8('z2', [], 128),
+          b.constFloat('s3', [0.1], []),
+          u8('z3', [], 0),
+        ],
+        { kernel_shape: [3, 3] },
+      ),
+    );
+    P(
+      b.op('QLinearMatMul', [
+        u8('qa', [2, 5], 1),
+        b.constFloat('qa_s', [0.1], []),
+        u8('qa_z', [], 0),
+        u8('qb', [5, 3], 2),
+        b.constFloat('qb_s', [0.1], []),
+        u8('qb_z', [], 0),
+        b.constFloat('qy_s', [0.2], []),
+        u8('qy_z', [], 0),
+      ]),
+    );
     // Loop: 3 trips, carried acc = acc + x, scan output of acc.
     const body = new Graph('body', b.graph);
     const iter = new Value('iter', { kind: 'tensor', elemType: DataType.INT64, shape: [] });
@@ -222,7 +253,8 @@ describe('shape inference matches ONNX Runtime (quantized and com.microsoft ops,
       sb.nodes.push(n);
     }
     sb.outputs.push(sOut, dbl);
-    for (const v of b.op('Scan', [b.weight('s0', [1, 8]), x], { body: sb, num_scan_inputs: 1, scan_input_axes: [1], scan_output_axes: [2] }, { outputs: 2 })) P(v);
+    for (const v of b.op('Scan', [b.weight('s0', [1, 8]), x], { body: sb, num_scan_inputs: 1, scan_input_axes: [1], scan_output_axes: [2] }, { outputs: 2 }))
+      P(v);
     b.output(x, 'x_out');
     const model = b.finish();
     const rows = await compareWithOrt(model, p, { x: feed(DataType.FLOAT, [1, 4, 8]), img: feed(DataType.FLOAT, [1, 3, 6, 6]) });

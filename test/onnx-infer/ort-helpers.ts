@@ -39,7 +39,12 @@ export interface ShapeComparison {
 }
 
 /** Infers shapes, runs the model with every probe as an extra output and returns both shapes per probe. */
-export async function compareWithOrt(model: Model, probes: string[], feeds: Record<string, HostTensor>, options: InferOptions = {}): Promise<ShapeComparison[]> {
+export async function compareWithOrt(
+  model: Model,
+  probes: string[],
+  feeds: Record<string, HostTensor>,
+  options: InferOptions = {},
+): Promise<ShapeComparison[]> {
   const inferred = inferShapes(model, { strict: true, ...options });
   const run = cloneModel(model);
   run.graph.outputs = [];

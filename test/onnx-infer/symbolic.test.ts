@@ -43,7 +43,9 @@ describe('symbolic dims', () => {
     expect(shapeOf(m, names.r2 as string)).toEqual(['2*N', 64]);
     expect(shapeOf(m, names.conv as string)).toEqual(['B', 8, 'H', 'W']);
     // The input model is untouched (pure).
-    expect(findValue(model.graph, names.mm as string)?.type?.kind === 'tensor' ? getShape(findValue(model.graph, names.mm as string) as Value) : undefined).toBeUndefined();
+    expect(
+      findValue(model.graph, names.mm as string)?.type?.kind === 'tensor' ? getShape(findValue(model.graph, names.mm as string) as Value) : undefined,
+    ).toBeUndefined();
   });
 
   it('options.dims substitutes numbers for symbols and makes costs concrete', () => {
@@ -122,7 +124,11 @@ describe('strictness and declared types', () => {
     const n1 = new Node('Identity', 'cid', [cin], [cout]);
     const n2 = new Node('Add', 'acc', [yin, x], [yout]);
     const n3 = new Node('Identity', 'sid', [yout], [scanOut]);
-    for (const [n, o] of [[n1, cout], [n2, yout], [n3, scanOut]] as const) {
+    for (const [n, o] of [
+      [n1, cout],
+      [n2, yout],
+      [n3, scanOut],
+    ] as const) {
       o.producer = n;
       body.nodes.push(n);
     }

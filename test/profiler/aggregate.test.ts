@@ -78,7 +78,10 @@ describe('aggregateTrace', () => {
   });
 
   it('infers runs from repeated executions when a trace has no model_run events', () => {
-    const events = [1, 2, 3].flatMap((r) => [nodeEv('a', 'Add', 'CPUExecutionProvider', r * 100, r), nodeEv('b', 'Mul', 'CPUExecutionProvider', r * 100 + 10, 2 * r)]);
+    const events = [1, 2, 3].flatMap((r) => [
+      nodeEv('a', 'Add', 'CPUExecutionProvider', r * 100, r),
+      nodeEv('b', 'Mul', 'CPUExecutionProvider', r * 100 + 10, 2 * r),
+    ]);
     const a = aggregateTrace(parseTrace(JSON.stringify(events)), { warmupRuns: 1 });
     expect(a.runsFrom).toBe('occurrence');
     expect(a.nodes.find((n) => n.name === 'a')?.perRunUs).toEqual([2, 3]);

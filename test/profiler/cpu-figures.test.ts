@@ -58,11 +58,12 @@ describe('profile of the tiny decoder on the CPU', () => {
 });
 
 describe('hostCoverage', () => {
-  const trace = (overlap: boolean): string => JSON.stringify([
-    ev('Session', 'model_run', 0, 100),
-    nodeEv('a', 'Conv', 'CPUExecutionProvider', 5, 40, { node_index: '0' }),
-    nodeEv('b', 'Conv', 'CPUExecutionProvider', overlap ? 20 : 50, 40, { node_index: '1' }),
-  ]);
+  const trace = (overlap: boolean): string =>
+    JSON.stringify([
+      ev('Session', 'model_run', 0, 100),
+      nodeEv('a', 'Conv', 'CPUExecutionProvider', 5, 40, { node_index: '0' }),
+      nodeEv('b', 'Conv', 'CPUExecutionProvider', overlap ? 20 : 50, 40, { node_index: '1' }),
+    ]);
   it('is Σ nodes / model_run of the same run', () => {
     const c = hostCoverage(parseTrace(trace(false)), [0]);
     expect(c.overlapping).toBe(false);

@@ -67,7 +67,15 @@ describe('profile --ep cuda --gpu-time cupti (fake CUDA worker)', () => {
         launch: { command: process.execPath, args: [script] },
       });
       const role = r.roles[0]!;
-      expect(role.method).toMatchObject({ nodeTime: 'cupti', gpuTimeSource: 'cupti-injection', cuptiLibrary: lib, requestedGpuTime: 'cupti', launchBlocking: false, countedRuns: 3, warmupRuns: 1 });
+      expect(role.method).toMatchObject({
+        nodeTime: 'cupti',
+        gpuTimeSource: 'cupti-injection',
+        cuptiLibrary: lib,
+        requestedGpuTime: 'cupti',
+        launchBlocking: false,
+        countedRuns: 3,
+        warmupRuns: 1,
+      });
       expect(role.method.description).toMatch(/injection library/);
       const row = (n: string) => role.nodes.find((x) => x.name === n)!;
       expect(row('conv').time.median).toBeCloseTo(0.09, 9);
@@ -103,7 +111,10 @@ describe('profile --ep cuda --gpu-time cupti (fake CUDA worker)', () => {
     const saved = process.env.WB_CUPTI_LIB;
     try {
       const model = writeConvModel(dir, 8);
-      const bad = fakeWorker(dir, '{"t":"hdr","format":"wb-cupti","version":1,"base":"1"}\n{"t":"clock","at":"init","cupti":"1","mono":"1"}\n{"t":"error","what":"cuptiActivityEnable(CONCURRENT_KERNEL)","msg":"CUPTI_ERROR_INSUFFICIENT_PRIVILEGES"}\n');
+      const bad = fakeWorker(
+        dir,
+        '{"t":"hdr","format":"wb-cupti","version":1,"base":"1"}\n{"t":"clock","at":"init","cupti":"1","mono":"1"}\n{"t":"error","what":"cuptiActivityEnable(CONCURRENT_KERNEL)","msg":"CUPTI_ERROR_INSUFFICIENT_PRIVILEGES"}\n',
+      );
       const lib = join(dir, 'libcupti_trace.so');
       writeFileSync(lib, '');
       const base = { target: model, ep: 'cuda' as const, runs: 3, warmup: 1, launch: { command: process.execPath, args: [bad] } };

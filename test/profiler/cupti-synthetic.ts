@@ -106,4 +106,3 @@ export const EXPECT = {
   to_host: { gpu: 6, host: 40, launch: 5, contribution: 6 },
 };
 export const TRUE_ZERO = Number(MONO_Z - INIT_MONO); // trace zero relative to the clock origin (init pair)
-

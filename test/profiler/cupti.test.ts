@@ -165,7 +165,10 @@ function randomPass(seed: number, nodes = 200): { trace: ParsedTrace; text: stri
     lines.push(JSON.stringify({ t: 'cp', k: 2, by: 4096, s: rel(gpu - 5), e: rel(gpu), c: corr++, st: 7 }));
     const end = Math.ceil(gpu) + ri(3, 15);
     events.push(ev('Session', 'model_run', start, end - start));
-    marks.runs.push([(MONO_Z + BigInt(start * 1000) - BigInt(ri(20, 90) * 1000)).toString(), (MONO_Z + BigInt(end * 1000) + BigInt(ri(30, 150) * 1000)).toString()]);
+    marks.runs.push([
+      (MONO_Z + BigInt(start * 1000) - BigInt(ri(20, 90) * 1000)).toString(),
+      (MONO_Z + BigInt(end * 1000) + BigInt(ri(30, 150) * 1000)).toString(),
+    ]);
     R = end + ri(100, 2000);
   }
   return { trace: parseTrace(JSON.stringify(events), 'random.json'), text: `${lines.join('\n')}\n`, marks, gpuPerNode };

@@ -16,7 +16,10 @@ describe.skipIf(!existsSync('dist/cli/main.js'))('workbench profile --host', () 
     b.output(b.op('Relu', [b.op('MatMul', [x, b.weight('w', [64, 64])])]), 'y');
     const model = join(dir, 'm.onnx');
     writeModel(b.finish(), model);
-    const r = spawnSync(process.execPath, ['bin/workbench.js', 'profile', model, '--host', '--runs', '3', '--out', join(dir, 'out'), '--no-html'], { encoding: 'utf8', timeout: 120_000 });
+    const r = spawnSync(process.execPath, ['bin/workbench.js', 'profile', model, '--host', '--runs', '3', '--out', join(dir, 'out'), '--no-html'], {
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     const m = /flame graph: (\S+\.html)/.exec(r.stdout + r.stderr);
     expect(m).not.toBeNull();

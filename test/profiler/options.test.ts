@@ -11,8 +11,26 @@ import { RuntimeError } from '../../src/errors.js';
 
 describe('session options', () => {
   it('maps key=value onto SessionConfig', () => {
-    const c = parseSessionOptions(['graph_optimization_level=basic', 'cudnn_conv_algo_search=heuristic', 'use_tf32=0', 'enable_cuda_graph=1', 'prefer_nhwc=true', 'session.intra_op.allow_spinning=0'], { ep: 'cuda' });
-    expect(c).toEqual({ ep: 'cuda', graphOptimizationLevel: 'basic', cudnnConvAlgoSearch: 'HEURISTIC', useTf32: false, cudaGraph: true, preferNhwc: true, extra: { 'session.intra_op.allow_spinning': '0' } });
+    const c = parseSessionOptions(
+      [
+        'graph_optimization_level=basic',
+        'cudnn_conv_algo_search=heuristic',
+        'use_tf32=0',
+        'enable_cuda_graph=1',
+        'prefer_nhwc=true',
+        'session.intra_op.allow_spinning=0',
+      ],
+      { ep: 'cuda' },
+    );
+    expect(c).toEqual({
+      ep: 'cuda',
+      graphOptimizationLevel: 'basic',
+      cudnnConvAlgoSearch: 'HEURISTIC',
+      useTf32: false,
+      cudaGraph: true,
+      preferNhwc: true,
+      extra: { 'session.intra_op.allow_spinning': '0' },
+    });
     expect(() => parseSessionOptions(['bogus=1'], { ep: 'cpu' })).toThrow(UsageError);
     expect(() => parseSessionOptions(['use_tf32=maybe'], { ep: 'cpu' })).toThrow(/1\/0/);
   });
@@ -41,7 +59,15 @@ describe('inputs', () => {
   });
 
   it('is deterministic and warns about unresolved symbolic dims', () => {
-    const { plan, warnings } = planInputs([{ name: 'x', type: 'float32', shape: [1, 'T', 4] }, { name: 'position_ids', type: 'int64', shape: [1, 5] }], { dims: {}, shapes: {}, data: {}, roles: {} }, 7, 'm');
+    const { plan, warnings } = planInputs(
+      [
+        { name: 'x', type: 'float32', shape: [1, 'T', 4] },
+        { name: 'position_ids', type: 'int64', shape: [1, 5] },
+      ],
+      { dims: {}, shapes: {}, data: {}, roles: {} },
+      7,
+      'm',
+    );
     expect(plan[0]?.dims).toEqual([1, 1, 4]);
     expect(warnings[0]).toMatch(/symbolic dim\(s\) T; used 1/);
     const a = materializeInput(plan[0]!);
@@ -53,10 +79,16 @@ describe('inputs', () => {
 
 describe('devices and roofline', () => {
   it('identifies GPUs from nvidia-smi names and memory', () => {
-    const g = parseGpuQuery('NVIDIA H100 80GB HBM3, 81559\nNVIDIA A100-SXM4-40GB, 40960\nNVIDIA A100-SXM4-80GB, 81920\nNVIDIA H100 PCIe, 81559\nNVIDIA H200, 143771\nTesla T4, 15360\nNVIDIA L4, 23034\nNVIDIA A10, 23028\n');
+    const g = parseGpuQuery(
+      'NVIDIA H100 80GB HBM3, 81559\nNVIDIA A100-SXM4-40GB, 40960\nNVIDIA A100-SXM4-80GB, 81920\nNVIDIA H100 PCIe, 81559\nNVIDIA H200, 143771\nTesla T4, 15360\nNVIDIA L4, 23034\nNVIDIA A10, 23028\n',
+    );
     expect(g.map((x) => x.peaks?.id)).toEqual(['h100-sxm', 'a100-40gb', 'a100-80gb', 'h100-pcie', 'h200', 't4', 'l4', 'a10']);
     expect(findDevicePeaks('h200')?.memoryBandwidth).toBe(4.8e12);
-    expect(detectGpus(() => { throw new Error('ENOENT'); })).toEqual([]);
+    expect(
+      detectGpus(() => {
+        throw new Error('ENOENT');
+      }),
+    ).toEqual([]);
   });
 
   it('picks the tensor-core roof for matrix ops and classifies the bound', () => {
@@ -74,7 +106,10 @@ describe('devices and roofline', () => {
   });
 
   it('parses nvidia-smi compute apps and degrades when nvidia-smi is missing', async () => {
-    expect(parseComputeApps('1234, 512\n99, 100\n')).toEqual([{ pid: 1234, usedMiB: 512 }, { pid: 99, usedMiB: 100 }]);
+    expect(parseComputeApps('1234, 512\n99, 100\n')).toEqual([
+      { pid: 1234, usedMiB: 512 },
+      { pid: 99, usedMiB: 100 },
+    ]);
     const w = watchGpuMemory(1234, 5, () => Promise.resolve('1234, 512\n99, 100\n'));
     await new Promise((r) => setTimeout(r, 30));
     const rep = await w.stop();
@@ -91,6 +126,8 @@ describe('--ep cuda without a GPU or provider', () => {
     const why = diagnoseCuda();
     if (!why) return; // a machine with CUDA: nothing to check here
     await expect(profileTarget({ target: 'x.onnx', ep: 'cuda' })).rejects.toThrow(RuntimeError);
-    await expect(profileTarget({ target: 'x.onnx', ep: 'cuda' })).rejects.toThrow(/--ep cuda cannot run: (the CUDA execution provider is not installed|no NVIDIA GPU)/);
+    await expect(profileTarget({ target: 'x.onnx', ep: 'cuda' })).rejects.toThrow(
+      /--ep cuda cannot run: (the CUDA execution provider is not installed|no NVIDIA GPU)/,
+    );
   });
 });

@@ -13,7 +13,13 @@ describe('profile of a small built model on the CPU', () => {
   beforeAll(async () => {
     dir = tempDir('profile');
     const model = writeConvModel(dir, 48);
-    report = await profileTarget({ target: model, ep: 'cpu', runs: 8, warmup: 2, sessionOptions: ['intra_op_num_threads=1', 'graph_optimization_level=disabled'] });
+    report = await profileTarget({
+      target: model,
+      ep: 'cpu',
+      runs: 8,
+      warmup: 2,
+      sessionOptions: ['intra_op_num_threads=1', 'graph_optimization_level=disabled'],
+    });
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -102,9 +108,12 @@ describe('profile of a manifest', () => {
         roles: {
           decoder: { file: 'a.onnx', component: 'ditto', calls: 'per_frame', inputs: { x: { type: 'float32', shape: [1, 16, 8, 8] } }, outputs: {} },
           gpt_prefill: {
-            file: 'b.onnx', component: 'xtts', calls: 'per_utterance',
+            file: 'b.onnx',
+            component: 'xtts',
+            calls: 'per_utterance',
             inputs: { input_ids: { type: 'int64', shape: [1, 'N'] }, attention_mask: { type: 'int64', shape: [1, 'N'] } },
-            outputs: {}, profileDims: { N: 12 },
+            outputs: {},
+            profileDims: { N: 12 },
           },
         },
         config: {},

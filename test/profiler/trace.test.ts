@@ -13,7 +13,13 @@ describe('parseTrace on a real ORT 1.29 trace (CPU EP)', () => {
   beforeAll(async () => {
     dir = tempDir('trace');
     const model = writeConvModel(dir, 16);
-    const s = await createSession(model, { ep: 'cpu', enableProfiling: true, profileFilePrefix: join(dir, 'p'), graphOptimizationLevel: 'disabled', intraOpThreads: 1 });
+    const s = await createSession(model, {
+      ep: 'cpu',
+      enableProfiling: true,
+      profileFilePrefix: join(dir, 'p'),
+      graphOptimizationLevel: 'disabled',
+      intraOpThreads: 1,
+    });
     const x = { type: 'float32' as const, dims: [1, 16, 16, 16], data: new Float32Array(16 * 16 * 16).fill(0.5) };
     for (let i = 0; i < 4; i++) await s.run({ x });
     file = s.endProfiling();
@@ -41,7 +47,10 @@ describe('parseTrace on a real ORT 1.29 trace (CPU EP)', () => {
     expect(conv?.opType).toBe('Conv');
     expect(conv?.provider).toBe('CPUExecutionProvider');
     expect(conv?.nodeIndex).toBe(0);
-    expect(conv?.inputShapes).toEqual([{ type: 'float', dims: [1, 16, 16, 16] }, { type: 'float', dims: [16, 16, 3, 3] }]);
+    expect(conv?.inputShapes).toEqual([
+      { type: 'float', dims: [1, 16, 16, 16] },
+      { type: 'float', dims: [16, 16, 3, 3] },
+    ]);
     expect(conv?.outputShapes).toEqual([{ type: 'float', dims: [1, 16, 16, 16] }]);
     expect(conv?.parameterBytes).toBe(16 * 16 * 9 * 4);
     expect(conv?.activationBytes).toBe(16 * 16 * 16 * 4);
@@ -62,9 +71,34 @@ describe('parseTrace on a hand-written older-format trace', () => {
     ev('Session', 'model_loading_uri', 0, 100),
     ev('Session', 'session_initialization', 100, 900),
     ev('Node', 'MatMul_0_fence_before', 1010, 0, { op_name: 'MatMul' }),
-    { ...nodeEv('MatMul_0', 'MatMul', 'CUDAExecutionProvider', 1010, 40, { exec_plan_index: '0', graph_index: '3', input_type_shape: '[{"float":[1,64]},{"float":[64,64]}]', output_type_shape: '[{"float":[1,64]}]' }) },
-    ev('Kernel', 'ampere_sgemm_32x32_sliced1x4_nn', 1015, 12, { stream: '7', grid_x: '2', grid_y: '1', grid_z: '1', block_x: '128', block_y: '1', block_z: '1', op_name: 'MatMul' }),
-    ev('Kernel', 'splitKreduce_kernel', 1030, 3, { stream: '7', grid_x: '1', grid_y: '1', grid_z: '1', block_x: '32', block_y: '1', block_z: '1', op_name: 'MatMul' }),
+    {
+      ...nodeEv('MatMul_0', 'MatMul', 'CUDAExecutionProvider', 1010, 40, {
+        exec_plan_index: '0',
+        graph_index: '3',
+        input_type_shape: '[{"float":[1,64]},{"float":[64,64]}]',
+        output_type_shape: '[{"float":[1,64]}]',
+      }),
+    },
+    ev('Kernel', 'ampere_sgemm_32x32_sliced1x4_nn', 1015, 12, {
+      stream: '7',
+      grid_x: '2',
+      grid_y: '1',
+      grid_z: '1',
+      block_x: '128',
+      block_y: '1',
+      block_z: '1',
+      op_name: 'MatMul',
+    }),
+    ev('Kernel', 'splitKreduce_kernel', 1030, 3, {
+      stream: '7',
+      grid_x: '1',
+      grid_y: '1',
+      grid_z: '1',
+      block_x: '32',
+      block_y: '1',
+      block_z: '1',
+      op_name: 'MatMul',
+    }),
     ev('Node', 'MatMul_0_fence_after', 1050, 0, { op_name: 'MatMul' }),
     nodeEv('relu', 'Relu', 'CUDAExecutionProvider', 1060, 10, { exec_plan_index: '1', graph_index: '4' }),
     ev('Kernel', 'elementwise_kernel', 1062, 2, { op_name: 'Relu' }),
@@ -82,7 +116,10 @@ describe('parseTrace on a hand-written older-format trace', () => {
   });
 
   it('parses shapes given as JSON strings and ignores fences', () => {
-    expect(t.nodes[0]?.inputShapes).toEqual([{ type: 'float', dims: [1, 64] }, { type: 'float', dims: [64, 64] }]);
+    expect(t.nodes[0]?.inputShapes).toEqual([
+      { type: 'float', dims: [1, 64] },
+      { type: 'float', dims: [64, 64] },
+    ]);
     expect(t.nodes).toHaveLength(2);
   });
 
@@ -104,7 +141,9 @@ describe('parseTrace errors', () => {
   it('names the file and field', () => {
     expect(() => parseTrace('{"a":1}', 'x.json')).toThrow(TraceFormatError);
     expect(() => parseTrace('{"a":1}', 'x.json')).toThrow(/x\.json: root/);
-    expect(() => parseTrace(JSON.stringify([ev('Node', 'n_kernel_time', 0, 1, {})]), 'y.json')).toThrow(/y\.json: event\[0\] \('n_kernel_time'\)\.args\.op_name: missing/);
+    expect(() => parseTrace(JSON.stringify([ev('Node', 'n_kernel_time', 0, 1, {})]), 'y.json')).toThrow(
+      /y\.json: event\[0\] \('n_kernel_time'\)\.args\.op_name: missing/,
+    );
     expect(() => parseTrace('not json', 'z.json')).toThrow(/z\.json: json/);
   });
 

@@ -16,9 +16,24 @@ describe('passes in a child process (the CUDA path, exercised on the CPU)', () =
     try {
       // Bundle like the lead's single-file CLI: onnxruntime-node stays external (resolved from the repo).
       const bundle = join(here, '..', '..', 'node_modules', '.cache', `wb-profile-worker-${process.pid}.mjs`);
-      await build({ entryPoints: [join(here, 'worker-entry.fixture.ts')], bundle: true, platform: 'node', format: 'esm', external: ['onnxruntime-node'], outfile: bundle, logLevel: 'error' });
+      await build({
+        entryPoints: [join(here, 'worker-entry.fixture.ts')],
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        external: ['onnxruntime-node'],
+        outfile: bundle,
+        logLevel: 'error',
+      });
       const model = writeConvModel(dir, 16);
-      const r = await profileTarget({ target: model, ep: 'cpu', runs: 3, warmup: 1, childProcess: 'always', launch: { command: process.execPath, args: [bundle] } });
+      const r = await profileTarget({
+        target: model,
+        ep: 'cpu',
+        runs: 3,
+        warmup: 1,
+        childProcess: 'always',
+        launch: { command: process.execPath, args: [bundle] },
+      });
       const role = r.roles[0]!;
       expect(role.method.childProcess).toBe(true);
       expect(role.method.nodeTime).toBe('host');
@@ -42,6 +57,8 @@ describe('passes in a child process (the CUDA path, exercised on the CPU)', () =
   it('turns a failing child into a RuntimeError naming the model and pass', async () => {
     const job = { kind: 'e2e' as const, modelPath: '/nonexistent.onnx', config: { ep: 'cpu' as const }, plan: [], warmup: 0, runs: 1 };
     await expect(runPassInChild(job, { launch: { command: process.execPath, args: ['-e', 'process.exit(3)'] } })).rejects.toThrow(RuntimeError);
-    await expect(runPassInChild(job, { launch: { command: process.execPath, args: ['-e', 'process.exit(3)'] } })).rejects.toThrow(/nonexistent\.onnx: the e2e pass in a child process failed \(exit 3\)/);
+    await expect(runPassInChild(job, { launch: { command: process.execPath, args: ['-e', 'process.exit(3)'] } })).rejects.toThrow(
+      /nonexistent\.onnx: the e2e pass in a child process failed \(exit 3\)/,
+    );
   });
 });

@@ -104,11 +104,15 @@ describe('per-node projection arithmetic', () => {
 
 describe('per-role projection', () => {
   it('sums nodes, keeps the unexplained host time and scales the input copy with the host link', () => {
-    const r = role('decoder', [
-      row({ name: 'mm', opType: 'MatMul', type: 'float16', ms: 0.2, flops: 1e10, bytes: 1e7 }),
-      row({ name: 'add', opType: 'Add', ms: 0.125, flops: 1e6, bytes: 1e8 }),
-      row({ name: 'nms', opType: 'NonMaxSuppression', provider: 'CPUExecutionProvider', ms: 0.3, flops: 0, bytes: 0 }),
-    ], { e2eMs: 2, inputs: [{ type: 'float32', dims: [1, 1000] }] });
+    const r = role(
+      'decoder',
+      [
+        row({ name: 'mm', opType: 'MatMul', type: 'float16', ms: 0.2, flops: 1e10, bytes: 1e7 }),
+        row({ name: 'add', opType: 'Add', ms: 0.125, flops: 1e6, bytes: 1e8 }),
+        row({ name: 'nms', opType: 'NonMaxSuppression', provider: 'CPUExecutionProvider', ms: 0.3, flops: 0, bytes: 0 }),
+      ],
+      { e2eMs: 2, inputs: [{ type: 'float32', dims: [1, 1000] }] },
+    );
     const p = projectRole(r, SRC, TGT, true, 'ditto');
     // Source model: (0.2 + 0.005) + (0.125 + 0.005) + 0.3 (CPU) = 0.635; residual 2 − 0.635 = 1.365.
     expect(p.sourceModelMs).toBeCloseTo(0.635, 12);

@@ -26,7 +26,7 @@ function split(m: RoleMetric, r: RoleProfile): ReturnType<typeof projectRoleSeco
   return { ...projectRoleSeconds(m, proj, r, sides), perCallRatio: proj.ratio };
 }
 
-describe('GPU/host split of a role\'s measured seconds', () => {
+describe("GPU/host split of a role's measured seconds", () => {
   it('a half host-bound role: the host half stays as measured, the GPU half is scaled by the GPU ratio', () => {
     // The profile's call is GPU-bound (2 ms busy of 2.01 ms); in the run each call took 4 ms (2 ms of host work).
     const r = role('decoder', [mm()], { e2eMs: 2.01, cupti: cupti(2) });
@@ -44,7 +44,7 @@ describe('GPU/host split of a role\'s measured seconds', () => {
     expect(0.04 * perCallRatio).toBeGreaterThan(0.15);
   });
 
-  it('agrees with the per-call path when the run\'s calls look like the profile\'s', () => {
+  it("agrees with the per-call path when the run's calls look like the profile's", () => {
     const r = role('decoder', [mm()], { e2eMs: 4, cupti: cupti(2) });
     const { row: x, perCallRatio } = split({ role: 'decoder', calls: 10, seconds: 0.04 }, r);
     expect(x.seconds).toBeCloseTo(0.04 * perCallRatio, 9);
@@ -75,7 +75,7 @@ describe('GPU/host split of a role\'s measured seconds', () => {
     expect(split({ role: 'gpt_decode', calls: 3, seconds: 0.05 }, r).row.gpuSeconds).toBeCloseTo(0.006, 12);
   });
 
-  it('the run\'s own copies in the GPU busy time scale with the host link', () => {
+  it("the run's own copies in the GPU busy time scale with the host link", () => {
     // 3 ms busy: 2 ms of kernels (×4) + 1 ms of input/output copies (×2) = 10 ms on the target.
     const r = role('gpt_decode', [mm()], { e2eMs: 3.5, cupti: cupti(3, 1) });
     const { row: x } = split({ role: 'gpt_decode', calls: 4, seconds: 0.02 }, r);
@@ -84,7 +84,7 @@ describe('GPU/host split of a role\'s measured seconds', () => {
     expect(x.seconds).toBeCloseTo(0.008 + 0.04, 9);
   });
 
-  it('without a CUPTI busy time: the listed device nodes\' GPU work', () => {
+  it("without a CUPTI busy time: the listed device nodes' GPU work", () => {
     const r = role('decoder', [mm()], { e2eMs: 2.01 });
     const { row: x } = split({ role: 'decoder', calls: 10, seconds: 0.04 }, r);
     expect(x.method).toBe('gpu-host-split');
@@ -93,7 +93,10 @@ describe('GPU/host split of a role\'s measured seconds', () => {
   });
 
   it('falls back to the per-call ratio (flagged) when the profile has no GPU time for the role', () => {
-    const cpu = role('hifigan', [row({ name: 'conv', opType: 'Conv', provider: 'CPUExecutionProvider', ms: 3, flops: 1e9, bytes: 1e6 })], { e2eMs: 3.5, method: 'host' });
+    const cpu = role('hifigan', [row({ name: 'conv', opType: 'Conv', provider: 'CPUExecutionProvider', ms: 3, flops: 1e9, bytes: 1e6 })], {
+      e2eMs: 3.5,
+      method: 'host',
+    });
     const { row: x, flags, perCallRatio } = split({ role: 'hifigan', calls: 2, seconds: 1 }, cpu);
     expect(x.method).toBe('per-call-ratio');
     expect(x.gpuSeconds).toBeNull();
@@ -102,7 +105,10 @@ describe('GPU/host split of a role\'s measured seconds', () => {
     expect(x.seconds).toBeCloseTo(1 * perCallRatio, 12);
     expect(flags[0]).toMatch(/role hifigan: the profile ran on the CPU EP \(no GPU time\): its whole measured time × the per-call ratio/);
     // No device node with work next to a CUPTI busy time: same fallback.
-    const noWork = role('decoder', [row({ name: 'cpu', opType: 'Gather', provider: 'CPUExecutionProvider', ms: 1, flops: 0, bytes: 1e3 })], { e2eMs: 2, cupti: cupti(1) });
+    const noWork = role('decoder', [row({ name: 'cpu', opType: 'Gather', provider: 'CPUExecutionProvider', ms: 1, flops: 0, bytes: 1e3 })], {
+      e2eMs: 2,
+      cupti: cupti(1),
+    });
     expect(split({ role: 'decoder', calls: 1, seconds: 1 }, noWork).row.method).toBe('per-call-ratio');
     // A role not in the profile is kept as measured.
     const none = projectRoleSeconds({ role: 'stitch_network', calls: 3, seconds: 0.3 }, undefined, undefined, sides);
@@ -118,9 +124,20 @@ function result(wallSeconds: number): VariantResult {
     { role: 'stitch_network', calls: 3, seconds: 0.3 },
   ];
   return {
-    schemaVersion: 1, id: 'abc', index: 0, name: 'fp32-baseline', baseline: true, spec: {}, passes: {}, status: 'ok', manifest: '/nonexistent/manifest.json',
+    schemaVersion: 1,
+    id: 'abc',
+    index: 0,
+    name: 'fp32-baseline',
+    baseline: true,
+    spec: {},
+    passes: {},
+    status: 'ok',
+    manifest: '/nonexistent/manifest.json',
     metrics: { audioSeconds: 2, wallSeconds, rtf: wallSeconds / 2, stages: [], roles, memory: {}, samples: { rtf: [], stageSeconds: {} } },
-    env: { ep: 'cuda', node: 'v20' }, startedAt: '', finishedAt: '', totalSeconds: 1,
+    env: { ep: 'cuda', node: 'v20' },
+    startedAt: '',
+    finishedAt: '',
+    totalSeconds: 1,
   };
 }
 
@@ -148,7 +165,9 @@ describe('projectResults with the split', () => {
     const base = projections.get('p.json')!;
     const report: ProjectionReport = { ...base, variants };
     const text = renderProjectionConsole(report, 0);
-    expect(text).toMatch(/GPU part 0\.02 s → \d+\.\d\d s \(PROJECTED\); host part in role calls 0\.02 s \+ outside roles 0\.50 s \(kept as measured\); 2 role\(s\) without GPU time/);
+    expect(text).toMatch(
+      /GPU part 0\.02 s → \d+\.\d\d s \(PROJECTED\); host part in role calls 0\.02 s \+ outside roles 0\.50 s \(kept as measured\); 2 role\(s\) without GPU time/,
+    );
   });
 
   it('the CLI writes the per-role split into projection.json (schema: fields added, none renamed)', async () => {
@@ -162,7 +181,22 @@ describe('projectResults with the split', () => {
       expect(r.code, r.stderr).toBe(0);
       const j = JSON.parse(r.stdout) as ProjectionReport;
       const v = j.variants![0]!;
-      expect(Object.keys(v)).toEqual(expect.arrayContaining(['id', 'name', 'target', 'measuredRtf', 'projected', 'rtf', 'errorBand', 'ratiosFrom', 'flags', 'roles', 'outsideRolesSeconds', 'model']));
+      expect(Object.keys(v)).toEqual(
+        expect.arrayContaining([
+          'id',
+          'name',
+          'target',
+          'measuredRtf',
+          'projected',
+          'rtf',
+          'errorBand',
+          'ratiosFrom',
+          'flags',
+          'roles',
+          'outsideRolesSeconds',
+          'model',
+        ]),
+      );
       expect(v.roles?.[0]?.method).toBe('gpu-host-split');
       expect(projectProfile(onH100, { targets: ['l4'], validations: [] }).targets[0]?.roles.map((x) => x.role)).toEqual(['decoder', 'hifigan']);
     } finally {

@@ -26,8 +26,20 @@ describe('call rates and RTF aggregation', () => {
   });
 
   it('RTF = Σ calls per audio second × per-call time, per stage and end to end', () => {
-    const dec = projectRole(role('decoder', [row({ name: 'mm', opType: 'MatMul', type: 'float16', ms: 0.2, flops: 1e10, bytes: 1e7 })], { e2eMs: 1.205 }), SRC, TGT, true, 'ditto');
-    const gpt = projectRole(role('gpt_decode', [row({ name: 'add', opType: 'Add', ms: 0.125, flops: 1e6, bytes: 1e8 })], { e2eMs: 0.13 }), SRC, TGT, true, 'tts');
+    const dec = projectRole(
+      role('decoder', [row({ name: 'mm', opType: 'MatMul', type: 'float16', ms: 0.2, flops: 1e10, bytes: 1e7 })], { e2eMs: 1.205 }),
+      SRC,
+      TGT,
+      true,
+      'ditto',
+    );
+    const gpt = projectRole(
+      role('gpt_decode', [row({ name: 'add', opType: 'Add', ms: 0.125, flops: 1e6, bytes: 1e8 })], { e2eMs: 0.13 }),
+      SRC,
+      TGT,
+      true,
+      'tts',
+    );
     // Decoder: model 0.205, residual 1.0 → 0.805 + 1.0 = 1.805 ms. GPT decode: 0.63 ms.
     expect(dec.callMs).toBeCloseTo(1.805, 12);
     expect(gpt.callMs).toBeCloseTo(0.63, 12);
@@ -41,7 +53,13 @@ describe('call rates and RTF aggregation', () => {
   });
 
   it('with a run.json: measured role totals × per-call ratio, host time between roles unscaled', () => {
-    const dec = projectRole(role('decoder', [row({ name: 'mm', opType: 'MatMul', type: 'float16', ms: 0.2, flops: 1e10, bytes: 1e7 })], { e2eMs: 0.205 }), SRC, TGT, true, 'ditto');
+    const dec = projectRole(
+      role('decoder', [row({ name: 'mm', opType: 'MatMul', type: 'float16', ms: 0.2, flops: 1e10, bytes: 1e7 })], { e2eMs: 0.205 }),
+      SRC,
+      TGT,
+      true,
+      'ditto',
+    );
     // ratio 0.805 / 0.205.
     const run = {
       kind: 'workbench.run',
@@ -61,7 +79,10 @@ describe('call rates and RTF aggregation', () => {
 
 describe('memory fit', () => {
   it('one worker = sessions + CUDA context; workers by memory; real-time streams bounded by RTF', () => {
-    const roles = [{ memoryBytes: 3 * GiB, memorySource: 'trace' }, { memoryBytes: 2 * GiB, memorySource: 'trace' }];
+    const roles = [
+      { memoryBytes: 3 * GiB, memorySource: 'trace' },
+      { memoryBytes: 2 * GiB, memorySource: 'trace' },
+    ];
     // 24 GiB card, 10% reserve → 21.6 GiB usable; 5 GiB + 600 MiB per worker → 3 workers.
     const m = memoryFit(roles, 24 * GiB, 0.3, 600 * MiB, 0.1);
     expect(m.perWorkerBytes).toBe(5 * GiB + 600 * MiB);
@@ -119,8 +140,22 @@ describe('labelling and real datasheets', () => {
 
   it('with validations the band is the largest error seen, and says when the target was never validated', () => {
     const entries: ValidationEntry[] = [
-      { from: 'h100-sxm', to: 'h200', createdAt: '2026-01-02T00:00:00Z', endToEndRelError: -0.12, roles: [{ role: 'decoder', relError: 0.2 }], files: { fromProfile: 'a', measured: 'b' } },
-      { from: 'h200', to: 'h100-sxm', createdAt: '2026-01-02T00:00:00Z', endToEndRelError: 0.08, roles: [{ role: 'decoder', relError: -0.25 }], files: { fromProfile: 'b', measured: 'a' } },
+      {
+        from: 'h100-sxm',
+        to: 'h200',
+        createdAt: '2026-01-02T00:00:00Z',
+        endToEndRelError: -0.12,
+        roles: [{ role: 'decoder', relError: 0.2 }],
+        files: { fromProfile: 'a', measured: 'b' },
+      },
+      {
+        from: 'h200',
+        to: 'h100-sxm',
+        createdAt: '2026-01-02T00:00:00Z',
+        endToEndRelError: 0.08,
+        roles: [{ role: 'decoder', relError: -0.25 }],
+        files: { fromProfile: 'b', measured: 'a' },
+      },
     ];
     const band = errorBandFor('l4', entries);
     expect(band.status).toBe('validated');

@@ -30,7 +30,13 @@ function opTypesOf(nodes: readonly NodeRow[]): OpTypeRow[] {
   const by = new Map<string, OpTypeRow>();
   for (const n of nodes) {
     const o = by.get(n.opType) ?? opType(n.opType, 0, 0, 0, 0, [n.provider]);
-    by.set(n.opType, { ...o, nodes: o.nodes + 1, time: stats(o.time.median + n.time.median), flops: o.flops + n.flops * n.executionsPerRun, bytes: o.bytes + (n.bytesRead + n.bytesWritten) * n.executionsPerRun });
+    by.set(n.opType, {
+      ...o,
+      nodes: o.nodes + 1,
+      time: stats(o.time.median + n.time.median),
+      flops: o.flops + n.flops * n.executionsPerRun,
+      bytes: o.bytes + (n.bytesRead + n.bytesWritten) * n.executionsPerRun,
+    });
   }
   return [...by.values()];
 }
@@ -93,12 +99,14 @@ describe('untrimmed profiles project exactly as before', () => {
     expect(pa).toEqual(projectProfile(b, o));
     expect(pa.method).toEqual([...METHOD_NOTES]);
     const t = pa.targets[0]!;
-    expect(gpuPerCall(a.roles[0]!, t.roles[0]!, t.target, t.target)).toEqual(gpuPerCall(b.roles[0]!, projectProfile(b, o).targets[0]!.roles[0]!, t.target, t.target));
+    expect(gpuPerCall(a.roles[0]!, t.roles[0]!, t.target, t.target)).toEqual(
+      gpuPerCall(b.roles[0]!, projectProfile(b, o).targets[0]!.roles[0]!, t.target, t.target),
+    );
   });
 });
 
 describe('trimmed profiles: the unlisted nodes from the op-type table', () => {
-  it('projects the op-type remainder on its own roof, with the listed nodes of its type\'s launches per node', () => {
+  it("projects the op-type remainder on its own roof, with the listed nodes of its type's launches per node", () => {
     const p = projectRole(trimmed(), SRC, TGT, true, 'ditto');
     const u = p.unlisted!;
     expect(u.method).toBe('op-types');
@@ -149,7 +157,13 @@ describe('trimmed profiles: the unlisted nodes from the op-type table', () => {
 
   it('an op type with no listed node counts one launch per node; a CPU-EP op type is kept as measured', () => {
     const p = projectRole(
-      trimmed({ extra: [opType('Mul', 4, 0.2, 4e6, 1.6e8), opType('Squeeze', 2, 0.03, 0, 0, ['CPUExecutionProvider']), opType('Cast', 3, 0.06, 0, 2.4e7, ['CPUExecutionProvider', 'CUDAExecutionProvider'])] }),
+      trimmed({
+        extra: [
+          opType('Mul', 4, 0.2, 4e6, 1.6e8),
+          opType('Squeeze', 2, 0.03, 0, 0, ['CPUExecutionProvider']),
+          opType('Cast', 3, 0.06, 0, 2.4e7, ['CPUExecutionProvider', 'CUDAExecutionProvider']),
+        ],
+      }),
       SRC,
       TGT,
       true,
@@ -190,7 +204,7 @@ describe('trimmed profiles: the unlisted nodes from the op-type table', () => {
 });
 
 describe('trimmed profiles without an op-type table', () => {
-  it('CUPTI node GPU total minus the listed nodes, scaled by the listed nodes\' work ratio, one launch per node', () => {
+  it("CUPTI node GPU total minus the listed nodes, scaled by the listed nodes' work ratio, one launch per node", () => {
     // Σ node GPU time 1.575 ms (cupti(1.575) has no run-level copies) − listed 0.325 = 1.25 ms.
     const p = projectRole(trimmed({ opTypes: false, cuptiBusy: 1.575 }), SRC, TGT, true, 'ditto');
     const u = p.unlisted!;
@@ -203,7 +217,9 @@ describe('trimmed profiles without an op-type table', () => {
     expect(u.launchMs).toBeCloseTo(0.05, 12);
     expect(p.sourceModelMs).toBeCloseTo(0.34 + 1.25 + 0.05, 12);
     expect(p.callMs).toBeCloseTo(0.805 + 0.635 + 1.25 * ratio + 0.05 + (5 - 1.64), 9);
-    expect(u.note).toMatch(/^profile trimmed to 2 of 12 nodes: the other 10 nodes' 1\.250 ms \(CUPTI Σ node GPU time 1\.575 ms minus the listed nodes' 0\.325 ms\) scaled by the listed nodes' ratio ×4\.38/);
+    expect(u.note).toMatch(
+      /^profile trimmed to 2 of 12 nodes: the other 10 nodes' 1\.250 ms \(CUPTI Σ node GPU time 1\.575 ms minus the listed nodes' 0\.325 ms\) scaled by the listed nodes' ratio ×4\.38/,
+    );
   });
 
   it('sync-launch: Σ node times minus the listed ones, less the launch time the method put in each node', () => {
@@ -243,7 +259,7 @@ describe('trimmed profiles through the projection, the GPU/host split, the conso
     expect(text).toMatch(/warning: decoder: profile trimmed to 2 of 12 nodes: the other 10 nodes'/);
   });
 
-  it('the GPU part of a sweep role is scaled by the listed and unlisted nodes\' work ratio', () => {
+  it("the GPU part of a sweep role is scaled by the listed and unlisted nodes' work ratio", () => {
     const r = trimmedProfile.roles[0]!;
     const proj = projectRole(r, SRC, TGT, true, 'ditto');
     const g = gpuPerCall(r, proj, SRC, TGT);

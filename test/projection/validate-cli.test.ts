@@ -102,9 +102,35 @@ describe('workbench project / project validate / device-peaks (CLI)', () => {
 
   it('device-peaks on the CPU EP with small sizes writes its JSON', async () => {
     const outFile = join(dir, 'peaks.json');
-    const r = await runCli(['device-peaks', '--ep', 'cpu', '--matmul-size', '384', '--matmul-chain', '3', '--copy-mib', '32', '--copy-chain', '3', '--launch-chain', '60', '--runs', '5', '--warmup', '1', '--out', outFile]);
+    const r = await runCli([
+      'device-peaks',
+      '--ep',
+      'cpu',
+      '--matmul-size',
+      '384',
+      '--matmul-chain',
+      '3',
+      '--copy-mib',
+      '32',
+      '--copy-chain',
+      '3',
+      '--launch-chain',
+      '60',
+      '--runs',
+      '5',
+      '--warmup',
+      '1',
+      '--out',
+      outFile,
+    ]);
     expect(r.code).toBe(0);
-    const j = JSON.parse(readFileSync(outFile, 'utf8')) as { kind: string; matmulFp32: { status: string; value: number; workPerOp: number }; matmulFp16: { status: string }; copy: { status: string; value: number }; launch: { asyncPerNodeMs: number } };
+    const j = JSON.parse(readFileSync(outFile, 'utf8')) as {
+      kind: string;
+      matmulFp32: { status: string; value: number; workPerOp: number };
+      matmulFp16: { status: string };
+      copy: { status: string; value: number };
+      launch: { asyncPerNodeMs: number };
+    };
     expect(j.kind).toBe('workbench.device-peaks');
     expect(j.matmulFp32.status, JSON.stringify(j.matmulFp32)).toBe('ok');
     expect(j.matmulFp32.workPerOp).toBe(2 * 384 ** 3);
@@ -121,7 +147,10 @@ describe('sweep results: projected RTF column', () => {
   it('annotates results and the report shows a labelled projected column beside the measured RTF', () => {
     const results = syntheticResults();
     const roles = [...new Set(results.flatMap((r) => r.metrics?.roles.map((x) => x.role) ?? []))];
-    const p = profile('h100-sxm', roles.map((name) => role(name, [row({ name: 'mm', opType: 'MatMul', type: 'float16', ms: 1, flops: 1e11, bytes: 1e7 })], { e2eMs: 1.01 })));
+    const p = profile(
+      'h100-sxm',
+      roles.map((name) => role(name, [row({ name: 'mm', opType: 'MatMul', type: 'float16', ms: 1, flops: 1e11, bytes: 1e7 })], { e2eMs: 1.01 })),
+    );
     const { variants } = projectResults(results, [{ file: 'p.json', profile: p }], { targets: ['l4'], validations: [] });
     const ok = results.filter((r) => r.status === 'ok');
     expect(variants).toHaveLength(ok.length);

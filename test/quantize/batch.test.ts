@@ -74,7 +74,8 @@ describe('batch pass', () => {
 
   it('stitch_network: N keypoint pairs per call', async () => expectBatchMatches(stitch, ['kp_source', 'kp_driving']));
   it('decoder: N features per call', async () => expectBatchMatches(decoder, ['feature']));
-  it('warp_network: N frames per call (merged batch × motions through GridSample)', async () => expectBatchMatches(warp, ['feature_3d', 'kp_source', 'kp_driving'], 2e-6));
+  it('warp_network: N frames per call (merged batch × motions through GridSample)', async () =>
+    expectBatchMatches(warp, ['feature_3d', 'kp_source', 'kp_driving'], 2e-6));
   // (MLAS picks another Conv3d blocking for N = 3 than for 1 on the 9-channel volume: 1.2e-6 measured.)
   it('the baked renderer: only kp_driving batched; the baked volume is tiled in the graph', async () => {
     const fdims = (warp.graph.inputs[0]?.tensorType?.shape ?? []) as number[];

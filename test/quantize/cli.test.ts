@@ -48,7 +48,22 @@ describe('workbench optimize', () => {
       const x = f.x;
       writeFileSync(join(calib, `s${i}.json`), JSON.stringify({ x: { dims: x?.dims, data: [...(x?.data as Float32Array)] } }));
     }
-    const r = await runCli(['optimize', src, '-o', join(dir, 's.onnx'), '--int8', 'static', '--calib', calib, '--calib-method', 'percentile', '--target-ep', 'cpu', '--report', join(dir, 'rep.json')]);
+    const r = await runCli([
+      'optimize',
+      src,
+      '-o',
+      join(dir, 's.onnx'),
+      '--int8',
+      'static',
+      '--calib',
+      calib,
+      '--calib-method',
+      'percentile',
+      '--target-ep',
+      'cpu',
+      '--report',
+      join(dir, 'rep.json'),
+    ]);
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const rep = JSON.parse(readFileSync(join(dir, 'rep.json'), 'utf8')) as { reports: { pass: string; stats: Record<string, number> }[] };
@@ -70,7 +85,9 @@ describe('workbench optimize', () => {
     expect(c.stdout).toMatch(/^  placement after fp16: clean \(CPU target\)$/m);
     expect(c.stdout).not.toMatch(/skipped/);
     const j = await runCli(['optimize', src, '-o', dst, '--fp16', '--target-ep', 'cpu', '--json']);
-    expect((JSON.parse(j.stdout) as { placement: unknown[] }).placement).toEqual([{ pass: 'fp16', target: 'cpu', status: 'clean', reason: 'CPU target: every node runs on the CPU EP', nodes: 0, offEp: [] }]);
+    expect((JSON.parse(j.stdout) as { placement: unknown[] }).placement).toEqual([
+      { pass: 'fp16', target: 'cpu', status: 'clean', reason: 'CPU target: every node runs on the CPU EP', nodes: 0, offEp: [] },
+    ]);
     const off = await runCli(['optimize', src, '-o', dst, '--fp16', '--no-placement-check']);
     expect(off.stdout).not.toMatch(/placement/);
   });

@@ -46,7 +46,9 @@ beforeAll(async () => {
   feeds = { kp_source: rand([1, 21, 3], 2, 0.3), kp_driving: rand([1, 21, 3], 3, 0.3), feature_3d: rand(fdims, 4, 1) };
   // The per-frame path: three calls.
   const st = (await runModel(stitch, [{ kp_source: feeds.kp_source!, kp_driving: feeds.kp_driving! }]))[0]!;
-  const wp = (await runModel(warp, [{ feature_3d: feeds.feature_3d!, kp_source: feeds.kp_source!, kp_driving: { type: 'float32', dims: [1, 21, 3], data: st.out! } }]))[0]!;
+  const wp = (
+    await runModel(warp, [{ feature_3d: feeds.feature_3d!, kp_source: feeds.kp_source!, kp_driving: { type: 'float32', dims: [1, 21, 3], data: st.out! } }])
+  )[0]!;
   const outDims = (warp.graph.outputs[0]?.tensorType?.shape ?? []) as number[];
   reference = (await runModel(decoder, [{ feature: { type: 'float32', dims: outDims, data: wp.out! } }]))[0]!.output!;
 });
@@ -64,7 +66,15 @@ describe('render-graph (compose of stitch, warp, decoder)', () => {
   });
 
   it('with the source baked: only kp_driving goes in; same frame; round-trips byte for byte', async () => {
-    const m = renderGraph({ stitch, warp, decoder }, { bakeSource: { feature3d: feeds.feature_3d as unknown as { dims: number[]; data: Float32Array }, kpSource: feeds.kp_source as unknown as { dims: number[]; data: Float32Array } } });
+    const m = renderGraph(
+      { stitch, warp, decoder },
+      {
+        bakeSource: {
+          feature3d: feeds.feature_3d as unknown as { dims: number[]; data: Float32Array },
+          kpSource: feeds.kp_source as unknown as { dims: number[]; data: Float32Array },
+        },
+      },
+    );
     expect(m.graph.inputs.filter((v) => !v.initializer).map((v) => v.name)).toEqual(['kp_driving']);
     expect(readRenderGraphRecord(m)?.baked).toBe(true);
     const got = (await runModel(m, [{ kp_driving: feeds.kp_driving! }]))[0]!.output!;

@@ -58,7 +58,13 @@ function toHalf(x: Float32Array): Uint16Array {
 }
 
 /** S host-sampled steps of the one-token graph; returns tokens, latents and the last present_*. */
-async function hostSteps(s: Session, past0: Record<string, HostTensor>, first: number, uniforms: Float32Array, candidates: number): Promise<{ tokens: number[]; latents: number[][]; present: Record<string, HostTensor> }> {
+async function hostSteps(
+  s: Session,
+  past0: Record<string, HostTensor>,
+  first: number,
+  uniforms: Float32Array,
+  candidates: number,
+): Promise<{ tokens: number[]; latents: number[][]; present: Record<string, HostTensor> }> {
   const tokens = [first];
   const latents: number[][] = [];
   let past = past0;
@@ -67,15 +73,21 @@ async function hostSteps(s: Session, past0: Record<string, HostTensor>, first: n
   const rng = { next: (): number => uniforms[k++] as number, fillUniform: (): void => undefined };
   for (let i = 0; i < uniforms.length; i++) {
     const len = PAST + i + 1;
-    const out = await s.run({ input_ids: i64([1, 1], [tokens[tokens.length - 1] as number]), mel_position: i64([1, 1], [3 + i]), attention_mask: i64([1, len], new Array<number>(len).fill(1)), ...past });
+    const out = await s.run({
+      input_ids: i64([1, 1], [tokens[tokens.length - 1] as number]),
+      mel_position: i64([1, 1], [3 + i]),
+      attention_mask: i64([1, len], new Array<number>(len).fill(1)),
+      ...past,
+    });
     tokens.push(sampleToken(hostTensorToFloat32(out.logits as HostTensor), tokens, rng as unknown as ReturnType<typeof createRng>, XTTS_SAMPLING, candidates));
     latents.push(Array.from(hostTensorToFloat32(out.latent as HostTensor)));
     present = {};
     past = {};
-    for (const [name, t] of Object.entries(out)) if (name.startsWith('present_')) {
-      present[name] = t;
-      past[name.replace('present_', 'past_')] = t;
-    }
+    for (const [name, t] of Object.entries(out))
+      if (name.startsWith('present_')) {
+        present[name] = t;
+        past[name.replace('present_', 'past_')] = t;
+      }
   }
   return { tokens: tokens.slice(1), latents, present };
 }
@@ -92,7 +104,14 @@ async function compareLoop(stepModel: Model, kv: 'float32' | 'float16'): Promise
     const host = await hostSteps(one, past, 7, uniforms, candidates);
     const seen = new Float32Array(candidates);
     seen[7] = 1;
-    const out = await loop.run({ input_ids: i64([1, 1], [7]), mel_position: i64([1, 1], [3]), attention_mask: i64([1, PAST + 1], new Array<number>(PAST + 1).fill(1)), ...past, sample_uniforms: { type: 'float32', dims: [STEPS], data: uniforms }, seen_tokens: { type: 'float32', dims: [candidates], data: seen } });
+    const out = await loop.run({
+      input_ids: i64([1, 1], [7]),
+      mel_position: i64([1, 1], [3]),
+      attention_mask: i64([1, PAST + 1], new Array<number>(PAST + 1).fill(1)),
+      ...past,
+      sample_uniforms: { type: 'float32', dims: [STEPS], data: uniforms },
+      seen_tokens: { type: 'float32', dims: [candidates], data: seen },
+    });
     expect(Array.from(out.tokens?.data as BigInt64Array, Number)).toEqual(host.tokens);
     // The tokens must not be trivially constant (the sampler really ran).
     expect(new Set(host.tokens).size).toBeGreaterThan(3);

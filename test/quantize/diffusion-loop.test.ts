@@ -43,7 +43,12 @@ describe('diffusion-loop pass', () => {
     const pairs = ddimTimePairs(STEPS);
     for (let k = 0; k < pairs.length; k++) {
       const [t, next] = pairs[k] as [number, number];
-      const out = await s.run({ x: { type: 'float32', dims: [1, F, D], data: x.slice() }, cond_frame: { type: 'float32', dims: [1, D], data: condFrame }, cond: { type: 'float32', dims: [1, F, C], data: cond }, time_cond: { type: 'int64', dims: [1], data: BigInt64Array.from([BigInt(t)]) } });
+      const out = await s.run({
+        x: { type: 'float32', dims: [1, F, D], data: x.slice() },
+        cond_frame: { type: 'float32', dims: [1, D], data: condFrame },
+        cond: { type: 'float32', dims: [1, F, C], data: cond },
+        time_cond: { type: 'int64', dims: [1], data: BigInt64Array.from([BigInt(t)]) },
+      });
       const x0 = toFloat32(out.x_start!);
       if (next < 0) x.set(x0.subarray(0, size));
       else ddimUpdate(x, x0, toFloat32(out.pred_noise!), noise[k + 1] as Float32Array, ddimCoefficients(alphas, t, next));
@@ -57,7 +62,15 @@ describe('diffusion-loop pass', () => {
     const all = new Float32Array(STEPS * size);
     noise.forEach((z, k) => all.set(z, k * size));
     const ls = await openSession(back);
-    const got = toFloat32((await ls.run({ noise: { type: 'float32', dims: [STEPS, 1, F, D], data: all }, cond_frame: { type: 'float32', dims: [1, D], data: condFrame }, cond: { type: 'float32', dims: [1, F, C], data: cond } })).motion!);
+    const got = toFloat32(
+      (
+        await ls.run({
+          noise: { type: 'float32', dims: [STEPS, 1, F, D], data: all },
+          cond_frame: { type: 'float32', dims: [1, D], data: condFrame },
+          cond: { type: 'float32', dims: [1, F, C], data: cond },
+        })
+      ).motion!,
+    );
     await ls.release();
     expect(Buffer.compare(Buffer.from(got.buffer, got.byteOffset, got.byteLength), Buffer.from(x.buffer))).toBe(0);
   });

@@ -117,7 +117,10 @@ describe('int8 dynamic: raising the opset', () => {
 
   it('int8 on an opset-9 model: raised to 10 for QDQ, 11 for QOperator, reported; an error when not allowed', async () => {
     const m = opset9Model();
-    for (const [targetEp, to] of [['cuda', 10], ['cpu', 11]] as const) {
+    for (const [targetEp, to] of [
+      ['cuda', 10],
+      ['cpu', 11],
+    ] as const) {
       const { model: q, report } = int8DynamicWithReport(m, { targetEp });
       expect(q.opsetImports.find((o) => o.domain === '')?.version).toBe(to);
       expect(report.stats).toMatchObject({ opsetUpgradedFrom: 9, opsetUpgradedTo: to, nodesQuantized: 2 });

@@ -22,10 +22,30 @@ export function chainModel(): Model {
 export function convNet(size = 16): Model {
   const b = new GraphBuilder('convnet', { seed: 2 });
   const x = b.input('x', DataType.FLOAT, [1, 3, size, size]);
-  const c1 = b.op('Conv', [x, b.weight('c1.w', [16, 3, 3, 3]), b.weight('c1.b', [16], { constant: 0.01 })], { pads: [1, 1, 1, 1], kernel_shape: [3, 3] }, { name: 'c1' });
-  const bn = b.op('BatchNormalization', [c1, b.weight('bn.s', [16], { constant: 1 }), b.weight('bn.b', [16], { constant: 0 }), b.weight('bn.m', [16], { constant: 0 }), b.weight('bn.v', [16], { constant: 1 })], { epsilon: f(1e-5) });
+  const c1 = b.op(
+    'Conv',
+    [x, b.weight('c1.w', [16, 3, 3, 3]), b.weight('c1.b', [16], { constant: 0.01 })],
+    { pads: [1, 1, 1, 1], kernel_shape: [3, 3] },
+    { name: 'c1' },
+  );
+  const bn = b.op(
+    'BatchNormalization',
+    [
+      c1,
+      b.weight('bn.s', [16], { constant: 1 }),
+      b.weight('bn.b', [16], { constant: 0 }),
+      b.weight('bn.m', [16], { constant: 0 }),
+      b.weight('bn.v', [16], { constant: 1 }),
+    ],
+    { epsilon: f(1e-5) },
+  );
   const r1 = b.op('Relu', [bn]);
-  const c2 = b.op('Conv', [r1, b.weight('c2.w', [32, 16, 3, 3], { gain: Math.SQRT2 })], { pads: [1, 1, 1, 1], strides: [2, 2], kernel_shape: [3, 3] }, { name: 'c2' });
+  const c2 = b.op(
+    'Conv',
+    [r1, b.weight('c2.w', [32, 16, 3, 3], { gain: Math.SQRT2 })],
+    { pads: [1, 1, 1, 1], strides: [2, 2], kernel_shape: [3, 3] },
+    { name: 'c2' },
+  );
   const inorm = b.op('InstanceNormalization', [c2, b.weight('in.s', [32], { constant: 1 }), b.weight('in.b', [32], { constant: 0 })], { epsilon: f(1e-5) });
   const r2 = b.op('LeakyRelu', [inorm], { alpha: f(0.2) });
   const up = b.op('Resize', [r2, undefined, b.constFloat('up.scales', [1, 1, 2, 2])], { mode: 'nearest' }, { name: 'up' });
@@ -41,9 +61,20 @@ export function attentionBlock(seq = 8, dim = 32, heads = 4): Model {
   const b = new GraphBuilder('attn', { seed: 3 });
   const hd = dim / heads;
   const x = b.input('x', DataType.FLOAT, [1, seq, dim]);
-  const ln = (v: Value, name: string): Value => b.op('LayerNormalization', [v, b.weight(`${name}.s`, [dim], { constant: 1 }), b.weight(`${name}.b`, [dim], { constant: 0 })], { axis: -1, epsilon: f(1e-5) }, { name });
+  const ln = (v: Value, name: string): Value =>
+    b.op(
+      'LayerNormalization',
+      [v, b.weight(`${name}.s`, [dim], { constant: 1 }), b.weight(`${name}.b`, [dim], { constant: 0 })],
+      { axis: -1, epsilon: f(1e-5) },
+      { name },
+    );
   const lin = (v: Value, name: string, i: number, o: number): Value =>
-    b.op('Add', [b.op('MatMul', [v, b.weight(`${name}.w`, [i, o], { fanIn: i })], {}, { name: `${name}/MatMul` }), b.weight(`${name}.b`, [o], { constant: 0.01 })], {}, { name: `${name}/Add` });
+    b.op(
+      'Add',
+      [b.op('MatMul', [v, b.weight(`${name}.w`, [i, o], { fanIn: i })], {}, { name: `${name}/MatMul` }), b.weight(`${name}.b`, [o], { constant: 0.01 })],
+      {},
+      { name: `${name}/Add` },
+    );
   const h = ln(x, 'ln1');
   const split = (v: Value): Value => b.op('Transpose', [b.op('Reshape', [v, b.constInt64('hs', [1, seq, heads, hd])])], { perm: [0, 2, 1, 3] });
   const q = split(lin(h, 'q', dim, dim));
@@ -56,7 +87,10 @@ export function attentionBlock(seq = 8, dim = 32, heads = 4): Model {
   const r1 = b.op('Add', [x, lin(ctx, 'o', dim, dim)]);
   const h2 = ln(r1, 'ln2');
   const u = lin(h2, 'fc1', dim, 4 * dim);
-  const gelu = b.op('Mul', [b.op('Mul', [u, b.constFloat('half', [0.5], [])]), b.op('Add', [b.op('Erf', [b.op('Div', [u, b.constFloat('sqrt2', [Math.SQRT2], [])])]), b.constFloat('one', [1], [])])]);
+  const gelu = b.op('Mul', [
+    b.op('Mul', [u, b.constFloat('half', [0.5], [])]),
+    b.op('Add', [b.op('Erf', [b.op('Div', [u, b.constFloat('sqrt2', [Math.SQRT2], [])])]), b.constFloat('one', [1], [])]),
+  ]);
   const out = b.op('Add', [r1, lin(gelu, 'fc2', 4 * dim, dim)]);
   b.output(out, 'y', [1, seq, dim]);
   return b.finish();
@@ -70,10 +104,11 @@ export function gridSampleModel(h = 16, w = 16, c = 4): Model {
   const b = new GraphBuilder('warp', { seed: 4, opset: 17 });
   const x = b.input('x', DataType.FLOAT, [1, c, h, w]);
   const grid = new Float32Array(h * w * 2);
-  for (let i = 0; i < h; i++) for (let j = 0; j < w; j++) {
-    grid[(i * w + j) * 2] = (2 * j + 1) / w - 1;
-    grid[(i * w + j) * 2 + 1] = (2 * i + 1) / h - 1;
-  }
+  for (let i = 0; i < h; i++)
+    for (let j = 0; j < w; j++) {
+      grid[(i * w + j) * 2] = (2 * j + 1) / w - 1;
+      grid[(i * w + j) * 2 + 1] = (2 * i + 1) / h - 1;
+    }
   const g0 = b.init(makeTensor('identity_grid', DataType.FLOAT, [1, h, w, 2], grid));
   const flow = b.op('Conv', [x, b.weight('flow.w', [2, c, 3, 3], { std: 0.02 })], { pads: [1, 1, 1, 1], kernel_shape: [3, 3] }, { name: 'flow' });
   const flowT = b.op('Transpose', [flow], { perm: [0, 2, 3, 1] });
@@ -93,7 +128,11 @@ export function ifModel(): Model {
   const mk = (name: string, op: string): Graph => {
     const g = new Graph(name);
     const k = new Value(`${name}_k`, { kind: 'tensor', elemType: DataType.FLOAT, shape: [8] });
-    k.initializer = floatTensor(`${name}_k`, [8], [1, 2, 3, 4, 5, 6, 7, 8].map((v) => v / 8));
+    k.initializer = floatTensor(
+      `${name}_k`,
+      [8],
+      [1, 2, 3, 4, 5, 6, 7, 8].map((v) => v / 8),
+    );
     g.initializers.push(k);
     const o = new Value(`${name}_out`, { kind: 'tensor', elemType: DataType.FLOAT, shape: [2, 8] });
     const n = new Node(op, `${name}_node`, [h, k], [o]);

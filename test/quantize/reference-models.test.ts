@@ -24,7 +24,13 @@ const files = Object.values(built.manifest.roles).map((r) => join(root, r?.file 
 async function err(ref: Model, cand: Model, feeds: Feeds[]): Promise<ReturnType<typeof worst>> {
   const a = await runModel(ref, feeds);
   const b = await runModel(cand, feeds);
-  return worst(a.flatMap((o, i) => Object.keys(o).filter((k) => o[k]?.length).map((k) => compareArrays(o[k] as Float32Array, b[i]?.[k] as Float32Array))));
+  return worst(
+    a.flatMap((o, i) =>
+      Object.keys(o)
+        .filter((k) => o[k]?.length)
+        .map((k) => compareArrays(o[k] as Float32Array, b[i]?.[k] as Float32Array)),
+    ),
+  );
 }
 
 describe('reference tiny models', () => {
@@ -38,7 +44,9 @@ describe('reference tiny models', () => {
       const e16 = await err(m, h.model, feeds);
       const q = int8DynamicWithReport(m, { targetEp: 'cpu' });
       const e8 = await err(m, q.model, feeds);
-      console.log(`${file}: fp16 relL2 ${e16.relL2.toExponential(2)} casts +${h.report.stats.castsInserted}/-${h.report.stats.castsRemoved} kept ${h.report.stats.nodesKept}; int8 cos ${e8.cosine.toFixed(5)} (${q.report.stats.nodesQuantized} nodes)`);
+      console.log(
+        `${file}: fp16 relL2 ${e16.relL2.toExponential(2)} casts +${h.report.stats.castsInserted}/-${h.report.stats.castsRemoved} kept ${h.report.stats.nodesKept}; int8 cos ${e8.cosine.toFixed(5)} (${q.report.stats.nodesQuantized} nodes)`,
+      );
       expect(e16.nonFinite).toBe(0);
       if (e16.relL2 > 1e-2) {
         // One search sample (default 2): each search step is a run of the lowered model, and LMDM's ~1000

@@ -177,7 +177,9 @@ describe('pass registry', () => {
     // Sweep: the spec validates it, and apply-passes maps and runs it.
     const at = ['spec.json', 'variants[0].passes.decoder[0]'] as const;
     expect(checkPass(...at, { pass: 'noop', label: 'z' }, withNoop)).toEqual({ pass: 'noop', label: 'z' });
-    expect(() => checkPass(...at, { pass: 'noop' })).toThrow(/unknown pass 'noop'. Should be one of: resolution, fp16, mixed, int8, wo, static-kv, decode-loop\./);
+    expect(() => checkPass(...at, { pass: 'noop' })).toThrow(
+      /unknown pass 'noop'. Should be one of: resolution, fp16, mixed, int8, wo, static-kv, decode-loop\./,
+    );
     const spec: NoopSweepPass = { pass: 'noop', label: 'z' };
     expect(toOptimizePasses([spec], { ep: 'cpu' }, '', withNoop)).toEqual([{ pass: 'noop', options: { label: 'z' } }]);
     const m = await applyPasses(convNet(), [{ pass: 'noop' }], { ep: 'cpu' }, 'v/decoder', withNoop);

@@ -16,10 +16,11 @@ function shapeHeavy(s = 16): Model {
   const sm = b.op('Softmax', [flat], { axis: -1 });
   const back = b.op('Reshape', [sm, b.constInt64('unflat', [1, 4, s, s])]);
   const grid = new Float32Array(s * s * 2);
-  for (let i = 0; i < s; i++) for (let j = 0; j < s; j++) {
-    grid[(i * s + j) * 2] = (2 * j + 1) / s - 1;
-    grid[(i * s + j) * 2 + 1] = (2 * i + 1) / s - 1;
-  }
+  for (let i = 0; i < s; i++)
+    for (let j = 0; j < s; j++) {
+      grid[(i * s + j) * 2] = (2 * j + 1) / s - 1;
+      grid[(i * s + j) * 2 + 1] = (2 * i + 1) / s - 1;
+    }
   const g = b.init(makeTensor('grid', DataType.FLOAT, [1, s, s, 2], grid));
   const warped = b.op('GridSample', [back, g], { align_corners: 0 });
   const bias = b.op('Expand', [b.constFloat('one', [0.1], [1, 1, 1, 1]), b.constInt64('eshape', [1, 1, s, s])]);

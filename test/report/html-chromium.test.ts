@@ -19,7 +19,19 @@ import { writeSyntheticRun } from './helpers/synthetic-run.js';
 const CHROMIUM = '/usr/bin/chromium';
 // One process (no zygote, renderer and GPU thread inside the browser): 1.4 GB of processes become about 0.4 GB,
 // which matters when the suite's other worker runs beside it (issue 14: the suite's peak tree RSS).
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--single-process', '--no-zygote', '--in-process-gpu'];
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--single-process',
+  '--no-zygote',
+  '--in-process-gpu',
+];
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.warn(`SKIP html-chromium: ${CHROMIUM} not found (apt-get install -y chromium)`);
 
@@ -97,8 +109,10 @@ describe.skipIf(!haveChromium)('sweep report in headless Chromium', () => {
     }
   });
 
-  it('shows each variant\'s frames beside the baseline\'s with a difference map, and plays its audio, offline', async () => {
-    const results = syntheticResults().filter((r) => r.status === 'ok').slice(0, 3);
+  it("shows each variant's frames beside the baseline's with a difference map, and plays its audio, offline", async () => {
+    const results = syntheticResults()
+      .filter((r) => r.status === 'ok')
+      .slice(0, 3);
     const root = mkdtempSync(join(tmpdir(), 'wb-report-media-'));
     results.forEach((r: VariantResult, i) => {
       const dir = writeSyntheticRun(join(root, r.id), { size: i === 2 ? 48 : 64, frames: 5, seconds: 2, shift: i });
@@ -128,7 +142,9 @@ describe.skipIf(!haveChromium)('sweep report in headless Chromium', () => {
       await page.selectOption('#detail-select', variant!.id);
       await page.waitForFunction(`document.querySelectorAll('#detail-panel img.frame-diff').length === 3`);
       // Every image decoded (naturalWidth > 0) and the audio's metadata loaded, from data URIs only.
-      await page.waitForFunction(`Array.from(document.querySelectorAll('#detail-panel img')).every((i) => i.complete && i.naturalWidth > 0)`, undefined, { timeout: 20_000 });
+      await page.waitForFunction(`Array.from(document.querySelectorAll('#detail-panel img')).every((i) => i.complete && i.naturalWidth > 0)`, undefined, {
+        timeout: 20_000,
+      });
       const counts = await page.evaluate<{ variant: number; baseline: number; diff: number; srcs: string[] }>(`(() => ({
         variant: document.querySelectorAll('#detail-panel img.frame-variant').length,
         baseline: document.querySelectorAll('#detail-panel img.frame-baseline').length,
@@ -136,7 +152,11 @@ describe.skipIf(!haveChromium)('sweep report in headless Chromium', () => {
         srcs: Array.from(document.querySelectorAll('#detail-panel img, #detail-panel audio')).map((e) => e.getAttribute('src').slice(0, 5)),
       }))()`);
       expect(counts).toEqual({ variant: 3, baseline: 3, diff: 3, srcs: Array(10).fill('data:') });
-      await page.waitForFunction(`(() => { const a = document.querySelector('#detail-panel audio.variant-audio'); return !!a && a.readyState >= 1 && a.duration > 1.9; })()`, undefined, { timeout: 20_000 });
+      await page.waitForFunction(
+        `(() => { const a = document.querySelector('#detail-panel audio.variant-audio'); return !!a && a.readyState >= 1 && a.duration > 1.9; })()`,
+        undefined,
+        { timeout: 20_000 },
+      );
       expect(attempted).toEqual([]);
       expect(errors).toEqual([]);
     } finally {

@@ -15,14 +15,30 @@ import type { RunMetrics, VariantResult } from '../../src/sweep/types.js';
 
 function result(id: string, rtf: number, quality: RunMetrics['quality'], baseline = false, manifest?: string): VariantResult {
   const metrics: RunMetrics = {
-    audioSeconds: 2, wallSeconds: rtf * 2, rtf, stages: [], roles: [{ role: 'decoder', calls: 10, seconds: rtf }], memory: {},
+    audioSeconds: 2,
+    wallSeconds: rtf * 2,
+    rtf,
+    stages: [],
+    roles: [{ role: 'decoder', calls: 10, seconds: rtf }],
+    memory: {},
     samples: { rtf: [rtf, rtf * 1.01, rtf * 0.99], stageSeconds: {} },
     ...(quality ? { quality } : {}),
   };
   return {
-    schemaVersion: 1, id, index: 0, name: id, baseline, spec: {}, passes: {}, status: 'ok', metrics,
+    schemaVersion: 1,
+    id,
+    index: 0,
+    name: id,
+    baseline,
+    spec: {},
+    passes: {},
+    status: 'ok',
+    metrics,
     ...(manifest ? { manifest } : {}),
-    env: { ep: 'cpu', node: 'v20' }, startedAt: '', finishedAt: '', totalSeconds: 1,
+    env: { ep: 'cpu', node: 'v20' },
+    startedAt: '',
+    finishedAt: '',
+    totalSeconds: 1,
   };
 }
 
@@ -58,7 +74,9 @@ describe('quality floor', () => {
     expect(floor).toEqual({ minPsnr: 10, maxAudioDistance: 1.5 });
     expect(buildSweepReport(results, { qualityFloor: floor }).ranking.variants[0]?.name).toBe('res-96');
     expect(resolveQualityFloor(false)).toEqual({});
-    expect(() => parseSweepSpec({ schemaVersion: 1, name: 'x', variants: [{}], qualityFloor: { minPnsr: 10 } }, 'x.json')).toThrow(/x\.json: qualityFloor\.minPnsr: unknown field/);
+    expect(() => parseSweepSpec({ schemaVersion: 1, name: 'x', variants: [{}], qualityFloor: { minPnsr: 10 } }, 'x.json')).toThrow(
+      /x\.json: qualityFloor\.minPnsr: unknown field/,
+    );
   });
 
   it('says when the models are the seeded reference set', () => {

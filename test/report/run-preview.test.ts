@@ -14,9 +14,29 @@ import { writeSyntheticRun } from './helpers/synthetic-run.js';
 
 export function resultWithRun(id: string, runDir: string, baseline: boolean, psnr: number): VariantResult {
   return {
-    schemaVersion: 1, id, index: 0, name: id, baseline, spec: {}, passes: {}, status: 'ok',
-    metrics: { audioSeconds: 6, wallSeconds: 3, rtf: baseline ? 0.5 : 0.4, stages: [], roles: [], memory: {}, samples: { rtf: [0.5], stageSeconds: {} }, runDir, ...(baseline ? {} : { quality: { framePsnrMean: psnr, ssimMean: 0.99, logMelDistance: 0.1 } }) },
-    env: { ep: 'cpu', node: 'v20' }, startedAt: '', finishedAt: '', totalSeconds: 1,
+    schemaVersion: 1,
+    id,
+    index: 0,
+    name: id,
+    baseline,
+    spec: {},
+    passes: {},
+    status: 'ok',
+    metrics: {
+      audioSeconds: 6,
+      wallSeconds: 3,
+      rtf: baseline ? 0.5 : 0.4,
+      stages: [],
+      roles: [],
+      memory: {},
+      samples: { rtf: [0.5], stageSeconds: {} },
+      runDir,
+      ...(baseline ? {} : { quality: { framePsnrMean: psnr, ssimMean: 0.99, logMelDistance: 0.1 } }),
+    },
+    env: { ep: 'cpu', node: 'v20' },
+    startedAt: '',
+    finishedAt: '',
+    totalSeconds: 1,
   };
 }
 

@@ -39,7 +39,8 @@ beforeAll(async () => {
 });
 
 describe('bad input fails with a named one-line error before any session exists', () => {
-  const run = (o: Partial<Parameters<typeof runPipeline>[0]>): Promise<unknown> => runPipeline({ manifest, text: 'Hello.', out: join(ROOT, 'out'), steps: 1, ...o });
+  const run = (o: Partial<Parameters<typeof runPipeline>[0]>): Promise<unknown> =>
+    runPipeline({ manifest, text: 'Hello.', out: join(ROOT, 'out'), steps: 1, ...o });
 
   test('manifest missing a role', async () => {
     const m = variantManifest('missing-decoder', (x) => delete x.roles.decoder);

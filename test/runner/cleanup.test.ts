@@ -88,7 +88,15 @@ describe('cleanup on every path', () => {
   it('a variant that fails (CUDA EP on a machine without one) leaves no nvidia-smi running and no session open', async () => {
     const before = liveChildren();
     const sessions = openSessionCount();
-    const run = createPipelineDriver().run({ manifestPath: manifest, ep: 'cuda', seed: 1, steps: 2, repeats: 1, text: 'Hi there.', outDir: join(ROOT, 'cuda') });
+    const run = createPipelineDriver().run({
+      manifestPath: manifest,
+      ep: 'cuda',
+      seed: 1,
+      steps: 2,
+      repeats: 1,
+      text: 'Hi there.',
+      outDir: join(ROOT, 'cuda'),
+    });
     await expect(run).rejects.toThrow(/cuda/i);
     expect(await survivors(before)).toEqual([]);
     expect(openSessionCount()).toBe(sessions);
@@ -96,7 +104,16 @@ describe('cleanup on every path', () => {
 
   it('a run that fails after its sessions loaded (a stage past its limit) releases every session', async () => {
     const sessions = openSessionCount();
-    const run = runPipeline({ manifest, text: 'Hi there.', steps: 2, seed: 0, mp4: false, out: join(ROOT, 'stall'), stageTimeoutMs: 500, stall: { stage: 'ditto.lmdm', ms: 2000 } });
+    const run = runPipeline({
+      manifest,
+      text: 'Hi there.',
+      steps: 2,
+      seed: 0,
+      mp4: false,
+      out: join(ROOT, 'stall'),
+      stageTimeoutMs: 500,
+      stall: { stage: 'ditto.lmdm', ms: 2000 },
+    });
     await expect(run).rejects.toThrow(/stage ditto.lmdm: timeout/);
     expect(openSessionCount()).toBe(sessions);
   });

@@ -63,8 +63,15 @@ describe('decode loop in the pipeline', () => {
 
   test('a loop that samples differently from the runner is refused', async () => {
     const other = join(ROOT, 'gpt_decode.topk10.onnx');
-    writeModel(decodeLoopWithReport(readModel(join(TINY_DIR, 'xtts', 'gpt_decode.onnx')).model, { sampling: { temperature: 0.75, topK: 10, topP: 0.85, repetitionPenalty: 10 } }).model, other);
-    await expect(runPipeline({ manifest, text: TEXT, steps: 2, seed: 0, mp4: false, out: join(ROOT, 'other'), roleFiles: { gpt_decode: other } })).rejects.toThrow(/decode loop samples with .*"topK":10.* the runner with .*"topK":50/);
+    writeModel(
+      decodeLoopWithReport(readModel(join(TINY_DIR, 'xtts', 'gpt_decode.onnx')).model, {
+        sampling: { temperature: 0.75, topK: 10, topP: 0.85, repetitionPenalty: 10 },
+      }).model,
+      other,
+    );
+    await expect(
+      runPipeline({ manifest, text: TEXT, steps: 2, seed: 0, mp4: false, out: join(ROOT, 'other'), roleFiles: { gpt_decode: other } }),
+    ).rejects.toThrow(/decode loop samples with .*"topK":10.* the runner with .*"topK":50/);
   });
 
   test('the sweep shorthand decodeLoop puts the pass last on gpt_decode', () => {
@@ -72,6 +79,8 @@ describe('decode loop in the pipeline', () => {
     expect(v?.name).toBe('fp16+loop');
     expect(passesForRole(v as NonNullable<typeof v>, 'gpt_decode').map((p) => p.pass)).toEqual(['fp16', 'decode-loop']);
     expect(passesForRole(v as NonNullable<typeof v>, 'gpt_prefill').map((p) => p.pass)).toEqual(['fp16']);
-    expect(() => parseSweepSpec({ schemaVersion: 1, name: 's', variants: [{ passes: { decoder: [{ pass: 'decode-loop' }] } }] })).toThrow(/'decode-loop' rewrites gpt_decode only/);
+    expect(() => parseSweepSpec({ schemaVersion: 1, name: 's', variants: [{ passes: { decoder: [{ pass: 'decode-loop' }] } }] })).toThrow(
+      /'decode-loop' rewrites gpt_decode only/,
+    );
   });
 });

@@ -23,7 +23,11 @@ if (why && process.env.CI) throw new Error(`CI: the native addon is missing (${w
     const sessions = await RoleSessions.load({ manifest, manifestDir: dirname(file), roles: ['lmdm'], session: { ep: 'cpu', backend: 'native' } });
     try {
       const cfg = manifest.config;
-      const dims = [[1, cfg.seqFrames, cfg.motionDim], [1, cfg.seqFrames, cfg.condDim], [1, cfg.motionDim]] as const;
+      const dims = [
+        [1, cfg.seqFrames, cfg.motionDim],
+        [1, cfg.seqFrames, cfg.condDim],
+        [1, cfg.motionDim],
+      ] as const;
       const a = await DeviceLmdm.create(sessions, ...dims, 2);
       const b = await DeviceLmdm.create(sessions, ...dims, 2);
       expect(a).toBeDefined();

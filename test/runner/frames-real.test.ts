@@ -38,7 +38,15 @@ function std(x: ArrayLike<number>): { mean: number; std: number; absMax: number 
 
 beforeAll(async () => {
   const { manifestPath } = buildReferenceSet({ scale: 'tiny', seed: 0, outDir: SET });
-  run = await runPipeline({ manifest: manifestPath, text: 'Hello there, this is a short test.', out: OUT, steps: 2, seed: 3, settings: { session: { intraOpThreads: 1 } }, mp4: false });
+  run = await runPipeline({
+    manifest: manifestPath,
+    text: 'Hello there, this is a short test.',
+    out: OUT,
+    steps: 2,
+    seed: 3,
+    settings: { session: { intraOpThreads: 1 } },
+    mp4: false,
+  });
   const raw = readFileSync(join(OUT, 'frames.rgb'));
   const n = run.video.width * run.video.height * 3;
   frames = Array.from({ length: run.video.frames }, (_, i) => Float32Array.from(raw.subarray(i * n, (i + 1) * n), (v) => v / 255));

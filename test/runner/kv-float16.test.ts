@@ -30,7 +30,13 @@ beforeAll(async () => {
 describe('float16 KV cache', () => {
   test('present_* stay float16 when asked and feed the next step as they are', async () => {
     const m = loadManifest(manifest, { requiredRoles: [], checkGraphs: false, checkHashes: false });
-    const s = await RoleSessions.load({ manifest: m, manifestDir: TINY_DIR, roles: ['gpt_decode'], session: { ep: 'cpu' }, overrides: { gpt_decode: files.gpt_decode } });
+    const s = await RoleSessions.load({
+      manifest: m,
+      manifestDir: TINY_DIR,
+      roles: ['gpt_decode'],
+      session: { ep: 'cpu' },
+      overrides: { gpt_decode: files.gpt_decode },
+    });
     try {
       const spec = m.roles.gpt_decode;
       const past: Record<string, ReturnType<typeof feed.f32>> = {};
@@ -46,7 +52,11 @@ describe('float16 KV cache', () => {
       expect(a.logits?.type).toBe('float32');
       const next: Record<string, NonNullable<(typeof a)[string]>> = {};
       for (const [k, v] of Object.entries(a)) if (k.startsWith('present_')) next[k.replace('present_', 'past_')] = v;
-      const b = await s.run('gpt_decode', { input_ids: feed.i64([1, 1], [6]), mel_position: feed.i64([1, 1], [5]), attention_mask: feed.i64([1, 5], [1, 1, 1, 1, 1]), ...next }, keep);
+      const b = await s.run(
+        'gpt_decode',
+        { input_ids: feed.i64([1, 1], [6]), mel_position: feed.i64([1, 1], [5]), attention_mask: feed.i64([1, 5], [1, 1, 1, 1, 1]), ...next },
+        keep,
+      );
       expect(b.present_key_0?.type).toBe('float16');
       expect(b.present_key_0?.dims[2]).toBe((a.present_key_0?.dims[2] ?? 0) + 1);
       // Without the predicate everything comes back float32, as before.

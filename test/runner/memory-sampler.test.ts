@@ -16,12 +16,15 @@ function fakeSmi(): string {
   const dir = mkdtempSync(join(tmpdir(), 'wb-fake-smi-'));
   const file = join(dir, 'nvidia-smi');
   // -lms N: print a sample every N ms until killed (100, 200, 300 … MiB); else one sample of 42 MiB.
-  writeFileSync(file, `#!/bin/sh
+  writeFileSync(
+    file,
+    `#!/bin/sh
 ms=""; prev=""
 for a in "$@"; do [ "$prev" = "-lms" ] && ms="$a"; prev="$a"; done
 if [ -n "$ms" ]; then i=1; while :; do echo "999999, 7"; echo "$PPID, $((i * 100))"; i=$((i + 1)); sleep 0.05; done
 else echo "$PPID, 42"; fi
-`);
+`,
+  );
   chmodSync(file, 0o755);
   return dir;
 }

@@ -44,7 +44,17 @@ describe('overlapped TTS and Ditto', () => {
   });
 
   test('a Ditto step past its limit fails the run, naming the stage', async () => {
-    const run = runPipeline({ manifest, text: TEXT, steps: 2, seed: 0, mp4: false, out: join(ROOT, 'stall'), settings: { overlap: true }, stageTimeoutMs: 2000, stall: { stage: 'ditto.lmdm', ms: 5000 } });
+    const run = runPipeline({
+      manifest,
+      text: TEXT,
+      steps: 2,
+      seed: 0,
+      mp4: false,
+      out: join(ROOT, 'stall'),
+      settings: { overlap: true },
+      stageTimeoutMs: 2000,
+      stall: { stage: 'ditto.lmdm', ms: 5000 },
+    });
     await expect(run).rejects.toThrow(StageError);
     await expect(run).rejects.toThrow(/ditto\.lmdm/);
   }, 60_000);

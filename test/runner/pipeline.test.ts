@@ -32,7 +32,20 @@ describe('runPipeline on the tiny reference set', () => {
     const secs = r.audio.seconds;
     expect(secs).toBeGreaterThan(1.5);
     expect(secs).toBeLessThan(3.5);
-    for (const s of ['tts', 'ditto', 'tts.conditioning', 'tts.prefill', 'tts.decode', 'tts.vocoder', 'ditto.resample', 'ditto.hubert', 'ditto.lmdm', 'ditto.source', 'ditto.render']) expect(r.timing.stagesMs[s], s).toBeGreaterThan(0);
+    for (const s of [
+      'tts',
+      'ditto',
+      'tts.conditioning',
+      'tts.prefill',
+      'tts.decode',
+      'tts.vocoder',
+      'ditto.resample',
+      'ditto.hubert',
+      'ditto.lmdm',
+      'ditto.source',
+      'ditto.render',
+    ])
+      expect(r.timing.stagesMs[s], s).toBeGreaterThan(0);
     expect(r.timing.rtf.endToEnd).toBeGreaterThan(0);
     expect(r.timing.rtf.endToEnd).toBeCloseTo(r.timing.totalMs / 1000 / secs, 10);
     expect(r.timing.rtf.ditto).toBeCloseTo((r.timing.stagesMs.ditto as number) / 1000 / secs, 10);
@@ -87,7 +100,14 @@ describe('runPipeline on the tiny reference set', () => {
     }
     const perturbed = join(ROOT, 'decoder-perturbed.onnx');
     writeModel(model, perturbed);
-    const pert = await runPipeline({ manifest, text: TEXT, out: join(ROOT, 'perturbed'), roleFiles: { decoder: perturbed }, variant: 'decoder-perturbed', ...common });
+    const pert = await runPipeline({
+      manifest,
+      text: TEXT,
+      out: join(ROOT, 'perturbed'),
+      roleFiles: { decoder: perturbed },
+      variant: 'decoder-perturbed',
+      ...common,
+    });
     const p = compareRuns(join(ROOT, 'base'), join(ROOT, 'perturbed'));
     expect(pert.config.variant).toBe('decoder-perturbed');
     expect(Number.isFinite(p.frames?.psnrMean)).toBe(true);
@@ -114,7 +134,15 @@ describe('worker pool', () => {
   });
 
   test('2 workers on the CPU render concurrently', async () => {
-    const r = await runWorkerPool({ manifest, audio: wavPath, out: join(ROOT, 'pool'), loadTimeoutMs: 60_000, stageTimeoutMs: 60_000, ...common, settings: { ...common.settings, workers: 2 } });
+    const r = await runWorkerPool({
+      manifest,
+      audio: wavPath,
+      out: join(ROOT, 'pool'),
+      loadTimeoutMs: 60_000,
+      stageTimeoutMs: 60_000,
+      ...common,
+      settings: { ...common.settings, workers: 2 },
+    });
     expect(r.okWorkers).toBe(2);
     expect(r.maxWorkersFit).toBe(2);
     expect(r.throughputAudioSecondsPerSecond).toBeGreaterThan(0);
@@ -129,7 +157,17 @@ describe('worker pool', () => {
 
   test('a stalled worker is reported with its stage and terminated; the pool does not hang', async () => {
     const t0 = performance.now();
-    const r = await runWorkerPool({ manifest, audio: wavPath, out: join(ROOT, 'stall'), stallWorker: 1, stall: { stage: 'ditto.lmdm', ms: 60_000 }, stageTimeoutMs: 2_000, loadTimeoutMs: 60_000, ...common, settings: { ...common.settings, workers: 2 } });
+    const r = await runWorkerPool({
+      manifest,
+      audio: wavPath,
+      out: join(ROOT, 'stall'),
+      stallWorker: 1,
+      stall: { stage: 'ditto.lmdm', ms: 60_000 },
+      stageTimeoutMs: 2_000,
+      loadTimeoutMs: 60_000,
+      ...common,
+      settings: { ...common.settings, workers: 2 },
+    });
     expect(performance.now() - t0).toBeLessThan(30_000);
     expect(r.workers[0]?.status).toBe('ok');
     expect(r.workers[1]?.status).toBe('failed');

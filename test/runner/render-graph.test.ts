@@ -72,8 +72,12 @@ describe('renderer graph, batch and diffusion loop in the pipeline', () => {
     const data = new Uint8Array(size * size * 3).map((_, i) => (i * 37) % 251);
     writeFileSync(png, encodePng({ width: size, height: size, data }));
     const common = { manifest, audio: wav, steps: STEPS, seed: 0, mp4: false } as const;
-    await expect(runPipeline({ ...common, image: png, out: join(ROOT, 'other'), roleFiles: { renderer: rendererFile } })).rejects.toThrow(/baked for another source image/);
-    await expect(runPipeline({ ...common, steps: 3, out: join(ROOT, 'steps3'), roleFiles: { lmdm: loopFile } })).rejects.toThrow(/diffusion loop samples with .*"steps":2.*the runner with .*"steps":3/);
+    await expect(runPipeline({ ...common, image: png, out: join(ROOT, 'other'), roleFiles: { renderer: rendererFile } })).rejects.toThrow(
+      /baked for another source image/,
+    );
+    await expect(runPipeline({ ...common, steps: 3, out: join(ROOT, 'steps3'), roleFiles: { lmdm: loopFile } })).rejects.toThrow(
+      /diffusion loop samples with .*"steps":2.*the runner with .*"steps":3/,
+    );
   });
 });
 
@@ -90,9 +94,21 @@ if (why && process.env.CI) throw new Error(`CI: the native addon is missing (${w
     writeModel((await buildRenderer({ manifest, batch: 4 })).model, composedFile);
     const common = { manifest, audio: wav, steps: STEPS, seed: 0, mp4: false } as const;
     const spy = vi.spyOn(DeviceRenderPath, 'create');
-    bakedNative = await runPipeline({ ...common, out: join(ROOT, 'baked-native'), settings: { backend: 'native' }, roleFiles: { renderer: rendererFile, lmdm: loopFile }, baseline: join(ROOT, 'fast') });
+    bakedNative = await runPipeline({
+      ...common,
+      out: join(ROOT, 'baked-native'),
+      settings: { backend: 'native' },
+      roleFiles: { renderer: rendererFile, lmdm: loopFile },
+      baseline: join(ROOT, 'fast'),
+    });
     composedNode = await runPipeline({ ...common, out: join(ROOT, 'composed-node'), roleFiles: { renderer: composedFile }, baseline: join(ROOT, 'fast') });
-    composedNative = await runPipeline({ ...common, out: join(ROOT, 'composed-native'), settings: { backend: 'native' }, roleFiles: { renderer: composedFile }, baseline: join(ROOT, 'composed-node') });
+    composedNative = await runPipeline({
+      ...common,
+      out: join(ROOT, 'composed-native'),
+      settings: { backend: 'native' },
+      roleFiles: { renderer: composedFile },
+      baseline: join(ROOT, 'composed-node'),
+    });
     made.push(...spy.mock.results.map((r) => r.value !== undefined));
     spy.mockRestore();
   }, 180_000);
@@ -101,7 +117,7 @@ if (why && process.env.CI) throw new Error(`CI: the native addon is missing (${w
     expect(made).toEqual([true, false, true]);
   });
 
-  test('frames equal the node backend\'s exactly', () => {
+  test("frames equal the node backend's exactly", () => {
     expect(bakedNative.quality?.frames?.psnrMean).toBe(DB_CAP);
     expect(composedNative.quality?.frames?.psnrMean).toBe(DB_CAP);
     expect(composedNative.roles.renderer?.calls).toBe(Math.ceil(composedNative.video.frames / 4));

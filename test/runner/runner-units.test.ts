@@ -110,7 +110,12 @@ describe('DDIM schedule', () => {
     expect(p[0]).toEqual([999, 979]);
     expect(p[49]).toEqual([19, -1]);
     expect(ddimTimePairs(1)).toEqual([[999, -1]]);
-    expect(ddimTimePairs(4)).toEqual([[999, 749], [749, 499], [499, 249], [249, -1]]);
+    expect(ddimTimePairs(4)).toEqual([
+      [999, 749],
+      [749, 499],
+      [499, 249],
+      [249, -1],
+    ]);
   });
   test('eta = 1 coefficients: σ² + c² = 1 − ᾱ_next', () => {
     const a = cosineAlphasCumprod();
@@ -194,7 +199,9 @@ describe('motion windows', () => {
 
 describe('text', () => {
   test('BPE merges in rank order with [SPACE]', () => {
-    const t = BpeTokenizer.fromJson({ model: { vocab: { '[SPACE]': 2, h: 10, e: 11, l: 12, o: 13, he: 14, ll: 15, hell: 16 }, merges: ['h e', 'l l', 'he ll'] } });
+    const t = BpeTokenizer.fromJson({
+      model: { vocab: { '[SPACE]': 2, h: 10, e: 11, l: 12, o: 13, he: 14, ll: 15, hell: 16 }, merges: ['h e', 'l l', 'he ll'] },
+    });
     expect(t.encode('Hello  HE')).toEqual([16, 13, 2, 14]);
     expect(() => BpeTokenizer.fromJson({}, 'v.json')).toThrow(InputError);
   });

@@ -89,7 +89,14 @@ describe('the static-kv pass', () => {
       });
       const a = await dyn.run(dynFeeds);
       const b = await fix.run(fixFeeds);
-      const relL2 = (x: Float32Array, y: Float32Array): number => Math.sqrt(x.reduce((s, v, i) => s + (v - (y[i] as number)) ** 2, 0) / Math.max(x.reduce((s, v) => s + v * v, 0), 1e-30));
+      const relL2 = (x: Float32Array, y: Float32Array): number =>
+        Math.sqrt(
+          x.reduce((s, v, i) => s + (v - (y[i] as number)) ** 2, 0) /
+            Math.max(
+              x.reduce((s, v) => s + v * v, 0),
+              1e-30,
+            ),
+        );
       expect(relL2(a.logits?.data as Float32Array, b.logits?.data as Float32Array)).toBeLessThan(1e-6);
       expect(relL2(a.latent?.data as Float32Array, b.latent?.data as Float32Array)).toBeLessThan(1e-6);
       // present row L of head 0 is the step's key; rows < L are the past; rows > L stay zero.
@@ -115,7 +122,14 @@ describe('static-kv in the pipeline', () => {
     const common = { manifest, text: TEXT, steps: 2, seed: 0, mp4: false } as const;
     base = await runPipeline({ ...common, out: join(ROOT, 'base') });
     onNode = await runPipeline({ ...common, out: join(ROOT, 'node'), roleFiles: { gpt_decode: staticFile }, baseline: join(ROOT, 'base') });
-    if (!why) onNative = await runPipeline({ ...common, out: join(ROOT, 'native'), settings: { backend: 'native' }, roleFiles: { gpt_decode: staticFile }, baseline: join(ROOT, 'base') });
+    if (!why)
+      onNative = await runPipeline({
+        ...common,
+        out: join(ROOT, 'native'),
+        settings: { backend: 'native' },
+        roleFiles: { gpt_decode: staticFile },
+        baseline: join(ROOT, 'base'),
+      });
   }, 180_000);
 
   test('same tokens as the one-token graph on both backends: same audio and frames', () => {
@@ -132,6 +146,8 @@ describe('static-kv in the pipeline', () => {
   test('an utterance longer than the capacity is refused with the count', async () => {
     const small = join(ROOT, 'gpt_decode.small.onnx');
     writeModel(staticKv(decode, { capacity: 8 }), small);
-    await expect(runPipeline({ manifest, text: TEXT, steps: 2, seed: 0, mp4: false, out: join(ROOT, 'small'), roleFiles: { gpt_decode: small } })).rejects.toThrow(/static KV cache holds 8 rows; this utterance needs \d+ \(prefill \d+ \+ \d+ steps\): rebuild it with static-kv --capacity ≥ \d+/);
+    await expect(
+      runPipeline({ manifest, text: TEXT, steps: 2, seed: 0, mp4: false, out: join(ROOT, 'small'), roleFiles: { gpt_decode: small } }),
+    ).rejects.toThrow(/static KV cache holds 8 rows; this utterance needs \d+ \(prefill \d+ \+ \d+ steps\): rebuild it with static-kv --capacity ≥ \d+/);
   });
 });

@@ -29,7 +29,8 @@ beforeAll(async () => {
 
 describe('vocoderBucket', () => {
   test('the first vocoder call ran on the padded length', () => {
-    const fp = (dir: string): RoleFingerprint => (JSON.parse(readFileSync(join(ROOT, dir, 'fingerprints.json'), 'utf8')) as Record<string, RoleFingerprint>).hifigan as RoleFingerprint;
+    const fp = (dir: string): RoleFingerprint =>
+      (JSON.parse(readFileSync(join(ROOT, dir, 'fingerprints.json'), 'utf8')) as Record<string, RoleFingerprint>).hifigan as RoleFingerprint;
     const a = fp('exact').waveform?.dims[1] ?? 0;
     const b = fp('bucket').waveform?.dims[1] ?? 0;
     // 20 tokens streamed first; padded to 64 the call makes about 64/20 as many samples.

@@ -24,11 +24,17 @@ beforeAll(async () => {
   manifest = await tinyManifest();
   const common = { manifest, text: TEXT, steps: 2, seed: 0, mp4: false } as const;
   cold = await runPipeline({ ...common, out: join(ROOT, 'cold'), recordInputs: { dir: join(ROOT, 'cold', 'calib'), roles: ['lmdm'] } });
-  warm = await runPipeline({ ...common, out: join(ROOT, 'warm'), settings: { warmup: true }, baseline: join(ROOT, 'cold'), recordInputs: { dir: join(ROOT, 'warm', 'calib'), roles: ['lmdm'] } });
+  warm = await runPipeline({
+    ...common,
+    out: join(ROOT, 'warm'),
+    settings: { warmup: true },
+    baseline: join(ROOT, 'cold'),
+    recordInputs: { dir: join(ROOT, 'warm', 'calib'), roles: ['lmdm'] },
+  });
 }, 120_000);
 
 describe('warm-up pass', () => {
-  test('the timed run after a warm-up gives the cold run\'s outputs', () => {
+  test("the timed run after a warm-up gives the cold run's outputs", () => {
     expect(warm.quality?.audio?.snrDb).toBe(DB_CAP);
     expect(warm.quality?.frames?.psnrMean).toBe(DB_CAP);
     expect(warm.quality?.firstDivergentRole).toBeNull();
@@ -50,7 +56,8 @@ describe('warm-up pass', () => {
   });
 
   test("a sweep's warmup joins the variant ids only when set", () => {
-    const ids = (extra: object): string[] => expandVariants(parseSweepSpec({ schemaVersion: 1, name: 's', variants: [{ steps: 3 }], ...extra })).map((v) => v.id);
+    const ids = (extra: object): string[] =>
+      expandVariants(parseSweepSpec({ schemaVersion: 1, name: 's', variants: [{ steps: 3 }], ...extra })).map((v) => v.id);
     expect(ids({ warmup: true })).not.toEqual(ids({}));
     expect(ids({ warmup: false })).toEqual(ids({}));
     expect(() => parseSweepSpec({ schemaVersion: 1, name: 's', warmup: 'yes' })).toThrow(/warmup: expected true or false/);

@@ -30,7 +30,11 @@ describe('calibration recorded by the baseline run', () => {
     const spec: SweepSpec = {
       schemaVersion: 1,
       name: 'x',
-      variants: [{ precision: { decoder: 'int8-static', hubert: 'int8-dynamic' } }, { passes: { lmdm: [{ pass: 'mixed', budget: 0.01 }] } }, { precision: { warp_network: 'fp16' } }],
+      variants: [
+        { precision: { decoder: 'int8-static', hubert: 'int8-dynamic' } },
+        { passes: { lmdm: [{ pass: 'mixed', budget: 0.01 }] } },
+        { precision: { warp_network: 'fp16' } },
+      ],
     };
     expect(rolesToCalibrate(expandVariants(spec))).toEqual(['lmdm', 'decoder']);
     expect(calibrationEvery(50)).toBe(5);
@@ -39,7 +43,14 @@ describe('calibration recorded by the baseline run', () => {
 
   it('a static INT8 decoder variant calibrates on the decoder inputs the baseline run recorded', async () => {
     const out = join(dir, 'sweep');
-    const spec: SweepSpec = { schemaVersion: 1, name: 'calib', manifest, steps: 2, text: 'Hi there.', variants: [{ name: 'dec-int8s', precision: { decoder: 'int8-static' } }] };
+    const spec: SweepSpec = {
+      schemaVersion: 1,
+      name: 'calib',
+      manifest,
+      steps: 2,
+      text: 'Hi there.',
+      variants: [{ name: 'dec-int8s', precision: { decoder: 'int8-static' } }],
+    };
     const r = await runSweep(spec, { out, ep: 'cpu', driver: createPipelineDriver(), cacheDir: join(dir, 'cache'), log: () => undefined });
     const [base, variant] = r.results;
     expect(base?.status).toBe('ok');

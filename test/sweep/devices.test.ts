@@ -32,7 +32,10 @@ describe('sweep --devices (CPU, fake device ids)', () => {
     const dir = mkdtempSync(join(tmpdir(), 'wb-devices-'));
     const out = join(dir, 'devices');
     const r = spawnSync(process.execPath, [cli, 'sweep', '--devices', '0,1', '--out', out, '--cache-dir', join(dir, 'cache'), '--no-report'], {
-      cwd: repoRoot, encoding: 'utf8', env: { ...process.env, FAKE_SWEEP_DELAY_MS: '100' }, timeout: 60_000,
+      cwd: repoRoot,
+      encoding: 'utf8',
+      env: { ...process.env, FAKE_SWEEP_DELAY_MS: '100' },
+      timeout: 60_000,
     });
     expect(r.status, r.stderr).toBe(0);
     const single = join(dir, 'single');
@@ -55,7 +58,11 @@ describe('sweep --devices (CPU, fake device ids)', () => {
 
   it('a killed sweep leaves no worker behind', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wb-devices-kill-'));
-    const child = spawn(process.execPath, [cli, 'sweep', '--devices', '0,1', '--out', join(dir, 'out'), '--no-report'], { cwd: repoRoot, env: { ...process.env, FAKE_SWEEP_DELAY_MS: '15000' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(process.execPath, [cli, 'sweep', '--devices', '0,1', '--out', join(dir, 'out'), '--no-report'], {
+      cwd: repoRoot,
+      env: { ...process.env, FAKE_SWEEP_DELAY_MS: '15000' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const deadline = Date.now() + 20_000;

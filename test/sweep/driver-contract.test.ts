@@ -68,7 +68,9 @@ describe.each(CASES)('$name driver', (c) => {
   let outcome: SweepOutcome;
   let base: VariantResult;
   let varied: VariantResult;
-  const wanted: PipelineSettings = c.cpuOnly ? { ...NON_DEFAULT_SETTINGS, ...Object.fromEntries(CUDA_ONLY.map((k) => [k, PIPELINE_SETTINGS_DEFAULTS[k]])) } : NON_DEFAULT_SETTINGS;
+  const wanted: PipelineSettings = c.cpuOnly
+    ? { ...NON_DEFAULT_SETTINGS, ...Object.fromEntries(CUDA_ONLY.map((k) => [k, PIPELINE_SETTINGS_DEFAULTS[k]])) }
+    : NON_DEFAULT_SETTINGS;
   const out = join(ROOT, c.name.split(' ')[0] as string);
 
   beforeAll(async () => {
@@ -77,13 +79,27 @@ describe.each(CASES)('$name driver', (c) => {
     // warmup and profile spec-wide (every variant), the rest on the variant: the spec shape sweeps have always taken.
     const { warmup, profile, ...all } = wanted;
     const perVariant: Partial<PipelineSettings> = { ...all };
-    const spec = parseSweepSpec({ schemaVersion: 1, name: 'contract', ...(manifest ? { manifest } : {}), steps: 2, seed: 1, repeats: 1, text: 'Hi there.', warmup, profile, variants: [{ name: 'all-settings', ...perVariant }] });
+    const spec = parseSweepSpec({
+      schemaVersion: 1,
+      name: 'contract',
+      ...(manifest ? { manifest } : {}),
+      steps: 2,
+      seed: 1,
+      repeats: 1,
+      text: 'Hi there.',
+      warmup,
+      profile,
+      variants: [{ name: 'all-settings', ...perVariant }],
+    });
     outcome = await runSweep(spec, { out, ep: 'cpu', driver: c.driver(), cacheDir: join(out, 'cache'), log: () => undefined });
     [base, varied] = outcome.results as [VariantResult, VariantResult];
   }, 240_000);
 
   it('runs the baseline and the variant', () => {
-    expect(outcome.results.map((r) => [r.name, r.status, r.error])).toEqual([['fp32-baseline', 'ok', undefined], ['all-settings', 'ok', undefined]]);
+    expect(outcome.results.map((r) => [r.name, r.status, r.error])).toEqual([
+      ['fp32-baseline', 'ok', undefined],
+      ['all-settings', 'ok', undefined],
+    ]);
   });
 
   it('every run setting reaches the code that uses it: applied = requested, field by field', () => {

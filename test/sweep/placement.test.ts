@@ -15,16 +15,36 @@ import type { SweepSpec, VariantPlacement } from '../../src/sweep/types.js';
 import { placementLineOf, rolePlacementOf, variantPlacementOf } from '../../src/sweep/variant-placement.js';
 import { createFakeDriver } from './helpers/fake-driver.js';
 
-const SPEC: SweepSpec = { schemaVersion: 1, name: 'placement', variants: [{ name: 'fp32-baseline' }, { name: 'fp16', precision: { '*': 'fp16' } }, { name: 'decoder-fp16', precision: { decoder: 'fp16' } }] };
+const SPEC: SweepSpec = {
+  schemaVersion: 1,
+  name: 'placement',
+  variants: [{ name: 'fp32-baseline' }, { name: 'fp16', precision: { '*': 'fp16' } }, { name: 'decoder-fp16', precision: { decoder: 'fp16' } }],
+};
 const node = (name: string, opType: string, provider: string): NodePlacement => ({ name, opType, provider, outputTypes: ['float'] });
 const GPU = 'CUDAExecutionProvider';
 const CPU = 'CPUExecutionProvider';
 
 /** What the check gives per role: the FP16 warp with its GridSamples on the CPU, every other role clean. */
 function fakePlacement(roles: string[]): VariantPlacement {
-  return variantPlacementOf('cuda', roles.map((role) => rolePlacementOf(role, checkPlacement(role === 'warp_network'
-    ? [node('Conv_0', 'Conv', GPU), node('InsertedPrecisionFreeCast_g', 'Cast', CPU), node('/dense_motion_network/GridSample', 'GridSample', CPU), node('/GridSample', 'GridSample', CPU)]
-    : [node(`${role}/Conv`, 'Conv', GPU)], 'cuda'))));
+  return variantPlacementOf(
+    'cuda',
+    roles.map((role) =>
+      rolePlacementOf(
+        role,
+        checkPlacement(
+          role === 'warp_network'
+            ? [
+                node('Conv_0', 'Conv', GPU),
+                node('InsertedPrecisionFreeCast_g', 'Cast', CPU),
+                node('/dense_motion_network/GridSample', 'GridSample', CPU),
+                node('/GridSample', 'GridSample', CPU),
+              ]
+            : [node(`${role}/Conv`, 'Conv', GPU)],
+          'cuda',
+        ),
+      ),
+    ),
+  );
 }
 
 describe('sweep placement check', () => {
@@ -44,7 +64,9 @@ describe('sweep placement check', () => {
     expect(fp16?.placement?.roles.find((x) => x.role === 'warp_network')).toMatchObject({ status: 'off-ep', offEpCount: 3 });
     expect(dec?.placement?.status).toBe('clean');
     const warn = lines.join('').match(/^sweep: warning: .*$/gm) ?? [];
-    expect(warn).toEqual(['sweep: warning: fp16: nodes off the CUDA EP: warp_network 3 (InsertedPrecisionFreeCast_g, /dense_motion_network/GridSample, /GridSample)']);
+    expect(warn).toEqual([
+      'sweep: warning: fp16: nodes off the CUDA EP: warp_network 3 (InsertedPrecisionFreeCast_g, /dense_motion_network/GridSample, /GridSample)',
+    ]);
 
     const report = buildSweepReport(r.results, { generatedAt: 'fixed' });
     const rows = Object.fromEntries(report.details.find((d) => d.name === 'fp16')?.rows ?? []);
@@ -73,7 +95,15 @@ describe('sweep placement check', () => {
   });
 
   it('truncates long name lists with the full count', () => {
-    const many = variantPlacementOf('cuda', [rolePlacementOf('lmdm', checkPlacement(Array.from({ length: 30 }, (_, i) => node(`n${i}`, 'Add', CPU)), 'cuda'))]);
+    const many = variantPlacementOf('cuda', [
+      rolePlacementOf(
+        'lmdm',
+        checkPlacement(
+          Array.from({ length: 30 }, (_, i) => node(`n${i}`, 'Add', CPU)),
+          'cuda',
+        ),
+      ),
+    ]);
     expect(many.roles[0]?.offEp).toHaveLength(20);
     expect(placementLineOf(many, 3)).toBe('nodes off the CUDA EP: lmdm 30 (n0, n1, n2 +27 more)');
   });

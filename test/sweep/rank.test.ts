@@ -3,7 +3,11 @@ import { paretoFront, rankResults, type Objective } from '../../src/sweep/rank.j
 import type { VariantResult } from '../../src/sweep/types.js';
 import { metricsFor } from './helpers/fake-driver.js';
 
-interface P { name: string; rtf: number; psnr?: number }
+interface P {
+  name: string;
+  rtf: number;
+  psnr?: number;
+}
 const objectives: Objective<P>[] = [
   { name: 'rtf', value: (p) => p.rtf, better: 'lower' },
   { name: 'psnr', value: (p) => p.psnr, better: 'higher' },
@@ -15,8 +19,19 @@ function result(name: string, rtf: number, psnr: number | undefined, baseline = 
   m.wallSeconds = rtf * m.audioSeconds;
   if (!baseline) m.quality = psnr === undefined ? {} : { framePsnrMean: psnr, ssimMean: 0.99 };
   return {
-    schemaVersion: 1, id: name, index: 0, name, baseline, spec: {}, passes: {}, status: 'ok', metrics: m,
-    env: { ep: 'cpu', node: 'v20' }, startedAt: '', finishedAt: '', totalSeconds: 1,
+    schemaVersion: 1,
+    id: name,
+    index: 0,
+    name,
+    baseline,
+    spec: {},
+    passes: {},
+    status: 'ok',
+    metrics: m,
+    env: { ep: 'cpu', node: 'v20' },
+    startedAt: '',
+    finishedAt: '',
+    totalSeconds: 1,
   };
 }
 
@@ -32,11 +47,17 @@ describe('paretoFront', () => {
     expect(paretoFront(pts, objectives).map((i) => pts[i]?.name)).toEqual(['base', 'fast-bad', 'mid']);
   });
   it('keeps ties on the front (neither dominates the other)', () => {
-    const pts: P[] = [{ name: 'a', rtf: 1, psnr: 40 }, { name: 'b', rtf: 1, psnr: 40 }];
+    const pts: P[] = [
+      { name: 'a', rtf: 1, psnr: 40 },
+      { name: 'b', rtf: 1, psnr: 40 },
+    ];
     expect(paretoFront(pts, objectives)).toEqual([0, 1]);
   });
   it('treats a missing objective as the worst value', () => {
-    const pts: P[] = [{ name: 'a', rtf: 1 }, { name: 'b', rtf: 1, psnr: 10 }];
+    const pts: P[] = [
+      { name: 'a', rtf: 1 },
+      { name: 'b', rtf: 1, psnr: 10 },
+    ];
     expect(paretoFront(pts, objectives)).toEqual([1]);
   });
   it('is empty for no points', () => {
@@ -45,19 +66,18 @@ describe('paretoFront', () => {
 });
 
 describe('rankResults', () => {
-  const results = [
-    result('base', 2, undefined, true),
-    result('fp16', 1, 45),
-    result('int8', 0.6, 30),
-    result('worse', 1.5, 40),
-  ];
+  const results = [result('base', 2, undefined, true), result('fp16', 1, 45), result('int8', 0.6, 30), result('worse', 1.5, 40)];
   results.push({ ...result('broken', 0, undefined), status: 'error', error: 'boom', metrics: undefined } as VariantResult);
 
   it('marks the front, ranks feasible variants first and lists failures last', () => {
     const r = rankResults(results, { minPsnr: 35 });
     expect(r.front.sort()).toEqual(['base', 'fp16', 'int8']);
     expect(r.variants.map((v) => [v.name, v.rank])).toEqual([
-      ['fp16', 1], ['base', 2], ['worse', 3], ['int8', undefined], ['broken', undefined],
+      ['fp16', 1],
+      ['base', 2],
+      ['worse', 3],
+      ['int8', undefined],
+      ['broken', undefined],
     ]);
     const int8 = r.variants.find((v) => v.name === 'int8');
     expect(int8?.violations).toEqual(['psnr 30.000 < 35']);

@@ -22,14 +22,27 @@ describe('sweep resume after SIGKILL (real pipeline)', () => {
   it('ends with every variant exactly once', async () => {
     mkdirSync(bundleDir, { recursive: true });
     const main = join(bundleDir, 'main.mjs');
-    await build({ entryPoints: [join(repo, 'src/cli/main.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: main, logLevel: 'error' });
+    await build({
+      entryPoints: [join(repo, 'src/cli/main.ts')],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      packages: 'external',
+      outfile: main,
+      logLevel: 'error',
+    });
     const cli = join(bundleDir, 'cli.mjs');
     writeFileSync(cli, "import { main } from './main.mjs';\nprocess.exitCode = await main(process.argv);\n");
 
     const dir = mkdtempSync(join(tmpdir(), 'wb-resume-'));
     const manifest = buildReferenceSet({ scale: 'tiny', seed: 1, outDir: join(dir, 'ref') }).manifestPath;
     const specJson = {
-      schemaVersion: 1, name: 'resume', manifest, steps: 2, repeats: 1, text: 'Hi there.',
+      schemaVersion: 1,
+      name: 'resume',
+      manifest,
+      steps: 2,
+      repeats: 1,
+      text: 'Hi there.',
       variants: [{ steps: 1 }, { steps: 3 }, { precision: { decoder: 'wo8' } }, { steps: 4 }, { steps: 5 }],
     };
     const specFile = join(dir, 'sweep.json');

@@ -44,7 +44,11 @@ describe('runSweep (fake driver)', () => {
     expect(r.skipped).toBe(3);
     expect(driver.runs.length).toBe(lines.length - 3);
     const ids = readResults(file).results.map((x) => x.id);
-    expect(ids.sort()).toEqual(expandVariants(DEFAULT_SWEEP_SPEC).map((p) => p.id).sort());
+    expect(ids.sort()).toEqual(
+      expandVariants(DEFAULT_SWEEP_SPEC)
+        .map((p) => p.id)
+        .sort(),
+    );
     // A second resume runs nothing.
     const again = createFakeDriver();
     await runSweep(DEFAULT_SWEEP_SPEC, { out, ep: 'cpu', resume: true, driver: again, log: quiet });

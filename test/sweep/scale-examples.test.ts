@@ -57,7 +57,9 @@ describe('examples/k8s', () => {
       else throw new Error(`unexpected kind ${String(d.kind)}`);
     }
     // The validator does catch mistakes (a string where an integer belongs).
-    expect(() => new Job({ ...job, spec: { ...(job.spec as Obj), completions: 'four' } } as unknown as ConstructorParameters<typeof Job>[0]).validate()).toThrow();
+    expect(() =>
+      new Job({ ...job, spec: { ...(job.spec as Obj), completions: 'four' } } as unknown as ConstructorParameters<typeof Job>[0]).validate(),
+    ).toThrow();
   });
 
   it('is an Indexed Job with one GPU per pod, the count passed as JOB_COMPLETIONS, and a shared volume', () => {
@@ -69,7 +71,8 @@ describe('examples/k8s', () => {
     expect((c.env as { name: string; value: string }[]).find((e) => e.name === 'JOB_COMPLETIONS')?.value).toBe(String(completions));
     expect(c.args).toEqual(expect.arrayContaining(['--shard', 'auto', '--resume', '--ep', 'cuda']));
     const pvc = sweep.find((d) => d.kind === 'PersistentVolumeClaim') as Obj;
-    for (const j of [job, mergeJob]) expect(at(j, 'spec', 'template', 'spec', 'volumes', 0, 'persistentVolumeClaim', 'claimName')).toBe(at(pvc, 'metadata', 'name'));
+    for (const j of [job, mergeJob])
+      expect(at(j, 'spec', 'template', 'spec', 'volumes', 0, 'persistentVolumeClaim', 'claimName')).toBe(at(pvc, 'metadata', 'name'));
     expect(at(pvc, 'spec', 'accessModes')).toEqual(['ReadWriteMany']);
   });
 
@@ -117,7 +120,11 @@ describe('examples/github', () => {
 
   it('runs: each matrix job its shard, the artifacts laid out as download-artifact does, then the merge', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'wb-gha-'));
-    const words = (run: string): string[] => run.trim().split(/\s+/).map((w) => w.replace(/^'(.*)'$/, '$1'));
+    const words = (run: string): string[] =>
+      run
+        .trim()
+        .split(/\s+/)
+        .map((w) => w.replace(/^'(.*)'$/, '$1'));
     const sweepRun = words(steps(sweepJob).find((s) => s.run?.includes(' sweep '))?.run ?? '');
     const mergeRun = words(steps(mergeJob).find((s) => s.run?.includes(' report merge '))?.run ?? '');
     expect(sweepRun.slice(0, 2)).toEqual(['node', 'bin/workbench.js']);

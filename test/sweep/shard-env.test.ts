@@ -21,9 +21,14 @@ describe('--shard auto', () => {
     expect(() => shardFromEnv({ JOB_COMPLETION_INDEX: 'x', JOB_COMPLETIONS: '4' })).toThrow(/JOB_COMPLETION_INDEX='x' is not a non-negative integer/);
     expect(() => shardFromEnv({ JOB_COMPLETION_INDEX: '4', JOB_COMPLETIONS: '4' })).toThrow(/JOB_COMPLETION_INDEX=4 is outside 0..3 \(JOB_COMPLETIONS=4\)/);
     expect(() => shardFromEnv({ CI_NODE_INDEX: '0', CI_NODE_TOTAL: '2' })).toThrow(/CI_NODE_INDEX=0 is outside 1..2/);
-    expect(() => shardFromEnv({ WORKBENCH_SHARD_INDEX: '1', WORKBENCH_SHARD_COUNT: '4', JOB_COMPLETION_INDEX: '2', JOB_COMPLETIONS: '4' })).toThrow(/JOB_COMPLETION_INDEX\/JOB_COMPLETIONS .* contradict WORKBENCH_SHARD_INDEX/);
+    expect(() => shardFromEnv({ WORKBENCH_SHARD_INDEX: '1', WORKBENCH_SHARD_COUNT: '4', JOB_COMPLETION_INDEX: '2', JOB_COMPLETIONS: '4' })).toThrow(
+      /JOB_COMPLETION_INDEX\/JOB_COMPLETIONS .* contradict WORKBENCH_SHARD_INDEX/,
+    );
     // CircleCI's 0/1 on a job without parallelism does not contradict.
-    expect(shardFromEnv({ JOB_COMPLETION_INDEX: '2', JOB_COMPLETIONS: '4', CIRCLE_NODE_INDEX: '0', CIRCLE_NODE_TOTAL: '1' })).toMatchObject({ index: 2, engine: 'kubernetes' });
+    expect(shardFromEnv({ JOB_COMPLETION_INDEX: '2', JOB_COMPLETIONS: '4', CIRCLE_NODE_INDEX: '0', CIRCLE_NODE_TOTAL: '1' })).toMatchObject({
+      index: 2,
+      engine: 'kubernetes',
+    });
   });
 });
 

@@ -29,10 +29,23 @@ afterAll(() => cleanup());
 const planned = expandVariants(DEFAULT_SWEEP_SPEC);
 const cleanEnv = (): NodeJS.ProcessEnv => {
   const env = { ...process.env };
-  for (const k of ['WORKBENCH_SHARD_INDEX', 'WORKBENCH_SHARD_COUNT', 'JOB_COMPLETION_INDEX', 'JOB_COMPLETIONS', 'CI_NODE_INDEX', 'CI_NODE_TOTAL', 'BUILDKITE_PARALLEL_JOB', 'BUILDKITE_PARALLEL_JOB_COUNT', 'CIRCLE_NODE_INDEX', 'CIRCLE_NODE_TOTAL']) delete env[k];
+  for (const k of [
+    'WORKBENCH_SHARD_INDEX',
+    'WORKBENCH_SHARD_COUNT',
+    'JOB_COMPLETION_INDEX',
+    'JOB_COMPLETIONS',
+    'CI_NODE_INDEX',
+    'CI_NODE_TOTAL',
+    'BUILDKITE_PARALLEL_JOB',
+    'BUILDKITE_PARALLEL_JOB_COUNT',
+    'CIRCLE_NODE_INDEX',
+    'CIRCLE_NODE_TOTAL',
+  ])
+    delete env[k];
   return env;
 };
-const runCli = (args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> => spawnSync(process.execPath, [cli, ...args], { cwd: repoRoot, encoding: 'utf8', env: { ...cleanEnv(), ...env }, timeout: 60_000 });
+const runCli = (args: string[], env: NodeJS.ProcessEnv = {}): SpawnSyncReturns<string> =>
+  spawnSync(process.execPath, [cli, ...args], { cwd: repoRoot, encoding: 'utf8', env: { ...cleanEnv(), ...env }, timeout: 60_000 });
 const lines = (f: string): number => (existsSync(f) ? readFileSync(f, 'utf8').split('\n').filter(Boolean).length : 0);
 
 describe('four pods of an Indexed Job (fake driver, real processes)', () => {

@@ -49,9 +49,14 @@ describe('sweep spec', () => {
     expect(() => parseSweepSpec({ schemaVersion: 2 }, 's.json')).toThrow(/schemaVersion: expected 1/);
     expect(() => parseSweepSpec({ schemaVersion: 1, name: 'x', variants: [{ passes: { vocoder: [] } }] }, 's.json')).toThrow(/unknown role 'vocoder'/);
     // Provider options may name the composed renderer (its CUDA graph), not an unknown role.
-    const withRenderer = parseSweepSpec({ schemaVersion: 1, name: 'x', variants: [{ backend: 'native', renderGraph: 'baked', providerOptions: { renderer: { enable_cuda_graph: '1' } } }] }, 's.json');
+    const withRenderer = parseSweepSpec(
+      { schemaVersion: 1, name: 'x', variants: [{ backend: 'native', renderGraph: 'baked', providerOptions: { renderer: { enable_cuda_graph: '1' } } }] },
+      's.json',
+    );
     expect(withRenderer.variants?.[0]?.providerOptions).toEqual({ renderer: { enable_cuda_graph: '1' } });
-    expect(() => parseSweepSpec({ schemaVersion: 1, name: 'x', variants: [{ providerOptions: { vocoder: { prefer_nhwc: '1' } } }] }, 's.json')).toThrow(/providerOptions.vocoder: unknown role/);
+    expect(() => parseSweepSpec({ schemaVersion: 1, name: 'x', variants: [{ providerOptions: { vocoder: { prefer_nhwc: '1' } } }] }, 's.json')).toThrow(
+      /providerOptions.vocoder: unknown role/,
+    );
   });
 
   it('the default spec is valid', () => {

@@ -65,18 +65,42 @@ export function compareCommand(): Command {
       '--provider-options <set>',
       "a CUDA EP option set 'k=v,k=v' (native backend; repeatable: one row per set), 'default', or @sets.json",
       providerOptionSetsArg,
-      [] as Record<string,
-      string>[],
+      [] as Record<string, string>[],
     )
     .option('--device-io', 'inputs and outputs in device tensors bound through IoBinding; time = per-call time to synchronized outputs')
-    .action(async (baseline: string, variants: string[], o: { ep: ExecutionProvider; runs: number; warmup: number; seed: number; dim: Record<string, number>; label?: string[]; json?: string; backend: Backend[]; providerOptions: Record<string, string>[]; deviceIo?: boolean }) => {
-      const r = await compareModels({
-        baseline, variants, ep: o.ep, runs: o.runs, warmup: o.warmup, seed: o.seed, dims: o.dim,
-        backends: o.backend, providerOptionSets: o.providerOptions, deviceIo: o.deviceIo === true,
-        ...(o.label ? { labels: o.label } : {}),
-        onProgress: (m) => out.error(`${m}\n`),
-      });
-      if (o.json) writeFileSync(o.json, `${JSON.stringify(r, null, 2)}\n`);
-      out.write(renderCompareText(r));
-    });
+    .action(
+      async (
+        baseline: string,
+        variants: string[],
+        o: {
+          ep: ExecutionProvider;
+          runs: number;
+          warmup: number;
+          seed: number;
+          dim: Record<string, number>;
+          label?: string[];
+          json?: string;
+          backend: Backend[];
+          providerOptions: Record<string, string>[];
+          deviceIo?: boolean;
+        },
+      ) => {
+        const r = await compareModels({
+          baseline,
+          variants,
+          ep: o.ep,
+          runs: o.runs,
+          warmup: o.warmup,
+          seed: o.seed,
+          dims: o.dim,
+          backends: o.backend,
+          providerOptionSets: o.providerOptions,
+          deviceIo: o.deviceIo === true,
+          ...(o.label ? { labels: o.label } : {}),
+          onProgress: (m) => out.error(`${m}\n`),
+        });
+        if (o.json) writeFileSync(o.json, `${JSON.stringify(r, null, 2)}\n`);
+        out.write(renderCompareText(r));
+      },
+    );
 }

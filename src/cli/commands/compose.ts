@@ -46,7 +46,9 @@ export function parseMap(v: string, models: Model[]): ComposeLink {
     return { from: a.name, to: b.name, ...(a.model !== undefined ? { fromModel: a.model } : {}), ...(b.model !== undefined ? { toModel: b.model } : {}) };
   };
   if (cuts.length === 1) return make(cuts[0] as number);
-  const fits = cuts.map(make).filter((l) => models.some((m) => m.graph.outputs.some((x) => x.name === l.from)) && models.some((m) => m.graph.inputs.some((x) => x.name === l.to)));
+  const fits = cuts
+    .map(make)
+    .filter((l) => models.some((m) => m.graph.outputs.some((x) => x.name === l.from)) && models.some((m) => m.graph.inputs.some((x) => x.name === l.to)));
   if (fits.length !== 1) throw new UsageError(`--map '${v}': ${fits.length ? 'ambiguous' : 'no'} split into an output and an input of the models`);
   return fits[0] as ComposeLink;
 }
@@ -74,7 +76,10 @@ export function composeCommand(): Command {
       const outputs = modelOutputFiles(f.output);
       guardOutputs(outputs, files);
       const loaded = files.map((p) => readModel(p));
-      guardOutputs(outputs, loaded.flatMap((l) => l.files));
+      guardOutputs(
+        outputs,
+        loaded.flatMap((l) => l.files),
+      );
       const models = loaded.map((l) => l.model);
       const links = f.map.map((v) => parseMap(v, models));
       const { model, report } = composeWithReport(models, { links, ...(f.keepLinked ? { keepLinkedOutputs: true } : {}), ...(f.name ? { name: f.name } : {}) });
@@ -97,7 +102,9 @@ export function composeCommand(): Command {
       }
       out.write(`compose ${files.join(' + ')} → ${w.path}\n`);
       out.write(`inputs: ${summary.graphInputs.join(', ')}; outputs: ${summary.graphOutputs.join(', ')}\n`);
-      out.write(`${report.stats.links} links, ${report.stats.nodes} nodes, ${report.stats.valuesRenamed ?? 0} values and ${report.stats.nodesRenamed ?? 0} nodes renamed, ${report.stats.sharedInputs ?? 0} shared inputs, ${report.stats.opsetsRaised ?? 0} opsets raised\n`);
+      out.write(
+        `${report.stats.links} links, ${report.stats.nodes} nodes, ${report.stats.valuesRenamed ?? 0} values and ${report.stats.nodesRenamed ?? 0} nodes renamed, ${report.stats.sharedInputs ?? 0} shared inputs, ${report.stats.opsetsRaised ?? 0} opsets raised\n`,
+      );
       for (const x of report.warnings) out.write(`warning: ${x.code}: ${x.message}\n`);
     });
 }

@@ -5,7 +5,7 @@ import { out } from '../state.js';
 
 export function inspectCommand(): Command {
   return new Command('inspect')
-    .description('print a model\'s inputs, outputs, opsets, op types, parameters and external data')
+    .description("print a model's inputs, outputs, opsets, op types, parameters and external data")
     .argument('<model>', 'an .onnx file')
     .option('--json', 'print the report as JSON')
     .action((file: string, opts: { json?: boolean }) => {

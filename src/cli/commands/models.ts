@@ -21,13 +21,27 @@ import { parseNumberFlag } from '../../core/number-flag.js';
 const mib = (n: number): string => (n >= 1 << 20 ? `${(n / 2 ** 20).toFixed(1)} MiB` : `${(n / 1024).toFixed(1)} KiB`);
 const si = (n: number | undefined): string => {
   if (n === undefined) return '-';
-  for (const [div, unit] of [[1e9, 'G'], [1e6, 'M'], [1e3, 'k']] as const) if (n >= div) return `${(n / div).toFixed(2)} ${unit}`;
+  for (const [div, unit] of [
+    [1e9, 'G'],
+    [1e6, 'M'],
+    [1e3, 'k'],
+  ] as const)
+    if (n >= div) return `${(n / div).toFixed(2)} ${unit}`;
   return String(n);
 };
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
-  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n') + '\n';
+  return (
+    rows
+      .map((r) =>
+        r
+          .map((c, i) => c.padEnd(widths[i] ?? 0))
+          .join('  ')
+          .trimEnd(),
+      )
+      .join('\n') + '\n'
+  );
 }
 
 export function modelsCommand(): Command {
@@ -102,7 +116,10 @@ function variantFromFlags(flags: { precision?: string; variant?: string }): Vari
     }
   }
   const precision: Record<string, string> = {};
-  for (const item of (flags.precision ?? '').split(',').map((x) => x.trim()).filter(Boolean)) {
+  for (const item of (flags.precision ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)) {
     const eq = item.indexOf('=');
     if (eq < 1) throw new UsageError(`--precision: expected ROLE=PRECISION, got '${item}'`);
     precision[item.slice(0, eq)] = item.slice(eq + 1);

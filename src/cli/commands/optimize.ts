@@ -38,7 +38,11 @@ interface OptimizeFlags {
 }
 
 /** Builds the pass list from the flags, in registry order (exported for tests). */
-export function passesFromFlags(f: Readonly<Record<string, unknown>> & { targetEp: TargetEp }, loadModel: () => Model, registry: PassList = PASS_REGISTRY): AnyPassSpec[] {
+export function passesFromFlags(
+  f: Readonly<Record<string, unknown>> & { targetEp: TargetEp },
+  loadModel: () => Model,
+  registry: PassList = PASS_REGISTRY,
+): AnyPassSpec[] {
   const reader = new FlagReader(f);
   const ctx = { loadModel, targetEp: f.targetEp };
   const passes: AnyPassSpec[] = [];
@@ -145,7 +149,11 @@ export function optimizeCommand(registry: PassList = PASS_REGISTRY): Command {
       const after = countParameters(model.graph);
       const sizeAfter = w.modelBytes + w.externalBytes;
       const warnings = reports.flatMap((r) => r.warnings);
-      if (f.report) writeFileSync(f.report, `${JSON.stringify({ input, output: f.output, reports }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2)}\n`);
+      if (f.report)
+        writeFileSync(
+          f.report,
+          `${JSON.stringify({ input, output: f.output, reports }, (_k, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v), 2)}\n`,
+        );
       const summary = {
         input,
         output: w.path,
@@ -173,7 +181,9 @@ export function optimizeCommand(registry: PassList = PASS_REGISTRY): Command {
       const skipped = reports.find((r) => r.placement?.status === 'skipped')?.placement;
       if (skipped) out.write(`placement check skipped: ${skipped.reason ?? 'not run'}\n`);
       out.write(`size: ${mb(sizeBefore)} → ${mb(sizeAfter)} (weights ${mb(before.bytes)} → ${mb(after.bytes)})\n`);
-      out.write(`time: ${(summary.timeMs.total / 1000).toFixed(2)} s (read ${(summary.timeMs.read / 1000).toFixed(2)}, passes ${(summary.timeMs.passes / 1000).toFixed(2)}, write ${(summary.timeMs.write / 1000).toFixed(2)})\n`);
+      out.write(
+        `time: ${(summary.timeMs.total / 1000).toFixed(2)} s (read ${(summary.timeMs.read / 1000).toFixed(2)}, passes ${(summary.timeMs.passes / 1000).toFixed(2)}, write ${(summary.timeMs.write / 1000).toFixed(2)})\n`,
+      );
       if (warnings.length) {
         out.write(`warnings (${warnings.length}):\n`);
         for (const x of warnings) out.write(`  [${x.pass}] ${x.code}${x.node ? ` (${x.node})` : ''}: ${x.message}\n`);

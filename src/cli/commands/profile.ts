@@ -63,13 +63,22 @@ export function profileCommand(): Command {
     .option('--json', 'print profile.json to stdout instead of the table')
     .option('--top <n>', 'nodes in the console table', '15')
     .option('--host', 'run the profile under clinic flame to see the JavaScript side; prints where the flame graph went')
-    .addOption(new Option('--child-process <mode>', 'run passes in child processes: auto (cuda only), always, never').choices(['auto', 'always', 'never']).default('auto'))
     .addOption(
-      new Option('--gpu-time <method>', 'cuda: per-node GPU time from CUPTI (injection library; $WB_CUPTI_LIB or native/cupti-trace/libcupti_trace.so), from CUDA_LAUNCH_BLOCKING=1 host times, or auto (cupti when the library is found)')
+      new Option('--child-process <mode>', 'run passes in child processes: auto (cuda only), always, never')
+        .choices(['auto', 'always', 'never'])
+        .default('auto'),
+    )
+    .addOption(
+      new Option(
+        '--gpu-time <method>',
+        'cuda: per-node GPU time from CUPTI (injection library; $WB_CUPTI_LIB or native/cupti-trace/libcupti_trace.so), from CUDA_LAUNCH_BLOCKING=1 host times, or auto (cupti when the library is found)',
+      )
         .choices(['auto', 'cupti', 'sync-launch'])
         .default('auto'),
     )
-    .addOption(new Option('--backend <backend>', 'runtime backend: node, native (the addon over the C API), auto').choices(['node', 'native', 'auto']).default('node'))
+    .addOption(
+      new Option('--backend <backend>', 'runtime backend: node, native (the addon over the C API), auto').choices(['node', 'native', 'auto']).default('node'),
+    )
     .option(
       '--provider-options <[role:]k=v,...>',
       'CUDA EP provider options (native backend), for every role or one role with a role: prefix (repeatable)',
@@ -103,7 +112,14 @@ export function profileCommand(): Command {
         backend: flags.backend,
         providerOptions: flags.providerOptions,
         seed: optionalNumberFlag('--seed', flags.seed, 'non-negative integer', 'value-expected') ?? 1,
-        ...(flags.roles ? { roles: flags.roles.split(',').map((s) => s.trim()).filter(Boolean) } : {}),
+        ...(flags.roles
+          ? {
+              roles: flags.roles
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean),
+            }
+          : {}),
         childProcess: flags.childProcess as 'auto' | 'always' | 'never',
         gpuTime: flags.gpuTime as 'auto' | 'cupti' | 'sync-launch',
         ...(flags.device ? { device: flags.device } : {}),

@@ -72,7 +72,17 @@ function validateCommand(): Command {
     .option('--json', 'print the JSON')
     .action((_local: unknown, cmd: Command) => {
       // Options this command shares with `project` (--to, --from, --out, ...) are parsed by the parent, so read both.
-      const g = cmd.optsWithGlobals<{ fromProfile: string; measured: string; to?: string | string[]; from?: string; manifest?: string; peaks?: string[]; out?: string; record?: string; json?: boolean }>();
+      const g = cmd.optsWithGlobals<{
+        fromProfile: string;
+        measured: string;
+        to?: string | string[];
+        from?: string;
+        manifest?: string;
+        peaks?: string[];
+        out?: string;
+        record?: string;
+        json?: boolean;
+      }>();
       const to = Array.isArray(g.to) ? g.to[0] : g.to;
       const f = { ...g, peaks: g.peaks ?? [] };
       const a = readProfile(f.fromProfile);
@@ -101,10 +111,12 @@ function validateCommand(): Command {
 
 export function projectCommand(): Command {
   const c = new Command('project')
-    .description('project a profile (or a run, or sweep results) measured on one GPU to other GPUs: per-node roofline, RTF, memory fit (PROJECTED, with error band)')
+    .description(
+      'project a profile (or a run, or sweep results) measured on one GPU to other GPUs: per-node roofline, RTF, memory fit (PROJECTED, with error band)',
+    )
     .argument('[input]', 'profile.json, run.json, or results.jsonl / a sweep folder')
     .option('--to <gpu>', 'target GPU id or name (l4, t4, a10, a100-40gb, a100-80gb, h100-pcie, h100-sxm, h200), repeatable', collect, [] as string[])
-    .option('--from <gpu>', "source GPU id (default: the peaks the profile recorded)")
+    .option('--from <gpu>', 'source GPU id (default: the peaks the profile recorded)')
     .option('--out <file>', 'write projection.json here (and projection.html beside it)')
     .option('--no-html', 'skip the HTML page')
     .option('--peaks <file>', 'device-peaks JSON of a GPU (launch overheads; measured peaks when both sides have one), repeatable', collect, [] as string[])
@@ -117,7 +129,7 @@ export function projectCommand(): Command {
       [] as string[],
     )
     .option('--audio-seconds <s>', 'utterance length that once-per-utterance roles are spread over (default 10)')
-    .option('--steps <n>', 'DDIM steps (default the manifest\'s)')
+    .option('--steps <n>', "DDIM steps (default the manifest's)")
     .option('--annotate <file>', 'results input: write the results with metrics.projections filled (for `workbench report`)')
     .option('--top <n>', 'top nodes per target in the console output', '8')
     .option('--json', 'print projection.json instead of the summary');
@@ -142,11 +154,15 @@ export function projectCommand(): Command {
       const manifest = given ?? readManifestIfPresent(p.targetKind === 'manifest' ? p.target : undefined);
       report = projectProfile(p, { ...base, ...(manifest ? { manifest } : {}), input: { file: input, kind: 'profile' } });
     } else {
-      if (!f.profile.length) throw new UsageError(`project: a ${input0.kind === 'run' ? 'run.json' : 'results'} input carries no per-node data: pass --profile <profile.json> of the same models on the source GPU`);
+      if (!f.profile.length)
+        throw new UsageError(
+          `project: a ${input0.kind === 'run' ? 'run.json' : 'results'} input carries no per-node data: pass --profile <profile.json> of the same models on the source GPU`,
+        );
       const profiles: NamedProfile[] = f.profile.map((file) => ({ file, profile: readProfile(file) }));
       if (input0.kind === 'run') {
         const p = (profiles[0] as NamedProfile).profile;
-        const manifest = given ?? readManifestIfPresent(input0.run.config.manifest) ?? readManifestIfPresent(p.targetKind === 'manifest' ? p.target : undefined);
+        const manifest =
+          given ?? readManifestIfPresent(input0.run.config.manifest) ?? readManifestIfPresent(p.targetKind === 'manifest' ? p.target : undefined);
         report = projectProfile(p, { ...base, ...(manifest ? { manifest } : {}), run: input0.run, input: { file: input, kind: 'run' } });
       } else {
         const { variants, projections } = projectResults(input0.results, profiles, {
@@ -158,7 +174,12 @@ export function projectCommand(): Command {
         report = { ...first, input: { file: input, kind: 'results' }, variants, method: [...first.method, `Sweep results: ${RESULTS_MODEL}.`] };
         if (f.annotate) {
           mkdirSync(dirname(f.annotate), { recursive: true });
-          writeFileSync(f.annotate, annotateResults(input0.results, variants).map((r) => JSON.stringify(r)).join('\n') + '\n');
+          writeFileSync(
+            f.annotate,
+            annotateResults(input0.results, variants)
+              .map((r) => JSON.stringify(r))
+              .join('\n') + '\n',
+          );
         }
       }
     }

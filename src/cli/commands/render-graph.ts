@@ -47,6 +47,8 @@ export function renderGraphCommand(): Command {
       const r = await buildRenderer({ manifest: f.manifest, roleFiles, ...(f.bakeSource !== undefined ? { bakeSource: f.bakeSource } : {}), batch });
       const w = writeModel(r.model, f.output, threshold === undefined ? {} : { externalDataThreshold: threshold });
       const inputs = r.model.graph.inputs.filter((v) => !v.initializer).map((v) => `${v.name}[${(v.tensorType?.shape ?? []).join(',')}]`);
-      out.write(`render-graph → ${w.path}: inputs ${inputs.join(', ')}; ${r.model.graph.nodes.length} nodes; ${((performance.now() - t0) / 1000).toFixed(2)} s\n`);
+      out.write(
+        `render-graph → ${w.path}: inputs ${inputs.join(', ')}; ${r.model.graph.nodes.length} nodes; ${((performance.now() - t0) / 1000).toFixed(2)} s\n`,
+      );
     });
 }

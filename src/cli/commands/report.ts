@@ -27,7 +27,9 @@ interface ReportFlags {
 export function reportCommand(): Command {
   const c = new Command('report')
     .usage('<results.jsonl | dirs...> [-o index.html] | merge <dirs... | glob> -o <dir> [--allow-missing]')
-    .description("render sweep results as one self-contained HTML page, summary.json and a console ranking; 'report merge <dirs...> -o <dir>' joins shards' results.jsonl")
+    .description(
+      "render sweep results as one self-contained HTML page, summary.json and a console ranking; 'report merge <dirs...> -o <dir>' joins shards' results.jsonl",
+    )
     .argument('[inputs...]', "results.jsonl files or sweep folders (or 'merge' then folders)")
     .option('-o, --out <path>', 'index.html path or a folder (default: <first input folder>/index.html); for merge: the output folder')
     .option('--title <text>', 'page title')
@@ -40,10 +42,16 @@ export function reportCommand(): Command {
       if (!dirs.length) throw new UsageError("report merge: give the shards' sweep folders, results.jsonl files or a glob ('shards/*') to join");
       if (!f.out) throw new UsageError('report merge: give the output folder with -o <dir>');
       const m = mergeResults(dirs, f.out, { ...(f.allowMissing ? { allowMissing: true } : {}), warn: (s) => out.error(s) });
-      out.write(`merged ${m.results.length} variants from ${m.inputs.length} inputs (${m.duplicates} duplicates dropped) into ${join(f.out, 'results.jsonl')}\n`);
+      out.write(
+        `merged ${m.results.length} variants from ${m.inputs.length} inputs (${m.duplicates} duplicates dropped) into ${join(f.out, 'results.jsonl')}\n`,
+      );
       if (!f.report) return;
       // The shards' spec (sweep.json) gives the merged report the quality floor the sweep itself would use.
-      const w = writeSweepReport(m.results, f.out, { title: f.title ?? `Sweep ${m.meta?.name ?? 'merged'}`, constraints: constraintsOf(f), qualityFloor: resolveQualityFloor(m.meta?.spec.qualityFloor) });
+      const w = writeSweepReport(m.results, f.out, {
+        title: f.title ?? `Sweep ${m.meta?.name ?? 'merged'}`,
+        constraints: constraintsOf(f),
+        qualityFloor: resolveQualityFloor(m.meta?.spec.qualityFloor),
+      });
       out.write(w.text);
       out.write(`report: ${w.html}\nsummary: ${w.summary}\n`);
       return;

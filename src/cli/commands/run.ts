@@ -98,7 +98,7 @@ export function runCommand(): Command {
     .option('--threads <n>', 'CPU intra-op threads (0 = ORT default)', '0')
     .option(
       '--vocoder-bucket <tokens>',
-      'pad each HiFi-GAN call to a multiple of this many tokens (0 = exact lengths, as XTTS; every new length re-runs cuDNN\'s search on CUDA)',
+      "pad each HiFi-GAN call to a multiple of this many tokens (0 = exact lengths, as XTTS; every new length re-runs cuDNN's search on CUDA)",
       '0',
     )
     .option('--overlap', 'let Ditto render each audio chunk while the TTS makes the next (same outputs; stage times then overlap)')
@@ -117,7 +117,7 @@ export function runCommand(): Command {
     .option('--render-graph [baked]', "render with stitch + warp + decoder composed into one graph ('baked': this run's source features inside)")
     .option('--render-batch <n>', 'frames per render call (a frame is out when its batch is done)', '1')
     .option('--diffusion-loop', "LMDM's DDIM sampling as one ONNX Loop call per window")
-    .option('--record-inputs <roles>', 'write these roles\' inputs as calibration samples (comma-separated, e.g. lmdm) for optimize --calib / --calib-inputs')
+    .option('--record-inputs <roles>', "write these roles' inputs as calibration samples (comma-separated, e.g. lmdm) for optimize --calib / --calib-inputs")
     .option('--record-dir <dir>', 'where --record-inputs writes (default <out>/calib); one folder per role')
     .option('--record-every <n>', 'record every n-th call of a role', '1')
     .option('--record-max <n>', 'samples per role at most', '32')
@@ -184,7 +184,10 @@ function runOptionsOf(f: RunFlags): RunOptions {
     ...(f.loadTimeout !== undefined ? { loadTimeoutMs: parseNumberFlag('--load-timeout', f.loadTimeout, 'integer') } : {}),
   };
   if (f.recordInputs !== undefined) {
-    const roles = f.recordInputs.split(',').map((x) => x.trim()).filter(Boolean);
+    const roles = f.recordInputs
+      .split(',')
+      .map((x) => x.trim())
+      .filter(Boolean);
     const bad = roles.find((x) => !ALL_ROLES.includes(x as Role));
     if (bad || !roles.length) throw new UsageError(`--record-inputs: expected roles among ${ALL_ROLES.join(', ')}, got '${f.recordInputs}'`);
     o.recordInputs = {
@@ -199,9 +202,13 @@ function runOptionsOf(f: RunFlags): RunOptions {
 
 /** The pool's summary lines. */
 function printPool(r: PoolResult, outDir: string): void {
-  out.write(`workers: ${r.okWorkers}/${r.requestedWorkers} ok, fit ${r.maxWorkersFit}; throughput ${fmt(r.throughputAudioSecondsPerSecond)} audio s/s over ${fmt(r.audioSeconds, 2)} s of audio\n`);
+  out.write(
+    `workers: ${r.okWorkers}/${r.requestedWorkers} ok, fit ${r.maxWorkersFit}; throughput ${fmt(r.throughputAudioSecondsPerSecond)} audio s/s over ${fmt(r.audioSeconds, 2)} s of audio\n`,
+  );
   for (const w of r.workers)
-    out.write(`  worker ${w.index}: ${w.status}${w.failure ? ` at ${w.failure.stage} (${w.failure.reason}: ${w.failure.message})` : ''}${w.rtf !== null ? `, RTF ${fmt(w.rtf)}` : ''}${w.deviceBytes !== null ? `, device ${(w.deviceBytes / 2 ** 20).toFixed(0)} MiB` : ''}\n`);
+    out.write(
+      `  worker ${w.index}: ${w.status}${w.failure ? ` at ${w.failure.stage} (${w.failure.reason}: ${w.failure.message})` : ''}${w.rtf !== null ? `, RTF ${fmt(w.rtf)}` : ''}${w.deviceBytes !== null ? `, device ${(w.deviceBytes / 2 ** 20).toFixed(0)} MiB` : ''}\n`,
+    );
   const first = r.workers[0];
   out.write(`wrote ${outDir}/workers.json${first?.status === 'ok' ? ` and ${outDir}/run.json (worker 0: frames, audio, motion)` : ''}\n`);
 }
@@ -209,14 +216,26 @@ function printPool(r: PoolResult, outDir: string): void {
 /** The single run's summary lines. */
 function printRun(r: RunResult, outDir: string): void {
   const t = r.timing;
-  out.write(`audio ${fmt(r.audio.seconds, 2)} s, ${r.video.frames} frames ${r.video.width}x${r.video.height}; RTF (processing/audio) end-to-end ${fmt(t.rtf.endToEnd)}, tts ${fmt(t.rtf.tts)}, ditto ${fmt(t.rtf.ditto)}\n`);
-  out.write(`first audio ${fmt(t.timeToFirstAudioMs, 0)} ms, first frame ${fmt(t.timeToFirstFrameMs, 0)} ms; peak RSS ${(r.memory.peakHostRssBytes / 2 ** 20).toFixed(0)} MiB\n`);
-  for (const [role, s] of Object.entries(r.roles)) out.write(`  ${role.padEnd(20)} ${String(s.calls).padStart(5)} calls  ${fmt(s.totalMs, 1).padStart(9)} ms  median ${fmt(s.medianMs, 2)} ms\n`);
+  out.write(
+    `audio ${fmt(r.audio.seconds, 2)} s, ${r.video.frames} frames ${r.video.width}x${r.video.height}; RTF (processing/audio) end-to-end ${fmt(t.rtf.endToEnd)}, tts ${fmt(t.rtf.tts)}, ditto ${fmt(t.rtf.ditto)}\n`,
+  );
+  out.write(
+    `first audio ${fmt(t.timeToFirstAudioMs, 0)} ms, first frame ${fmt(t.timeToFirstFrameMs, 0)} ms; peak RSS ${(r.memory.peakHostRssBytes / 2 ** 20).toFixed(0)} MiB\n`,
+  );
+  for (const [role, s] of Object.entries(r.roles))
+    out.write(`  ${role.padEnd(20)} ${String(s.calls).padStart(5)} calls  ${fmt(s.totalMs, 1).padStart(9)} ms  median ${fmt(s.medianMs, 2)} ms\n`);
   const q = r.quality;
   if (q) {
-    out.write(`vs ${q.baseline}: PSNR ${formatDb(q.frames?.psnrMean)} (worst ${formatDb(q.frames?.psnrWorst)}), SSIM ${fmt(q.frames?.ssimMean, 4)} (worst ${fmt(q.frames?.ssimWorst, 4)}), audio SNR ${formatDb(q.audio?.snrDb)}, log-mel ${fmt(q.audio?.logMelDistanceDb, 3)} dB, motion RMSE ${fmt(q.motion?.rmse, 5)}; first divergent role: ${q.firstDivergentRole ?? 'none'}\n`);
+    out.write(
+      `vs ${q.baseline}: PSNR ${formatDb(q.frames?.psnrMean)} (worst ${formatDb(q.frames?.psnrWorst)}), SSIM ${fmt(q.frames?.ssimMean, 4)} (worst ${fmt(q.frames?.ssimWorst, 4)}), audio SNR ${formatDb(q.audio?.snrDb)}, log-mel ${fmt(q.audio?.logMelDistanceDb, 3)} dB, motion RMSE ${fmt(q.motion?.rmse, 5)}; first divergent role: ${q.firstDivergentRole ?? 'none'}\n`,
+    );
     for (const w of q.warnings) out.write(`  warning: ${w}\n`);
   }
-  if (r.recordedInputs) out.write(`calibration samples in ${r.recordedInputs.dir}: ${Object.entries(r.recordedInputs.samples).map(([k, v]) => `${k} ${v}`).join(', ')}\n`);
+  if (r.recordedInputs)
+    out.write(
+      `calibration samples in ${r.recordedInputs.dir}: ${Object.entries(r.recordedInputs.samples)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}\n`,
+    );
   out.write(`wrote ${outDir}/run.json\n`);
 }

@@ -25,7 +25,9 @@ export function addConstraintOptions(c: Command): Command {
     .option('--max-rtf <r>', 'rank only variants with end-to-end RTF at most r', (s: string) => parseNumberFlag('--max-rtf', s, 'number', 'is-not'))
     .option('--min-psnr <db>', 'rank only variants with mean frame PSNR at least db', (s: string) => parseNumberFlag('--min-psnr', s, 'number', 'is-not'))
     .option('--min-ssim <s>', 'rank only variants with mean SSIM at least s', (s: string) => parseNumberFlag('--min-ssim', s, 'number', 'is-not'))
-    .option('--max-audio-distance <d>', 'rank only variants with log-mel distance at most d', (s: string) => parseNumberFlag('--max-audio-distance', s, 'number', 'is-not'));
+    .option('--max-audio-distance <d>', 'rank only variants with log-mel distance at most d', (s: string) =>
+      parseNumberFlag('--max-audio-distance', s, 'number', 'is-not'),
+    );
 }
 
 export function constraintsOf(f: { maxRtf?: number; minPsnr?: number; minSsim?: number; maxAudioDistance?: number }): RankConstraints {
@@ -56,7 +58,8 @@ interface SweepFlags {
 /** `--devices 0,1,3`: distinct non-negative integers. */
 export function parseDevices(text: string): number[] {
   const ids = text.split(',').map((x) => x.trim());
-  if (!ids.length || ids.some((x) => !/^\d+$/.test(x))) throw new UsageError(`--devices: expected device ids like 0,1 (non-negative integers, comma-separated), got '${text}'`);
+  if (!ids.length || ids.some((x) => !/^\d+$/.test(x)))
+    throw new UsageError(`--devices: expected device ids like 0,1 (non-negative integers, comma-separated), got '${text}'`);
   const nums = ids.map(Number);
   if (new Set(nums).size !== nums.length) throw new UsageError(`--devices: a device id appears twice in '${text}'`);
   return nums;
@@ -89,7 +92,11 @@ export function sweepCommand(o: SweepCommandOptions = {}): Command {
     .option('--cache-dir <dir>', 'cache of rewritten variant models', SWEEP_DEFAULTS.cacheDir)
     .option('--no-report', 'write results.jsonl only')
     .addOption(new Option('--device-worker', 'serve variants to a parent `sweep --devices` over IPC').hideHelp())
-    .addOption(new Option('--backend <backend>', "runtime backend of every variant that does not set its own 'backend' (spec-wide default): node, native, auto").choices(['node', 'native', 'auto']));
+    .addOption(
+      new Option('--backend <backend>', "runtime backend of every variant that does not set its own 'backend' (spec-wide default): node, native, auto").choices(
+        ['node', 'native', 'auto'],
+      ),
+    );
   addConstraintOptions(c);
   return c.action(async (specFile: string | undefined, f: SweepFlags) => {
     if (f.deviceWorker) {
@@ -107,7 +114,10 @@ export function sweepCommand(o: SweepCommandOptions = {}): Command {
       const cap = spec.maxVariants ?? DEFAULT_MAX_VARIANTS;
       if (size > cap) out.error(`sweep: the grid has ${size} points; running the first ${cap} (raise maxVariants to run more)\n`);
     }
-    const where = [shard ? `shard ${shard.index}/${shard.count}${shard.engine ? ` from ${shard.engine} (${shard.source ?? ''})` : ''}` : '', devices ? `devices ${devices.join(',')}` : ''].filter(Boolean);
+    const where = [
+      shard ? `shard ${shard.index}/${shard.count}${shard.engine ? ` from ${shard.engine} (${shard.source ?? ''})` : ''}` : '',
+      devices ? `devices ${devices.join(',')}` : '',
+    ].filter(Boolean);
     out.error(`sweep '${spec.name}': ${planned.length} variants${where.length ? `, ${where.join(', ')}` : ''}, ep ${f.ep}, out ${outDir}\n`);
     const r = await runSweep(spec, {
       out: outDir,
@@ -123,7 +133,11 @@ export function sweepCommand(o: SweepCommandOptions = {}): Command {
     });
     out.error(`sweep: ${r.ran} run, ${r.skipped} skipped (already done), results in ${r.resultsFile}\n`);
     if (!f.report) return;
-    const w = writeSweepReport(r.results, outDir, { title: `Sweep ${spec.name}`, constraints: constraintsOf(f), qualityFloor: resolveQualityFloor(spec.qualityFloor) });
+    const w = writeSweepReport(r.results, outDir, {
+      title: `Sweep ${spec.name}`,
+      constraints: constraintsOf(f),
+      qualityFloor: resolveQualityFloor(spec.qualityFloor),
+    });
     out.write(w.text);
     out.write(`report: ${w.html}\nsummary: ${w.summary}\n`);
   });

@@ -116,8 +116,29 @@ export const DITTO_FULL_CONFIG: DittoConfig = {
   },
   decoder: { labelChannels: 256, middleChannels: 512, spadeHidden: 128, outChannels: 64, numMiddleBlocks: 6, inputSize: 64 },
   stitch: { numKp: 21, hidden: [128, 128, 64] },
-  lmdm: { motionDim: 265, seqFrames: 80, condDim: 1103, latentDim: 512, ffSize: 1024, heads: 8, decoderLayers: 8, encoderLayers: 2, timesteps: 1000, guidanceScale: 2 },
-  hubert: { convDim: 512, convKernels: HUBERT_KERNELS, convStrides: HUBERT_STRIDES, hidden: 1024, heads: 16, ffn: 4096, layers: 24, posConvKernel: 128, posConvGroups: 16 },
+  lmdm: {
+    motionDim: 265,
+    seqFrames: 80,
+    condDim: 1103,
+    latentDim: 512,
+    ffSize: 1024,
+    heads: 8,
+    decoderLayers: 8,
+    encoderLayers: 2,
+    timesteps: 1000,
+    guidanceScale: 2,
+  },
+  hubert: {
+    convDim: 512,
+    convKernels: HUBERT_KERNELS,
+    convStrides: HUBERT_STRIDES,
+    hidden: 1024,
+    heads: 16,
+    ffn: 4096,
+    layers: 24,
+    posConvKernel: 128,
+    posConvGroups: 16,
+  },
 };
 
 export const DITTO_TINY_CONFIG: DittoConfig = {
@@ -135,8 +156,29 @@ export const DITTO_TINY_CONFIG: DittoConfig = {
   },
   decoder: { labelChannels: 32, middleChannels: 64, spadeHidden: 16, outChannels: 16, numMiddleBlocks: 6, inputSize: 16 },
   stitch: { numKp: 21, hidden: [128, 128, 64] },
-  lmdm: { motionDim: 265, seqFrames: 80, condDim: 143, latentDim: 64, ffSize: 128, heads: 4, decoderLayers: 8, encoderLayers: 2, timesteps: 1000, guidanceScale: 2 },
-  hubert: { convDim: 32, convKernels: HUBERT_KERNELS, convStrides: HUBERT_STRIDES, hidden: 64, heads: 4, ffn: 128, layers: 4, posConvKernel: 128, posConvGroups: 16 },
+  lmdm: {
+    motionDim: 265,
+    seqFrames: 80,
+    condDim: 143,
+    latentDim: 64,
+    ffSize: 128,
+    heads: 4,
+    decoderLayers: 8,
+    encoderLayers: 2,
+    timesteps: 1000,
+    guidanceScale: 2,
+  },
+  hubert: {
+    convDim: 32,
+    convKernels: HUBERT_KERNELS,
+    convStrides: HUBERT_STRIDES,
+    hidden: 64,
+    heads: 4,
+    ffn: 128,
+    layers: 4,
+    posConvKernel: 128,
+    posConvGroups: 16,
+  },
 };
 
 /**
@@ -193,7 +235,13 @@ export function dittoConfigFor(scale: Scale): DittoConfig {
   const cfg = scale === 'full' ? DITTO_FULL_CONFIG : DITTO_TINY_CONFIG;
   const p = pipelineConfigFor(scale);
   // These must agree or the runner would feed the graphs wrong shapes.
-  if (cfg.hubert.hidden !== p.featureDim || cfg.lmdm.condDim !== p.condDim || cfg.appearance.imageSize !== p.sourceSize || cfg.lmdm.motionDim !== p.motionDim || cfg.lmdm.seqFrames !== p.seqFrames) {
+  if (
+    cfg.hubert.hidden !== p.featureDim ||
+    cfg.lmdm.condDim !== p.condDim ||
+    cfg.appearance.imageSize !== p.sourceSize ||
+    cfg.lmdm.motionDim !== p.motionDim ||
+    cfg.lmdm.seqFrames !== p.seqFrames
+  ) {
     throw new UsageError(`ditto ${scale} config disagrees with the pipeline config`);
   }
   return cfg;

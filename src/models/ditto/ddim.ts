@@ -10,7 +10,7 @@ export const DIFFUSION_TIMESTEPS = 1000;
 
 /** ᾱ_t for t = 0..T−1 of the cosine schedule. */
 export function cosineAlphasCumprod(T = DIFFUSION_TIMESTEPS, s = 0.008): Float64Array {
-  const f = (t: number): number => Math.cos((((t / T) + s) / (1 + s)) * (Math.PI / 2)) ** 2;
+  const f = (t: number): number => Math.cos(((t / T + s) / (1 + s)) * (Math.PI / 2)) ** 2;
   const out = new Float64Array(T);
   let prod = 1;
   for (let t = 0; t < T; t++) {

@@ -28,7 +28,8 @@ function spade(b: GraphBuilder, x: Value, seg: Seg, size: number, name: string, 
 
 function spadeResBlock(b: GraphBuilder, x: Value, seg: Seg, size: number, name: string, fin: number, fout: number, c: DecoderConfig): Value {
   const fmid = Math.min(fin, fout);
-  const shortcut = fin !== fout ? conv2d(b, spade(b, x, seg, size, `${name}.norm_s`, fin, c), `${name}.conv_s`, fin, fout, 1, { bias: false, pads: [0, 0, 0, 0] }) : x;
+  const shortcut =
+    fin !== fout ? conv2d(b, spade(b, x, seg, size, `${name}.norm_s`, fin, c), `${name}.conv_s`, fin, fout, 1, { bias: false, pads: [0, 0, 0, 0] }) : x;
   let dx = conv2d(b, leakyRelu(b, spade(b, x, seg, size, `${name}.norm_0`, fin, c)), `${name}.conv_0`, fin, fmid, 3, { gain: RELU_GAIN });
   // Residual branch scaled down so six stacked blocks do not blow the activations up.
   dx = conv2d(b, leakyRelu(b, spade(b, dx, seg, size, `${name}.norm_1`, fmid, c)), `${name}.conv_1`, fmid, fout, 3, { gain: 0.5 });

@@ -31,7 +31,11 @@ export function buildHubert(opts: BuildOptions): Model {
 
   // Positional conv embedding; the even kernel pads one frame too many, removed again (HubertSamePadLayer).
   const k = c.posConvKernel;
-  const pc = conv1d(b, transpose(b, h, [0, 2, 1]), 'encoder.pos_conv_embed.conv', c.hidden, c.hidden, k, { groups: c.posConvGroups, pads: [k / 2, k / 2], gain: 0.5 });
+  const pc = conv1d(b, transpose(b, h, [0, 2, 1]), 'encoder.pos_conv_embed.conv', c.hidden, c.hidden, k, {
+    groups: c.posConvGroups,
+    pads: [k / 2, k / 2],
+    gain: 0.5,
+  });
   const trimmed = b.op('Slice', [pc, b.constInt64('starts', [0]), b.constInt64('ends', [-1]), b.constInt64('axes', [2])]);
   h = b.op('Add', [h, transpose(b, gelu(b, trimmed), [0, 2, 1])]);
 

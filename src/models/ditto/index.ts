@@ -93,7 +93,12 @@ export function dittoIo(scale: Scale): Record<DittoRole, DittoIo> {
       profileDims: { N: HUBERT_PROFILE_SAMPLES, T: hubertFrames(cfg.hubert, HUBERT_PROFILE_SAMPLES) },
     },
     lmdm: {
-      inputs: { x: f32([1, l.seqFrames, l.motionDim]), cond_frame: f32([1, l.motionDim]), cond: f32([1, l.seqFrames, l.condDim]), time_cond: { type: 'int64', shape: [1] } },
+      inputs: {
+        x: f32([1, l.seqFrames, l.motionDim]),
+        cond_frame: f32([1, l.motionDim]),
+        cond: f32([1, l.seqFrames, l.condDim]),
+        time_cond: { type: 'int64', shape: [1] },
+      },
       outputs: { pred_noise: f32([1, l.seqFrames, l.motionDim]), x_start: f32([1, l.seqFrames, l.motionDim]) },
     },
     appearance_extractor: { inputs: { image: f32([1, 3, src, src]) }, outputs: { pred: f32(vol) } },

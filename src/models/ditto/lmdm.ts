@@ -15,7 +15,7 @@ import { dittoConfigFor, lmdmOutputGains, type LmdmConfig } from './config.js';
 /** sqrt(1/ᾱ) and sqrt(1/ᾱ − 1) of the improved-DDPM cosine schedule (s = 0.008, β clipped at 0.999). */
 export function cosineScheduleTables(steps: number): { sqrtRecipAlphasCumprod: number[]; sqrtRecipm1AlphasCumprod: number[] } {
   const s = 0.008;
-  const f = (i: number): number => Math.cos((((i / steps) + s) / (1 + s)) * Math.PI * 0.5) ** 2;
+  const f = (i: number): number => Math.cos(((i / steps + s) / (1 + s)) * Math.PI * 0.5) ** 2;
   const a0 = f(0);
   let cum = 1;
   const sra: number[] = [];
@@ -83,7 +83,14 @@ function decoderLayer(b: GraphBuilder, x: Value, mem: Value, t: Value, name: str
   const sa = multiHeadAttention(b, n1, `${name}.self_attn`, { dim: d, heads: c.heads, qIn: qk, kIn: qk, outGain: 0.5 });
   x = b.op('Add', [x, featurewiseAffine(b, sa, denseFilm(b, t, `${name}.film1`, d))]);
   const n2 = layerNorm(b, x, `${name}.norm2`, d);
-  const ca = multiHeadAttention(b, n2, `${name}.multihead_attn`, { dim: d, heads: c.heads, kv: mem, qIn: applyRotary(b, n2, rotX, d), kIn: memRot, outGain: 0.5 });
+  const ca = multiHeadAttention(b, n2, `${name}.multihead_attn`, {
+    dim: d,
+    heads: c.heads,
+    kv: mem,
+    qIn: applyRotary(b, n2, rotX, d),
+    kIn: memRot,
+    outGain: 0.5,
+  });
   x = b.op('Add', [x, featurewiseAffine(b, ca, denseFilm(b, t, `${name}.film2`, d))]);
   const n3 = layerNorm(b, x, `${name}.norm3`, d);
   const ff = feedForward(b, n3, name, d, c.ffSize, 0.5);

@@ -72,7 +72,9 @@ export function buildWarpNetwork(opts: BuildOptions): Model {
 
   const dm = <T>(fn: () => T): T => b.scope('dense_motion_network', fn);
   // 1. Compress the feature volume.
-  const compressed = dm(() => relu(b, batchNorm(b, conv3d(b, feature, 'compress', C, dn.compress, 1, { pads: [0, 0, 0, 0, 0, 0], gain: RELU_GAIN }), 'norm', dn.compress)));
+  const compressed = dm(() =>
+    relu(b, batchNorm(b, conv3d(b, feature, 'compress', C, dn.compress, 1, { pads: [0, 0, 0, 0, 0, 0], gain: RELU_GAIN }), 'norm', dn.compress)),
+  );
 
   // 2. Sparse motions: identity − kp_driving + kp_source per keypoint, identity first.
   const grid6 = b.constFloat('identity_grid', coordinateGrid(D, H, W), [1, 1, D, H, W, 3]);

@@ -34,7 +34,15 @@ export interface GptLayerResult {
  * A GPT-2 block. `past` (decode) is concatenated in front of this call's keys/values; `mask` is an
  * additive bias broadcast to the [1, heads, Sq, Sk] scores.
  */
-export function gptLayer(b: GraphBuilder, h: Value, w: GptLayerWeights, d: GptDims, i: number, mask: Value, past?: { key: Value; value: Value }): GptLayerResult {
+export function gptLayer(
+  b: GraphBuilder,
+  h: Value,
+  w: GptLayerWeights,
+  d: GptDims,
+  i: number,
+  mask: Value,
+  past?: { key: Value; value: Value },
+): GptLayerResult {
   const p = `gpt.h.${i}`;
   const a = sharedLayerNorm(b, h, w.ln1, `${p}.ln_1`, d.eps);
   const qkv = sharedLinear(b, a, w.cAttn, `${p}.attn.c_attn`);

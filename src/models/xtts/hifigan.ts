@@ -16,7 +16,12 @@ import { xttsDims, type HifiganDims } from './config.js';
 import { componentSeed } from './seed.js';
 
 function interpolate(b: GraphBuilder, x: Value, scale: number, name: string): Value {
-  return b.op('Resize', [x, undefined, b.constFloat(`${name}.scales`, [1, 1, scale])], { mode: 'linear', coordinate_transformation_mode: 'half_pixel' }, { name: `${name}/Resize` });
+  return b.op(
+    'Resize',
+    [x, undefined, b.constFloat(`${name}.scales`, [1, 1, scale])],
+    { mode: 'linear', coordinate_transformation_mode: 'half_pixel' },
+    { name: `${name}/Resize` },
+  );
 }
 
 /** ResBlock1: three (LReLU → dilated conv → LReLU → conv) residual pairs. */

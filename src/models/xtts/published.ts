@@ -22,7 +22,11 @@ export const XTTS_PUBLISHED = {
     perceiver: { value: 21.0e6, source: MODELS_MD_29 },
     gptModule: { value: 441e6, source: MODELS_MD_29, note: 'GPT graphs + cond_encoder' },
     hifigan: { value: 17.8e6, source: MODELS_MD_29 },
-    speakerEncoder: { value: 8.0e6, source: 'models.md §2.5 (computed)', note: 'learned weights; the fixed STFT/mel constants of the in-graph front end are extra' },
+    speakerEncoder: {
+      value: 8.0e6,
+      source: 'models.md §2.5 (computed)',
+      note: 'learned weights; the fixed STFT/mel constants of the in-graph front end are extra',
+    },
     total: { value: 467e6, source: MODELS_MD_29, note: '≈ 1.87 GB FP32, consistent with model.pth 1.86–1.87 GB (HF coqui/XTTS-v2)' },
   },
   /** Parameters of the training-only text_head (1024·6681 + 6681), not part of any inference graph. */

@@ -92,9 +92,8 @@ function seBasicBlock(b: GraphBuilder, x: Value, name: string, inplanes: number,
   let out = relu(b, conv2d(b, x, `${name}.conv1`, inplanes, planes, 3, { strides: [stride, stride], gain: RELU_GAIN }));
   out = conv2d(b, out, `${name}.conv2`, planes, planes, 3, { gain: 0.5 });
   out = seLayer(b, out, `${name}.se`, planes, d.seReduction);
-  const residual = stride !== 1 || inplanes !== planes
-    ? conv2d(b, x, `${name}.downsample.0`, inplanes, planes, 1, { strides: [stride, stride], pads: [0, 0, 0, 0] })
-    : x;
+  const residual =
+    stride !== 1 || inplanes !== planes ? conv2d(b, x, `${name}.downsample.0`, inplanes, planes, 1, { strides: [stride, stride], pads: [0, 0, 0, 0] }) : x;
   return relu(b, b.op('Add', [out, residual]));
 }
 

@@ -11,7 +11,10 @@ import { isNum, normAxis } from './dims.js';
 export function joinFacts(a: ValueFacts | undefined, b: ValueFacts | undefined): ValueFacts {
   const elemType = a?.elemType ?? b?.elemType;
   if (!a?.shape || !b?.shape || a.shape.length !== b.shape.length) return facts(elemType, undefined);
-  return facts(elemType, a.shape.map((d, i) => (d === b.shape?.[i] ? d : undefined)));
+  return facts(
+    elemType,
+    a.shape.map((d, i) => (d === b.shape?.[i] ? d : undefined)),
+  );
 }
 
 const ifOp: OpInferFn = (ctx) => {
@@ -52,7 +55,10 @@ const scan: OpInferFn = (ctx: OpContext) => {
     if (!f.shape) return facts(f.elemType, undefined);
     const a = normAxis(inAxes[j] ?? 0, f.shape.length);
     if (seqLen === undefined || !isNum(seqLen)) seqLen = f.shape[a] ?? seqLen;
-    return facts(f.elemType, f.shape.filter((_, k) => k !== a));
+    return facts(
+      f.elemType,
+      f.shape.filter((_, k) => k !== a),
+    );
   });
   const out = ctx.inferSubgraph(body, [...state.map((s) => facts(s.elemType, s.shape)), ...scanned]);
   const finals = state.map((s, i) => joinFacts(s, out[i]));

@@ -72,7 +72,10 @@ export function parseEinsum(equation: string): EinsumSpec {
   if (output === undefined) {
     const counts = new Map<string, number>();
     for (const s of inputs) for (const c of s) counts.set(c, (counts.get(c) ?? 0) + 1);
-    const once = [...counts.entries()].filter(([c, n]) => n === 1 && c !== '.').map(([c]) => c).sort();
+    const once = [...counts.entries()]
+      .filter(([c, n]) => n === 1 && c !== '.')
+      .map(([c]) => c)
+      .sort();
     output = (lhs.includes('.') ? '.' : '') + once.join('');
   }
   return { inputs, output };

@@ -13,11 +13,7 @@ const quantize: OpInferFn = (ctx) => {
 /** Dequantized type: the scale's type (float32 / float16). */
 const dequantize: OpInferFn = (ctx) => [facts(ctx.type(1) ?? DataType.FLOAT, ctx.shape(0))];
 
-const dynamicQuantize: OpInferFn = (ctx) => [
-  facts(DataType.UINT8, ctx.shape(0)),
-  facts(DataType.FLOAT, []),
-  facts(DataType.UINT8, []),
-];
+const dynamicQuantize: OpInferFn = (ctx) => [facts(DataType.UINT8, ctx.shape(0)), facts(DataType.FLOAT, []), facts(DataType.UINT8, [])];
 
 export function registerQuant(reg: (op: string, fn: OpInferFn, domain?: string) => void): void {
   reg('QuantizeLinear', quantize);

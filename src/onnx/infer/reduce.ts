@@ -67,7 +67,18 @@ const topK: OpInferFn = (ctx) => {
   return [facts(x.elemType, shape), facts(DataType.INT64, shape)];
 };
 
-export const REDUCE_OPS = ['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'ReduceProd', 'ReduceL1', 'ReduceL2', 'ReduceSumSquare', 'ReduceLogSum', 'ReduceLogSumExp'] as const;
+export const REDUCE_OPS = [
+  'ReduceMean',
+  'ReduceSum',
+  'ReduceMax',
+  'ReduceMin',
+  'ReduceProd',
+  'ReduceL1',
+  'ReduceL2',
+  'ReduceSumSquare',
+  'ReduceLogSum',
+  'ReduceLogSumExp',
+] as const;
 
 export function registerReduce(reg: (op: string, fn: OpInferFn, domain?: string) => void): void {
   for (const op of REDUCE_OPS) reg(op, reduce);

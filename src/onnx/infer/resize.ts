@@ -59,7 +59,18 @@ const resize: OpInferFn = (ctx) => {
 const upsample: OpInferFn = (ctx) => {
   const x = ctx.needShape(0);
   const scales = ctx.opset < 9 ? ctx.floats('scales') : ctx.numbers(1);
-  return [facts(ctx.type(0), scales ? applyScales(x, scales, x.map((_, i) => i)) : x.map(() => undefined))];
+  return [
+    facts(
+      ctx.type(0),
+      scales
+        ? applyScales(
+            x,
+            scales,
+            x.map((_, i) => i),
+          )
+        : x.map(() => undefined),
+    ),
+  ];
 };
 
 /** GridSample: X [N, C, in...] sampled at grid [N, out..., d] → [N, C, out...]. */

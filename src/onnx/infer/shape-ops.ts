@@ -46,8 +46,7 @@ export function reshapeDims(ctx: OpContext, input: Dim[] | undefined, target: Di
   if (neg >= 0) {
     const rest = out.filter((_, i) => i !== neg);
     out[neg] = input ? divDims(productDims(input), productDims(rest)) : undefined;
-    if (input && knownDims(input) && knownDims(rest) && out[neg] === undefined)
-      ctx.fail(`cannot reshape [${input.join(',')}] to [${target.join(',')}]`);
+    if (input && knownDims(input) && knownDims(rest) && out[neg] === undefined) ctx.fail(`cannot reshape [${input.join(',')}] to [${target.join(',')}]`);
   }
   return out;
 }
@@ -80,7 +79,13 @@ const transpose: OpInferFn = (ctx) => {
   if (perm.length !== s.length) ctx.fail(`perm has ${perm.length} entries for rank ${s.length}`);
   let value: Dim[] | undefined;
   if (s.length <= 1) value = x.value;
-  return [facts(x.elemType, perm.map((p) => s[p]), value)];
+  return [
+    facts(
+      x.elemType,
+      perm.map((p) => s[p]),
+      value,
+    ),
+  ];
 };
 
 const concat: OpInferFn = (ctx) => {
@@ -175,7 +180,8 @@ const slice: OpInferFn = (ctx) => {
     const d = s[a];
     if (isNum(d)) out[a] = sliceCount(d, start, end, step);
     else if (step === 1 && start >= 0 && end >= BIG) out[a] = subDims(d, start);
-    else if (step === 1 && start < 0 && end >= BIG) out[a] = -start; // the last |start| elements (dim ≥ |start|)
+    else if (step === 1 && start < 0 && end >= BIG)
+      out[a] = -start; // the last |start| elements (dim ≥ |start|)
     else out[a] = undefined;
   });
   let value: Dim[] | undefined;
@@ -224,8 +230,19 @@ const tile: OpInferFn = (ctx) => {
   const x = ctx.input(0);
   const s = ctx.needShape(0);
   const reps = ctx.input(1).value;
-  if (!reps) return [facts(x.elemType, s.map(() => undefined))];
-  return [facts(x.elemType, s.map((d, i) => mulDims(d, reps[i])))];
+  if (!reps)
+    return [
+      facts(
+        x.elemType,
+        s.map(() => undefined),
+      ),
+    ];
+  return [
+    facts(
+      x.elemType,
+      s.map((d, i) => mulDims(d, reps[i])),
+    ),
+  ];
 };
 
 function axesOf(ctx: OpContext, attrBefore: number): number[] | undefined {
@@ -306,7 +323,13 @@ const pad: OpInferFn = (ctx) => {
   const x = ctx.input(0);
   const s = ctx.needShape(0);
   const pads = ctx.opset < 11 ? (ctx.ints('pads') ?? ctx.ints('paddings')) : ctx.numbers(1);
-  if (!pads) return [facts(x.elemType, s.map(() => undefined))];
+  if (!pads)
+    return [
+      facts(
+        x.elemType,
+        s.map(() => undefined),
+      ),
+    ];
   const axes = ctx.opset >= 18 && ctx.has(3) ? ctx.needNumbers(3).map((a) => normAxis(a, s.length)) : s.map((_, i) => i);
   const out = [...s];
   axes.forEach((a, i) => {

@@ -22,7 +22,11 @@ import {
 import { WIRE_LEN, WireReader, type WireError, decodeUtf8 } from './wire.js';
 
 export class DecodeError extends Error {
-  constructor(readonly field: string, message: string, options?: { cause?: unknown }) {
+  constructor(
+    readonly field: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
   }
 }
@@ -424,8 +428,20 @@ function applyValueInfo(v: Value, info: ValueInfoProto): void {
 }
 
 const ATTR_TYPES: Record<number, Attribute['type']> = {
-  1: 'float', 2: 'int', 3: 'string', 4: 'tensor', 5: 'graph', 6: 'floats', 7: 'ints', 8: 'strings',
-  9: 'tensors', 10: 'graphs', 11: 'sparse_tensor', 12: 'sparse_tensors', 13: 'type_proto', 14: 'type_protos',
+  1: 'float',
+  2: 'int',
+  3: 'string',
+  4: 'tensor',
+  5: 'graph',
+  6: 'floats',
+  7: 'ints',
+  8: 'strings',
+  9: 'tensors',
+  10: 'graphs',
+  11: 'sparse_tensor',
+  12: 'sparse_tensors',
+  13: 'type_proto',
+  14: 'type_protos',
 };
 
 function decodeAttribute(r: WireReader, scope: Scope, ctx: DecodeContext): AttributeEntry {
@@ -454,25 +470,62 @@ function decodeAttribute(r: WireReader, scope: Scope, ctx: DecodeContext): Attri
     const f = tag >>> 3;
     const w = tag & 7;
     switch (f) {
-      case 1: name = r.string(); break;
-      case 2: f32 = r.float(); break;
-      case 3: i64 = r.int64(); break;
-      case 4: s = r.bytes(); break;
-      case 5: t = decodeTensor(r.sub(), ctx); break;
-      case 6: g = r.bytes(); break;
-      case 7: readPacked(r, w, (rr) => rr.float(), floats); break;
-      case 8: readPacked(r, w, (rr) => rr.int64(), ints); break;
-      case 9: strings.push(r.bytes()); break;
-      case 10: tensors.push(decodeTensor(r.sub(), ctx)); break;
-      case 11: graphs.push(r.bytes()); break;
-      case 13: docString = r.string(); break;
-      case 14: tp = r.bytes(); break;
-      case 15: tps.push(r.bytes()); break;
-      case 20: declared = r.int32(); break;
-      case 21: refAttrName = r.string(); break;
-      case 22: sp = decodeSparse(r.sub(), ctx); break;
-      case 23: sparses.push(decodeSparse(r.sub(), ctx)); break;
-      default: unknown = pushUnknown(unknown, f, r.skip(start, w));
+      case 1:
+        name = r.string();
+        break;
+      case 2:
+        f32 = r.float();
+        break;
+      case 3:
+        i64 = r.int64();
+        break;
+      case 4:
+        s = r.bytes();
+        break;
+      case 5:
+        t = decodeTensor(r.sub(), ctx);
+        break;
+      case 6:
+        g = r.bytes();
+        break;
+      case 7:
+        readPacked(r, w, (rr) => rr.float(), floats);
+        break;
+      case 8:
+        readPacked(r, w, (rr) => rr.int64(), ints);
+        break;
+      case 9:
+        strings.push(r.bytes());
+        break;
+      case 10:
+        tensors.push(decodeTensor(r.sub(), ctx));
+        break;
+      case 11:
+        graphs.push(r.bytes());
+        break;
+      case 13:
+        docString = r.string();
+        break;
+      case 14:
+        tp = r.bytes();
+        break;
+      case 15:
+        tps.push(r.bytes());
+        break;
+      case 20:
+        declared = r.int32();
+        break;
+      case 21:
+        refAttrName = r.string();
+        break;
+      case 22:
+        sp = decodeSparse(r.sub(), ctx);
+        break;
+      case 23:
+        sparses.push(decodeSparse(r.sub(), ctx));
+        break;
+      default:
+        unknown = pushUnknown(unknown, f, r.skip(start, w));
     }
   }
   const sub = (bytes: Uint8Array): Graph => decodeGraph(new WireReader(bytes), ctx, scope);
@@ -500,21 +553,50 @@ function decodeAttribute(r: WireReader, scope: Scope, ctx: DecodeContext): Attri
     }
     const emptyTensor = (): Tensor => ({ name: '', dataType: 0, dims: [], data: new Uint8Array(0), storage: 'raw' });
     switch (kind) {
-      case 'float': attr = { type: 'float', value: f32 ?? 0 }; break;
-      case 'int': attr = { type: 'int', value: i64 ?? 0n }; break;
-      case 'string': attr = { type: 'string', value: s ?? new Uint8Array(0) }; break;
-      case 'tensor': attr = { type: 'tensor', value: t ?? emptyTensor() }; break;
-      case 'graph': attr = { type: 'graph', value: sub(g ?? new Uint8Array(0)) }; break;
-      case 'sparse_tensor': attr = { type: 'sparse_tensor', value: sp ?? { values: emptyTensor(), indices: emptyTensor(), dims: [] } }; break;
-      case 'type_proto': attr = { type: 'type_proto', value: tp ?? new Uint8Array(0) }; break;
-      case 'floats': attr = { type: 'floats', value: floats }; break;
-      case 'ints': attr = { type: 'ints', value: ints }; break;
-      case 'strings': attr = { type: 'strings', value: strings }; break;
-      case 'tensors': attr = { type: 'tensors', value: tensors }; break;
-      case 'graphs': attr = { type: 'graphs', value: graphs.map(sub) }; break;
-      case 'sparse_tensors': attr = { type: 'sparse_tensors', value: sparses }; break;
-      case 'type_protos': attr = { type: 'type_protos', value: tps }; break;
-      default: throw new DecodeError(`attribute '${name}'`, `unknown attribute type ${declared}`);
+      case 'float':
+        attr = { type: 'float', value: f32 ?? 0 };
+        break;
+      case 'int':
+        attr = { type: 'int', value: i64 ?? 0n };
+        break;
+      case 'string':
+        attr = { type: 'string', value: s ?? new Uint8Array(0) };
+        break;
+      case 'tensor':
+        attr = { type: 'tensor', value: t ?? emptyTensor() };
+        break;
+      case 'graph':
+        attr = { type: 'graph', value: sub(g ?? new Uint8Array(0)) };
+        break;
+      case 'sparse_tensor':
+        attr = { type: 'sparse_tensor', value: sp ?? { values: emptyTensor(), indices: emptyTensor(), dims: [] } };
+        break;
+      case 'type_proto':
+        attr = { type: 'type_proto', value: tp ?? new Uint8Array(0) };
+        break;
+      case 'floats':
+        attr = { type: 'floats', value: floats };
+        break;
+      case 'ints':
+        attr = { type: 'ints', value: ints };
+        break;
+      case 'strings':
+        attr = { type: 'strings', value: strings };
+        break;
+      case 'tensors':
+        attr = { type: 'tensors', value: tensors };
+        break;
+      case 'graphs':
+        attr = { type: 'graphs', value: graphs.map(sub) };
+        break;
+      case 'sparse_tensors':
+        attr = { type: 'sparse_tensors', value: sparses };
+        break;
+      case 'type_protos':
+        attr = { type: 'type_protos', value: tps };
+        break;
+      default:
+        throw new DecodeError(`attribute '${name}'`, `unknown attribute type ${declared}`);
     }
   }
   const e: AttributeEntry = { name, attr };
@@ -530,7 +612,10 @@ class Scope {
   readonly values = new Map<string, Value>();
   /** Values referenced before anything defined them; resolved by later producers or left dangling. */
   readonly pending = new Map<string, Value>();
-  constructor(readonly graph: Graph, readonly parent?: Scope) {}
+  constructor(
+    readonly graph: Graph,
+    readonly parent?: Scope,
+  ) {}
 
   lookup(name: string): Value | undefined {
     return this.values.get(name) ?? this.parent?.lookup(name);
@@ -583,16 +668,37 @@ function decodeNodeProto(r: WireReader): NodeProto {
     const tag = r.varint();
     const f = tag >>> 3;
     switch (f) {
-      case 1: n.inputs.push(r.string()); break;
-      case 2: n.outputs.push(r.string()); break;
-      case 3: n.name = r.string(); hasName = true; break;
-      case 4: n.opType = r.string(); break;
-      case 5: n.attrs.push(r.bytes()); break;
-      case 6: n.docString = r.string(); break;
-      case 7: n.domain = r.string(); hasDomain = true; break;
-      case 8: n.overload = r.string(); break;
-      case 9: (n.metadataProps ??= []).push(readEntry(r.sub())); break;
-      default: n.unknown = pushUnknown(n.unknown, f, r.skip(start, tag & 7));
+      case 1:
+        n.inputs.push(r.string());
+        break;
+      case 2:
+        n.outputs.push(r.string());
+        break;
+      case 3:
+        n.name = r.string();
+        hasName = true;
+        break;
+      case 4:
+        n.opType = r.string();
+        break;
+      case 5:
+        n.attrs.push(r.bytes());
+        break;
+      case 6:
+        n.docString = r.string();
+        break;
+      case 7:
+        n.domain = r.string();
+        hasDomain = true;
+        break;
+      case 8:
+        n.overload = r.string();
+        break;
+      case 9:
+        (n.metadataProps ??= []).push(readEntry(r.sub()));
+        break;
+      default:
+        n.unknown = pushUnknown(n.unknown, f, r.skip(start, tag & 7));
     }
   }
   n.hints = { name: hasName, domain: hasDomain };
@@ -630,17 +736,38 @@ export function decodeGraph(r: WireReader, ctx: DecodeContext, parent?: Scope): 
     const tag = r.varint();
     const f = tag >>> 3;
     switch (f) {
-      case 1: nodeBytes.push(r.bytes()); break;
-      case 2: graph.name = r.string(); break;
-      case 5: inits.push(decodeTensor(r.sub(), ctx)); break;
-      case 10: graph.docString = r.string(); break;
-      case 11: inputs.push(decodeValueInfo(r.sub())); break;
-      case 12: outputs.push(decodeValueInfo(r.sub())); break;
-      case 13: valueInfos.push(decodeValueInfo(r.sub())); break;
-      case 14: graph.quantizationAnnotation.push(r.bytes()); break;
-      case 15: graph.sparseInitializers.push(decodeSparse(r.sub(), ctx)); break;
-      case 16: (graph.metadataProps ??= []).push(readEntry(r.sub())); break;
-      default: graph.unknown = pushUnknown(graph.unknown, f, r.skip(start, tag & 7));
+      case 1:
+        nodeBytes.push(r.bytes());
+        break;
+      case 2:
+        graph.name = r.string();
+        break;
+      case 5:
+        inits.push(decodeTensor(r.sub(), ctx));
+        break;
+      case 10:
+        graph.docString = r.string();
+        break;
+      case 11:
+        inputs.push(decodeValueInfo(r.sub()));
+        break;
+      case 12:
+        outputs.push(decodeValueInfo(r.sub()));
+        break;
+      case 13:
+        valueInfos.push(decodeValueInfo(r.sub()));
+        break;
+      case 14:
+        graph.quantizationAnnotation.push(r.bytes());
+        break;
+      case 15:
+        graph.sparseInitializers.push(decodeSparse(r.sub(), ctx));
+        break;
+      case 16:
+        (graph.metadataProps ??= []).push(readEntry(r.sub()));
+        break;
+      default:
+        graph.unknown = pushUnknown(graph.unknown, f, r.skip(start, tag & 7));
     }
   }
   for (const t of inits) {
@@ -674,8 +801,14 @@ export function decodeGraph(r: WireReader, ctx: DecodeContext, parent?: Scope): 
 
 function decodeFunction(r: WireReader, ctx: DecodeContext): OnnxFunction {
   const fn: OnnxFunction = {
-    name: '', domain: '', inputs: [], outputs: [], attributeNames: [], attributeProtos: [],
-    body: new Graph(''), opsetImports: [],
+    name: '',
+    domain: '',
+    inputs: [],
+    outputs: [],
+    attributeNames: [],
+    attributeProtos: [],
+    body: new Graph(''),
+    opsetImports: [],
   };
   const nodeBytes: Uint8Array[] = [];
   const attrBytes: Uint8Array[] = [];
@@ -684,17 +817,38 @@ function decodeFunction(r: WireReader, ctx: DecodeContext): OnnxFunction {
     const tag = r.varint();
     const f = tag >>> 3;
     switch (f) {
-      case 1: fn.name = r.string(); break;
-      case 4: fn.inputs.push(r.string()); break;
-      case 5: fn.outputs.push(r.string()); break;
-      case 6: fn.attributeNames.push(r.string()); break;
-      case 7: nodeBytes.push(r.bytes()); break;
-      case 8: fn.docString = r.string(); break;
-      case 9: fn.opsetImports.push(readOpset(r.sub())); break;
-      case 10: fn.domain = r.string(); break;
-      case 11: attrBytes.push(r.bytes()); break;
-      case 13: fn.overload = r.string(); break;
-      default: fn.unknown = pushUnknown(fn.unknown, f, r.skip(start, tag & 7));
+      case 1:
+        fn.name = r.string();
+        break;
+      case 4:
+        fn.inputs.push(r.string());
+        break;
+      case 5:
+        fn.outputs.push(r.string());
+        break;
+      case 6:
+        fn.attributeNames.push(r.string());
+        break;
+      case 7:
+        nodeBytes.push(r.bytes());
+        break;
+      case 8:
+        fn.docString = r.string();
+        break;
+      case 9:
+        fn.opsetImports.push(readOpset(r.sub()));
+        break;
+      case 10:
+        fn.domain = r.string();
+        break;
+      case 11:
+        attrBytes.push(r.bytes());
+        break;
+      case 13:
+        fn.overload = r.string();
+        break;
+      default:
+        fn.unknown = pushUnknown(fn.unknown, f, r.skip(start, tag & 7));
     }
   }
   const body = new Graph(fn.name);
@@ -724,7 +878,11 @@ export function decodeModel(bytes: Uint8Array): DecodedModel {
   let irVersion: number | undefined;
   let graphBytes: Uint8Array | undefined;
   const model: Omit<Model, 'graph'> & { graph?: Graph } = {
-    irVersion: 0, opsetImports: [], metadataProps: [], functions: [], trainingInfo: [],
+    irVersion: 0,
+    opsetImports: [],
+    metadataProps: [],
+    functions: [],
+    trainingInfo: [],
   };
   const fnBytes: Uint8Array[] = [];
   while (!r.done) {
@@ -734,18 +892,41 @@ export function decodeModel(bytes: Uint8Array): DecodedModel {
     const w = tag & 7;
     if (f === 0) throw new DecodeError('ModelProto', `invalid field number 0 at byte ${start}`);
     switch (f) {
-      case 1: irVersion = r.int64Number(); break;
-      case 2: model.producerName = r.string(); break;
-      case 3: model.producerVersion = r.string(); break;
-      case 4: model.domain = r.string(); break;
-      case 5: model.modelVersion = r.int64(); break;
-      case 6: model.docString = r.string(); break;
-      case 7: graphBytes = r.bytes(); break;
-      case 8: model.opsetImports.push(readOpset(r.sub())); break;
-      case 14: model.metadataProps.push(readEntry(r.sub())); break;
-      case 20: model.trainingInfo.push(r.bytes()); break;
-      case 25: fnBytes.push(r.bytes()); break;
-      default: model.unknown = pushUnknown(model.unknown, f, r.skip(start, w));
+      case 1:
+        irVersion = r.int64Number();
+        break;
+      case 2:
+        model.producerName = r.string();
+        break;
+      case 3:
+        model.producerVersion = r.string();
+        break;
+      case 4:
+        model.domain = r.string();
+        break;
+      case 5:
+        model.modelVersion = r.int64();
+        break;
+      case 6:
+        model.docString = r.string();
+        break;
+      case 7:
+        graphBytes = r.bytes();
+        break;
+      case 8:
+        model.opsetImports.push(readOpset(r.sub()));
+        break;
+      case 14:
+        model.metadataProps.push(readEntry(r.sub()));
+        break;
+      case 20:
+        model.trainingInfo.push(r.bytes());
+        break;
+      case 25:
+        fnBytes.push(r.bytes());
+        break;
+      default:
+        model.unknown = pushUnknown(model.unknown, f, r.skip(start, w));
     }
   }
   if (irVersion === undefined) throw new DecodeError('ir_version', 'missing: this is not an ONNX model');

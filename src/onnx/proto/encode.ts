@@ -214,8 +214,20 @@ function valueInfo(v: Value): WireWriter {
 }
 
 const ATTR_TYPE_NUMBER: Record<Exclude<Attribute['type'], 'ref'>, number> = {
-  float: 1, int: 2, string: 3, tensor: 4, graph: 5, floats: 6, ints: 7, strings: 8, tensors: 9, graphs: 10,
-  sparse_tensor: 11, sparse_tensors: 12, type_proto: 13, type_protos: 14,
+  float: 1,
+  int: 2,
+  string: 3,
+  tensor: 4,
+  graph: 5,
+  floats: 6,
+  ints: 7,
+  strings: 8,
+  tensors: 9,
+  graphs: 10,
+  sparse_tensor: 11,
+  sparse_tensors: 12,
+  type_proto: 13,
+  type_protos: 14,
 };
 
 function encodeAttribute(e: AttributeEntry, opts: EncodeOptions): WireWriter {
@@ -223,17 +235,38 @@ function encodeAttribute(e: AttributeEntry, opts: EncodeOptions): WireWriter {
   const a = e.attr;
   w.string(1, e.name);
   switch (a.type) {
-    case 'float': w.float(2, a.value); break;
-    case 'int': w.int64(3, a.value); break;
-    case 'string': w.bytes(4, a.value); break;
-    case 'tensor': w.message(5, encodeTensor(a.value, opts)); break;
-    case 'graph': w.message(6, encodeGraph(a.value, opts)); break;
-    case 'floats': for (const f of a.value) w.float(7, f); break;
-    case 'ints': for (const i of a.value) w.int64(8, i); break;
-    case 'strings': for (const s of a.value) w.bytes(9, s); break;
-    case 'tensors': for (const t of a.value) w.message(10, encodeTensor(t, opts)); break;
-    case 'graphs': for (const g of a.value) w.message(11, encodeGraph(g, opts)); break;
-    default: break;
+    case 'float':
+      w.float(2, a.value);
+      break;
+    case 'int':
+      w.int64(3, a.value);
+      break;
+    case 'string':
+      w.bytes(4, a.value);
+      break;
+    case 'tensor':
+      w.message(5, encodeTensor(a.value, opts));
+      break;
+    case 'graph':
+      w.message(6, encodeGraph(a.value, opts));
+      break;
+    case 'floats':
+      for (const f of a.value) w.float(7, f);
+      break;
+    case 'ints':
+      for (const i of a.value) w.int64(8, i);
+      break;
+    case 'strings':
+      for (const s of a.value) w.bytes(9, s);
+      break;
+    case 'tensors':
+      for (const t of a.value) w.message(10, encodeTensor(t, opts));
+      break;
+    case 'graphs':
+      for (const g of a.value) w.message(11, encodeGraph(g, opts));
+      break;
+    default:
+      break;
   }
   if (e.docString !== undefined) w.string(13, e.docString);
   if (a.type === 'type_proto') w.bytes(14, a.value);

@@ -33,7 +33,13 @@ export interface Int8Kernels {
    * `scalesOf` makes of them, then the int8 codes q = clamp(round-half-even(fround(w / scale)), ±127).
    * Undefined when the tensor does not fit the 32-bit wasm address space (callers use the reference).
    */
-  quantize(w: Float32Array, outer: number, channels: number, inner: number, scalesOf: (absMax: Float32Array) => Float32Array): { q: Int8Array; scale: Float32Array } | undefined;
+  quantize(
+    w: Float32Array,
+    outer: number,
+    channels: number,
+    inner: number,
+    scalesOf: (absMax: Float32Array) => Float32Array,
+  ): { q: Int8Array; scale: Float32Array } | undefined;
 }
 
 const PAGE = 65536;

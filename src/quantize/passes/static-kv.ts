@@ -16,7 +16,12 @@ export const staticKvPass: PassDef<'static-kv', StaticKvOptions | undefined, Sta
   run: (m, o) => staticKvWithReport(m, o),
   cli: {
     usage: '--static-kv [capacity]',
-    flags: [{ flags: '--static-kv [capacity]', description: `XTTS gpt_decode: KV cache rows fixed at capacity (default ${STATIC_KV_DEFAULTS.capacity}); instead of --decode-loop` }],
+    flags: [
+      {
+        flags: '--static-kv [capacity]',
+        description: `XTTS gpt_decode: KV cache rows fixed at capacity (default ${STATIC_KV_DEFAULTS.capacity}); instead of --decode-loop`,
+      },
+    ],
     fromFlags(f) {
       const v = f.value('static-kv');
       if (v === undefined) return undefined;
@@ -26,7 +31,8 @@ export const staticKvPass: PassDef<'static-kv', StaticKvOptions | undefined, Sta
   sweep: {
     parse(p, at) {
       if (!at.field.includes('.gpt_decode[')) specFail(at, '.pass', "'static-kv' rewrites gpt_decode only");
-      if (p.capacity !== undefined && (typeof p.capacity !== 'number' || !Number.isInteger(p.capacity) || p.capacity < 2)) specFail(at, '.capacity', `expected an integer ≥ 2, got ${JSON.stringify(p.capacity)}`);
+      if (p.capacity !== undefined && (typeof p.capacity !== 'number' || !Number.isInteger(p.capacity) || p.capacity < 2))
+        specFail(at, '.capacity', `expected an integer ≥ 2, got ${JSON.stringify(p.capacity)}`);
       return p as unknown as StaticKvSweepPass;
     },
     toOptimize: (p) => (p.capacity !== undefined ? { capacity: p.capacity } : {}),

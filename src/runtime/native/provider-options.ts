@@ -40,7 +40,12 @@ export const CUDA_PROVIDER_OPTIONS: Readonly<Record<string, Check>> = {
 
 /** OrtArenaCfg keys (CreateArenaCfgV2), all non-negative integers; arena_extend_strategy is 0 or 1. */
 export const ARENA_OPTIONS: readonly string[] = [
-  'max_mem', 'arena_extend_strategy', 'initial_chunk_size_bytes', 'max_dead_bytes_per_chunk', 'initial_growth_chunk_size_bytes', 'max_power_of_two_extend_bytes',
+  'max_mem',
+  'arena_extend_strategy',
+  'initial_chunk_size_bytes',
+  'max_dead_bytes_per_chunk',
+  'initial_growth_chunk_size_bytes',
+  'max_power_of_two_extend_bytes',
 ];
 
 function checkValue(key: string, value: string, c: Check, where: string): void {
@@ -58,12 +63,16 @@ export function validateProviderOptions(opts: Record<string, string>, where = '-
   for (const [key, value] of Object.entries(opts)) {
     if (key.startsWith('arena.')) {
       const k = key.slice('arena.'.length);
-      if (!ARENA_OPTIONS.includes(k)) throw new UsageError(`${where}: unknown arena option '${key}'. Known: ${ARENA_OPTIONS.map((a) => `arena.${a}`).join(', ')}`);
+      if (!ARENA_OPTIONS.includes(k))
+        throw new UsageError(`${where}: unknown arena option '${key}'. Known: ${ARENA_OPTIONS.map((a) => `arena.${a}`).join(', ')}`);
       if (!/^\d+$/.test(value)) throw new UsageError(`${where}: arena option ${key}=${value}: expected a non-negative integer`);
       continue;
     }
     const c = CUDA_PROVIDER_OPTIONS[key];
-    if (!c) throw new UsageError(`${where}: unknown CUDA provider option '${key}'. Known: ${Object.keys(CUDA_PROVIDER_OPTIONS).join(', ')}, arena.<${ARENA_OPTIONS.join('|')}>`);
+    if (!c)
+      throw new UsageError(
+        `${where}: unknown CUDA provider option '${key}'. Known: ${Object.keys(CUDA_PROVIDER_OPTIONS).join(', ')}, arena.<${ARENA_OPTIONS.join('|')}>`,
+      );
     checkValue(key, value, c, where);
   }
 }
@@ -71,7 +80,10 @@ export function validateProviderOptions(opts: Record<string, string>, where = '-
 /** Parses 'k=v,k2=v2' (a --provider-options value) into a record; one line naming the bad part otherwise. */
 export function parseProviderOptions(text: string, where = '--provider-options'): Record<string, string> {
   const r: Record<string, string> = {};
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const eq = part.indexOf('=');
     if (eq <= 0) throw new UsageError(`${where}: '${part}' is not key=value`);
     r[part.slice(0, eq).trim()] = part.slice(eq + 1).trim();

@@ -21,15 +21,42 @@ export function syntheticResults(o: { profile?: boolean; workers?: boolean } = {
   const results: VariantResult[] = planned.map((v) => {
     const metrics = metricsFor(v, v.spec.steps ?? 4, o.profile ?? false);
     return {
-      schemaVersion: 1, id: v.id, index: v.index, name: v.name, baseline: v.baseline, spec: v.spec, passes: v.passes,
-      status: 'ok', manifest: `/m/${v.id}.json`, metrics,
-      env: { ep: 'cpu', node: 'v20', ortVersion: '1.29.0', cpus: 2 }, startedAt: '2025-01-01T00:00:00Z', finishedAt: '2025-01-01T00:00:01Z', totalSeconds: 1,
+      schemaVersion: 1,
+      id: v.id,
+      index: v.index,
+      name: v.name,
+      baseline: v.baseline,
+      spec: v.spec,
+      passes: v.passes,
+      status: 'ok',
+      manifest: `/m/${v.id}.json`,
+      metrics,
+      env: { ep: 'cpu', node: 'v20', ortVersion: '1.29.0', cpus: 2 },
+      startedAt: '2025-01-01T00:00:00Z',
+      finishedAt: '2025-01-01T00:00:01Z',
+      totalSeconds: 1,
     };
   });
-  if (o.workers && results[1]?.metrics) results[1].metrics.workers = [{ workers: 1, rtf: 0.5 }, { workers: 2, rtf: 0.3 }, { workers: 4, rtf: 0.25 }];
+  if (o.workers && results[1]?.metrics)
+    results[1].metrics.workers = [
+      { workers: 1, rtf: 0.5 },
+      { workers: 2, rtf: 0.3 },
+      { workers: 4, rtf: 0.25 },
+    ];
   results.push({
-    schemaVersion: 1, id: 'deadbeef0000', index: planned.length, name: 'broken-variant', baseline: false, spec: {}, passes: { decoder: [{ pass: 'fp16' }] },
-    status: 'error', error: 'pass fp16, node \'/decoder/Conv_3\': <script>alert(1)</script> unsupported', env: { ep: 'cpu', node: 'v20' }, startedAt: '', finishedAt: '', totalSeconds: 0.1,
+    schemaVersion: 1,
+    id: 'deadbeef0000',
+    index: planned.length,
+    name: 'broken-variant',
+    baseline: false,
+    spec: {},
+    passes: { decoder: [{ pass: 'fp16' }] },
+    status: 'error',
+    error: "pass fp16, node '/decoder/Conv_3': <script>alert(1)</script> unsupported",
+    env: { ep: 'cpu', node: 'v20' },
+    startedAt: '',
+    finishedAt: '',
+    totalSeconds: 0.1,
   });
   return results;
 }

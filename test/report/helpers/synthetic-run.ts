@@ -17,7 +17,7 @@ export function writeSyntheticRun(dir: string, o: { size: number; frames: number
         const i = ((f * size + y) * size + x) * 3;
         const r = Math.hypot(x - size / 2, y - size / 2 - f);
         data[i] = (x * 255) / size;
-        data[i + 1] = r < size / 4 ? 220 : 40 + ((y * 160) / size);
+        data[i + 1] = r < size / 4 ? 220 : 40 + (y * 160) / size;
         data[i + 2] = (128 + 60 * Math.sin((x + y + f) / 6) + (o.shift ?? 0) * ((x * 7 + y * 13) % 17)) & 255;
       }
   writeFileSync(join(dir, 'frames.rgb'), data);
@@ -25,7 +25,12 @@ export function writeSyntheticRun(dir: string, o: { size: number; frames: number
   const samples = new Float32Array(Math.round(o.seconds * rate));
   for (let i = 0; i < samples.length; i++) samples[i] = 0.3 * Math.sin((2 * Math.PI * 220 * i) / rate) + (o.shift ?? 0) * 0.01 * Math.sin(i * 1.3);
   writeWav(join(dir, 'audio.wav'), { sampleRate: rate, samples });
-  const run = { schemaVersion: 1, kind: 'workbench.run', video: { fps: 25, frames, width: size, height: size }, files: { audio: 'audio.wav', frames: 'frames.rgb', motion: 'motion.f32', fingerprints: 'fingerprints.json', pngs: [], mp4: null } };
+  const run = {
+    schemaVersion: 1,
+    kind: 'workbench.run',
+    video: { fps: 25, frames, width: size, height: size },
+    files: { audio: 'audio.wav', frames: 'frames.rgb', motion: 'motion.f32', fingerprints: 'fingerprints.json', pngs: [], mp4: null },
+  };
   writeFileSync(join(dir, 'run.json'), JSON.stringify(run));
   return dir;
 }

@@ -62,7 +62,16 @@ export function metricsFor(v: Pick<PlannedVariant, 'passes' | 'spec' | 'baseline
     memory: { peakRssBytes: Math.round((300 + 200 * star) * 2 ** 20), modelBytes: Math.round(100 * star * 2 ** 20) },
     samples: { rtf: [wall / audioSeconds], stageSeconds: { tts: [tts], ditto: [ditto] } },
   };
-  if (!v.baseline) m.quality = { framePsnrMean: 60 - loss, framePsnrWorst: 55 - loss, ssimMean: 1 - loss / 200, ssimWorst: 1 - loss / 150, audioSnr: 40 - loss, logMelDistance: loss / 50, motionError: loss / 1000 };
+  if (!v.baseline)
+    m.quality = {
+      framePsnrMean: 60 - loss,
+      framePsnrWorst: 55 - loss,
+      ssimMean: 1 - loss / 200,
+      ssimWorst: 1 - loss / 150,
+      audioSnr: 40 - loss,
+      logMelDistance: loss / 50,
+      motionError: loss / 1000,
+    };
   if (profile)
     m.profile = {
       opTypes: roles.flatMap((r) => [
@@ -70,7 +79,15 @@ export function metricsFor(v: Pick<PlannedVariant, 'passes' | 'spec' | 'baseline
         { role: r.role, opType: r.role === 'decoder' || r.role === 'warp_network' ? 'Conv' : 'Add', seconds: r.seconds * 0.4 },
         { role: r.role, opType: 'Cast', seconds: r.seconds * 0.1 },
       ]),
-      topOps: roles.map((r, i) => ({ role: r.role, node: `/${r.role}/MatMul_${i}`, opType: 'MatMul', seconds: r.seconds / r.calls, intensity: 2 + i * 10, flops: 1e9 * (1 + i), bound: i > 2 ? ('compute' as const) : ('memory' as const) })),
+      topOps: roles.map((r, i) => ({
+        role: r.role,
+        node: `/${r.role}/MatMul_${i}`,
+        opType: 'MatMul',
+        seconds: r.seconds / r.calls,
+        intensity: 2 + i * 10,
+        flops: 1e9 * (1 + i),
+        bound: i > 2 ? ('compute' as const) : ('memory' as const),
+      })),
       peakFlops: 1e11,
       peakBandwidth: 2e10,
     };
@@ -80,7 +97,16 @@ export function metricsFor(v: Pick<PlannedVariant, 'passes' | 'spec' | 'baseline
 /** A minimal ORT trace of `role`: one model_run with a MatMul and an Add node. */
 function fakeTrace(role: string, seconds: number): unknown[] {
   const us = Math.max(2, Math.round(seconds * 1e6));
-  const node = (name: string, op: string, ts: number, dur: number) => ({ cat: 'Node', pid: 1, tid: 1, ph: 'X', ts, dur, name: `${name}_kernel_time`, args: { op_name: op, provider: 'CPUExecutionProvider', node_index: '0' } });
+  const node = (name: string, op: string, ts: number, dur: number) => ({
+    cat: 'Node',
+    pid: 1,
+    tid: 1,
+    ph: 'X',
+    ts,
+    dur,
+    name: `${name}_kernel_time`,
+    args: { op_name: op, provider: 'CPUExecutionProvider', node_index: '0' },
+  });
   return [
     { cat: 'Session', pid: 1, tid: 1, ph: 'X', ts: 0, dur: us + 2, name: 'model_run', args: {} },
     node(`/${role}/MatMul_0`, 'MatMul', 1, Math.round(us * 0.6)),
