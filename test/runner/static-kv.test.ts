@@ -21,11 +21,12 @@ import { runPipeline } from '../../src/runner/run-pipeline.js';
 import type { RunResult } from '../../src/runner/run-result.js';
 import { createSession, nativeUnavailable, type HostTensor } from '../../src/runtime/index.js';
 import { parseSweepSpec } from '../../src/sweep/spec.js';
+import { SHARED_TEXT, sharedRun } from '../helpers/shared-run.js';
 import { TINY_DIR, tinyManifest } from './tiny-set.js';
 
 const ROOT = join(tmpdir(), `wb-static-kv-${process.pid}`);
-const TEXT = 'Hello there, a short one.';
-const CAPACITY = 96;
+const TEXT = SHARED_TEXT;
+const CAPACITY = 128;
 let decode: Model;
 let staticFile: string;
 let manifest: string;
