@@ -10,8 +10,8 @@ export class WorkbenchError extends Error {
   }
 }
 
-/** The file is not a readable ONNX model (truncated, corrupt, not protobuf, unsupported version). */
-export class ModelFormatError extends WorkbenchError {
+/** An error about one field of one file the user gave: `<file>: <field>: <detail>`. */
+export class FileFieldError extends WorkbenchError {
   constructor(
     readonly file: string,
     readonly field: string,
@@ -21,6 +21,9 @@ export class ModelFormatError extends WorkbenchError {
     super(`${file}: ${field}: ${detail}`, options);
   }
 }
+
+/** The file is not a readable ONNX model (truncated, corrupt, not protobuf, unsupported version). */
+export class ModelFormatError extends FileFieldError {}
 
 /** A graph breaks an invariant (dangling input, two producers, cycle, duplicate name). */
 export class GraphInvariantError extends WorkbenchError {
@@ -84,27 +87,10 @@ export class RuntimeError extends WorkbenchError {
 }
 
 /** A manifest is missing a role, points at a missing file or has shapes that do not match. */
-export class ManifestError extends WorkbenchError {
-  constructor(
-    readonly file: string,
-    readonly field: string,
-    detail: string,
-  ) {
-    super(`${file}: ${field}: ${detail}`);
-  }
-}
+export class ManifestError extends FileFieldError {}
 
 /** An ONNX Runtime profiling trace is not in the expected format (file, event index and field named). */
-export class TraceFormatError extends WorkbenchError {
-  constructor(
-    readonly file: string,
-    readonly field: string,
-    detail: string,
-    options?: { cause?: unknown },
-  ) {
-    super(`${file}: ${field}: ${detail}`, options);
-  }
-}
+export class TraceFormatError extends FileFieldError {}
 
 export function isWorkbenchError(e: unknown): e is WorkbenchError {
   return e instanceof WorkbenchError;

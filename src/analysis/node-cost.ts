@@ -32,6 +32,7 @@
 import { byteSize } from '../onnx/dtype.js';
 import type { Attribute } from '../onnx/types.js';
 import { einsumSizes, parseEinsum } from '../onnx/infer/matmul.js';
+import { REDUCE_OPS } from '../onnx/infer/reduce.js';
 
 /** A tensor of known element type and dims. */
 export interface TensorShape {
@@ -131,24 +132,7 @@ export const FLOPS_PER_ELEMENT: Readonly<Record<string, number>> = {
   Trilu: 0,
 };
 
-const REDUCTIONS = new Set([
-  'ReduceMean',
-  'ReduceSum',
-  'ReduceMax',
-  'ReduceMin',
-  'ReduceProd',
-  'ReduceL1',
-  'ReduceL2',
-  'ReduceSumSquare',
-  'ReduceLogSum',
-  'ReduceLogSumExp',
-  'ArgMax',
-  'ArgMin',
-  'TopK',
-  'GlobalAveragePool',
-  'GlobalMaxPool',
-  'GlobalLpPool',
-]);
+const REDUCTIONS = new Set<string>([...REDUCE_OPS, 'ArgMax', 'ArgMin']);
 
 function numel(t: TensorShape | undefined): number {
   if (!t) return 0;

@@ -24,6 +24,7 @@ import { cloneModel, createNamer, getOpset, walkGraphs } from '../onnx/graph-uti
 import { int64Tensor } from '../onnx/tensor.js';
 import { Value, type Attribute, type AttributeEntry, type Graph, type Model, type Node } from '../onnx/types.js';
 import { verifyModel } from '../onnx/verify.js';
+import { REDUCE_OPS } from '../onnx/infer/reduce.js';
 
 export const NAME = 'legalize-gridsample3d';
 export const LEGALIZE_GRIDSAMPLE3D_NAME = NAME;
@@ -39,17 +40,8 @@ export const DEFAULTS = LEGALIZE_GRIDSAMPLE3D_DEFAULTS;
 /** The lowest source opset whose changes up to 20 this pass knows. */
 export const MIN_SOURCE_OPSET = 13;
 
-const REDUCE_AXES_TO_INPUT_18 = new Set([
-  'ReduceMean',
-  'ReduceMax',
-  'ReduceMin',
-  'ReduceProd',
-  'ReduceL1',
-  'ReduceL2',
-  'ReduceLogSum',
-  'ReduceLogSumExp',
-  'ReduceSumSquare',
-]);
+// ReduceSum took its axes as an input at opset 13, the other reductions at 18.
+const REDUCE_AXES_TO_INPUT_18 = new Set<string>(REDUCE_OPS.filter((op) => op !== 'ReduceSum'));
 
 const dec = new TextDecoder();
 const enc = new TextEncoder();

@@ -22,6 +22,7 @@ import { inferShapes } from '../onnx/shape-inference.js';
 import { int64Tensor } from '../onnx/tensor.js';
 import { Node, Value, type Dim, type Graph, type Model } from '../onnx/types.js';
 import { verifyModel } from '../onnx/verify.js';
+import { REDUCE_OPS } from '../onnx/infer/reduce.js';
 import {
   addInitializer,
   bump,
@@ -123,20 +124,7 @@ const LEADING = new Set([
   'SpaceToDepth',
   'LRN',
 ]);
-const REDUCE = new Set([
-  'ReduceSum',
-  'ReduceMean',
-  'ReduceMax',
-  'ReduceMin',
-  'ReduceProd',
-  'ReduceL1',
-  'ReduceL2',
-  'ReduceLogSum',
-  'ReduceLogSumExp',
-  'ReduceSumSquare',
-  'ArgMax',
-  'ArgMin',
-]);
+const REDUCE = new Set<string>([...REDUCE_OPS, 'ArgMax', 'ArgMin']);
 
 function fail(node: string | undefined, detail: string): never {
   throw new PassError(BATCH_NAME, node, detail);

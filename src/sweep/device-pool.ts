@@ -7,7 +7,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { RuntimeError } from '../errors.js';
 import type { DeviceWorkerInit, FromDeviceWorker, ToDeviceWorker } from './device-protocol.js';
-import { RESULT_SCHEMA_VERSION, type PlannedVariant, type VariantResult } from './types.js';
+import { resultIdentity, type PlannedVariant, type VariantResult } from './types.js';
 
 /** How to start a worker: a script that serves `serveDeviceWorker` when run with `args` (the CLI: `sweep --device-worker`). */
 export interface DeviceWorkerEntry {
@@ -37,14 +37,7 @@ interface Worker {
 function workerDiedResult(v: PlannedVariant, device: number, how: string, startedAt: Date): VariantResult {
   const now = new Date();
   return {
-    schemaVersion: RESULT_SCHEMA_VERSION,
-    id: v.id,
-    index: v.index,
-    name: v.name,
-    baseline: v.baseline,
-    spec: v.spec,
-    passes: v.passes,
-    ...(v.settings ? { settings: v.settings } : {}),
+    ...resultIdentity(v),
     status: 'error',
     error: `the worker of device ${device} exited (${how}) while running this variant`,
     env: { ep: 'unknown', node: process.version, deviceId: device },

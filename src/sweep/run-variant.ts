@@ -9,7 +9,7 @@ import type { Role } from '../models/manifest.js';
 import { CALIBRATION_SUBDIR } from './calibration-roles.js';
 import type { Shard } from './shard.js';
 import { variantSettings } from './spec.js';
-import { RESULT_SCHEMA_VERSION, type PlannedVariant, type SweepDriver, type SweepSpec, type VariantPlacement, type VariantResult } from './types.js';
+import { resultIdentity, type PlannedVariant, type SweepDriver, type SweepSpec, type VariantPlacement, type VariantResult } from './types.js';
 import { placementLineOf } from './variant-placement.js';
 
 export const RUN_VARIANT_DEFAULTS = { repeats: 1, seed: 1 } as const;
@@ -58,14 +58,7 @@ export async function runVariant(v: PlannedVariant, ctx: VariantContext): Promis
   const startedAt = new Date();
   const t0 = performance.now();
   const base = {
-    schemaVersion: RESULT_SCHEMA_VERSION,
-    id: v.id,
-    index: v.index,
-    name: v.name,
-    baseline: v.baseline,
-    spec: v.spec,
-    passes: v.passes,
-    ...(v.settings ? { settings: v.settings } : {}),
+    ...resultIdentity(v),
     env: { ...ctx.driver.env(ctx.ep), ...(ctx.deviceId !== undefined ? { deviceId: ctx.deviceId } : {}) },
     ...(ctx.shard ? { shard: { index: ctx.shard.index, count: ctx.shard.count, ...(ctx.shard.engine ? { engine: ctx.shard.engine } : {}) } } : {}),
     startedAt: startedAt.toISOString(),

@@ -311,3 +311,19 @@ export interface SweepDriver {
  * resolution variant's decoder): not an error size, so the report says it in words.
  */
 export const ROLE_ERROR_NOT_COMPARABLE = 1e6;
+
+/** The fields of a result that name its variant (every result of a variant starts with them). */
+export function resultIdentity(
+  v: PlannedVariant,
+): Pick<VariantResult, 'schemaVersion' | 'id' | 'index' | 'name' | 'baseline' | 'spec' | 'passes' | 'settings'> {
+  return {
+    schemaVersion: RESULT_SCHEMA_VERSION,
+    id: v.id,
+    index: v.index,
+    name: v.name,
+    baseline: v.baseline,
+    spec: v.spec,
+    passes: v.passes,
+    ...(v.settings ? { settings: v.settings } : {}),
+  };
+}
