@@ -90,8 +90,21 @@ export class StreamChunker {
 const isKvCache = (name: string): boolean => name.startsWith('present_');
 
 export async function runTts(sessions: RoleSessions, cfg: PipelineConfig, timer: StageTimer, o: TtsOptions): Promise<TtsOutput> {
-  // Conditioning (per voice).
-  const { cond, speaker } = await timer.time('tts.conditioning', async () => {
+  const voice = await conditionVoice(sessions, cfg, timer, o);
+  const run = new TtsDecode(sessions, cfg, timer, o, voice);
+  await run.prefill();
+  await run.decode();
+  return run.finish();
+}
+
+interface Voice {
+  cond: HostTensor;
+  speaker: HostTensor;
+}
+
+/** Conditioning (per voice): log-mel at 22.05 kHz → cond_encoder; 16 kHz → speaker encoder. */
+async function conditionVoice(sessions: RoleSessions, cfg: PipelineConfig, timer: StageTimer, o: TtsOptions): Promise<Voice> {
+  return timer.time('tts.conditioning', async () => {
     const ref22 = resample(o.refVoice.samples, o.refVoice.sampleRate, cfg.ttsRate);
     const mel = logMelSpectrogram(ref22, { sampleRate: cfg.ttsRate, ...XTTS_MEL, hop: cfg.melHop, nMels: cfg.melBins });
     const c = await sessions.run('cond_encoder', { mel: feed.f32([1, cfg.melBins, mel.frames], mel.data) });
@@ -102,28 +115,154 @@ export async function runTts(sessions: RoleSessions, cfg: PipelineConfig, timer:
     if (!condT || !spk) throw new StageError('tts.conditioning', 'error', 'cond_encoder/speaker_encoder outputs missing (gpt_cond_latent, speaker_embedding)');
     return { cond: condT, speaker: spk };
   });
-  const textIds = o.tokenizer.encode(o.text);
-  const ids = [START_TEXT_TOKEN, ...textIds, STOP_TEXT_TOKEN, cfg.startAudioToken];
-  const nTokens = o.audioTokens ?? audioTokensForText(o.text, cfg.tokensPerSecond, cfg.maxAudioTokens);
-  const rng = createRng((o.seed * 2654435761) ^ 0x7755);
-  const candidates = cfg.audioVocab - 2; // keep start/stop audio tokens out
-  const tokens: number[] = [];
-  const bucket = o.settings.take('vocoderBucket');
-  const paddedTokens = (count: number): number => (bucket > 0 ? Math.ceil(count / bucket) * bucket : count);
-  // Zeros past the last token: the padding a bucketed call feeds.
-  const latents = new Float32Array(paddedTokens(nTokens) * cfg.gptWidth);
-  const chunkTokens = o.streamChunkTokens ?? STREAM_CHUNK_TOKENS;
-  const chunker = new StreamChunker();
-  const pieces: Float32Array[] = [];
-  let vocoderCalls = 0;
-  let lastVocoded = 0;
+}
 
-  const vocode = async (count: number, end: boolean): Promise<void> => {
-    const wav = await timer.time('tts.vocoder', async () => {
-      const padded = paddedTokens(count);
-      const out = await sessions.run('hifigan', {
-        latent_codes: feed.f32([1, padded, cfg.gptWidth], latents.slice(0, padded * cfg.gptWidth)),
-        speaker_embedding: speaker,
+/**
+ * One utterance's decode as named phases over its state: prefill, then the decode loop — a static-KV step, a
+ * one-token step or a decode-loop chunk, whichever graph is loaded — with the vocoder called every
+ * `streamChunkTokens` tokens, then the audio assembled from the streamed chunks.
+ */
+class TtsDecode {
+  private readonly ids: number[];
+  private readonly nTokens: number;
+  private readonly rng: ReturnType<typeof createRng>;
+  /** Token ids sampled from: the start/stop audio tokens stay out. */
+  private readonly candidates: number;
+  private readonly tokens: number[] = [];
+  private readonly bucket: number;
+  /** Zeros past the last token: the padding a bucketed call feeds. */
+  private readonly latents: Float32Array;
+  private readonly chunkTokens: number;
+  private readonly chunker = new StreamChunker();
+  private readonly pieces: Float32Array[] = [];
+  private vocoderCalls = 0;
+  private lastVocoded = 0;
+  private past: Record<string, HostTensor> = {};
+  private pastLen = 0;
+
+  constructor(
+    private readonly sessions: RoleSessions,
+    private readonly cfg: PipelineConfig,
+    private readonly timer: StageTimer,
+    private readonly o: TtsOptions,
+    private readonly voice: Voice,
+  ) {
+    this.ids = [START_TEXT_TOKEN, ...o.tokenizer.encode(o.text), STOP_TEXT_TOKEN, cfg.startAudioToken];
+    this.nTokens = o.audioTokens ?? audioTokensForText(o.text, cfg.tokensPerSecond, cfg.maxAudioTokens);
+    this.rng = createRng((o.seed * 2654435761) ^ 0x7755);
+    this.candidates = cfg.audioVocab - 2;
+    this.bucket = o.settings.take('vocoderBucket');
+    this.latents = new Float32Array(this.paddedTokens(this.nTokens) * cfg.gptWidth);
+    this.chunkTokens = o.streamChunkTokens ?? STREAM_CHUNK_TOKENS;
+  }
+
+  private paddedTokens(count: number): number {
+    return this.bucket > 0 ? Math.ceil(count / this.bucket) * this.bucket : count;
+  }
+
+  /** Prefill: the start_audio position's logits/latent give token 0. */
+  async prefill(): Promise<void> {
+    if (this.loopGraph) checkDecodeLoop(this.sessions.files.gpt_decode, this.candidates);
+    await this.timer.time('tts.prefill', async () => {
+      const out = await this.sessions.run('gpt_prefill', { input_ids: feed.i64([1, this.ids.length], this.ids), gpt_cond_latent: this.voice.cond }, isKvCache);
+      this.takeStep(out, 0);
+    });
+  }
+
+  private get loopGraph(): boolean {
+    return this.sessions.inputNames('gpt_decode').includes(DECODE_LOOP_INPUTS.uniforms);
+  }
+
+  /** Tokens 1 … nTokens − 1, vocoding every chunk on the way. */
+  async decode(): Promise<void> {
+    // A static-kv gpt_decode: the cache stays in fixed (device) buffers; each step sends the token only.
+    const fixed = isStaticKv(this.sessions) ? StaticKvDecoder.create(this.sessions, this.cfg, this.past, this.nTokens - 1) : undefined;
+    const loop = this.loopGraph;
+    for (let i = 1; i < this.nTokens; ) {
+      if (this.chunkTokens > 0 && i % this.chunkTokens === 0 && this.lastVocoded < i) await this.vocode(i, false);
+      i = fixed ? await this.staticStep(fixed, i) : loop ? await this.loopChunk(i) : await this.oneStep(i);
+    }
+  }
+
+  private async staticStep(fixed: StaticKvDecoder, i: number): Promise<number> {
+    await this.timer.time('tts.decode', async () => {
+      const out = await fixed.step(this.tokens[i - 1] as number, i);
+      this.latents.set(floatData(out.latent, 'gpt.latent').subarray(0, this.cfg.gptWidth), i * this.cfg.gptWidth);
+      this.tokens.push(sampleToken(floatData(out.logits, 'gpt.logits'), this.tokens, this.rng, XTTS_SAMPLING, this.candidates));
+    });
+    return i + 1;
+  }
+
+  private async oneStep(i: number): Promise<number> {
+    await this.timer.time('tts.decode', async () => this.takeStep(await this.sessions.run('gpt_decode', this.stepFeeds(i), isKvCache), i));
+    return i + 1;
+  }
+
+  /** Up to the next vocoder call in one decode-loop call: one uniform per token, in the host sampler's order. */
+  private async loopChunk(start: number): Promise<number> {
+    const { cfg, candidates } = this;
+    const end = this.chunkTokens > 0 ? Math.min(this.nTokens, (Math.floor(start / this.chunkTokens) + 1) * this.chunkTokens) : this.nTokens;
+    const uniforms = new Float32Array(end - start);
+    for (let j = 0; j < uniforms.length; j++) uniforms[j] = this.rng.next();
+    const seen = new Float32Array(candidates);
+    for (const t of this.tokens) if (t < candidates) seen[t] = 1;
+    await this.timer.time('tts.decode', async () => {
+      const out = await this.sessions.run(
+        'gpt_decode',
+        {
+          ...this.stepFeeds(start),
+          [DECODE_LOOP_INPUTS.uniforms]: feed.f32([uniforms.length], uniforms),
+          [DECODE_LOOP_INPUTS.seen]: feed.f32([candidates], seen),
+        },
+        isKvCache,
+        firstStep,
+      );
+      const got = out.tokens;
+      if (!got || got.data.length !== uniforms.length)
+        throw new StageError('tts.decode', 'error', `gpt_decode loop returned ${got ? got.data.length : 'no'} tokens for ${uniforms.length} uniforms`);
+      for (const t of got.data) this.tokens.push(Number(t));
+      this.latents.set(floatData(out.latent, 'gpt.latent').subarray(0, uniforms.length * cfg.gptWidth), start * cfg.gptWidth);
+      this.takeCache(out);
+    });
+    this.sessions.countSteps('gpt_decode', uniforms.length);
+    return end;
+  }
+
+  private takeCache(out: Record<string, HostTensor>): void {
+    this.past = {};
+    for (let l = 0; l < this.cfg.gptLayers; l++) {
+      const k = out[`present_key_${l}`];
+      const v = out[`present_value_${l}`];
+      if (!k || !v) throw new StageError('tts', 'error', `GPT output present_key_${l}/present_value_${l} missing (gptLayers = ${this.cfg.gptLayers})`);
+      this.past[`past_key_${l}`] = k;
+      this.past[`past_value_${l}`] = v;
+      this.pastLen = k.dims[2] ?? 0;
+    }
+  }
+
+  private takeStep(out: Record<string, HostTensor>, i: number): void {
+    const logits = floatData(out.logits, 'gpt.logits');
+    this.latents.set(floatData(out.latent, 'gpt.latent').subarray(0, this.cfg.gptWidth), i * this.cfg.gptWidth);
+    this.tokens.push(sampleToken(logits, this.tokens, this.rng, XTTS_SAMPLING, this.candidates));
+    this.takeCache(out);
+  }
+
+  private stepFeeds(i: number): Record<string, HostTensor> {
+    return {
+      input_ids: feed.i64([1, 1], [this.tokens[i - 1] as number]),
+      mel_position: feed.i64([1, 1], [i]),
+      attention_mask: feed.i64([1, this.pastLen + 1], new Array<number>(this.pastLen + 1).fill(1)),
+      ...this.past,
+    };
+  }
+
+  private async vocode(count: number, end: boolean): Promise<void> {
+    const { cfg } = this;
+    const wav = await this.timer.time('tts.vocoder', async () => {
+      const padded = this.paddedTokens(count);
+      const out = await this.sessions.run('hifigan', {
+        latent_codes: feed.f32([1, padded, cfg.gptWidth], this.latents.slice(0, padded * cfg.gptWidth)),
+        speaker_embedding: this.voice.speaker,
       });
       const full = floatData(out.waveform, 'hifigan.waveform');
       if (padded === count) return full;
@@ -131,97 +270,24 @@ export async function runTts(sessions: RoleSessions, cfg: PipelineConfig, timer:
       // interpolations floor), so this lands within a few samples of an unpadded call's length.
       return full.subarray(0, Math.round((full.length * count) / padded));
     });
-    vocoderCalls++;
-    lastVocoded = count;
-    const chunk = chunker.next(wav, end);
-    pieces.push(chunk);
-    if (o.onChunk && chunk.length) await o.onChunk(chunk);
-  };
+    this.vocoderCalls++;
+    this.lastVocoded = count;
+    const chunk = this.chunker.next(wav, end);
+    this.pieces.push(chunk);
+    if (this.o.onChunk && chunk.length) await this.o.onChunk(chunk);
+  }
 
-  // Prefill: the start_audio position's logits/latent give token 0.
-  let past: Record<string, HostTensor> = {};
-  let pastLen = 0;
-  const takeCache = (out: Record<string, HostTensor>): void => {
-    past = {};
-    for (let l = 0; l < cfg.gptLayers; l++) {
-      const k = out[`present_key_${l}`];
-      const v = out[`present_value_${l}`];
-      if (!k || !v) throw new StageError('tts', 'error', `GPT output present_key_${l}/present_value_${l} missing (gptLayers = ${cfg.gptLayers})`);
-      past[`past_key_${l}`] = k;
-      past[`past_value_${l}`] = v;
-      pastLen = k.dims[2] ?? 0;
+  /** The last vocoder call, then the streamed chunks as one waveform. */
+  async finish(): Promise<TtsOutput> {
+    if (this.lastVocoded < this.nTokens || this.vocoderCalls === 0) await this.vocode(this.nTokens, true);
+    const audio = new Float32Array(this.pieces.reduce((a, p) => a + p.length, 0));
+    let off = 0;
+    for (const p of this.pieces) {
+      audio.set(p, off);
+      off += p.length;
     }
-  };
-  const takeStep = (out: Record<string, HostTensor>, i: number): void => {
-    const logits = floatData(out.logits, 'gpt.logits');
-    latents.set(floatData(out.latent, 'gpt.latent').subarray(0, cfg.gptWidth), i * cfg.gptWidth);
-    tokens.push(sampleToken(logits, tokens, rng, XTTS_SAMPLING, candidates));
-    takeCache(out);
-  };
-  const stepFeeds = (i: number): Record<string, HostTensor> => ({
-    input_ids: feed.i64([1, 1], [tokens[i - 1] as number]),
-    mel_position: feed.i64([1, 1], [i]),
-    attention_mask: feed.i64([1, pastLen + 1], new Array<number>(pastLen + 1).fill(1)),
-    ...past,
-  });
-  const loopGraph = sessions.inputNames('gpt_decode').includes(DECODE_LOOP_INPUTS.uniforms);
-  if (loopGraph) checkDecodeLoop(sessions.files.gpt_decode, candidates);
-  await timer.time('tts.prefill', async () => {
-    const out = await sessions.run('gpt_prefill', { input_ids: feed.i64([1, ids.length], ids), gpt_cond_latent: cond }, isKvCache);
-    takeStep(out, 0);
-  });
-  // A static-kv gpt_decode: the cache stays in fixed (device) buffers; each step sends the token only.
-  const fixed = isStaticKv(sessions) ? StaticKvDecoder.create(sessions, cfg, past, nTokens - 1) : undefined;
-  for (let i = 1; i < nTokens; ) {
-    if (chunkTokens > 0 && i % chunkTokens === 0 && lastVocoded < i) await vocode(i, false);
-    if (fixed) {
-      const at = i;
-      await timer.time('tts.decode', async () => {
-        const out = await fixed.step(tokens[at - 1] as number, at);
-        latents.set(floatData(out.latent, 'gpt.latent').subarray(0, cfg.gptWidth), at * cfg.gptWidth);
-        tokens.push(sampleToken(floatData(out.logits, 'gpt.logits'), tokens, rng, XTTS_SAMPLING, candidates));
-      });
-      i++;
-      continue;
-    }
-    if (!loopGraph) {
-      await timer.time('tts.decode', async () => takeStep(await sessions.run('gpt_decode', stepFeeds(i), isKvCache), i));
-      i++;
-      continue;
-    }
-    // Up to the next vocoder call: one uniform per token, in the order the host sampler draws them.
-    const end = chunkTokens > 0 ? Math.min(nTokens, (Math.floor(i / chunkTokens) + 1) * chunkTokens) : nTokens;
-    const uniforms = new Float32Array(end - i);
-    for (let j = 0; j < uniforms.length; j++) uniforms[j] = rng.next();
-    const seen = new Float32Array(candidates);
-    for (const t of tokens) if (t < candidates) seen[t] = 1;
-    const start = i;
-    await timer.time('tts.decode', async () => {
-      const out = await sessions.run(
-        'gpt_decode',
-        { ...stepFeeds(start), [DECODE_LOOP_INPUTS.uniforms]: feed.f32([uniforms.length], uniforms), [DECODE_LOOP_INPUTS.seen]: feed.f32([candidates], seen) },
-        isKvCache,
-        firstStep,
-      );
-      const got = out.tokens;
-      if (!got || got.data.length !== uniforms.length)
-        throw new StageError('tts.decode', 'error', `gpt_decode loop returned ${got ? got.data.length : 'no'} tokens for ${uniforms.length} uniforms`);
-      for (const t of got.data) tokens.push(Number(t));
-      latents.set(floatData(out.latent, 'gpt.latent').subarray(0, uniforms.length * cfg.gptWidth), start * cfg.gptWidth);
-      takeCache(out);
-    });
-    sessions.countSteps('gpt_decode', uniforms.length);
-    i = end;
+    return { audio, sampleRate: this.cfg.outputRate, textTokens: this.ids.length, audioTokens: this.nTokens, vocoderCalls: this.vocoderCalls };
   }
-  if (lastVocoded < nTokens || vocoderCalls === 0) await vocode(nTokens, true);
-  const total = pieces.reduce((a, p) => a + p.length, 0);
-  const audio = new Float32Array(total);
-  let off = 0;
-  for (const p of pieces) {
-    audio.set(p, off);
-    off += p.length;
-  }
-  return { audio, sampleRate: cfg.outputRate, textTokens: ids.length, audioTokens: nTokens, vocoderCalls };
 }
 
 /**
