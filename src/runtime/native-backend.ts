@@ -76,29 +76,14 @@ function meta(list: ReturnType<AddonSession['inputInfo']>): SessionIO[] {
 
 const oneLine = (e: unknown): string => String((e as Error).message ?? e).split('\n')[0] ?? String(e);
 
-export async function createNativeSession(addon: Addon, model: string | Uint8Array, config: SessionConfig): Promise<Session> {
-  if (config.ep === 'cuda') {
-    const why = diagnoseCuda();
-    if (why) throw new RuntimeError('cuda', why);
-  }
-  const opts = addonOptions(config);
-  let s: AddonSession;
-  try {
-    s = new addon.Session(model, opts);
-  } catch (e) {
-    const where = typeof model === 'string' ? model : 'model bytes';
-    const msg = oneLine(e);
-    if (/provider option|arena option/.test(msg)) throw new UsageError(`${where}: ${msg}`, { cause: e });
-    throw new RuntimeError(config.ep, `${where}: ONNX Runtime (native) could not load the model: ${msg}`, { cause: e });
-  }
-  const inputMetadata = meta(s.inputInfo());
-  const outputMetadata = meta(s.outputInfo());
-  const outputNames = outputMetadata.map((m) => m.name);
-  // ORT captures a CUDA graph during the first run and replays it on the buffers bound then: every input and
-  // output must be a preallocated device tensor, or replays read and write memory nobody looks at.
-  const graph = cudaGraphEnabled(config);
-
-  const runBound = async (feeds: Record<string, Tensor>, outputs: Record<string, OutputTarget> = {}, options: BoundRunOptions = {}) => {
+/**
+ * The session's bound run: feeds and output targets to the addon's types, the CUDA-graph rule checked, the
+ * outputs back as runtime tensors. ORT captures a CUDA graph during the first run and replays it on the buffers
+ * bound then: with `graph`, every input and output must be a preallocated device tensor, or replays read and
+ * write memory nobody looks at.
+ */
+function boundRun(s: AddonSession, config: SessionConfig, outputNames: readonly string[], graph: boolean): Session['runBound'] {
+  return async (feeds: Record<string, Tensor>, outputs: Record<string, OutputTarget> = {}, options: BoundRunOptions = {}) => {
     const f: Record<string, AddonHostTensor | AddonDeviceTensor> = {};
     for (const [k, v] of Object.entries(feeds)) {
       if (isDeviceTensor(v)) {
@@ -146,6 +131,27 @@ export async function createNativeSession(addon: Addon, model: string | Uint8Arr
     }
     return { outputs: out, ms: r.ms };
   };
+}
+
+export async function createNativeSession(addon: Addon, model: string | Uint8Array, config: SessionConfig): Promise<Session> {
+  if (config.ep === 'cuda') {
+    const why = diagnoseCuda();
+    if (why) throw new RuntimeError('cuda', why);
+  }
+  const opts = addonOptions(config);
+  let s: AddonSession;
+  try {
+    s = new addon.Session(model, opts);
+  } catch (e) {
+    const where = typeof model === 'string' ? model : 'model bytes';
+    const msg = oneLine(e);
+    if (/provider option|arena option/.test(msg)) throw new UsageError(`${where}: ${msg}`, { cause: e });
+    throw new RuntimeError(config.ep, `${where}: ONNX Runtime (native) could not load the model: ${msg}`, { cause: e });
+  }
+  const inputMetadata = meta(s.inputInfo());
+  const outputMetadata = meta(s.outputInfo());
+  const outputNames = outputMetadata.map((m) => m.name);
+  const runBound = boundRun(s, config, outputNames, cudaGraphEnabled(config));
 
   return {
     backend: 'native',
