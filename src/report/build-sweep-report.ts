@@ -81,6 +81,8 @@ function runtimeRow(r: VariantResult): string {
 
 function detailFor(r: VariantResult, baseline: VariantResult | undefined, why: string): VariantDetail {
   const m = r.metrics;
+  // What the run was asked for, resolved: spec-wide defaults and grid axes included (a variant's own spec lacks them).
+  const run = r.settings ?? r.spec;
   const q = m?.quality;
   const rows: [string, string][] = [
     ['id', r.id],
@@ -98,19 +100,15 @@ function detailFor(r: VariantResult, baseline: VariantResult | undefined, why: s
     ['end-to-end RTF', fmt(m?.rtf, 4)],
     ['time to first frame', fmt(m?.ttffSeconds, 3, ' s')],
     ...(m?.warmupSeconds !== undefined ? [['timing', `warm (after an untimed first pass of ${fmt(m.warmupSeconds, 2, ' s')})`] as [string, string]] : []),
-    ...(r.spec.vocoderBucket || r.spec.overlap
+    ...(run.vocoderBucket || run.overlap
       ? [
           [
             'runner',
-            [r.spec.vocoderBucket ? `vocoder buckets of ${r.spec.vocoderBucket}` : '', r.spec.overlap ? 'TTS and Ditto overlapped' : '']
-              .filter(Boolean)
-              .join(', '),
+            [run.vocoderBucket ? `vocoder buckets of ${run.vocoderBucket}` : '', run.overlap ? 'TTS and Ditto overlapped' : ''].filter(Boolean).join(', '),
           ] as [string, string],
         ]
       : []),
-    ...(dittoCallsText(r.spec)
-      ? [['Ditto calls', `${dittoCallsText(r.spec)} (time to first frame includes waiting for a whole batch)`] as [string, string]]
-      : []),
+    ...(dittoCallsText(run) ? [['Ditto calls', `${dittoCallsText(run)} (time to first frame includes waiting for a whole batch)`] as [string, string]] : []),
     ...(runtimeRow(r) ? [['runtime', runtimeRow(r)] as [string, string]] : []),
     ['audio', fmt(m?.audioSeconds, 2, ' s')],
     ['wall', fmt(m?.wallSeconds, 3, ' s')],

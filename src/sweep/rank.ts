@@ -254,7 +254,8 @@ export function explain(r: VariantResult, base: VariantResult | undefined): Expl
   if (gpuBytesDelta !== undefined) mem.push(`GPU ${mb(gpuBytesDelta)}`);
   if (modelBytesDelta !== undefined) mem.push(`weights ${mb(modelBytesDelta)}`);
   if (mem.length) parts.push(`memory: ${mem.join(', ')}`);
-  const calls = dittoCallsText(r.spec);
+  // The resolved settings: spec-wide defaults and grid axes included, not only the variant's own fields.
+  const calls = dittoCallsText(r.settings ?? r.spec);
   if (calls) {
     // Fewer, larger calls trade time to first frame: a batch's first frame is out only when the batch is done.
     const ttff =

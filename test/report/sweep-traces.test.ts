@@ -85,4 +85,14 @@ describe('sweep trace builders', () => {
     expect(rows(runner.id).runner).toBe('vocoder buckets of 128, TTS and Ditto overlapped');
     expect(rows(runner.id).timing).toBeUndefined();
   });
+
+  it('details read the resolved settings: a spec-wide vocoder bucket and a grid renderBatch show on a variant whose own spec is empty', () => {
+    const [, second] = results;
+    const settings = { ...(second!.settings ?? {}), vocoderBucket: 128, overlap: false, renderBatch: 8 } as NonNullable<typeof second>['settings'];
+    const v = { ...second!, spec: {}, settings };
+    const report = buildSweepReport([results[0]!, v], { title: 't', generatedAt: 'now' });
+    const rows = Object.fromEntries(report.details.find((d) => d.id === v.id)!.rows);
+    expect(rows.runner).toBe('vocoder buckets of 128');
+    expect(rows['Ditto calls']).toMatch(/^8 frames per render call/);
+  });
 });
