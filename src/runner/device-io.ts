@@ -26,6 +26,11 @@ import type { RoleSessions } from './role-sessions.js';
 
 const RENDER_ROLES: readonly Role[] = ['stitch_network', 'warp_network', 'decoder'];
 
+/** An output's element type as the runner binds it: uint8 frames (frame-u8 pass) or float32. */
+function outputType(s: Session, output: string): HostTensor['type'] {
+  return s.outputMetadata.find((m) => m.name === output)?.type === 'uint8' ? 'uint8' : 'float32';
+}
+
 function staticDims(s: Session, output: string): number[] | undefined {
   const shape = s.outputMetadata.find((m) => m.name === output)?.shape;
   return shape && shape.every((d) => typeof d === 'number') ? (shape as number[]) : undefined;
@@ -81,8 +86,9 @@ export class DeviceRenderPath {
     kpS1.upload(kpSrc);
     kpS2.upload(kpSrc);
     const fixed = (role: Role, output: string): DeviceTensor | undefined => {
-      const dims = staticDims(sessions.session(role) as Session, output);
-      return dims ? buf(role, output, dims) : undefined;
+      const s = sessions.session(role) as Session;
+      const dims = staticDims(s, output);
+      return dims ? sessions.deviceBuffer(role, output, outputType(s, output), dims) : undefined;
     };
     const stitched = fixed('stitch_network', 'out');
     const warped = fixed('warp_network', 'out');
@@ -112,8 +118,9 @@ export class DeviceRenderPath {
       feeds[RENDER_IO.kpSource] = kpS;
       feeds[RENDER_IO.feature] = vol;
     }
-    const dims = staticDims(sessions.session('renderer') as Session, RENDER_IO.output);
-    const frames = dims ? buf(RENDER_IO.output, dims) : undefined;
+    const r = sessions.session('renderer') as Session;
+    const dims = staticDims(r, RENDER_IO.output);
+    const frames = dims ? sessions.deviceBuffer('renderer', RENDER_IO.output, outputType(r, RENDER_IO.output), dims) : undefined;
     const call = async (kpDriving: DeviceTensor): Promise<HostTensor> => {
       const o = await sessions.runBound('renderer', { ...feeds, [RENDER_IO.kpDriving]: kpDriving }, { [RENDER_IO.output]: frames ?? 'host' });
       return hostOutput(o[RENDER_IO.output], 'renderer');

@@ -15,7 +15,6 @@ import { createRng } from '../onnx/rng.js';
 import type { PipelineConfig } from '../models/manifest.js';
 import type { HostTensor } from '../runtime/index.js';
 import { cosineAlphasCumprod, ddimCoefficients, ddimTimePairs, ddimUpdate, drawWindowNoise } from './ddim.js';
-import { tensorToRgb } from '../media/image.js';
 import { StageError } from '../core/input-error.js';
 import { motionToKeypoints } from './keypoints.js';
 import { fuseWindow, smoothFrames } from './motion-sequence.js';
@@ -302,8 +301,7 @@ export class DittoStream {
       const image = await this.timer.time('ditto.render', async () => {
         const kpD = motionToKeypoints(m, src.kpCanonical, K);
         if (this.devicePath) {
-          const o = await this.devicePath.frames(kpD);
-          return tensorToRgb(floatData(o, 'decoder.output'), o.dims[3] ?? 0, o.dims[2] ?? 0);
+          return batchImages(await this.devicePath.frames(kpD), 1)[0] as RgbImage;
         }
         const st = await this.sessions.run('stitch_network', { kp_source: feed.f32([1, K, 3], src.kpSource), kp_driving: feed.f32([1, K, 3], kpD) });
         const kpStitched = st.out;
@@ -311,11 +309,8 @@ export class DittoStream {
         const wp = await this.sessions.run('warp_network', { feature_3d: src.feature3d, kp_source: feed.f32([1, K, 3], src.kpSource), kp_driving: kpStitched });
         if (!wp.out) throw new StageError('ditto.render', 'error', 'warp_network output out missing');
         const dec = await this.sessions.run('decoder', { feature: wp.out });
-        const o = dec.output;
-        if (!o) throw new StageError('ditto.render', 'error', 'decoder output output missing');
-        const h = o.dims[2] ?? 0;
-        const wd = o.dims[3] ?? 0;
-        return tensorToRgb(floatData(o, 'decoder.output'), wd, h);
+        if (!dec.output) throw new StageError('ditto.render', 'error', 'decoder output output missing');
+        return batchImages(dec.output, 1)[0] as RgbImage;
       });
       await this.o.onFrame({ index: f, image });
       this.rendered = f + 1;

@@ -2,8 +2,9 @@
  * The run settings that change how Ditto calls its graphs (`renderGraph`, `renderBatch`, `diffusionLoop`):
  * before the sessions exist, the run's role files (the manifest's or a variant's) are rewritten into a
  * temporary folder — the renderer composed by the render-graph pass (with this run's source image baked in
- * for 'baked'), the per-frame roles or the renderer batched by the batch pass, LMDM as a diffusion loop
- * for the run's steps — and the run uses them as role files. The folder is removed after the run (a
+ * for 'baked'; its frames made 8-bit RGB in the graph by the frame-u8 pass), the per-frame roles or the
+ * renderer batched by the batch pass, LMDM as a diffusion loop for the run's steps — and the run uses them as
+ * role files. The folder is removed after the run (a
  * full-scale renderer is hundreds of MB). What the stages then do is detected from the loaded graphs
  * (render-batched.ts, lmdm-loop.ts) and recorded in run.json.
  */
@@ -15,6 +16,7 @@ import { readModel } from '../onnx/read-model.js';
 import type { Model } from '../onnx/types.js';
 import { writeModel } from '../onnx/write-model.js';
 import { batch } from '../quantize/batch.js';
+import { frameU8 } from '../quantize/frame-u8.js';
 import { diffusionLoop } from '../quantize/diffusion-loop.js';
 import { RENDER_IO, renderGraph } from '../quantize/render-graph.js';
 import type { SessionConfig } from '../runtime/index.js';
@@ -65,7 +67,9 @@ export async function buildGraphSettingFiles(settings: SettingsInUse, p: GraphSe
       const baked = mode === 'baked' ? await bakeFor(p) : undefined;
       let r = renderGraph(roles, baked ? { bakeSource: baked } : {});
       if (n > 1) r = batch(r, { size: n, inputs: baked ? [RENDER_IO.kpDriving] : [RENDER_IO.kpDriving, RENDER_IO.kpSource, RENDER_IO.feature] });
-      write('renderer', r);
+      // The frames leave the graph as the 8-bit RGB the runner writes (bit-identical to its own conversion):
+      // a quarter of the bytes to hand back, no per-pixel host work.
+      write('renderer', frameU8(r, { output: RENDER_IO.output }));
     } else if (n > 1) {
       write('stitch_network', batch(read('stitch_network'), { size: n, inputs: ['kp_source', 'kp_driving'] }));
       write('warp_network', batch(read('warp_network'), { size: n, inputs: ['feature_3d', 'kp_source', 'kp_driving'] }));

@@ -79,9 +79,18 @@ export function padDriving(plan: RenderPlan, kpDriving: Float32Array[]): Float32
   return kpd;
 }
 
-/** The first `real` frames of a [N,3,H,W] output as images. */
+/**
+ * The first `real` frames of a renderer's or decoder's output as images: float [N,3,H,W] in [0, 1], converted
+ * here, or uint8 [N,H,W,3] from a graph the frame-u8 pass ended (the bytes as they are).
+ */
 export function batchImages(out: HostTensor | undefined, real: number): RgbImage[] {
   if (!out) throw new StageError('ditto.render', 'error', 'renderer output output missing');
+  if (out.type === 'uint8') {
+    const [, h = 0, w = 0] = out.dims;
+    const bytes = out.data as Uint8Array;
+    const per = h * w * 3;
+    return Array.from({ length: real }, (_, i) => ({ width: w, height: h, data: bytes.slice(i * per, (i + 1) * per) }));
+  }
   const h = out.dims[2] ?? 0;
   const w = out.dims[3] ?? 0;
   const all = floatData(out, 'renderer.output');

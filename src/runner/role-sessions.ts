@@ -239,7 +239,8 @@ export class RoleSessions {
     return roles.every((r) => {
       const s = this.sessions.get(r);
       return (
-        s?.backend === 'native' && [...s.inputMetadata, ...s.outputMetadata].every((m) => m.type === undefined || m.type === 'float32' || m.type === 'int64')
+        s?.backend === 'native' &&
+        [...s.inputMetadata, ...s.outputMetadata].every((m) => m.type === undefined || m.type === 'float32' || m.type === 'int64' || m.type === 'uint8')
       );
     });
   }

@@ -134,7 +134,7 @@ describe('pass registry', () => {
     expect(passes.map((p) => p.pass)).toEqual(['resolution', 'fp16', 'wo']);
     expect(passes[2]?.options).toEqual({ bits: 8, blockSize: 64, asymmetric: true });
     expect(() => passesFromFlags({ targetEp: 'cpu', input: [] }, () => convNet())).toThrow(
-      'no pass given: use --resolution, --input, --fp16, --mixed auto, --int8 dynamic|static, --wo 4|8, --batch, --diffusion-loop, --static-kv [capacity] or --decode-loop',
+      'no pass given: use --resolution, --input, --fp16, --mixed auto, --int8 dynamic|static, --wo 4|8, --batch, --frame-u8 [output], --diffusion-loop, --static-kv [capacity] or --decode-loop',
     );
     expect(() => passesFromFlags({ targetEp: 'cpu', input: [], wo: '3' }, () => convNet())).toThrow("--wo: expected 4 or 8, got '3'");
     expect(() => passesFromFlags({ targetEp: 'cpu', input: [], wo: '4', blockSize: 'x' }, () => convNet())).toThrow("--block-size: expected a number, got 'x'");

@@ -11,6 +11,7 @@ import { beforeAll, describe, expect, test, vi } from 'vitest';
 import { readModel } from '../../src/onnx/read-model.js';
 import { writeModel } from '../../src/onnx/write-model.js';
 import { diffusionLoop } from '../../src/quantize/diffusion-loop.js';
+import { frameU8 } from '../../src/quantize/frame-u8.js';
 import { buildRenderer } from '../../src/runner/build-renderer.js';
 import { DeviceRenderPath } from '../../src/runner/device-io.js';
 import { DB_CAP } from '../../src/runner/quality.js';
@@ -91,7 +92,11 @@ if (why && process.env.CI) throw new Error(`CI: the native addon is missing (${w
   const made: boolean[] = [];
   beforeAll(async () => {
     const composedFile = join(ROOT, 'renderer.composed.b4.onnx');
-    writeModel((await buildRenderer({ manifest, batch: 4 })).model, composedFile);
+    const composed = (await buildRenderer({ manifest, batch: 4 })).model;
+    writeModel(composed, composedFile);
+    // The native run's renderer hands back 8-bit frames (frame-u8, as the sweep's renderGraph builds it).
+    const composedU8File = join(ROOT, 'renderer.composed.b4.u8.onnx');
+    writeModel(frameU8(composed), composedU8File);
     const common = { manifest, audio: wav, steps: STEPS, seed: 0, mp4: false } as const;
     const spy = vi.spyOn(DeviceRenderPath, 'create');
     bakedNative = await runPipeline({
@@ -106,7 +111,7 @@ if (why && process.env.CI) throw new Error(`CI: the native addon is missing (${w
       ...common,
       out: join(ROOT, 'composed-native'),
       settings: { backend: 'native' },
-      roleFiles: { renderer: composedFile },
+      roleFiles: { renderer: composedU8File },
       baseline: join(ROOT, 'composed-node'),
     });
     made.push(...spy.mock.results.map((r) => r.value !== undefined));
@@ -117,7 +122,7 @@ if (why && process.env.CI) throw new Error(`CI: the native addon is missing (${w
     expect(made).toEqual([true, false, true]);
   });
 
-  test("frames equal the node backend's exactly", () => {
+  test("frames equal the node backend's exactly (the native renderer's 8-bit frames from the graph too)", () => {
     expect(bakedNative.quality?.frames?.psnrMean).toBe(DB_CAP);
     expect(composedNative.quality?.frames?.psnrMean).toBe(DB_CAP);
     expect(composedNative.roles.renderer?.calls).toBe(Math.ceil(composedNative.video.frames / 4));
