@@ -14,12 +14,6 @@
 set -uo pipefail
 . .gpubundle/sweep-job.sh
 nvidia-smi --query-gpu=name --format=csv,noheader | tee $R/gpu.txt
-B='"vocoderBucket": 128, "decodeLoop": true'
-F16='"precision": { "stitch_network": "fp16", "warp_network": "fp16", "decoder": "fp16" }'
-H='"hifigan": { "cudnn_conv_algo_search": "HEURISTIC" }'
-G='"lmdm": { "enable_cuda_graph": "1" }, "renderer": { "enable_cuda_graph": "1" }'
-KV='"passes": { "gpt_decode": [ { "pass": "static-kv", "capacity": 384 } ] }'
-GK='"gpt_decode": { "enable_cuda_graph": "1" }'
 cat > /tmp/wb/sweep-fewcalls.json <<JSON
 { "schemaVersion": 1, "name": "h200-fewcalls", "manifest": "$M/manifest.json", "steps": 50, "repeats": 1, "warmup": true, "seed": 1,
   "text": "Hello, I am your realtime avatar, and this is how I speak.",

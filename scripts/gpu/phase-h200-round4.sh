@@ -7,21 +7,16 @@
 set -uo pipefail
 . .gpubundle/sweep-job.sh
 nvidia-smi --query-gpu=name --format=csv,noheader | tee $R/gpu.txt
-B='"vocoderBucket": 128, "decodeLoop": true'
-F16='"precision": { "stitch_network": "fp16", "warp_network": "fp16", "decoder": "fp16" }'
-H='"hifigan": { "cudnn_conv_algo_search": "HEURISTIC" }'
-G='"lmdm": { "enable_cuda_graph": "1" }, "renderer": { "enable_cuda_graph": "1" }, "gpt_decode": { "enable_cuda_graph": "1" }'
-KV='"passes": { "gpt_decode": [ { "pass": "static-kv", "capacity": 384 } ] }'
 BEST="\"backend\": \"native\", $KV, $F16, \"renderGraph\": \"baked\", \"renderBatch\": 8"
 cat > /tmp/wb/sweep-round4.json <<JSON
 { "schemaVersion": 1, "name": "h200-round4", "manifest": "$M/manifest.json", "steps": 50, "repeats": 1, "warmup": true, "seed": 1,
   "text": "Hello, I am your realtime avatar, and this is how I speak.",
   "variants": [
     { "name": "best", $B },
-    { "name": "round-3 best + frame-u8", $BEST, "providerOptions": { $H, $G } },
-    { "name": "round-3 best + frame-u8 + overlap", $BEST, "overlap": true, "providerOptions": { $H, $G } },
-    { "name": "round-3 best + frame-u8 + buckets 128", $BEST, "vocoderBucket": 128, "providerOptions": { $G } },
-    { "name": "round-3 best + frame-u8 + buckets 128 + overlap", $BEST, "vocoderBucket": 128, "overlap": true, "providerOptions": { $G } },
+    { "name": "round-3 best + frame-u8", $BEST, "providerOptions": { $H, $G, $GK } },
+    { "name": "round-3 best + frame-u8 + overlap", $BEST, "overlap": true, "providerOptions": { $H, $G, $GK } },
+    { "name": "round-3 best + frame-u8 + buckets 128", $BEST, "vocoderBucket": 128, "providerOptions": { $G, $GK } },
+    { "name": "round-3 best + frame-u8 + buckets 128 + overlap", $BEST, "vocoderBucket": 128, "overlap": true, "providerOptions": { $G, $GK } },
     { "name": "best native overlap w8", $B, "overlap": true, "workers": 8, "backend": "native" }
   ] }
 JSON

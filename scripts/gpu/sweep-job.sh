@@ -6,6 +6,17 @@ R=$OUT/res; mkdir -p $R
 M=/tmp/wb/models/full
 [ -f $M/manifest.json ] || $W models build --scale full --out $M > $R/build.log 2>&1
 
+# Variant fragments the path sweeps share (JSON members, pasted into a spec's variants):
+# B = the node-era best path (vocoder buckets + decode loop); F16 = the Ditto renderer's three roles in FP16;
+# H = HiFi-GAN without the exhaustive cuDNN search; G = CUDA graphs on renderer and LMDM, GK = and on the GPT
+# step; KV = the static-KV GPT step (capacity 384 holds the job's utterance).
+B='"vocoderBucket": 128, "decodeLoop": true'
+F16='"precision": { "stitch_network": "fp16", "warp_network": "fp16", "decoder": "fp16" }'
+H='"hifigan": { "cudnn_conv_algo_search": "HEURISTIC" }'
+G='"lmdm": { "enable_cuda_graph": "1" }, "renderer": { "enable_cuda_graph": "1" }'
+GK='"gpt_decode": { "enable_cuda_graph": "1" }'
+KV='"passes": { "gpt_decode": [ { "pass": "static-kv", "capacity": 384 } ] }'
+
 run_sweep() {
   local spec=$1 name=$2
   echo "== sweep $name ($(date +%T))"

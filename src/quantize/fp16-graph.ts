@@ -24,18 +24,12 @@ export const ANY_TYPE_INPUTS: Record<string, number[]> = {
 };
 // Not GridSample's grid: ONNX lets T2 differ from T1, but ORT's kernels bind both to one type (see above).
 
+/** Ops that only move data (no arithmetic): free to keep in float32 anywhere a Cast would otherwise go. */
+const DATA_MOVEMENT_OPS = ['Identity', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Concat', 'Slice', 'Split', 'Expand'];
+
 /** Ops a grid chain may pass through: elementwise, data movement, reductions, Softmax (cheap next to a Conv). */
 export const GRID_CHAIN_OPS = new Set([
-  'Identity',
-  'Reshape',
-  'Flatten',
-  'Squeeze',
-  'Unsqueeze',
-  'Transpose',
-  'Concat',
-  'Slice',
-  'Split',
-  'Expand',
+  ...DATA_MOVEMENT_OPS,
   'Tile',
   'Add',
   'Sub',
@@ -167,16 +161,7 @@ export function mixedFloatInputNodes(root: Graph): Node[] {
 
 /** Ops that only move data or are cheap elementwise math: free to leave in float32 at the output. */
 const TAIL_OPS = new Set([
-  'Identity',
-  'Reshape',
-  'Flatten',
-  'Squeeze',
-  'Unsqueeze',
-  'Transpose',
-  'Concat',
-  'Slice',
-  'Split',
-  'Expand',
+  ...DATA_MOVEMENT_OPS,
   'DepthToSpace',
   'SpaceToDepth',
   'Sigmoid',

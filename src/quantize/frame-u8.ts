@@ -56,13 +56,11 @@ export function frameU8WithReport(model: Model, options: FrameU8Options = {}): P
     );
   const namer = createNamer(g);
   const scalar = (base: string, v: number): Value => addInitializer(g, makeTensor(namer(base), DataType.DOUBLE, [], Float64Array.of(v)));
-  let x = out;
   // The frames' producer keeps writing a renamed float value; the tail ends in a value with the output's name.
   const float = new Value(namer(`${name}_float`), { kind: 'tensor', elemType: DataType.FLOAT, shape: [...shape] });
   for (const n of g.nodes) n.outputs = n.outputs.map((v) => (v === out ? float : v));
   if (out.producer) float.producer = out.producer;
   for (const n of g.nodes) n.inputs = n.inputs.map((v) => (v === out ? float : v));
-  x = float;
   const step = (op: string, inputs: Value[], elemType: number, attrs: Record<string, Attribute> = {}): Value => {
     const o = new Value(namer(`frame_u8/${op}_out`), { kind: 'tensor', elemType });
     const n = new Node(op, namer(`frame_u8/${op}`), inputs, [o]);
@@ -72,7 +70,7 @@ export function frameU8WithReport(model: Model, options: FrameU8Options = {}): P
     bump(report, 'nodesAdded');
     return o;
   };
-  const d = step('Cast', [x], DataType.DOUBLE, { to: int(DataType.DOUBLE) });
+  const d = step('Cast', [float], DataType.DOUBLE, { to: int(DataType.DOUBLE) });
   const clipped = step('Clip', [d, scalar('frame_u8/zero', 0), scalar('frame_u8/one', 1)], DataType.DOUBLE);
   const scaled = step('Add', [step('Mul', [clipped, scalar('frame_u8/scale', 255)], DataType.DOUBLE), scalar('frame_u8/half', 0.5)], DataType.DOUBLE);
   const bytes = step('Cast', [step('Floor', [scaled], DataType.DOUBLE)], DataType.UINT8, { to: int(DataType.UINT8) });

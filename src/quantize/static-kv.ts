@@ -86,14 +86,6 @@ export function staticKvWithReport(model: Model, options: StaticKvOptions = {}):
 
   // Shared pieces: the cache position, the slot it selects, and the mask computed from it.
   const position = new Value(STATIC_KV_INPUTS.position, { kind: 'tensor', elemType: DataType.INT64, shape: [1] });
-  const rows = addInitializer(
-    g,
-    int64Tensor(
-      name('static_kv/rows'),
-      [1, 1, capacity, 1],
-      Array.from({ length: capacity }, (_, i) => i),
-    ),
-  );
   // New nodes read only graph inputs and initializers: they go first, in creation order.
   const added: Node[] = [];
   const add = (op: string, inputs: Value[], elemType: number, attrs: Record<string, Attribute> = {}): Value => {
@@ -105,18 +97,20 @@ export function staticKvWithReport(model: Model, options: StaticKvOptions = {}):
     bump(report, 'nodesAdded');
     return out;
   };
-  // [1,1,C,1] bool: the row this step writes.
-  const slot = add('Equal', [rows, position], DataType.BOOL);
-  // The mask the host used to send: 1 for rows 0 … position, as [1, C] in the input's type.
-  const flatRows = addInitializer(
+  // The row indices 0 … C − 1, once: as [1, C] for the mask, reshaped to [1, 1, C, 1] for the cache rows.
+  const rows = addInitializer(
     g,
     int64Tensor(
-      name('static_kv/flat_rows'),
+      name('static_kv/rows'),
       [1, capacity],
       Array.from({ length: capacity }, (_, i) => i),
     ),
   );
-  const attend = add('LessOrEqual', [flatRows, position], DataType.BOOL);
+  const rowShape = addInitializer(g, int64Tensor(name('static_kv/row_shape'), [4], [1, 1, capacity, 1]));
+  // [1,1,C,1] bool: the row this step writes.
+  const slot = add('Equal', [add('Reshape', [rows, rowShape], DataType.INT64), position], DataType.BOOL);
+  // The mask the host used to send: 1 for rows 0 … position, as [1, C] in the input's type.
+  const attend = add('LessOrEqual', [rows, position], DataType.BOOL);
   const maskType = mask.tensorType?.elemType ?? DataType.INT64;
   const computedMask = add('Cast', [attend], maskType, { to: int(maskType) });
 

@@ -14,7 +14,8 @@ import { resizeRgb, syntheticFace } from '../media/image.js';
 import { readPng, type RgbImage } from '../media/png.js';
 import { roleFile, RoleSessions } from './role-sessions.js';
 import { extractSourceFeatures } from './source-features.js';
-import { readRunManifest } from './validate-manifest.js';
+import { readRunManifest, type LoadedRunManifest } from './validate-manifest.js';
+import type { SessionConfig } from '../runtime/index.js';
 
 export interface BuildRendererOptions {
   manifest: string;
@@ -37,18 +38,26 @@ export function sourceImage(path: string | undefined, size: number): RgbImage {
   return resizeRgb(src, size, size);
 }
 
-export async function bakedSourceFor(o: Pick<BuildRendererOptions, 'manifest' | 'roleFiles'>, image: string | undefined): Promise<BakedSource> {
-  const loaded = readRunManifest(o.manifest, ['appearance_extractor', 'motion_extractor'], o.roleFiles);
+/**
+ * One source image's features as the render-graph pass bakes them, computed as the Ditto stage computes them
+ * (the manifest's appearance and motion extractors, or their variants, on the given session config).
+ */
+export async function bakeSource(
+  loaded: LoadedRunManifest,
+  roleFiles: Partial<Record<Role, string>> | undefined,
+  session: SessionConfig,
+  image: RgbImage,
+): Promise<BakedSource> {
   const sessions = await RoleSessions.load({
     manifest: loaded.manifest,
     manifestDir: loaded.dir,
     roles: ['appearance_extractor', 'motion_extractor'],
-    session: { ep: 'cpu' },
-    ...(o.roleFiles ? { overrides: o.roleFiles } : {}),
+    session,
+    ...(roleFiles ? { overrides: roleFiles } : {}),
   });
   try {
     const cfg = loaded.manifest.config;
-    const f = await extractSourceFeatures(sessions, cfg, sourceImage(image, cfg.sourceSize));
+    const f = await extractSourceFeatures(sessions, cfg, image);
     return {
       feature3d: { dims: f.feature3d.dims, data: Float32Array.from(f.feature3d.data as Float32Array) },
       kpSource: { dims: [1, cfg.numKp, 3], data: f.kpSource },
@@ -56,6 +65,12 @@ export async function bakedSourceFor(o: Pick<BuildRendererOptions, 'manifest' | 
   } finally {
     await sessions.release();
   }
+}
+
+/** `bakeSource` for a manifest file and an image path ('synthetic' or undefined: the runner's default face), on the CPU. */
+export async function bakedSourceFor(o: Pick<BuildRendererOptions, 'manifest' | 'roleFiles'>, image: string | undefined): Promise<BakedSource> {
+  const loaded = readRunManifest(o.manifest, ['appearance_extractor', 'motion_extractor'], o.roleFiles);
+  return bakeSource(loaded, o.roleFiles, { ep: 'cpu' }, sourceImage(image, loaded.manifest.config.sourceSize));
 }
 
 export async function buildRenderer(o: BuildRendererOptions): Promise<BuiltRenderer> {

@@ -21,9 +21,9 @@ import { diffusionLoop } from '../quantize/diffusion-loop.js';
 import { RENDER_IO, renderGraph } from '../quantize/render-graph.js';
 import type { SessionConfig } from '../runtime/index.js';
 import type { RgbImage } from '../media/png.js';
-import { roleFile, RoleSessions } from './role-sessions.js';
+import { bakeSource } from './build-renderer.js';
+import { roleFile } from './role-sessions.js';
 import type { SettingsInUse } from './pipeline-settings.js';
-import { extractSourceFeatures } from './source-features.js';
 import type { LoadedRunManifest } from './validate-manifest.js';
 
 export interface GraphSettingFiles {
@@ -64,7 +64,7 @@ export async function buildGraphSettingFiles(settings: SettingsInUse, p: GraphSe
     };
     if (mode !== false) {
       const roles = { stitch: read('stitch_network'), warp: read('warp_network'), decoder: read('decoder') };
-      const baked = mode === 'baked' ? await bakeFor(p) : undefined;
+      const baked = mode === 'baked' ? await bakeSource(p.loaded, p.roleFiles, p.session, p.image) : undefined;
       let r = renderGraph(roles, baked ? { bakeSource: baked } : {});
       if (n > 1) r = batch(r, { size: n, inputs: baked ? [RENDER_IO.kpDriving] : [RENDER_IO.kpDriving, RENDER_IO.kpSource, RENDER_IO.feature] });
       // The frames leave the graph as the 8-bit RGB the runner writes (bit-identical to its own conversion):
@@ -81,26 +81,4 @@ export async function buildGraphSettingFiles(settings: SettingsInUse, p: GraphSe
     throw e;
   }
   return { roleFiles: out, buildMs: performance.now() - t0, cleanup };
-}
-
-/** The run's source features, computed as the Ditto stage computes them (same extractors, same EP). */
-async function bakeFor(p: GraphSettingInputs): Promise<NonNullable<Parameters<typeof renderGraph>[1]>['bakeSource']> {
-  const roles: Role[] = ['appearance_extractor', 'motion_extractor'];
-  const sessions = await RoleSessions.load({
-    manifest: p.loaded.manifest,
-    manifestDir: p.loaded.dir,
-    roles,
-    session: p.session,
-    ...(p.roleFiles ? { overrides: p.roleFiles } : {}),
-  });
-  try {
-    const cfg = p.loaded.manifest.config;
-    const f = await extractSourceFeatures(sessions, cfg, p.image);
-    return {
-      feature3d: { dims: f.feature3d.dims, data: Float32Array.from(f.feature3d.data as Float32Array) },
-      kpSource: { dims: [1, cfg.numKp, 3], data: f.kpSource },
-    };
-  } finally {
-    await sessions.release();
-  }
 }

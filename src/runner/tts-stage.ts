@@ -139,6 +139,8 @@ class TtsDecode {
   private lastVocoded = 0;
   private past: Record<string, HostTensor> = {};
   private pastLen = 0;
+  /** gpt_decode is a decode-loop graph (one call per streaming chunk). */
+  private readonly loopGraph: boolean;
 
   constructor(
     private readonly sessions: RoleSessions,
@@ -154,6 +156,7 @@ class TtsDecode {
     this.bucket = o.settings.take('vocoderBucket');
     this.latents = new Float32Array(this.paddedTokens(this.nTokens) * cfg.gptWidth);
     this.chunkTokens = o.streamChunkTokens ?? STREAM_CHUNK_TOKENS;
+    this.loopGraph = sessions.inputNames('gpt_decode').includes(DECODE_LOOP_INPUTS.uniforms);
   }
 
   private paddedTokens(count: number): number {
@@ -169,18 +172,13 @@ class TtsDecode {
     });
   }
 
-  private get loopGraph(): boolean {
-    return this.sessions.inputNames('gpt_decode').includes(DECODE_LOOP_INPUTS.uniforms);
-  }
-
   /** Tokens 1 … nTokens − 1, vocoding every chunk on the way. */
   async decode(): Promise<void> {
     // A static-kv gpt_decode: the cache stays in fixed (device) buffers; each step sends the token only.
     const fixed = isStaticKv(this.sessions) ? StaticKvDecoder.create(this.sessions, this.cfg, this.past, this.nTokens - 1) : undefined;
-    const loop = this.loopGraph;
     for (let i = 1; i < this.nTokens; ) {
       if (this.chunkTokens > 0 && i % this.chunkTokens === 0 && this.lastVocoded < i) await this.vocode(i, false);
-      i = fixed ? await this.staticStep(fixed, i) : loop ? await this.loopChunk(i) : await this.oneStep(i);
+      i = fixed ? await this.staticStep(fixed, i) : this.loopGraph ? await this.loopChunk(i) : await this.oneStep(i);
     }
   }
 

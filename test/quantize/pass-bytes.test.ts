@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { it } from 'vitest';
+import { expect, it } from 'vitest';
 import { buildReferenceSet } from '../../src/models/build.js';
 import { readModel } from '../../src/onnx/read-model.js';
 import type { Model } from '../../src/onnx/types.js';
@@ -18,13 +18,14 @@ import { resolutionWithReport } from '../../src/quantize/resolution.js';
 import { attentionBlock, chainModel, convNet, gridSampleModel, ifModel } from './models.js';
 
 /**
- * Opt-in check for refactors of the passes (skipped unless PASS_BYTES_OUT is set): runs fp16, resolution,
- * decode-loop, diffusion-loop, batch, compose/render-graph and mixed on the tiny reference set and the test
- * models and writes a sha256 of each written model + its report (or the error message) as JSON.
- * Run it before and after a change and compare the two files:
- *   PASS_BYTES_OUT=/tmp/before.json npx vitest run test/quantize/pass-bytes.test.ts   # ~40 s on 2 cores
+ * Opt-in check for refactors of the passes (skipped unless PASS_BYTES_OUT or PASS_BYTES_BASE is set): runs
+ * fp16, resolution, decode-loop, diffusion-loop, batch, compose/render-graph and mixed on the tiny reference set
+ * and the test models and takes a sha256 of each written model + its report (or the error message). Record the
+ * hashes before a change, then check the changed code against them:
+ *   PASS_BYTES_OUT=/tmp/before.json npx vitest run test/quantize/pass-bytes.test.ts    # ~40 s on 2 cores
+ *   PASS_BYTES_BASE=/tmp/before.json npx vitest run test/quantize/pass-bytes.test.ts   # fails on any byte that moved
  */
-it.runIf(process.env.PASS_BYTES_OUT)(
+it.runIf(process.env.PASS_BYTES_OUT || process.env.PASS_BYTES_BASE)(
   'pass bytes',
   async () => {
     const root = mkdtempSync(join(tmpdir(), 'wb-bytes-'));
@@ -103,7 +104,10 @@ it.runIf(process.env.PASS_BYTES_OUT)(
         }
       }
     }
-    writeFileSync(process.env.PASS_BYTES_OUT ?? '', `${JSON.stringify(out, null, 1)}\n`);
+    if (process.env.PASS_BYTES_OUT) writeFileSync(process.env.PASS_BYTES_OUT, `${JSON.stringify(out, null, 1)}\n`);
+    // Every case ran (a hash or an error message each); against a recorded baseline, each one is unchanged.
+    expect(Object.values(out).every((h) => h.length > 0)).toBe(true);
+    if (process.env.PASS_BYTES_BASE) expect(out).toEqual(JSON.parse(readFileSync(process.env.PASS_BYTES_BASE, 'utf8')));
   },
   300_000,
 );
