@@ -19,7 +19,9 @@
 #include <chrono>
 #include <cstring>
 #include <memory>
+#include <map>
 #include <mutex>
+#include <shared_mutex>
 #include <string>
 #include <vector>
 
@@ -33,6 +35,16 @@ struct Lib {
   std::string version;
   std::string path;
 } g;
+
+// CUDA stream capture gate. ORT records a CUDA graph (enable_cuda_graph) in the CUDA's global capture mode:
+// while one thread captures, a synchronous copy, a legacy-stream sync or an allocation on ANY other thread of
+// the process fails with CUDA error 900 ("operation not permitted when stream is capturing") and breaks the
+// capture. Renderer workers are threads of one process, and --overlap runs TTS and Ditto at once, so a run
+// that may capture holds the gate alone and every other CUDA use (runs, copies, allocations, session
+// creation) shares it. ORT captures on a graph id's second run; the first kCaptureRuns runs of each graph id
+// of a graph-enabled session count as "may capture".
+std::shared_mutex captureGate;
+constexpr int kCaptureRuns = 3;
 
 // cudart, found in the process (the CUDA EP provider loads it) on the first device copy.
 struct CudaRt {
@@ -66,6 +78,7 @@ void cudaCopy(void* dst, const void* src, size_t bytes, int kind /*1 H2D, 2 D2H*
   loadCudaRt();
   if (!cuda.memcpy_ || !cuda.setDevice || !cuda.streamSync)
     throw std::runtime_error("libcudart (12 or 13) is not loadable in this process; device copies need it");
+  std::shared_lock<std::shared_mutex> gate(captureGate);
   int e = cuda.setDevice(device);
   if (e == 0) e = cuda.memcpy_(dst, src, bytes, kind);
   // A pageable host-to-device copy may return before its DMA ends; ORT's streams are non-blocking, so wait
@@ -147,9 +160,27 @@ struct SessionCore {
   Ort::MemoryInfo deviceMem{nullptr};
   Ort::MemoryInfo cpuMem{nullptr};
   std::string providerOptions;
+  bool cudaGraph = false;  // enable_cuda_graph=1 on the CUDA EP
   std::mutex allocMu;
+  std::mutex graphMu;
+  std::map<std::string, int> graphRuns;  // runs so far per gpu_graph_id (graph-enabled sessions)
+
+  // Whether this run may be the one ORT captures a CUDA graph in (see captureGate); counts the run.
+  bool mayCapture(const std::string& graphId) {
+    if (device != "cuda" || !cudaGraph || graphId == "-1") return false;
+    std::lock_guard<std::mutex> lock(graphMu);
+    return graphRuns[graphId]++ < kCaptureRuns;
+  }
   // Declared after the session: destroyed before it.
   std::unique_ptr<Ort::Allocator> allocator;
+
+  ~SessionCore() {
+    // Freeing the session's device memory is a CUDA use too (see captureGate).
+    std::shared_lock<std::shared_mutex> gate(captureGate, std::defer_lock);
+    if (device == "cuda") gate.lock();
+    allocator.reset();
+    session = Ort::Session(nullptr);
+  }
 
   OrtAllocator* deviceAllocator() {
     std::lock_guard<std::mutex> lock(allocMu);
@@ -336,6 +367,13 @@ class RunWorker : public Napi::AsyncWorker {
  protected:
   void Execute() override {
     try {
+      std::string graphId = "0";
+      for (auto& kv : runConfig)
+        if (kv.first == "gpu_graph_id") graphId = kv.second;
+      std::unique_lock<std::shared_mutex> alone(captureGate, std::defer_lock);
+      std::shared_lock<std::shared_mutex> shared(captureGate, std::defer_lock);
+      if (s_->mayCapture(graphId)) alone.lock();
+      else if (s_->device == "cuda") shared.lock();
       Ort::IoBinding b(s_->session);
       for (size_t i = 0; i < inNames.size(); i++) {
         const Ort::Value& v = inKind[i] == 0 ? hostIns[inIndex[i]].value : devIns[inIndex[i]]->value;
@@ -499,8 +537,12 @@ class Session : public Napi::ObjectWrap<Session> {
       int deviceId = 0;
       for (auto& kv : cudaOpts)
         if (kv.first == "device_id") deviceId = std::stoi(kv.second);
+      std::shared_lock<std::shared_mutex> gate(captureGate, std::defer_lock);
       if (ep == "cuda") {
+        gate.lock();
         core->providerOptions = appendCuda(so, cudaOpts, arena);
+        for (auto& kv : cudaOpts)
+          if (kv.first == "enable_cuda_graph") core->cudaGraph = kv.second == "1";
       } else {
         if (!cudaOpts.empty()) throw std::runtime_error("provider option '" + cudaOpts[0].first + "' is a CUDA EP option; this session is on the CPU EP");
         if (!arena.empty()) throw std::runtime_error("arena option '" + arena[0].first + "' is a CUDA EP option; this session is on the CPU EP");
@@ -574,6 +616,8 @@ class Session : public Napi::ObjectWrap<Session> {
       const TypeInfo* ti = typeByName(info[0].As<Napi::String>().Utf8Value());
       if (!ti) throw std::runtime_error("allocate: unsupported type '" + info[0].As<Napi::String>().Utf8Value() + "'");
       std::vector<int64_t> dims = dimsFrom(info[1]);
+      std::shared_lock<std::shared_mutex> gate(captureGate, std::defer_lock);
+      if (s->device == "cuda") gate.lock();
       Ort::Value v = Ort::Value::CreateTensor(s->deviceAllocator(), dims.data(), dims.size(), ti->ort);
       auto t = std::make_shared<TensorCore>();
       t->type = ti->name;
