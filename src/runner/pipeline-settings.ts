@@ -18,7 +18,7 @@
  * and run.json pick it up.
  */
 import { WorkbenchError } from '../errors.js';
-import { MANIFEST_ROLES } from '../models/manifest.js';
+import { MANIFEST_ROLES, type Role } from '../models/manifest.js';
 import { BACKENDS, validateProviderOptions, type Backend, type GraphOptimizationLevel, type SessionConfig } from '../runtime/index.js';
 
 /** Session options a run may vary: the part of runtime SessionConfig that goes whole into every session it creates. */
@@ -77,6 +77,13 @@ export interface PipelineSettings {
   backend: Backend;
   /** CUDA EP provider options per role (native backend; see {@link RoleProviderOptions}). */
   providerOptions: RoleProviderOptions;
+  /**
+   * Sessions per role, each kept on the input shapes it ran last (`{"hifigan": 5}`; src/runner/shape-pool.ts):
+   * a role whose calls change shape (streaming HiFi-GAN: a new length every call) stops paying the CUDA EP's
+   * per-shape preparation on lengths that recur. Outputs are unchanged; memory grows by the role's weights
+   * per extra session.
+   */
+  shapeSessions: Partial<Record<Role, number>>;
 }
 
 export type SettingKey = keyof PipelineSettings;
@@ -94,6 +101,7 @@ export const PIPELINE_SETTINGS_DEFAULTS: Readonly<PipelineSettings> = Object.fre
   diffusionLoop: false,
   backend: 'node',
   providerOptions: {},
+  shapeSessions: {},
 });
 
 export const SETTING_KEYS = Object.keys(PIPELINE_SETTINGS_DEFAULTS) as SettingKey[];
@@ -166,6 +174,16 @@ const parseProviderOptions: Parser<RoleProviderOptions> = (v, bad) => {
   return out;
 };
 
+const parseShapeSessions: Parser<Partial<Record<Role, number>>> = (v, bad) => {
+  if (!isObj(v)) return bad('expected an object of role → sessions (an integer >= 1)');
+  const out: Partial<Record<Role, number>> = {};
+  for (const [role, n] of Object.entries(v)) {
+    if (!(MANIFEST_ROLES as readonly string[]).includes(role)) return bad(`unknown role. Should be one of: ${MANIFEST_ROLES.join(', ')}.`, role);
+    out[role as Role] = int(1, 'an integer >= 1 (sessions)')(n, (d) => bad(d, role));
+  }
+  return out;
+};
+
 /** One parser per field; each names the field (and sub-field) it rejects. */
 export const SETTING_PARSERS: { [K in SettingKey]: Parser<PipelineSettings[K]> } = {
   workers: int(1, 'a positive integer'),
@@ -180,6 +198,7 @@ export const SETTING_PARSERS: { [K in SettingKey]: Parser<PipelineSettings[K]> }
   backend: (v, bad) =>
     (BACKENDS as readonly unknown[]).includes(v) ? (v as Backend) : bad(`expected one of ${BACKENDS.join(', ')}, got ${JSON.stringify(v)}`),
   providerOptions: parseProviderOptions,
+  shapeSessions: parseShapeSessions,
 };
 
 export function isSettingKey(k: string): k is SettingKey {

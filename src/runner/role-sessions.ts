@@ -24,6 +24,7 @@ import { StageError } from '../core/input-error.js';
 import type { InputRecorder } from './input-recorder.js';
 import { withTimeout } from './stage-timer.js';
 import { providerOptionsForRole, type RoleProviderOptions } from './pipeline-settings.js';
+import { ShapePool } from './shape-pool.js';
 
 /** Values kept per output in a fingerprint. */
 export const FINGERPRINT_SAMPLES = 4096;
@@ -101,6 +102,11 @@ export interface LoadRolesOptions {
   recorder?: InputRecorder;
   /** Profile every role with ORT: each role's trace goes to `<profileDir>/<role>_<date>.json` until {@link RoleSessions.endProfiling}. */
   profileDir?: string;
+  /**
+   * Sessions per role, each kept on the input shapes it ran last (src/runner/shape-pool.ts); 1 or absent = one.
+   * Ignored with `profileDir` (a role's trace comes from one session).
+   */
+  shapeSessions?: Partial<Record<Role, number>>;
 }
 
 export function roleFile(o: Pick<LoadRolesOptions, 'manifest' | 'manifestDir' | 'overrides'>, role: Role): string {
@@ -126,43 +132,56 @@ export class RoleSessions {
   private constructor(
     private readonly sessions: Map<Role, Session>,
     private readonly recorder: InputRecorder | undefined,
+    /** Roles with several sessions (LoadRolesOptions.shapeSessions); `sessions` holds each one's first. */
+    private readonly pools: Map<Role, ShapePool>,
   ) {}
 
   static async load(o: LoadRolesOptions): Promise<RoleSessions> {
     const t0 = performance.now();
     const map = new Map<Role, Session>();
+    const pools = new Map<Role, ShapePool>();
+    const opened: Session[] = [];
     const files: Partial<Record<Role, string>> = {};
     try {
       for (const role of o.roles) {
         const file = roleFile(o, role);
         files[role] = file;
-        const po = providerOptionsForRole(o.providerOptions ?? {}, role);
-        const withPo: SessionConfig = Object.keys(po).length ? { ...o.session, providerOptions: { ...(o.session.providerOptions ?? {}), ...po } } : o.session;
-        const config = o.profileDir ? { ...withPo, enableProfiling: true, profileFilePrefix: join(o.profileDir, role) } : withPo;
-        const creating = createSession(file, config);
-        // A session that arrives after its load timed out is released as soon as it exists.
-        const s = await withTimeout(creating, o.loadTimeoutMs, () => {
-          void creating.then(
-            (late) => late.release(),
-            () => undefined,
-          );
-          return new StageError(`load.${role}`, 'timeout', `session for ${file} not created after ${o.loadTimeoutMs} ms`);
-        });
-        map.set(role, s);
+        const count = o.profileDir ? 1 : (o.shapeSessions?.[role] ?? 1);
+        const replicas: Session[] = [];
+        for (let i = 0; i < count; i++) {
+          const s = await openRoleSession(o, role, file);
+          opened.push(s);
+          replicas.push(s);
+        }
+        map.set(role, replicas[0] as Session);
+        if (count > 1) pools.set(role, new ShapePool(replicas));
       }
     } catch (e) {
-      for (const s of map.values()) await s.release().catch(() => undefined);
+      for (const s of opened) await s.release().catch(() => undefined);
       throw e;
     }
-    const rs = new RoleSessions(map, o.recorder);
+    const rs = new RoleSessions(map, o.recorder, pools);
     Object.assign(rs.files, files);
     rs.loadMs = performance.now() - t0;
     return rs;
   }
 
+  /** Which session of a role's shape pool owns which input shapes (empty: the role has one session). */
+  shapeRouting(role: Role): Record<string, number> {
+    return this.pools.get(role)?.routing() ?? {};
+  }
+
+  /** The session that runs a call: the role's one, or its shape pool's pick for these feeds. */
+  private sessionFor(role: Role, feeds: Record<string, { dims: readonly number[] }>): Session {
+    const pool = this.pools.get(role);
+    const s = pool ? pool.pick(feeds) : this.sessions.get(role);
+    if (!s) throw new StageError(role, 'error', `no session loaded for role '${role}'`);
+    return s;
+  }
+
   /** The backend that serves the sessions: 'native' only when every role's session is native. */
   get servedBackend(): 'node' | 'native' {
-    const all = [...this.sessions.values()];
+    const all = [...this.sessions.values(), ...[...this.pools.values()].flatMap((p) => p.sessions)];
     return all.length > 0 && all.every((x) => x.backend === 'native') ? 'native' : 'node';
   }
 
@@ -198,8 +217,7 @@ export class RoleSessions {
     keepFloat16?: (output: string) => boolean,
     fingerprintView?: (out: Record<string, HostTensor>) => Record<string, HostTensor>,
   ): Promise<Record<string, HostTensor>> {
-    const s = this.sessions.get(role);
-    if (!s) throw new StageError(role, 'error', `no session loaded for role '${role}'`);
+    const s = this.sessionFor(role, feeds);
     if (this.recording) this.recorder?.record(role, feeds);
     const f: Record<string, HostTensor> = {};
     for (const [name, t] of Object.entries(feeds)) {
@@ -250,8 +268,7 @@ export class RoleSessions {
    * fingerprint are kept as for {@link run} (device outputs are downloaded for the fingerprint once).
    */
   async runBound(role: Role, feeds: Record<string, Tensor>, outputs: Record<string, OutputTarget>, options?: BoundRunOptions): Promise<Record<string, Tensor>> {
-    const s = this.sessions.get(role);
-    if (!s) throw new StageError(role, 'error', `no session loaded for role '${role}'`);
+    const s = this.sessionFor(role, feeds);
     const t0 = performance.now();
     const r = await s.runBound(feeds, outputs, options);
     const list = this.times.get(role) ?? [];
@@ -349,9 +366,27 @@ export class RoleSessions {
     this.buffers.clear();
     for (const h of this.helpers.values()) await h.then((s) => s.release()).catch(() => undefined);
     this.helpers.clear();
-    for (const s of this.sessions.values()) await s.release().catch(() => undefined);
+    const all = new Set([...this.sessions.values(), ...[...this.pools.values()].flatMap((p) => p.sessions)]);
+    for (const s of all) await s.release().catch(() => undefined);
     this.sessions.clear();
+    this.pools.clear();
   }
+}
+
+/** One session of a role: the role's provider options merged in, profiling when asked, within the load limit. */
+async function openRoleSession(o: LoadRolesOptions, role: Role, file: string): Promise<Session> {
+  const po = providerOptionsForRole(o.providerOptions ?? {}, role);
+  const withPo: SessionConfig = Object.keys(po).length ? { ...o.session, providerOptions: { ...(o.session.providerOptions ?? {}), ...po } } : o.session;
+  const config = o.profileDir ? { ...withPo, enableProfiling: true, profileFilePrefix: join(o.profileDir, role) } : withPo;
+  const creating = createSession(file, config);
+  // A session that arrives after its load timed out is released as soon as it exists.
+  return withTimeout(creating, o.loadTimeoutMs, () => {
+    void creating.then(
+      (late) => late.release(),
+      () => undefined,
+    );
+    return new StageError(`load.${role}`, 'timeout', `session for ${file} not created after ${o.loadTimeoutMs} ms`);
+  });
 }
 
 /** Convenience constructors for feeds. */

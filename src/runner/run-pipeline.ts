@@ -165,6 +165,7 @@ async function timedRun(p: PreparedRun, o: RunOptions, settings: SettingsInUse, 
     roles: p.roles,
     session: sessionConfigFor(p.ep, settings, p.deviceId),
     providerOptions: settings.take('providerOptions'),
+    shapeSessions: settings.take('shapeSessions'),
     ...(o.roleFiles ? { overrides: o.roleFiles } : {}),
     ...(o.loadTimeoutMs ? { loadTimeoutMs: o.loadTimeoutMs } : {}),
   });

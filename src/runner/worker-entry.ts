@@ -29,6 +29,7 @@ try {
     roles,
     session: { ...init.session, ep: init.ep, backend: init.backend, ...(init.deviceId !== undefined ? { deviceId: init.deviceId } : {}) },
     providerOptions: init.providerOptions,
+    shapeSessions: init.shapeSessions,
     overrides: init.roleFiles,
     loadTimeoutMs: init.loadTimeoutMs,
   });

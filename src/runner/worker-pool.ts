@@ -150,6 +150,8 @@ export async function runWorkerPool(o: PoolOptions): Promise<PoolResult> {
       manifestDir: p.loaded.dir,
       roles: XTTS_ROLES,
       session: sessionConfigFor(p.ep, settings, p.deviceId),
+      providerOptions: settings.take('providerOptions'),
+      shapeSessions: settings.take('shapeSessions'),
       ...(o.roleFiles ? { overrides: o.roleFiles } : {}),
       loadTimeoutMs,
     });
@@ -243,6 +245,7 @@ async function startAndRender(
   const session = settings.take('session');
   const backend = settings.take('backend');
   const providerOptions = settings.take('providerOptions');
+  const shapeSessions = settings.take('shapeSessions');
   const stageTimeoutMs = o.stageTimeoutMs ?? 120_000;
   const loadTimeoutMs = o.loadTimeoutMs ?? 120_000;
   const st: PoolState = {
@@ -257,6 +260,7 @@ async function startAndRender(
       session,
       backend,
       providerOptions,
+      shapeSessions,
       loadTimeoutMs,
       stageTimeoutMs,
     },

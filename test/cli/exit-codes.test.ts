@@ -50,6 +50,11 @@ describe('usage errors: exit 2, one line', () => {
     await expectUsageError(['gate', '--baseline', 'b', '--candidate', 'c', '--ep', 'tpu'], /--ep <ep>.*'tpu'/);
     await expectUsageError(['gate', '--candidate', 'c'], /required option '--baseline <path>'/);
   });
+  it('run --shape-sessions names the role or the malformed item', async () => {
+    await expectUsageError(['run', '--shape-sessions', 'hifigan=0'], /--shape-sessions: hifigan: expected an integer >= 1/);
+    await expectUsageError(['run', '--shape-sessions', 'vocoder=2'], /--shape-sessions: vocoder: unknown role/);
+    await expectUsageError(['run', '--shape-sessions', 'hifigan'], /--shape-sessions: expected ROLE=N/);
+  });
   it('an unknown command names the nearest one instead of printing the help', async () => {
     await expectUsageError(['inspektor', model], /unknown command 'inspektor' \(did you mean 'inspect'\?\)/);
     await expectUsageError(['models', 'buidl'], /unknown command 'buidl' \(did you mean 'build'\?\)/);

@@ -35,6 +35,7 @@ const NON_DEFAULT_SETTINGS: PipelineSettings = {
   diffusionLoop: true,
   backend: 'native',
   providerOptions: { '*': { cudnn_conv_algo_search: 'HEURISTIC' }, decoder: { prefer_nhwc: '1' } },
+  shapeSessions: { hifigan: 2 },
 };
 
 /**

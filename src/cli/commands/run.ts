@@ -16,7 +16,7 @@ import type { RunResult } from '../../runner/run-result.js';
 import { DEFAULT_TEXT } from '../../sweep/pipeline-driver.js';
 import { out } from '../state.js';
 import type { Backend } from '../../runtime/index.js';
-import type { RoleProviderOptions } from '../../runner/pipeline-settings.js';
+import { parseSetting, SettingsError, type RoleProviderOptions } from '../../runner/pipeline-settings.js';
 import { roleProviderOptionsArg } from '../provider-options-flag.js';
 import { nonNegativeFlag, parseNumberFlag } from '../../core/number-flag.js';
 
@@ -51,6 +51,7 @@ interface RunFlags {
   json?: boolean;
   backend: Backend;
   providerOptions: RoleProviderOptions;
+  shapeSessions?: string;
 }
 
 function parseRoleFiles(list: string[]): Partial<Record<Role, string>> {
@@ -64,6 +65,23 @@ function parseRoleFiles(list: string[]): Partial<Record<Role, string>> {
     r[role] = item.slice(eq + 1);
   }
   return r;
+}
+
+/** `--shape-sessions hifigan=5,decoder=2` → PipelineSettings.shapeSessions (checked by its settings parser). */
+function parseShapeSessions(text: string): Partial<Record<Role, number>> {
+  const obj: Record<string, unknown> = {};
+  for (const item of text.split(',').map((x) => x.trim())) {
+    const m = /^([a-z_]+)=(\d+)$/.exec(item);
+    if (!m) throw new UsageError(`--shape-sessions: expected ROLE=N[,ROLE=N...], got '${item}'`);
+    obj[m[1] as string] = Number(m[2]);
+  }
+  try {
+    return parseSetting('shapeSessions', obj, '--shape-sessions', 'shapeSessions');
+  } catch (e) {
+    if (e instanceof SettingsError)
+      throw new UsageError(`--shape-sessions: ${e.field.replace(/^shapeSessions\.?/, '')}: ${e.message.replace(/^.*?: .*?: /, '')}`);
+    throw e;
+  }
 }
 
 function badRenderGraph(v: string): never {
@@ -135,6 +153,10 @@ export function runCommand(): Command {
       roleProviderOptionsArg,
       {} as RoleProviderOptions,
     )
+    .option(
+      '--shape-sessions <role=n,...>',
+      'sessions per role, each kept on the input shapes it ran last (e.g. hifigan=5: streaming HiFi-GAN stops re-preparing its convs for every new length)',
+    )
     .option('--json', 'print the result JSON')
     .action(async (f: RunFlags) => {
       const o = runOptionsOf(f);
@@ -170,6 +192,7 @@ function runOptionsOf(f: RunFlags): RunOptions {
       diffusionLoop: !!f.diffusionLoop,
       backend: f.backend,
       providerOptions: f.providerOptions,
+      ...(f.shapeSessions !== undefined ? { shapeSessions: parseShapeSessions(f.shapeSessions) } : {}),
     },
     deviceMemory: f.deviceMemory,
     ...(f.variant !== undefined ? { variant: f.variant } : {}),

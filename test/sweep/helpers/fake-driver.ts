@@ -131,6 +131,8 @@ const FAKE_EFFECTS: { [K in SettingKey]: (m: RunMetrics, v: PipelineSettings[K],
   // Backends and provider options change timings the fake does not model; taken as given.
   backend: () => undefined,
   providerOptions: () => undefined,
+  // More sessions per role: the fake's timings do not model the per-shape cost they save; taken as given.
+  shapeSessions: () => undefined,
   warmup: (m, v) => {
     if (v) m.warmupSeconds = m.wallSeconds * 1.5;
   },
