@@ -387,10 +387,13 @@ class RunWorker : public Napi::AsyncWorker {
       if (!tag.empty()) ro.SetRunTag(tag.c_str());
       for (auto& kv : runConfig) ro.AddConfigEntry(kv.first.c_str(), kv.second.c_str());
       auto t0 = std::chrono::steady_clock::now();
-      b.SynchronizeInputs();
+      // No IoBinding::SynchronizeInputs/Outputs: on the CUDA EP they are cudaDeviceSynchronize, which waits for
+      // every stream of the device (other sessions, other workers: no overlap at all) and fails with CUDA error
+      // 900 while any thread captures a graph. Inputs are ready (device copies here are synchronous; a device
+      // output of an earlier run was synchronized when that run ended), and ORT ends every Run by synchronizing
+      // this session's stream (run option disable_synchronize_execution_providers is left at 0), so the time
+      // still covers the GPU work and the outputs are complete when the promise settles.
       s_->session.Run(ro, b);
-      // The time covers the GPU work: the bound outputs' streams are synchronized before the clock stops.
-      b.SynchronizeOutputs();
       ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       results_ = b.GetOutputValues();
     } catch (const std::exception& e) {
