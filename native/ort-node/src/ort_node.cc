@@ -22,6 +22,7 @@
 #include <map>
 #include <mutex>
 #include <shared_mutex>
+#include <thread>
 #include <string>
 #include <vector>
 
@@ -41,8 +42,10 @@ struct Lib {
 // the process fails with CUDA error 900 ("operation not permitted when stream is capturing") and breaks the
 // capture. Renderer workers are threads of one process, and --overlap runs TTS and Ditto at once, so a run
 // that may capture holds the gate alone and every other CUDA use (runs, copies, allocations, session
-// creation) shares it. ORT captures on a graph id's second run; the first kCaptureRuns runs of each graph id
-// of a graph-enabled session count as "may capture".
+// creation) shares it. ORT keeps CUDA graphs per thread (the CUDA EP's PerThreadContext) and captures on the
+// third run of a graph id on a thread (two regular runs first), and our runs go to whichever libuv pool thread
+// is free: so the first kCaptureRuns runs of each graph id ON EACH THREAD of a graph-enabled session count as
+// "may capture".
 std::shared_mutex captureGate;
 constexpr int kCaptureRuns = 3;
 
@@ -163,13 +166,13 @@ struct SessionCore {
   bool cudaGraph = false;  // enable_cuda_graph=1 on the CUDA EP
   std::mutex allocMu;
   std::mutex graphMu;
-  std::map<std::string, int> graphRuns;  // runs so far per gpu_graph_id (graph-enabled sessions)
+  std::map<std::pair<std::thread::id, std::string>, int> graphRuns;  // runs so far per thread and gpu_graph_id
 
   // Whether this run may be the one ORT captures a CUDA graph in (see captureGate); counts the run.
   bool mayCapture(const std::string& graphId) {
     if (device != "cuda" || !cudaGraph || graphId == "-1") return false;
     std::lock_guard<std::mutex> lock(graphMu);
-    return graphRuns[graphId]++ < kCaptureRuns;
+    return graphRuns[{std::this_thread::get_id(), graphId}]++ < kCaptureRuns;
   }
   // Declared after the session: destroyed before it.
   std::unique_ptr<Ort::Allocator> allocator;
