@@ -46,6 +46,12 @@ export interface DittoOptions {
   seed: number;
   /** Called with every rendered frame, in order. */
   onFrame: (f: DittoFrame) => Promise<void>;
+  /**
+   * PipelineSettings.renderOverlap: frames that can no longer change are rendered in the background, in order,
+   * while the stream goes on (HuBERT, the next LMDM window, the caller's TTS), instead of before `push` or
+   * `finish` returns. Same frames; `finish` waits for the last one.
+   */
+  renderOverlap?: boolean;
 }
 
 export interface DittoSummary {
@@ -69,6 +75,10 @@ export class DittoStream {
   private windowsDone = 0;
   private seq = new Float32Array(0);
   private rendered = 0;
+  /** Frames handed to the render: rendered, or queued behind the background render (renderOverlap). */
+  private scheduled = 0;
+  private renderQueue: Promise<void> = Promise.resolve();
+  private renderFailure: { error: unknown } | undefined;
   private source: { feature3d: HostTensor; motion: Float32Array; kpCanonical: Float32Array; kpSource: Float32Array; kpRaw: Float32Array } | undefined;
   private readonly alphas = cosineAlphasCumprod();
   /** Native backend: the avatar's tensors and the render intermediates on the device (device-io.ts). */
@@ -111,6 +121,7 @@ export class DittoStream {
 
   /** Feeds audio at the input rate; runs whatever HuBERT calls, LMDM windows and frames became possible. */
   async push(chunk: Float32Array): Promise<void> {
+    this.throwRenderFailure();
     const out = await this.timer.time('ditto.resample', async () => this.resampler.push(chunk));
     this.append(out);
     await this.advance(false);
@@ -121,6 +132,8 @@ export class DittoStream {
     this.append(out);
     this.finished = true;
     await this.advance(true);
+    await this.renderQueue;
+    this.throwRenderFailure();
     // The device buffers belong to the sessions (RoleSessions.deviceBuffer), which outlive this stage.
     this.devicePath = undefined;
     this.deviceLmdm = undefined;
@@ -186,8 +199,28 @@ export class DittoStream {
     ready = Math.min(ready, this.seq.length / cfg.motionDim);
     // Batched rendering waits for whole batches until the stream ends.
     const batch = this.plan?.batch ?? 1;
-    if (!end && batch > 1) ready = this.rendered + Math.floor((ready - this.rendered) / batch) * batch;
-    if (ready > this.rendered) await this.render(this.rendered, ready, end ? this.frameCount() : ready + 1);
+    if (!end && batch > 1) ready = this.scheduled + Math.floor((ready - this.scheduled) / batch) * batch;
+    if (ready > this.scheduled) await this.scheduleRender(this.scheduled, ready, end ? this.frameCount() : ready + 1);
+  }
+
+  /**
+   * Renders frames [from, to): now, or (renderOverlap) queued behind the frames already queued. Their motion is
+   * taken now, so a later window's crossfade cannot reach them (it does not anyway: they are final).
+   */
+  private async scheduleRender(from: number, to: number, frames: number): Promise<void> {
+    const motion = this.smoothedMotion(from, to, frames);
+    this.scheduled = to;
+    if (!this.o.renderOverlap) return this.render(motion, from, to);
+    this.renderQueue = this.renderQueue
+      .then(() => (this.renderFailure ? undefined : this.render(motion, from, to)))
+      .catch((e: unknown) => {
+        this.renderFailure ??= { error: e };
+      });
+  }
+
+  /** A background render's error, at the next push or at finish. */
+  private throwRenderFailure(): void {
+    if (this.renderFailure) throw this.renderFailure.error;
   }
 
   private async runHubert(start: number): Promise<void> {
@@ -289,11 +322,11 @@ export class DittoStream {
     return smoothFrames(this.seq, avail, this.cfg.motionDim, SMOOTH_DIMS, SMOOTH_K, from, Math.min(to, avail));
   }
 
-  private async render(from: number, to: number, frames: number): Promise<void> {
+  /** Frames [from, to) from their smoothed motion (`motion` row 0 = frame `from`). */
+  private async render(motion: Float32Array, from: number, to: number): Promise<void> {
     const cfg = this.cfg;
     const src = this.source;
     if (!src) throw new StageError('ditto.render', 'error', 'source image not prepared');
-    const motion = this.smoothedMotion(from, to, frames);
     const K = cfg.numKp;
     if (this.plan) return this.renderPlanned(this.plan, src, motion, from, to);
     for (let f = from; f < to; f++) {

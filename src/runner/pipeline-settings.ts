@@ -49,6 +49,12 @@ export interface PipelineSettings {
    */
   overlap: boolean;
   /**
+   * Ditto renders the frames that can no longer change in the background while its stream goes on (HuBERT,
+   * the next LMDM window, the TTS), instead of before it takes the next audio (src/runner/ditto-stage.ts). Same
+   * frames; the render then overlaps LMDM's sampling on the GPU.
+   */
+  renderOverlap: boolean;
+  /**
    * Run the whole pipeline once on the loaded sessions before the timed run (false: the timed run is also the
    * sessions' first). The first calls pay one-off costs — cuDNN's algorithm search per conv shape, arena
    * growth — which a long-running avatar pays once, not per utterance: on the H100 ~0.7–1.5 s for the
@@ -94,6 +100,7 @@ export const PIPELINE_SETTINGS_DEFAULTS: Readonly<PipelineSettings> = Object.fre
   session: {},
   vocoderBucket: 0,
   overlap: false,
+  renderOverlap: false,
   warmup: false,
   profile: false,
   renderGraph: false,
@@ -190,6 +197,7 @@ export const SETTING_PARSERS: { [K in SettingKey]: Parser<PipelineSettings[K]> }
   session: parseSession,
   vocoderBucket: int(0, 'an integer >= 0 (tokens)'),
   overlap: bool,
+  renderOverlap: bool,
   warmup: bool,
   profile: bool,
   renderGraph: (v, bad) => (v === false || v === true || v === 'baked' ? v : bad(`expected false, true or 'baked', got ${JSON.stringify(v)}`)),

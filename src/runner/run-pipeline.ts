@@ -86,6 +86,7 @@ export async function runStreams(
   const cfg = p.cfg;
   // Overlap applies where TTS chunks arrive; an input wav is pushed in order.
   const overlap = p.text !== undefined && settings.take('overlap');
+  const renderOverlap = settings.take('renderOverlap');
   let ttff: number | null = null;
   let ttfa: number | null = null;
   const ditto = new DittoStream(
@@ -95,6 +96,7 @@ export async function runStreams(
     {
       steps: p.steps,
       seed: p.seed,
+      renderOverlap,
       onFrame: async (f) => {
         if (ttff === null) ttff = timer.elapsed();
         await onFrame(f.image);

@@ -55,6 +55,7 @@ try {
           {
             steps: job.steps,
             seed: job.seed,
+            renderOverlap: init.renderOverlap,
             onFrame: async (f) => {
               if (ttff === null) {
                 ttff = timer.elapsed();

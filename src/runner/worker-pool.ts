@@ -246,6 +246,7 @@ async function startAndRender(
   const backend = settings.take('backend');
   const providerOptions = settings.take('providerOptions');
   const shapeSessions = settings.take('shapeSessions');
+  const renderOverlap = settings.take('renderOverlap');
   const stageTimeoutMs = o.stageTimeoutMs ?? 120_000;
   const loadTimeoutMs = o.loadTimeoutMs ?? 120_000;
   const st: PoolState = {
@@ -261,6 +262,7 @@ async function startAndRender(
       backend,
       providerOptions,
       shapeSessions,
+      renderOverlap,
       loadTimeoutMs,
       stageTimeoutMs,
     },

@@ -17,6 +17,8 @@ export interface WorkerInit {
   /** PipelineSettings.backend and .providerOptions, whole. */
   backend: Backend;
   providerOptions: RoleProviderOptions;
+  /** PipelineSettings.renderOverlap. */
+  renderOverlap: boolean;
   /** PipelineSettings.shapeSessions, whole (the worker's Ditto roles use their entries). */
   shapeSessions: Partial<Record<Role, number>>;
   loadTimeoutMs: number;

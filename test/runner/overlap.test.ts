@@ -20,6 +20,7 @@ const TEXT = SHARED_TEXT; // three vocoder chunks
 let manifest: string;
 let sequential: RunResult;
 let overlapped: RunResult;
+let renderOverlapped: RunResult;
 
 beforeAll(async () => {
   mkdirSync(ROOT, { recursive: true });
@@ -28,6 +29,12 @@ beforeAll(async () => {
   const seq = await sharedRun({ manifest, text: TEXT, steps: 2, seed: 0 });
   sequential = seq.run;
   overlapped = await runPipeline({ ...common, out: join(ROOT, 'ovl'), settings: { overlap: true }, baseline: seq.dir });
+  renderOverlapped = await runPipeline({
+    ...common,
+    out: join(ROOT, 'render-ovl'),
+    settings: { overlap: true, renderOverlap: true },
+    baseline: seq.dir,
+  });
 }, 120_000);
 
 describe('overlapped TTS and Ditto', () => {
@@ -42,6 +49,30 @@ describe('overlapped TTS and Ditto', () => {
     expect(overlapped.appliedSettings.overlap).toBe(true);
     expect(sequential.config.settings.overlap).toBe(false);
   });
+
+  test('renderOverlap (frames rendered in the background): the same frames, in order', () => {
+    const q = renderOverlapped.quality;
+    expect(q?.audio?.snrDb).toBe(DB_CAP);
+    expect(q?.motion?.rmse).toBe(0);
+    expect(q?.frames?.psnrMean).toBe(DB_CAP);
+    expect(renderOverlapped.video?.frames).toBe(sequential.video?.frames);
+    expect(renderOverlapped.appliedSettings.renderOverlap).toBe(true);
+  });
+
+  test('a background render past its limit fails the run, naming the stage', async () => {
+    const run = runPipeline({
+      manifest,
+      text: TEXT,
+      steps: 2,
+      seed: 0,
+      mp4: false,
+      out: join(ROOT, 'render-stall'),
+      settings: { renderOverlap: true },
+      stageTimeoutMs: 1500,
+      stall: { stage: 'ditto.render', ms: 4000 },
+    });
+    await expect(run).rejects.toThrow(/ditto\.render/);
+  }, 60_000);
 
   test('a Ditto step past its limit fails the run, naming the stage', async () => {
     const run = runPipeline({

@@ -41,6 +41,7 @@ interface RunFlags {
   deviceMemory: DeviceMemorySampling;
   warmup?: boolean;
   overlap?: boolean;
+  renderOverlap?: boolean;
   renderGraph?: string | boolean;
   renderBatch: string;
   diffusionLoop?: boolean;
@@ -120,6 +121,7 @@ export function runCommand(): Command {
       '0',
     )
     .option('--overlap', 'let Ditto render each audio chunk while the TTS makes the next (same outputs; stage times then overlap)')
+    .option('--render-overlap', 'let Ditto render finished frames in the background while it samples the next LMDM window (same frames)')
     .option(
       '--warmup',
       'run the pipeline once untimed on the loaded sessions first: the timed run is the steady state (run.json keeps the first pass as warmupMs)',
@@ -186,6 +188,7 @@ function runOptionsOf(f: RunFlags): RunOptions {
       vocoderBucket: nonNegativeFlag('--vocoder-bucket', f.vocoderBucket),
       warmup: !!f.warmup,
       overlap: !!f.overlap,
+      renderOverlap: !!f.renderOverlap,
       renderGraph:
         f.renderGraph === undefined ? false : f.renderGraph === true ? true : f.renderGraph === 'baked' ? 'baked' : badRenderGraph(String(f.renderGraph)),
       renderBatch: parseNumberFlag('--render-batch', f.renderBatch, 'integer'),

@@ -128,6 +128,8 @@ const FAKE_EFFECTS: { [K in SettingKey]: (m: RunMetrics, v: PipelineSettings[K],
     if (v > 0 && m.quality?.audioSnr !== undefined) m.quality.audioSnr -= 1;
   },
   overlap: () => undefined,
+  // Same frames, earlier: the fake's timings do not model it; taken as given.
+  renderOverlap: () => undefined,
   // Backends and provider options change timings the fake does not model; taken as given.
   backend: () => undefined,
   providerOptions: () => undefined,
