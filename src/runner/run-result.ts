@@ -126,14 +126,23 @@ export interface RunWorkers {
   /** Median RTF (render seconds / audio seconds) of the workers that finished, each rendering the whole audio. */
   medianRtf: number | null;
   throughputAudioSecondsPerSecond: number;
+  /**
+   * Renderers that failed with an error or a timeout (not those stopped for memory: the pool stops adding
+   * renderers when one runs out, which measures how many fit), and the first one's stage and message.
+   */
+  failed: number;
+  firstFailure: string | null;
 }
 
 export function workersSummary(r: PoolResult): RunWorkers {
   const rtfs = r.workers.flatMap((w) => (w.rtf !== null ? [w.rtf] : []));
+  const failures = r.workers.flatMap((w) => (w.failure && w.failure.reason !== 'oom' ? [w.failure] : []));
   return {
     file: 'workers.json',
     requested: r.requestedWorkers,
     ok: r.okWorkers,
+    failed: failures.length,
+    firstFailure: failures[0] ? `worker ${r.workers.findIndex((w) => w.failure === failures[0])} in ${failures[0].stage}: ${failures[0].message}` : null,
     medianRtf: rtfs.length ? median(rtfs) : null,
     throughputAudioSecondsPerSecond: r.throughputAudioSecondsPerSecond,
   };

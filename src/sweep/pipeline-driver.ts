@@ -4,6 +4,7 @@
  * variant's manifest.json pointing at them) and pipeline runs through src/runner, repeated and reduced to
  * medians. Quality is measured once against the baseline's run folder.
  */
+import { StageError } from '../core/input-error.js';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, hostname } from 'node:os';
@@ -261,6 +262,17 @@ function calibrationFingerprint(dir: string): string | undefined {
 /** Settings a variant's later repeats leave to the first: what they add (traces, renderers) does not change with repeats. */
 const ONCE_PER_VARIANT = { profile: false, workers: 1 } as const satisfies Partial<PipelineSettings>;
 
+/**
+ * A variant whose extra renderers failed (an error or a timeout in a worker) is a failed variant: its worker
+ * scaling was not measured, and its single-stream figures must not stand in for it. One line naming the
+ * first failure; renderers stopped for memory are a measured limit, not a failure.
+ */
+export function workerFailureOf(first: RunResult | undefined): StageError | undefined {
+  const w = first?.workers;
+  if (!w || w.failed === 0) return undefined;
+  return new StageError('workers', 'error', `${w.failed} of ${w.requested} renderers failed (${w.firstFailure ?? 'no message'})`);
+}
+
 /** What the first repeat alone measures: the settings it applied, its profile and its worker scaling. */
 function onceMetrics(first: RunResult | undefined, runDir: string): Pick<RunMetrics, 'settings' | 'profile' | 'workers'> {
   if (!first) return {};
@@ -329,6 +341,8 @@ export function createPipelineDriver(o: PipelineDriverOptions = {}): SweepDriver
         );
         if (i > 0) rmSync(out, { recursive: true, force: true });
       }
+      const failed = workerFailureOf(runs[0]);
+      if (failed) throw failed;
       // Thumbnails and an audio excerpt for the report (run-preview.ts), beside the run.
       writeRunPreview(req.outDir);
       return { ...metricsOfRuns(runs, manifestModelBytes(req.manifestPath)), ...onceMetrics(runs[0], req.outDir), runDir: req.outDir };
