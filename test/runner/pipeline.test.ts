@@ -11,23 +11,30 @@ import { encodeWav, readWav } from '../../src/media/wav.js';
 import { runWorkerPool } from '../../src/runner/worker-pool.js';
 import { tinyManifest } from './tiny-set.js';
 import { DB_CAP } from '../../src/runner/quality.js';
+import { SHARED_TEXT, sharedRun } from '../helpers/shared-run.js';
 
 const ROOT = join(tmpdir(), 'workbench-runner-tests', `pipeline-${process.pid}`);
-const TEXT = 'Hello there, this is a short test.'; // 34 chars ≈ 2.4 s
+const TEXT = SHARED_TEXT; // 34 chars ≈ 2.4 s
+/** The shared baseline's options (test/helpers/shared-run.ts): the rerun and the perturbed run take the same. */
+const runCommon = { steps: 2, seed: 0, mp4: false } as const;
 const common = { steps: 2, seed: 3, settings: { session: { intraOpThreads: 1 } }, mp4: false } as const;
 
 let manifest = '';
 let base: RunResult;
+/** The base run's folder: the plain run of TEXT that other test files compare against too. */
+let baseDir = '';
 
 beforeAll(async () => {
   mkdirSync(ROOT, { recursive: true });
   manifest = await tinyManifest();
-  base = await runPipeline({ manifest, text: TEXT, out: join(ROOT, 'base'), ...common });
+  const shared = await sharedRun({ manifest, text: TEXT, steps: runCommon.steps, seed: runCommon.seed });
+  base = shared.run;
+  baseDir = shared.dir;
 });
 
 describe('runPipeline on the tiny reference set', () => {
   test('run.json: stages, RTF = time ÷ audio seconds, calls consistent with the audio', () => {
-    const r = JSON.parse(readFileSync(join(ROOT, 'base', 'run.json'), 'utf8')) as RunResult;
+    const r = JSON.parse(readFileSync(join(baseDir, 'run.json'), 'utf8')) as RunResult;
     expect(r.schemaVersion).toBe(1);
     const secs = r.audio.seconds;
     expect(secs).toBeGreaterThan(1.5);
@@ -68,14 +75,14 @@ describe('runPipeline on the tiny reference set', () => {
     expect(r.memory.peakDeviceBytes).toBeNull();
     expect(r.config.ep).toBe('cpu');
     expect(r.config.manifestSha256).toMatch(/^[0-9a-f]{64}$/);
-    const wav = readWav(join(ROOT, 'base', 'audio.wav'));
+    const wav = readWav(join(baseDir, 'audio.wav'));
     expect(wav.sampleRate).toBe(24000);
     expect(wav.samples.length).toBe(r.audio.samples);
     expect(r.files.pngs.length).toBe(3);
   });
 
   test('a rerun against itself is exact; a perturbed decoder is finite and blamed on the decoder', async () => {
-    const again = await runPipeline({ manifest, text: TEXT, out: join(ROOT, 'again'), baseline: join(ROOT, 'base'), ...common });
+    const again = await runPipeline({ manifest, text: TEXT, out: join(ROOT, 'again'), baseline: baseDir, ...runCommon });
     const q = again.quality;
     expect(q?.frames?.psnrMean).toBe(DB_CAP);
     expect(q?.frames?.ssimMean).toBe(1);
@@ -106,9 +113,9 @@ describe('runPipeline on the tiny reference set', () => {
       out: join(ROOT, 'perturbed'),
       roleFiles: { decoder: perturbed },
       variant: 'decoder-perturbed',
-      ...common,
+      ...runCommon,
     });
-    const p = compareRuns(join(ROOT, 'base'), join(ROOT, 'perturbed'));
+    const p = compareRuns(baseDir, join(ROOT, 'perturbed'));
     expect(pert.config.variant).toBe('decoder-perturbed');
     expect(Number.isFinite(p.frames?.psnrMean)).toBe(true);
     expect(p.frames?.psnrMean).toBeGreaterThan(15);
@@ -128,7 +135,7 @@ describe('worker pool', () => {
   let wavPath = '';
   beforeAll(() => {
     // 1 s of the base run's audio drives the renderers (no TTS in the pool tests).
-    const a = readWav(join(ROOT, 'base', 'audio.wav'));
+    const a = readWav(join(baseDir, 'audio.wav'));
     wavPath = join(ROOT, 'one-second.wav');
     writeFileSync(wavPath, encodeWav({ sampleRate: a.sampleRate, samples: a.samples.subarray(0, a.sampleRate) }));
   });

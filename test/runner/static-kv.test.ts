@@ -121,15 +121,17 @@ describe('static-kv in the pipeline', () => {
   let onNative: RunResult | undefined;
   beforeAll(async () => {
     const common = { manifest, text: TEXT, steps: 2, seed: 0, mp4: false } as const;
-    base = await runPipeline({ ...common, out: join(ROOT, 'base') });
-    onNode = await runPipeline({ ...common, out: join(ROOT, 'node'), roleFiles: { gpt_decode: staticFile }, baseline: join(ROOT, 'base') });
+    // The base run is the plain run of TEXT with these options that other test files compare against too.
+    const shared = await sharedRun({ manifest, text: TEXT, steps: common.steps, seed: common.seed });
+    base = shared.run;
+    onNode = await runPipeline({ ...common, out: join(ROOT, 'node'), roleFiles: { gpt_decode: staticFile }, baseline: shared.dir });
     if (!why)
       onNative = await runPipeline({
         ...common,
         out: join(ROOT, 'native'),
         settings: { backend: 'native' },
         roleFiles: { gpt_decode: staticFile },
-        baseline: join(ROOT, 'base'),
+        baseline: shared.dir,
       });
   }, 180_000);
 
