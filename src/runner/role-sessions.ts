@@ -243,15 +243,15 @@ export class RoleSessions {
     return out;
   }
 
-  /**
-   * Whether `roles` can run with device-resident tensors (src/runner/device-io.ts): every one served by the
-   * native backend, with float32 inputs and outputs, and no input recorder (it needs host feeds).
-   */
   /** Whether an input recorder is attached (recording needs host feeds). */
   hasRecorder(): boolean {
     return this.recorder !== undefined;
   }
 
+  /**
+   * Whether `roles` can run with device-resident tensors (src/runner/device-io.ts): every one served by the
+   * native backend, with float32 inputs and outputs, and no input recorder (it needs host feeds).
+   */
   canBindOnDevice(roles: readonly Role[]): boolean {
     if (this.recorder) return false;
     return roles.every((r) => {
