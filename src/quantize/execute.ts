@@ -17,18 +17,17 @@ import { propagateElemTypes } from './elem-types.js';
 /** One set of model inputs by name. */
 export type Feeds = Record<string, HostTensor>;
 
-export async function openSession(model: Model, ep: ExecutionProvider = 'cpu'): Promise<Session> {
-  return createSession(serializeModel(model), { ep, logSeverity: 3, intraOpThreads: evaluationThreads(), ...(ep === 'cpu' ? CPU_EVALUATION : {}) });
-}
-
 /**
- * CPU evaluation sessions leave MatMul + Add unfused. ONNX Runtime 1.29's CPU kernel for a float16 Gemm (what
- * MatMulAddFusion makes of them) ran at ~0.17 GFLOP/s against ~5.5 for the float16 MatMul, and took 96% of
- * each run of the float16 LMDM; a mixed-precision search runs it ~18 times. The figures move a little: on the
- * tiny LMDM the search keeps the same 176 of 998 nodes, and the final rel. L2 reads 8.8e-4 against 2.4e-3
- * through the fused CPU Gemm, which rounds more.
+ * `unfusedMatMulAdd` (CPU only; the mixed-precision search's sessions): leave MatMul + Add unfused. ONNX
+ * Runtime 1.29's CPU kernel for a float16 Gemm (what MatMulAddFusion makes of them) ran at ~0.17 GFLOP/s
+ * against ~5.5 for the float16 MatMul, and took 96% of each run of the float16 LMDM, which a search runs ~18
+ * times. The search's figures move a little: on the tiny LMDM it keeps the same 176 of 998 nodes, and its final
+ * rel. L2 reads 8.8e-4, against 2.4e-3 through the fused CPU Gemm (which rounds more).
  */
-const CPU_EVALUATION = { extra: { 'optimization.disable_specified_optimizers': 'MatMulAddFusion' } };
+export async function openSession(model: Model, ep: ExecutionProvider = 'cpu', o: { unfusedMatMulAdd?: boolean } = {}): Promise<Session> {
+  const unfused = o.unfusedMatMulAdd && ep === 'cpu' ? { extra: { 'optimization.disable_specified_optimizers': 'MatMulAddFusion' } } : {};
+  return createSession(serializeModel(model), { ep, logSeverity: 3, intraOpThreads: evaluationThreads(), ...unfused });
+}
 
 /**
  * CPU threads for the evaluation sessions: the cores this process may use. ORT's own default counts the

@@ -55,6 +55,9 @@ export interface MixedOptions {
   ep?: ExecutionProvider;
 }
 
+/** The search's evaluation sessions (src/quantize/execute.ts says why MatMul + Add stay unfused on the CPU). */
+const SEARCH_SESSION = { unfusedMatMulAdd: true } as const;
+
 export const MIXED_DEFAULTS = { target: 'fp16' as const, maxError: 1e-2, sampleCount: 2 };
 /** Where sensitivity is measured when `ep` is not given (kept out of MIXED_DEFAULTS: the report echoes those). */
 export const MIXED_DEFAULT_EP: ExecutionProvider = 'cpu';
@@ -90,7 +93,7 @@ function lower(model: Model, target: 'fp16' | 'int8', keep: string[], o: { fp16?
 
 /** Output error of `cand` against reference outputs. */
 async function outputError(cand: Model, samples: SampleSource, refOut: Record<string, Float32Array>[], ep: ExecutionProvider): Promise<ErrorStats> {
-  const s = await openSession(cand, ep);
+  const s = await openSession(cand, ep, SEARCH_SESSION);
   try {
     const stats: ErrorStats[] = [];
     for (let i = 0; i < samples.count; i++) {
@@ -176,8 +179,8 @@ async function measureSensitivity(m0: Model, types: Map<Value, number>, samples:
   const lowAug = withExtraOutputs(lowered, names).model;
   const outNames = m0.graph.outputs.map((v) => v.name);
   const r: Sensitivity = { refOut: [], err: new Map(), nonFin: new Set() };
-  const rs = await openSession(refAug, o.ep ?? MIXED_DEFAULT_EP);
-  const ls = await openSession(lowAug, o.ep ?? MIXED_DEFAULT_EP);
+  const rs = await openSession(refAug, o.ep ?? MIXED_DEFAULT_EP, SEARCH_SESSION);
+  const ls = await openSession(lowAug, o.ep ?? MIXED_DEFAULT_EP, SEARCH_SESSION);
   try {
     for (let i = 0; i < samples.count; i++) {
       const feeds = samples.get(i);
