@@ -48,36 +48,28 @@ describe('overlapped TTS and Ditto', () => {
     expect(sequential.config.settings.overlap).toBe(false);
   });
 
-  test('a background render past its limit fails the run, naming the stage', async () => {
-    const run = runPipeline({
-      manifest,
-      text: TEXT,
-      steps: 2,
-      seed: 0,
-      mp4: false,
-      out: join(ROOT, 'render-stall'),
-      settings: { renderOverlap: true },
-      stageTimeoutMs: 1500,
-      stall: { stage: 'ditto.render', ms: 4000 },
-    });
-    await expect(run).rejects.toThrow(/ditto\.render/);
-  }, 60_000);
-
-  test('a Ditto step past its limit fails the run, naming the stage', async () => {
-    const run = runPipeline({
-      manifest,
-      text: TEXT,
-      steps: 2,
-      seed: 0,
-      mp4: false,
-      out: join(ROOT, 'stall'),
-      settings: { overlap: true },
-      stageTimeoutMs: 2000,
-      stall: { stage: 'ditto.lmdm', ms: 5000 },
-    });
-    await expect(run).rejects.toThrow(StageError);
-    await expect(run).rejects.toThrow(/ditto\.lmdm/);
-  }, 60_000);
+  test.each([
+    { what: 'a Ditto step (overlap: beside the TTS)', stage: 'ditto.lmdm', settings: { overlap: true } },
+    { what: 'a background render (renderOverlap)', stage: 'ditto.render', settings: { renderOverlap: true } },
+  ])(
+    '$what past its limit fails the run, naming the stage',
+    async ({ stage, settings }) => {
+      const run = runPipeline({
+        manifest,
+        text: TEXT,
+        steps: 2,
+        seed: 0,
+        mp4: false,
+        out: join(ROOT, `stall-${stage}`),
+        settings,
+        stageTimeoutMs: 1500,
+        stall: { stage, ms: 4000 },
+      });
+      await expect(run).rejects.toThrow(StageError);
+      await expect(run).rejects.toThrow(new RegExp(stage.replace('.', '\\.')));
+    },
+    60_000,
+  );
 
   test('a sweep variant takes overlap; it joins the id only when set', () => {
     const [, a, b] = expandVariants(parseSweepSpec({ schemaVersion: 1, name: 's', variants: [{ vocoderBucket: 8 }, { vocoderBucket: 8, overlap: true }] }));
