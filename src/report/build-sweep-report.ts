@@ -79,6 +79,19 @@ function runtimeRow(r: VariantResult): string {
   return parts.join(', ');
 }
 
+/** What a variant's run settings change in how the runner works (not the models): '' when nothing. */
+function runnerText(run: VariantResult['spec']): string {
+  const pinned = Object.entries(run.shapeSessions ?? {}).filter(([, n]) => (n ?? 1) > 1);
+  return [
+    run.vocoderBucket ? `vocoder buckets of ${run.vocoderBucket}` : '',
+    pinned.length ? `sessions kept per input shape: ${pinned.map(([role, n]) => `${role} ×${n}`).join(', ')}` : '',
+    run.overlap ? 'TTS and Ditto overlapped' : '',
+    run.renderOverlap ? "Ditto's render in the background" : '',
+  ]
+    .filter(Boolean)
+    .join(', ');
+}
+
 function detailFor(r: VariantResult, baseline: VariantResult | undefined, why: string): VariantDetail {
   const m = r.metrics;
   // What the run was asked for, resolved: spec-wide defaults and grid axes included (a variant's own spec lacks them).
@@ -100,14 +113,7 @@ function detailFor(r: VariantResult, baseline: VariantResult | undefined, why: s
     ['end-to-end RTF', fmt(m?.rtf, 4)],
     ['time to first frame', fmt(m?.ttffSeconds, 3, ' s')],
     ...(m?.warmupSeconds !== undefined ? [['timing', `warm (after an untimed first pass of ${fmt(m.warmupSeconds, 2, ' s')})`] as [string, string]] : []),
-    ...(run.vocoderBucket || run.overlap
-      ? [
-          [
-            'runner',
-            [run.vocoderBucket ? `vocoder buckets of ${run.vocoderBucket}` : '', run.overlap ? 'TTS and Ditto overlapped' : ''].filter(Boolean).join(', '),
-          ] as [string, string],
-        ]
-      : []),
+    ...(runnerText(run) ? [['runner', runnerText(run)] as [string, string]] : []),
     ...(dittoCallsText(run) ? [['Ditto calls', `${dittoCallsText(run)} (time to first frame includes waiting for a whole batch)`] as [string, string]] : []),
     ...(runtimeRow(r) ? [['runtime', runtimeRow(r)] as [string, string]] : []),
     ['audio', fmt(m?.audioSeconds, 2, ' s')],

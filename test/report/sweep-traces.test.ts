@@ -84,6 +84,11 @@ describe('sweep trace builders', () => {
     expect(rows(warm.id).timing).toBe('warm (after an untimed first pass of 8.50 s)');
     expect(rows(runner.id).runner).toBe('vocoder buckets of 128, TTS and Ditto overlapped');
     expect(rows(runner.id).timing).toBeUndefined();
+    const pinned = { ...second!, spec: { ...second!.spec, shapeSessions: { hifigan: 5 }, renderOverlap: true } };
+    const r2 = buildSweepReport([warm, pinned], { title: 't', generatedAt: 'now' });
+    expect(Object.fromEntries(r2.details.find((d) => d.id === pinned.id)!.rows).runner).toBe(
+      "sessions kept per input shape: hifigan ×5, Ditto's render in the background",
+    );
   });
 
   it('details read the resolved settings: a spec-wide vocoder bucket and a grid renderBatch show on a variant whose own spec is empty', () => {
