@@ -192,7 +192,7 @@ export async function runGate(o: GateOptions): Promise<GateReport> {
   // What this call creates, so that a failure removes it again (earlier gates' folders stay).
   const created = [work, ...['baseline', 'candidate', 'candidate-manifest'].map((d) => join(work, d))].filter((d) => !existsSync(d));
   try {
-    mkdirSync(work, { recursive: true });
+    // The runs make their own folders under `work`: a gate that only compares recorded results leaves none.
     return await runChecked(o, checked, work);
   } catch (e) {
     for (const d of created) rmSync(d, { recursive: true, force: true });

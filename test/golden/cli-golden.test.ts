@@ -2,7 +2,7 @@
  * Golden outputs of `inspect --json` (the fuzz seed models) and of the gate's console lines, Markdown and
  * JUnit on fixed sweep results (no pipeline run: timings come from the results files, so the text is fixed).
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -70,10 +70,14 @@ describe('golden: gate console, Markdown and JUnit', () => {
         md,
         '--junit',
         xml,
+        '--work-dir',
+        join(dir, `work-${name}`),
         ...flags,
       ]);
       const expected = name === 'pass' ? 0 : 1;
       expect(r.code, r.stderr).toBe(expected);
+      // Two recorded results: nothing runs, so no work folder is made.
+      expect(existsSync(join(dir, `work-${name}`))).toBe(false);
       expectGolden(`gate-${name}.txt`, normalize(r.stdout, { dir }));
       expectGolden(`gate-${name}.md`, normalize(readFileSync(md, 'utf8'), { dir }));
       expectGolden(`gate-${name}.junit.xml`, normalize(readFileSync(xml, 'utf8'), { dir }));
