@@ -4,11 +4,16 @@
  * temporary folder — the renderer composed by the render-graph pass (with this run's source image baked in
  * for 'baked'; its frames made 8-bit RGB in the graph by the frame-u8 pass), the per-frame roles or the
  * renderer batched by the batch pass, LMDM as a diffusion loop for the run's steps — and the run uses them as
- * role files. The folder is removed after the run (a
- * full-scale renderer is hundreds of MB). What the stages then do is detected from the loaded graphs
- * (render-batched.ts, lmdm-loop.ts) and recorded in run.json.
+ * role files. The folder is removed after the run (a full-scale renderer is hundreds of MB) — unless a
+ * `cacheDir` is given (a sweep's variant cache): the files are then kept there under a key of everything they
+ * are made from (the source role files by path, size and mtime; the settings; for 'baked' the source image and
+ * the session config the extractors ran on), and a later run with the same key reuses them instead of
+ * rebuilding (~5 s a run at full scale on the H200 host; repeats and variants that differ only in run-time
+ * settings share them). What the stages then do is detected from the loaded graphs (render-batched.ts,
+ * lmdm-loop.ts) and recorded in run.json.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Role } from '../models/manifest.js';
@@ -31,8 +36,10 @@ export interface GraphSettingFiles {
   roleFiles: Partial<Record<Role, string>>;
   /** Wall time of the rewrites (not part of the timed run). */
   buildMs: number;
-  /** Removes the temporary folder. */
+  /** Removes the temporary folder (nothing for cached files). */
   cleanup: () => void;
+  /** The files came from the cache (GraphSettingInputs.cacheDir). */
+  cached: boolean;
 }
 
 export interface GraphSettingInputs {
@@ -41,6 +48,34 @@ export interface GraphSettingInputs {
   image: RgbImage;
   steps: number;
   session: SessionConfig;
+  /** Keep the rewritten files here, keyed by what they are made from, and reuse them (see the file comment). */
+  cacheDir?: string;
+}
+
+/** What one setting combination's files are made from, as a cache key (see the file comment). */
+function cacheKey(p: GraphSettingInputs, mode: false | true | 'baked', n: number, loop: boolean, file: (role: Role) => string): string {
+  const stamp = (role: Role): string => {
+    const f = file(role);
+    const st = statSync(f);
+    return `${f}:${st.size}:${st.mtimeMs}`;
+  };
+  const sources: Role[] = [];
+  if (mode !== false || n > 1) sources.push('stitch_network', 'warp_network', 'decoder');
+  if (mode === 'baked') sources.push('appearance_extractor', 'motion_extractor');
+  if (loop) sources.push('lmdm');
+  const h = createHash('sha256').update(JSON.stringify({ v: 1, mode, n, loop, steps: loop ? p.steps : null, sources: sources.map(stamp) }));
+  if (mode === 'baked') h.update(JSON.stringify(p.session)).update(p.image.data);
+  return h.digest('hex').slice(0, 24);
+}
+
+const CACHE_INDEX = 'files.json';
+
+/** The cached files of `key`, when a complete entry exists. */
+function readCached(dir: string): Partial<Record<Role, string>> | undefined {
+  const index = join(dir, CACHE_INDEX);
+  if (!existsSync(index)) return undefined;
+  const roles = JSON.parse(readFileSync(index, 'utf8')) as Role[];
+  return Object.fromEntries(roles.map((r) => [r, join(dir, `${r}.onnx`)]));
 }
 
 /** Rewrites the role files the three settings ask for; takes (records) each setting. */
@@ -50,12 +85,18 @@ export async function buildGraphSettingFiles(settings: SettingsInUse, p: GraphSe
   const n = settings.take('renderBatch');
   const loop = settings.take('diffusionLoop');
   const out: Partial<Record<Role, string>> = {};
-  if (mode === false && n === 1 && !loop) return { roleFiles: out, buildMs: 0, cleanup: () => undefined };
-  const dir = mkdtempSync(join(tmpdir(), 'wb-graph-settings-'));
+  if (mode === false && n === 1 && !loop) return { roleFiles: out, buildMs: 0, cleanup: () => undefined, cached: false };
+  const file = (role: Role): string =>
+    roleFile({ manifest: p.loaded.manifest, manifestDir: p.loaded.dir, ...(p.roleFiles ? { overrides: p.roleFiles } : {}) }, role);
+  const keyDir = p.cacheDir ? join(p.cacheDir, cacheKey(p, mode, n, loop, file)) : undefined;
+  const hit = keyDir ? readCached(keyDir) : undefined;
+  if (hit) return { roleFiles: hit, buildMs: performance.now() - t0, cleanup: () => undefined, cached: true };
+  if (p.cacheDir) mkdirSync(p.cacheDir, { recursive: true });
+  // Built in a folder of its own, then (cached) renamed into place with its index last: a run that stops
+  // half-way leaves no entry that looks complete.
+  const dir = mkdtempSync(join(p.cacheDir ?? tmpdir(), 'wb-graph-settings-'));
   const cleanup = (): void => rmSync(dir, { recursive: true, force: true });
   try {
-    const file = (role: Role): string =>
-      roleFile({ manifest: p.loaded.manifest, manifestDir: p.loaded.dir, ...(p.roleFiles ? { overrides: p.roleFiles } : {}) }, role);
     const read = (role: Role): Model => readModel(file(role)).model;
     const write = (role: Role, m: Model): void => {
       const f = join(dir, `${role}.onnx`);
@@ -80,5 +121,14 @@ export async function buildGraphSettingFiles(settings: SettingsInUse, p: GraphSe
     cleanup();
     throw e;
   }
-  return { roleFiles: out, buildMs: performance.now() - t0, cleanup };
+  if (!keyDir) return { roleFiles: out, buildMs: performance.now() - t0, cleanup, cached: false };
+  writeFileSync(join(dir, CACHE_INDEX), JSON.stringify(Object.keys(out)));
+  try {
+    renameSync(dir, keyDir);
+  } catch (e) {
+    // Another run (a sweep's other GPU) put the same files there first: theirs are complete, ours go.
+    cleanup();
+    if (!readCached(keyDir)) throw e;
+  }
+  return { roleFiles: readCached(keyDir) ?? {}, buildMs: performance.now() - t0, cleanup: () => undefined, cached: false };
 }

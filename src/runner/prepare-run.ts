@@ -24,6 +24,11 @@ export interface RunOptions {
   variant?: string;
   /** Role → model file replacing the manifest's (how a variant is run). */
   roleFiles?: Partial<Record<Role, string>>;
+  /**
+   * Where the files of renderGraph / renderBatch / diffusionLoop are kept and reused across runs (a sweep's
+   * variant cache; src/runner/graph-settings.ts). Absent: made per run in a temporary folder and removed.
+   */
+  graphCacheDir?: string;
   text?: string;
   /** A WAV to drive the avatar instead of TTS. */
   audio?: string;

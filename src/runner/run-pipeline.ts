@@ -242,13 +242,15 @@ async function profilePass(p: PreparedRun, o: RunOptions, settings: SettingsInUs
 export async function runPipeline(o: RunOptions): Promise<RunResult> {
   const p0 = prepareRun(o);
   const settings = new SettingsInUse(resolvePipelineSettings([o.settings]));
-  // renderGraph / renderBatch / diffusionLoop: rewritten role files for this run, removed at the end.
+  // renderGraph / renderBatch / diffusionLoop: rewritten role files for this run, removed at the end (or kept in
+  // and reused from `graphCacheDir`).
   const graphs = await buildGraphSettingFiles(settings, {
     loaded: p0.loaded,
     roleFiles: o.roleFiles,
     image: p0.image,
     steps: p0.steps,
     session: sessionConfigFor(p0.ep, settings),
+    ...(o.graphCacheDir ? { cacheDir: o.graphCacheDir } : {}),
   });
   try {
     const label = runLabel(o, p0);

@@ -259,6 +259,9 @@ function calibrationFingerprint(dir: string): string | undefined {
   return h.digest('hex').slice(0, 16);
 }
 
+/** The sub-folder of a sweep's variant cache for the runs' graph-setting files (src/runner/graph-settings.ts). */
+export const GRAPH_SETTINGS_CACHE = 'graph-settings';
+
 /** Settings a variant's later repeats leave to the first: what they add (traces, renderers) does not change with repeats. */
 const ONCE_PER_VARIANT = { profile: false, workers: 1 } as const satisfies Partial<PipelineSettings>;
 
@@ -321,6 +324,8 @@ export function createPipelineDriver(o: PipelineDriverOptions = {}): SweepDriver
             seed: req.seed,
             ...(req.steps !== undefined ? { steps: req.steps } : {}),
             out,
+            // The renderGraph/renderBatch/diffusionLoop files, built once and shared by repeats and variants.
+            ...(req.cacheDir ? { graphCacheDir: join(req.cacheDir, GRAPH_SETTINGS_CACHE) } : {}),
             ...(req.deviceId !== undefined ? { deviceId: req.deviceId } : {}),
             // Quality once, on the first run: the outputs of every repeat are the same.
             ...(i === 0 && req.baselineRunDir ? { baseline: req.baselineRunDir } : {}),

@@ -84,6 +84,7 @@ export async function runVariant(v: PlannedVariant, ctx: VariantContext): Promis
       ...(spec.text !== undefined ? { text: spec.text } : {}),
       ...(v.baseline && ctx.calibrationRoles.length ? { recordInputs: ctx.calibrationRoles } : {}),
       outDir: runDir,
+      cacheDir: ctx.cacheDir,
       onStage: ctx.onStage,
     });
     return {

@@ -278,6 +278,8 @@ export interface RunRequest {
    * `<outDir>/profile/<role>.json` (the contract tests check both drivers).
    */
   outDir: string;
+  /** The sweep's variant cache folder: a driver may keep files it makes per run there (the real one: graph settings). */
+  cacheDir?: string;
   text?: string;
   /** Roles whose inputs this run writes to `<outDir>/calib/<role>` as calibration samples (the baseline's). */
   recordInputs?: readonly Role[];
