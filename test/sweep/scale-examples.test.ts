@@ -145,3 +145,17 @@ describe('examples/github', () => {
     expect(merged.map((r) => r.id)).toEqual(expandVariants(DEFAULT_SWEEP_SPEC).map((v) => v.id));
   });
 });
+
+describe('examples/sweeps', () => {
+  it('h200-best-path.json: the round-5 best path and its without-pinned-vocoder control validate and expand', () => {
+    const file = join(repoRoot, 'examples/sweeps/h200-best-path.json');
+    const spec = parseSweepSpec(JSON.parse(readFileSync(file, 'utf8')), file);
+    const planned = expandVariants(spec);
+    // The FP32 baseline plus the two variants.
+    expect(planned.map((v) => v.baseline)).toEqual([true, false, false]);
+    const [best, control] = planned.slice(1);
+    expect(best?.settings?.shapeSessions).toEqual({ hifigan: 5 });
+    expect(control?.settings?.shapeSessions).toEqual({});
+    expect(best?.id).not.toBe(control?.id);
+  });
+});
