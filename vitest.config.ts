@@ -65,6 +65,7 @@ const SHARED_WORKER_FILES = [
   'test/runner/device-buffers.test.ts',
   'test/runner/memory-sampler.test.ts',
   'test/runner/runner-units.test.ts',
+  'test/runner/serial-queue.test.ts',
   'test/runtime/native-backend.test.ts',
   'test/sweep/passes-for-role.test.ts',
   'test/sweep/placement.test.ts',

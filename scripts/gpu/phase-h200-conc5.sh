@@ -20,10 +20,4 @@ cat > /tmp/wb/sweep-conc5.json <<JSON
     { "name": "graph path native overlap w4", $R3, "overlap": true, "workers": 4, "providerOptions": { $H, $G, $GK } }
   ] }
 JSON
-RESUME=""; [ -f /tmp/wb/sweep-conc5/results.jsonl ] && RESUME="--resume"
-echo "== sweep conc5 $RESUME ($(date +%T))"
-timeout ${SWEEP_TIMEOUT:-540} $W sweep /tmp/wb/sweep-conc5.json $RESUME --ep cuda --out /tmp/wb/sweep-conc5 --cache-dir /tmp/wb/cache-conc5 --no-report > $R/sweep.log 2>&1
-echo "sweep exit $?"; tail -12 $R/sweep.log
-cp /tmp/wb/sweep-conc5/results.jsonl /tmp/wb/sweep-conc5.json $R/ 2>/dev/null
-for d in /tmp/wb/sweep-conc5/runs/*/; do id=$(basename $d); mkdir -p $R/runs/$id; cp $d/run.json $R/runs/$id/ 2>/dev/null; [ -f $d/workers.json ] && gzip -c $d/workers.json > $R/runs/$id/workers.json.gz; done
-echo "== done ($(date +%T))"
+SWEEP_TIMEOUT=${SWEEP_TIMEOUT:-540} run_sweep /tmp/wb/sweep-conc5.json sweep-conc5

@@ -30,11 +30,5 @@ cat > /tmp/wb/sweep-fewcalls.json <<JSON
     { "name": "static-kv + gpt graph native + fp16 baked b8 + graphs", "backend": "native", $KV, $F16, "renderGraph": "baked", "renderBatch": 8, "providerOptions": { $H, $G, $GK } }
   ] }
 JSON
-RESUME=""; [ -f /tmp/wb/sweep-fewcalls/results.jsonl ] && RESUME="--resume"
-echo "== sweep fewcalls $RESUME ($(date +%T))"
-timeout ${SWEEP_TIMEOUT:-540} $W sweep /tmp/wb/sweep-fewcalls.json $RESUME --ep cuda --out /tmp/wb/sweep-fewcalls --cache-dir /tmp/wb/cache-fewcalls --no-report > $R/sweep.log 2>&1
-echo "sweep exit $?"; tail -24 $R/sweep.log
-cp /tmp/wb/sweep-fewcalls/results.jsonl /tmp/wb/sweep-fewcalls.json $R/ 2>/dev/null
-for d in /tmp/wb/sweep-fewcalls/runs/*/; do id=$(basename $d); mkdir -p $R/runs/$id; cp $d/run.json $R/runs/$id/ 2>/dev/null; done
+SWEEP_TIMEOUT=${SWEEP_TIMEOUT:-540} run_sweep /tmp/wb/sweep-fewcalls.json sweep-fewcalls
 node .gpubundle/ditto-calls-summary.mjs /tmp/wb/sweep-fewcalls $R/gpu.txt > $R/ditto-calls.json && head -c 3000 $R/ditto-calls.json
-echo "== done ($(date +%T))"

@@ -24,11 +24,5 @@ cat > /tmp/wb/sweep-round5.json <<JSON
     { "name": "r3 + hifigan DEFAULT algo", $R3, "renderBatch": 8, "providerOptions": { "hifigan": { "cudnn_conv_algo_search": "DEFAULT" }, $G, $GK } }
   ] }
 JSON
-RESUME=""; [ -f /tmp/wb/sweep-round5/results.jsonl ] && RESUME="--resume"
-echo "== sweep round5 $RESUME ($(date +%T))"
-timeout ${SWEEP_TIMEOUT:-540} $W sweep /tmp/wb/sweep-round5.json $RESUME --ep cuda --out /tmp/wb/sweep-round5 --cache-dir /tmp/wb/cache-round5 --no-report > $R/sweep.log 2>&1
-echo "sweep exit $?"; tail -16 $R/sweep.log
-cp /tmp/wb/sweep-round5/results.jsonl /tmp/wb/sweep-round5.json $R/ 2>/dev/null
-for d in /tmp/wb/sweep-round5/runs/*/; do id=$(basename $d); mkdir -p $R/runs/$id; cp $d/run.json $R/runs/$id/ 2>/dev/null; done
+SWEEP_TIMEOUT=${SWEEP_TIMEOUT:-540} run_sweep /tmp/wb/sweep-round5.json sweep-round5
 node .gpubundle/ditto-calls-summary.mjs /tmp/wb/sweep-round5 $R/gpu.txt > $R/ditto-calls.json && head -c 2000 $R/ditto-calls.json
-echo "== done ($(date +%T))"

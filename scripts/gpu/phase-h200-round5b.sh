@@ -27,15 +27,6 @@ cat > /tmp/wb/sweep-r5b-conc.json <<JSON
     { "name": "best node overlap w8", $B, "overlap": true, "workers": 8 }
   ] }
 JSON
-sweep() {
-  local name=$1 budget=$2
-  local RESUME=""; [ -f /tmp/wb/$name/results.jsonl ] && RESUME="--resume"
-  echo "== sweep $name $RESUME ($(date +%T))"
-  timeout $budget $W sweep /tmp/wb/$name.json $RESUME --ep cuda --out /tmp/wb/$name --cache-dir /tmp/wb/cache-r5b --no-report > $R/$name.log 2>&1
-  echo "sweep exit $?"; grep -v "^\[" $R/$name.log | tail -5; grep ": ok\|: failed" $R/$name.log | tail -8
-  mkdir -p $R/$name; cp /tmp/wb/$name/results.jsonl /tmp/wb/$name.json $R/$name/ 2>/dev/null
-  for d in /tmp/wb/$name/runs/*/; do local id=$(basename $d); mkdir -p $R/$name/runs/$id; cp $d/run.json $R/$name/runs/$id/ 2>/dev/null; [ -f $d/workers.json ] && gzip -c $d/workers.json > $R/$name/runs/$id/workers.json.gz; done
-}
-sweep sweep-r5b-paths ${SWEEP1_TIMEOUT:-240}
-sweep sweep-r5b-conc ${SWEEP2_TIMEOUT:-300}
-echo "== done ($(date +%T))"
+export SWEEP_CACHE=/tmp/wb/cache-r5b
+SWEEP_TIMEOUT=${SWEEP1_TIMEOUT:-240} run_sweep /tmp/wb/sweep-r5b-paths.json sweep-r5b-paths $R/sweep-r5b-paths
+SWEEP_TIMEOUT=${SWEEP2_TIMEOUT:-300} run_sweep /tmp/wb/sweep-r5b-conc.json sweep-r5b-conc $R/sweep-r5b-conc

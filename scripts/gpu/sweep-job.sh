@@ -1,6 +1,8 @@
 # Shared steps of the GPU sweep jobs (sourced, not run): the full-scale reference set, then
-# `run_sweep <spec.json> <name>`: the sweep without HTML (plotly is not on the device), its log tail, and
-# results.jsonl, the spec and every run.json copied under $R. Expects $OUT; sets W, R, M.
+# `run_sweep <spec.json> <name> [dest]`: the sweep without HTML (plotly is not on the device), resumed when an
+# earlier call on this machine left results, its log tail, and results.jsonl, the spec, every run.json and
+# (gzipped) every workers.json copied under dest (default $R). SWEEP_TIMEOUT (default 420 s) limits it;
+# SWEEP_CACHE (default /tmp/wb/cache-<name>) is its variant cache. Expects $OUT; sets W, R, M.
 W="node .gpubundle/workbench.mjs"
 R=$OUT/res; mkdir -p $R
 M=/tmp/wb/models/full
@@ -18,11 +20,16 @@ GK='"gpt_decode": { "enable_cuda_graph": "1" }'
 KV='"passes": { "gpt_decode": [ { "pass": "static-kv", "capacity": 384 } ] }'
 
 run_sweep() {
-  local spec=$1 name=$2
-  echo "== sweep $name ($(date +%T))"
-  timeout ${SWEEP_TIMEOUT:-420} $W sweep $spec --ep cuda --out /tmp/wb/$name --cache-dir /tmp/wb/cache-$name --no-report > $R/sweep.log 2>&1
-  echo "sweep exit $?"; tail -12 $R/sweep.log
-  cp /tmp/wb/$name/results.jsonl $spec $R/ 2>/dev/null
-  for d in /tmp/wb/$name/runs/*/; do local id=$(basename $d); mkdir -p $R/runs/$id; cp $d/run.json $R/runs/$id/ 2>/dev/null; done
+  local spec=$1 name=$2 dest=${3:-$R}
+  local resume=""; [ -f /tmp/wb/$name/results.jsonl ] && resume="--resume"
+  mkdir -p $dest
+  echo "== sweep $name $resume ($(date +%T))"
+  timeout ${SWEEP_TIMEOUT:-420} $W sweep $spec $resume --ep cuda --out /tmp/wb/$name --cache-dir ${SWEEP_CACHE:-/tmp/wb/cache-$name} --no-report > $dest/sweep.log 2>&1
+  echo "sweep exit $?"; tail -16 $dest/sweep.log
+  cp /tmp/wb/$name/results.jsonl $spec $dest/ 2>/dev/null
+  for d in /tmp/wb/$name/runs/*/; do
+    local id=$(basename $d); mkdir -p $dest/runs/$id; cp $d/run.json $dest/runs/$id/ 2>/dev/null
+    [ -f $d/workers.json ] && gzip -c $d/workers.json > $dest/runs/$id/workers.json.gz
+  done
   echo "== done ($(date +%T))"
 }

@@ -79,6 +79,11 @@ function runtimeRow(r: VariantResult): string {
   return parts.join(', ');
 }
 
+/** A detail row when there is something to say ('' or undefined: none). */
+function optionalRow(label: string, text: string | undefined, suffix = ''): [string, string][] {
+  return text ? [[label, text + suffix]] : [];
+}
+
 /** What a variant's run settings change in how the runner works (not the models): '' when nothing. */
 function runnerText(run: VariantResult['spec']): string {
   const pinned = Object.entries(run.shapeSessions ?? {}).filter(([, n]) => (n ?? 1) > 1);
@@ -113,9 +118,9 @@ function detailFor(r: VariantResult, baseline: VariantResult | undefined, why: s
     ['end-to-end RTF', fmt(m?.rtf, 4)],
     ['time to first frame', fmt(m?.ttffSeconds, 3, ' s')],
     ...(m?.warmupSeconds !== undefined ? [['timing', `warm (after an untimed first pass of ${fmt(m.warmupSeconds, 2, ' s')})`] as [string, string]] : []),
-    ...(runnerText(run) ? [['runner', runnerText(run)] as [string, string]] : []),
-    ...(dittoCallsText(run) ? [['Ditto calls', `${dittoCallsText(run)} (time to first frame includes waiting for a whole batch)`] as [string, string]] : []),
-    ...(runtimeRow(r) ? [['runtime', runtimeRow(r)] as [string, string]] : []),
+    ...optionalRow('runner', runnerText(run)),
+    ...optionalRow('Ditto calls', dittoCallsText(run), ' (time to first frame includes waiting for a whole batch)'),
+    ...optionalRow('runtime', runtimeRow(r)),
     ['audio', fmt(m?.audioSeconds, 2, ' s')],
     ['wall', fmt(m?.wallSeconds, 3, ' s')],
     ['frame PSNR mean / worst', r.baseline ? 'reference' : `${formatDb(q?.framePsnrMean)} / ${formatDb(q?.framePsnrWorst)}`],

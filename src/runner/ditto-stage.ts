@@ -25,6 +25,7 @@ import { checkDiffusionLoop, isDiffusionLoop, runWindowLoop } from './lmdm-loop.
 import { batchImages, checkBakedSource, detectRenderPlan, padDriving, renderBatch, type RenderGraphMode, type RenderPlan } from './render-batched.js';
 import { extractSourceFeatures } from './source-features.js';
 import { DeviceLmdm, DeviceRenderPath } from './device-io.js';
+import { SerialQueue } from './serial-queue.js';
 import type { StageTimer } from './stage-timer.js';
 
 /** Zeros before the 16 kHz stream (3 past frames × 640 samples). */
@@ -74,11 +75,9 @@ export class DittoStream {
   private hubertCalls = 0;
   private windowsDone = 0;
   private seq = new Float32Array(0);
-  private rendered = 0;
   /** Frames handed to the render: rendered, or queued behind the background render (renderOverlap). */
   private scheduled = 0;
-  private renderQueue: Promise<void> = Promise.resolve();
-  private renderFailure: { error: unknown } | undefined;
+  private readonly renderQueue = new SerialQueue();
   private source: { feature3d: HostTensor; motion: Float32Array; kpCanonical: Float32Array; kpSource: Float32Array; kpRaw: Float32Array } | undefined;
   private readonly alphas = cosineAlphasCumprod();
   /** Native backend: the avatar's tensors and the render intermediates on the device (device-io.ts). */
@@ -121,7 +120,7 @@ export class DittoStream {
 
   /** Feeds audio at the input rate; runs whatever HuBERT calls, LMDM windows and frames became possible. */
   async push(chunk: Float32Array): Promise<void> {
-    this.throwRenderFailure();
+    this.renderQueue.throwIfFailed();
     const out = await this.timer.time('ditto.resample', async () => this.resampler.push(chunk));
     this.append(out);
     await this.advance(false);
@@ -132,8 +131,7 @@ export class DittoStream {
     this.append(out);
     this.finished = true;
     await this.advance(true);
-    await this.renderQueue;
-    this.throwRenderFailure();
+    await this.renderQueue.drain();
     // The device buffers belong to the sessions (RoleSessions.deviceBuffer), which outlive this stage.
     this.devicePath = undefined;
     this.deviceLmdm = undefined;
@@ -211,16 +209,8 @@ export class DittoStream {
     const motion = this.smoothedMotion(from, to, frames);
     this.scheduled = to;
     if (!this.o.renderOverlap) return this.render(motion, from, to);
-    this.renderQueue = this.renderQueue
-      .then(() => (this.renderFailure ? undefined : this.render(motion, from, to)))
-      .catch((e: unknown) => {
-        this.renderFailure ??= { error: e };
-      });
-  }
-
-  /** A background render's error, at the next push or at finish. */
-  private throwRenderFailure(): void {
-    if (this.renderFailure) throw this.renderFailure.error;
+    // A background render's error comes back at the next push or at finish.
+    this.renderQueue.add(() => this.render(motion, from, to));
   }
 
   private async runHubert(start: number): Promise<void> {
@@ -346,7 +336,6 @@ export class DittoStream {
         return batchImages(dec.output, 1)[0] as RgbImage;
       });
       await this.o.onFrame({ index: f, image });
-      this.rendered = f + 1;
       this.renderCalls++;
     }
   }
@@ -368,7 +357,6 @@ export class DittoStream {
       this.renderCalls++;
       for (let i = 0; i < n; i++) {
         await this.o.onFrame({ index: f + i, image: images[i] as RgbImage });
-        this.rendered = f + i + 1;
       }
     }
   }

@@ -70,12 +70,15 @@ function cacheKey(p: GraphSettingInputs, mode: false | true | 'baked', n: number
 
 const CACHE_INDEX = 'files.json';
 
+/** Each role's file in a folder of graph-setting files. */
+function filesIn(dir: string, roles: readonly Role[]): Partial<Record<Role, string>> {
+  return Object.fromEntries(roles.map((r) => [r, join(dir, `${r}.onnx`)]));
+}
+
 /** The cached files of `key`, when a complete entry exists. */
 function readCached(dir: string): Partial<Record<Role, string>> | undefined {
   const index = join(dir, CACHE_INDEX);
-  if (!existsSync(index)) return undefined;
-  const roles = JSON.parse(readFileSync(index, 'utf8')) as Role[];
-  return Object.fromEntries(roles.map((r) => [r, join(dir, `${r}.onnx`)]));
+  return existsSync(index) ? filesIn(dir, JSON.parse(readFileSync(index, 'utf8')) as Role[]) : undefined;
 }
 
 /** Rewrites the role files the three settings ask for; takes (records) each setting. */
@@ -122,7 +125,8 @@ export async function buildGraphSettingFiles(settings: SettingsInUse, p: GraphSe
     throw e;
   }
   if (!keyDir) return { roleFiles: out, buildMs: performance.now() - t0, cleanup, cached: false };
-  writeFileSync(join(dir, CACHE_INDEX), JSON.stringify(Object.keys(out)));
+  const roles = Object.keys(out) as Role[];
+  writeFileSync(join(dir, CACHE_INDEX), JSON.stringify(roles));
   try {
     renameSync(dir, keyDir);
   } catch (e) {
@@ -130,5 +134,5 @@ export async function buildGraphSettingFiles(settings: SettingsInUse, p: GraphSe
     cleanup();
     if (!readCached(keyDir)) throw e;
   }
-  return { roleFiles: readCached(keyDir) ?? {}, buildMs: performance.now() - t0, cleanup: () => undefined, cached: false };
+  return { roleFiles: filesIn(keyDir, roles), buildMs: performance.now() - t0, cleanup: () => undefined, cached: false };
 }

@@ -20,10 +20,11 @@ import { PROFILE_DIR, workersSummary, type RunProfile, type RunResult } from './
 import { buildGraphSettingFiles } from './graph-settings.js';
 import { resolvePipelineSettings, SettingsInUse } from './pipeline-settings.js';
 import { runRenderers } from './worker-pool.js';
-import { sessionConfigFor } from './session-config.js';
+import { sessionConfigFor, sessionLoadFor } from './session-config.js';
 import { StageTimer } from './stage-timer.js';
 import { runTts, STREAM_CHUNK_TOKENS } from './tts-stage.js';
 import { InputRecorder } from './input-recorder.js';
+import { SerialQueue } from './serial-queue.js';
 import { writeWav, type Audio } from '../media/wav.js';
 
 function onPath(cmd: string): boolean {
@@ -110,20 +111,11 @@ export async function runStreams(
   let audioTokens: number | null = null;
   let vocoderCalls: number | null = null;
   // With overlap, Ditto's chunks queue here (in order) while the TTS goes on; the first error stops both.
-  let dittoQueue: Promise<void> = Promise.resolve();
-  let dittoError: unknown;
+  const dittoQueue = new SerialQueue();
   const pushAudio = async (chunk: Float32Array): Promise<void> => {
     if (!overlap) return ditto.push(chunk);
-    if (dittoError !== undefined) throw dittoError;
-    dittoQueue = dittoQueue
-      .then(() => (dittoError === undefined ? ditto.push(chunk) : undefined))
-      .catch((e: unknown) => {
-        dittoError ??= e;
-      });
-  };
-  const drain = async (): Promise<void> => {
-    await dittoQueue;
-    if (dittoError !== undefined) throw dittoError;
+    dittoQueue.throwIfFailed();
+    dittoQueue.add(() => ditto.push(chunk));
   };
   const ttsRequest = ttsOptionsOf(p, o, settings);
   if (ttsRequest) {
@@ -133,7 +125,7 @@ export async function runStreams(
         if (ttfa === null) ttfa = timer.elapsed();
         await pushAudio(chunk);
       },
-    }).finally(() => dittoQueue);
+    }).finally(() => dittoQueue.settled());
     audio = tts.audio;
     textTokens = tts.textTokens;
     audioTokens = tts.audioTokens;
@@ -144,7 +136,7 @@ export async function runStreams(
     const step = Math.round(cfg.samplesPerToken * STREAM_CHUNK_TOKENS);
     for (let i = 0; i < audio.length; i += step) await ditto.push(audio.subarray(i, i + step));
   }
-  await drain();
+  await dittoQueue.drain();
   const summary = await ditto.finish();
   return { audio, sampleRate: cfg.outputRate, ditto: summary, textTokens, audioTokens, vocoderCalls, timeToFirstAudioMs: ttfa, timeToFirstFrameMs: ttff };
 }
@@ -165,9 +157,7 @@ async function timedRun(p: PreparedRun, o: RunOptions, settings: SettingsInUse, 
     manifest: p.loaded.manifest,
     manifestDir: p.loaded.dir,
     roles: p.roles,
-    session: sessionConfigFor(p.ep, settings, p.deviceId),
-    providerOptions: settings.take('providerOptions'),
-    shapeSessions: settings.take('shapeSessions'),
+    ...sessionLoadFor(p.ep, settings, p.deviceId),
     ...(o.roleFiles ? { overrides: o.roleFiles } : {}),
     ...(o.loadTimeoutMs ? { loadTimeoutMs: o.loadTimeoutMs } : {}),
   });
@@ -208,8 +198,7 @@ async function profilePass(p: PreparedRun, o: RunOptions, settings: SettingsInUs
     manifest: p.loaded.manifest,
     manifestDir: p.loaded.dir,
     roles: p.roles,
-    session: sessionConfigFor(p.ep, settings, p.deviceId),
-    providerOptions: settings.take('providerOptions'),
+    ...sessionLoadFor(p.ep, settings, p.deviceId),
     profileDir: dir,
     ...(o.roleFiles ? { overrides: o.roleFiles } : {}),
     ...(o.loadTimeoutMs ? { loadTimeoutMs: o.loadTimeoutMs } : {}),

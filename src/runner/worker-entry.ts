@@ -27,9 +27,7 @@ try {
     manifest: loaded.manifest,
     manifestDir: loaded.dir,
     roles,
-    session: { ...init.session, ep: init.ep, backend: init.backend, ...(init.deviceId !== undefined ? { deviceId: init.deviceId } : {}) },
-    providerOptions: init.providerOptions,
-    shapeSessions: init.shapeSessions,
+    ...init.load,
     overrides: init.roleFiles,
     loadTimeoutMs: init.loadTimeoutMs,
   });

@@ -15,7 +15,7 @@ import { stringifyWithInfinity } from './quality.js';
 import { RoleSessions, type RoleFingerprint } from './role-sessions.js';
 import { prepareRun, ttsOptionsOf, type PreparedRun, type RunOptions } from './prepare-run.js';
 import { runResultOf, writeRunJson } from './run-json.js';
-import { sessionConfigFor } from './session-config.js';
+import { sessionConfigFor, sessionLoadFor } from './session-config.js';
 import { resolvePipelineSettings, SettingsInUse } from './pipeline-settings.js';
 import { RTF_DIRECTION, type RunResult } from './run-result.js';
 import { StageTimer } from './stage-timer.js';
@@ -149,9 +149,7 @@ export async function runWorkerPool(o: PoolOptions): Promise<PoolResult> {
       manifest: p.loaded.manifest,
       manifestDir: p.loaded.dir,
       roles: XTTS_ROLES,
-      session: sessionConfigFor(p.ep, settings, p.deviceId),
-      providerOptions: settings.take('providerOptions'),
-      shapeSessions: settings.take('shapeSessions'),
+      ...sessionLoadFor(p.ep, settings, p.deviceId),
       ...(o.roleFiles ? { overrides: o.roleFiles } : {}),
       loadTimeoutMs,
     });
@@ -242,10 +240,6 @@ async function startAndRender(
   start: (init: WorkerInit) => WorkerHandle,
 ): Promise<PoolResult> {
   const workers = settings.take('workers');
-  const session = settings.take('session');
-  const backend = settings.take('backend');
-  const providerOptions = settings.take('providerOptions');
-  const shapeSessions = settings.take('shapeSessions');
   const renderOverlap = settings.take('renderOverlap');
   const stageTimeoutMs = o.stageTimeoutMs ?? 120_000;
   const loadTimeoutMs = o.loadTimeoutMs ?? 120_000;
@@ -256,12 +250,7 @@ async function startAndRender(
     init: {
       manifestPath: p.loaded.path,
       roleFiles: (o.roleFiles ?? {}) as Partial<Record<Role, string>>,
-      ep: p.ep,
-      ...(p.deviceId !== undefined ? { deviceId: p.deviceId } : {}),
-      session,
-      backend,
-      providerOptions,
-      shapeSessions,
+      load: sessionLoadFor(p.ep, settings, p.deviceId),
       renderOverlap,
       loadTimeoutMs,
       stageTimeoutMs,

@@ -1,26 +1,17 @@
 /** Messages between the worker pool (main thread) and a renderer worker (worker-entry.ts). */
 import type { Role } from '../models/manifest.js';
-import type { Backend, ExecutionProvider } from '../runtime/index.js';
 import type { RoleCallStats, RoleFingerprint } from './role-sessions.js';
 import type { StallInjection } from './stage-timer.js';
-import type { RoleProviderOptions, SessionSettings } from './pipeline-settings.js';
+import type { RunSessionLoad } from './session-config.js';
 
 export interface WorkerInit {
   index: number;
   manifestPath: string;
   roleFiles: Partial<Record<Role, string>>;
-  ep: ExecutionProvider;
-  /** The run's GPU (RunOptions.deviceId). */
-  deviceId?: number;
-  /** The run's session settings, whole (PipelineSettings.session). */
-  session: SessionSettings;
-  /** PipelineSettings.backend and .providerOptions, whole. */
-  backend: Backend;
-  providerOptions: RoleProviderOptions;
+  /** How the worker loads its sessions: the run's session config (EP, GPU, backend), provider options and shape-pinned sessions, whole. */
+  load: RunSessionLoad;
   /** PipelineSettings.renderOverlap. */
   renderOverlap: boolean;
-  /** PipelineSettings.shapeSessions, whole (the worker's Ditto roles use their entries). */
-  shapeSessions: Partial<Record<Role, number>>;
   loadTimeoutMs: number;
   stageTimeoutMs: number | undefined;
   stall: StallInjection | undefined;

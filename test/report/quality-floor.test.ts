@@ -12,6 +12,7 @@ import { renderSweepConsole } from '../../src/report/render-console.js';
 import { DEFAULT_QUALITY_FLOOR, resolveQualityFloor } from '../../src/sweep/rank.js';
 import { parseSweepSpec } from '../../src/sweep/spec.js';
 import type { RunMetrics, VariantResult } from '../../src/sweep/types.js';
+import { okResult } from './helpers/synthetic-results.js';
 
 function result(id: string, rtf: number, quality: RunMetrics['quality'], baseline = false, manifest?: string): VariantResult {
   const metrics: RunMetrics = {
@@ -24,22 +25,7 @@ function result(id: string, rtf: number, quality: RunMetrics['quality'], baselin
     samples: { rtf: [rtf, rtf * 1.01, rtf * 0.99], stageSeconds: {} },
     ...(quality ? { quality } : {}),
   };
-  return {
-    schemaVersion: 1,
-    id,
-    index: 0,
-    name: id,
-    baseline,
-    spec: {},
-    passes: {},
-    status: 'ok',
-    metrics,
-    ...(manifest ? { manifest } : {}),
-    env: { ep: 'cpu', node: 'v20' },
-    startedAt: '',
-    finishedAt: '',
-    totalSeconds: 1,
-  };
+  return okResult(id, metrics, { baseline, ...(manifest ? { manifest } : {}) });
 }
 
 const good = { framePsnrMean: 44, framePsnrWorst: 40, ssimMean: 0.99, ssimWorst: 0.98, logMelDistance: 0.2 };

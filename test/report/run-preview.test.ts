@@ -10,19 +10,13 @@ import { buildSweepReport } from '../../src/report/build-sweep-report.js';
 import { decodeWav } from '../../src/media/wav.js';
 import { previewFrameIndices, writeRunPreview } from '../../src/sweep/run-preview.js';
 import type { VariantResult } from '../../src/sweep/types.js';
+import { okResult } from './helpers/synthetic-results.js';
 import { writeSyntheticRun } from './helpers/synthetic-run.js';
 
-export function resultWithRun(id: string, runDir: string, baseline: boolean, psnr: number): VariantResult {
-  return {
-    schemaVersion: 1,
+function resultWithRun(id: string, runDir: string, baseline: boolean, psnr: number): VariantResult {
+  return okResult(
     id,
-    index: 0,
-    name: id,
-    baseline,
-    spec: {},
-    passes: {},
-    status: 'ok',
-    metrics: {
+    {
       audioSeconds: 6,
       wallSeconds: 3,
       rtf: baseline ? 0.5 : 0.4,
@@ -33,11 +27,8 @@ export function resultWithRun(id: string, runDir: string, baseline: boolean, psn
       runDir,
       ...(baseline ? {} : { quality: { framePsnrMean: psnr, ssimMean: 0.99, logMelDistance: 0.1 } }),
     },
-    env: { ep: 'cpu', node: 'v20' },
-    startedAt: '',
-    finishedAt: '',
-    totalSeconds: 1,
-  };
+    { baseline },
+  );
 }
 
 describe('run previews in the report', () => {

@@ -1,6 +1,6 @@
 /** Synthetic sweep results (the fake driver's metrics) for report tests: a baseline, variants and a failure. */
 import { expandVariants } from '../../../src/sweep/spec.js';
-import type { SweepSpec, VariantResult } from '../../../src/sweep/types.js';
+import type { RunMetrics, SweepSpec, VariantResult } from '../../../src/sweep/types.js';
 import { metricsFor } from '../../sweep/helpers/fake-driver.js';
 
 export function syntheticResults(o: { profile?: boolean; workers?: boolean } = {}): VariantResult[] {
@@ -59,4 +59,24 @@ export function syntheticResults(o: { profile?: boolean; workers?: boolean } = {
     totalSeconds: 0.1,
   });
   return results;
+}
+
+/** One hand-made ok result around `metrics` (no spec, passes or settings): the report tests' single rows. */
+export function okResult(id: string, metrics: RunMetrics, o: { baseline?: boolean; manifest?: string } = {}): VariantResult {
+  return {
+    schemaVersion: 1,
+    id,
+    index: 0,
+    name: id,
+    baseline: o.baseline ?? false,
+    spec: {},
+    passes: {},
+    status: 'ok',
+    metrics,
+    ...(o.manifest ? { manifest: o.manifest } : {}),
+    env: { ep: 'cpu', node: 'v20' },
+    startedAt: '',
+    finishedAt: '',
+    totalSeconds: 1,
+  };
 }
