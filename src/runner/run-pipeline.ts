@@ -174,7 +174,8 @@ async function timedRun(p: PreparedRun, o: RunOptions, settings: SettingsInUse, 
       const w = new StageTimer(o.stageTimeoutMs);
       await runStreams(p, sessions, w, o, settings, () => undefined);
       warmupMs = w.elapsed();
-      sessions.resetStats(true);
+      // Same inputs: the warm-up's first calls gave the fingerprints the timed pass would take.
+      sessions.resetStats(true, true);
       // The timed run's clock starts after the warm-up.
       timer = new StageTimer(o.stageTimeoutMs, o.stall);
     }
