@@ -98,10 +98,14 @@ export class DeviceRenderPath {
       const kpStitched = deviceOutput(st.out, 'stitch_network', 'out');
       const wp = await sessions.runBound('warp_network', { feature_3d: vol, kp_source: kpS2, kp_driving: kpStitched }, { out: warped ?? 'device' });
       const feature = deviceOutput(wp.out, 'warp_network', 'out');
-      const dec = await sessions.runBound('decoder', { feature }, { output: frames ?? 'host' });
-      if (!stitched) kpStitched.release();
-      if (!warped) feature.release();
-      return hostOutput(dec.output, 'decoder');
+      try {
+        if (!frames) return hostOutput((await sessions.runBound('decoder', { feature }, { output: 'host' })).output, 'decoder');
+        const dec = await sessions.prepareBound('decoder', 'frames', { feature }, { output: frames }).run({ download: ['output'] });
+        return downloaded(dec.downloads?.output, 'decoder');
+      } finally {
+        if (!stitched) kpStitched.release();
+        if (!warped) feature.release();
+      }
     };
     return new DeviceRenderPath(batch, call, buf('stitch_network', 'kp_driving', kpDims));
   }
@@ -122,7 +126,13 @@ export class DeviceRenderPath {
     const dims = staticDims(r, RENDER_IO.output);
     const frames = dims ? sessions.deviceBuffer('renderer', RENDER_IO.output, outputType(r, RENDER_IO.output), dims) : undefined;
     const call = async (kpDriving: DeviceTensor): Promise<HostTensor> => {
-      const o = await sessions.runBound('renderer', { ...feeds, [RENDER_IO.kpDriving]: kpDriving }, { [RENDER_IO.output]: frames ?? 'host' });
+      const all = { ...feeds, [RENDER_IO.kpDriving]: kpDriving };
+      if (frames) {
+        // The frames come back with the run (pinned staging, off the JS thread on the native backend).
+        const r = await sessions.prepareBound('renderer', 'frames', all, { [RENDER_IO.output]: frames }).run({ download: [RENDER_IO.output] });
+        return downloaded(r.downloads?.[RENDER_IO.output], 'renderer');
+      }
+      const o = await sessions.runBound('renderer', all, { [RENDER_IO.output]: 'host' });
       return hostOutput(o[RENDER_IO.output], 'renderer');
     };
     return new DeviceRenderPath(plan.batch, call, buf(RENDER_IO.kpDriving, kpDims));
@@ -137,6 +147,11 @@ export class DeviceRenderPath {
 
 function deviceOutput(t: Tensor | undefined, role: Role, name: string): DeviceTensor {
   if (!t || !isDeviceTensor(t)) throw new StageError('ditto.render', 'error', `${role} output ${name} missing`);
+  return t;
+}
+
+function downloaded(t: HostTensor | undefined, role: Role): HostTensor {
+  if (!t) throw new StageError('ditto.render', 'error', `${role} output ${RENDER_IO.output} missing`);
   return t;
 }
 

@@ -12,9 +12,11 @@ import type { Manifest, Role } from '../models/manifest.js';
 import {
   createSession,
   type BoundRunOptions,
+  type BoundRunResult,
   type DeviceTensor,
   type HostTensor,
   type OutputTarget,
+  type PreparedRun,
   type Session,
   type SessionConfig,
   type SessionIO,
@@ -123,6 +125,8 @@ export class RoleSessions {
   private recording = true;
   /** Device buffers kept for the sessions' lifetime, by role, name, type and dims (deviceBuffer). */
   private readonly buffers = new Map<string, DeviceTensor>();
+  /** Prepared runs (prepareBound) by role and key, with what they bind. */
+  private readonly prepared = new Map<string, { names: string; tensors: DeviceTensor[]; run: PreparedRun }>();
   /** Small runner-made graphs beside a role (helperSession), by key. */
   private readonly helpers = new Map<string, Promise<Session>>();
   readonly fingerprints: Partial<Record<Role, RoleFingerprint>> = {};
@@ -269,17 +273,42 @@ export class RoleSessions {
    */
   async runBound(role: Role, feeds: Record<string, Tensor>, outputs: Record<string, OutputTarget>, options?: BoundRunOptions): Promise<Record<string, Tensor>> {
     const s = this.sessionFor(role, feeds);
+    return (await this.timed(role, () => s.runBound(feeds, outputs, options))).outputs;
+  }
+
+  /**
+   * A run of `role` with these device tensors bound once (Session.prepare), timed and fingerprinted as
+   * {@link runBound}; `downloads` holds the outputs its options name. Kept under `key` as long as the sessions
+   * (the warm-up's binding serves the timed run), made again where the key's tensors changed, and released
+   * with the sessions.
+   */
+  prepareBound(role: Role, key: string, feeds: Record<string, DeviceTensor>, outputs: Record<string, DeviceTensor>): Pick<PreparedRun, 'run'> {
+    const k = `${role}\u0000${key}`;
+    const names = `${Object.keys(feeds).join(',')}|${Object.keys(outputs).join(',')}`;
+    const tensors = [...Object.values(feeds), ...Object.values(outputs)];
+    let e = this.prepared.get(k);
+    if (!e || e.names !== names || e.tensors.some((t, i) => t !== tensors[i])) {
+      e?.run.release();
+      e = { names, tensors, run: this.sessionFor(role, feeds).prepare(feeds, outputs) };
+      this.prepared.set(k, e);
+    }
+    const run = e.run;
+    return { run: (options) => this.timed(role, () => run.run(options)) };
+  }
+
+  /** One bound call of `role`: its time kept, its outputs fingerprinted when it is the role's first. */
+  private async timed(role: Role, call: () => Promise<BoundRunResult>): Promise<BoundRunResult> {
     const t0 = performance.now();
-    const r = await s.runBound(feeds, outputs, options);
+    const r = await call();
     const list = this.times.get(role) ?? [];
     list.push(performance.now() - t0);
     this.times.set(role, list);
     if (!this.fingerprints[role]) {
       const fp: RoleFingerprint = {};
-      for (const [name, t] of Object.entries(r.outputs)) fp[name] = fingerprint('data' in t ? t : t.download());
+      for (const [name, t] of Object.entries(r.outputs)) fp[name] = fingerprint(r.downloads?.[name] ?? ('data' in t ? t : t.download()));
       this.fingerprints[role] = fp;
     }
-    return r.outputs;
+    return r;
   }
 
   /**
@@ -365,6 +394,8 @@ export class RoleSessions {
   }
 
   async release(): Promise<void> {
+    for (const p of this.prepared.values()) p.run.release();
+    this.prepared.clear();
     for (const t of this.buffers.values()) t.release();
     this.buffers.clear();
     for (const h of this.helpers.values()) await h.then((s) => s.release()).catch(() => undefined);

@@ -12,11 +12,12 @@
  */
 import type { PipelineConfig } from '../models/manifest.js';
 import { STATIC_KV_INPUTS } from '../quantize/static-kv.js';
-import { cudaGraphEnabled, type DeviceTensor, type HostTensor, type Session, type TensorData } from '../runtime/index.js';
+import { cudaGraphEnabled, type DeviceTensor, type HostTensor, type PreparedRun, type Session, type TensorData } from '../runtime/index.js';
 import { StageError } from '../core/input-error.js';
 import type { RoleSessions } from './role-sessions.js';
 
 const ROLE = 'gpt_decode';
+const STEP_OUTPUTS = ['logits', 'latent'] as const;
 
 /** Whether the loaded gpt_decode keeps its cache in fixed-capacity tensors. */
 export function isStaticKv(sessions: RoleSessions): boolean {
@@ -24,13 +25,14 @@ export function isStaticKv(sessions: RoleSessions): boolean {
 }
 
 type KvSet = Record<string, DeviceTensor>;
+type StepRun = Pick<PreparedRun, 'run'>;
 
 export class StaticKvDecoder {
   private current = 0;
   private constructor(
-    private readonly sessions: RoleSessions,
-    private readonly sets: [KvSet, KvSet],
-    private readonly io: { ids: DeviceTensor; position: DeviceTensor; cachePosition: DeviceTensor; logits: DeviceTensor; latent: DeviceTensor },
+    /** The two steps' runs, bound once: set A as past and B as present, then B and A. */
+    private readonly runs: [StepRun, StepRun],
+    private readonly io: { ids: DeviceTensor; position: DeviceTensor; cachePosition: DeviceTensor },
     private readonly graphs: boolean,
     /** Rows cached so far (the next step writes this row). */
     private rows: number,
@@ -77,24 +79,32 @@ export class StaticKvDecoder {
       logits: sessions.deviceBuffer(ROLE, 'logits', outType('logits'), dims('logits')),
       latent: sessions.deviceBuffer(ROLE, 'latent', outType('latent'), dims('latent')),
     };
-    return new StaticKvDecoder(sessions, sets, io, cudaGraphEnabled(s.config), rows, capacity);
+    const run = (k: 0 | 1): StepRun => {
+      const feeds: Record<string, DeviceTensor> = { input_ids: io.ids, mel_position: io.position, [STATIC_KV_INPUTS.position]: io.cachePosition };
+      const outputs: Record<string, DeviceTensor> = { logits: io.logits, latent: io.latent };
+      for (const [key, t] of Object.entries(sets[k])) feeds[`past_${key}`] = t;
+      for (const [key, t] of Object.entries(sets[1 - k] as KvSet)) outputs[`present_${key}`] = t;
+      return sessions.prepareBound(ROLE, `static-kv.${k}`, feeds, outputs);
+    };
+    return new StaticKvDecoder([run(0), run(1)], io, cudaGraphEnabled(s.config), rows, capacity);
   }
 
-  /** One step: the last token and its mel position in; logits and latent (host) out. */
+  /**
+   * One step: the last token and its mel position in; logits and latent (host) out, copied by the run itself
+   * (on the native backend on the run's thread, through pinned memory).
+   */
   async step(token: number, melPosition: number): Promise<{ logits: HostTensor; latent: HostTensor }> {
-    const past = this.sets[this.current] as KvSet;
-    const present = this.sets[1 - this.current] as KvSet;
     this.io.ids.upload(BigInt64Array.of(BigInt(token)));
     this.io.position.upload(BigInt64Array.of(BigInt(melPosition)));
     this.io.cachePosition.upload(BigInt64Array.of(BigInt(this.rows)));
-    const feeds: Record<string, DeviceTensor> = { input_ids: this.io.ids, mel_position: this.io.position, [STATIC_KV_INPUTS.position]: this.io.cachePosition };
-    const outputs: Record<string, DeviceTensor> = { logits: this.io.logits, latent: this.io.latent };
-    for (const [key, t] of Object.entries(past)) feeds[`past_${key}`] = t;
-    for (const [key, t] of Object.entries(present)) outputs[`present_${key}`] = t;
-    await this.sessions.runBound(ROLE, feeds, outputs, this.graphs ? { gpuGraphId: this.current } : undefined);
+    const run = this.runs[this.current] as StepRun;
+    const r = await run.run({ download: STEP_OUTPUTS, ...(this.graphs ? { gpuGraphId: this.current } : {}) });
     this.current = 1 - this.current;
     this.rows++;
-    return { logits: this.io.logits.download(), latent: this.io.latent.download() };
+    const logits = r.downloads?.logits;
+    const latent = r.downloads?.latent;
+    if (!logits || !latent) throw new StageError('tts.decode', 'error', 'gpt_decode step returned no logits or latent');
+    return { logits, latent };
   }
 }
 

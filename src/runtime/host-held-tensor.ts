@@ -3,7 +3,8 @@
  * With them, code written against the runtime interface's device IO runs unchanged on the node backend (it
  * then copies through the host on every call, as onnxruntime-node always does).
  */
-import type { BoundRunResult, DeviceTensor, HostTensor, OutputTarget, Tensor, TensorData } from './types.js';
+import { UsageError } from '../errors.js';
+import type { BoundRunOptions, BoundRunResult, DeviceTensor, HostTensor, OutputTarget, PreparedRun, Session, Tensor, TensorData } from './types.js';
 import { isDeviceTensor } from './types.js';
 
 const CTOR: Record<HostTensor['type'], new (n: number) => TensorData> = {
@@ -53,7 +54,9 @@ export async function bindWithHostRuns(
   run: (feeds: Record<string, HostTensor>, fetches?: readonly string[]) => Promise<Record<string, HostTensor>>,
   feeds: Record<string, Tensor>,
   outputs: Record<string, OutputTarget> = {},
+  options: BoundRunOptions = {},
 ): Promise<BoundRunResult> {
+  const download = boundDownloads(outputs, options.download);
   const f: Record<string, HostTensor> = {};
   for (const [k, v] of Object.entries(feeds)) f[k] = isDeviceTensor(v) ? hostOf(v) : v;
   const names = Object.keys(outputs);
@@ -71,7 +74,31 @@ export async function bindWithHostRuns(
       r[k] = target;
     }
   }
-  return { outputs: r, ms };
+  if (!download.length) return { outputs: r, ms };
+  return { outputs: r, ms, downloads: Object.fromEntries(download.map(([name, t]) => [name, t.download()])) };
+}
+
+/** The outputs `download` names, each bound to a device tensor, or a UsageError naming the first that is not. */
+export function boundDownloads(outputs: Record<string, OutputTarget>, download: readonly string[] = []): [string, DeviceTensor][] {
+  return download.map((name) => {
+    const t = outputs[name];
+    if (t === undefined || !isDeviceTensor(t)) throw new UsageError(`download: output '${name}' is not bound to a device tensor in this run`);
+    return [name, t];
+  });
+}
+
+/** A prepared run over a backend's runBound (binding again each call: the node backend's form). */
+export function preparedFromRunBound(runBound: Session['runBound'], feeds: Record<string, DeviceTensor>, outputs: Record<string, DeviceTensor>): PreparedRun {
+  let live = true;
+  return {
+    run(options) {
+      if (!live) return Promise.reject(new UsageError('prepared run was released'));
+      return runBound(feeds, outputs, options);
+    },
+    release() {
+      live = false;
+    },
+  };
 }
 
 function hostOf(t: DeviceTensor): HostTensor {

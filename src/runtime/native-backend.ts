@@ -5,10 +5,32 @@
  * outputs. Nothing outside src/runtime imports this file; they use src/runtime/index.ts.
  */
 import { RuntimeError, UsageError } from '../errors.js';
-import type { AddonDeviceTensor, AddonHostTensor, AddonSession, AddonSessionOptions, Addon } from './native/addon.js';
+import type {
+  AddonDeviceTensor,
+  AddonHostTensor,
+  AddonPreparedRun,
+  AddonRunOptions,
+  AddonRunResult,
+  AddonSession,
+  AddonSessionOptions,
+  Addon,
+} from './native/addon.js';
+import { boundDownloads } from './host-held-tensor.js';
 import { cudaGraphEnabled, nativeProviderOptions, validateProviderOptions } from './native/provider-options.js';
 import { diagnoseCuda } from './ort-files.js';
-import type { BoundRunOptions, DeviceTensor, HostTensor, OutputTarget, Session, SessionConfig, SessionIO, Tensor, TensorData } from './types.js';
+import type {
+  BoundRunOptions,
+  BoundRunResult,
+  DeviceTensor,
+  HostTensor,
+  OutputTarget,
+  PreparedRun,
+  Session,
+  SessionConfig,
+  SessionIO,
+  Tensor,
+  TensorData,
+} from './types.js';
 import { isDeviceTensor } from './types.js';
 
 /** A device tensor of the addon behind the runtime interface. */
@@ -108,14 +130,10 @@ function boundRun(s: AddonSession, config: SessionConfig, outputNames: readonly 
           `enable_cuda_graph: '${loose[0]}' is not a preallocated device tensor; with CUDA graph capture every input and output must be one (Session.allocate), bound from the first run on`,
         );
     }
-    const ro: { gpuGraphId?: number; config?: Record<string, string>; inline?: boolean } = {};
-    const inline = options.inline ?? process.env.WB_NATIVE_RUN === 'inline';
-    if (inline) ro.inline = true;
-    if (options.gpuGraphId !== undefined) ro.gpuGraphId = options.gpuGraphId;
-    if (options.config) ro.config = options.config;
-    let r: Awaited<ReturnType<AddonSession['run']>>;
+    const download = boundDownloads(targets, options.download);
+    let r: AddonRunResult;
     try {
-      r = await s.run(f, o, ro);
+      r = await s.run(f, o, addonRunOptions(options));
     } catch (e) {
       throw new RuntimeError(config.ep, `run failed (native): ${oneLine(e)}`, { cause: e });
     }
@@ -129,7 +147,61 @@ function boundRun(s: AddonSession, config: SessionConfig, outputNames: readonly 
         out[k] = { type: h.type as HostTensor['type'], dims: h.dims, data: h.data as TensorData };
       }
     }
-    return { outputs: out, ms: r.ms };
+    return withDownloads({ outputs: out, ms: r.ms }, r, download);
+  };
+}
+
+function addonRunOptions(options: BoundRunOptions): AddonRunOptions {
+  const ro: AddonRunOptions = {};
+  if (options.inline ?? process.env.WB_NATIVE_RUN === 'inline') ro.inline = true;
+  if (options.gpuGraphId !== undefined) ro.gpuGraphId = options.gpuGraphId;
+  if (options.config) ro.config = options.config;
+  if (options.download?.length) ro.download = [...options.download];
+  return ro;
+}
+
+/** The addon's downloaded bytes as host tensors, typed and shaped as the bound tensors they came from. */
+function withDownloads(result: BoundRunResult, r: AddonRunResult, download: [string, DeviceTensor][]): BoundRunResult {
+  if (!download.length) return result;
+  const downloads: Record<string, HostTensor> = {};
+  for (const [name, t] of download) {
+    const data = r.downloads?.[name];
+    if (!data) throw new RuntimeError('cuda', `run (native): the addon returned no download of '${name}'`);
+    downloads[name] = { type: t.type, dims: [...t.dims], data: data as TensorData };
+  }
+  return { ...result, downloads };
+}
+
+/** Session.prepare on the addon: the tensors bound once, each run replaying the binding. */
+function preparedRun(s: AddonSession, config: SessionConfig, feeds: Record<string, DeviceTensor>, outputs: Record<string, DeviceTensor>): PreparedRun {
+  const raw = (side: string, m: Record<string, DeviceTensor>): Record<string, AddonDeviceTensor> => {
+    const r: Record<string, AddonDeviceTensor> = {};
+    for (const [k, v] of Object.entries(m)) {
+      if (!(v instanceof NativeDeviceTensor)) throw new UsageError(`${side} '${k}': a device tensor of another backend`);
+      r[k] = v.raw;
+    }
+    return r;
+  };
+  let p: AddonPreparedRun;
+  try {
+    p = s.prepare(raw('input', feeds), raw('output', outputs));
+  } catch (e) {
+    throw new RuntimeError(config.ep, `prepare failed (native): ${oneLine(e)}`, { cause: e });
+  }
+  return {
+    async run(options: BoundRunOptions = {}) {
+      const download = boundDownloads(outputs, options.download);
+      let r: AddonRunResult;
+      try {
+        r = await p.run(addonRunOptions(options));
+      } catch (e) {
+        throw new RuntimeError(config.ep, `run failed (native): ${oneLine(e)}`, { cause: e });
+      }
+      return withDownloads({ outputs: { ...outputs }, ms: r.ms }, r, download);
+    },
+    release() {
+      p.release();
+    },
   };
 }
 
@@ -167,6 +239,7 @@ export async function createNativeSession(addon: Addon, model: string | Uint8Arr
       return r.outputs as Record<string, HostTensor>;
     },
     runBound,
+    prepare: (feeds, outputs) => preparedRun(s, config, feeds, outputs),
     allocate(type, dims) {
       try {
         return new NativeDeviceTensor(s.allocate(type, dims));

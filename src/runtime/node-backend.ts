@@ -7,7 +7,7 @@
 import * as ort from 'onnxruntime-node';
 import { RuntimeError, UsageError } from '../errors.js';
 import { diagnoseCuda, findProfileFile } from './ort-files.js';
-import { HostHeldTensor, bindWithHostRuns } from './host-held-tensor.js';
+import { HostHeldTensor, bindWithHostRuns, preparedFromRunBound } from './host-held-tensor.js';
 import type { HostTensor, Session, SessionConfig, SessionIO, TensorData } from './types.js';
 
 function sessionOptions(c: SessionConfig): ort.InferenceSession.SessionOptions {
@@ -102,6 +102,7 @@ export async function createNodeSession(model: string | Uint8Array, config: Sess
     for (const [k, v] of Object.entries(out)) r[k] = fromOrt(v);
     return r;
   };
+  const runBound: Session['runBound'] = (feeds, outputs, options) => bindWithHostRuns(run, feeds, outputs, options);
   return {
     backend: 'node',
     inputNames: s.inputNames,
@@ -110,7 +111,8 @@ export async function createNodeSession(model: string | Uint8Array, config: Sess
     inputMetadata: meta(sAny.inputMetadata, s.inputNames),
     outputMetadata: meta(sAny.outputMetadata, s.outputNames),
     run,
-    runBound: (feeds, outputs) => bindWithHostRuns(run, feeds, outputs),
+    runBound,
+    prepare: (feeds, outputs) => preparedFromRunBound(runBound, feeds, outputs),
     allocate: (type, dims) => HostHeldTensor.zeros(type, dims),
     endProfiling() {
       if (!config.enableProfiling) return undefined;

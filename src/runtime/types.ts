@@ -86,12 +86,30 @@ export interface BoundRunOptions {
    * loop for the call, so no overlap with other work). Default: off, or on where WB_NATIVE_RUN=inline.
    */
   inline?: boolean;
+  /**
+   * Outputs bound to device tensors to copy to the host as part of the run (`BoundRunResult.downloads`). The
+   * native backend copies them on the run's own thread through a pinned staging buffer, so the JS thread makes
+   * no synchronous copy afterwards; the node backend downloads them after the run.
+   */
+  download?: readonly string[];
 }
 
 export interface BoundRunResult {
   outputs: Record<string, Tensor>;
   /** Time of the call: on the native backend from binding to synchronized outputs (covers the GPU work). */
   ms: number;
+  /** The outputs named by `BoundRunOptions.download`, on the host. */
+  downloads?: Record<string, HostTensor>;
+}
+
+/**
+ * A bound run whose device tensors are bound once (Session.prepare) and run again and again: the native
+ * backend keeps one IoBinding, so a call no longer hands every tensor over (the static-KV GPT step binds 122).
+ * One run at a time; the tensors must outlive it.
+ */
+export interface PreparedRun {
+  run(options?: BoundRunOptions): Promise<BoundRunResult>;
+  release(): void;
 }
 
 export function isDeviceTensor(t: Tensor | OutputTarget): t is DeviceTensor {
@@ -112,6 +130,8 @@ export interface Session {
    * model output when `outputs` is empty: to the host). On the node backend device tensors are host-held.
    */
   runBound(feeds: Record<string, Tensor>, outputs?: Record<string, OutputTarget>, options?: BoundRunOptions): Promise<BoundRunResult>;
+  /** A run with these device tensors bound once (see PreparedRun). */
+  prepare(feeds: Record<string, DeviceTensor>, outputs: Record<string, DeviceTensor>): PreparedRun;
   /** A tensor on the session's device (zeros on the host-held kinds; uninitialised CUDA memory otherwise). */
   allocate(type: HostTensor['type'], dims: readonly number[]): DeviceTensor;
   /** Ends profiling and returns the trace file ORT wrote (or undefined when profiling was off). */

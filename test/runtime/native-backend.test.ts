@@ -112,6 +112,40 @@ d('native backend on the CPU EP', () => {
     await Promise.all([w.release(), dd.release()]);
   });
 
+  it.each(['node', 'native'] as const)('%s: a prepared run replays its binding and downloads what it names, as runBound does', async (backend) => {
+    const specs = readManifestSpecs(manifest);
+    const dec = specs.decoder;
+    if (!dec) throw new Error('tiny manifest lacks the decoder');
+    const feeds = feedsFor(dec.inputs, {}, 4);
+    const n = await createSession(dec.file, { ep: 'cpu', backend: 'node', intraOpThreads: 1 });
+    const ref = (await n.run(feeds)).output as HostTensor;
+    const s = await createSession(dec.file, { ep: 'cpu', backend, intraOpThreads: 1 });
+    const f = feeds.feature as HostTensor;
+    const feature = s.allocate(f.type, f.dims);
+    const frames = s.allocate('float32', ref.dims);
+    const p = s.prepare({ feature }, { output: frames });
+    const runs = [];
+    for (let i = 0; i < 2; i++) {
+      feature.upload(i === 0 ? new Float32Array(f.data.length) : f.data); // the same binding, new input bytes
+      runs.push(await p.run({ download: ['output'] }));
+    }
+    const last = runs[1]?.downloads?.output;
+    expect(last?.dims).toEqual(ref.dims);
+    expect(bytes(last as HostTensor).equals(bytes(ref))).toBe(true);
+    expect(bytes(runs[0]?.downloads?.output as HostTensor).equals(bytes(ref))).toBe(false);
+    expect(runs[1]?.outputs.output).toBe(frames);
+    // runBound's download option gives the same bytes; naming an output not bound to a device tensor is refused.
+    const once = await s.runBound({ feature }, { output: frames }, { download: ['output'] });
+    expect(bytes(once.downloads?.output as HostTensor).equals(bytes(ref))).toBe(true);
+    await expect(s.runBound({ feature }, { output: 'host' }, { download: ['output'] })).rejects.toThrow(
+      /download: output 'output' is not bound to a device tensor/,
+    );
+    p.release();
+    await expect(p.run()).rejects.toThrow(/released/);
+    for (const t of [feature, frames]) t.release();
+    await Promise.all([s.release(), n.release()]);
+  });
+
   it('runs concurrently off the JS thread', async () => {
     const file = join(TINY_DIR, 'ditto', 'decoder.onnx');
     const s = await createSession(file, { ep: 'cpu', backend: 'native', intraOpThreads: 1 });

@@ -44,6 +44,26 @@ export interface AddonSessionOptions {
   arena?: Record<string, string>;
 }
 
+export interface AddonRunOptions {
+  gpuGraphId?: number;
+  config?: Record<string, string>;
+  inline?: boolean;
+  /** Bound outputs the run copies to the host on its own thread (pinned staging). */
+  download?: string[];
+}
+
+export interface AddonRunResult {
+  outputs: Record<string, AddonHostTensor | AddonDeviceTensor>;
+  ms: number;
+  downloads?: Record<string, ArrayBufferView>;
+}
+
+/** The addon's PreparedRun (C++ ObjectWrap): an IoBinding made once. Its runs return no outputs (the caller holds them). */
+export interface AddonPreparedRun {
+  run(options?: AddonRunOptions): Promise<AddonRunResult>;
+  release(): void;
+}
+
 export interface AddonSession {
   readonly device: 'cpu' | 'cuda';
   inputInfo(): AddonTensorIO[];
@@ -53,8 +73,10 @@ export interface AddonSession {
   run(
     feeds: Record<string, AddonHostTensor | AddonDeviceTensor>,
     outputs: Record<string, 'host' | 'device' | AddonDeviceTensor>,
-    options?: { gpuGraphId?: number; config?: Record<string, string>; inline?: boolean },
-  ): Promise<{ outputs: Record<string, AddonHostTensor | AddonDeviceTensor>; ms: number }>;
+    options?: AddonRunOptions,
+  ): Promise<AddonRunResult>;
+  /** Binds these device tensors once; each run of the result replays the binding. */
+  prepare(feeds: Record<string, AddonDeviceTensor>, outputs: Record<string, AddonDeviceTensor>): AddonPreparedRun;
   endProfiling(): string;
   release(): void;
 }
