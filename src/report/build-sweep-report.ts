@@ -92,6 +92,7 @@ function runnerText(run: VariantResult['spec']): string {
     pinned.length ? `sessions kept per input shape: ${pinned.map(([role, n]) => `${role} ×${n}`).join(', ')}` : '',
     run.overlap ? 'TTS and Ditto overlapped' : '',
     run.renderOverlap ? "Ditto's render in the background" : '',
+    run.avatarCache ? 'avatar prepared once (voice conditioning and source features reused)' : '',
   ]
     .filter(Boolean)
     .join(', ');

@@ -53,6 +53,8 @@ export interface DittoOptions {
    * `finish` returns. Same frames; `finish` waits for the last one.
    */
   renderOverlap?: boolean;
+  /** PipelineSettings.avatarCache: the source features are made once per sessions and image, then reused. */
+  avatarCache?: boolean;
 }
 
 export interface DittoSummary {
@@ -110,7 +112,8 @@ export class DittoStream {
   /** appearance_extractor and motion_extractor on the source image (already sourceSize²). */
   async prepareSource(image: RgbImage): Promise<void> {
     await this.timer.time('ditto.source', async () => {
-      const f = await extractSourceFeatures(this.sessions, this.cfg, image);
+      const extract = () => extractSourceFeatures(this.sessions, this.cfg, image);
+      const f = await (this.o.avatarCache ? this.sessions.memo(image, 'ditto.source', extract) : extract());
       this.source = { ...f, kpRaw: f.kpCanonical };
       // The native backend keeps the avatar's volume and keypoints on the device, on every render plan.
       this.devicePath = DeviceRenderPath.create(this.sessions, this.plan, { feature3d: f.feature3d, kpSource: f.kpSource, numKp: this.cfg.numKp });

@@ -55,6 +55,14 @@ export interface PipelineSettings {
    */
   renderOverlap: boolean;
   /**
+   * Prepare the avatar once per loaded sessions, as a deployed avatar does: the voice's conditioning
+   * (cond_encoder, speaker_encoder: XTTS's `get_conditioning_latents`) and Ditto's source features (its
+   * `setup(source)`) are computed on their first use and reused by every later utterance on the same sessions
+   * (with `warmup`, the timed run reuses the warm-up's). false: every utterance computes them again. Same
+   * outputs; the timed run then measures text → frames only (src/runner/role-sessions.ts `memo`).
+   */
+  avatarCache: boolean;
+  /**
    * Run the whole pipeline once on the loaded sessions before the timed run (false: the timed run is also the
    * sessions' first). The first calls pay one-off costs — cuDNN's algorithm search per conv shape, arena
    * growth — which a long-running avatar pays once, not per utterance: on the H100 ~0.7–1.5 s for the
@@ -101,6 +109,7 @@ export const PIPELINE_SETTINGS_DEFAULTS: Readonly<PipelineSettings> = Object.fre
   vocoderBucket: 0,
   overlap: false,
   renderOverlap: false,
+  avatarCache: false,
   warmup: false,
   profile: false,
   renderGraph: false,
@@ -198,6 +207,7 @@ export const SETTING_PARSERS: { [K in SettingKey]: Parser<PipelineSettings[K]> }
   vocoderBucket: int(0, 'an integer >= 0 (tokens)'),
   overlap: bool,
   renderOverlap: bool,
+  avatarCache: bool,
   warmup: bool,
   profile: bool,
   renderGraph: (v, bad) => (v === false || v === true || v === 'baked' ? v : bad(`expected false, true or 'baked', got ${JSON.stringify(v)}`)),

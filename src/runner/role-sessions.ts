@@ -125,6 +125,8 @@ export class RoleSessions {
   private recording = true;
   /** Device buffers kept for the sessions' lifetime, by role, name, type and dims (deviceBuffer). */
   private readonly buffers = new Map<string, DeviceTensor>();
+  /** What `memo` made, by owner object and key. */
+  private readonly memos = new WeakMap<object, Map<string, Promise<unknown>>>();
   /** Prepared runs (prepareBound) by role and key, with what they bind. */
   private readonly prepared = new Map<string, { names: string; tensors: DeviceTensor[]; run: PreparedRun }>();
   /** Small runner-made graphs beside a role (helperSession), by key. */
@@ -294,6 +296,24 @@ export class RoleSessions {
     }
     const run = e.run;
     return { run: (options) => this.timed(role, () => run.run(options)) };
+  }
+
+  /**
+   * What `make` gives for `owner` (an avatar's voice or source image) and `key`, made once for these sessions
+   * and reused after (PipelineSettings.avatarCache); a failed make is not kept.
+   */
+  memo<T>(owner: object, key: string, make: () => Promise<T>): Promise<T> {
+    let m = this.memos.get(owner);
+    if (!m) {
+      m = new Map();
+      this.memos.set(owner, m);
+    }
+    const hit = m.get(key) as Promise<T> | undefined;
+    if (hit) return hit;
+    const made = make();
+    m.set(key, made);
+    made.catch(() => m.delete(key));
+    return made;
   }
 
   /** One bound call of `role`: its time kept, its outputs fingerprinted when it is the role's first. */

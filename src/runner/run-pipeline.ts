@@ -88,6 +88,7 @@ export async function runStreams(
   // Overlap applies where TTS chunks arrive; an input wav is pushed in order.
   const overlap = p.text !== undefined && settings.take('overlap');
   const renderOverlap = settings.take('renderOverlap');
+  const avatarCache = settings.take('avatarCache');
   let ttff: number | null = null;
   let ttfa: number | null = null;
   const ditto = new DittoStream(
@@ -98,6 +99,7 @@ export async function runStreams(
       steps: p.steps,
       seed: p.seed,
       renderOverlap,
+      avatarCache,
       onFrame: async (f) => {
         if (ttff === null) ttff = timer.elapsed();
         await onFrame(f.image);

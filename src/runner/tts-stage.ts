@@ -102,19 +102,25 @@ interface Voice {
   speaker: HostTensor;
 }
 
-/** Conditioning (per voice): log-mel at 22.05 kHz → cond_encoder; 16 kHz → speaker encoder. */
+/** Conditioning (per voice), once per sessions with `avatarCache`. */
 async function conditionVoice(sessions: RoleSessions, cfg: PipelineConfig, timer: StageTimer, o: TtsOptions): Promise<Voice> {
-  return timer.time('tts.conditioning', async () => {
-    const ref22 = resample(o.refVoice.samples, o.refVoice.sampleRate, cfg.ttsRate);
-    const mel = logMelSpectrogram(ref22, { sampleRate: cfg.ttsRate, ...XTTS_MEL, hop: cfg.melHop, nMels: cfg.melBins });
-    const c = await sessions.run('cond_encoder', { mel: feed.f32([1, cfg.melBins, mel.frames], mel.data) });
-    const ref16 = resample(o.refVoice.samples, o.refVoice.sampleRate, cfg.speakerRate);
-    const s = await sessions.run('speaker_encoder', { wav_16k: feed.f32([1, ref16.length], ref16) });
-    const condT = c.gpt_cond_latent;
-    const spk = s.speaker_embedding;
-    if (!condT || !spk) throw new StageError('tts.conditioning', 'error', 'cond_encoder/speaker_encoder outputs missing (gpt_cond_latent, speaker_embedding)');
-    return { cond: condT, speaker: spk };
-  });
+  const cached = o.settings.take('avatarCache');
+  return timer.time('tts.conditioning', () =>
+    cached ? sessions.memo(o.refVoice, 'tts.conditioning', () => encodeVoice(sessions, cfg, o)) : encodeVoice(sessions, cfg, o),
+  );
+}
+
+/** Log-mel at 22.05 kHz → cond_encoder; 16 kHz → speaker encoder. */
+async function encodeVoice(sessions: RoleSessions, cfg: PipelineConfig, o: TtsOptions): Promise<Voice> {
+  const ref22 = resample(o.refVoice.samples, o.refVoice.sampleRate, cfg.ttsRate);
+  const mel = logMelSpectrogram(ref22, { sampleRate: cfg.ttsRate, ...XTTS_MEL, hop: cfg.melHop, nMels: cfg.melBins });
+  const c = await sessions.run('cond_encoder', { mel: feed.f32([1, cfg.melBins, mel.frames], mel.data) });
+  const ref16 = resample(o.refVoice.samples, o.refVoice.sampleRate, cfg.speakerRate);
+  const s = await sessions.run('speaker_encoder', { wav_16k: feed.f32([1, ref16.length], ref16) });
+  const condT = c.gpt_cond_latent;
+  const spk = s.speaker_embedding;
+  if (!condT || !spk) throw new StageError('tts.conditioning', 'error', 'cond_encoder/speaker_encoder outputs missing (gpt_cond_latent, speaker_embedding)');
+  return { cond: condT, speaker: spk };
 }
 
 /**

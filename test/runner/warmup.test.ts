@@ -1,7 +1,9 @@
 /**
  * The untimed warm-up pass (PipelineSettings.warmup): the timed run that follows produces the same outputs as a
  * cold run, its role stats and fingerprints describe the timed run only (calls not doubled), the warm-up
- * records no calibration inputs, run.json keeps its time; a sweep's `warmup` joins the variant ids.
+ * records no calibration inputs, run.json keeps its time; a sweep's `warmup` joins the variant ids. The warm
+ * run also prepares the avatar once (avatarCache): its timed run reuses the warm-up's voice conditioning and
+ * source features, with the cold run's outputs.
  */
 import { mkdirSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -27,7 +29,7 @@ beforeAll(async () => {
   warm = await runPipeline({
     ...common,
     out: join(ROOT, 'warm'),
-    settings: { warmup: true },
+    settings: { warmup: true, avatarCache: true },
     baseline: join(ROOT, 'cold'),
     recordInputs: { dir: join(ROOT, 'warm', 'calib'), roles: ['lmdm'] },
   });
@@ -46,6 +48,15 @@ describe('warm-up pass', () => {
     const files = (dir: string): number => readdirSync(join(ROOT, dir, 'calib', 'lmdm')).length;
     expect(files('warm')).toBe(files('cold'));
     expect(files('cold')).toBeGreaterThan(0);
+  });
+
+  test('avatarCache: the timed run reuses the avatar prepared in the warm-up', () => {
+    for (const role of ['cond_encoder', 'speaker_encoder', 'appearance_extractor', 'motion_extractor'] as const) {
+      expect(cold.roles[role]?.calls).toBe(1);
+      expect(warm.roles[role]).toBeUndefined();
+    }
+    expect(warm.config.settings.avatarCache).toBe(true);
+    expect(cold.config.settings.avatarCache).toBe(false);
   });
 
   test('run.json keeps the warm-up time and says it warmed up', () => {

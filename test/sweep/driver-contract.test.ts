@@ -29,6 +29,7 @@ const NON_DEFAULT_SETTINGS: PipelineSettings = {
   vocoderBucket: 8,
   overlap: true,
   renderOverlap: true,
+  avatarCache: true,
   warmup: true,
   profile: true,
   renderGraph: 'baked',

@@ -42,6 +42,7 @@ interface RunFlags {
   warmup?: boolean;
   overlap?: boolean;
   renderOverlap?: boolean;
+  avatarCache?: boolean;
   renderGraph?: string | boolean;
   renderBatch: string;
   diffusionLoop?: boolean;
@@ -123,6 +124,10 @@ export function runCommand(): Command {
     .option('--overlap', 'let Ditto render each audio chunk while the TTS makes the next (same outputs; stage times then overlap)')
     .option('--render-overlap', 'let Ditto render finished frames in the background while it samples the next LMDM window (same frames)')
     .option(
+      '--avatar-cache',
+      "prepare the avatar once per loaded sessions: the voice's conditioning and Ditto's source features are reused after their first use (with --warmup, the timed run reuses the warm-up's)",
+    )
+    .option(
       '--warmup',
       'run the pipeline once untimed on the loaded sessions first: the timed run is the steady state (run.json keeps the first pass as warmupMs)',
     )
@@ -189,6 +194,7 @@ function runOptionsOf(f: RunFlags): RunOptions {
       warmup: !!f.warmup,
       overlap: !!f.overlap,
       renderOverlap: !!f.renderOverlap,
+      avatarCache: !!f.avatarCache,
       renderGraph:
         f.renderGraph === undefined ? false : f.renderGraph === true ? true : f.renderGraph === 'baked' ? 'baked' : badRenderGraph(String(f.renderGraph)),
       renderBatch: parseNumberFlag('--render-batch', f.renderBatch, 'integer'),

@@ -130,6 +130,8 @@ const FAKE_EFFECTS: { [K in SettingKey]: (m: RunMetrics, v: PipelineSettings[K],
   overlap: () => undefined,
   // Same frames, earlier: the fake's timings do not model it; taken as given.
   renderOverlap: () => undefined,
+  // The avatar prepared once: the fake has no conditioning or source stage to skip; taken as given.
+  avatarCache: () => undefined,
   // Backends and provider options change timings the fake does not model; taken as given.
   backend: () => undefined,
   providerOptions: () => undefined,
