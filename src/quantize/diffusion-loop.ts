@@ -11,10 +11,15 @@
  *
  * Contract: inputs `noise` [S,1,F,D], `cond_frame` [1,D], `cond` [1,F,C] → output `motion` [1,F,D]. The
  * step graph's weights stay initializers of the main graph (outer-scope values of the body).
+ *
+ * `unroll`: the same S steps as straight-line copies of the body instead of a Loop node, every copy reading the
+ * same initializers (no weight is duplicated) with its step index as a constant. ONNX Runtime cannot capture a
+ * CUDA graph around a Loop (control flow runs on the host); the unrolled graph is one capture, one replay per
+ * window. Same arithmetic, same motion.
  */
 import { PassError } from '../errors.js';
 import { DataType } from '../onnx/dtype.js';
-import { cloneModel, createNamer } from '../onnx/graph-utils.js';
+import { cloneGraph, cloneModel, createNamer, listOuterReferences } from '../onnx/graph-utils.js';
 import { readFloats, int64Tensor, makeTensor } from '../onnx/tensor.js';
 import { Graph, Node, Value, type Attribute, type Dim, type Model, type Tensor } from '../onnx/types.js';
 import { verifyModel } from '../onnx/verify.js';
@@ -24,7 +29,7 @@ import { bump, newReport, readPassRecords, recordPass, type PassReport, type Pas
 export const DIFFUSION_LOOP_NAME = 'diffusion-loop';
 
 /** The diffusion-loop pass's counters. */
-export type DiffusionLoopStat = 'steps' | 'stepNodes' | 'nodesAdded';
+export type DiffusionLoopStat = 'steps' | 'stepNodes' | 'nodesAdded' | 'unrolledNodes';
 
 /** Names of the loop graph's I/O; the runner recognises a loop graph by `noise`. */
 export const DIFFUSION_LOOP_IO = { noise: 'noise', output: 'motion' } as const;
@@ -34,9 +39,11 @@ export interface DiffusionLoopOptions {
   steps?: number;
   /** DDIM eta (default 1, Ditto's). */
   eta?: number;
+  /** The steps as straight-line copies of the body, no Loop node (default false). */
+  unroll?: boolean;
 }
 
-export const DIFFUSION_LOOP_DEFAULTS = { steps: 50, eta: 1 };
+export const DIFFUSION_LOOP_DEFAULTS = { steps: 50, eta: 1, unroll: false };
 
 /** What the pass recorded, for the runner to check against its own settings. */
 export interface DiffusionLoopRecord {
@@ -46,6 +53,8 @@ export interface DiffusionLoopRecord {
   schedule: 'cosine';
   /** The step graph's `guidance_scale` constant, when it has one. */
   guidanceScale?: number;
+  /** Whether the steps are unrolled (absent in files made before the option). */
+  unroll?: boolean;
 }
 
 export function readDiffusionLoopRecord(model: Pick<Model, 'metadataProps'>): DiffusionLoopRecord | undefined {
@@ -107,6 +116,7 @@ export function diffusionLoopWithReport(model: Model, options: DiffusionLoopOpti
   const noise = new Value(DIFFUSION_LOOP_IO.noise, { kind: 'tensor', elemType: c.xType, shape: [S, ...c.xShape] });
   buildDdimBody(b, c, tables, noise, S);
   m.graph = buildLoopGraph(b, c, step, noise, S);
+  if (o.unroll) report.stats.unrolledNodes = unrollLoop(b, S);
   if (step.docString) main.docString = step.docString;
 
   const record: DiffusionLoopRecord = {
@@ -115,6 +125,7 @@ export function diffusionLoopWithReport(model: Model, options: DiffusionLoopOpti
     timesteps: DIFFUSION_TIMESTEPS,
     schedule: 'cosine',
     ...(guidance ? { guidanceScale: readFloats(guidance)[0] as number } : {}),
+    ...(o.unroll ? { unroll: true } : {}),
   };
   report.stats.steps = S;
   report.stats.stepNodes = stepNodes;
@@ -228,6 +239,43 @@ function buildLoopGraph(b: DdimBuild, c: LmdmStep, step: Graph, noise: Value, S:
   motion.type = { kind: 'tensor', elemType: c.xType, shape: [...c.xShape] };
   main.outputs = [motion];
   return main;
+}
+
+/**
+ * Replaces the main graph's Loop by S copies of its body: copy k gets the constant k as the iteration, the
+ * previous copy's x (the Loop's initial x for k = 0) and the outer values as they are; the body's condition
+ * output is dropped. Returns the nodes the copies add.
+ */
+function unrollLoop(b: DdimBuild, S: number): number {
+  const { main, body, name } = b;
+  const loop = main.nodes.find((n) => n.opType === 'Loop') ?? fail('internal: no Loop to unroll');
+  const [iter, condIn, xIn] = body.inputs as [Value, Value, Value];
+  const outer = listOuterReferences(body);
+  const yes = loop.inputs[1] as Value;
+  let x = loop.inputs[2] as Value;
+  const added: Node[] = [];
+  for (let k = 0; k < S; k++) {
+    const map = new Map<Value, Value>(outer.map((v) => [v, v]));
+    map.set(iter, constant(b, `ddim/iter_${k}`, int64Tensor(`iter_${k}`, [], [k])));
+    map.set(condIn, yes);
+    map.set(xIn, x);
+    const copy = cloneGraph(body, main, map);
+    const xOut = copy.outputs[1] as Value;
+    const condOut = copy.outputs[0] as Value;
+    for (const n of copy.nodes) {
+      if (n.outputs.includes(condOut)) continue;
+      n.name = name(`${n.name}/s${k}`);
+      for (const v of n.outputs) if (v) v.name = name(`${v.name}/s${k}`);
+      added.push(n);
+    }
+    x = xOut;
+  }
+  const motion = loop.outputs[0] as Value;
+  x.name = motion.name;
+  x.type = motion.type;
+  main.nodes = [...main.nodes.filter((n) => n !== loop), ...added];
+  main.outputs = main.outputs.map((v) => (v === motion ? x : v));
+  return added.length;
 }
 
 export function diffusionLoop(model: Model, options: DiffusionLoopOptions = {}): Model {

@@ -53,7 +53,7 @@ export interface GraphSettingInputs {
 }
 
 /** What one setting combination's files are made from, as a cache key (see the file comment). */
-function cacheKey(p: GraphSettingInputs, mode: false | true | 'baked', n: number, loop: boolean, file: (role: Role) => string): string {
+function cacheKey(p: GraphSettingInputs, mode: false | true | 'baked', n: number, loop: boolean | 'unrolled', file: (role: Role) => string): string {
   const stamp = (role: Role): string => {
     const f = file(role);
     const st = statSync(f);
@@ -119,7 +119,7 @@ export async function buildGraphSettingFiles(settings: SettingsInUse, p: GraphSe
       write('warp_network', batch(read('warp_network'), { size: n, inputs: ['feature_3d', 'kp_source', 'kp_driving'] }));
       write('decoder', batch(read('decoder'), { size: n, inputs: ['feature'] }));
     }
-    if (loop) write('lmdm', diffusionLoop(read('lmdm'), { steps: p.steps }));
+    if (loop) write('lmdm', diffusionLoop(read('lmdm'), { steps: p.steps, unroll: loop === 'unrolled' }));
   } catch (e) {
     cleanup();
     throw e;

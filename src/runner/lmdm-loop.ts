@@ -8,6 +8,7 @@ import { readModelMetadata } from '../onnx/read-model.js';
 import { DIFFUSION_LOOP_IO, readDiffusionLoopRecord } from '../quantize/diffusion-loop.js';
 import { DIFFUSION_TIMESTEPS } from './ddim.js';
 import { StageError } from '../core/input-error.js';
+import { cudaGraphEnabled, type DeviceTensor, type Session } from '../runtime/index.js';
 import { feed, floatData, type RoleSessions } from './role-sessions.js';
 
 /** Whether the loaded lmdm is a diffusion loop. */
@@ -32,7 +33,11 @@ export function checkDiffusionLoop(file: string | undefined, steps: number, cfg:
     );
 }
 
-/** One window in one call; returns x [F·D]. */
+/**
+ * One window in one call; returns x [F·D]. Where the sessions bind on the device (native backend), the noise,
+ * cond and cond_frame go into fixed device buffers and the motion comes back with the run (one binding, kept
+ * with the sessions): an unrolled loop with `enable_cuda_graph` on lmdm is then one capture, one replay per window.
+ */
 export async function runWindowLoop(
   sessions: RoleSessions,
   cfg: PipelineConfig,
@@ -43,11 +48,32 @@ export async function runWindowLoop(
   const size = cfg.seqFrames * cfg.motionDim;
   const all = new Float32Array(noise.length * size);
   noise.forEach((z, k) => all.set(z, k * size));
-  const out = await sessions.run('lmdm', {
-    [DIFFUSION_LOOP_IO.noise]: feed.f32([noise.length, 1, cfg.seqFrames, cfg.motionDim], all),
-    cond_frame: feed.f32([1, cfg.motionDim], condFrame),
-    cond: feed.f32([1, cfg.seqFrames, cfg.condDim], cond),
-  });
+  const dims = {
+    noise: [noise.length, 1, cfg.seqFrames, cfg.motionDim],
+    condFrame: [1, cfg.motionDim],
+    cond: [1, cfg.seqFrames, cfg.condDim],
+  };
+  let motion: Float32Array;
+  if (sessions.canBindOnDevice(['lmdm'])) {
+    const buf = (name: string, d: readonly number[]) => sessions.deviceBuffer('lmdm', `loop.${name}`, 'float32', d);
+    const feeds = { [DIFFUSION_LOOP_IO.noise]: buf('noise', dims.noise), cond_frame: buf('cond_frame', dims.condFrame), cond: buf('cond', dims.cond) };
+    const out = buf('motion', [1, cfg.seqFrames, cfg.motionDim]);
+    feeds[DIFFUSION_LOOP_IO.noise]?.upload(all);
+    feeds.cond_frame?.upload(condFrame);
+    feeds.cond?.upload(cond);
+    const graphs = cudaGraphEnabled((sessions.session('lmdm') as Session).config);
+    const r = await sessions
+      .prepareBound('lmdm', 'loop', feeds as Record<string, DeviceTensor>, { [DIFFUSION_LOOP_IO.output]: out })
+      .run({ download: [DIFFUSION_LOOP_IO.output], ...(graphs ? { gpuGraphId: 0 } : {}) });
+    motion = floatData(r.downloads?.[DIFFUSION_LOOP_IO.output], 'lmdm.motion');
+  } else {
+    const out = await sessions.run('lmdm', {
+      [DIFFUSION_LOOP_IO.noise]: feed.f32(dims.noise, all),
+      cond_frame: feed.f32(dims.condFrame, condFrame),
+      cond: feed.f32(dims.cond, cond),
+    });
+    motion = floatData(out[DIFFUSION_LOOP_IO.output], 'lmdm.motion');
+  }
   sessions.countSteps('lmdm', noise.length);
-  return floatData(out[DIFFUSION_LOOP_IO.output], 'lmdm.motion').slice(0, size);
+  return motion.slice(0, size);
 }

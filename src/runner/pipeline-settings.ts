@@ -82,8 +82,12 @@ export interface PipelineSettings {
    * is out when its batch is done, so time to first frame grows with it (src/runner/render-batched.ts).
    */
   renderBatch: number;
-  /** LMDM's DDIM sampling as one ONNX Loop per window (diffusion-loop pass) instead of `steps` calls. */
-  diffusionLoop: boolean;
+  /**
+   * LMDM's DDIM sampling as one call per window (diffusion-loop pass) instead of `steps` calls: true = an ONNX
+   * Loop, 'unrolled' = the steps as straight-line copies of the step graph (no Loop: a CUDA graph can capture
+   * the whole window, `enable_cuda_graph` on lmdm).
+   */
+  diffusionLoop: boolean | 'unrolled';
   /**
    * Which runtime backend runs the sessions (src/runtime/index.ts): onnxruntime-node, the native addon, or
    * native where it is built. Applied = the backend that served (a fallback records 'node').
@@ -212,7 +216,7 @@ export const SETTING_PARSERS: { [K in SettingKey]: Parser<PipelineSettings[K]> }
   profile: bool,
   renderGraph: (v, bad) => (v === false || v === true || v === 'baked' ? v : bad(`expected false, true or 'baked', got ${JSON.stringify(v)}`)),
   renderBatch: int(1, 'an integer >= 1 (frames per render call)'),
-  diffusionLoop: bool,
+  diffusionLoop: (v, bad) => (v === false || v === true || v === 'unrolled' ? v : bad(`expected false, true or 'unrolled', got ${JSON.stringify(v)}`)),
   backend: (v, bad) =>
     (BACKENDS as readonly unknown[]).includes(v) ? (v as Backend) : bad(`expected one of ${BACKENDS.join(', ')}, got ${JSON.stringify(v)}`),
   providerOptions: parseProviderOptions,

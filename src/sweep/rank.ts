@@ -187,11 +187,11 @@ const mb = (b: number): string => `${b < 0 ? '−' : '+'}${(Math.abs(b) / 2 ** 2
 
 /** Compares a variant's per-role, per-op-type and memory numbers with the baseline's. */
 /** What a variant's renderGraph / renderBatch / diffusionLoop settings change, in words ('' when none). */
-export function dittoCallsText(v: { renderGraph?: boolean | 'baked'; renderBatch?: number; diffusionLoop?: boolean }): string {
+export function dittoCallsText(v: { renderGraph?: boolean | 'baked'; renderBatch?: number; diffusionLoop?: boolean | 'unrolled' }): string {
   const parts: string[] = [];
   if (v.renderGraph) parts.push(v.renderGraph === 'baked' ? 'one renderer graph with the source baked in' : 'one renderer graph (stitch + warp + decoder)');
   if (v.renderBatch !== undefined && v.renderBatch > 1) parts.push(`${v.renderBatch} frames per render call`);
-  if (v.diffusionLoop) parts.push('LMDM as one loop call per window');
+  if (v.diffusionLoop) parts.push(v.diffusionLoop === 'unrolled' ? 'LMDM as one call per window (steps unrolled)' : 'LMDM as one loop call per window');
   return parts.join(', ');
 }
 

@@ -302,7 +302,7 @@ export function variantName(v: VariantSpec): string {
   if (v.decodeLoop) parts.push('loop');
   if (v.renderGraph) parts.push(v.renderGraph === 'baked' ? 'rgbaked' : 'rg');
   if (v.renderBatch !== undefined && v.renderBatch > 1) parts.push(`rb${v.renderBatch}`);
-  if (v.diffusionLoop) parts.push('dloop');
+  if (v.diffusionLoop) parts.push(v.diffusionLoop === 'unrolled' ? 'dunrolled' : 'dloop');
   if (v.overlap) parts.push('overlap');
   if (v.mixedBudget !== undefined) parts.push(`mixed${v.mixedBudget}`);
   if (v.steps !== undefined) parts.push(`steps${v.steps}`);

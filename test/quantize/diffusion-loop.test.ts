@@ -1,6 +1,7 @@
 /**
  * The diffusion-loop pass on the tiny LMDM (ORT, CPU EP): one call of the loop graph gives the host DDIM
- * loop's motion (runner/ddim.ts, `steps` calls of the step graph) bit for bit; the record carries the
+ * loop's motion (runner/ddim.ts, `steps` calls of the step graph) bit for bit; the unrolled graph is within 1e-6
+ * relative L2 of it, and bit for bit the Loop's with ORT's optimizations off; the record carries the
  * schedule and guidance; a graph that is not LMDM's step is refused naming the missing value.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -12,10 +13,21 @@ import type { Model } from '../../src/onnx/types.js';
 import { verifyModel } from '../../src/onnx/verify.js';
 import { serializeModel } from '../../src/onnx/write-model.js';
 import { openSession, toFloat32 } from '../../src/quantize/execute.js';
+import { createSession } from '../../src/runtime/index.js';
 import { diffusionLoop, readDiffusionLoopRecord } from '../../src/quantize/diffusion-loop.js';
 import { cosineAlphasCumprod, ddimCoefficients, ddimTimePairs, ddimUpdate, drawWindowNoise } from '../../src/runner/ddim.js';
 
 const STEPS = 4;
+
+function relL2(a: Float32Array, b: Float32Array): number {
+  let num = 0;
+  let den = 0;
+  for (let i = 0; i < b.length; i++) {
+    num += ((a[i] ?? 0) - (b[i] ?? 0)) ** 2;
+    den += (b[i] ?? 0) ** 2;
+  }
+  return Math.sqrt(num / den);
+}
 let lmdm: Model;
 let F = 0;
 let D = 0;
@@ -55,24 +67,46 @@ describe('diffusion-loop pass', () => {
     }
     await s.release();
 
-    const loop = diffusionLoop(lmdm, { steps: STEPS });
-    verifyModel(loop);
-    expect(readDiffusionLoopRecord(loop)).toMatchObject({ steps: STEPS, eta: 1, timesteps: 1000, guidanceScale: 2 });
-    const back = parseModel(serializeModel(loop), 'mem');
     const all = new Float32Array(STEPS * size);
     noise.forEach((z, k) => all.set(z, k * size));
-    const ls = await openSession(back);
-    const got = toFloat32(
-      (
-        await ls.run({
-          noise: { type: 'float32', dims: [STEPS, 1, F, D], data: all },
-          cond_frame: { type: 'float32', dims: [1, D], data: condFrame },
-          cond: { type: 'float32', dims: [1, F, C], data: cond },
-        })
-      ).motion!,
-    );
-    await ls.release();
-    expect(Buffer.compare(Buffer.from(got.buffer, got.byteOffset, got.byteLength), Buffer.from(x.buffer))).toBe(0);
+    // The Loop graph, and the same steps unrolled (no Loop node, the weights shared, not copied).
+    let loopUnoptimized = new Float32Array(0);
+    for (const unroll of [false, true]) {
+      const loop = diffusionLoop(lmdm, { steps: STEPS, unroll });
+      verifyModel(loop);
+      expect(readDiffusionLoopRecord(loop)).toMatchObject({ steps: STEPS, eta: 1, timesteps: 1000, guidanceScale: 2, ...(unroll ? { unroll: true } : {}) });
+      expect(loop.graph.nodes.some((n) => n.opType === 'Loop')).toBe(!unroll);
+      if (unroll) {
+        expect(loop.graph.nodes.length).toBeGreaterThan(STEPS * lmdm.graph.nodes.length);
+        const weights = (m: Model): number => m.graph.initializers.reduce((n, v) => n + (v.initializer?.data.length ?? 0), 0);
+        expect(weights(loop)).toBeLessThan(2 * weights(lmdm));
+      }
+      const back = parseModel(serializeModel(loop), 'mem');
+      const motion = async (level?: 'disabled'): Promise<Float32Array> => {
+        const ls = level ? await createSession(serializeModel(back), { ep: 'cpu', graphOptimizationLevel: level, intraOpThreads: 1 }) : await openSession(back);
+        const got = toFloat32(
+          (
+            await ls.run({
+              noise: { type: 'float32', dims: [STEPS, 1, F, D], data: all },
+              cond_frame: { type: 'float32', dims: [1, D], data: condFrame },
+              cond: { type: 'float32', dims: [1, F, C], data: cond },
+            })
+          ).motion!,
+        );
+        await ls.release();
+        return got;
+      };
+      const same = (got: Float32Array): boolean => Buffer.compare(Buffer.from(got.buffer, got.byteOffset, got.byteLength), Buffer.from(x.buffer)) === 0;
+      if (!unroll) {
+        expect(same(await motion())).toBe(true);
+        loopUnoptimized = await motion('disabled');
+      } else {
+        // ORT folds the unrolled copies' constants (each step's time and coefficients) and so rounds a few
+        // float32 values differently: within 1e-6 relative L2; with its optimizations off, the Loop's bit for bit.
+        expect(relL2(await motion(), x)).toBeLessThan(1e-6);
+        expect(Buffer.from((await motion('disabled')).buffer).equals(Buffer.from(loopUnoptimized.buffer))).toBe(true);
+      }
+    }
   });
 
   it('refuses a graph that is not LMDM’s step, naming the missing input', () => {

@@ -45,7 +45,7 @@ interface RunFlags {
   avatarCache?: boolean;
   renderGraph?: string | boolean;
   renderBatch: string;
-  diffusionLoop?: boolean;
+  diffusionLoop?: boolean | string;
   recordInputs?: string;
   recordDir?: string;
   recordEvery: string;
@@ -67,6 +67,14 @@ function parseRoleFiles(list: string[]): Partial<Record<Role, string>> {
     r[role] = item.slice(eq + 1);
   }
   return r;
+}
+
+/** `--diffusion-loop [unrolled]` → PipelineSettings.diffusionLoop. */
+function diffusionLoopFlag(v: boolean | string | undefined): boolean | 'unrolled' {
+  if (v === undefined || v === false) return false;
+  if (v === true) return true;
+  if (v === 'unrolled') return 'unrolled';
+  throw new UsageError(`--diffusion-loop: expected no value or 'unrolled', got '${v}'`);
 }
 
 /** `--shape-sessions hifigan=5,decoder=2` → PipelineSettings.shapeSessions (checked by its settings parser). */
@@ -141,7 +149,10 @@ export function runCommand(): Command {
     )
     .option('--render-graph [baked]', "render with stitch + warp + decoder composed into one graph ('baked': this run's source features inside)")
     .option('--render-batch <n>', 'frames per render call (a frame is out when its batch is done)', '1')
-    .option('--diffusion-loop', "LMDM's DDIM sampling as one ONNX Loop call per window")
+    .option(
+      '--diffusion-loop [mode]',
+      "LMDM's DDIM sampling as one call per window: an ONNX Loop, or 'unrolled' (straight-line steps a CUDA graph can capture)",
+    )
     .option('--record-inputs <roles>', "write these roles' inputs as calibration samples (comma-separated, e.g. lmdm) for optimize --calib / --calib-inputs")
     .option('--record-dir <dir>', 'where --record-inputs writes (default <out>/calib); one folder per role')
     .option('--record-every <n>', 'record every n-th call of a role', '1')
@@ -198,7 +209,7 @@ function runOptionsOf(f: RunFlags): RunOptions {
       renderGraph:
         f.renderGraph === undefined ? false : f.renderGraph === true ? true : f.renderGraph === 'baked' ? 'baked' : badRenderGraph(String(f.renderGraph)),
       renderBatch: parseNumberFlag('--render-batch', f.renderBatch, 'integer'),
-      diffusionLoop: !!f.diffusionLoop,
+      diffusionLoop: diffusionLoopFlag(f.diffusionLoop),
       backend: f.backend,
       providerOptions: f.providerOptions,
       ...(f.shapeSessions !== undefined ? { shapeSessions: parseShapeSessions(f.shapeSessions) } : {}),
