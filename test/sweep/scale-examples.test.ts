@@ -147,15 +147,19 @@ describe('examples/github', () => {
 });
 
 describe('examples/sweeps', () => {
-  it('h200-best-path.json: the round-5 best path and its without-pinned-vocoder control validate and expand', () => {
+  it('h200-best-path.json: the round-6 best path and its two controls (avatar per utterance, no pinned vocoder) validate and expand', () => {
     const file = join(repoRoot, 'examples/sweeps/h200-best-path.json');
     const spec = parseSweepSpec(JSON.parse(readFileSync(file, 'utf8')), file);
     const planned = expandVariants(spec);
-    // The FP32 baseline plus the two variants.
-    expect(planned.map((v) => v.baseline)).toEqual([true, false, false]);
-    const [best, control] = planned.slice(1);
+    // The FP32 baseline plus the three variants.
+    expect(planned.map((v) => v.baseline)).toEqual([true, false, false, false]);
+    const [best, perUtterance, control] = planned.slice(1);
+    expect(best?.settings?.avatarCache).toBe(true);
     expect(best?.settings?.shapeSessions).toEqual({ hifigan: 5 });
+    expect(perUtterance?.settings?.avatarCache).toBe(false);
+    expect(perUtterance?.settings?.shapeSessions).toEqual({ hifigan: 5 });
+    expect(control?.settings?.avatarCache).toBe(true);
     expect(control?.settings?.shapeSessions).toEqual({});
-    expect(best?.id).not.toBe(control?.id);
+    expect(new Set([best?.id, perUtterance?.id, control?.id]).size).toBe(3);
   });
 });
