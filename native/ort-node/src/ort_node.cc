@@ -406,6 +406,12 @@ struct PreparedCore {
 };
 using PreparedPtr = std::shared_ptr<PreparedCore>;
 
+// Bytes a run copied to the host for JS (BoundRunOptions.download), uninitialised until the copy.
+struct HostBytes {
+  std::unique_ptr<uint8_t[]> p;
+  size_t n = 0;
+};
+
 struct OutSpec {
   std::string name;
   enum Kind { Host, Device, Bound } kind = Host;
@@ -479,10 +485,13 @@ class RunWorker : public Napi::AsyncWorker {
       ms_ = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       if (!prepared) results_ = b.GetOutputValues();
       for (auto& d : downloads) {
-        std::vector<uint8_t> host(d.second->bytes);
+        // Not zero-filled (every byte is copied over), and handed to JS as the ArrayBuffer's own memory.
+        auto host = std::make_unique<HostBytes>();
+        host->n = d.second->bytes;
+        host->p.reset(new uint8_t[host->n ? host->n : 1]);
         void* src = d.second->value.GetTensorMutableRawData();
-        if (d.second->onDevice) cudaCopy(host.data(), src, host.size(), 2, d.second->deviceId, false);
-        else if (!host.empty()) std::memcpy(host.data(), src, host.size());
+        if (d.second->onDevice) cudaCopy(host->p.get(), src, host->n, 2, d.second->deviceId, false);
+        else if (host->n) std::memcpy(host->p.get(), src, host->n);
         downloaded_.push_back(std::move(host));
       }
     } catch (const std::exception& e) {
@@ -508,9 +517,13 @@ class RunWorker : public Napi::AsyncWorker {
         Napi::Object d = Napi::Object::New(env);
         for (size_t i = 0; i < downloads.size() && i < downloaded_.size(); i++) {
           const TypeInfo* ti = typeByName(downloads[i].second->type);
-          Napi::ArrayBuffer buf = Napi::ArrayBuffer::New(env, downloaded_[i].size());
-          if (!downloaded_[i].empty()) std::memcpy(buf.Data(), downloaded_[i].data(), downloaded_[i].size());
-          d.Set(downloads[i].first, makeTypedArray(env, ti->js, downloaded_[i].size() / ti->size, buf));
+          HostBytes* host = downloaded_[i].release();
+          size_t n = host->n;
+          // The ArrayBuffer takes the run thread's buffer as it is (no second copy on the JS thread).
+          Napi::ArrayBuffer buf = n ? Napi::ArrayBuffer::New(env, host->p.get(), n, [](Napi::Env, void*, HostBytes* h) { delete h; }, host)
+                                    : Napi::ArrayBuffer::New(env, 0);
+          if (!n) delete host;
+          d.Set(downloads[i].first, makeTypedArray(env, ti->js, n / ti->size, buf));
         }
         r.Set("downloads", d);
       }
@@ -525,7 +538,7 @@ class RunWorker : public Napi::AsyncWorker {
   SessionPtr s_;
   Napi::Promise::Deferred deferred_;
   std::vector<Ort::Value> results_;
-  std::vector<std::vector<uint8_t>> downloaded_;
+  std::vector<std::unique_ptr<HostBytes>> downloaded_;
   double ms_ = 0;
   bool failed_ = false;
   std::string error_;
