@@ -5,4 +5,6 @@
 set -uo pipefail
 . .gpubundle/sweep-job.sh
 nvidia-smi --query-gpu=name --format=csv,noheader | tee $R/gpu.txt
+# The spec's `scale: full` reads models/reference/full: the set sweep-job.sh just built (same scale and seed).
+mkdir -p models/reference && [ -e models/reference/full ] || ln -s $M models/reference/full
 SWEEP_TIMEOUT=${SWEEP_TIMEOUT:-470} run_sweep examples/sweeps/h200-best-path.json sweep-best-path $R/r6c
