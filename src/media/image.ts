@@ -84,8 +84,21 @@ export function tensorToRgb(t: ArrayLike<number>, width: number, height: number)
   return { width, height, data };
 }
 
-/** A deterministic face-like RGB image of size×size. */
+/** The last synthetic faces drawn, by size (a pure function of it; every run without --image draws one). */
+const faceCache = new Map<number, Uint8Array>();
+
+/** A deterministic face-like RGB image of size×size (a fresh copy each call: the caller may write to it). */
 export function syntheticFace(size = 512): RgbImage {
+  let data = faceCache.get(size);
+  if (!data) {
+    data = drawFace(size);
+    if (faceCache.size >= 2) faceCache.clear();
+    faceCache.set(size, data);
+  }
+  return { width: size, height: size, data: data.slice() };
+}
+
+function drawFace(size: number): Uint8Array {
   const data = new Uint8Array(size * size * 3);
   const set = (i: number, r: number, g: number, b: number): void => {
     data[i * 3] = r;
@@ -115,5 +128,5 @@ export function syntheticFace(size = 512): RgbImage {
       if (inEllipse(x, y, 0.5, 0.55, 0.02, 0.05)) set(i, 205, 150, 125); // nose
       if (inEllipse(x, y, 0.5, 0.66, 0.08, 0.022)) set(i, 170, 70, 80); // mouth
     }
-  return { width: size, height: size, data };
+  return data;
 }

@@ -6,7 +6,22 @@
 import { createRng } from '../onnx/rng.js';
 import type { Audio } from '../media/wav.js';
 
+/** The last voices made, by rate, length and seed (a pure function of them; every TTS run without --ref-voice makes one). */
+const voiceCache = new Map<string, Float32Array>();
+
+/** The voice as samples; a fresh copy each call (the caller may write to it). */
 export function syntheticReferenceVoice(sampleRate = 22050, seconds = 3, seed = 0): Audio {
+  const key = `${sampleRate}/${seconds}/${seed}`;
+  let samples = voiceCache.get(key);
+  if (!samples) {
+    samples = makeVoice(sampleRate, seconds, seed);
+    if (voiceCache.size >= 4) voiceCache.clear();
+    voiceCache.set(key, samples);
+  }
+  return { sampleRate, samples: samples.slice() };
+}
+
+function makeVoice(sampleRate: number, seconds: number, seed: number): Float32Array {
   const n = Math.round(sampleRate * seconds);
   const out = new Float32Array(n);
   const rng = createRng(seed ^ 0x5eed);
@@ -33,5 +48,5 @@ export function syntheticReferenceVoice(sampleRate = 22050, seconds = 3, seed = 
   let peak = 0;
   for (const v of out) peak = Math.max(peak, Math.abs(v));
   for (let i = 0; i < n; i++) out[i] = ((out[i] as number) / peak) * 0.7;
-  return { sampleRate, samples: out };
+  return out;
 }

@@ -1,6 +1,8 @@
 /**
  * `workbench run` as a user runs it: without --text (a default utterance), with --workers 2 (frames and
  * run.json like a single run), and against a baseline (identical audio is one representation: 100 dB).
+ * The --workers run speaks the shorter shared text against the shared plain run of it (test/helpers/shared-run.ts,
+ * same steps and seed), so its two renderers draw 44 frames each instead of the default utterance's 100.
  */
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +12,7 @@ import { DB_CAP } from '../../src/runner/quality.js';
 import type { RunResult } from '../../src/runner/run-result.js';
 import { DEFAULT_TEXT } from '../../src/sweep/pipeline-driver.js';
 import { runCli } from '../helpers/capture.js';
+import { SHARED_TEXT, sharedRun } from '../helpers/shared-run.js';
 import { tinyManifest } from '../runner/tiny-set.js';
 
 let manifest: string;
@@ -41,11 +44,14 @@ describe('workbench run', () => {
 
   it('--workers 2 writes frames and run.json like a single run (worker 0), and workers.json', async () => {
     const out = join(dir, 'w2');
-    const r = await runCli(['run', ...common(), '--workers', '2', '--out', out, '--baseline', join(dir, 'a')]);
+    // The single run to compare against: the CLI's defaults (seed 0) and the same steps.
+    const single = await sharedRun({ manifest, text: SHARED_TEXT, steps: 2, seed: 0 });
+    const r = await runCli(['run', ...common(), '--text', SHARED_TEXT, '--workers', '2', '--out', out, '--baseline', single.dir]);
     expect(r.code, r.stderr).toBe(0);
     for (const f of ['workers.json', 'run.json', 'frames.rgb', 'audio.wav', 'motion.f32', 'fingerprints.json']) expect(existsSync(join(out, f)), f).toBe(true);
     const run = readRunJson(out);
-    expect(run.video.frames).toBeGreaterThan(0);
+    expect(run.config.text).toBe(SHARED_TEXT);
+    expect(run.video.frames).toBe(single.run.video.frames);
     expect(readFileSync(join(out, 'frames.rgb')).length).toBe(run.video.frames * run.video.width * run.video.height * 3);
     for (const png of run.files.pngs) expect(existsSync(join(out, png))).toBe(true);
     // Same TTS, same seed for worker 0: the audio is the single run's.

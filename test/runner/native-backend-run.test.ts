@@ -28,7 +28,7 @@ d('pipeline on the native backend', () => {
   beforeAll(async () => {
     mkdirSync(ROOT, { recursive: true });
     const manifest = await tinyManifest();
-    const common = { manifest, text: 'Hello there, a short one.', steps: 2, seed: 0, mp4: false } as const;
+    const common = { manifest, text: 'Hi there.', steps: 2, seed: 0, mp4: false } as const;
     const render = vi.spyOn(DeviceRenderPath, 'create');
     const lmdm = vi.spyOn(DeviceLmdm, 'create');
     node = await runPipeline({ ...common, out: join(ROOT, 'node') });

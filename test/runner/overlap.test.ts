@@ -17,7 +17,7 @@ import { SHARED_TEXT, sharedRun } from '../helpers/shared-run.js';
 import { DB_CAP } from '../../src/runner/quality.js';
 
 const ROOT = join(tmpdir(), `wb-overlap-${process.pid}`);
-const TEXT = SHARED_TEXT; // three vocoder chunks
+const TEXT = SHARED_TEXT; // two vocoder chunks
 let manifest: string;
 let sequential: RunResult;
 let overlapped: RunResult;

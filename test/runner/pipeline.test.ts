@@ -14,7 +14,7 @@ import { DB_CAP } from '../../src/runner/quality.js';
 import { SHARED_TEXT, sharedRun } from '../helpers/shared-run.js';
 
 const ROOT = join(tmpdir(), 'workbench-runner-tests', `pipeline-${process.pid}`);
-const TEXT = SHARED_TEXT; // 34 chars ≈ 2.4 s
+const TEXT = SHARED_TEXT; // 25 chars ≈ 1.8 s
 /** The shared baseline's options (test/helpers/shared-run.ts): the rerun and the perturbed run take the same. */
 const runCommon = { steps: 2, seed: 0, mp4: false } as const;
 const common = { steps: 2, seed: 3, settings: { session: { intraOpThreads: 1 } }, mp4: false } as const;

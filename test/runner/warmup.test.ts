@@ -16,7 +16,7 @@ import { tinyManifest } from './tiny-set.js';
 import { DB_CAP } from '../../src/runner/quality.js';
 
 const ROOT = join(tmpdir(), `wb-warmup-${process.pid}`);
-const TEXT = 'Hello there, a short one.';
+const TEXT = 'Hi there.';
 let manifest: string;
 let cold: RunResult;
 let warm: RunResult;
