@@ -55,15 +55,20 @@ export async function runWindowLoop(
   };
   let motion: Float32Array;
   if (sessions.canBindOnDevice(['lmdm'])) {
-    const buf = (name: string, d: readonly number[]) => sessions.deviceBuffer('lmdm', `loop.${name}`, 'float32', d);
-    const feeds = { [DIFFUSION_LOOP_IO.noise]: buf('noise', dims.noise), cond_frame: buf('cond_frame', dims.condFrame), cond: buf('cond', dims.cond) };
-    const out = buf('motion', [1, cfg.seqFrames, cfg.motionDim]);
-    feeds[DIFFUSION_LOOP_IO.noise]?.upload(all);
-    feeds.cond_frame?.upload(condFrame);
-    feeds.cond?.upload(cond);
+    const buf = (name: string, d: readonly number[], data: Float32Array): DeviceTensor => {
+      const t = sessions.deviceBuffer('lmdm', `loop.${name}`, 'float32', d);
+      t.upload(data);
+      return t;
+    };
+    const feeds: Record<string, DeviceTensor> = {
+      [DIFFUSION_LOOP_IO.noise]: buf('noise', dims.noise, all),
+      cond_frame: buf('cond_frame', dims.condFrame, condFrame),
+      cond: buf('cond', dims.cond, cond),
+    };
+    const out = sessions.deviceBuffer('lmdm', 'loop.motion', 'float32', [1, cfg.seqFrames, cfg.motionDim]);
     const graphs = cudaGraphEnabled((sessions.session('lmdm') as Session).config);
     const r = await sessions
-      .prepareBound('lmdm', 'loop', feeds as Record<string, DeviceTensor>, { [DIFFUSION_LOOP_IO.output]: out })
+      .prepareBound('lmdm', 'loop', feeds, { [DIFFUSION_LOOP_IO.output]: out })
       .run({ download: [DIFFUSION_LOOP_IO.output], ...(graphs ? { gpuGraphId: 0 } : {}) });
     motion = floatData(r.downloads?.[DIFFUSION_LOOP_IO.output], 'lmdm.motion');
   } else {

@@ -147,7 +147,7 @@ function boundRun(s: AddonSession, config: SessionConfig, outputNames: readonly 
         out[k] = { type: h.type as HostTensor['type'], dims: h.dims, data: h.data as TensorData };
       }
     }
-    return withDownloads({ outputs: out, ms: r.ms }, r, download);
+    return withDownloads(config.ep, { outputs: out, ms: r.ms }, r, download);
   };
 }
 
@@ -161,12 +161,12 @@ function addonRunOptions(options: BoundRunOptions): AddonRunOptions {
 }
 
 /** The addon's downloaded bytes as host tensors, typed and shaped as the bound tensors they came from. */
-function withDownloads(result: BoundRunResult, r: AddonRunResult, download: [string, DeviceTensor][]): BoundRunResult {
+function withDownloads(ep: SessionConfig['ep'], result: BoundRunResult, r: AddonRunResult, download: [string, DeviceTensor][]): BoundRunResult {
   if (!download.length) return result;
   const downloads: Record<string, HostTensor> = {};
   for (const [name, t] of download) {
     const data = r.downloads?.[name];
-    if (!data) throw new RuntimeError('cuda', `run (native): the addon returned no download of '${name}'`);
+    if (!data) throw new RuntimeError(ep, `run (native): the addon returned no download of '${name}'`);
     downloads[name] = { type: t.type, dims: [...t.dims], data: data as TensorData };
   }
   return { ...result, downloads };
@@ -197,7 +197,7 @@ function preparedRun(s: AddonSession, config: SessionConfig, feeds: Record<strin
       } catch (e) {
         throw new RuntimeError(config.ep, `run failed (native): ${oneLine(e)}`, { cause: e });
       }
-      return withDownloads({ outputs: { ...outputs }, ms: r.ms }, r, download);
+      return withDownloads(config.ep, { outputs: { ...outputs }, ms: r.ms }, r, download);
     },
     release() {
       p.release();

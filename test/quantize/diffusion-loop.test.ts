@@ -70,7 +70,7 @@ describe('diffusion-loop pass', () => {
     const all = new Float32Array(STEPS * size);
     noise.forEach((z, k) => all.set(z, k * size));
     // The Loop graph, and the same steps unrolled (no Loop node, the weights shared, not copied).
-    let loopUnoptimized = new Float32Array(0);
+    let loopUnoptimized: Float32Array = new Float32Array(0);
     for (const unroll of [false, true]) {
       const loop = diffusionLoop(lmdm, { steps: STEPS, unroll });
       verifyModel(loop);
