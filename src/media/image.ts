@@ -4,6 +4,7 @@
  * gradient background) used when no --image is given.
  */
 import type { RgbImage } from './png.js';
+import { BoundedMemo } from '../core/bounded-memo.js';
 
 /**
  * Resizes to size×size: area averaging when shrinking (cv2.INTER_AREA-like: each output pixel averages the
@@ -84,18 +85,12 @@ export function tensorToRgb(t: ArrayLike<number>, width: number, height: number)
   return { width, height, data };
 }
 
-/** The last synthetic faces drawn, by size (a pure function of it; every run without --image draws one). */
-const faceCache = new Map<number, Uint8Array>();
+/** Synthetic faces drawn so far, by size (every run without --image draws one). */
+const faces = new BoundedMemo<Uint8Array>(2);
 
 /** A deterministic face-like RGB image of size×size (a fresh copy each call: the caller may write to it). */
 export function syntheticFace(size = 512): RgbImage {
-  let data = faceCache.get(size);
-  if (!data) {
-    data = drawFace(size);
-    if (faceCache.size >= 2) faceCache.clear();
-    faceCache.set(size, data);
-  }
-  return { width: size, height: size, data: data.slice() };
+  return { width: size, height: size, data: faces.get(String(size), () => drawFace(size)).slice() };
 }
 
 function drawFace(size: number): Uint8Array {

@@ -5,20 +5,14 @@
  */
 import { createRng } from '../onnx/rng.js';
 import type { Audio } from '../media/wav.js';
+import { BoundedMemo } from '../core/bounded-memo.js';
 
-/** The last voices made, by rate, length and seed (a pure function of them; every TTS run without --ref-voice makes one). */
-const voiceCache = new Map<string, Float32Array>();
+/** Voices made so far, by rate, length and seed (every TTS run without --ref-voice makes one). */
+const voices = new BoundedMemo<Float32Array>(4);
 
 /** The voice as samples; a fresh copy each call (the caller may write to it). */
 export function syntheticReferenceVoice(sampleRate = 22050, seconds = 3, seed = 0): Audio {
-  const key = `${sampleRate}/${seconds}/${seed}`;
-  let samples = voiceCache.get(key);
-  if (!samples) {
-    samples = makeVoice(sampleRate, seconds, seed);
-    if (voiceCache.size >= 4) voiceCache.clear();
-    voiceCache.set(key, samples);
-  }
-  return { sampleRate, samples: samples.slice() };
+  return { sampleRate, samples: voices.get(`${sampleRate}/${seconds}/${seed}`, () => makeVoice(sampleRate, seconds, seed)).slice() };
 }
 
 function makeVoice(sampleRate: number, seconds: number, seed: number): Float32Array {
