@@ -12,6 +12,9 @@ import { audioTokensForText, sampleToken } from '../../src/runner/sampling.js';
 import { BpeTokenizer, FallbackTokenizer } from '../../src/runner/tokenizer.js';
 import { StreamChunker } from '../../src/runner/tts-stage.js';
 import { decodeWav, encodeWav } from '../../src/media/wav.js';
+import { syntheticReferenceVoice } from '../../src/runner/reference-voice.js';
+import { syntheticFace } from '../../src/media/image.js';
+import { BoundedMemo } from '../../src/core/bounded-memo.js';
 
 describe('resampler', () => {
   const sine = (rate: number, n: number, hz: number): Float32Array => Float32Array.from({ length: n }, (_, i) => Math.sin((2 * Math.PI * hz * i) / rate));
@@ -238,5 +241,29 @@ describe('WAV and PNG', () => {
     expect(back.width).toBe(13);
     expect(Array.from(back.data)).toEqual(Array.from(img.data));
     expect(() => decodePng(new Uint8Array(20), 'f.png')).toThrow(/f\.png: signature: not a PNG/);
+  });
+});
+
+describe('synthetic inputs made once per process', () => {
+  test('the voice and the face: equal each call, a fresh copy each call', () => {
+    const a = syntheticReferenceVoice(22050, 1, 3);
+    const b = syntheticReferenceVoice(22050, 1, 3);
+    expect(b.samples).toEqual(a.samples);
+    expect(b.samples).not.toBe(a.samples);
+    a.samples[0] = 42; // a caller's write does not reach the next caller
+    expect(syntheticReferenceVoice(22050, 1, 3).samples[0]).toBe(b.samples[0]);
+    expect(syntheticReferenceVoice(22050, 1, 4).samples).not.toEqual(b.samples);
+    const f = syntheticFace(32);
+    f.data.fill(0);
+    expect(syntheticFace(32).data.some((v) => v !== 0)).toBe(true);
+  });
+
+  test('BoundedMemo: made once per key, emptied whole at its limit', () => {
+    const memo = new BoundedMemo<number>(2);
+    let made = 0;
+    const make = (): number => ++made;
+    expect([memo.get('a', make), memo.get('a', make), memo.get('b', make)]).toEqual([1, 1, 2]);
+    expect(memo.get('c', make)).toBe(3); // the third key empties it first
+    expect(memo.get('a', make)).toBe(4);
   });
 });
