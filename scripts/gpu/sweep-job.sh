@@ -1,7 +1,7 @@
 # Shared steps of the GPU sweep jobs (sourced, not run): the full-scale reference set, then
 # `run_sweep <spec.json> <name> [dest]`: the sweep without HTML (plotly is not on the device), resumed when an
 # earlier call on this machine left results, its log tail, and results.jsonl, the spec, every run.json and
-# (gzipped) every workers.json copied under dest (default $R). SWEEP_TIMEOUT (default 420 s) limits it;
+# (gzipped) every workers.json copied under dest (default $R), and those files again as dest/runs.tar.gz. SWEEP_TIMEOUT (default 420 s) limits it;
 # SWEEP_CACHE (default /tmp/wb/cache-<name>) is its variant cache. Expects $OUT; sets W, R, M.
 W="node .gpubundle/workbench.mjs"
 R=$OUT/res; mkdir -p $R
@@ -31,5 +31,7 @@ run_sweep() {
     local id=$(basename $d); mkdir -p $dest/runs/$id; cp $d/run.json $dest/runs/$id/ 2>/dev/null
     [ -f $d/workers.json ] && gzip -c $d/workers.json > $dest/runs/$id/workers.json.gz
   done
+  # The same files as one archive too: round 6's calls got no runs/ folder back ("runs (depth)").
+  (cd /tmp/wb/$name && ls runs/*/run.json runs/*/workers.json 2>/dev/null | tar -czf $dest/runs.tar.gz -T - 2>/dev/null)
   echo "== done ($(date +%T))"
 }
