@@ -94,6 +94,8 @@ export function metricsOfRuns(runs: readonly RunResult[], modelBytes: number | u
     calls: s?.calls ?? 0,
     ...(s?.steps !== undefined ? { steps: s.steps } : {}),
     seconds: median(runs.map((r) => (r.roles[role as Role]?.totalMs ?? 0) / 1000)),
+    medianCallMs: median(runs.map((r) => r.roles[role as Role]?.medianMs ?? 0)),
+    maxCallMs: median(runs.map((r) => r.roles[role as Role]?.maxMs ?? 0)),
   }));
   const m: RunMetrics = {
     audioSeconds,

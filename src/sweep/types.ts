@@ -115,6 +115,12 @@ export interface RoleMetric {
   /** Model steps, when one call runs several (a decode loop generates a chunk of tokens per call). */
   steps?: number;
   seconds: number;
+  /**
+   * A call's median and slowest time, ms (medians over the repeats): one slow call among fast ones (a capture, a
+   * shape's first run) shows here and not in `seconds`. Absent in results written before they were recorded.
+   */
+  medianCallMs?: number;
+  maxCallMs?: number;
 }
 
 export interface MemoryMetric {
