@@ -187,7 +187,7 @@ export class RoleSessions {
 
   /** The backend that serves the sessions: 'native' only when every role's session is native. */
   get servedBackend(): 'node' | 'native' {
-    const all = [...this.sessions.values(), ...[...this.pools.values()].flatMap((p) => p.sessions)];
+    const all = [...this.allSessions()];
     return all.length > 0 && all.every((x) => x.backend === 'native') ? 'native' : 'node';
   }
 
@@ -235,17 +235,10 @@ export class RoleSessions {
     const t0 = performance.now();
     const raw = await s.run(f);
     const dt = performance.now() - t0;
-    const list = this.times.get(role) ?? [];
-    list.push(dt);
-    this.times.set(role, list);
     const out: Record<string, HostTensor> = {};
     for (const [name, t] of Object.entries(raw))
       out[name] = t.type === 'float16' && !keepFloat16?.(name) ? { type: 'float32', dims: t.dims, data: float16ToFloat32(t.data as Uint16Array) } : t;
-    if (!this.fingerprints[role]) {
-      const fp: RoleFingerprint = {};
-      for (const [name, t] of Object.entries(fingerprintView ? fingerprintView(out) : out)) fp[name] = fingerprint(t);
-      this.fingerprints[role] = fp;
-    }
+    this.recordCall(role, dt, () => (fingerprintView ? fingerprintView(out) : out));
     return out;
   }
 
@@ -316,19 +309,30 @@ export class RoleSessions {
     return made;
   }
 
-  /** One bound call of `role`: its time kept, its outputs fingerprinted when it is the role's first. */
+  /** One bound call of `role`, recorded as {@link recordCall} (a device output is downloaded for the fingerprint only when the run did not). */
   private async timed(role: Role, call: () => Promise<BoundRunResult>): Promise<BoundRunResult> {
     const t0 = performance.now();
     const r = await call();
-    const list = this.times.get(role) ?? [];
-    list.push(performance.now() - t0);
-    this.times.set(role, list);
-    if (!this.fingerprints[role]) {
-      const fp: RoleFingerprint = {};
-      for (const [name, t] of Object.entries(r.outputs)) fp[name] = fingerprint(r.downloads?.[name] ?? ('data' in t ? t : t.download()));
-      this.fingerprints[role] = fp;
-    }
+    this.recordCall(role, performance.now() - t0, () =>
+      Object.fromEntries(Object.entries(r.outputs).map(([name, t]) => [name, r.downloads?.[name] ?? ('data' in t ? t : t.download())])),
+    );
     return r;
+  }
+
+  /** A call's time, and the fingerprint of its outputs when it is the role's first (`outputs` is read only then). */
+  private recordCall(role: Role, ms: number, outputs: () => Record<string, HostTensor>): void {
+    const list = this.times.get(role) ?? [];
+    list.push(ms);
+    this.times.set(role, list);
+    if (this.fingerprints[role]) return;
+    const fp: RoleFingerprint = {};
+    for (const [name, t] of Object.entries(outputs())) fp[name] = fingerprint(t);
+    this.fingerprints[role] = fp;
+  }
+
+  /** Every session: each role's, and every session of its shape pool. */
+  private allSessions(): Set<Session> {
+    return new Set([...this.sessions.values(), ...[...this.pools.values()].flatMap((p) => p.sessions)]);
   }
 
   /**
@@ -420,8 +424,7 @@ export class RoleSessions {
     this.buffers.clear();
     for (const h of this.helpers.values()) await h.then((s) => s.release()).catch(() => undefined);
     this.helpers.clear();
-    const all = new Set([...this.sessions.values(), ...[...this.pools.values()].flatMap((p) => p.sessions)]);
-    for (const s of all) await s.release().catch(() => undefined);
+    for (const s of this.allSessions()) await s.release().catch(() => undefined);
     this.sessions.clear();
     this.pools.clear();
   }

@@ -190,9 +190,7 @@ class TtsDecode {
 
   private async staticStep(fixed: StaticKvDecoder, i: number): Promise<number> {
     await this.timer.time('tts.decode', async () => {
-      const out = await fixed.step(this.tokens[i - 1] as number, i);
-      this.latents.set(floatData(out.latent, 'gpt.latent').subarray(0, this.cfg.gptWidth), i * this.cfg.gptWidth);
-      this.tokens.push(sampleToken(floatData(out.logits, 'gpt.logits'), this.tokens, this.rng, XTTS_SAMPLING, this.candidates));
+      this.takeToken(await fixed.step(this.tokens[i - 1] as number, i), i);
     });
     return i + 1;
   }
@@ -244,11 +242,17 @@ class TtsDecode {
     }
   }
 
+  /** A step's outputs: its latent kept, the next token sampled, its cache taken. */
   private takeStep(out: Record<string, HostTensor>, i: number): void {
+    this.takeToken(out, i);
+    this.takeCache(out);
+  }
+
+  /** Position i's latent kept and the next token sampled from its logits. */
+  private takeToken(out: { logits?: HostTensor; latent?: HostTensor }, i: number): void {
     const logits = floatData(out.logits, 'gpt.logits');
     this.latents.set(floatData(out.latent, 'gpt.latent').subarray(0, this.cfg.gptWidth), i * this.cfg.gptWidth);
     this.tokens.push(sampleToken(logits, this.tokens, this.rng, XTTS_SAMPLING, this.candidates));
-    this.takeCache(out);
   }
 
   private stepFeeds(i: number): Record<string, HostTensor> {

@@ -107,20 +107,10 @@ const oneLine = (e: unknown): string => String((e as Error).message ?? e).split(
 function boundRun(s: AddonSession, config: SessionConfig, outputNames: readonly string[], graph: boolean): Session['runBound'] {
   return async (feeds: Record<string, Tensor>, outputs: Record<string, OutputTarget> = {}, options: BoundRunOptions = {}) => {
     const f: Record<string, AddonHostTensor | AddonDeviceTensor> = {};
-    for (const [k, v] of Object.entries(feeds)) {
-      if (isDeviceTensor(v)) {
-        if (!(v instanceof NativeDeviceTensor)) throw new UsageError(`input '${k}': a device tensor of another backend`);
-        f[k] = v.raw;
-      } else f[k] = { type: v.type, dims: [...v.dims], data: v.data };
-    }
+    for (const [k, v] of Object.entries(feeds)) f[k] = isDeviceTensor(v) ? rawTensor('input', k, v) : { type: v.type, dims: [...v.dims], data: v.data };
     const o: Record<string, 'host' | 'device' | AddonDeviceTensor> = {};
     const targets = Object.keys(outputs).length ? outputs : Object.fromEntries(outputNames.map((n) => [n, 'host' as const]));
-    for (const [k, v] of Object.entries(targets)) {
-      if (isDeviceTensor(v)) {
-        if (!(v instanceof NativeDeviceTensor)) throw new UsageError(`output '${k}': a device tensor of another backend`);
-        o[k] = v.raw;
-      } else o[k] = v;
-    }
+    for (const [k, v] of Object.entries(targets)) o[k] = isDeviceTensor(v) ? rawTensor('output', k, v) : v;
     if (graph) {
       const loose = [...Object.entries(feeds).filter(([, v]) => !isDeviceTensor(v)), ...Object.entries(targets).filter(([, v]) => !isDeviceTensor(v))].map(
         ([k]) => k,
@@ -131,12 +121,7 @@ function boundRun(s: AddonSession, config: SessionConfig, outputNames: readonly 
         );
     }
     const download = boundDownloads(targets, options.download);
-    let r: AddonRunResult;
-    try {
-      r = await s.run(f, o, addonRunOptions(options));
-    } catch (e) {
-      throw new RuntimeError(config.ep, `run failed (native): ${oneLine(e)}`, { cause: e });
-    }
+    const r = await addonRun(config, () => s.run(f, o, addonRunOptions(options)));
     const out: Record<string, Tensor> = {};
     for (const [k, v] of Object.entries(r.outputs)) {
       const target = targets[k];
@@ -149,6 +134,21 @@ function boundRun(s: AddonSession, config: SessionConfig, outputNames: readonly 
     }
     return withDownloads(config.ep, { outputs: out, ms: r.ms }, r, download);
   };
+}
+
+/** The addon's tensor behind a device tensor of this backend, or a UsageError naming the input or output. */
+function rawTensor(side: 'input' | 'output', name: string, t: DeviceTensor): AddonDeviceTensor {
+  if (!(t instanceof NativeDeviceTensor)) throw new UsageError(`${side} '${name}': a device tensor of another backend`);
+  return t.raw;
+}
+
+/** An addon run, its failure as one RuntimeError line. */
+async function addonRun(config: SessionConfig, run: () => Promise<AddonRunResult>): Promise<AddonRunResult> {
+  try {
+    return await run();
+  } catch (e) {
+    throw new RuntimeError(config.ep, `run failed (native): ${oneLine(e)}`, { cause: e });
+  }
 }
 
 function addonRunOptions(options: BoundRunOptions): AddonRunOptions {
@@ -174,14 +174,8 @@ function withDownloads(ep: SessionConfig['ep'], result: BoundRunResult, r: Addon
 
 /** Session.prepare on the addon: the tensors bound once, each run replaying the binding. */
 function preparedRun(s: AddonSession, config: SessionConfig, feeds: Record<string, DeviceTensor>, outputs: Record<string, DeviceTensor>): PreparedRun {
-  const raw = (side: string, m: Record<string, DeviceTensor>): Record<string, AddonDeviceTensor> => {
-    const r: Record<string, AddonDeviceTensor> = {};
-    for (const [k, v] of Object.entries(m)) {
-      if (!(v instanceof NativeDeviceTensor)) throw new UsageError(`${side} '${k}': a device tensor of another backend`);
-      r[k] = v.raw;
-    }
-    return r;
-  };
+  const raw = (side: 'input' | 'output', m: Record<string, DeviceTensor>): Record<string, AddonDeviceTensor> =>
+    Object.fromEntries(Object.entries(m).map(([k, v]) => [k, rawTensor(side, k, v)]));
   let p: AddonPreparedRun;
   try {
     p = s.prepare(raw('input', feeds), raw('output', outputs));
@@ -191,12 +185,7 @@ function preparedRun(s: AddonSession, config: SessionConfig, feeds: Record<strin
   return {
     async run(options: BoundRunOptions = {}) {
       const download = boundDownloads(outputs, options.download);
-      let r: AddonRunResult;
-      try {
-        r = await p.run(addonRunOptions(options));
-      } catch (e) {
-        throw new RuntimeError(config.ep, `run failed (native): ${oneLine(e)}`, { cause: e });
-      }
+      const r = await addonRun(config, () => p.run(addonRunOptions(options)));
       return withDownloads(config.ep, { outputs: { ...outputs }, ms: r.ms }, r, download);
     },
     release() {
