@@ -55,6 +55,7 @@ const SHARED_WORKER_FILES = [
   'test/quantize/int8-forms.test.ts',
   'test/quantize/int8.test.ts',
   'test/quantize/mixed.test.ts',
+  'test/quantize/pad-channels.test.ts',
   'test/quantize/pass-bytes.test.ts',
   'test/quantize/registry.test.ts',
   'test/quantize/resolution.test.ts',

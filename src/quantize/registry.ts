@@ -1,6 +1,6 @@
 /**
  * The pass registry: every rewrite `workbench optimize` and the sweep can run, registered once, in the order
- * the CLI applies them (resolution → fp16 | mixed → int8 → wo → batch → frame u8 → diffusion loop → static kv → decode loop). The
+ * the CLI applies them (resolution → pad channels → fp16 | mixed → int8 → wo → batch → frame u8 → diffusion loop → static kv → decode loop). The
  * optimize flags and `--help`, the sweep's pass syntax and validation, optimize's dispatch and the
  * `workbench.passes` record names all read it. Adding a pass: write its descriptor in src/quantize/passes/
  * (a {@link PassDef}) and add it to the list below.
@@ -16,6 +16,7 @@ import { diffusionLoopPass } from './passes/diffusion-loop.js';
 import { fp16Pass } from './passes/fp16.js';
 import { int8Pass } from './passes/int8.js';
 import { mixedPass } from './passes/mixed.js';
+import { padChannelsPass } from './passes/pad-channels.js';
 import { resolutionPass } from './passes/resolution.js';
 import { frameU8Pass } from './passes/frame-u8.js';
 import { staticKvPass } from './passes/static-kv.js';
@@ -23,6 +24,7 @@ import { woPass } from './passes/wo.js';
 
 export const PASS_REGISTRY = [
   resolutionPass,
+  padChannelsPass,
   fp16Pass,
   mixedPass,
   int8Pass,

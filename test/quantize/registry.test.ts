@@ -88,7 +88,7 @@ describe('pass registry', () => {
     const own = ['--output', '--target-ep', '--no-placement-check', '--external-data', '--report', '--json'];
     const passFlags = PASS_REGISTRY.flatMap((p) => p.cli.flags.map((f) => f.flags.split(' ')[0]));
     expect([...flags].sort()).toEqual([...own, ...passFlags].sort());
-    expect(listSweepPasses().map((p) => p.name)).toEqual(['resolution', 'fp16', 'mixed', 'int8', 'wo', 'static-kv', 'decode-loop']);
+    expect(listSweepPasses().map((p) => p.name)).toEqual(['resolution', 'pad-channels', 'fp16', 'mixed', 'int8', 'wo', 'static-kv', 'decode-loop']);
     const records = PASS_REGISTRY.flatMap((p) => p.records);
     expect(new Set(records).size).toBe(records.length);
   });
@@ -96,6 +96,7 @@ describe('pass registry', () => {
   it('the sweep spec accepts exactly the registered passes with a sweep form', () => {
     const samples: Record<string, Record<string, unknown>> = {
       resolution: { outputSize: 96 },
+      'pad-channels': { multiple: 16 },
       fp16: { blockList: ['n'] },
       mixed: { budget: 0.01 },
       int8: { mode: 'dynamic' },
@@ -134,7 +135,7 @@ describe('pass registry', () => {
     expect(passes.map((p) => p.pass)).toEqual(['resolution', 'fp16', 'wo']);
     expect(passes[2]?.options).toEqual({ bits: 8, blockSize: 64, asymmetric: true });
     expect(() => passesFromFlags({ targetEp: 'cpu', input: [] }, () => convNet())).toThrow(
-      'no pass given: use --resolution, --input, --fp16, --mixed auto, --int8 dynamic|static, --wo 4|8, --batch, --frame-u8 [output], --diffusion-loop, --static-kv [capacity] or --decode-loop',
+      'no pass given: use --resolution, --input, --pad-channels [multiple], --fp16, --mixed auto, --int8 dynamic|static, --wo 4|8, --batch, --frame-u8 [output], --diffusion-loop, --static-kv [capacity] or --decode-loop',
     );
     expect(() => passesFromFlags({ targetEp: 'cpu', input: [], wo: '3' }, () => convNet())).toThrow("--wo: expected 4 or 8, got '3'");
     expect(() => passesFromFlags({ targetEp: 'cpu', input: [], wo: '4', blockSize: 'x' }, () => convNet())).toThrow("--block-size: expected a number, got 'x'");
@@ -178,7 +179,7 @@ describe('pass registry', () => {
     const at = ['spec.json', 'variants[0].passes.decoder[0]'] as const;
     expect(checkPass(...at, { pass: 'noop', label: 'z' }, withNoop)).toEqual({ pass: 'noop', label: 'z' });
     expect(() => checkPass(...at, { pass: 'noop' })).toThrow(
-      /unknown pass 'noop'. Should be one of: resolution, fp16, mixed, int8, wo, static-kv, decode-loop\./,
+      /unknown pass 'noop'. Should be one of: resolution, pad-channels, fp16, mixed, int8, wo, static-kv, decode-loop\./,
     );
     const spec: NoopSweepPass = { pass: 'noop', label: 'z' };
     expect(toOptimizePasses([spec], { ep: 'cpu' }, '', withNoop)).toEqual([{ pass: 'noop', options: { label: 'z' } }]);

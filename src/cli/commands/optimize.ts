@@ -2,7 +2,7 @@
  * `workbench optimize <in.onnx> -o <out.onnx> [passes…]`: rewrites a model (resolution, fp16, int8 dynamic
  * or static, weight-only MatMulNBits, mixed precision) and prints a summary: passes run, nodes converted,
  * Casts inserted/removed, warnings, size before/after and time taken. The pass flags, their defaults and the
- * order passes run in (resolution → fp16 | mixed → int8 → wo → batch → diffusion loop → decode loop) come from
+ * order passes run in (resolution → pad channels → fp16 | mixed → int8 → wo → batch → diffusion loop → decode loop) come from
  * the pass registry (src/quantize/registry.ts); this file owns only the command's own flags. For a CUDA target (`--target-ep cuda`, the default) every
  * rewrite is followed by a placement check: a session on the CUDA EP, one run, and each node's provider
  * from the profiling trace; nodes that fell off the EP are a warning naming them. Without a usable CUDA EP
