@@ -23,7 +23,7 @@ export interface AppliedSessionOption {
  * always come back to the host and end-to-end times include the device-to-host copies.
  */
 export function describeSessionConfig(c: SessionConfig, env: NodeJS.ProcessEnv = process.env, backend: ResolvedBackend = 'node'): AppliedSessionOption[] {
-  if (backend === 'native') return describeNative(c);
+  if (backend === 'native') return describeNative(c, env);
   const r: AppliedSessionOption[] = [];
   const no = 'onnxruntime-node 1.29 forwards only deviceId to the CUDA provider; recorded, not applied';
   r.push({ key: 'ep', value: c.ep, applied: 'yes', how: 'executionProviders' });
@@ -59,13 +59,23 @@ export function describeSessionConfig(c: SessionConfig, env: NodeJS.ProcessEnv =
 }
 
 /** The native backend applies every option (or the session fails naming it): each one is 'yes'. */
-function describeNative(c: SessionConfig): AppliedSessionOption[] {
+function describeNative(c: SessionConfig, env: NodeJS.ProcessEnv): AppliedSessionOption[] {
   const r: AppliedSessionOption[] = [{ key: 'ep', value: c.ep, applied: 'yes', how: 'native: SessionOptionsAppendExecutionProvider' }];
   r.push({ key: 'graph_optimization_level', value: c.graphOptimizationLevel ?? 'all (ORT default)', applied: 'yes', how: 'SetGraphOptimizationLevel' });
   if (c.intraOpThreads) r.push({ key: 'intra_op_num_threads', value: String(c.intraOpThreads), applied: 'yes', how: 'SetIntraOpNumThreads' });
-  if (c.ep === 'cuda')
+  if (c.ep === 'cuda') {
+    const pool = env.WB_NATIVE_RUN_THREAD === 'pool';
+    r.push({
+      key: 'run_thread',
+      value: pool ? 'pool' : 'session',
+      applied: 'yes',
+      how: pool
+        ? 'native: WB_NATIVE_RUN_THREAD=pool, each call on a libuv pool thread'
+        : "native: every call on the session's own thread (ORT's per-thread CUDA context and CUDA graphs made once)",
+    });
     for (const [k, v] of Object.entries(nativeProviderOptions(c)))
       r.push({ key: k, value: v, applied: 'yes', how: k.startsWith('arena.') ? 'CreateArenaCfgV2 (default_memory_arena_cfg)' : 'UpdateCUDAProviderOptions' });
+  }
   for (const [k, v] of Object.entries(c.extra ?? {})) r.push({ key: k.includes('.') ? k : `session.${k}`, value: v, applied: 'yes', how: 'AddConfigEntry' });
   if (c.enableProfiling) r.push({ key: 'enable_profiling', value: '1', applied: 'yes', how: `EnableProfiling(${c.profileFilePrefix ?? 'ort-profile'})` });
   return r;

@@ -59,6 +59,12 @@ class NativeDeviceTensor implements DeviceTensor {
 
 function addonOptions(c: SessionConfig): AddonSessionOptions {
   const o: AddonSessionOptions = { ep: c.ep, logSeverity: c.logSeverity ?? 3 };
+  // A same-machine control: CUDA sessions' calls on the libuv pool's threads again (docs/NATIVE.md).
+  const rt = process.env.WB_NATIVE_RUN_THREAD;
+  if (rt !== undefined && rt !== '') {
+    if (rt !== 'session' && rt !== 'pool') throw new UsageError(`WB_NATIVE_RUN_THREAD=${rt}: expected session or pool`);
+    o.runThread = rt;
+  }
   if (c.graphOptimizationLevel) o.graphOptimizationLevel = c.graphOptimizationLevel;
   if (c.intraOpThreads) o.intraOpThreads = c.intraOpThreads;
   if (c.enableProfiling) {

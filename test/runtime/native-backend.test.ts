@@ -10,7 +10,7 @@ import { readManifestSpecs } from './manifest-specs.js';
 import { feedsFor } from '../models-ditto/helpers.js';
 import { tinyManifest, TINY_DIR } from '../runner/tiny-set.js';
 import { runCli } from '../helpers/capture.js';
-import { loadAddon, resetAddonForTests } from '../../src/runtime/native/addon.js';
+import { loadAddon, resetAddonForTests, type AddonHostTensor, type AddonRunResult, type AddonSession } from '../../src/runtime/native/addon.js';
 import { createSession, setFallbackNotice, type HostTensor, type Session, type SessionConfig } from '../../src/runtime/index.js';
 
 const available = 'addon' in loadAddon();
@@ -157,6 +157,33 @@ d('native backend on the CPU EP', () => {
     expect(ticks).toBeGreaterThan(0); // the event loop ran while the calls were in flight
     for (const r of rs) expect(bytes(r.output as HostTensor).equals(bytes(rs[0]?.output as HostTensor))).toBe(true);
     await s.release();
+  });
+
+  it("runs every call of a 'session' run-thread session on one thread of its own (the CUDA default), the same outputs", async () => {
+    const loaded = loadAddon();
+    if (!('addon' in loaded)) throw new Error(loaded.why);
+    const file = join(TINY_DIR, 'ditto', 'stitch_network.onnx');
+    const spec = readManifestSpecs(manifest).stitch_network;
+    const feeds = Object.fromEntries(
+      Object.entries(feedsFor(spec?.inputs ?? {}, {}, 4)).map(([k, t]): [string, AddonHostTensor] => [k, { ...t, dims: [...t.dims] }]),
+    );
+    const session = new loaded.addon.Session(file, { ep: 'cpu', intraOpThreads: 1, runThread: 'session' });
+    const pool = new loaded.addon.Session(file, { ep: 'cpu', intraOpThreads: 1 });
+    const calls = (s: AddonSession) => Promise.all(Array.from({ length: 12 }, () => s.run(feeds, { out: 'host' })));
+    const [own, shared] = [await calls(session), await calls(pool)];
+    const threads = (rs: AddonRunResult[]) => new Set(rs.map((r) => r.thread));
+    expect(typeof own[0]?.thread).toBe('number');
+    expect(threads(own).size).toBe(1);
+    // The pool's calls run on libuv threads, never on the session thread.
+    expect([...threads(shared)].some((t) => threads(own).has(t))).toBe(false);
+    const out = (r: AddonRunResult | undefined) => {
+      const t = r?.outputs.out as AddonHostTensor;
+      return Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+    };
+    for (const r of [...own, ...shared]) expect(out(r).equals(out(own[0]))).toBe(true);
+    session.release();
+    pool.release();
+    expect(() => new loaded.addon.Session(file, { ep: 'cpu', runThread: 'main' as 'pool' })).toThrow(/runThread: unknown value 'main' \(session, pool\)/);
   });
 });
 

@@ -13,13 +13,18 @@
 //     .prepare(feeds, outputs) -> PreparedRun (DeviceTensors bound once)  .run(runOptions)  .release()
 //     .endProfiling() -> trace file, .release()
 //   runOptions: { gpuGraphId, config, tag, inline, download: [bound output names copied to the host by the run] }
+//   session options: { ep, runThread: 'session' | 'pool' (default: session on cuda, pool on cpu), ... }
 //   DeviceTensor  .type .dims .location  .upload(typedArray)  .download() -> typedArray  .release()
 #include <dlfcn.h>
 #include <napi.h>
 #include <onnxruntime_cxx_api.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <functional>
+#include <future>
 #include <memory>
 #include <map>
 #include <mutex>
@@ -45,9 +50,9 @@ struct Lib {
 // capture. Renderer workers are threads of one process, and --overlap runs TTS and Ditto at once, so a run
 // that may capture holds the gate alone and every other CUDA use (runs, copies, allocations, session
 // creation) shares it. ORT keeps CUDA graphs per thread (the CUDA EP's PerThreadContext) and captures on the
-// third run of a graph id on a thread (two regular runs first), and our runs go to whichever libuv pool thread
-// is free: so the first kCaptureRuns runs of each graph id ON EACH THREAD of a graph-enabled session count as
-// "may capture".
+// third run of a graph id on a thread (two regular runs first). A CUDA session runs every call on its own thread
+// (RunThread), but a 'pool' session's runs go to whichever libuv pool thread is free: so the first kCaptureRuns
+// runs of each graph id ON EACH THREAD of a graph-enabled session count as "may capture".
 std::shared_mutex captureGate;
 constexpr int kCaptureRuns = 3;
 
@@ -199,6 +204,55 @@ size_t elementCount(const std::vector<int64_t>& d) {
   return n;
 }
 
+// One thread that runs every call of a session (SessionCore::runThread). ORT's CUDA EP keeps its per-thread
+// context (cuDNN/cuBLAS handles, workspaces) and its CUDA graphs per thread, so a session whose calls went to
+// whichever libuv pool thread was free created handles and captured its graph again on each new thread, in the
+// timed pass too: round 6's sweep results kept calls of 63–100 ms in a 3.1 ms GPT step and 68 ms in an 8.7 ms
+// HuBERT call, and each capture held the capture gate alone, stalling every other stream's work.
+class RunThread {
+ public:
+  RunThread() : t_([this] { loop(); }) {}
+  ~RunThread() {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      stop_ = true;
+    }
+    cv_.notify_one();
+    t_.join();
+  }
+  // Runs f on this thread; the caller waits for it, and f's exception is rethrown to the caller.
+  void run(const std::function<void()>& f) {
+    std::packaged_task<void()> task(f);
+    std::future<void> done = task.get_future();
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      q_.push_back(std::move(task));
+    }
+    cv_.notify_one();
+    done.get();
+  }
+
+ private:
+  void loop() {
+    for (;;) {
+      std::packaged_task<void()> task;
+      {
+        std::unique_lock<std::mutex> l(mu_);
+        cv_.wait(l, [this] { return stop_ || !q_.empty(); });
+        if (q_.empty()) return;
+        task = std::move(q_.front());
+        q_.pop_front();
+      }
+      task();
+    }
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::packaged_task<void()>> q_;
+  bool stop_ = false;
+  std::thread t_;  // declared last: started once the members it uses exist
+};
+
 // ---------- session and tensor cores (shared by JS objects and in-flight runs) ----------
 struct SessionCore {
   Ort::Session session{nullptr};
@@ -220,8 +274,12 @@ struct SessionCore {
   }
   // Declared after the session: destroyed before it.
   std::unique_ptr<Ort::Allocator> allocator;
+  // Set: every run of this session executes on this one thread (RunThread); unset: on the caller's thread.
+  std::unique_ptr<RunThread> runThread;
 
   ~SessionCore() {
+    // The run thread first: at its exit ORT drops the thread's CUDA context of this session.
+    runThread.reset();
     // Freeing the session's device memory is a CUDA use too (see captureGate).
     std::shared_lock<std::shared_mutex> gate(captureGate, std::defer_lock);
     if (device == "cuda") gate.lock();
@@ -447,7 +505,21 @@ class RunWorker : public Napi::AsyncWorker {
 
  protected:
   void Execute() override {
+    if (!s_->runThread) return ExecuteHere();
     try {
+      s_->runThread->run([this] { ExecuteHere(); });
+    } catch (const std::exception& e) {
+      failed_ = true;
+      error_ = e.what();
+      SetError(e.what());
+    }
+  }
+
+ private:
+  // The run itself, on the thread it must run on (the session's run thread, or the caller's).
+  void ExecuteHere() {
+    try {
+      thread_ = std::hash<std::thread::id>{}(std::this_thread::get_id());
       std::string graphId = "0";
       for (auto& kv : runConfig)
         if (kv.first == "gpu_graph_id") graphId = kv.second;
@@ -500,6 +572,8 @@ class RunWorker : public Napi::AsyncWorker {
       SetError(e.what());
     }
   }
+
+ protected:
   void OnOK() override {
     Napi::Env env = Env();
     try {
@@ -513,6 +587,8 @@ class RunWorker : public Napi::AsyncWorker {
       }
       r.Set("outputs", o);
       r.Set("ms", Napi::Number::New(env, ms_));
+      // Which OS thread ran the call (a hash of its id, low 48 bits: exact in a JS number), for diagnostics.
+      r.Set("thread", Napi::Number::New(env, static_cast<double>(thread_ & 0xffffffffffffULL)));
       if (!downloads.empty()) {
         Napi::Object d = Napi::Object::New(env);
         for (size_t i = 0; i < downloads.size() && i < downloaded_.size(); i++) {
@@ -540,6 +616,7 @@ class RunWorker : public Napi::AsyncWorker {
   std::vector<Ort::Value> results_;
   std::vector<std::unique_ptr<HostBytes>> downloaded_;
   double ms_ = 0;
+  size_t thread_ = 0;
   bool failed_ = false;
   std::string error_;
 };
@@ -754,6 +831,9 @@ class Session : public Napi::ObjectWrap<Session> {
       }
       core->device = ep;
       core->deviceId = deviceId;
+      std::string runThread = o.Get("runThread").IsString() ? o.Get("runThread").As<Napi::String>().Utf8Value() : (ep == "cuda" ? "session" : "pool");
+      if (runThread != "session" && runThread != "pool") throw std::runtime_error("runThread: unknown value '" + runThread + "' (session, pool)");
+      if (runThread == "session") core->runThread = std::make_unique<RunThread>();
       core->cpuMem = Ort::MemoryInfo::CreateCpu(OrtDeviceAllocator, OrtMemTypeDefault);
       core->deviceMem = ep == "cuda" ? Ort::MemoryInfo("Cuda", OrtDeviceAllocator, deviceId, OrtMemTypeDefault)
                                      : Ort::MemoryInfo::CreateCpu(OrtDeviceAllocator, OrtMemTypeDefault);

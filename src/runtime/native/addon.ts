@@ -42,6 +42,12 @@ export interface AddonSessionOptions {
   config?: Record<string, string>;
   providerOptions?: Record<string, string>;
   arena?: Record<string, string>;
+  /**
+   * Where runs execute: 'session' = one thread of the session's own for every call (ORT keeps its CUDA context
+   * and CUDA graphs per thread), 'pool' = the libuv pool thread that takes the call. Default: session on cuda,
+   * pool on cpu (concurrent runs of one CPU session stay concurrent).
+   */
+  runThread?: 'session' | 'pool';
 }
 
 export interface AddonRunOptions {
@@ -56,6 +62,8 @@ export interface AddonRunResult {
   outputs: Record<string, AddonHostTensor | AddonDeviceTensor>;
   ms: number;
   downloads?: Record<string, ArrayBufferView>;
+  /** The OS thread that ran the call (a hash of its id), for diagnostics. */
+  thread: number;
 }
 
 /** The addon's PreparedRun (C++ ObjectWrap): an IoBinding made once. Its runs return no outputs (the caller holds them). */
