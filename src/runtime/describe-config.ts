@@ -74,7 +74,16 @@ function describeNative(c: SessionConfig, env: NodeJS.ProcessEnv): AppliedSessio
         : "native: every call on the session's own thread (ORT's per-thread CUDA context and CUDA graphs made once)",
     });
     for (const [k, v] of Object.entries(nativeProviderOptions(c)))
-      r.push({ key: k, value: v, applied: 'yes', how: k.startsWith('arena.') ? 'CreateArenaCfgV2 (default_memory_arena_cfg)' : 'UpdateCUDAProviderOptions' });
+      r.push({
+        key: k,
+        value: v,
+        applied: 'yes',
+        how: k.startsWith('arena.')
+          ? 'CreateArenaCfgV2 (default_memory_arena_cfg)'
+          : k === 'stream_priority'
+            ? 'native: cudaStreamCreateWithPriority → user_compute_stream'
+            : 'UpdateCUDAProviderOptions',
+      });
   }
   for (const [k, v] of Object.entries(c.extra ?? {})) r.push({ key: k.includes('.') ? k : `session.${k}`, value: v, applied: 'yes', how: 'AddConfigEntry' });
   if (c.enableProfiling) r.push({ key: 'enable_profiling', value: '1', applied: 'yes', how: `EnableProfiling(${c.profileFilePrefix ?? 'ort-profile'})` });

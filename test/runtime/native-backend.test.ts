@@ -11,7 +11,7 @@ import { feedsFor } from '../models-ditto/helpers.js';
 import { tinyManifest, TINY_DIR } from '../runner/tiny-set.js';
 import { runCli } from '../helpers/capture.js';
 import { loadAddon, resetAddonForTests, type AddonHostTensor, type AddonRunResult, type AddonSession } from '../../src/runtime/native/addon.js';
-import { createSession, setFallbackNotice, type HostTensor, type Session, type SessionConfig } from '../../src/runtime/index.js';
+import { createSession, describeSessionConfig, setFallbackNotice, type HostTensor, type Session, type SessionConfig } from '../../src/runtime/index.js';
 
 const available = 'addon' in loadAddon();
 if (!available && process.env.CI) throw new Error(`CI: the native addon is missing (${JSON.stringify(loadAddon())}); .ci/run must build it`);
@@ -191,13 +191,26 @@ describe('native backend: options and fallback', () => {
   it('a bad provider option key is one line, exit 2, through the CLI', async () => {
     const file = join(TINY_DIR, 'ditto', 'stitch_network.onnx');
     await tinyManifest();
-    for (const opt of ['bogus_key=1', 'prefer_nhwc=2', 'cudnn_conv_algo_search=FAST']) {
+    for (const opt of ['bogus_key=1', 'prefer_nhwc=2', 'cudnn_conv_algo_search=FAST', 'stream_priority=urgent']) {
       const r = await runCli(['compare', file, '--ep', 'cuda', '--backend', 'native', '--provider-options', opt]);
       expect(r.code, r.stderr).toBe(2);
       const lines = r.stderr.trim().split('\n');
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(new RegExp(`^error: .*${opt.split('=')[0]}`));
     }
+  });
+
+  it('records what the native backend applies: the run thread and the stream priority', () => {
+    const c: SessionConfig = { ep: 'cuda', providerOptions: { stream_priority: 'high', prefer_nhwc: '1' } };
+    const rows = (env: NodeJS.ProcessEnv) => Object.fromEntries(describeSessionConfig(c, env, 'native').map((r) => [r.key, r]));
+    expect(rows({}).run_thread).toMatchObject({ value: 'session', applied: 'yes' });
+    expect(rows({ WB_NATIVE_RUN_THREAD: 'pool' }).run_thread).toMatchObject({ value: 'pool' });
+    expect(rows({}).stream_priority).toMatchObject({
+      value: 'high',
+      applied: 'yes',
+      how: expect.stringMatching(/cudaStreamCreateWithPriority → user_compute_stream/),
+    });
+    expect(rows({}).prefer_nhwc?.how).toBe('UpdateCUDAProviderOptions');
   });
 
   it('a missing addon falls back to onnxruntime-node with a one-line notice', async () => {

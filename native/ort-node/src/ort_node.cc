@@ -66,6 +66,9 @@ struct CudaRt {
   int (*mallocHost)(void**, size_t) = nullptr;
   int (*freeHost)(void*) = nullptr;
   const char* (*errStr)(int) = nullptr;
+  int (*priorityRange)(int*, int*) = nullptr;
+  int (*streamCreateWithPriority)(void**, unsigned int, int) = nullptr;
+  int (*streamDestroy)(void*) = nullptr;
 } cuda;
 std::mutex cudaMu;
 
@@ -84,6 +87,9 @@ void loadCudaRt() {
     cuda.mallocHost = reinterpret_cast<int (*)(void**, size_t)>(dlsym(h, "cudaMallocHost"));
     cuda.freeHost = reinterpret_cast<int (*)(void*)>(dlsym(h, "cudaFreeHost"));
     cuda.errStr = reinterpret_cast<const char* (*)(int)>(dlsym(h, "cudaGetErrorString"));
+    cuda.priorityRange = reinterpret_cast<int (*)(int*, int*)>(dlsym(h, "cudaDeviceGetStreamPriorityRange"));
+    cuda.streamCreateWithPriority = reinterpret_cast<int (*)(void**, unsigned int, int)>(dlsym(h, "cudaStreamCreateWithPriority"));
+    cuda.streamDestroy = reinterpret_cast<int (*)(void*)>(dlsym(h, "cudaStreamDestroy"));
     return;
   }
 }
@@ -276,6 +282,8 @@ struct SessionCore {
   std::unique_ptr<Ort::Allocator> allocator;
   // Set: every run of this session executes on this one thread (RunThread); unset: on the caller's thread.
   std::unique_ptr<RunThread> runThread;
+  // The compute stream the addon made for `stream_priority` (given to the CUDA EP as user_compute_stream).
+  void* stream = nullptr;
 
   ~SessionCore() {
     // The run thread first: at its exit ORT drops the thread's CUDA context of this session.
@@ -285,6 +293,7 @@ struct SessionCore {
     if (device == "cuda") gate.lock();
     allocator.reset();
     session = Ort::Session(nullptr);
+    if (stream && cuda.streamDestroy) cuda.streamDestroy(stream);
   }
 
   OrtAllocator* deviceAllocator() {
@@ -725,14 +734,41 @@ bool readRunOptions(const Napi::Value& v, RunWorker& w, const std::vector<std::p
   return ro.Get("inline").ToBoolean().Value();
 }
 
+// A non-blocking CUDA stream of the device at the priority asked for ('high' = the device's greatest, 'low' = its
+// least, which is also a plain stream's), for `stream_priority`. Where blocks of several streams wait for the
+// SMs, the scheduler starts the higher-priority stream's first: a latency-critical session (the GPT step) is not
+// queued behind a throughput one (the renderer's large kernels).
+void* priorityStream(const std::string& priority, int deviceId) {
+  loadCudaRt();
+  if (!cuda.priorityRange || !cuda.streamCreateWithPriority || !cuda.setDevice)
+    throw std::runtime_error("stream_priority: the CUDA runtime (cudaStreamCreateWithPriority) was not found in the process");
+  int least = 0, greatest = 0;
+  cuda.setDevice(deviceId);
+  if (int e = cuda.priorityRange(&least, &greatest)) throw std::runtime_error(std::string("stream_priority: cudaDeviceGetStreamPriorityRange: ") + (cuda.errStr ? cuda.errStr(e) : "error"));
+  void* stream = nullptr;
+  if (int e = cuda.streamCreateWithPriority(&stream, 0x01 /* cudaStreamNonBlocking */, priority == "high" ? greatest : least))
+    throw std::runtime_error(std::string("stream_priority: cudaStreamCreateWithPriority: ") + (cuda.errStr ? cuda.errStr(e) : "error"));
+  return stream;
+}
+
 // Appends the CUDA EP with every requested option; an option ORT does not take is an error naming it.
+// `stream_priority` (high, low, default) is the addon's own: a stream made here becomes the EP's compute stream.
 std::string appendCuda(Ort::SessionOptions& so, const std::vector<std::pair<std::string, std::string>>& opts,
-                       const std::vector<std::pair<std::string, std::string>>& arena) {
+                       const std::vector<std::pair<std::string, std::string>>& arena, SessionCore& core, int deviceId) {
   const OrtApi& api = *g.api;
   OrtCUDAProviderOptionsV2* cop = nullptr;
   Ort::ThrowOnError(api.CreateCUDAProviderOptions(&cop));
   std::unique_ptr<OrtCUDAProviderOptionsV2, void (*)(OrtCUDAProviderOptionsV2*)> guard(cop, api.ReleaseCUDAProviderOptions);
   for (auto& kv : opts) {
+    if (kv.first == "stream_priority") {
+      if (kv.second != "high" && kv.second != "low" && kv.second != "default")
+        throw std::runtime_error("CUDA provider option stream_priority=" + kv.second + ": expected high, low or default");
+      if (kv.second != "default") {
+        core.stream = priorityStream(kv.second, deviceId);
+        Ort::ThrowOnError(api.UpdateCUDAProviderOptionsWithValue(cop, "user_compute_stream", core.stream));
+      }
+      continue;
+    }
     const char* k = kv.first.c_str();
     const char* v = kv.second.c_str();
     OrtStatus* st = api.UpdateCUDAProviderOptions(cop, &k, &v, 1);
@@ -813,7 +849,7 @@ class Session : public Napi::ObjectWrap<Session> {
       std::shared_lock<std::shared_mutex> gate(captureGate, std::defer_lock);
       if (ep == "cuda") {
         gate.lock();
-        core->providerOptions = appendCuda(so, cudaOpts, arena);
+        core->providerOptions = appendCuda(so, cudaOpts, arena, *core, deviceId);
         for (auto& kv : cudaOpts)
           if (kv.first == "enable_cuda_graph") core->cudaGraph = kv.second == "1";
       } else {

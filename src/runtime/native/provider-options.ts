@@ -31,6 +31,9 @@ export const CUDA_PROVIDER_OPTIONS: Readonly<Record<string, Check>> = {
   use_tf32: BOOL,
   sdpa_kernel: UINT,
   fuse_conv_bias: BOOL,
+  // The addon's own, not ORT's: a CUDA stream of this priority made for the session and given to the EP as
+  // its compute stream (user_compute_stream). high = the device's greatest priority; low/default = a plain stream's.
+  stream_priority: { kind: 'enum', values: ['high', 'low', 'default'] },
   has_user_compute_stream: POINTER,
   user_compute_stream: POINTER,
   gpu_external_alloc: POINTER,
