@@ -53,6 +53,13 @@ export interface RoleCallStats {
   medianMs: number;
   minMs: number;
   maxMs: number;
+  /**
+   * Bound calls only (their backend reports its own run time): the slowest run as the backend timed it, and
+   * the longest time a call spent outside it (waiting for a thread, the event loop, downloads settled in JS).
+   * A slow call whose run was fast waited; one whose run was slow met the GPU busy.
+   */
+  maxRunMs?: number;
+  maxWaitMs?: number;
 }
 
 export function fingerprint(t: HostTensor): TensorFingerprint {
@@ -121,6 +128,8 @@ export function roleFile(o: Pick<LoadRolesOptions, 'manifest' | 'manifestDir' | 
 
 export class RoleSessions {
   private readonly times = new Map<Role, number[]>();
+  /** Bound calls: [the backend's own run time, the rest of the wall time] per call. */
+  private readonly runSplits = new Map<Role, [number, number][]>();
   private readonly steps = new Map<Role, number>();
   private recording = true;
   /** Device buffers kept for the sessions' lifetime, by role, name, type and dims (deviceBuffer). */
@@ -313,7 +322,13 @@ export class RoleSessions {
   private async timed(role: Role, call: () => Promise<BoundRunResult>): Promise<BoundRunResult> {
     const t0 = performance.now();
     const r = await call();
-    this.recordCall(role, performance.now() - t0, () =>
+    const wall = performance.now() - t0;
+    if (Number.isFinite(r.ms)) {
+      const splits = this.runSplits.get(role) ?? [];
+      splits.push([r.ms, Math.max(0, wall - r.ms)]);
+      this.runSplits.set(role, splits);
+    }
+    this.recordCall(role, wall, () =>
       Object.fromEntries(Object.entries(r.outputs).map(([name, t]) => [name, r.downloads?.[name] ?? ('data' in t ? t : t.download())])),
     );
     return r;
@@ -344,6 +359,7 @@ export class RoleSessions {
    */
   resetStats(recording = true, keepFingerprints = false): void {
     this.times.clear();
+    this.runSplits.clear();
     this.steps.clear();
     if (!keepFingerprints) for (const k of Object.keys(this.fingerprints)) delete this.fingerprints[k as Role];
     this.recording = recording;
@@ -368,9 +384,16 @@ export class RoleSessions {
         medianMs: xs.length ? median(xs) : 0,
         minMs: Math.min(...xs),
         maxMs: Math.max(...xs),
+        ...this.splitStats(role),
       };
     }
     return r;
+  }
+
+  private splitStats(role: Role): Pick<RoleCallStats, 'maxRunMs' | 'maxWaitMs'> {
+    const splits = this.runSplits.get(role);
+    if (!splits?.length) return {};
+    return { maxRunMs: Math.max(...splits.map(([run]) => run)), maxWaitMs: Math.max(...splits.map(([, wait]) => wait)) };
   }
 
   /** Ends profiling of every role (sessions loaded with `profileDir`) and returns each role's trace file. */

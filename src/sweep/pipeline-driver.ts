@@ -96,6 +96,12 @@ export function metricsOfRuns(runs: readonly RunResult[], modelBytes: number | u
     seconds: median(runs.map((r) => (r.roles[role as Role]?.totalMs ?? 0) / 1000)),
     medianCallMs: median(runs.map((r) => r.roles[role as Role]?.medianMs ?? 0)),
     maxCallMs: median(runs.map((r) => r.roles[role as Role]?.maxMs ?? 0)),
+    ...(s?.maxRunMs !== undefined
+      ? {
+          maxRunMs: median(runs.map((r) => r.roles[role as Role]?.maxRunMs ?? 0)),
+          maxWaitMs: median(runs.map((r) => r.roles[role as Role]?.maxWaitMs ?? 0)),
+        }
+      : {}),
   }));
   const m: RunMetrics = {
     audioSeconds,

@@ -121,6 +121,12 @@ export interface RoleMetric {
    */
   medianCallMs?: number;
   maxCallMs?: number;
+  /**
+   * Bound calls (native device paths): the slowest run as the backend timed it, and the longest a call spent
+   * outside its run (waiting for a thread or the event loop); medians over the repeats.
+   */
+  maxRunMs?: number;
+  maxWaitMs?: number;
 }
 
 export interface MemoryMetric {

@@ -59,4 +59,14 @@ d('pipeline on the native backend', () => {
     expect(native.config.settings.backend).toBe('native');
     for (const role of ['stitch_network', 'warp_network', 'decoder', 'lmdm'] as const) expect(native.roles[role]?.calls).toBe(node.roles[role]?.calls);
   });
+
+  test("bound calls split their slowest wall time into the backend's run and the wait outside it", () => {
+    // The device render path's calls are bound: the backend reports each run's own time. Host runs are not split.
+    const warp = native.roles.warp_network;
+    expect(warp?.maxRunMs).toBeGreaterThan(0);
+    expect(warp?.maxWaitMs).toBeGreaterThanOrEqual(0);
+    expect(warp?.maxRunMs ?? Infinity).toBeLessThanOrEqual(warp?.maxMs ?? 0);
+    expect(node.roles.warp_network?.maxRunMs).toBeUndefined();
+    expect(native.roles.hubert?.maxRunMs).toBeUndefined();
+  });
 });
