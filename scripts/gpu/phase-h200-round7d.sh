@@ -21,6 +21,6 @@ cat > /tmp/wb/sweep-r7d.json <<JSON
 JSON
 export SWEEP_CACHE=/tmp/wb/cache-r7d
 SWEEP_TIMEOUT=200 run_sweep /tmp/wb/sweep-r7d.json sweep-r7d-pool4 $R/pool4
-(cd $OUT && tar -czf r7d-pool4.tgz res/pool4 res/gpu.txt)   # kept if the second sweep is cut
+(cd $OUT && tar -czf r7d-pool4.tgz res/pool4 res/gpu.txt && rm -rf res/pool4)   # kept if the second sweep is cut
 UV_THREADPOOL_SIZE=16 SWEEP_TIMEOUT=200 run_sweep /tmp/wb/sweep-r7d.json sweep-r7d-pool16 $R/pool16
 (cd $OUT && tar -czf r7d-pool16.tgz res/pool16 && rm -rf res)
