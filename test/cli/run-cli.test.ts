@@ -1,8 +1,9 @@
 /**
  * `workbench run` as a user runs it: without --text (a default utterance), with --workers 2 (frames and
  * run.json like a single run), and against a baseline (identical audio is one representation: 100 dB).
- * The --workers run speaks the shorter shared text against the shared plain run of it (test/helpers/shared-run.ts,
- * same steps and seed), so its two renderers draw 44 frames each instead of the default utterance's 100.
+ * The rerun and the --workers run speak a short text ('Hi there.': one LMDM window, one vocoder call, 16 frames)
+ * against one shared plain run of it (test/helpers/shared-run.ts: the CLI's defaults, seed 0, same steps), so
+ * the rerun draws 16 frames instead of 44 and the --workers run's timed run and two renderers 16 each instead of 44.
  */
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,9 +13,11 @@ import { DB_CAP } from '../../src/runner/quality.js';
 import type { RunResult } from '../../src/runner/run-result.js';
 import { DEFAULT_TEXT } from '../../src/sweep/pipeline-driver.js';
 import { runCli } from '../helpers/capture.js';
-import { SHARED_TEXT, sharedRun } from '../helpers/shared-run.js';
+import { sharedRun } from '../helpers/shared-run.js';
 import { tinyManifest } from '../runner/tiny-set.js';
 
+/** The short text of the rerun and the --workers run. */
+const TEXT = 'Hi there.';
 let manifest: string;
 let dir: string;
 const common = (): string[] => ['--manifest', manifest, '--steps', '2', '--threads', '1'];
@@ -32,10 +35,10 @@ describe('workbench run', () => {
     const a = await runCli(['run', ...common(), '--out', join(dir, 'a')]);
     expect(a.code, a.stderr).toBe(0);
     expect(readRunJson(join(dir, 'a')).config.text).toBe(DEFAULT_TEXT);
-    // The rerun speaks the shared text against the shared in-process run (the CLI's defaults, seed 0): the same
-    // comparison as against run a, on 44 frames instead of 100.
-    const single = await sharedRun({ manifest, text: SHARED_TEXT, steps: 2, seed: 0 });
-    const b = await runCli(['run', ...common(), '--text', SHARED_TEXT, '--out', join(dir, 'b'), '--baseline', single.dir]);
+    // The rerun speaks the short text against the shared in-process run of it (the CLI's defaults, seed 0): the
+    // same comparison as against run a, on 16 frames instead of 100.
+    const single = await sharedRun({ manifest, text: TEXT, steps: 2, seed: 0 });
+    const b = await runCli(['run', ...common(), '--text', TEXT, '--out', join(dir, 'b'), '--baseline', single.dir]);
     expect(b.code, b.stderr).toBe(0);
     // Identical audio: "≥ 100 dB" on the console, 100 in run.json (as in results.jsonl, the gate and the report).
     expect(b.stdout).toMatch(/PSNR ≥ 100 dB \(worst ≥ 100 dB\).*audio SNR ≥ 100 dB/);
@@ -48,12 +51,12 @@ describe('workbench run', () => {
   it('--workers 2 writes frames and run.json like a single run (worker 0), and workers.json', async () => {
     const out = join(dir, 'w2');
     // The single run to compare against: the CLI's defaults (seed 0) and the same steps.
-    const single = await sharedRun({ manifest, text: SHARED_TEXT, steps: 2, seed: 0 });
-    const r = await runCli(['run', ...common(), '--text', SHARED_TEXT, '--workers', '2', '--out', out, '--baseline', single.dir]);
+    const single = await sharedRun({ manifest, text: TEXT, steps: 2, seed: 0 });
+    const r = await runCli(['run', ...common(), '--text', TEXT, '--workers', '2', '--out', out, '--baseline', single.dir]);
     expect(r.code, r.stderr).toBe(0);
     for (const f of ['workers.json', 'run.json', 'frames.rgb', 'audio.wav', 'motion.f32', 'fingerprints.json']) expect(existsSync(join(out, f)), f).toBe(true);
     const run = readRunJson(out);
-    expect(run.config.text).toBe(SHARED_TEXT);
+    expect(run.config.text).toBe(TEXT);
     expect(run.video.frames).toBe(single.run.video.frames);
     expect(readFileSync(join(out, 'frames.rgb')).length).toBe(run.video.frames * run.video.width * run.video.height * 3);
     for (const png of run.files.pngs) expect(existsSync(join(out, png))).toBe(true);
