@@ -21,8 +21,8 @@ const root = mkdtempSync(join(tmpdir(), 'wb-qref-'));
 const built = buildReferenceSet({ scale: 'tiny', seed: 0, outDir: root });
 const files = Object.values(built.manifest.roles).map((r) => join(root, r?.file ?? ''));
 
-async function err(ref: Model, cand: Model, feeds: Feeds[]): Promise<ReturnType<typeof worst>> {
-  const a = await runModel(ref, feeds);
+/** The candidate's worst error against the reference model's outputs on the same feeds (`a`, run once per model). */
+async function err(a: Record<string, Float32Array>[], cand: Model, feeds: Feeds[]): Promise<ReturnType<typeof worst>> {
   const b = await runModel(cand, feeds);
   return worst(
     a.flatMap((o, i) =>
@@ -39,11 +39,13 @@ describe('reference tiny models', () => {
     it(`${file}: fp16 and int8`, async () => {
       const m = readModel(file).model;
       const feeds = randomFeeds(m, 1, { seed: 5, std: 0.5, dims: { T: 16, S: 16, L: 8, L1: 9, N: 4000 } });
+      // The float32 model's outputs, computed once: fp16, int8 and mixed are each compared against them.
+      const ref = await runModel(m, feeds);
       const h = fp16WithReport(m, { keepIoTypes: true });
       expect(hasCastPair(h.model.graph)).toBe(false);
-      const e16 = await err(m, h.model, feeds);
+      const e16 = await err(ref, h.model, feeds);
       const q = int8DynamicWithReport(m, { targetEp: 'cpu' });
-      const e8 = await err(m, q.model, feeds);
+      const e8 = await err(ref, q.model, feeds);
       console.log(
         `${file}: fp16 relL2 ${e16.relL2.toExponential(2)} casts +${h.report.stats.castsInserted}/-${h.report.stats.castsRemoved} kept ${h.report.stats.nodesKept}; int8 cos ${e8.cosine.toFixed(5)} (${q.report.stats.nodesQuantized} nodes)`,
       );
@@ -52,7 +54,7 @@ describe('reference tiny models', () => {
         // One search sample (default 2): each search step is a run of the lowered model, and LMDM's ~1000
         // nodes make that the slowest part of this file; the budget is still checked on the test's own feed.
         const mixed = await mixedPrecision(m, { maxError: 1e-2, sampleCount: 1, fp16: { keepIoTypes: true } });
-        const em = await err(m, mixed.model, feeds);
+        const em = await err(ref, mixed.model, feeds);
         console.log(`${file}: plain fp16 misses the budget; mixed keeps ${JSON.stringify(mixed.report.stats)} → relL2 ${em.relL2.toExponential(2)}`);
         expect(em.nonFinite).toBe(0);
         expect(em.relL2).toBeLessThanOrEqual(1e-2);
