@@ -11,6 +11,7 @@
  * ```
  */
 import { DataType } from './dtype.js';
+import { renamedTensor } from './lazy-data.js';
 import { createRng, type Rng } from './rng.js';
 import { floatTensor, int64Tensor, makeTensor, placeholderTensor } from './tensor.js';
 import { Graph, Node, Value, type Attribute, type AttributeEntry, type Dim, type Model, type OpsetImport, type Tensor } from './types.js';
@@ -142,7 +143,7 @@ export class GraphBuilder {
   init(t: Tensor): Value {
     const name = this.unique(t.name || 'const');
     const v = new Value(name, { kind: 'tensor', elemType: t.dataType, shape: [...t.dims] });
-    v.initializer = { ...t, name };
+    v.initializer = renamedTensor(t, name);
     this.graph.initializers.push(v);
     return v;
   }

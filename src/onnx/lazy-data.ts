@@ -39,6 +39,21 @@ export function deferExternalData(t: Tensor, source: ExternalSource): void {
   });
 }
 
+/**
+ * A copy of `t` named `name`; a deferred tensor's copy is deferred to the same range (a spread, `{ ...t }`,
+ * would read its bytes through the getter).
+ */
+export function renamedTensor(t: Tensor, name: string): Tensor {
+  const source = pending.get(t);
+  if (!source) return { ...t, name };
+  const descriptors: PropertyDescriptorMap = Object.getOwnPropertyDescriptors(t);
+  delete descriptors.data;
+  const copy = Object.defineProperties({}, descriptors) as Tensor;
+  copy.name = name;
+  deferExternalData(copy, source);
+  return copy;
+}
+
 /** The file range of a tensor whose external bytes have not been read yet (undefined once they are, or for any other tensor). */
 export function pendingExternalSource(t: Tensor): ExternalSource | undefined {
   return pending.get(t);

@@ -1,44 +1,85 @@
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { closeSync, existsSync, ftruncateSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../src/onnx/builder.js';
 import { DataType } from '../../src/onnx/dtype.js';
-import { pendingExternalSource, tensorByteLength } from '../../src/onnx/lazy-data.js';
+import { type ExternalSource, deferExternalData, pendingExternalSource, tensorByteLength } from '../../src/onnx/lazy-data.js';
 import { readModel } from '../../src/onnx/read-model.js';
 import { makeTensor } from '../../src/onnx/tensor.js';
-import type { Tensor } from '../../src/onnx/types.js';
+import type { Model, Tensor } from '../../src/onnx/types.js';
 import { writeModel } from '../../src/onnx/write-model.js';
 import { createSession } from '../../src/runtime/index.js';
 
 // × 4 floats × 4 bytes = 720 MB per table, 2.16 GB in all: just over protobuf's 2 GiB limit.
 const ROWS = 45_000_000;
+const TABLE_BYTES = ROWS * 16;
 const dir = mkdtempSync(join(tmpdir(), 'wb-large-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/**
+ * Three [ROWS, 4] tables, each gathered at the input's two rows and summed: held in memory (untouched zero
+ * pages), or, with `source`, each deferred to its range of that file as a lazily read model's tables are.
+ */
+function build(source?: (k: number) => ExternalSource): Model {
+  const b = new GraphBuilder('large', { seed: 0 });
+  const idx = b.input('idx', DataType.INT64, [2]);
+  let sum: ReturnType<typeof b.input> | undefined;
+  for (let k = 0; k < 3; k++) {
+    const name = `table${k}`;
+    const g = b.op('Gather', [b.init(source ? deferred(name, source(k)) : makeTensor(name, DataType.FLOAT, [ROWS, 4], new Float32Array(ROWS * 4))), idx], {
+      axis: 0,
+    });
+    sum = sum ? b.op('Add', [sum, g]) : g;
+  }
+  if (!sum) throw new Error('unreachable');
+  b.output(sum, 'y', [2, 4]);
+  return b.finish();
+}
+
+/** A [ROWS, 4] float table whose bytes are read from `source` only if asked for. */
+function deferred(name: string, source: ExternalSource): Tensor {
+  const t: Tensor = { name, dataType: DataType.FLOAT, dims: [ROWS, 4], data: new Uint8Array(0), storage: 'raw' };
+  deferExternalData(t, source);
+  return t;
+}
+
+/** Table k's values: row 0 all k + 1, the last row marked 10k + 1 … 10k + 4, every other row 0. */
+const marks = (k: number): { first: Float32Array; last: Float32Array } => ({
+  first: new Float32Array(4).fill(k + 1),
+  last: Float32Array.from([10 * k + 1, 10 * k + 2, 10 * k + 3, 10 * k + 4]),
+});
+
+/**
+ * The tables' bytes in one sparse file, only the marked rows written: writing a model of deferred tables copies
+ * them file to file, chunk by chunk. Tables held in memory would cost their full 2.16 GB of RSS on that write,
+ * which reads every page, untouched or not.
+ */
+function tableFile(file: string): (k: number) => ExternalSource {
+  const fd = openSync(file, 'w');
+  try {
+    ftruncateSync(fd, 3 * TABLE_BYTES);
+    for (let k = 0; k < 3; k++) {
+      const { first, last } = marks(k);
+      writeSync(fd, new Uint8Array(first.buffer), 0, 16, k * TABLE_BYTES);
+      writeSync(fd, new Uint8Array(last.buffer), 0, 16, (k + 1) * TABLE_BYTES - 16);
+    }
+  } finally {
+    closeSync(fd);
+  }
+  return (k) => ({ file, offset: k * TABLE_BYTES, length: TABLE_BYTES });
+}
+
 describe('a model over 2 GB', () => {
   it('is written with external data, read back and run by ONNX Runtime', async () => {
-    const b = new GraphBuilder('large', { seed: 0 });
-    const idx = b.input('idx', DataType.INT64, [2]);
-    let sum: ReturnType<typeof b.input> | undefined;
-    for (let k = 0; k < 3; k++) {
-      // Only the two rows the test reads are written: the rest stay untouched zero pages, which neither this
-      // process's RSS nor the write (the kernel's zero page) pays for.
-      const data = new Float32Array(ROWS * 4);
-      data.fill(k + 1, 0, 4);
-      data.set([10 * k + 1, 10 * k + 2, 10 * k + 3, 10 * k + 4], 4 * (ROWS - 1)); // the last row is marked
-      const w = b.init(makeTensor(`table${k}`, DataType.FLOAT, [ROWS, 4], data));
-      const g = b.op('Gather', [w, idx], { axis: 0 });
-      sum = sum ? b.op('Add', [sum, g]) : g;
-    }
-    if (!sum) throw new Error('unreachable');
-    b.output(sum, 'y', [2, 4]);
-    const model = b.finish();
-    // Inside one protobuf it cannot go: a clear error, nothing written.
+    // Inside one protobuf it cannot go: a clear error, nothing written. (In memory: encoding only sizes the
+    // tables, so their untouched pages cost nothing here.)
+    const inMemory = build();
     const inline = join(dir, 'inline.onnx');
-    expect(() => writeModel(model, inline)).toThrow(/over the 2 GiB limit: write it with external data/);
+    expect(() => writeModel(inMemory, inline)).toThrow(/over the 2 GiB limit: write it with external data/);
     expect(existsSync(inline)).toBe(false);
 
+    const model = build(tableFile(join(dir, 'tables.bin')));
     const file = join(dir, 'large.onnx');
     const res = writeModel(model, file, { externalDataThreshold: 1024 });
     expect(res.externalTensors).toBe(3);

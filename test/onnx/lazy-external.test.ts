@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { GraphBuilder } from '../../src/onnx/builder.js';
 import { DataType } from '../../src/onnx/dtype.js';
-import { pendingExternalSource, tensorByteLength } from '../../src/onnx/lazy-data.js';
+import { pendingExternalSource, renamedTensor, tensorByteLength } from '../../src/onnx/lazy-data.js';
 import { readModel } from '../../src/onnx/read-model.js';
 import { makeTensor } from '../../src/onnx/tensor.js';
 import type { Model, Tensor } from '../../src/onnx/types.js';
@@ -41,6 +41,19 @@ describe("readModel(…, { loadExternalData: 'lazy' })", () => {
     t.data = new Uint8Array(t.external?.length ?? 0).fill(7);
     expect(pendingExternalSource(t)).toBeUndefined();
     expect(t.data[0]).toBe(7);
+  });
+
+  it('a renamed copy (GraphBuilder.init makes one) stays deferred, and both read the same bytes', () => {
+    const eager = inits(readModel(src).model);
+    const t = inits(readModel(src, { loadExternalData: 'lazy' }).model)[0] as Tensor;
+    const copy = renamedTensor(t, 'renamed');
+    expect(copy.name).toBe('renamed');
+    expect(pendingExternalSource(copy)).toEqual(pendingExternalSource(t));
+    expect(pendingExternalSource(t)).toBeDefined();
+    expect(Buffer.from(copy.data).equals(Buffer.from(eager[0]?.data ?? []))).toBe(true);
+    expect(pendingExternalSource(t)).toBeDefined();
+    const b = new GraphBuilder('init', { seed: 0 });
+    expect(pendingExternalSource(b.init(t).initializer as Tensor)).toBeDefined();
   });
 
   it('an unread model is written byte for byte as the eagerly read one, model file and data file', () => {
