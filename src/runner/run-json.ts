@@ -102,6 +102,7 @@ export function runResultOf(o: RunOptions, p: PreparedRun, settings: SettingsInU
       rtf: rtfOf(timing.totalMs, timing.stagesMs, audioSeconds),
       timeToFirstAudioMs: timing.timeToFirstAudioMs,
       timeToFirstFrameMs: timing.timeToFirstFrameMs,
+      ...(timing.timeline ? { timeline: timing.timeline } : {}),
     },
     roles: r.roles,
     memory: { peakHostRssBytes: peakHostRssBytes(), peakDeviceBytes: r.memory.peakDeviceBytes, deviceSource: r.memory.deviceSource },

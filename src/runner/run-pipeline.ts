@@ -290,6 +290,7 @@ async function runPrepared(o: RunOptions, p: PreparedRun, settings: SettingsInUs
       loadMs: sessions.loadMs,
       warmupMs,
       stagesMs,
+      timeline: timer.timeline(),
       timeToFirstAudioMs: streams.timeToFirstAudioMs,
       timeToFirstFrameMs: streams.timeToFirstFrameMs,
     },

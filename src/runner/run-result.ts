@@ -55,6 +55,11 @@ export interface RunTiming {
   /** Since the pipeline start; null without a TTS stage. */
   timeToFirstAudioMs: number | null;
   timeToFirstFrameMs: number | null;
+  /**
+   * When each sub-stage ran: every step's [start, end] in ms since the pipeline start, in order (the stages
+   * overlap under `overlap`; this shows which one the end waited on). Older run.json files lack it.
+   */
+  timeline?: Record<string, [number, number][]>;
 }
 
 export interface RunCounts {

@@ -26,8 +26,13 @@ export function withTimeout<T>(p: Promise<T>, ms: number | undefined, onTimeout:
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
+/** A step's [start, end] in milliseconds since the timer was made. */
+export type StepInterval = [number, number];
+
 export class StageTimer {
   readonly totals = new Map<string, number>();
+  /** Every step's interval per stage, in order: when each stage ran, not only how long (the run's timeline). */
+  readonly intervals = new Map<string, StepInterval[]>();
   readonly started = performance.now();
   /** Called with the stage name as each step starts (worker heartbeats). */
   onStage: ((stage: string) => void) | undefined;
@@ -48,8 +53,18 @@ export class StageTimer {
       };
       return await withTimeout(work(), this.stageTimeoutMs, () => new StageError(stage, 'timeout', `no result after ${this.stageTimeoutMs} ms`));
     } finally {
-      this.totals.set(stage, (this.totals.get(stage) ?? 0) + performance.now() - t0);
+      const t1 = performance.now();
+      this.totals.set(stage, (this.totals.get(stage) ?? 0) + t1 - t0);
+      let steps = this.intervals.get(stage);
+      if (!steps) this.intervals.set(stage, (steps = []));
+      steps.push([t0 - this.started, t1 - this.started]);
     }
+  }
+
+  /** The intervals per stage rounded to 0.01 ms, for run.json. */
+  timeline(): Record<string, StepInterval[]> {
+    const r = (ms: number): number => Math.round(ms * 100) / 100;
+    return Object.fromEntries([...this.intervals].map(([k, v]) => [k, v.map(([a, b]): StepInterval => [r(a), r(b)])]));
   }
 
   /** Milliseconds since the timer was made. */

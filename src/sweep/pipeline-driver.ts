@@ -77,7 +77,13 @@ export function stagesOf(runs: readonly RunResult[]): StageMetric[] {
   const audio = first.audio.seconds || 1;
   return chosen.map((stage) => {
     const seconds = median(runs.map((r) => (r.timing.stagesMs[stage] ?? 0) / 1000));
-    return { stage, seconds, rtf: seconds / audio };
+    const m: StageMetric = { stage, seconds, rtf: seconds / audio };
+    const steps = runs.map((r) => r.timing.timeline?.[stage]).filter((t): t is [number, number][] => t !== undefined && t.length > 0);
+    if (steps.length === runs.length) {
+      m.startSeconds = median(steps.map((t) => (t[0] as [number, number])[0] / 1000));
+      m.endSeconds = median(steps.map((t) => (t[t.length - 1] as [number, number])[1] / 1000));
+    }
+    return m;
   });
 }
 

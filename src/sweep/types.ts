@@ -107,6 +107,9 @@ export interface StageMetric {
   seconds: number;
   /** Stage seconds / audio seconds. */
   rtf: number;
+  /** When the stage's first step started and its last step ended, seconds since the pipeline start (medians; runs with a timeline). */
+  startSeconds?: number;
+  endSeconds?: number;
 }
 
 export interface RoleMetric {

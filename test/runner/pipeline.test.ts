@@ -57,6 +57,25 @@ describe('runPipeline on the tiny reference set', () => {
     expect(r.timing.rtf.endToEnd).toBeCloseTo(r.timing.totalMs / 1000 / secs, 10);
     expect(r.timing.rtf.ditto).toBeCloseTo((r.timing.stagesMs.ditto as number) / 1000 / secs, 10);
     expect(r.timing.rtfDirection).toMatch(/processing seconds \/ audio seconds/);
+    // The timeline: every sub-stage's steps, ordered, non-overlapping within a stage, inside the run, summing to its total.
+    const timeline = r.timing.timeline ?? {};
+    for (const [stage, ms] of Object.entries(r.timing.stagesMs)) {
+      if (!stage.includes('.')) continue;
+      const steps = timeline[stage] ?? [];
+      expect(steps.length, stage).toBeGreaterThan(0);
+      steps.forEach(([a, b], i) => {
+        expect(b, stage).toBeGreaterThanOrEqual(a);
+        if (i > 0) expect(a, stage).toBeGreaterThanOrEqual((steps[i - 1] as [number, number])[1]);
+      });
+      expect((steps.at(-1) as [number, number])[1], stage).toBeLessThanOrEqual(r.timing.totalMs + 0.01);
+      expect(
+        steps.reduce((t, [a, b]) => t + b - a, 0),
+        stage,
+      ).toBeCloseTo(ms, 0);
+    }
+    expect(timeline['ditto.render']?.length).toBe(r.counts.renderCalls);
+    // The first frame came out of the first render step.
+    expect(r.timing.timeToFirstFrameMs).toBeGreaterThanOrEqual((timeline['ditto.render']?.[0] as [number, number])[1] - 0.01);
     expect(r.timing.timeToFirstAudioMs).toBeGreaterThan(0);
     expect(r.timing.timeToFirstFrameMs).toBeGreaterThan(r.timing.timeToFirstAudioMs as number);
     const frames = Math.ceil(secs * 25);
