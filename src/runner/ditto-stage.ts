@@ -24,6 +24,7 @@ import { feed, floatData, type RoleSessions } from './role-sessions.js';
 import { checkDiffusionLoop, isDiffusionLoop, runWindowLoop } from './lmdm-loop.js';
 import { batchImages, checkBakedSource, detectRenderPlan, padDriving, renderBatch, type RenderGraphMode, type RenderPlan } from './render-batched.js';
 import { extractSourceFeatures } from './source-features.js';
+import { DeviceHubert } from './device-hubert.js';
 import { DeviceLmdm, DeviceRenderPath } from './device-io.js';
 import { SerialQueue } from './serial-queue.js';
 import type { StageTimer } from './stage-timer.js';
@@ -84,6 +85,8 @@ export class DittoStream {
   private readonly alphas = cosineAlphasCumprod();
   /** Native backend: the avatar's tensors and the render intermediates on the device (device-io.ts). */
   private devicePath: DeviceRenderPath | undefined;
+  /** Native backend: HuBERT's fixed device buffers (undefined: not made yet; null: host path). */
+  private deviceHubert: DeviceHubert | null | undefined;
   /** Native backend: LMDM's fixed device buffers (undefined: not made yet; null: host path). */
   private deviceLmdm: DeviceLmdm | null | undefined;
   private finished = false;
@@ -138,6 +141,7 @@ export class DittoStream {
     // The device buffers belong to the sessions (RoleSessions.deviceBuffer), which outlive this stage.
     this.devicePath = undefined;
     this.deviceLmdm = undefined;
+    this.deviceHubert = undefined;
     const frames = this.frameCount();
     return {
       frames,
@@ -224,8 +228,10 @@ export class DittoStream {
       if (j >= 0 && j < this.audioLen) x[i] = this.audio16[j] as number;
     }
     const feats = await this.timer.time('ditto.hubert', async () => {
-      const out = await this.sessions.run('hubert', { input_values: feed.f32([1, cfg.chunkSamples], x) });
-      const enc = out.encoding_out;
+      if (this.deviceHubert === undefined) this.deviceHubert = (await DeviceHubert.create(this.sessions, cfg.chunkSamples)) ?? null;
+      const enc = this.deviceHubert
+        ? await this.deviceHubert.run(x)
+        : (await this.sessions.run('hubert', { input_values: feed.f32([1, cfg.chunkSamples], x) })).encoding_out;
       if (!enc) throw new StageError('ditto.hubert', 'error', 'hubert output encoding_out missing');
       return { data: floatData(enc, 'hubert.encoding_out'), T: enc.dims[0] ?? 0, D: enc.dims[enc.dims.length - 1] ?? 0 };
     });
