@@ -3,10 +3,13 @@
  * back from one fixed buffer with the run (pinned staging, on the run's thread). The addresses stay the same
  * for every chunk and every run on the sessions (warm-up and timed), so `enable_cuda_graph` on hubert captures
  * the call once and replays it: 21 calls an utterance, each ~1,000 kernels of a small model (round 3 measured
- * 6.8 → 3.4 ms a call with a graph, RESULTS §6). Same features as the host path.
+ * 6.8 → 3.4 ms a call with a graph, RESULTS §6). Same features as the host path; the host path where the
+ * output's dims can't be inferred.
  */
 import { StageError } from '../core/input-error.js';
-import { isDeviceTensor, type DeviceTensor, type HostTensor, type Session } from '../runtime/index.js';
+import { readModel } from '../onnx/read-model.js';
+import { getShape, inferShapes } from '../onnx/shape-inference.js';
+import type { DeviceTensor, HostTensor } from '../runtime/index.js';
 import type { RoleSessions } from './role-sessions.js';
 
 const INPUT = 'input_values';
@@ -22,8 +25,10 @@ export class DeviceHubert {
   /** The path for chunks of `chunkSamples`, or undefined where the sessions can't bind hubert on the device. */
   static async create(sessions: RoleSessions, chunkSamples: number): Promise<DeviceHubert | undefined> {
     if (!sessions.canBindOnDevice(['hubert'])) return undefined;
+    const file = sessions.files.hubert;
+    const dims = file ? await sessions.memo(sessions, `hubert.${OUTPUT}.dims.${chunkSamples}`, async () => hubertOutputDims(file, chunkSamples)) : undefined;
+    if (!dims) return undefined;
     const input = sessions.deviceBuffer('hubert', INPUT, 'float32', [1, chunkSamples]);
-    const dims = await sessions.memo(sessions, `hubert.${OUTPUT}.dims.${chunkSamples}`, () => outputDims(sessions, input, chunkSamples));
     return new DeviceHubert(sessions, input, sessions.deviceBuffer('hubert', OUTPUT, 'float32', dims));
   }
 
@@ -38,17 +43,21 @@ export class DeviceHubert {
 }
 
 /**
- * The output's dims for this chunk length (symbolic in the model): one run of silence on the session itself,
- * outside the role's call statistics and fingerprint, with an output ORT allocates. It is the session's first
- * run (ORT captures a CUDA graph on a later one, on the fixed buffers), and is made once per sessions.
+ * The output's dims for this chunk length (symbolic in the model, [T, D]), by shape inference on the role's
+ * graph with the input pinned to [1, chunkSamples]: no run, so the first run already binds the fixed buffers
+ * (with `enable_cuda_graph` every run must) and the role's calls and fingerprint stay the chunks'. The
+ * weights are not read (external data stays in its file). Undefined where inference can't give every dim.
  */
-async function outputDims(sessions: RoleSessions, input: DeviceTensor, chunkSamples: number): Promise<number[]> {
-  input.upload(new Float32Array(chunkSamples));
-  const s = sessions.session('hubert') as Session;
-  const r = await s.runBound({ [INPUT]: input }, { [OUTPUT]: 'device' });
-  const t = r.outputs[OUTPUT];
-  if (!t || !isDeviceTensor(t)) throw new StageError('ditto.hubert', 'error', `hubert output ${OUTPUT} missing`);
-  const dims = [...t.dims];
-  t.release();
-  return dims;
+export function hubertOutputDims(file: string, chunkSamples: number): number[] | undefined {
+  const { model } = readModel(file, { loadExternalData: false, verify: false });
+  const input = model.graph.inputs.find((v) => v.name === INPUT);
+  const dims: Record<string, number> = {};
+  const declared = input ? getShape(input) : undefined;
+  [1, chunkSamples].forEach((n, i) => {
+    const d = declared?.[i];
+    if (typeof d === 'string') dims[d] = n;
+  });
+  const output = inferShapes(model, { dims }).graph.outputs.find((v) => v.name === OUTPUT);
+  const shape = output ? getShape(output) : undefined;
+  return shape?.every((d): d is number => typeof d === 'number') ? shape : undefined;
 }
