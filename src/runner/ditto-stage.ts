@@ -29,6 +29,8 @@ import { DeviceLmdm, DeviceRenderPath } from './device-io.js';
 import { SerialQueue } from './serial-queue.js';
 import type { StageTimer } from './stage-timer.js';
 
+/** Windows whose noise tables the sessions keep (4.2 MB each at full scale, 50 steps): ~50 s of audio. */
+const NOISE_WINDOWS_KEPT = 16;
 /** Zeros before the 16 kHz stream (3 past frames × 640 samples). */
 export const HUBERT_PREPAD = 3 * 640;
 /** Dims smoothed by the mean filter (scale, pose bins, t: everything but exp). */
@@ -267,6 +269,18 @@ export class DittoStream {
     return cond;
   }
 
+  /**
+   * Window w's noise (the initial x and each step's z): a constant of the seed, the steps, w and the window size,
+   * drawn once per loaded sessions as the DDIM schedule is, for the first NOISE_WINDOWS_KEPT windows. Drawing it
+   * is ~1M Box–Muller normals in JS (~70 ms at full scale), which otherwise sat on the JS thread right before
+   * each window, the first one on the path to the first frame (round 8 timeline). The draws are unchanged.
+   */
+  private windowNoise(w: number, size: number): Promise<Float32Array[]> {
+    const seed = ((this.o.seed * 7919) ^ (w * 104729)) >>> 0;
+    const draw = async (): Promise<Float32Array[]> => drawWindowNoise(createRng(seed), this.o.steps, size);
+    return w < NOISE_WINDOWS_KEPT ? this.sessions.memo(this.sessions, `lmdm.noise.${seed}.${this.o.steps}.${size}`, draw) : draw();
+  }
+
   private async runWindow(w: number, frameLimit: number): Promise<void> {
     const cfg = this.cfg;
     const src = this.source;
@@ -276,7 +290,7 @@ export class DittoStream {
     const size = cfg.seqFrames * dim;
     const cond = this.buildCond(first, frameLimit);
     const condFrame = w === 0 ? src.motion : this.seq.slice((first - 1) * dim, first * dim);
-    const noise = drawWindowNoise(createRng(((this.o.seed * 7919) ^ (w * 104729)) >>> 0), this.o.steps, size);
+    const noise = await this.windowNoise(w, size);
     const x = Float32Array.from(noise[0] as Float32Array);
     const pairs = ddimTimePairs(this.o.steps);
     if (this.deviceLmdm === undefined)

@@ -3,12 +3,13 @@
  * cold run, its role stats and fingerprints describe the timed run only (calls not doubled), the warm-up
  * records no calibration inputs, run.json keeps its time; a sweep's `warmup` joins the variant ids. The warm
  * run also prepares the avatar once (avatarCache): its timed run reuses the warm-up's voice conditioning and
- * source features, with the cold run's outputs.
+ * source features, with the cold run's outputs. Each LMDM window's seeded noise is drawn once per sessions.
  */
 import { mkdirSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test, vi } from 'vitest';
+import { RoleSessions } from '../../src/runner/role-sessions.js';
 import { runPipeline } from '../../src/runner/run-pipeline.js';
 import type { RunResult } from '../../src/runner/run-result.js';
 import { expandVariants, parseSweepSpec } from '../../src/sweep/spec.js';
@@ -20,12 +21,23 @@ const TEXT = 'Hi there.';
 let manifest: string;
 let cold: RunResult;
 let warm: RunResult;
+/** LMDM window-noise tables asked of the sessions, and drawn, in the warm run (both passes). */
+const noise = { asked: 0, drawn: 0 };
 
 beforeAll(async () => {
   mkdirSync(ROOT, { recursive: true });
   manifest = await tinyManifest();
   const common = { manifest, text: TEXT, steps: 2, seed: 0, mp4: false } as const;
   cold = await runPipeline({ ...common, out: join(ROOT, 'cold'), recordInputs: { dir: join(ROOT, 'cold', 'calib'), roles: ['lmdm'] } });
+  const memo = RoleSessions.prototype.memo;
+  const spy = vi.spyOn(RoleSessions.prototype, 'memo').mockImplementation(function <T>(this: RoleSessions, owner: object, key: string, make: () => Promise<T>) {
+    if (!key.startsWith('lmdm.noise.')) return memo.call(this, owner, key, make);
+    noise.asked++;
+    return memo.call(this, owner, key, () => {
+      noise.drawn++;
+      return make();
+    });
+  });
   warm = await runPipeline({
     ...common,
     out: join(ROOT, 'warm'),
@@ -33,6 +45,7 @@ beforeAll(async () => {
     baseline: join(ROOT, 'cold'),
     recordInputs: { dir: join(ROOT, 'warm', 'calib'), roles: ['lmdm'] },
   });
+  spy.mockRestore();
 }, 120_000);
 
 describe('warm-up pass', () => {
@@ -48,6 +61,12 @@ describe('warm-up pass', () => {
     const files = (dir: string): number => readdirSync(join(ROOT, dir, 'calib', 'lmdm')).length;
     expect(files('warm')).toBe(files('cold'));
     expect(files('cold')).toBeGreaterThan(0);
+  });
+
+  test("each LMDM window's noise is drawn once per sessions: the warm-up draws, the timed run reuses", () => {
+    expect(warm.counts.lmdmWindows).toBeGreaterThan(0);
+    expect(noise.asked).toBe(2 * warm.counts.lmdmWindows);
+    expect(noise.drawn).toBe(warm.counts.lmdmWindows);
   });
 
   test('avatarCache: the timed run reuses the avatar prepared in the warm-up', () => {
