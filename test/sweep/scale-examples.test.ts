@@ -147,19 +147,26 @@ describe('examples/github', () => {
 });
 
 describe('examples/sweeps', () => {
-  it('h200-best-path.json: the round-6 best path and its two controls (avatar per utterance, no pinned vocoder) validate and expand', () => {
+  it("h200-best-path.json: the round-7 best path, round 6's and its two controls (avatar per utterance, no pinned vocoder) validate and expand", () => {
     const file = join(repoRoot, 'examples/sweeps/h200-best-path.json');
     const spec = parseSweepSpec(JSON.parse(readFileSync(file, 'utf8')), file);
     const planned = expandVariants(spec);
-    // The FP32 baseline plus the three variants.
-    expect(planned.map((v) => v.baseline)).toEqual([true, false, false, false]);
-    const [best, perUtterance, control] = planned.slice(1);
-    expect(best?.settings?.avatarCache).toBe(true);
-    expect(best?.settings?.shapeSessions).toEqual({ hifigan: 5 });
+    // The FP32 baseline plus the four variants.
+    expect(planned.map((v) => v.baseline)).toEqual([true, false, false, false, false]);
+    const [best, round6, perUtterance, control] = planned.slice(1);
+    // Round 7's: every role but the renderer on high-priority streams; otherwise round 6's.
+    const po = best?.settings?.providerOptions ?? {};
+    for (const role of ['gpt_decode', 'gpt_prefill', 'hifigan', 'hubert', 'lmdm'] as const) expect(po[role]?.stream_priority, role).toBe('high');
+    expect(po.renderer?.stream_priority).toBeUndefined();
+    expect(round6?.settings?.providerOptions?.gpt_decode?.stream_priority).toBeUndefined();
+    for (const v of [best, round6]) {
+      expect(v?.settings?.avatarCache).toBe(true);
+      expect(v?.settings?.shapeSessions).toEqual({ hifigan: 5 });
+    }
     expect(perUtterance?.settings?.avatarCache).toBe(false);
     expect(perUtterance?.settings?.shapeSessions).toEqual({ hifigan: 5 });
     expect(control?.settings?.avatarCache).toBe(true);
     expect(control?.settings?.shapeSessions).toEqual({});
-    expect(new Set([best?.id, perUtterance?.id, control?.id]).size).toBe(3);
+    expect(new Set([best?.id, round6?.id, perUtterance?.id, control?.id]).size).toBe(4);
   });
 });
