@@ -1,7 +1,8 @@
 /**
  * The composed, baked, batched renderer and the diffusion loop in the pipeline (tiny set, CPU, --audio):
  * the per-frame FP32 path's motion bit for bit and its frames (8-bit, batched convolutions may round a
- * pixel differently); one LMDM call per window and one render call per batch of 4; run.json records the
+ * pixel differently); one LMDM call per window and one render call per batch of 4, each batch's frames handed
+ * out while the next batch's call runs; run.json records the
  * render plan; a renderer baked for another source image and a loop built for other steps are refused.
  */
 import { mkdirSync } from 'node:fs';
@@ -17,7 +18,8 @@ import { DeviceRenderPath } from '../../src/runner/device-io.js';
 import { DB_CAP } from '../../src/runner/quality.js';
 import { nativeUnavailable } from '../../src/runtime/index.js';
 import { encodePng } from '../../src/media/png.js';
-import { runPipeline } from '../../src/runner/run-pipeline.js';
+import { RoleSessions } from '../../src/runner/role-sessions.js';
+import { FrameSink, runPipeline } from '../../src/runner/run-pipeline.js';
 import type { RunResult } from '../../src/runner/run-result.js';
 import { writeWav } from '../../src/media/wav.js';
 import { writeFileSync } from 'node:fs';
@@ -31,6 +33,7 @@ let fast: RunResult;
 let rendererFile: string;
 let loopFile: string;
 const wav = join(ROOT, 'in.wav');
+const order: ('call' | 'frame')[] = [];
 
 beforeAll(async () => {
   mkdirSync(ROOT, { recursive: true });
@@ -45,7 +48,20 @@ beforeAll(async () => {
   writeModel(diffusionLoop(readModel(join(TINY_DIR, 'ditto', 'lmdm.onnx')).model, { steps: STEPS }), loopFile);
   const common = { manifest, audio: wav, steps: STEPS, seed: 0, mp4: false } as const;
   base = await runPipeline({ ...common, out: join(ROOT, 'base') });
+  // The order of the renderer's calls and the frames' hand-out (FrameSink.write) in the batched run.
+  const run = RoleSessions.prototype.run;
+  const calls = vi.spyOn(RoleSessions.prototype, 'run').mockImplementation(function (this: RoleSessions, role, ...rest) {
+    if (role === 'renderer') order.push('call');
+    return run.call(this, role, ...rest);
+  });
+  const write = FrameSink.prototype.write;
+  const frames = vi.spyOn(FrameSink.prototype, 'write').mockImplementation(function (this: FrameSink, img) {
+    order.push('frame');
+    write.call(this, img);
+  });
   fast = await runPipeline({ ...common, out: join(ROOT, 'fast'), roleFiles: { renderer: rendererFile, lmdm: loopFile }, baseline: join(ROOT, 'base') });
+  calls.mockRestore();
+  frames.mockRestore();
 }, 180_000);
 
 describe('renderer graph, batch and diffusion loop in the pipeline', () => {
@@ -65,6 +81,14 @@ describe('renderer graph, batch and diffusion loop in the pipeline', () => {
     expect(fast.config.diffusionLoop).toBe(true);
     expect(base.config.render).toEqual({ batch: 1, graph: 'none' });
     expect(fast.counts.renderCalls).toBe(Math.ceil(fast.video.frames / 4));
+  });
+
+  test("a batch's frames go out while the next batch's call runs", () => {
+    const calls = order.filter((e) => e === 'call').length;
+    expect(calls).toBe(fast.counts.renderCalls);
+    expect(order.filter((e) => e === 'frame').length).toBe(fast.video.frames);
+    // Calls back to back: the next batch was started before the previous one's frames were handed out.
+    expect(order.some((e, i) => e === 'call' && order[i + 1] === 'call')).toBe(true);
   });
 
   test('a renderer baked for another image and a loop for other steps are refused', async () => {
