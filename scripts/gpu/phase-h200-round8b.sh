@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# GPU phase, round 8 second call (issue 16), for a fresh session's budget. Round 8a's timeline (run.json
+# timing.timeline) showed the JS thread blocked on the critical path: each LMDM window's ~1M seeded normals
+# drawn right before it (the first window started ~100 ms after its features were ready; one render call waited
+# 92 ms outside its run), and ~2 ms between the renderer's back-to-back calls while a batch's frames were written.
+# Since then: the window noise is drawn once per loaded sessions, a batch's frames go out while the next call runs,
+# and HuBERT's chunks bind fixed device buffers (a CUDA graph on hubert). `new` (default): the round-7 best path;
+# + HuBERT graph; + HuBERT graph with the renderer's graph off (NHWC alone). `old`: the round-7 best path on
+# round 8a's code (a bundle built from commit e8fa80f, carried as .gpubundle-r8a): the same-machine control.
+# 3 repeats each, one sweep each with its FP32 baseline. ~6 min (new), ~3 min (old). One archive per sweep:
+# $OUT/r8b-new.tgz, $OUT/r8b-old.tgz.
+#
+#   git worktree add /tmp/r8a e8fa80f && (cd /tmp/r8a && ln -s /work/main/node_modules && bash scripts/gpu/bundle.sh) \
+#     && cp -r /tmp/r8a/.gpubundle .gpubundle-r8a   # then carry [".gpu", ".gpubundle", ".gpubundle-r8a"]
+set -uo pipefail
+. .gpubundle/sweep-job.sh
+which=${1:-new}
+[ "$which" = old ] && W="node .gpubundle-r8a/workbench.mjs"
+nvidia-smi --query-gpu=name --format=csv,noheader | tee $R/gpu.txt
+BASE="\"backend\": \"native\", $KV, $F16, \"renderGraph\": \"baked\", \"renderBatch\": 8, \"shapeSessions\": { \"hifigan\": 5 }, \"overlap\": true, \"renderOverlap\": true, \"avatarCache\": true"
+HI='"stream_priority": "high"'
+TTS="\"hifigan\": { \"cudnn_conv_algo_search\": \"HEURISTIC\", $HI }, \"lmdm\": { \"enable_cuda_graph\": \"1\", $HI }, \"gpt_decode\": { \"enable_cuda_graph\": \"1\", $HI }, \"gpt_prefill\": { $HI }"
+REND='"renderer": { "enable_cuda_graph": "1", "prefer_nhwc": "1" }'
+TEXT="Hello, I am your realtime avatar, and this is how I speak."
+VARIANTS="{ \"name\": \"round-7 best path (high-priority streams but the renderer's)\", $BASE, \"providerOptions\": { $TTS, $REND, \"hubert\": { $HI } } }"
+[ "$which" = new ] && VARIANTS="$VARIANTS,
+    { \"name\": \"+ HuBERT on the device path with a CUDA graph\", $BASE, \"providerOptions\": { $TTS, $REND, \"hubert\": { \"enable_cuda_graph\": \"1\", $HI } } },
+    { \"name\": \"+ HuBERT graph, the renderer NHWC without a CUDA graph\", $BASE,
+      \"providerOptions\": { $TTS, \"renderer\": { \"prefer_nhwc\": \"1\" }, \"hubert\": { \"enable_cuda_graph\": \"1\", $HI } } }"
+cat > /tmp/wb/sweep-r8b-$which.json <<JSON
+{ "schemaVersion": 1, "name": "h200-round8b-$which", "manifest": "$M/manifest.json", "steps": 50, "repeats": 3, "warmup": true, "seed": 1, "text": "$TEXT",
+  "variants": [ $VARIANTS ] }
+JSON
+export SWEEP_CACHE=/tmp/wb/cache-r8b
+SWEEP_TIMEOUT=${SWEEP_TIMEOUT:-480} run_sweep /tmp/wb/sweep-r8b-$which.json sweep-r8b-$which $R/r8b-$which
+(cd $OUT && tar -czf r8b-$which.tgz res && rm -rf res)
