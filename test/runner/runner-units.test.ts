@@ -8,7 +8,7 @@ import { fuseWindow, planWindows, smoothFrames } from '../../src/runner/motion-s
 import { decodePng, encodePng } from '../../src/media/png.js';
 import { psnr, relativeL2, snr, ssimPlane, ssimRgb, stringifyWithInfinity } from '../../src/runner/quality.js';
 import { resample, StreamResampler } from '../../src/media/resample.js';
-import { audioTokensForText, sampleToken } from '../../src/runner/sampling.js';
+import { audioTokensForText, sampleToken, topKOrder } from '../../src/runner/sampling.js';
 import { BpeTokenizer, FallbackTokenizer } from '../../src/runner/tokenizer.js';
 import { StreamChunker } from '../../src/runner/tts-stage.js';
 import { decodeWav, encodeWav } from '../../src/media/wav.js';
@@ -148,6 +148,21 @@ describe('sampling', () => {
     expect(sampleToken(peaked, [], createRng(1), o)).toBe(4);
     expect(sampleToken(peaked, [4], createRng(1), o)).toBe(6);
   });
+  test('top-k in one pass: the first k of the full sort (value descending, ties by index), ties and all', () => {
+    const rng = createRng(3);
+    const full = (v: Float64Array): number[] => Array.from({ length: v.length }, (_, i) => i).sort((a, b) => (v[b] as number) - (v[a] as number) || a - b);
+    for (let trial = 0; trial < 200; trial++) {
+      const n = 1 + Math.floor(rng.next() * 300);
+      // Coarse values make ties common; fine ones make them rare.
+      const coarse = trial % 2 === 0;
+      const v = Float64Array.from({ length: n }, () => (coarse ? Math.round(rng.normal() * 2) : rng.normal()));
+      for (const k of [1, 2, 5, 50, n - 1, n, n + 3]) {
+        if (k < 1) continue;
+        expect(topKOrder(v, k), `n ${n} k ${k}`).toEqual(full(v).slice(0, k));
+      }
+    }
+  });
+
   test('tokens follow the text length at 14 chars/s, capped', () => {
     expect(audioTokensForText('x'.repeat(28), 22050 / 1024, 602)).toBe(43);
     expect(audioTokensForText('x'.repeat(5000), 22050 / 1024, 602)).toBe(602);
