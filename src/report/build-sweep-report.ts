@@ -7,7 +7,16 @@ import { formatDb } from '../runner/quality.js';
 import { DEFAULT_QUALITY_FLOOR, dittoCallsText, rankResults, type QualityFloor, type RankConstraints } from '../sweep/rank.js';
 import { ROLE_ERROR_NOT_COMPARABLE, type VariantPlacement, type VariantResult } from '../sweep/types.js';
 import { placementLineOf } from '../sweep/variant-placement.js';
-import { memoryTraces, opTypeBreakdownTrace, paretoTraces, roleTimeTraces, rooflineTraces, stageRtfTraces, workerScalingTraces } from './sweep-traces.js';
+import {
+  memoryTraces,
+  opTypeBreakdownTrace,
+  paretoTraces,
+  roleTimeTraces,
+  rooflineTraces,
+  stageRtfTraces,
+  stageSpanTrace,
+  workerScalingTraces,
+} from './sweep-traces.js';
 import { buildReportMedia } from './variant-media.js';
 import { SWEEP_REPORT_SCHEMA_VERSION, type ChartSpec, type SweepProjectionColumn, type SweepReport, type SweepSummary, type VariantDetail } from './types.js';
 
@@ -143,6 +152,15 @@ function detailFor(r: VariantResult, baseline: VariantResult | undefined, why: s
       title: 'Time per role (ms per run)',
       data: roleTimeTraces(r, baseline),
       layout: { barmode: 'group', yaxis: { title: { text: 'ms' } } },
+    });
+  const spans = stageSpanTrace(r);
+  if (spans.length)
+    charts.push({
+      id: `detail-stages-${r.id}`,
+      title: 'When each stage ran (s since the pipeline start)',
+      note: "Each bar spans a stage's first step to its last (medians over the repeats); the hover gives its busy seconds. Under overlap the stages run side by side: the bar that ends last is what the run waited on.",
+      data: spans,
+      layout: { yaxis: { autorange: 'reversed' }, xaxis: { title: { text: 's' } }, showlegend: false },
     });
   if (m?.profile?.opTypes.length)
     charts.push({ id: `detail-ops-${r.id}`, title: 'Op-type breakdown (ms)', data: [opTypeBreakdownTrace(m.profile)], layout: {} });

@@ -157,3 +157,25 @@ export function roleTimeTraces(result: VariantResult, baseline: VariantResult | 
   traces.push({ type: 'bar', name: result.name, x: roles, y: series(result), hovertemplate: `%{x}: %{y:.2f} ms<extra>${result.name}</extra>` });
   return traces;
 }
+
+/**
+ * When each stage ran (a horizontal bar from its first step's start to its last step's end, seconds since the
+ * pipeline start), with its busy seconds in the hover: under overlap the stages run side by side, and the bar
+ * that ends last is what the run waited on. Empty for results without stage start/end (older sweeps).
+ */
+export function stageSpanTrace(result: VariantResult): PlotTrace[] {
+  const spans = (result.metrics?.stages ?? []).filter((s) => s.startSeconds !== undefined && s.endSeconds !== undefined);
+  if (!spans.length) return [];
+  return [
+    {
+      type: 'bar',
+      orientation: 'h',
+      name: result.name,
+      y: spans.map((s) => s.stage),
+      base: spans.map((s) => s.startSeconds),
+      x: spans.map((s) => (s.endSeconds as number) - (s.startSeconds as number)),
+      customdata: spans.map((s) => [s.startSeconds, s.endSeconds, s.seconds]),
+      hovertemplate: '%{y}: %{customdata[0]:.3f} → %{customdata[1]:.3f} s, busy %{customdata[2]:.3f} s<extra></extra>',
+    },
+  ];
+}

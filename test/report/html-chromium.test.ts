@@ -83,7 +83,7 @@ describe.skipIf(!haveChromium)('sweep report in headless Chromium', () => {
       expect(await page.locator('#ranking script').count()).toBe(0);
 
       // Detail view: the select swaps the panel and its charts.
-      const target = report.details.find((d) => d.charts.length === 3 && d.id !== report.details[0]?.id);
+      const target = report.details.find((d) => d.charts.some((c) => c.id.startsWith('detail-roofline-')) && d.id !== report.details[0]?.id);
       expect(target).toBeDefined();
       await page.selectOption('#detail-select', target!.id);
       await page.waitForFunction(`(() => {

@@ -1,7 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { buildSweepReport, summarizeSweepReport } from '../../src/report/build-sweep-report.js';
 import { renderSweepConsole } from '../../src/report/render-console.js';
-import { memoryTraces, opTypeBreakdownTrace, paretoTraces, rooflineTraces, stageRtfTraces, workerScalingTraces } from '../../src/report/sweep-traces.js';
+import {
+  memoryTraces,
+  opTypeBreakdownTrace,
+  paretoTraces,
+  rooflineTraces,
+  stageRtfTraces,
+  stageSpanTrace,
+  workerScalingTraces,
+} from '../../src/report/sweep-traces.js';
 import { rankResults } from '../../src/sweep/rank.js';
 import { syntheticResults } from './helpers/synthetic-results.js';
 
@@ -27,6 +35,18 @@ describe('sweep trace builders', () => {
     expect(t[0]?.x).toEqual(ok.map((r) => r.name));
     const sum = (t[0]?.y as number[])[0]! + (t[1]?.y as number[])[0]!;
     expect(sum).toBeCloseTo(ok[0]!.metrics!.rtf);
+  });
+
+  it('stage spans: one horizontal bar per stage from its first start to its last end; none without them', () => {
+    const r = results[1]!;
+    const [t] = stageSpanTrace(r);
+    const stages = r.metrics!.stages;
+    expect(t?.orientation).toBe('h');
+    expect(t?.y).toEqual(stages.map((s) => s.stage));
+    expect(t?.base).toEqual(stages.map((s) => s.startSeconds));
+    expect(t?.x).toEqual(stages.map((s) => s.endSeconds! - s.startSeconds!));
+    const old = { ...r, metrics: { ...r.metrics!, stages: stages.map(({ stage, seconds, rtf }) => ({ stage, seconds, rtf })) } };
+    expect(stageSpanTrace(old)).toEqual([]);
   });
 
   it('memory: only series that exist, in MiB', () => {

@@ -55,8 +55,9 @@ export function metricsFor(v: Pick<PlannedVariant, 'passes' | 'spec' | 'baseline
     rtf: wall / audioSeconds,
     ttffSeconds: tts * 0.4,
     stages: [
-      { stage: 'tts', seconds: tts, rtf: tts / audioSeconds },
-      { stage: 'ditto', seconds: ditto, rtf: ditto / audioSeconds },
+      // Ditto starts with the first audio (40% into the TTS, as the first frame below) and ends the run.
+      { stage: 'tts', seconds: tts, rtf: tts / audioSeconds, startSeconds: 0, endSeconds: tts },
+      { stage: 'ditto', seconds: ditto, rtf: ditto / audioSeconds, startSeconds: tts * 0.4, endSeconds: wall },
     ],
     roles,
     memory: { peakRssBytes: Math.round((300 + 200 * star) * 2 ** 20), modelBytes: Math.round(100 * star * 2 ** 20) },
