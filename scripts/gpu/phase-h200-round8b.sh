@@ -5,9 +5,11 @@
 # 92 ms outside its run), and ~2 ms between the renderer's back-to-back calls while a batch's frames were written.
 # Since then: the window noise is drawn once per loaded sessions, a batch's frames go out while the next call runs,
 # and HuBERT's chunks bind fixed device buffers (a CUDA graph on hubert). `new` (default): the round-7 best path;
-# + HuBERT graph; + HuBERT graph with the renderer's graph off (NHWC alone). `old`: the round-7 best path on
+# + HuBERT graph; + HuBERT graph and vocoderOverlap (the streaming vocoder calls beside the GPT's steps: 4 calls,
+# ~38 ms, sat between the decode's steps on the path to the first LMDM window); + HuBERT graph with the
+# renderer's graph off (NHWC alone). `old`: the round-7 best path on
 # round 8a's code (a bundle built from commit e8fa80f, carried as .gpubundle-r8a): the same-machine control.
-# 3 repeats each, one sweep each with its FP32 baseline. ~6 min (new), ~3 min (old). One archive per sweep:
+# 3 repeats each, one sweep each with its FP32 baseline. ~8 min (new; resumable), ~3 min (old). One archive per sweep:
 # $OUT/r8b-new.tgz, $OUT/r8b-old.tgz.
 #
 #   git worktree add /tmp/r8a e8fa80f && (cd /tmp/r8a && ln -s /work/main/node_modules && bash scripts/gpu/bundle.sh) \
@@ -25,6 +27,8 @@ TEXT="Hello, I am your realtime avatar, and this is how I speak."
 VARIANTS="{ \"name\": \"round-7 best path (high-priority streams but the renderer's)\", $BASE, \"providerOptions\": { $TTS, $REND, \"hubert\": { $HI } } }"
 [ "$which" = new ] && VARIANTS="$VARIANTS,
     { \"name\": \"+ HuBERT on the device path with a CUDA graph\", $BASE, \"providerOptions\": { $TTS, $REND, \"hubert\": { \"enable_cuda_graph\": \"1\", $HI } } },
+    { \"name\": \"+ HuBERT graph + the vocoder beside the GPT (vocoderOverlap)\", $BASE, \"vocoderOverlap\": true,
+      \"providerOptions\": { $TTS, $REND, \"hubert\": { \"enable_cuda_graph\": \"1\", $HI } } },
     { \"name\": \"+ HuBERT graph, the renderer NHWC without a CUDA graph\", $BASE,
       \"providerOptions\": { $TTS, \"renderer\": { \"prefer_nhwc\": \"1\" }, \"hubert\": { \"enable_cuda_graph\": \"1\", $HI } } }"
 cat > /tmp/wb/sweep-r8b-$which.json <<JSON

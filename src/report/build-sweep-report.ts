@@ -100,6 +100,7 @@ function runnerText(run: VariantResult['spec']): string {
     run.vocoderBucket ? `vocoder buckets of ${run.vocoderBucket}` : '',
     pinned.length ? `sessions kept per input shape: ${pinned.map(([role, n]) => `${role} ×${n}`).join(', ')}` : '',
     run.overlap ? 'TTS and Ditto overlapped' : '',
+    run.vocoderOverlap ? 'the vocoder beside the GPT' : '',
     run.renderOverlap ? "Ditto's render in the background" : '',
     run.avatarCache ? 'avatar prepared once (voice conditioning and source features reused)' : '',
   ]

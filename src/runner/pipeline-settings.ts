@@ -49,6 +49,13 @@ export interface PipelineSettings {
    */
   overlap: boolean;
   /**
+   * The TTS's streaming vocoder calls run in the background, in order, while the GPT decodes the next tokens
+   * (false: the decode waits for each call). Each call's latents are taken when it is queued, so the audio is
+   * the same; the vocoder and the GPT step then share the GPU (src/runner/tts-stage.ts). Needs `overlap` (Ditto's
+   * work on a chunk runs behind the TTS); without it, recorded as not applied.
+   */
+  vocoderOverlap: boolean;
+  /**
    * Ditto renders the frames that can no longer change in the background while its stream goes on (HuBERT,
    * the next LMDM window, the TTS), instead of before it takes the next audio (src/runner/ditto-stage.ts). Same
    * frames; the render then overlaps LMDM's sampling on the GPU.
@@ -112,6 +119,7 @@ export const PIPELINE_SETTINGS_DEFAULTS: Readonly<PipelineSettings> = Object.fre
   session: {},
   vocoderBucket: 0,
   overlap: false,
+  vocoderOverlap: false,
   renderOverlap: false,
   avatarCache: false,
   warmup: false,
@@ -210,6 +218,7 @@ export const SETTING_PARSERS: { [K in SettingKey]: Parser<PipelineSettings[K]> }
   session: parseSession,
   vocoderBucket: int(0, 'an integer >= 0 (tokens)'),
   overlap: bool,
+  vocoderOverlap: bool,
   renderOverlap: bool,
   avatarCache: bool,
   warmup: bool,

@@ -27,6 +27,7 @@ import type { StageTimer } from './stage-timer.js';
 import { START_TEXT_TOKEN, STOP_TEXT_TOKEN, type Tokenizer } from './tokenizer.js';
 import type { Audio } from '../media/wav.js';
 import type { SettingsInUse } from './pipeline-settings.js';
+import { SerialQueue } from './serial-queue.js';
 import { isStaticKv, StaticKvDecoder } from './static-kv-decode.js';
 
 /** XTTS inference_stream defaults. */
@@ -92,9 +93,14 @@ const isKvCache = (name: string): boolean => name.startsWith('present_');
 export async function runTts(sessions: RoleSessions, cfg: PipelineConfig, timer: StageTimer, o: TtsOptions): Promise<TtsOutput> {
   const voice = await conditionVoice(sessions, cfg, timer, o);
   const run = new TtsDecode(sessions, cfg, timer, o, voice);
-  await run.prefill();
-  await run.decode();
-  return run.finish();
+  try {
+    await run.prefill();
+    await run.decode();
+    return await run.finish();
+  } finally {
+    // A failed decode leaves no vocoder call running on sessions about to be released.
+    await run.settled();
+  }
 }
 
 interface Voice {
@@ -147,6 +153,8 @@ class TtsDecode {
   private pastLen = 0;
   /** gpt_decode is a decode-loop graph (one call per streaming chunk). */
   private readonly loopGraph: boolean;
+  /** `vocoderOverlap`: the streaming vocoder calls, in order, behind the decode. */
+  private readonly vocoderQueue: SerialQueue | undefined;
 
   constructor(
     private readonly sessions: RoleSessions,
@@ -163,6 +171,11 @@ class TtsDecode {
     this.latents = new Float32Array(this.paddedTokens(this.nTokens) * cfg.gptWidth);
     this.chunkTokens = o.streamChunkTokens ?? STREAM_CHUNK_TOKENS;
     this.loopGraph = sessions.inputNames('gpt_decode').includes(DECODE_LOOP_INPUTS.uniforms);
+    // Only beside `overlap`: without it the TTS waits for Ditto after every chunk, and a vocoder call running
+    // behind the decode (Ditto's push inside it) would not keep that; recorded as not applied then.
+    const vocoderOverlap = o.settings.take('vocoderOverlap') && o.settings.requested.overlap;
+    if (!vocoderOverlap) o.settings.settle('vocoderOverlap', false);
+    this.vocoderQueue = vocoderOverlap ? new SerialQueue() : undefined;
   }
 
   private paddedTokens(count: number): number {
@@ -183,7 +196,7 @@ class TtsDecode {
     // A static-kv gpt_decode: the cache stays in fixed (device) buffers; each step sends the token only.
     const fixed = isStaticKv(this.sessions) ? StaticKvDecoder.create(this.sessions, this.cfg, this.past, this.nTokens - 1) : undefined;
     for (let i = 1; i < this.nTokens; ) {
-      if (this.chunkTokens > 0 && i % this.chunkTokens === 0 && this.lastVocoded < i) await this.vocode(i, false);
+      if (this.chunkTokens > 0 && i % this.chunkTokens === 0 && this.lastVocoded < i) await this.streamVocode(i);
       i = fixed ? await this.staticStep(fixed, i) : this.loopGraph ? await this.loopChunk(i) : await this.oneStep(i);
     }
   }
@@ -264,12 +277,30 @@ class TtsDecode {
     };
   }
 
-  private async vocode(count: number, end: boolean): Promise<void> {
+  /**
+   * A streaming vocoder call on the first `count` tokens: awaited, or (vocoderOverlap) queued behind the earlier
+   * ones while the decode goes on. Its latents are taken now either way, as the awaited call takes them.
+   */
+  private async streamVocode(count: number): Promise<void> {
+    const input = this.vocoderInput(count);
+    if (!this.vocoderQueue) return this.vocode(input, false);
+    this.vocoderQueue.throwIfFailed();
+    this.vocoderQueue.add(() => this.vocode(input, false));
+  }
+
+  /** The latents a call on the first `count` tokens feeds (padded to the bucket: zeros past `count`). */
+  private vocoderInput(count: number): { count: number; padded: number; latents: Float32Array } {
+    const padded = this.paddedTokens(count);
+    this.lastVocoded = count;
+    return { count, padded, latents: this.latents.slice(0, padded * this.cfg.gptWidth) };
+  }
+
+  private async vocode(input: { count: number; padded: number; latents: Float32Array }, end: boolean): Promise<void> {
     const { cfg } = this;
+    const { count, padded } = input;
     const wav = await this.timer.time('tts.vocoder', async () => {
-      const padded = this.paddedTokens(count);
       const out = await this.sessions.run('hifigan', {
-        latent_codes: feed.f32([1, padded, cfg.gptWidth], this.latents.slice(0, padded * cfg.gptWidth)),
+        latent_codes: feed.f32([1, padded, cfg.gptWidth], input.latents),
         speaker_embedding: this.voice.speaker,
       });
       const full = floatData(out.waveform, 'hifigan.waveform');
@@ -279,15 +310,20 @@ class TtsDecode {
       return full.subarray(0, Math.round((full.length * count) / padded));
     });
     this.vocoderCalls++;
-    this.lastVocoded = count;
     const chunk = this.chunker.next(wav, end);
     this.pieces.push(chunk);
     if (this.o.onChunk && chunk.length) await this.o.onChunk(chunk);
   }
 
+  /** Settles when no queued vocoder call is left (never rejects). */
+  settled(): Promise<void> {
+    return this.vocoderQueue?.settled() ?? Promise.resolve();
+  }
+
   /** The last vocoder call, then the streamed chunks as one waveform. */
   async finish(): Promise<TtsOutput> {
-    if (this.lastVocoded < this.nTokens || this.vocoderCalls === 0) await this.vocode(this.nTokens, true);
+    await this.vocoderQueue?.drain();
+    if (this.lastVocoded < this.nTokens || this.vocoderCalls === 0) await this.vocode(this.vocoderInput(this.nTokens), true);
     const audio = new Float32Array(this.pieces.reduce((a, p) => a + p.length, 0));
     let off = 0;
     for (const p of this.pieces) {

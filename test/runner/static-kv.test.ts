@@ -129,7 +129,8 @@ describe('static-kv in the pipeline', () => {
       onNative = await runPipeline({
         ...common,
         out: join(ROOT, 'native'),
-        settings: { backend: 'native' },
+        // As the GPU's best path runs it: the vocoder's calls beside the static-KV steps, Ditto beside the TTS.
+        settings: { backend: 'native', overlap: true, vocoderOverlap: true },
         roleFiles: { gpt_decode: staticFile },
         baseline: shared.dir,
       });
@@ -144,6 +145,7 @@ describe('static-kv in the pipeline', () => {
       expect(r.quality?.frames?.psnrMean).toBeGreaterThan(60);
     }
     expect(onNative?.quality?.audio?.snrDb ?? DB_CAP).toBeGreaterThan(60);
+    if (onNative) expect(onNative.appliedSettings.vocoderOverlap).toBe(true);
   });
 
   test('an utterance longer than the capacity is refused with the count', async () => {

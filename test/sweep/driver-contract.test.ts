@@ -28,6 +28,7 @@ const NON_DEFAULT_SETTINGS: PipelineSettings = {
   session: { graphOptimizationLevel: 'basic', intraOpThreads: 1, useTf32: false, cudaGraph: true, preferNhwc: true },
   vocoderBucket: 8,
   overlap: true,
+  vocoderOverlap: true,
   renderOverlap: true,
   avatarCache: true,
   warmup: true,

@@ -41,6 +41,7 @@ interface RunFlags {
   deviceMemory: DeviceMemorySampling;
   warmup?: boolean;
   overlap?: boolean;
+  vocoderOverlap?: boolean;
   renderOverlap?: boolean;
   avatarCache?: boolean;
   renderGraph?: string | boolean;
@@ -130,6 +131,7 @@ export function runCommand(): Command {
       '0',
     )
     .option('--overlap', 'let Ditto render each audio chunk while the TTS makes the next (same outputs; stage times then overlap)')
+    .option('--vocoder-overlap', "with --overlap: the TTS's streaming vocoder calls run while the GPT decodes on (same audio)")
     .option('--render-overlap', 'let Ditto render finished frames in the background while it samples the next LMDM window (same frames)')
     .option(
       '--avatar-cache',
@@ -204,6 +206,7 @@ function runOptionsOf(f: RunFlags): RunOptions {
       vocoderBucket: nonNegativeFlag('--vocoder-bucket', f.vocoderBucket),
       warmup: !!f.warmup,
       overlap: !!f.overlap,
+      vocoderOverlap: !!f.vocoderOverlap,
       renderOverlap: !!f.renderOverlap,
       avatarCache: !!f.avatarCache,
       renderGraph:

@@ -129,6 +129,8 @@ const FAKE_EFFECTS: { [K in SettingKey]: (m: RunMetrics, v: PipelineSettings[K],
     if (v > 0 && m.quality?.audioSnr !== undefined) m.quality.audioSnr -= 1;
   },
   overlap: () => undefined,
+  // The same audio, the vocoder beside the GPT: the fake's timings do not model it; taken as given.
+  vocoderOverlap: () => undefined,
   // Same frames, earlier: the fake's timings do not model it; taken as given.
   renderOverlap: () => undefined,
   // The avatar prepared once: the fake has no conditioning or source stage to skip; taken as given.
