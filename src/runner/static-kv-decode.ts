@@ -12,7 +12,18 @@
  */
 import type { PipelineConfig } from '../models/manifest.js';
 import { STATIC_KV_INPUTS } from '../quantize/static-kv.js';
-import { cudaGraphEnabled, type DeviceTensor, type HostTensor, type PreparedRun, type Session, type TensorData } from '../runtime/index.js';
+import { serializeModel } from '../onnx/write-model.js';
+import {
+  cudaGraphEnabled,
+  isDeviceTensor,
+  type DeviceTensor,
+  type HostTensor,
+  type PreparedRun,
+  type Session,
+  type Tensor,
+  type TensorData,
+} from '../runtime/index.js';
+import { buildKvPadGraph, paddedName } from './kv-pad-graph.js';
 import { StageError } from '../core/input-error.js';
 import type { RoleSessions } from './role-sessions.js';
 
@@ -40,10 +51,11 @@ export class StaticKvDecoder {
   ) {}
 
   /**
-   * The decoder after the prefill: its `present_*` ([1, H, P, D] host tensors, as past_* names) are padded to
-   * the capacity and uploaded into the first set. `steps` is how many decode calls will follow.
+   * The decoder after the prefill: its `present_*` ([1, H, P, D], as past_* names) are padded to the capacity
+   * into the first set: on the device by a small pad graph where they are device tensors (the prefill's bound
+   * run left them there), else on the host and uploaded. `steps` is how many decode calls will follow.
    */
-  static create(sessions: RoleSessions, cfg: PipelineConfig, prefill: Record<string, HostTensor>, steps: number): StaticKvDecoder {
+  static async create(sessions: RoleSessions, cfg: PipelineConfig, prefill: Record<string, Tensor>, steps: number): Promise<StaticKvDecoder> {
     if (sessions.hasRecorder())
       throw new StageError('tts.decode', 'error', 'a static-kv gpt_decode cannot record calibration inputs; calibrate on the one-step graph');
     const s = sessions.session(ROLE) as Session;
@@ -69,7 +81,7 @@ export class StaticKvDecoder {
       return out;
     };
     const sets: [KvSet, KvSet] = [set(0), set(1)];
-    for (const [key, buf] of Object.entries(sets[0])) buf.upload(padRows(prefill[`past_${key}`] as HostTensor, capacity));
+    await fillFirstSet(sessions, sets[0], prefill, capacity);
     const outType = (name: string): HostTensor['type'] => (s.outputMetadata.find((m) => m.name === name)?.type === 'float16' ? 'float16' : 'float32');
     const dims = (name: string): number[] => (s.outputMetadata.find((m) => m.name === name)?.shape ?? []).map((d) => (typeof d === 'number' ? d : 1));
     const io = {
@@ -106,6 +118,32 @@ export class StaticKvDecoder {
     if (!logits || !latent) throw new StageError('tts.decode', 'error', 'gpt_decode step returned no logits or latent');
     return { logits, latent };
   }
+}
+
+/** Set 0 from the prefill's caches: padded on the device where they are device tensors, else on the host. */
+async function fillFirstSet(sessions: RoleSessions, set: KvSet, prefill: Record<string, Tensor>, capacity: number): Promise<void> {
+  const keys = Object.keys(set);
+  const caches = keys.map((key) => prefill[`past_${key}`] as Tensor);
+  if (!caches.every((t) => isDeviceTensor(t) && t.type === 'float32')) {
+    for (const [i, key] of keys.entries()) (set[key] as DeviceTensor).upload(padRows(hostTensor(caches[i] as Tensor), capacity));
+    return;
+  }
+  const [, heads = 1, , headDim = 1] = (caches[0] as Tensor).dims;
+  const names = keys.map((key) => `past_${key}`);
+  const pad = await sessions.helperSession(`kv-pad.${capacity}.${heads}.${headDim}.${names.length}`, 'gpt_prefill', () =>
+    serializeModel(buildKvPadGraph(names, capacity, heads, headDim)),
+  );
+  const feeds: Record<string, Tensor> = {};
+  const outputs: Record<string, DeviceTensor> = {};
+  keys.forEach((key, i) => {
+    feeds[names[i] as string] = caches[i] as Tensor;
+    outputs[paddedName(names[i] as string)] = set[key] as DeviceTensor;
+  });
+  await pad.runBound(feeds, outputs);
+}
+
+function hostTensor(t: Tensor): HostTensor {
+  return isDeviceTensor(t) ? t.download() : t;
 }
 
 /** A [1, H, P, D] cache as [1, H, C, D] data: each head's P rows, then zeros. */

@@ -17,7 +17,7 @@ import { createRng } from '../onnx/rng.js';
 import { readModelMetadata } from '../onnx/read-model.js';
 import { DECODE_LOOP_INPUTS, readDecodeLoopRecord } from '../quantize/decode-loop.js';
 import type { PipelineConfig } from '../models/manifest.js';
-import type { HostTensor } from '../runtime/index.js';
+import { isDeviceTensor, type HostTensor, type OutputTarget, type Tensor } from '../runtime/index.js';
 import { StageError } from '../core/input-error.js';
 import { logMelSpectrogram, XTTS_MEL } from '../media/mel.js';
 import { resample } from '../media/resample.js';
@@ -90,6 +90,11 @@ export class StreamChunker {
 /** The GPT's KV-cache outputs: fed back as the next step's past_* in whatever type the session makes them. */
 const isKvCache = (name: string): boolean => name.startsWith('present_');
 
+/** A bound run's output on the host. */
+function hostOutput(t: Tensor | undefined): HostTensor | undefined {
+  return t && isDeviceTensor(t) ? t.download() : t;
+}
+
 export async function runTts(sessions: RoleSessions, cfg: PipelineConfig, timer: StageTimer, o: TtsOptions): Promise<TtsOutput> {
   const voice = await conditionVoice(sessions, cfg, timer, o);
   const run = new TtsDecode(sessions, cfg, timer, o, voice);
@@ -150,6 +155,8 @@ class TtsDecode {
   private vocoderCalls = 0;
   private lastVocoded = 0;
   private past: Record<string, HostTensor> = {};
+  /** The prefill's cache left on the device for a static-KV decode (as past_* names), until it is copied. */
+  private devicePast: Record<string, Tensor> | undefined;
   private pastLen = 0;
   /** gpt_decode is a decode-loop graph (one call per streaming chunk). */
   private readonly loopGraph: boolean;
@@ -185,19 +192,44 @@ class TtsDecode {
   /** Prefill: the start_audio position's logits/latent give token 0. */
   async prefill(): Promise<void> {
     if (this.loopGraph) checkDecodeLoop(this.sessions.files.gpt_decode, this.candidates);
+    const feeds = { input_ids: feed.i64([1, this.ids.length], this.ids), gpt_cond_latent: this.voice.cond };
     await this.timer.time('tts.prefill', async () => {
-      const out = await this.sessions.run('gpt_prefill', { input_ids: feed.i64([1, this.ids.length], this.ids), gpt_cond_latent: this.voice.cond }, isKvCache);
-      this.takeStep(out, 0);
+      // A static-KV decode on the device takes the cache where the prefill leaves it (kv-pad-graph.ts).
+      if (isStaticKv(this.sessions) && this.sessions.canBindOnDevice(['gpt_prefill', 'gpt_decode'])) {
+        const targets: Record<string, OutputTarget> = {};
+        for (const n of this.sessions.session('gpt_prefill')?.outputNames ?? []) targets[n] = isKvCache(n) ? 'device' : 'host';
+        const out = await this.sessions.runBound('gpt_prefill', feeds, targets);
+        this.takeToken({ logits: hostOutput(out.logits), latent: hostOutput(out.latent) }, 0);
+        this.devicePast = Object.fromEntries(
+          Object.entries(out)
+            .filter(([n]) => isKvCache(n))
+            .map(([n, t]) => [n.replace('present_', 'past_'), t]),
+        );
+        return;
+      }
+      this.takeStep(await this.sessions.run('gpt_prefill', feeds, isKvCache), 0);
     });
   }
 
   /** Tokens 1 … nTokens − 1, vocoding every chunk on the way. */
   async decode(): Promise<void> {
     // A static-kv gpt_decode: the cache stays in fixed (device) buffers; each step sends the token only.
-    const fixed = isStaticKv(this.sessions) ? StaticKvDecoder.create(this.sessions, this.cfg, this.past, this.nTokens - 1) : undefined;
+    const fixed = isStaticKv(this.sessions) ? await this.staticDecoder() : undefined;
     for (let i = 1; i < this.nTokens; ) {
       if (this.chunkTokens > 0 && i % this.chunkTokens === 0 && this.lastVocoded < i) await this.streamVocode(i);
       i = fixed ? await this.staticStep(fixed, i) : this.loopGraph ? await this.loopChunk(i) : await this.oneStep(i);
+    }
+  }
+
+  /** The static-KV decoder on the prefill's cache (the device one, released once copied into the decoder's set). */
+  private async staticDecoder(): Promise<StaticKvDecoder> {
+    const past = this.devicePast;
+    if (!past) return StaticKvDecoder.create(this.sessions, this.cfg, this.past, this.nTokens - 1);
+    try {
+      return await StaticKvDecoder.create(this.sessions, this.cfg, past, this.nTokens - 1);
+    } finally {
+      for (const t of Object.values(past)) if (isDeviceTensor(t)) t.release();
+      this.devicePast = undefined;
     }
   }
 

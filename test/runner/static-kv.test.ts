@@ -10,7 +10,7 @@
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { beforeAll, describe, expect, test } from 'vitest';
+import { beforeAll, describe, expect, test, vi } from 'vitest';
 import { readModel } from '../../src/onnx/read-model.js';
 import type { Model } from '../../src/onnx/types.js';
 import { writeModel } from '../../src/onnx/write-model.js';
@@ -19,7 +19,9 @@ import { readStaticKvRecord, STATIC_KV_INPUTS, staticKv, staticKvWithReport } fr
 import { DB_CAP } from '../../src/runner/quality.js';
 import { runPipeline } from '../../src/runner/run-pipeline.js';
 import type { RunResult } from '../../src/runner/run-result.js';
-import { createSession, nativeUnavailable, type HostTensor } from '../../src/runtime/index.js';
+import { readWav } from '../../src/media/wav.js';
+import { StaticKvDecoder } from '../../src/runner/static-kv-decode.js';
+import { createSession, isDeviceTensor, nativeUnavailable, type HostTensor, type Tensor } from '../../src/runtime/index.js';
 import { parseSweepSpec } from '../../src/sweep/spec.js';
 import { SHARED_TEXT, sharedRun } from '../helpers/shared-run.js';
 import { TINY_DIR, tinyManifest } from './tiny-set.js';
@@ -119,12 +121,15 @@ describe('static-kv in the pipeline', () => {
   let base: RunResult;
   let onNode: RunResult;
   let onNative: RunResult | undefined;
+  /** Per StaticKvDecoder made on the native backend: whether the prefill's cache came as device tensors. */
+  const prefillOnDevice: boolean[] = [];
   beforeAll(async () => {
     const common = { manifest, text: TEXT, steps: 2, seed: 0, mp4: false } as const;
     // The base run is the plain run of TEXT with these options that other test files compare against too.
     const shared = await sharedRun({ manifest, text: TEXT, steps: common.steps, seed: common.seed });
     base = shared.run;
     onNode = await runPipeline({ ...common, out: join(ROOT, 'node'), roleFiles: { gpt_decode: staticFile }, baseline: shared.dir });
+    const create = vi.spyOn(StaticKvDecoder, 'create');
     if (!why)
       onNative = await runPipeline({
         ...common,
@@ -134,6 +139,8 @@ describe('static-kv in the pipeline', () => {
         roleFiles: { gpt_decode: staticFile },
         baseline: shared.dir,
       });
+    prefillOnDevice.push(...create.mock.calls.map(([, , prefill]) => isDeviceTensor(prefill.past_key_0 as Tensor)));
+    create.mockRestore();
   }, 180_000);
 
   test('same tokens as the one-token graph on both backends: same audio and frames', () => {
@@ -146,6 +153,14 @@ describe('static-kv in the pipeline', () => {
     }
     expect(onNative?.quality?.audio?.snrDb ?? DB_CAP).toBeGreaterThan(60);
     if (onNative) expect(onNative.appliedSettings.vocoderOverlap).toBe(true);
+  });
+
+  test("native: the prefill's cache stays on the device and is padded there, with the host-padded run's audio", () => {
+    if (!onNative) return;
+    expect(prefillOnDevice.length).toBeGreaterThan(0);
+    expect(prefillOnDevice.every(Boolean)).toBe(true);
+    const audio = (dir: string): Float32Array => readWav(join(ROOT, dir, 'audio.wav')).samples;
+    expect(Array.from(audio('native'))).toEqual(Array.from(audio('node')));
   });
 
   test('an utterance longer than the capacity is refused with the count', async () => {
