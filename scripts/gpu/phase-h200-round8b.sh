@@ -12,8 +12,8 @@
 # 3 repeats each, one sweep each with its FP32 baseline. ~8 min (new; resumable), ~3 min (old). One archive per sweep:
 # $OUT/r8b-new.tgz, $OUT/r8b-old.tgz.
 #
-#   git worktree add /tmp/r8a e8fa80f && (cd /tmp/r8a && ln -s /work/main/node_modules && bash scripts/gpu/bundle.sh) \
-#     && cp -r /tmp/r8a/.gpubundle .gpubundle-r8a   # then carry [".gpu", ".gpubundle", ".gpubundle-r8a"]
+#   bash scripts/gpu/bundle.sh && bash scripts/gpu/bundle-at.sh e8fa80f r8a   # then carry [".gpu", ".gpubundle", ".gpubundle-r8a"]
+#   … && bash .gpubundle/phase-h200-round8b.sh new && bash .gpubundle/phase-h200-round8b.sh old
 set -uo pipefail
 . .gpubundle/sweep-job.sh
 which=${1:-new}
