@@ -13,7 +13,9 @@
 # $OUT/r8b-new.tgz, $OUT/r8b-old.tgz.
 #
 #   bash scripts/gpu/bundle.sh && bash scripts/gpu/bundle-at.sh e8fa80f r8a   # then carry [".gpu", ".gpubundle", ".gpubundle-r8a"]
-#   … && bash .gpubundle/phase-h200-round8b.sh new && bash .gpubundle/phase-h200-round8b.sh old
+#   two device calls (the second on the warm machine, without install.sh): `… && bash .gpubundle/phase-h200-round8b.sh new`,
+#   then `. /opt/wb/env.sh && wb-link-ort && bash .gpubundle/phase-h200-round8b.sh old`. The tree with .gpu/ and both
+#   bundles is over the 64 MiB a call carries: move reports/ (11 MB, tracked) out for the calls, then put it back.
 set -uo pipefail
 . .gpubundle/sweep-job.sh
 which=${1:-new}
