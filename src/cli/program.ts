@@ -17,6 +17,7 @@ import { renderGraphCommand } from './commands/render-graph.js';
 import { reportCommand } from './commands/report.js';
 import { runCommand } from './commands/run.js';
 import { setupCudaCommand } from './commands/setup-cuda.js';
+import { timelineCommand } from './commands/timeline.js';
 import { sweepCommand, type SweepCommandOptions } from './commands/sweep.js';
 
 export interface ProgramOptions {
@@ -39,6 +40,7 @@ export function createProgram(o: ProgramOptions = {}): Command {
     renderGraphCommand,
     compareCommand,
     runCommand,
+    timelineCommand,
     () => sweepCommand(o.sweep),
     reportCommand,
     gateCommand,
