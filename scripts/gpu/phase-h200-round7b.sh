@@ -8,12 +8,11 @@
 set -uo pipefail
 . .gpubundle/sweep-job.sh
 nvidia-smi --query-gpu=name --format=csv,noheader | tee $R/gpu.txt
-BASE="\"backend\": \"native\", $KV, $F16, \"renderGraph\": \"baked\", \"renderBatch\": 8, \"shapeSessions\": { \"hifigan\": 5 }, \"overlap\": true, \"renderOverlap\": true, \"avatarCache\": true"
 PO="\"providerOptions\": { $H, \"lmdm\": { \"enable_cuda_graph\": \"1\" }, \"renderer\": { \"enable_cuda_graph\": \"1\", \"prefer_nhwc\": \"1\" }, $GK }"
 TEXT="Hello, I am your realtime avatar, and this is how I speak."
 cat > /tmp/wb/sweep-r7b.json <<JSON
 { "schemaVersion": 1, "name": "h200-round7b", "manifest": "$M/manifest.json", "steps": 50, "repeats": 3, "warmup": true, "seed": 1, "text": "$TEXT",
-  "variants": [ { "name": "round-6 best path", $BASE, $PO } ] }
+  "variants": [ { "name": "round-6 best path", $BEST, $PO } ] }
 JSON
 export SWEEP_CACHE=/tmp/wb/cache-r7b
 WB_NATIVE_RUN_THREAD=pool SWEEP_TIMEOUT=250 run_sweep /tmp/wb/sweep-r7b.json sweep-r7b-pool $R/pool

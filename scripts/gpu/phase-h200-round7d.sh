@@ -8,13 +8,11 @@
 set -uo pipefail
 . .gpubundle/sweep-job.sh
 nvidia-smi --query-gpu=name --format=csv,noheader | tee $R/gpu.txt
-BASE="\"backend\": \"native\", $KV, $F16, \"renderGraph\": \"baked\", \"renderBatch\": 8, \"shapeSessions\": { \"hifigan\": 5 }, \"overlap\": true, \"renderOverlap\": true, \"avatarCache\": true"
-HI='"stream_priority": "high"'
 TEXT="Hello, I am your realtime avatar, and this is how I speak."
 cat > /tmp/wb/sweep-r7d.json <<JSON
 { "schemaVersion": 1, "name": "h200-round7d", "manifest": "$M/manifest.json", "steps": 50, "repeats": 3, "warmup": true, "seed": 1, "text": "$TEXT",
   "variants": [
-    { "name": "best path, every role but the renderer on high-priority streams", $BASE,
+    { "name": "best path, every role but the renderer on high-priority streams", $BEST,
       "providerOptions": { "hifigan": { "cudnn_conv_algo_search": "HEURISTIC", $HI }, "lmdm": { "enable_cuda_graph": "1", $HI },
         "renderer": { "enable_cuda_graph": "1", "prefer_nhwc": "1" }, "gpt_decode": { "enable_cuda_graph": "1", $HI }, "gpt_prefill": { $HI }, "hubert": { $HI } } }
   ] }

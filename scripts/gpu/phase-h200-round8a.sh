@@ -9,18 +9,14 @@
 set -uo pipefail
 . .gpubundle/sweep-job.sh
 nvidia-smi --query-gpu=name --format=csv,noheader | tee $R/gpu.txt
-BASE="\"backend\": \"native\", $KV, $F16, \"renderGraph\": \"baked\", \"renderBatch\": 8, \"shapeSessions\": { \"hifigan\": 5 }, \"overlap\": true, \"renderOverlap\": true, \"avatarCache\": true"
-HI='"stream_priority": "high"'
-TTS="\"hifigan\": { \"cudnn_conv_algo_search\": \"HEURISTIC\", $HI }, \"lmdm\": { \"enable_cuda_graph\": \"1\", $HI }, \"gpt_decode\": { \"enable_cuda_graph\": \"1\", $HI }, \"gpt_prefill\": { $HI }"
-REND='"renderer": { "enable_cuda_graph": "1", "prefer_nhwc": "1" }'
 TEXT="Hello, I am your realtime avatar, and this is how I speak."
 cat > /tmp/wb/sweep-r8a.json <<JSON
 { "schemaVersion": 1, "name": "h200-round8a", "manifest": "$M/manifest.json", "steps": 50, "repeats": 3, "warmup": true, "seed": 1, "text": "$TEXT",
   "variants": [
-    { "name": "round-7 best path (high-priority streams but the renderer's)", $BASE, "providerOptions": { $TTS, $REND, "hubert": { $HI } } },
-    { "name": "+ HuBERT on the device path with a CUDA graph", $BASE, "providerOptions": { $TTS, $REND, "hubert": { "enable_cuda_graph": "1", $HI } } },
-    { "name": "+ HuBERT graph, the renderer NHWC without a CUDA graph", $BASE,
-      "providerOptions": { $TTS, "renderer": { "prefer_nhwc": "1" }, "hubert": { "enable_cuda_graph": "1", $HI } } }
+    { "name": "round-7 best path (high-priority streams but the renderer's)", $BEST, "providerOptions": { $TTS_HI, $REND, "hubert": { $HI } } },
+    { "name": "+ HuBERT on the device path with a CUDA graph", $BEST, "providerOptions": { $TTS_HI, $REND, "hubert": { "enable_cuda_graph": "1", $HI } } },
+    { "name": "+ HuBERT graph, the renderer NHWC without a CUDA graph", $BEST,
+      "providerOptions": { $TTS_HI, "renderer": { "prefer_nhwc": "1" }, "hubert": { "enable_cuda_graph": "1", $HI } } }
   ] }
 JSON
 export SWEEP_CACHE=/tmp/wb/cache-r8a

@@ -21,18 +21,14 @@ set -uo pipefail
 which=${1:-new}
 [ "$which" = old ] && W="node .gpubundle-r8a/workbench.mjs"
 nvidia-smi --query-gpu=name --format=csv,noheader | tee $R/gpu.txt
-BASE="\"backend\": \"native\", $KV, $F16, \"renderGraph\": \"baked\", \"renderBatch\": 8, \"shapeSessions\": { \"hifigan\": 5 }, \"overlap\": true, \"renderOverlap\": true, \"avatarCache\": true"
-HI='"stream_priority": "high"'
-TTS="\"hifigan\": { \"cudnn_conv_algo_search\": \"HEURISTIC\", $HI }, \"lmdm\": { \"enable_cuda_graph\": \"1\", $HI }, \"gpt_decode\": { \"enable_cuda_graph\": \"1\", $HI }, \"gpt_prefill\": { $HI }"
-REND='"renderer": { "enable_cuda_graph": "1", "prefer_nhwc": "1" }'
 TEXT="Hello, I am your realtime avatar, and this is how I speak."
-VARIANTS="{ \"name\": \"round-7 best path (high-priority streams but the renderer's)\", $BASE, \"providerOptions\": { $TTS, $REND, \"hubert\": { $HI } } }"
+VARIANTS="{ \"name\": \"round-7 best path (high-priority streams but the renderer's)\", $BEST, \"providerOptions\": { $TTS_HI, $REND, \"hubert\": { $HI } } }"
 [ "$which" = new ] && VARIANTS="$VARIANTS,
-    { \"name\": \"+ HuBERT on the device path with a CUDA graph\", $BASE, \"providerOptions\": { $TTS, $REND, \"hubert\": { \"enable_cuda_graph\": \"1\", $HI } } },
-    { \"name\": \"+ HuBERT graph + the vocoder beside the GPT (vocoderOverlap)\", $BASE, \"vocoderOverlap\": true,
-      \"providerOptions\": { $TTS, $REND, \"hubert\": { \"enable_cuda_graph\": \"1\", $HI } } },
-    { \"name\": \"+ HuBERT graph, the renderer NHWC without a CUDA graph\", $BASE,
-      \"providerOptions\": { $TTS, \"renderer\": { \"prefer_nhwc\": \"1\" }, \"hubert\": { \"enable_cuda_graph\": \"1\", $HI } } }"
+    { \"name\": \"+ HuBERT on the device path with a CUDA graph\", $BEST, \"providerOptions\": { $TTS_HI, $REND, \"hubert\": { \"enable_cuda_graph\": \"1\", $HI } } },
+    { \"name\": \"+ HuBERT graph + the vocoder beside the GPT (vocoderOverlap)\", $BEST, \"vocoderOverlap\": true,
+      \"providerOptions\": { $TTS_HI, $REND, \"hubert\": { \"enable_cuda_graph\": \"1\", $HI } } },
+    { \"name\": \"+ HuBERT graph, the renderer NHWC without a CUDA graph\", $BEST,
+      \"providerOptions\": { $TTS_HI, \"renderer\": { \"prefer_nhwc\": \"1\" }, \"hubert\": { \"enable_cuda_graph\": \"1\", $HI } } }"
 cat > /tmp/wb/sweep-r8b-$which.json <<JSON
 { "schemaVersion": 1, "name": "h200-round8b-$which", "manifest": "$M/manifest.json", "steps": 50, "repeats": 3, "warmup": true, "seed": 1, "text": "$TEXT",
   "variants": [ $VARIANTS ] }

@@ -19,6 +19,15 @@ G='"lmdm": { "enable_cuda_graph": "1" }, "renderer": { "enable_cuda_graph": "1" 
 GK='"gpt_decode": { "enable_cuda_graph": "1" }'
 KV='"passes": { "gpt_decode": [ { "pass": "static-kv", "capacity": 384 } ] }'
 
+# The round-7/8 best path's parts: BEST = its settings (native backend, static-KV GPT, FP16 baked renderer in
+# batches of 8, shape-pinned vocoder, overlap, background render, the avatar prepared once); HI = a high-priority
+# CUDA stream; TTS_HI = the vocoder, LMDM and the GPT on high-priority streams with their graphs and HiFi-GAN's
+# heuristic search (round 7's best; add hubert's own); REND = the renderer's CUDA graph and NHWC.
+BEST="\"backend\": \"native\", $KV, $F16, \"renderGraph\": \"baked\", \"renderBatch\": 8, \"shapeSessions\": { \"hifigan\": 5 }, \"overlap\": true, \"renderOverlap\": true, \"avatarCache\": true"
+HI='"stream_priority": "high"'
+TTS_HI="\"hifigan\": { \"cudnn_conv_algo_search\": \"HEURISTIC\", $HI }, \"lmdm\": { \"enable_cuda_graph\": \"1\", $HI }, \"gpt_decode\": { \"enable_cuda_graph\": \"1\", $HI }, \"gpt_prefill\": { $HI }"
+REND='"renderer": { "enable_cuda_graph": "1", "prefer_nhwc": "1" }'
+
 run_sweep() {
   local spec=$1 name=$2 dest=${3:-$R}
   local resume=""; [ -f /tmp/wb/$name/results.jsonl ] && resume="--resume"

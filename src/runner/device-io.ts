@@ -17,7 +17,7 @@
 import type { Role } from '../models/manifest.js';
 import { RENDER_IO } from '../quantize/render-graph.js';
 import { serializeModel } from '../onnx/write-model.js';
-import { cudaGraphEnabled, isDeviceTensor, type DeviceTensor, type HostTensor, type Session, type Tensor } from '../runtime/index.js';
+import { cudaGraphEnabled, isDeviceTensor, toHost, type DeviceTensor, type HostTensor, type Session, type Tensor } from '../runtime/index.js';
 import { StageError } from '../core/input-error.js';
 import { ddimCoefficients } from './ddim.js';
 import { buildDdimUpdateGraph, DDIM_UPDATE_IO } from './ddim-update-graph.js';
@@ -157,7 +157,7 @@ function downloaded(t: HostTensor | undefined, role: Role): HostTensor {
 
 function hostOutput(t: Tensor | undefined, role: Role): HostTensor {
   if (!t) throw new StageError('ditto.render', 'error', `${role} output ${RENDER_IO.output} missing`);
-  return isDeviceTensor(t) ? t.download() : t;
+  return toHost(t);
 }
 
 /**

@@ -11,6 +11,7 @@ import { float16ToFloat32, float32ToFloat16 } from '../onnx/dtype.js';
 import type { Manifest, Role } from '../models/manifest.js';
 import {
   createSession,
+  toHost,
   type BoundRunOptions,
   type BoundRunResult,
   type DeviceTensor,
@@ -328,9 +329,7 @@ export class RoleSessions {
       splits.push([r.ms, Math.max(0, wall - r.ms)]);
       this.runSplits.set(role, splits);
     }
-    this.recordCall(role, wall, () =>
-      Object.fromEntries(Object.entries(r.outputs).map(([name, t]) => [name, r.downloads?.[name] ?? ('data' in t ? t : t.download())])),
-    );
+    this.recordCall(role, wall, () => Object.fromEntries(Object.entries(r.outputs).map(([name, t]) => [name, r.downloads?.[name] ?? toHost(t)])));
     return r;
   }
 

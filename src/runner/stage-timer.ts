@@ -1,7 +1,7 @@
 /**
- * Accumulates wall time per named stage ('tts.decode', 'ditto.render', …), enforces a per-stage time limit
- * (the awaited step rejects with StageError; the run never waits forever) and carries the test hook that
- * injects a stall into one stage.
+ * Records every step of each named stage ('tts.decode', 'ditto.render', …), whose sum is the stage's wall time,
+ * enforces a per-stage time limit (the awaited step rejects with StageError; the run never waits forever) and
+ * carries the test hook that injects a stall into one stage.
  */
 import { StageError } from '../core/input-error.js';
 
@@ -30,7 +30,6 @@ export function withTimeout<T>(p: Promise<T>, ms: number | undefined, onTimeout:
 export type StepInterval = [number, number];
 
 export class StageTimer {
-  readonly totals = new Map<string, number>();
   /** Every step's interval per stage, in order: when each stage ran, not only how long (the run's timeline). */
   readonly intervals = new Map<string, StepInterval[]>();
   readonly started = performance.now();
@@ -53,12 +52,15 @@ export class StageTimer {
       };
       return await withTimeout(work(), this.stageTimeoutMs, () => new StageError(stage, 'timeout', `no result after ${this.stageTimeoutMs} ms`));
     } finally {
-      const t1 = performance.now();
-      this.totals.set(stage, (this.totals.get(stage) ?? 0) + t1 - t0);
       let steps = this.intervals.get(stage);
       if (!steps) this.intervals.set(stage, (steps = []));
-      steps.push([t0 - this.started, t1 - this.started]);
+      steps.push([t0 - this.started, performance.now() - this.started]);
     }
+  }
+
+  /** Wall time per stage: the sum of its steps' intervals. */
+  get totals(): Map<string, number> {
+    return new Map([...this.intervals].map(([k, steps]) => [k, steps.reduce((t, [a, b]) => t + b - a, 0)]));
   }
 
   /** The intervals per stage rounded to 0.01 ms, for run.json. */

@@ -16,6 +16,7 @@ import { serializeModel } from '../onnx/write-model.js';
 import {
   cudaGraphEnabled,
   isDeviceTensor,
+  toHost,
   type DeviceTensor,
   type HostTensor,
   type PreparedRun,
@@ -125,7 +126,7 @@ async function fillFirstSet(sessions: RoleSessions, set: KvSet, prefill: Record<
   const keys = Object.keys(set);
   const caches = keys.map((key) => prefill[`past_${key}`] as Tensor);
   if (!caches.every((t) => isDeviceTensor(t) && t.type === 'float32')) {
-    for (const [i, key] of keys.entries()) (set[key] as DeviceTensor).upload(padRows(hostTensor(caches[i] as Tensor), capacity));
+    for (const [i, key] of keys.entries()) (set[key] as DeviceTensor).upload(padRows(toHost(caches[i] as Tensor), capacity));
     return;
   }
   const [, heads = 1, , headDim = 1] = (caches[0] as Tensor).dims;
@@ -140,10 +141,6 @@ async function fillFirstSet(sessions: RoleSessions, set: KvSet, prefill: Record<
     outputs[paddedName(names[i] as string)] = set[key] as DeviceTensor;
   });
   await pad.runBound(feeds, outputs);
-}
-
-function hostTensor(t: Tensor): HostTensor {
-  return isDeviceTensor(t) ? t.download() : t;
 }
 
 /** A [1, H, P, D] cache as [1, H, C, D] data: each head's P rows, then zeros. */

@@ -17,7 +17,7 @@ import { createRng } from '../onnx/rng.js';
 import { readModelMetadata } from '../onnx/read-model.js';
 import { DECODE_LOOP_INPUTS, readDecodeLoopRecord } from '../quantize/decode-loop.js';
 import type { PipelineConfig } from '../models/manifest.js';
-import { isDeviceTensor, type HostTensor, type OutputTarget, type Tensor } from '../runtime/index.js';
+import { isDeviceTensor, toHost, type HostTensor, type OutputTarget, type Tensor } from '../runtime/index.js';
 import { StageError } from '../core/input-error.js';
 import { logMelSpectrogram, XTTS_MEL } from '../media/mel.js';
 import { resample } from '../media/resample.js';
@@ -87,13 +87,15 @@ export class StreamChunker {
   }
 }
 
+/** A vocoder call's input: its token count, that count padded to the bucket, and the latents it feeds. */
+interface VocoderInput {
+  count: number;
+  padded: number;
+  latents: Float32Array;
+}
+
 /** The GPT's KV-cache outputs: fed back as the next step's past_* in whatever type the session makes them. */
 const isKvCache = (name: string): boolean => name.startsWith('present_');
-
-/** A bound run's output on the host. */
-function hostOutput(t: Tensor | undefined): HostTensor | undefined {
-  return t && isDeviceTensor(t) ? t.download() : t;
-}
 
 export async function runTts(sessions: RoleSessions, cfg: PipelineConfig, timer: StageTimer, o: TtsOptions): Promise<TtsOutput> {
   const voice = await conditionVoice(sessions, cfg, timer, o);
@@ -199,7 +201,7 @@ class TtsDecode {
         const targets: Record<string, OutputTarget> = {};
         for (const n of this.sessions.session('gpt_prefill')?.outputNames ?? []) targets[n] = isKvCache(n) ? 'device' : 'host';
         const out = await this.sessions.runBound('gpt_prefill', feeds, targets);
-        this.takeToken({ logits: hostOutput(out.logits), latent: hostOutput(out.latent) }, 0);
+        this.takeToken({ logits: out.logits && toHost(out.logits), latent: out.latent && toHost(out.latent) }, 0);
         this.devicePast = Object.fromEntries(
           Object.entries(out)
             .filter(([n]) => isKvCache(n))
@@ -321,13 +323,13 @@ class TtsDecode {
   }
 
   /** The latents a call on the first `count` tokens feeds (padded to the bucket: zeros past `count`). */
-  private vocoderInput(count: number): { count: number; padded: number; latents: Float32Array } {
+  private vocoderInput(count: number): VocoderInput {
     const padded = this.paddedTokens(count);
     this.lastVocoded = count;
     return { count, padded, latents: this.latents.slice(0, padded * this.cfg.gptWidth) };
   }
 
-  private async vocode(input: { count: number; padded: number; latents: Float32Array }, end: boolean): Promise<void> {
+  private async vocode(input: VocoderInput, end: boolean): Promise<void> {
     const { cfg } = this;
     const { count, padded } = input;
     const wav = await this.timer.time('tts.vocoder', async () => {

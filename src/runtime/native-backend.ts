@@ -148,12 +148,17 @@ function rawTensor(side: 'input' | 'output', name: string, t: DeviceTensor): Add
   return t.raw;
 }
 
+/** An addon call's failure ('run', 'prepare') as one RuntimeError line naming the call. */
+function addonError(config: SessionConfig, what: string, e: unknown): RuntimeError {
+  return new RuntimeError(config.ep, `${what} failed (native): ${oneLine(e)}`, { cause: e });
+}
+
 /** An addon run, its failure as one RuntimeError line. */
 async function addonRun(config: SessionConfig, run: () => Promise<AddonRunResult>): Promise<AddonRunResult> {
   try {
     return await run();
   } catch (e) {
-    throw new RuntimeError(config.ep, `run failed (native): ${oneLine(e)}`, { cause: e });
+    throw addonError(config, 'run', e);
   }
 }
 
@@ -186,7 +191,7 @@ function preparedRun(s: AddonSession, config: SessionConfig, feeds: Record<strin
   try {
     p = s.prepare(raw('input', feeds), raw('output', outputs));
   } catch (e) {
-    throw new RuntimeError(config.ep, `prepare failed (native): ${oneLine(e)}`, { cause: e });
+    throw addonError(config, 'prepare', e);
   }
   return {
     async run(options: BoundRunOptions = {}) {
@@ -239,7 +244,7 @@ export async function createNativeSession(addon: Addon, model: string | Uint8Arr
       try {
         return new NativeDeviceTensor(s.allocate(type, dims));
       } catch (e) {
-        throw new RuntimeError(config.ep, `allocate ${type}[${dims.join(',')}] failed (native): ${oneLine(e)}`, { cause: e });
+        throw addonError(config, `allocate ${type}[${dims.join(',')}]`, e);
       }
     },
     endProfiling() {

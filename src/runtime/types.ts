@@ -112,6 +112,11 @@ export interface PreparedRun {
   release(): void;
 }
 
+/** A tensor on the host: a host tensor as it is, a device tensor downloaded. */
+export function toHost(t: Tensor): HostTensor {
+  return isDeviceTensor(t) ? t.download() : t;
+}
+
 export function isDeviceTensor(t: Tensor | OutputTarget): t is DeviceTensor {
   return typeof t === 'object' && (t as DeviceTensor).kind === 'device';
 }
