@@ -147,26 +147,31 @@ describe('examples/github', () => {
 });
 
 describe('examples/sweeps', () => {
-  it("h200-best-path.json: the round-7 best path, round 6's and its two controls (avatar per utterance, no pinned vocoder) validate and expand", () => {
+  it("h200-best-path.json: the round-8 best path, round 7's, round 6's and its control (the avatar per utterance) validate and expand", () => {
     const file = join(repoRoot, 'examples/sweeps/h200-best-path.json');
     const spec = parseSweepSpec(JSON.parse(readFileSync(file, 'utf8')), file);
     const planned = expandVariants(spec);
     // The FP32 baseline plus the four variants.
     expect(planned.map((v) => v.baseline)).toEqual([true, false, false, false, false]);
-    const [best, round6, perUtterance, control] = planned.slice(1);
+    const [best, round7, round6, perUtterance] = planned.slice(1);
+    // Round 8's: round 7's with HuBERT under a CUDA graph and the vocoder beside the GPT.
+    expect(best?.settings?.vocoderOverlap).toBe(true);
+    expect(best?.settings?.providerOptions?.hubert?.enable_cuda_graph).toBe('1');
+    expect(round7?.settings?.vocoderOverlap).toBe(false);
+    expect(round7?.settings?.providerOptions?.hubert?.enable_cuda_graph).toBeUndefined();
     // Round 7's: every role but the renderer on high-priority streams; otherwise round 6's.
-    const po = best?.settings?.providerOptions ?? {};
-    for (const role of ['gpt_decode', 'gpt_prefill', 'hifigan', 'hubert', 'lmdm'] as const) expect(po[role]?.stream_priority, role).toBe('high');
-    expect(po.renderer?.stream_priority).toBeUndefined();
+    for (const v of [best, round7]) {
+      const po = v?.settings?.providerOptions ?? {};
+      for (const role of ['gpt_decode', 'gpt_prefill', 'hifigan', 'hubert', 'lmdm'] as const) expect(po[role]?.stream_priority, role).toBe('high');
+      expect(po.renderer?.stream_priority).toBeUndefined();
+    }
     expect(round6?.settings?.providerOptions?.gpt_decode?.stream_priority).toBeUndefined();
-    for (const v of [best, round6]) {
+    for (const v of [best, round7, round6]) {
       expect(v?.settings?.avatarCache).toBe(true);
       expect(v?.settings?.shapeSessions).toEqual({ hifigan: 5 });
     }
     expect(perUtterance?.settings?.avatarCache).toBe(false);
     expect(perUtterance?.settings?.shapeSessions).toEqual({ hifigan: 5 });
-    expect(control?.settings?.avatarCache).toBe(true);
-    expect(control?.settings?.shapeSessions).toEqual({});
-    expect(new Set([best?.id, round6?.id, perUtterance?.id, control?.id]).size).toBe(4);
+    expect(new Set([best?.id, round7?.id, round6?.id, perUtterance?.id]).size).toBe(4);
   });
 });
