@@ -157,13 +157,15 @@ export function manifestModelBytes(manifestPath: string): number | undefined {
 const FLOAT16_IO_ROLES: ReadonlySet<Role> = new Set(['gpt_prefill', 'gpt_decode']);
 
 /**
- * A role's passes, with the fp16 `keepIo` default resolved: float32 I/O (the Casts run on the GPU) except
- * for the GPT graphs. Measured on the H100 pipeline: a float16-I/O decoder converted its input and output
- * on the host for every frame, 34 ms a call against 21.5 ms in FP32 (`reports/h100/sweep-kv16`).
+ * A role's passes, with the `keepIo` default of the float16 passes (fp16, mixed) resolved: float32 I/O (the
+ * Casts run on the GPU) except for the GPT graphs. Measured on the H100 pipeline: a float16-I/O decoder
+ * converted its input and output on the host for every frame, 34 ms a call against 21.5 ms in FP32
+ * (`reports/h100/sweep-kv16`). A float16-I/O LMDM also leaves the runner's device path (float32 buffers), so
+ * with `enable_cuda_graph` on lmdm its host path fails (H200 round 8d).
  */
 export function passesForRole(v: Pick<PlannedVariant, 'passes'>, role: Role): PassSpec[] {
   return [...(v.passes['*'] ?? []), ...(v.passes[role] ?? [])].map((p) =>
-    p.pass === 'fp16' && p.keepIo === undefined ? { ...p, keepIo: !FLOAT16_IO_ROLES.has(role) } : p,
+    (p.pass === 'fp16' || p.pass === 'mixed') && p.keepIo === undefined ? { ...p, keepIo: !FLOAT16_IO_ROLES.has(role) } : p,
   );
 }
 

@@ -5,10 +5,11 @@ import { MIXED_DEFAULT_EP, MIXED_DEFAULTS, MIXED_NAME, mixedPrecision, type Mixe
 import { specFail, type PassDef } from '../pass-def.js';
 import { fp16OptionsFromFlags } from './fp16.js';
 
-/** A sweep's mixed pass: the output error budget. */
+/** A sweep's mixed pass: the output error budget; `keepIo` as the fp16 pass's (unset: the driver picks per role). */
 export interface MixedSweepPass {
   pass: 'mixed';
   budget: number;
+  keepIo?: boolean;
 }
 
 export const mixedPass: PassDef<'mixed', MixedOptions, MixedSweepPass, MixedStat> = {
@@ -47,10 +48,12 @@ export const mixedPass: PassDef<'mixed', MixedOptions, MixedSweepPass, MixedStat
   sweep: {
     parse(p, at) {
       if (typeof p.budget !== 'number' || !(p.budget >= 0)) specFail(at, '.budget', `expected a number >= 0, got ${JSON.stringify(p.budget)}`);
+      if (p.keepIo !== undefined && typeof p.keepIo !== 'boolean') specFail(at, '.keepIo', `expected true or false, got ${JSON.stringify(p.keepIo)}`);
       return p as unknown as MixedSweepPass;
     },
     toOptimize(p, ctx) {
       const o: MixedOptions = { target: 'fp16', maxError: p.budget, ep: ctx.ep };
+      if (p.keepIo !== undefined) o.fp16 = { keepIoTypes: p.keepIo };
       if (ctx.samples) o.samples = ctx.samples;
       return o;
     },
