@@ -11,6 +11,7 @@ import { float16ToFloat32, float32ToFloat16 } from '../onnx/dtype.js';
 import type { Manifest, Role } from '../models/manifest.js';
 import {
   createSession,
+  cudaGraphEnabled,
   toHost,
   type BoundRunOptions,
   type BoundRunResult,
@@ -24,6 +25,7 @@ import {
   type Tensor,
 } from '../runtime/index.js';
 import { StageError } from '../core/input-error.js';
+import { UsageError } from '../errors.js';
 import type { InputRecorder } from './input-recorder.js';
 import { withTimeout } from './stage-timer.js';
 import { providerOptionsForRole, type RoleProviderOptions } from './pipeline-settings.js';
@@ -125,6 +127,24 @@ export function roleFile(o: Pick<LoadRolesOptions, 'manifest' | 'manifestDir' | 
   const spec = o.manifest.roles[role];
   if (!spec) throw new StageError('load', 'error', `manifest has no role '${role}'`);
   return isAbsolute(spec.file) ? spec.file : join(o.manifestDir, spec.file);
+}
+
+/** The element types the runner's device buffers hold (src/runner/device-io.ts). */
+const DEVICE_IO_TYPES: ReadonlySet<string> = new Set(['float32', 'int64', 'uint8']);
+
+/**
+ * Why a role's calls cannot be bound on the device, in words (undefined: they can): no native session, an input
+ * recorder attached (it needs host feeds), or an input or output of a type the device buffers do not hold.
+ */
+export function deviceBindBlocker(s: Pick<Session, 'backend' | 'inputMetadata' | 'outputMetadata'> | undefined, recording: boolean): string | undefined {
+  if (recording) return 'an input recorder is attached (it needs host feeds)';
+  if (!s) return 'no session is loaded';
+  if (s.backend !== 'native') return `backend '${s.backend}' (device buffers need the native backend)`;
+  const io = [...s.inputMetadata.map((m) => ['input', m] as const), ...s.outputMetadata.map((m) => ['output', m] as const)];
+  const odd = io.find(([, m]) => m.type !== undefined && !DEVICE_IO_TYPES.has(m.type));
+  if (odd)
+    return `${odd[0]} '${odd[1].name}' is ${odd[1].type}; device buffers hold float32, int64 and uint8 (an fp16 or mixed pass with keepIo: true keeps float32 I/O)`;
+  return undefined;
 }
 
 export class RoleSessions {
@@ -234,6 +254,11 @@ export class RoleSessions {
     fingerprintView?: (out: Record<string, HostTensor>) => Record<string, HostTensor>,
   ): Promise<Record<string, HostTensor>> {
     const s = this.sessionFor(role, feeds);
+    // A host run under CUDA graph capture always fails in the backend; say which role and why it is not bound.
+    if (cudaGraphEnabled(s.config)) {
+      const why = deviceBindBlocker(s, this.recorder !== undefined) ?? 'its stage has no device path';
+      throw new UsageError(`${role}: enable_cuda_graph needs every call on device buffers, and this role runs on the host path: ${why}`);
+    }
     if (this.recording) this.recorder?.record(role, feeds);
     const f: Record<string, HostTensor> = {};
     for (const [name, t] of Object.entries(feeds)) {
@@ -262,14 +287,7 @@ export class RoleSessions {
    * native backend, with float32 inputs and outputs, and no input recorder (it needs host feeds).
    */
   canBindOnDevice(roles: readonly Role[]): boolean {
-    if (this.recorder) return false;
-    return roles.every((r) => {
-      const s = this.sessions.get(r);
-      return (
-        s?.backend === 'native' &&
-        [...s.inputMetadata, ...s.outputMetadata].every((m) => m.type === undefined || m.type === 'float32' || m.type === 'int64' || m.type === 'uint8')
-      );
-    });
+    return roles.every((r) => deviceBindBlocker(this.sessions.get(r), this.recorder !== undefined) === undefined);
   }
 
   /**
